@@ -1,0 +1,232 @@
+//! The filter-independent document: segments, report and skeleton.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tradia_core::{Content, LanguageTag, Segment};
+
+use crate::FormatError;
+
+/// A supported document format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A Scenari item (`.xml`, `.quiz`, `.ref`, … detected by content).
+    Scenari,
+    /// A Scenari archive (`.scar`, `.scwsp`, or a zip of items).
+    ScenariArchive,
+    /// Word (Office Open XML).
+    Docx,
+    /// PowerPoint (Office Open XML).
+    Pptx,
+    /// Excel (Office Open XML).
+    Xlsx,
+    /// OpenDocument text.
+    Odt,
+    /// OpenDocument presentation.
+    Odp,
+    /// OpenDocument spreadsheet.
+    Ods,
+    /// HTML or XHTML page.
+    Html,
+    /// Markdown (CommonMark + tables).
+    Markdown,
+    /// Plain text.
+    PlainText,
+    /// XLIFF 1.2 or 2.x.
+    Xliff,
+    /// gettext PO.
+    Po,
+    /// JSON message catalogue.
+    Json,
+    /// YAML message catalogue.
+    Yaml,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    WebVtt,
+    /// EPUB e-book.
+    Epub,
+}
+
+impl Format {
+    /// Every format, for messages and the interface.
+    pub const ALL: [Format; 18] = [
+        Format::Scenari,
+        Format::ScenariArchive,
+        Format::Docx,
+        Format::Pptx,
+        Format::Xlsx,
+        Format::Odt,
+        Format::Odp,
+        Format::Ods,
+        Format::Html,
+        Format::Markdown,
+        Format::PlainText,
+        Format::Xliff,
+        Format::Po,
+        Format::Json,
+        Format::Yaml,
+        Format::Srt,
+        Format::WebVtt,
+        Format::Epub,
+    ];
+
+    /// Human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Scenari => "Scenari item",
+            Format::ScenariArchive => "Scenari archive (.scar)",
+            Format::Docx => "Word (.docx)",
+            Format::Pptx => "PowerPoint (.pptx)",
+            Format::Xlsx => "Excel (.xlsx)",
+            Format::Odt => "OpenDocument text (.odt)",
+            Format::Odp => "OpenDocument presentation (.odp)",
+            Format::Ods => "OpenDocument spreadsheet (.ods)",
+            Format::Html => "HTML",
+            Format::Markdown => "Markdown",
+            Format::PlainText => "plain text",
+            Format::Xliff => "XLIFF",
+            Format::Po => "gettext PO",
+            Format::Json => "JSON catalogue",
+            Format::Yaml => "YAML catalogue",
+            Format::Srt => "SubRip (.srt)",
+            Format::WebVtt => "WebVTT (.vtt)",
+            Format::Epub => "EPUB",
+        }
+    }
+
+    /// Comma-separated labels of the supported formats.
+    pub fn supported_list() -> String {
+        Format::ALL.iter().map(|f| f.label()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Bounds on what reading a document may cost (zip bombs, huge inputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Most entries an archive may have.
+    pub max_entries: u64,
+    /// Most bytes one entry may expand to.
+    pub max_entry_bytes: u64,
+    /// Most bytes all entries together may expand to.
+    pub max_total_bytes: u64,
+    /// Most levels of archives inside archives.
+    pub max_nesting: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_entries: 10_000,
+            max_entry_bytes: 256 * 1024 * 1024,
+            max_total_bytes: 1024 * 1024 * 1024,
+            max_nesting: 2,
+        }
+    }
+}
+
+/// Options for extraction.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+/// Options for merging.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    /// The language translated into (formats that record it, like HTML `lang`, update it).
+    pub target: LanguageTag,
+}
+
+/// A field the filter saw and deliberately did not translate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptField {
+    /// Where (same form as [`Segment::location`]).
+    pub location: String,
+    /// The element or field name.
+    pub field: String,
+    /// Why it is kept (`code`, `url`, `option key`, `unknown field`…).
+    pub reason: String,
+}
+
+/// What extraction saw besides segments.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Fields kept as they are, and why.
+    pub kept: Vec<KeptField>,
+    /// Unknown text fields (kept), counted by element name, so the rules can grow.
+    pub unknown_fields: BTreeMap<String, u64>,
+    /// Non-fatal remarks.
+    pub warnings: Vec<String>,
+}
+
+/// The untranslated rest of a document, able to rebuild it around translations.
+pub trait Skeleton: Send + Sync {
+    /// Rebuilds the document with `translations[i]` in place of segment `i`.
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError>;
+}
+
+/// A document split into segments and skeleton.
+pub struct Document {
+    /// Its format.
+    pub format: Format,
+    /// Translatable segments, ids `0..n` in document order.
+    pub segments: Vec<Segment>,
+    /// What was kept and why.
+    pub report: Report,
+    skeleton: Box<dyn Skeleton>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("format", &self.format)
+            .field("segments", &self.segments.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Document {
+    /// Assembles a document (filters call this).
+    pub fn new(
+        format: Format,
+        segments: Vec<Segment>,
+        report: Report,
+        skeleton: Box<dyn Skeleton>,
+    ) -> Self {
+        Document { format, segments, report, skeleton }
+    }
+
+    /// Rebuilds the document with one translation per segment, checking each translation's
+    /// inline codes against its source first: a bad translation is an error, never a corrupt file.
+    pub fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
+        if translations.len() != self.segments.len() {
+            return Err(FormatError::TranslationCount {
+                expected: self.segments.len(),
+                got: translations.len(),
+            });
+        }
+        for (segment, translation) in self.segments.iter().zip(translations) {
+            translation
+                .check_codes_against(&segment.content)
+                .map_err(|error| FormatError::InvalidTranslation { segment: segment.id, error })?;
+        }
+        self.skeleton.merge(translations, options)
+    }
+
+    /// Rebuilds the document unchanged (identity merge).
+    pub fn merge_identity(&self, options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+        let sources: Vec<Content> = self.segments.iter().map(|s| s.content.clone()).collect();
+        self.merge(&sources, options)
+    }
+}
