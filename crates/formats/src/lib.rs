@@ -15,15 +15,44 @@
 mod document;
 mod error;
 
+mod catalog;
+mod epub;
+mod html;
+mod markdown;
+mod odf;
+mod ooxml;
+mod po;
+mod scenari;
+mod subtitles;
+mod text;
+mod xliff;
+
 pub use document::{
     Document, ExtractOptions, Format, KeptField, Limits, MergeOptions, Report, Skeleton,
 };
 pub use error::FormatError;
 
-/// Detects the format of `bytes` (by content; `name` only breaks ties, e.g. `.md` vs `.txt`).
+/// Detects the format of `bytes` by content; `name` (the file name) only breaks ties, such as
+/// Markdown versus plain text. Zip-based families come first, then XML, then text formats, with
+/// plain text as the fallback for anything that decodes as text.
 pub fn detect(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
-    let _ = (name, bytes);
-    Err(FormatError::Unsupported { name: name.to_string() })
+    let sniffers: [fn(&str, &[u8]) -> Option<Format>; 11] = [
+        ooxml::sniff,
+        odf::sniff,
+        epub::sniff,
+        scenari::sniff,
+        xliff::sniff,
+        html::sniff,
+        subtitles::sniff,
+        po::sniff,
+        catalog::sniff,
+        markdown::sniff,
+        text::sniff,
+    ];
+    sniffers
+        .iter()
+        .find_map(|sniff| sniff(name, bytes))
+        .ok_or_else(|| FormatError::Unsupported { name: name.to_string() })
 }
 
 /// Extracts a document of any supported format.
@@ -33,6 +62,27 @@ pub fn extract(
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
     let format = detect(name, bytes)?;
-    let _ = options;
-    Err(FormatError::Unsupported { name: format!("{name} ({format:?})") })
+    extract_as(format, name, bytes, options)
+}
+
+/// Extracts a document whose format is already known.
+pub fn extract_as(
+    format: Format,
+    name: &str,
+    bytes: &[u8],
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    match format {
+        Format::Scenari | Format::ScenariArchive => scenari::extract(format, name, bytes, options),
+        Format::Docx | Format::Pptx | Format::Xlsx => ooxml::extract(format, name, bytes, options),
+        Format::Odt | Format::Odp | Format::Ods => odf::extract(format, name, bytes, options),
+        Format::Html => html::extract(format, name, bytes, options),
+        Format::Markdown => markdown::extract(format, name, bytes, options),
+        Format::PlainText => text::extract(format, name, bytes, options),
+        Format::Xliff => xliff::extract(format, name, bytes, options),
+        Format::Po => po::extract(format, name, bytes, options),
+        Format::Json | Format::Yaml => catalog::extract(format, name, bytes, options),
+        Format::Srt | Format::WebVtt => subtitles::extract(format, name, bytes, options),
+        Format::Epub => epub::extract(format, name, bytes, options),
+    }
 }
