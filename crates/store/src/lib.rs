@@ -13,8 +13,11 @@
 #![forbid(unsafe_code)]
 
 pub mod blob;
+mod convert;
 pub mod error;
 pub mod model;
+pub mod postgres;
+pub mod sqlite;
 pub mod store;
 
 use std::sync::Arc;
@@ -25,10 +28,17 @@ pub use model::{
     ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobFile, JobId, JobPage, JobStatus,
     Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,
 };
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 pub use store::{Purged, Store, StoreResult};
 
 /// Opens the database named by `url` and applies its migrations: `sqlite:PATH` (the file and its
 /// folder are created if missing) or `postgres://…` / `postgresql://…`.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    Err(StoreError::UnsupportedUrl(url.to_string()))
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("sqlite") => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(PgStore::connect(url).await?)),
+        _ => Err(StoreError::UnsupportedUrl(url.to_string())),
+    }
 }
