@@ -204,7 +204,16 @@ impl SqliteStore {
     /// `sqlite://PATH` or `sqlite::memory:`), sets WAL, `synchronous=NORMAL`, foreign keys and a
     /// 5 s busy timeout, and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?;
+        Self::connect_with(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    /// Opens the database file at `path` (see [`SqliteStore::connect`]); any file name works,
+    /// nothing is parsed as a URL.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::connect_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    async fn connect_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let in_memory = options.get_filename() == Path::new(":memory:");
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
@@ -227,13 +236,6 @@ impl SqliteStore {
         let pool = pool_options.connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteStore { pool })
-    }
-
-    /// Opens the database file at `path` (see [`SqliteStore::connect`]).
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new().filename(path);
-        let url = format!("sqlite:{}", options.get_filename().display());
-        Self::connect(&url).await
     }
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {

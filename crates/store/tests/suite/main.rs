@@ -118,7 +118,7 @@ suite!(
 #[tokio::test]
 async fn sqlite_survives_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("tradia.db");
+    let path = dir.path().join("data dir #1/tradia.db");
     let job_id;
     {
         let store = SqliteStore::open(&path).await.expect("open");
