@@ -352,8 +352,18 @@ impl Store for SqliteStore {
 
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
         Box::pin(async move {
-            sqlx::query("SELECT 1").execute(&self.pool).await?;
-            Ok(())
+            let probe = sqlx::query("SELECT 1").execute(&self.pool);
+            match tokio::time::timeout(crate::store::PING_TIMEOUT, probe).await {
+                Ok(result) => result.map(|_| ()).map_err(StoreError::from),
+                Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+            }
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.writer.close().await;
+            self.pool.close().await;
         })
     }
 

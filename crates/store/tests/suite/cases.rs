@@ -513,3 +513,10 @@ pub async fn count_by_status(store: S) {
     assert_eq!(counts.get(JobStatus::Failed), 1);
     assert_eq!(counts.get(JobStatus::Cancelled), 1);
 }
+
+pub async fn close_then_fail(store: S) {
+    store.ping().await.expect("ping");
+    store.close().await;
+    assert!(store.ping().await.is_err(), "a closed store does not answer");
+    assert!(store.create_job(new_job(1)).await.is_err());
+}

@@ -114,6 +114,7 @@ suite!(
     purge_expired,
     too_many_attempts,
     count_by_status,
+    close_then_fail,
 );
 
 /// SQLite only: the state survives closing and reopening the file (a process restart), and a job
