@@ -9,6 +9,72 @@
 //!
 //! Files are not in the database: [`BlobStore`] keeps them in `<data dir>/files`, and the
 //! database keeps their [`BlobKey`]s.
+//!
+//! ## A job's life
+//! ```
+//! # use std::time::Duration;
+//! # use tradia_store::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let store = tradia_store::connect(&tradia_store::sqlite_url(dir.path())).await?;
+//! let blobs = FsBlobStore::open(dir.path().join("files")).await?;
+//!
+//! // Upload: stream the file into the blob store, then create the job.
+//! let upload = blobs.put(&mut &b"<p>Bonjour</p>"[..], 50 << 20).await?;
+//! let job = store
+//!     .create_job(NewJob {
+//!         source_lang: None,
+//!         target_lang: "en".parse()?,
+//!         model: None,
+//!         files: vec![NewJobFile {
+//!             name: "page.html".into(),
+//!             format: Some("html".into()),
+//!             input_blob: upload.key,
+//!             size: upload.size,
+//!         }],
+//!     })
+//!     .await?;
+//!
+//! // A worker claims it, saves each segment as it is translated, then the output.
+//! let options = ClaimOptions {
+//!     worker: "replica-1".into(),
+//!     lease_ttl: Duration::from_secs(30),
+//!     max_attempts: 10,
+//! };
+//! let claimed = store.claim_next_job(&options).await?.expect("a queued job");
+//! let lease = &claimed.lease;
+//! let extracted = FileExtracted { total: 1, format: None, detected_source_lang: None };
+//! store.set_file_extracted(lease, 0, extracted).await?;
+//! let already_done = store.saved_segments(job.id, 0).await?; // empty unless resuming
+//! assert!(already_done.is_empty());
+//! store
+//!     .save_segment(lease, StoredSegment {
+//!         file_index: 0,
+//!         segment_id: 0,
+//!         content: "Hello".into(),
+//!         kept_code: None,
+//!         kept_message: None,
+//!     })
+//!     .await?;
+//! let output = blobs.put_bytes(b"<p>Hello</p>".to_vec()).await?;
+//! store.set_file_output(lease, 0, output.key).await?;
+//! let done = store.finish_job(lease).await?;
+//! assert_eq!(done.status, JobStatus::Done);
+//! assert_eq!((done.progress().done, done.progress().total), (1, 1));
+//!
+//! // Later: the retention period has passed.
+//! let purged = store.purge_expired(Duration::ZERO).await?;
+//! for key in &purged.blobs {
+//!     blobs.delete(key).await?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//! Meanwhile the worker renews its lease every `lease_ttl / 3` ([`Store::renew_lease`]) and stops
+//! when that says the job was cancelled or the lease lost. On shutdown it calls
+//! [`Store::requeue_worker_jobs`]; a killed worker's jobs are claimed again once their leases
+//! expire, and [`Store::saved_segments`] tells the new worker what not to translate again.
 
 #![forbid(unsafe_code)]
 

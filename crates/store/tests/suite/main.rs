@@ -192,3 +192,12 @@ async fn connect_rejects_unknown_schemes() {
         }
     }
 }
+
+#[tokio::test]
+async fn sqlite_in_memory_keeps_its_rows() {
+    let store = tradia_store::connect("sqlite::memory:").await.expect("open in memory");
+    let job = store.create_job(cases_new_job()).await.expect("create");
+    // Several operations, possibly on other pool connections: still one database.
+    assert_eq!(store.get_job(job.id).await.expect("get").id, job.id);
+    assert_eq!(store.list_jobs(10, None).await.expect("list").jobs.len(), 1);
+}
