@@ -273,10 +273,22 @@ pub async fn expired_lease_is_reclaimed(store: S) {
     // The dead worker, if it wakes up, can no longer write.
     assert_lease_lost(store.save_segment(&a.lease, seg(0, 1, "zombie")).await);
     assert_lease_lost(store.finish_job(&a.lease).await);
+    assert_lease_lost(store.fail_job(&a.lease, ErrorInfo::new("x", "y")).await);
+    assert_lease_lost(store.save_segments(&a.lease, vec![seg(0, 2, "zombie")]).await);
+    let extracted = FileExtracted { total: 9, format: None, detected_source_lang: None };
+    assert_lease_lost(store.set_file_extracted(&a.lease, 0, extracted).await);
+    assert_lease_lost(store.set_file_output(&a.lease, 0, BlobKey::generate()).await);
+    assert_lease_lost(store.set_file_failed(&a.lease, 0, ErrorInfo::new("x", "y")).await);
+    assert_lease_lost(store.requeue_job(&a.lease).await);
     assert_eq!(
         store.renew_lease(&a.lease, Duration::from_secs(5)).await.unwrap(),
         RenewOutcome::Lost
     );
+    let untouched = store.get_job(job.id).await.unwrap();
+    assert_eq!(untouched.status, JobStatus::Running);
+    assert_eq!(untouched.lease_owner.as_deref(), Some("other"));
+    assert!(untouched.files[0].output_blob.is_none() && untouched.files[0].error.is_none());
+    assert!(!untouched.files[0].extracted);
     // The new holder sees what was saved before the crash.
     let saved = store.saved_segments(job.id, 0).await.expect("saved");
     assert_eq!(saved, vec![seg(0, 0, "before the crash")]);
