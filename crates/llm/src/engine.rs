@@ -647,7 +647,7 @@ impl LlmEngine {
             ),
             images: Vec::new(),
             schema: Some(prompt::translations_schema().clone()),
-            max_tokens: (est + 64).clamp(128, s.num_ctx / 2),
+            max_tokens: (est * 3 / 2 + 128).min(s.num_ctx / 2),
             temperature: s.temperature,
         };
         let outcome = match self.call(&req, request.priority, &request.owner, &request.cancel).await
