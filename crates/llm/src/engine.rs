@@ -473,38 +473,9 @@ impl LlmEngine {
         if request.cancel.is_cancelled() {
             return Err(EngineError::Cancelled);
         }
-        let pending: Vec<&Segment> =
-            request.pending.iter().filter_map(|id| request.segments.get(*id as usize)).collect();
-        let languages_differ =
-            request.source.as_ref().is_none_or(|s| !s.same_language(&request.target));
-        let mut job = Job {
-            request: &request,
-            units: Vec::new(),
-            source_name: prompt::language_name(request.source.as_ref()),
-            target_name: request.target.english_name(),
-            languages_differ,
-            results: Mutex::new(vec![None; pending.len()]),
-        };
-        let mut by_core: HashMap<String, usize> = HashMap::new();
-        for (pos, seg) in pending.iter().enumerate() {
-            let core = seg.edges().core;
-            if !core.has_letters() {
-                // Nothing a model could translate (codes, numbers, punctuation): unchanged.
-                job.finish(
-                    self,
-                    pos,
-                    SegmentResult { id: seg.id, content: seg.content.clone(), kept: None },
-                );
-                continue;
-            }
-            let rendered = core.render();
-            if let Some(&u) = by_core.get(&rendered) {
-                job.units[u].members.push((pos, seg));
-                continue;
-            }
-            by_core.insert(rendered.clone(), job.units.len());
-            let est_out = est_tokens(&rendered) * 2 + 16;
-            job.units.push(Unit { seg, core, rendered, est_out, members: vec![(pos, seg)] });
+        let (job, immediate) = self.prepare(&request);
+        for (pos, result) in immediate {
+            job.finish(self, pos, result);
         }
         let batches = self.plan(&job.units);
         let job = &job;
@@ -518,6 +489,84 @@ impl LlmEngine {
         }
         let results = job.results.lock().unwrap_or_else(|e| e.into_inner());
         Ok(results.iter().flatten().cloned().collect())
+    }
+
+    /// Units (distinct cores to translate) of a request, and the results known at once.
+    fn prepare<'a, 'r>(
+        &self,
+        request: &'r TranslateRequest<'a>,
+    ) -> (Job<'a, 'r>, Vec<(usize, SegmentResult)>) {
+        let pending: Vec<&'a Segment> =
+            request.pending.iter().filter_map(|id| request.segments.get(*id as usize)).collect();
+        let languages_differ =
+            request.source.as_ref().is_none_or(|s| !s.same_language(&request.target));
+        let mut job = Job {
+            request,
+            units: Vec::new(),
+            source_name: prompt::language_name(request.source.as_ref()),
+            target_name: request.target.english_name(),
+            languages_differ,
+            results: Mutex::new(vec![None; pending.len()]),
+        };
+        let mut immediate = Vec::new();
+        let mut by_core: HashMap<String, usize> = HashMap::new();
+        for (pos, seg) in pending.into_iter().enumerate() {
+            let core = seg.edges().core;
+            if !core.has_letters() {
+                // Nothing a model could translate (codes, numbers, punctuation): unchanged.
+                immediate.push((
+                    pos,
+                    SegmentResult { id: seg.id, content: seg.content.clone(), kept: None },
+                ));
+                continue;
+            }
+            let rendered = core.render();
+            if let Some(&u) = by_core.get(&rendered) {
+                job.units[u].members.push((pos, seg));
+                continue;
+            }
+            by_core.insert(rendered.clone(), job.units.len());
+            let est_out = est_tokens(&rendered) * 2 + 16;
+            job.units.push(Unit { seg, core, rendered, est_out, members: vec![(pos, seg)] });
+        }
+        (job, immediate)
+    }
+
+    /// The first-attempt requests a translation sends (no retry or repair), in order: lets a
+    /// benchmark replay the same request mix with a minimal load generator.
+    pub fn batch_requests(&self, request: &TranslateRequest<'_>) -> Vec<ChatRequest> {
+        let (job, _) = self.prepare(request);
+        self.plan(&job.units).iter().map(|b| self.chat_request(&job, b, false)).collect()
+    }
+
+    /// The request for units `units` of `job`.
+    fn chat_request(&self, job: &Job<'_, '_>, units: &[usize], strict: bool) -> ChatRequest {
+        let first = job.units[units[0]].seg.id;
+        let context = preceding_context(job.request.segments, first);
+        let wire: Vec<WireSegment<'_>> = units
+            .iter()
+            .map(|&u| WireSegment {
+                id: job.units[u].seg.id.to_string(),
+                text: &job.units[u].rendered,
+            })
+            .collect();
+        let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
+        let s = &self.inner.settings;
+        ChatRequest {
+            model: s.model.clone(),
+            system: prompt::BATCH_SYSTEM.to_string(),
+            user: prompt::batch_user_message(
+                &job.source_name,
+                &job.target_name,
+                &context,
+                &wire,
+                strict,
+            ),
+            images: Vec::new(),
+            schema: Some(prompt::translations_schema().clone()),
+            max_tokens: (est * 3 / 2 + 128).min(s.num_ctx / 2),
+            temperature: s.temperature,
+        }
     }
 
     /// Cuts units (document order) into batches bounded by BATCH_SIZE and the output budget.
@@ -624,32 +673,7 @@ impl LlmEngine {
         strict: bool,
     ) -> Result<Vec<(usize, Result<Content, Failure>)>, EngineError> {
         let request = job.request;
-        let first = job.units[units[0]].seg.id;
-        let context = preceding_context(request.segments, first);
-        let wire: Vec<WireSegment<'_>> = units
-            .iter()
-            .map(|&u| WireSegment {
-                id: job.units[u].seg.id.to_string(),
-                text: &job.units[u].rendered,
-            })
-            .collect();
-        let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
-        let s = &self.inner.settings;
-        let req = ChatRequest {
-            model: s.model.clone(),
-            system: prompt::BATCH_SYSTEM.to_string(),
-            user: prompt::batch_user_message(
-                &job.source_name,
-                &job.target_name,
-                &context,
-                &wire,
-                strict,
-            ),
-            images: Vec::new(),
-            schema: Some(prompt::translations_schema().clone()),
-            max_tokens: (est * 3 / 2 + 128).min(s.num_ctx / 2),
-            temperature: s.temperature,
-        };
+        let req = self.chat_request(job, &units, strict);
         let outcome = match self.call(&req, request.priority, &request.owner, &request.cancel).await
         {
             Ok(o) => o,
