@@ -284,3 +284,76 @@ async fn with_every_fault_at_most_one_percent_is_kept_and_reported() {
     );
     assert!(stats.max_concurrent <= 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_dialect_works_end_to_end() {
+    let handle = sim("", 2).await;
+    let segs = segments(70);
+    let mut s =
+        LlmSettings::for_openai(&format!("{}/v1", handle.base_url()), "mistral-small3.2:latest");
+    s.timeout = Duration::from_secs(5);
+    let engine = LlmEngine::new(s).unwrap();
+    let run = translate(&engine, &segs).await;
+    check_codes(&segs, &run);
+    for (seg, r) in segs.iter().zip(&run.results) {
+        assert_eq!(r.content, expected(seg), "segment {}", seg.id);
+    }
+    assert!(engine.stats().output_tokens > 0, "usage read from /v1 answers");
+    let models = engine.models().await.unwrap();
+    assert!(models.iter().any(|m| m.name == "mistral-small3.2:latest"), "{models:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_models_and_text_stream_against_the_simulator() {
+    let config = SimConfig {
+        port: 0,
+        time_scale: 400.0,
+        api_key: Some("sekret".into()),
+        models: Some(vec!["mistral-small3.2:latest".into(), "qwen3:8b".into()]),
+        ..SimConfig::default()
+    };
+    let handle = start(config).await.unwrap();
+    let args = tradia_llm::LlmArgs {
+        ollama_base_url: handle.base_url(),
+        ollama_api_key: Some("sekret".to_string().into()),
+        ..Default::default()
+    };
+    let engine = LlmEngine::new(args.settings().unwrap()).unwrap();
+    let report = engine.check().await;
+    assert!(report.ok(), "{report}");
+    let names: Vec<String> = engine.models().await.unwrap().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["mistral-small3.2:latest", "qwen3:8b"]);
+    let health = engine.health().await;
+    assert!(health[0].reachable && health[0].version.is_some(), "{health:?}");
+
+    use futures::StreamExt;
+    let tokens: Vec<String> = engine
+        .translate_text_stream(
+            "Bonjour à tous",
+            Some("fr".parse().unwrap()),
+            "en".parse().unwrap(),
+            None,
+        )
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert!(tokens.len() > 1, "streamed: {tokens:?}");
+    assert!(tokens.concat().contains("Bóńjóúr") || tokens.concat().contains('⟦'), "{tokens:?}");
+
+    // A wrong key and a model that is not served are explained in plain words.
+    let wrong = tradia_llm::LlmArgs {
+        ollama_base_url: handle.base_url(),
+        ollama_api_key: Some("nope".to_string().into()),
+        ..Default::default()
+    };
+    let report = LlmEngine::new(wrong.settings().unwrap()).unwrap().check().await;
+    assert!(!report.ok() && report.to_string().contains("OLLAMA_API_KEY"), "{report}");
+    let other = tradia_llm::LlmArgs {
+        ollama_base_url: handle.base_url(),
+        ollama_api_key: Some("sekret".to_string().into()),
+        ollama_model: "llama3:70b".into(),
+        ..Default::default()
+    };
+    let report = LlmEngine::new(other.settings().unwrap()).unwrap().check().await;
+    assert!(report.to_string().contains("ollama pull llama3:70b"), "{report}");
+}
