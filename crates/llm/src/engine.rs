@@ -477,12 +477,23 @@ impl LlmEngine {
         for (pos, result) in immediate {
             job.finish(self, pos, result);
         }
-        let batches = self.plan(&job.units);
         let job = &job;
-        let mut running: FuturesUnordered<_> =
-            batches.into_iter().map(|b| self.run_ladder(job, b)).collect();
-        while let Some(r) = running.next().await {
-            r?;
+        // A window of batches per job keeps every slot fed (and the scheduler's round robin
+        // meaningful) without thousands of idle waiters for a long document.
+        let window = (self.inner.settings.slots * self.inner.backends.len() * 2).max(4);
+        let mut batches = self.plan(&job.units).into_iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < window {
+                match batches.next() {
+                    Some(b) => running.push(self.run_ladder(job, b)),
+                    None => break,
+                }
+            }
+            match running.next().await {
+                Some(r) => r?,
+                None => break,
+            }
         }
         if request.cancel.is_cancelled() {
             return Err(EngineError::Cancelled);

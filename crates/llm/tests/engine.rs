@@ -378,3 +378,83 @@ async fn batching_off_sends_one_segment_per_request() {
     assert_eq!(r.unwrap().len(), 5);
     assert_eq!(server.received_requests().await.unwrap().len(), 5);
 }
+
+/// Two jobs on one slot: the small one, started after the large one, is not starved; an
+/// interactive request jumps the document queue.
+#[tokio::test]
+async fn jobs_share_the_slot_fairly_and_interactive_text_goes_first() {
+    let server = MockServer::start().await;
+    let order = Arc::new(Mutex::new(Vec::<String>::new()));
+    let o2 = order.clone();
+    Mock::given(method("POST"))
+        .and(path("/api/chat"))
+        .respond_with(move |r: &Request| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            let user = body["messages"][1]["content"].as_str().unwrap().to_string();
+            if user.starts_with('{') {
+                let (segs, _, _) = batch_of(r);
+                o2.lock().unwrap().push(segs[0].1.split(' ').next().unwrap().to_string());
+                answer(&segs.iter().map(|(i, t)| (i.clone(), upper(t))).collect::<Vec<_>>())
+                    .set_delay(Duration::from_millis(30))
+            } else {
+                o2.lock().unwrap().push("interactive".into());
+                ResponseTemplate::new(200).set_body_raw(
+                    "{\"message\":{\"content\":\"Hi\"},\"done\":true,\"done_reason\":\"stop\"}\n",
+                    "application/x-ndjson",
+                )
+            }
+        })
+        .mount(&server)
+        .await;
+    let mut s = settings(&server.uri());
+    s.slots = 1;
+    s.batch_size = 1;
+    let engine = LlmEngine::new(s).unwrap();
+    let big: Vec<Segment> = (0..30).map(|i| seg(i, &format!("big {i}"))).collect();
+    let small: Vec<Segment> = (0..3).map(|i| seg(i, &format!("small {i}"))).collect();
+    let (e1, e2, e3) = (engine.clone(), engine.clone(), engine.clone());
+    let big_job = tokio::spawn(async move {
+        let sink = Collect::default();
+        let req = TranslateRequest {
+            source: Some(LanguageTag::parse("fr").unwrap()),
+            target: LanguageTag::parse("en").unwrap(),
+            segments: &big,
+            pending: big.iter().map(|s| s.id).collect(),
+            priority: Priority::Document,
+            owner: "big".into(),
+            cancel: CancelFlag::new(),
+            sink: &sink,
+        };
+        e1.translate(req).await.map(|r| r.len())
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let small_job = tokio::spawn(async move {
+        let sink = Collect::default();
+        let req = TranslateRequest {
+            source: Some(LanguageTag::parse("fr").unwrap()),
+            target: LanguageTag::parse("en").unwrap(),
+            segments: &small,
+            pending: small.iter().map(|s| s.id).collect(),
+            priority: Priority::Document,
+            owner: "small".into(),
+            cancel: CancelFlag::new(),
+            sink: &sink,
+        };
+        e2.translate(req).await.map(|r| r.len())
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    use futures::StreamExt;
+    let text: Vec<String> = e3
+        .translate_text_stream("Bonjour", None, LanguageTag::parse("en").unwrap(), None)
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(text.concat(), "Hi");
+    assert_eq!(small_job.await.unwrap().unwrap(), 3);
+    assert_eq!(big_job.await.unwrap().unwrap(), 30);
+    let order = order.lock().unwrap().clone();
+    let pos = |label: &str| order.iter().position(|x| x == label).unwrap();
+    let last_small = order.iter().rposition(|x| x == "SMALL" || x == "small").unwrap();
+    assert!(last_small < 10, "the small job finished among the first requests: {order:?}");
+    assert!(pos("interactive") <= 4, "interactive text was served next: {order:?}");
+}
