@@ -619,7 +619,7 @@ impl LlmEngine {
             };
             let chunks: Vec<Vec<usize>> = todo.chunks(size).map(<[usize]>::to_vec).collect();
             let mut running: FuturesUnordered<_> =
-                chunks.into_iter().map(|c| self.attempt(job, c, round > 0)).collect();
+                chunks.into_iter().map(|c| self.attempt(job, c, round)).collect();
             let mut next = Vec::new();
             while let Some(r) = running.next().await {
                 for (u, outcome) in r? {
@@ -681,15 +681,23 @@ impl LlmEngine {
         &self,
         job: &Job<'_, '_>,
         units: Vec<usize>,
-        strict: bool,
+        round: usize,
     ) -> Result<Vec<(usize, Result<Content, Failure>)>, EngineError> {
+        let strict = round > 0;
+        let last_round = round + 1 >= LADDER_ROUNDS;
         let request = job.request;
         let req = self.chat_request(job, &units, strict);
         let outcome = match self.call(&req, request.priority, &request.owner, &request.cancel).await
         {
             Ok(o) => o,
             Err(LlmError::Cancelled) => return Err(EngineError::Cancelled),
-            Err(e) if e.is_context_overflow() || e.code() == "llm_bad_response" => {
+            // A transient failure that outlived its retries: the ids go to the next round
+            // (smaller requests, fresh retries); only the last round gives up on the job.
+            Err(e)
+                if e.is_context_overflow()
+                    || e.code() == "llm_bad_response"
+                    || (e.is_retryable() && !last_round) =>
+            {
                 let why = Rejection::RequestFailed(e.to_string());
                 return Ok(units
                     .into_iter()
