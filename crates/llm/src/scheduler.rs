@@ -298,10 +298,11 @@ impl Scheduler {
         }
     }
 
-    fn all_open(&self) -> bool {
+    /// True when no backend's breaker is closed (each is open or only probing).
+    fn all_down(&self) -> bool {
         let now = Instant::now();
         let st = self.lock();
-        st.backends.iter().all(|b| b.breaker.state(now) == BreakerState::Open)
+        st.backends.iter().all(|b| b.breaker.state(now) != BreakerState::Closed)
     }
 
     /// Waits for a slot on some backend. Fails with [`LlmError::Cancelled`] when `cancel` is
@@ -329,7 +330,7 @@ impl Scheduler {
             }
             Self::pump(&mut st);
         }
-        let mut all_open_since: Option<Instant> = None;
+        let mut all_down_since: Option<Instant> = None;
         loop {
             match tokio::time::timeout(Duration::from_millis(50), &mut rx).await {
                 Ok(Ok(backend)) => {
@@ -344,8 +345,8 @@ impl Scheduler {
                     if cancel.is_cancelled() {
                         return Err(self.give_up(rx, LlmError::Cancelled));
                     }
-                    if self.all_open() {
-                        let since = *all_open_since.get_or_insert_with(Instant::now);
+                    if self.all_down() {
+                        let since = *all_down_since.get_or_insert_with(Instant::now);
                         if since.elapsed() >= self.no_backend_wait {
                             return Err(self.give_up(
                                 rx,
@@ -358,7 +359,7 @@ impl Scheduler {
                         let mut st = self.lock();
                         Self::pump(&mut st);
                     } else {
-                        all_open_since = None;
+                        all_down_since = None;
                         let mut st = self.lock();
                         Self::pump(&mut st);
                     }

@@ -458,3 +458,23 @@ async fn jobs_share_the_slot_fairly_and_interactive_text_goes_first() {
     assert!(last_small < 10, "the small job finished among the first requests: {order:?}");
     assert!(pos("interactive") <= 4, "interactive text was served next: {order:?}");
 }
+
+#[tokio::test]
+async fn a_dead_server_fails_the_job_in_bounded_time() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let mut s = settings(&url);
+    s.timeout = Duration::from_secs(1);
+    s.breaker_cooldown = Duration::from_secs(5);
+    let engine = LlmEngine::new(s).unwrap();
+    let segs: Vec<Segment> = (0..12).map(|i| seg(i, &format!("phrase {i}"))).collect();
+    let start = Instant::now();
+    let (r, reported) = run(&engine, &segs, CancelFlag::new()).await;
+    match r.unwrap_err() {
+        EngineError::Unavailable(m) => assert!(m.contains("backend") || m.contains("reach"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(reported.is_empty(), "nothing kept as source when the server is down");
+}
