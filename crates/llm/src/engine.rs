@@ -342,12 +342,12 @@ impl LlmEngine {
         tokio::spawn(async move {
             let mut delays = engine.backoff();
             loop {
-                let mut permit = match engine
-                    .inner
-                    .sched
-                    .acquire(Priority::Interactive, &owner, &cancel)
-                    .await
-                {
+                // A reader that went away while this waited in the queue costs nothing.
+                let acquired = tokio::select! {
+                    p = engine.inner.sched.acquire(Priority::Interactive, &owner, &cancel) => p,
+                    _ = tx.closed() => return,
+                };
+                let mut permit = match acquired {
                     Ok(p) => p,
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;
