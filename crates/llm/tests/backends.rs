@@ -781,3 +781,16 @@ async fn text_stream_yields_tokens_without_thinking() {
     assert!(tokens.len() >= 2, "streamed in pieces: {tokens:?}");
     assert_eq!(tradia_core::Engine::stats(&engine).output_tokens, 3);
 }
+
+#[tokio::test]
+async fn credentials_in_the_url_never_show_in_errors() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let b = backend(EngineKind::Ollama, &format!("http://api:pa55word-xyz@127.0.0.1:{port}"));
+    let err = b.chat(&req(false)).await.unwrap_err();
+    let shown =
+        format!("{err} {err:?} {}", tradia_llm::diagnostics::explain(&err, EngineKind::Ollama));
+    assert!(!shown.contains("pa55word-xyz"), "{shown}");
+    assert!(!format!("{b:?}").contains("pa55word-xyz"));
+}
