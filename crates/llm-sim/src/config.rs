@@ -154,13 +154,12 @@ impl FaultSpec {
                 .split_once('=')
                 .ok_or_else(|| FaultSpecError::NotKindEqualsP(item.to_string()))?;
             let (kind, value) = (kind.trim(), value.trim());
-            let p: f64 = value
-                .parse()
-                .ok()
-                .filter(|p: &f64| (0.0..=1.0).contains(p))
-                .ok_or_else(|| FaultSpecError::BadProbability {
-                    kind: kind.to_string(),
-                    value: value.to_string(),
+            let p: f64 =
+                value.parse().ok().filter(|p: &f64| (0.0..=1.0).contains(p)).ok_or_else(|| {
+                    FaultSpecError::BadProbability {
+                        kind: kind.to_string(),
+                        value: value.to_string(),
+                    }
                 })?;
             if kind == "all" {
                 for k in FaultKind::ALL {
@@ -391,7 +390,8 @@ impl SimConfig {
         match &self.models {
             None => true,
             Some(list) => list.iter().any(|m| {
-                m == model || (!m.contains(':') && model == format!("{m}:latest"))
+                m == model
+                    || (!m.contains(':') && model == format!("{m}:latest"))
                     || (!model.contains(':') && *m == format!("{model}:latest"))
             }),
         }

@@ -173,9 +173,14 @@ fn to_ns(sim_s: f64) -> u64 {
 impl Sim {
     /// New state for `config` (already validated).
     pub fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Sim {
-        let slots = (0..config.slots).map(|_| Slot { busy: false, last_prompt: String::new() }).collect();
+        let slots =
+            (0..config.slots).map(|_| Slot { busy: false, last_prompt: String::new() }).collect();
         let stats = StatsState {
-            s: SimStats { slots: config.slots, time_scale: config.time_scale, ..SimStats::default() },
+            s: SimStats {
+                slots: config.slots,
+                time_scale: config.time_scale,
+                ..SimStats::default()
+            },
             ..StatsState::default()
         };
         Sim {
@@ -279,7 +284,11 @@ impl Sim {
         let mut st = lock(&self.stats);
         let (held, in_flight) = (st.held, st.in_flight);
         *st = StatsState {
-            s: SimStats { slots: self.config.slots, time_scale: self.config.time_scale, ..SimStats::default() },
+            s: SimStats {
+                slots: self.config.slots,
+                time_scale: self.config.time_scale,
+                ..SimStats::default()
+            },
             held,
             in_flight,
             ..StatsState::default()
@@ -355,7 +364,9 @@ impl Sim {
         let decode_start = Instant::now();
         let n_tokens = job.tokens.len();
         let gaps: Vec<usize> = if job.slow && n_tokens > 0 {
-            (1..=lat.slow_gaps as usize).map(|k| k * n_tokens / (lat.slow_gaps as usize + 1)).collect()
+            (1..=lat.slow_gaps as usize)
+                .map(|k| k * n_tokens / (lat.slow_gaps as usize + 1))
+                .collect()
         } else {
             Vec::new()
         };
@@ -369,7 +380,9 @@ impl Sim {
                 sim_t += lat.slow_gap_s;
             }
             let deadline = decode_start + self.real(sim_t);
-            if deadline > Instant::now() + Duration::from_millis(1) && !wait_until(deadline, &tx).await {
+            if deadline > Instant::now() + Duration::from_millis(1)
+                && !wait_until(deadline, &tx).await
+            {
                 return;
             }
             if tx.send(Event::Token { thinking, text }).await.is_err() {
@@ -470,7 +483,8 @@ impl<'a> SlotGuard<'a> {
         let mut st = lock(&sim.stats);
         st.held += 1;
         st.s.max_concurrent = st.s.max_concurrent.max(st.held);
-        st.s.queue_seconds += sim_secs(acquired.saturating_duration_since(queued), sim.config.time_scale);
+        st.s.queue_seconds +=
+            sim_secs(acquired.saturating_duration_since(queued), sim.config.time_scale);
         drop(st);
         SlotGuard {
             sim,
@@ -499,7 +513,8 @@ impl Drop for SlotGuard<'_> {
         let now = Instant::now();
         let mut st = lock(&self.sim.stats);
         st.held = st.held.saturating_sub(1);
-        st.s.busy_slot_seconds += sim_secs(now.saturating_duration_since(self.acquired), self.sim.config.time_scale);
+        st.s.busy_slot_seconds +=
+            sim_secs(now.saturating_duration_since(self.acquired), self.sim.config.time_scale);
         st.last_completion = Some(now);
     }
 }

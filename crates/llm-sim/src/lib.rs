@@ -27,7 +27,9 @@ pub mod wire;
 
 use std::net::IpAddr;
 
-pub use config::{ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Latency, SimConfig};
+pub use config::{
+    ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Latency, SimConfig,
+};
 pub use engine::SimStats;
 pub use server::{SimHandle, StartError, start};
 

@@ -33,7 +33,16 @@ async fn concurrent(s: &SimHandle, n: usize, words: usize) -> Vec<Value> {
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (c, url) = (c.clone(), url.clone());
-            tokio::spawn(async move { c.post(url).json(&body(i, words)).send().await.unwrap().json::<Value>().await.unwrap() })
+            tokio::spawn(async move {
+                c.post(url)
+                    .json(&body(i, words))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut out = Vec::new();
@@ -63,7 +72,8 @@ async fn queue_time_shows_in_total_duration() {
     let s = sim(1, 1000.0).await;
     preload(&s).await;
     let answers = concurrent(&s, 3, 60).await;
-    let mut totals: Vec<u64> = answers.iter().map(|a| a["total_duration"].as_u64().unwrap()).collect();
+    let mut totals: Vec<u64> =
+        answers.iter().map(|a| a["total_duration"].as_u64().unwrap()).collect();
     totals.sort_unstable();
     // One slot: the last of three equal requests waits for the two others.
     assert!(totals[2] >= 2 * totals[0], "{totals:?}");
@@ -78,7 +88,8 @@ async fn concurrent_sequences_share_decode() {
     preload(&s).await;
     let alone = concurrent(&s, 1, 30).await;
     let together = concurrent(&s, 4, 30).await;
-    let per_token = |a: &Value| a["eval_duration"].as_f64().unwrap() / a["eval_count"].as_f64().unwrap();
+    let per_token =
+        |a: &Value| a["eval_duration"].as_f64().unwrap() / a["eval_count"].as_f64().unwrap();
     let t1 = per_token(&alone[0]);
     let t4 = together.iter().map(per_token).fold(0.0, f64::max);
     // Step time grows as n^(1−α) = 4^0.35 ≈ 1.62 with 4 sequences decoding.
@@ -104,5 +115,8 @@ async fn time_scale_is_honoured() {
     // The reported total is measured on the scaled clock.
     assert!(a["total_duration"].as_u64().unwrap() >= simulated_ns * 95 / 100);
     let st = s.stats();
-    assert!(st.wall_seconds >= 10.0 && st.wall_seconds <= real.as_secs_f64() * 100.0 * 1.05, "{st:?}");
+    assert!(
+        st.wall_seconds >= 10.0 && st.wall_seconds <= real.as_secs_f64() * 100.0 * 1.05,
+        "{st:?}"
+    );
 }
