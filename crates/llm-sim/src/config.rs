@@ -304,6 +304,9 @@ pub struct SimConfig {
     /// The `timeout` fault holds a request this long (real seconds) at most, then closes the
     /// connection. Clients are expected to give up earlier.
     pub hang_real_s: f64,
+    /// Requests allowed to wait (for a slot or a model load) before new ones get Ollama's 503
+    /// (`OLLAMA_MAX_QUEUE`, default 512).
+    pub max_queue: u32,
 }
 
 /// Model name listed when `--models` is not given.
@@ -322,6 +325,7 @@ impl Default for SimConfig {
             api_key: None,
             latency: Latency::default(),
             hang_real_s: 600.0,
+            max_queue: 512,
         }
     }
 }

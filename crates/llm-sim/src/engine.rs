@@ -37,6 +37,12 @@ pub struct SimStats {
     pub wall_seconds: f64,
     /// Σ of the modelled prefill and decode durations (`prompt_eval_duration + eval_duration`).
     pub eval_seconds: f64,
+    /// What the same work would take on a server kept exactly full: Σ over completed requests of
+    /// (prefill + each output token's step time with every slot decoding), divided by the
+    /// slots. Excludes model loads, injected delays and the tail; compare with `wall_seconds`.
+    pub ceiling_seconds: f64,
+    /// `busy_slot_seconds / (slots × wall_seconds)` (0 before any completion).
+    pub occupancy: f64,
     /// Σ of the time requests waited for a slot.
     pub queue_seconds: f64,
     /// Most slots held at once (never more than `slots`).
@@ -62,6 +68,7 @@ pub struct SimStats {
 #[derive(Default)]
 struct StatsState {
     s: SimStats,
+    ceiling_work: f64,
     first_arrival: Option<Instant>,
     last_completion: Option<Instant>,
     held: u32,
@@ -235,6 +242,12 @@ impl Sim {
         out
     }
 
+    /// Requests inside the server that hold no slot (waiting for a load or a slot).
+    pub fn waiting(&self) -> u32 {
+        let st = lock(&self.stats);
+        st.in_flight.saturating_sub(st.held)
+    }
+
     /// Records a request's arrival; the guard records its departure.
     pub fn arrive(self: &Arc<Self>) -> InFlight {
         let mut st = lock(&self.stats);
@@ -274,6 +287,11 @@ impl Sim {
         let mut s = st.s.clone();
         if let (Some(a), Some(b)) = (st.first_arrival, st.last_completion) {
             s.wall_seconds = sim_secs(b.saturating_duration_since(a), self.config.time_scale);
+        }
+        let slots = f64::from(self.config.slots);
+        s.ceiling_seconds = st.ceiling_work / slots;
+        if s.wall_seconds > 0.0 {
+            s.occupancy = s.busy_slot_seconds / (slots * s.wall_seconds);
         }
         s
     }
@@ -371,11 +389,14 @@ impl Sim {
             Vec::new()
         };
         let mut sim_t = 0.0;
+        let full = f64::from(self.config.slots);
+        let mut full_t = prefill_s;
         let mut emitted: u32 = 0;
         for (i, (thinking, text)) in job.tokens.into_iter().enumerate() {
             let n = f64::from(decoding.active());
             let ctx = f64::from(job.prompt_tokens) + i as f64;
             sim_t += lat.step_s(n, ctx);
+            full_t += lat.step_s(full, ctx);
             if gaps.contains(&i) {
                 sim_t += lat.slow_gap_s;
             }
@@ -408,6 +429,7 @@ impl Sim {
             let mut st = lock(&self.stats);
             st.s.completed += 1;
             st.s.eval_seconds += prefill_s + sim_t;
+            st.ceiling_work += full_t;
         }
         slot.release(&job.prompt_text);
         drop(permit);

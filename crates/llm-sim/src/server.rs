@@ -629,6 +629,11 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         Err(resp) => return *resp,
     };
 
+    // Ollama's pending queue (`OLLAMA_MAX_QUEUE`): beyond it, 503 with the exact message.
+    if sim.waiting() > sim.config.max_queue {
+        return sim_error(&sim, dialect, StatusCode::SERVICE_UNAVAILABLE, MSG_QUEUE_FULL);
+    }
+
     if let Some(unload) = ask.load {
         return load_request(&sim, api, &ask, unload).await;
     }

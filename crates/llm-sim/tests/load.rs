@@ -63,8 +63,53 @@ async fn slots_are_never_exceeded_and_excess_requests_queue() {
     assert!(st.max_in_flight > 2, "{st:?}");
     assert!(st.queue_seconds > 0.0, "{st:?}");
     assert_eq!(st.completed, 12);
-    // Occupancy cannot exceed the slots.
+    // Occupancy cannot exceed the slots, and nothing beats the ceiling.
     assert!(st.busy_slot_seconds <= 2.0 * st.wall_seconds * 1.01, "{st:?}");
+    assert!(st.occupancy > 0.0 && st.occupancy <= 1.01, "{st:?}");
+    assert!(st.ceiling_seconds > 0.0 && st.ceiling_seconds <= st.wall_seconds * 1.01, "{st:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_ollamas_503() {
+    let s = start(SimConfig {
+        port: 0,
+        slots: 1,
+        time_scale: 10.0,
+        max_queue: 2,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    preload(&s).await;
+    let c = reqwest::Client::new();
+    let url = format!("{}/api/chat", s.base_url());
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (c, url) = (c.clone(), url.clone());
+            tokio::spawn(async move {
+                let r = c.post(url).json(&body(i, 10)).send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut full = 0;
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        match status {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(
+                    v,
+                    json!({"error": "server busy, please try again.  maximum pending requests exceeded"})
+                );
+                full += 1;
+            }
+            other => panic!("status {other}: {v}"),
+        }
+    }
+    assert!(ok >= 2 && full >= 1, "{ok} answered, {full} refused");
+    assert_eq!(s.stats().max_concurrent, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
