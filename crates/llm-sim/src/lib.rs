@@ -16,6 +16,19 @@
 //! - counts what happened (`GET /sim/stats`, `POST /sim/reset`, [`SimHandle::stats`]).
 //!
 //! It deliberately depends on no client code (`tradia-llm`), only on the segment model.
+//!
+//! Statistics (`GET /sim/stats`, JSON of [`SimStats`]; `POST /sim/reset` zeroes them, and the
+//! per-body fault draw counters): `requests`, `completed`, `prompt_tokens`,
+//! `prefilled_tokens`, `output_tokens`, `busy_slot_seconds`, `wall_seconds` (first arrival to
+//! last completion), `eval_seconds`, `ceiling_seconds` (the same work on a server kept exactly
+//! full), `occupancy`, `queue_seconds`, `max_concurrent` (slots held at once), `max_in_flight`,
+//! `loads`, `reloads`, `segments` (source text → times asked), `faults` (kind → count),
+//! `http_errors` (status → count). All durations are simulated seconds. They are measured on
+//! the real clock times the time scale, so client gaps count as they would on a real server;
+//! timer granularity (about 1 ms real) is magnified by the scale too, so measure occupancy at a
+//! time scale of 100 or less.
+//!
+//! The `/sim` endpoints and `GET /` need no API key; `/api/*` and `/v1/*` do when one is set.
 
 #![forbid(unsafe_code)]
 

@@ -47,15 +47,21 @@ pub const MSG_CONTEXT: &str = "the input length exceeds the context length";
 pub enum StartError {
     /// Invalid configuration.
     #[error("invalid simulator configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address.
         addr: SocketAddr,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, so not repeated as an error source).
+        error: std::io::Error,
     },
+}
+
+impl From<ConfigError> for StartError {
+    fn from(e: ConfigError) -> Self {
+        StartError::Config(e)
+    }
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -111,8 +117,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, StartError> {
     config.validate()?;
     let addr = SocketAddr::new(config.host, config.port);
     let listener =
-        TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        TcpListener::bind(addr).await.map_err(|error| StartError::Bind { addr, error })?;
+    let addr = listener.local_addr().map_err(|error| StartError::Bind { addr, error })?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let sim = Arc::new(Sim::new(config, shutdown_rx.clone()));
     let app = router(Arc::clone(&sim));
