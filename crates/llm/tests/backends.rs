@@ -794,3 +794,18 @@ async fn credentials_in_the_url_never_show_in_errors() {
     assert!(!shown.contains("pa55word-xyz"), "{shown}");
     assert!(!format!("{b:?}").contains("pa55word-xyz"));
 }
+
+#[test]
+fn a_pem_ca_bundle_is_loaded_and_other_files_are_refused() {
+    // A public root certificate (Let's Encrypt ISRG Root X1) stands for an internal CA.
+    let pem = std::path::PathBuf::from("tests/data/isrg-root-x1.pem");
+    let args = LlmArgs { llm_ca_bundle: Some(pem), ..LlmArgs::default() };
+    let s = args.settings().unwrap();
+    assert!(s.ca_pem.as_ref().is_some_and(|b| !b.is_empty()));
+    build_client(&s).expect("the client accepts the extra root");
+
+    let not_pem = std::path::PathBuf::from("Cargo.toml");
+    let err =
+        LlmArgs { llm_ca_bundle: Some(not_pem), ..LlmArgs::default() }.settings().unwrap_err();
+    assert_eq!(err.variable, "TRADIA_LLM_CA_BUNDLE");
+}
