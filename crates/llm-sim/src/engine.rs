@@ -121,6 +121,8 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// One generation event sent to the HTTP layer.
 #[derive(Debug)]
 pub enum Event {
+    /// The prompt is processed and decoding starts (sent once, before any token).
+    Started(Started),
     /// One output token.
     Token {
         /// Part of the thinking trace rather than of the content.
@@ -130,6 +132,21 @@ pub enum Event {
     },
     /// End of the answer, with its timings.
     Done(Timings),
+}
+
+/// What happened before the first token (simulated seconds), sent as `x-sim-*` headers.
+#[derive(Debug, Clone, Default)]
+pub struct Started {
+    /// Time spent on (or waiting for) the model load.
+    pub load_s: f64,
+    /// Time waited for a slot.
+    pub queue_s: f64,
+    /// Prefill time of the uncached prompt part (waiting for the shared prefill excluded).
+    pub prefill_s: f64,
+    /// Prompt tokens served from the slot's cache.
+    pub cached_tokens: u32,
+    /// Index of the slot used.
+    pub slot: usize,
 }
 
 /// Timings and counts of one answer (Ollama metrics, in simulated nanoseconds).
@@ -391,6 +408,16 @@ impl Sim {
         self.prefill_total_ns.fetch_add(to_ns(prefill_s), Ordering::SeqCst);
         drop(prefill_guard);
 
+        let started = Started {
+            load_s,
+            queue_s: sim_secs(slot.acquired.saturating_duration_since(queued), scale),
+            prefill_s,
+            cached_tokens: cached,
+            slot: slot.index,
+        };
+        if tx.send(Event::Started(started)).await.is_err() {
+            return;
+        }
         let decoding = DecodingGuard::new(&self.decoding);
         let decode_start = Instant::now();
         let n_tokens = job.tokens.len();

@@ -125,6 +125,28 @@ async fn queue_time_shows_in_total_duration() {
     let evals: Vec<u64> = answers.iter().map(|a| a["eval_duration"].as_u64().unwrap()).collect();
     assert!(totals[2] >= evals.iter().sum::<u64>() * 9 / 10, "{totals:?} {evals:?}");
     assert!(s.stats().queue_seconds > 0.0);
+    // The waits are also in the hidden `x-sim-queue-ms` header.
+    let c = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", s.base_url());
+    let tasks: Vec<_> = (0..3)
+        .map(|i| {
+            let (c, url) = (c.clone(), url.clone());
+            let mut b = body(i, 60);
+            b["stream"] = json!(true);
+            tokio::spawn(async move {
+                let r = c.post(url).json(&b).send().await.unwrap();
+                let q: u64 = r.headers()["x-sim-queue-ms"].to_str().unwrap().parse().unwrap();
+                let _ = r.text().await.unwrap();
+                q
+            })
+        })
+        .collect();
+    let mut queued = Vec::new();
+    for t in tasks {
+        queued.push(t.await.unwrap());
+    }
+    queued.sort_unstable();
+    assert!(queued[2] > 0 && queued[2] >= queued[0], "{queued:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
