@@ -659,7 +659,7 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         sim.record_faults(&[FaultKind::Timeout]);
         let mut shutdown = sim.shutdown.clone();
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs_f64(sim.config.hang_real_s)) => {}
+            () = tokio::time::sleep(Duration::try_from_secs_f64(sim.config.hang_real_s).unwrap_or(Duration::from_secs(86_400))) => {}
             _ = shutdown.changed() => {}
         }
         if let Some(ConnKill(k)) = kill {
