@@ -658,8 +658,10 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     if drawn.contains(&FaultKind::Timeout) {
         sim.record_faults(&[FaultKind::Timeout]);
         let mut shutdown = sim.shutdown.clone();
+        let hang = Duration::try_from_secs_f64(sim.config.hang_real_s)
+            .unwrap_or(Duration::from_secs(86_400));
         tokio::select! {
-            () = tokio::time::sleep(Duration::try_from_secs_f64(sim.config.hang_real_s).unwrap_or(Duration::from_secs(86_400))) => {}
+            () = tokio::time::sleep(hang) => {}
             _ = shutdown.changed() => {}
         }
         if let Some(ConnKill(k)) = kill {
