@@ -63,7 +63,7 @@ pub struct SimulateArgs {
     /// How many times faster than real time the simulated clock runs.
     #[arg(long = "time-scale", default_value_t = 1.0)]
     pub time_scale: f64,
-    /// Faults to inject: comma-separated kind=p (p in [0,1]); all=p sets every kind.
+    /// Faults to inject: comma-separated kind=p (p from 0 to 1); all=p sets every kind.
     #[arg(long, value_parser = parse_faults)]
     pub faults: Option<FaultSpec>,
     /// Seed of every random draw.
