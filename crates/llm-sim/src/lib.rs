@@ -10,8 +10,10 @@
 //!   `WIRE.md`) get each segment pseudo-translated with `tradia_core::pseudo`, anything else gets
 //!   a pseudo-translation of its last user text;
 //! - models time per `llm-servers.md` §5: S slots, a FIFO queue, a per-slot prompt cache,
-//!   prefill at P tok/s, decode steps of `τ1·n^(1−α)` plus KV reads shared by the `n` sequences
-//!   decoding, model load on first use and on a `num_ctx` change, all scaled by `time_scale`;
+//!   prefill at P tok/s shared by all slots (serialized, stalling the others' decode, as in
+//!   llama.cpp), decode steps of `τ1·n^(1−α)` plus KV reads shared by the `n` sequences
+//!   decoding, model load on first use and on a `num_ctx` change, Ollama's 503 beyond
+//!   `max_queue` waiting requests, all scaled by `time_scale`;
 //! - injects faults drawn per request from a seeded generator ([`FaultSpec`]);
 //! - counts what happened (`GET /sim/stats`, `POST /sim/reset`, [`SimHandle::stats`]).
 //!
@@ -61,7 +63,7 @@ pub struct SimulateArgs {
     /// How many times faster than real time the simulated clock runs.
     #[arg(long = "time-scale", default_value_t = 1.0)]
     pub time_scale: f64,
-    /// Faults to inject: comma-separated kind=p (p in [0,1]); all=p sets every kind.
+    /// Faults to inject: comma-separated kind=p (p from 0 to 1); all=p sets every kind.
     #[arg(long, value_parser = parse_faults)]
     pub faults: Option<FaultSpec>,
     /// Seed of every random draw.

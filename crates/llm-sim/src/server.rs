@@ -658,8 +658,10 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     if drawn.contains(&FaultKind::Timeout) {
         sim.record_faults(&[FaultKind::Timeout]);
         let mut shutdown = sim.shutdown.clone();
+        let hang = Duration::try_from_secs_f64(sim.config.hang_real_s)
+            .unwrap_or(Duration::from_secs(86_400));
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs_f64(sim.config.hang_real_s)) => {}
+            () = tokio::time::sleep(hang) => {}
             _ = shutdown.changed() => {}
         }
         if let Some(ConnKill(k)) = kill {
@@ -728,9 +730,16 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     let (tx, mut rx) = mpsc::channel(64);
     tokio::spawn(Arc::clone(&sim).run_job(job, tx));
 
-    // Like Ollama, nothing is sent before the first token (queue, load and prefill included).
-    let Some(first) = rx.recv().await else {
-        return sim_error(&sim, dialect, StatusCode::SERVICE_UNAVAILABLE, MSG_QUEUE_FULL);
+    // Like Ollama, nothing is sent before decoding starts (queue, load and prefill included).
+    let mut first = rx.recv().await;
+    let started = match first {
+        Some(Event::Started(ref s)) => {
+            let s = s.clone();
+            first = None;
+            Some(s)
+        }
+        None => return sim_error(&sim, dialect, StatusCode::SERVICE_UNAVAILABLE, MSG_QUEUE_FULL),
+        _ => None,
     };
     let meta = Meta {
         model: ask.model.clone(),
@@ -739,22 +748,55 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         include_usage: ask.include_usage,
         raw: ask.raw,
     };
-    if ask.stream {
+    let mut resp = if ask.stream {
         stream_response(api, meta, first, rx, in_flight)
     } else {
         let mut content = String::new();
         let mut thinking = String::new();
-        let mut event = Some(first);
+        let mut event = match first {
+            Some(ev) => Some(ev),
+            None => rx.recv().await,
+        };
+        let mut done = None;
         while let Some(ev) = event {
             match ev {
                 Event::Token { thinking: true, text } => thinking.push_str(&text),
                 Event::Token { thinking: false, text } => content.push_str(&text),
-                Event::Done(t) => return full_response(api, &meta, &content, &thinking, &t),
+                Event::Started(_) => {}
+                Event::Done(t) => {
+                    done = Some(full_response(api, &meta, &content, &thinking, &t));
+                    break;
+                }
             }
             event = rx.recv().await;
         }
-        sim_error(&sim, dialect, StatusCode::INTERNAL_SERVER_ERROR, MSG_RUNNER_DIED)
+        match done {
+            Some(r) => r,
+            None => {
+                return sim_error(
+                    &sim,
+                    dialect,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    MSG_RUNNER_DIED,
+                );
+            }
+        }
+    };
+    if let Some(st) = started {
+        let h = resp.headers_mut();
+        let ms = |s: f64| HeaderValue::from(to_ms(s));
+        h.insert("x-sim-load-ms", ms(st.load_s));
+        h.insert("x-sim-queue-ms", ms(st.queue_s));
+        h.insert("x-sim-prefill-ms", ms(st.prefill_s));
+        h.insert("x-sim-cached-tokens", HeaderValue::from(st.cached_tokens));
+        h.insert("x-sim-slot", HeaderValue::from(st.slot));
     }
+    resp
+}
+
+fn to_ms(sim_s: f64) -> u64 {
+    // Saturating float-to-int conversion is the intent.
+    (sim_s * 1000.0).round().max(0.0) as u64
 }
 
 async fn load_request(sim: &Sim, api: Api, ask: &Ask, unload: bool) -> Response {
@@ -864,6 +906,7 @@ fn frame(api: Api, meta: &Meta, ev: Event) -> Vec<Bytes> {
     let line = |v: Value| Bytes::from(format!("{v}\n"));
     let sse = |v: Value| Bytes::from(format!("data: {v}\n\n"));
     match (api, ev) {
+        (_, Event::Started(_)) => Vec::new(),
         (Api::Chat, Event::Token { thinking, text }) => {
             let msg = if thinking {
                 json!({ "role": "assistant", "content": "", "thinking": text })
@@ -923,13 +966,13 @@ fn chunk(meta: &Meta, choices: Value) -> Value {
 fn stream_response(
     api: Api,
     meta: Meta,
-    first: Event,
+    first: Option<Event>,
     rx: mpsc::Receiver<Event>,
     in_flight: InFlight,
 ) -> Response {
     let meta = Arc::new(meta);
     let m = Arc::clone(&meta);
-    let head = futures::stream::iter(frame(api, &meta, first));
+    let head = futures::stream::iter(first.map(|ev| frame(api, &meta, ev)).unwrap_or_default());
     let rest = futures::stream::unfold((rx, in_flight), |(mut rx, guard)| async move {
         rx.recv().await.map(|ev| (ev, (rx, guard)))
     })

@@ -64,6 +64,13 @@ async fn ollama_chat_non_streaming() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Hidden headers with the simulated timings (llm-servers.md §5.3).
+    let header = |name: &str| r.headers()[name].to_str().unwrap().parse::<u64>().unwrap();
+    assert!(header("x-sim-load-ms") >= 10_000);
+    assert!(header("x-sim-prefill-ms") > 0);
+    assert_eq!(header("x-sim-cached-tokens"), 0);
+    assert!(header("x-sim-slot") < 4);
+    let _ = header("x-sim-queue-ms");
     let v: Value = r.json().await.unwrap();
     let mut want = set(&["model", "created_at", "message", "done", "done_reason"]);
     want.extend(METRICS.iter().map(|s| s.to_string()));

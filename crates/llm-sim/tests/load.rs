@@ -125,6 +125,28 @@ async fn queue_time_shows_in_total_duration() {
     let evals: Vec<u64> = answers.iter().map(|a| a["eval_duration"].as_u64().unwrap()).collect();
     assert!(totals[2] >= evals.iter().sum::<u64>() * 9 / 10, "{totals:?} {evals:?}");
     assert!(s.stats().queue_seconds > 0.0);
+    // The waits are also in the hidden `x-sim-queue-ms` header.
+    let c = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", s.base_url());
+    let tasks: Vec<_> = (0..3)
+        .map(|i| {
+            let (c, url) = (c.clone(), url.clone());
+            let mut b = body(i, 60);
+            b["stream"] = json!(true);
+            tokio::spawn(async move {
+                let r = c.post(url).json(&b).send().await.unwrap();
+                let q: u64 = r.headers()["x-sim-queue-ms"].to_str().unwrap().parse().unwrap();
+                let _ = r.text().await.unwrap();
+                q
+            })
+        })
+        .collect();
+    let mut queued = Vec::new();
+    for t in tasks {
+        queued.push(t.await.unwrap());
+    }
+    queued.sort_unstable();
+    assert!(queued[2] > 0 && queued[2] >= queued[0], "{queued:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,4 +186,34 @@ async fn time_scale_is_honoured() {
         st.wall_seconds >= 10.0 && st.wall_seconds <= real.as_secs_f64() * 100.0 * 1.05,
         "{st:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefill_is_shared_between_slots() {
+    let s = sim(2, 100.0).await;
+    preload(&s).await;
+    // Two long prompts (≈ 2,000 tokens each) with short answers arriving together on two free
+    // slots: the prompts share one prefill rate, so the later one ends after both prefills.
+    let c = reqwest::Client::new();
+    let url = format!("{}/api/chat", s.base_url());
+    let tasks: Vec<_> = (0..2)
+        .map(|i| {
+            let (c, url) = (c.clone(), url.clone());
+            let mut b = body(i, 300);
+            b["options"] = json!({"num_predict": 5});
+            tokio::spawn(async move {
+                c.post(url).json(&b).send().await.unwrap().json::<Value>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let prefill: Vec<u64> =
+        answers.iter().map(|a| a["prompt_eval_duration"].as_u64().unwrap()).collect();
+    assert!(prefill.iter().all(|p| *p >= 500_000_000), "{prefill:?}");
+    let longest = answers.iter().map(|a| a["total_duration"].as_u64().unwrap()).max().unwrap();
+    assert!(longest >= prefill.iter().sum::<u64>(), "{answers:?}");
+    assert_eq!(s.stats().max_concurrent, 2);
 }
