@@ -1,0 +1,260 @@
+// The web interface in real headless Chromium against the server (see lib/harness.mjs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { skipReason, startServer, launchBrowser, openPage, load, screenshot } from '../lib/harness.mjs';
+
+const skip = skipReason() ?? false;
+let server;
+let browser;
+const files = mkdtempSync(path.join(tmpdir(), 'tradia-browser-'));
+
+function file(name, content) {
+  const p = path.join(files, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** Entries of a zip (central directory), as {name, data} for stored or deflated entries. */
+async function unzip(buf) {
+  const { inflateRawSync } = await import('node:zlib');
+  const out = [];
+  let end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, 'zip end record');
+  let p = buf.readUInt32LE(end + 16);
+  const count = buf.readUInt16LE(end + 10);
+  for (let i = 0; i < count; i++) {
+    const method = buf.readUInt16LE(p + 10);
+    const csize = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.subarray(p + 46, p + 46 + nameLen).toString();
+    const lNameLen = buf.readUInt16LE(local + 26);
+    const lExtraLen = buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(local + 30 + lNameLen + lExtraLen, local + 30 + lNameLen + lExtraLen + csize);
+    out.push({ name, data: method === 8 ? inflateRawSync(raw) : raw });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
+
+function assertClean(seen) {
+  assert.deepEqual(seen.foreign, [], `requests to other hosts: ${seen.foreign.join(', ')}`);
+  assert.deepEqual(seen.errors, [], seen.errors.join('\n'));
+  assert.ok(seen.all.length > 5, 'requests were recorded');
+}
+
+before(async () => {
+  if (skip) return;
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const LINES_A = ['Bonjour à tous.', 'La réunion commence à dix heures.', 'Merci de votre attention.'];
+const LINES_B = ['Premier point.', 'Deuxième point.', 'Troisième point.', 'Quatrième point.'];
+
+test('two files make one job with a progress bar each; both reach 100 % and the zip downloads', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  await page.selectOption('#doc-target', 'en');
+  await page.setInputFiles('#doc-files', [file('accueil.txt', `${LINES_A.join('\n')}\n`), file('points.md', `${LINES_B.join('\n')}\n`)]);
+  assert.equal(await page.locator('#doc-selected li').count(), 2);
+  await page.click('#doc-submit');
+  const job = page.locator('#jobs > li').first();
+  await job.waitFor();
+  assert.equal(await page.locator('#jobs > li').count(), 1, 'one job for one upload');
+  assert.equal(await job.locator('progress').count(), 2, 'a progress bar per file');
+  // Progress is followed live: at least one intermediate value shows before the end.
+  await job.locator('[data-role="status"]').filter({ hasText: 'Terminée' }).waitFor({ timeout: 30000 });
+  const bars = await job.locator('progress').evaluateAll((els) => els.map((e) => [e.value, e.max]));
+  assert.deepEqual(bars, [[100, 100], [100, 100]]);
+  const pcts = await job.locator('[data-role="percent"]').allTextContents();
+  assert.deepEqual(pcts.map((s) => s.replace(/\s/g, ' ')), ['100 %', '100 %']);
+  const [download] = await Promise.all([page.waitForEvent('download'), job.locator('[data-action="download"]').click()]);
+  const entries = await unzip(readFileSync(await download.path()));
+  assert.deepEqual(entries.map((e) => e.name).sort(), ['accueil.txt', 'points.md']);
+  for (const { name, data } of entries) {
+    const lines = data.toString('utf8').trimEnd().split('\n');
+    const source = name === 'accueil.txt' ? LINES_A : LINES_B;
+    assert.equal(lines.length, source.length, `${name}: one line per source line`);
+    lines.forEach((line, i) => assert.notEqual(line, source[i], `${name} line ${i + 1} translated`));
+  }
+  await screenshot(page, 'fr-documents');
+  assertClean(seen);
+  await context.close();
+});
+
+test('text translation streams token by token', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server, '#text');
+  assert.equal(await page.isVisible('#panel-text'), true);
+  await page.selectOption('#text-target-lang', 'en');
+  const text = 'Bonjour à toutes et à tous, bienvenue dans cette formation sur la traduction automatique locale.';
+  await page.fill('#text-source', text);
+  assert.match(await page.textContent("#text-count"), new RegExp(`^${[...text].length}\\b`));
+  // Record every distinct state of the output while it streams.
+  await page.evaluate(() => {
+    window.__states = [];
+    const out = document.getElementById('text-output');
+    new MutationObserver(() => window.__states.push(out.textContent)).observe(out, { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#text-submit');
+  await page.waitForFunction(() => document.getElementById('text-output').getAttribute('aria-busy') === 'false' && document.getElementById('text-output').textContent.length > 0, null, { timeout: 30000 });
+  const states = await page.evaluate(() => window.__states.filter((s) => s.length));
+  const final = await page.textContent('#text-output');
+  assert.ok(states.length >= 3, `expected several partial states, got ${states.length}`);
+  assert.ok(states.some((s) => s.length > 0 && s.length < final.length), 'a partial translation was shown');
+  assert.notEqual(final, text);
+  assert.match(await page.textContent('#text-detected'), /français|French/i);
+  await screenshot(page, 'fr-text');
+  assertClean(seen);
+  await context.close();
+});
+
+test('a running job can be cancelled', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  const long = Array.from({ length: 40 }, (_, i) => `Phrase numéro ${i + 1} du long document.`).join('\n');
+  await page.setInputFiles('#doc-files', [file('slow-long.txt', long)]);
+  await page.click('#doc-submit');
+  const job = page.locator('#jobs > li').first();
+  await job.locator('[data-role="status"]').filter({ hasText: 'En cours' }).waitFor({ timeout: 20000 });
+  await job.locator('[data-action="cancel"]').click();
+  await job.locator('[data-role="status"]').filter({ hasText: 'Annulée' }).waitFor({ timeout: 10000 });
+  assert.equal(await job.locator('[data-action="download"]').count(), 0, 'no download for a cancelled job');
+  const value = await job.locator('progress').evaluate((e) => e.value);
+  assert.ok(value < 100, `cancelled before the end (${value} %)`);
+  assertClean(seen);
+  await context.close();
+});
+
+test('history survives a reload', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  await page.setInputFiles('#doc-files', [file('histoire.txt', 'Il était une fois.\nFin.\n')]);
+  await page.click('#doc-submit');
+  const job = page.locator('#jobs > li').first();
+  const id = await job.getAttribute('data-job-id');
+  await job.locator('[data-role="status"]').filter({ hasText: 'Terminée' }).waitFor({ timeout: 30000 });
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  const row = page.locator(`#jobs > li[data-job-id="${id}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /histoire\.txt/);
+  assert.match(await row.locator('[data-role="status"]').textContent(), /Terminée/);
+  assert.equal(await row.locator('[data-action="download"]').count(), 1);
+  assertClean(seen);
+  await context.close();
+});
+
+test('rejected files get clear messages before and after upload', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  const limit = await page.evaluate(async () => (await import('/assets/js/api.js')).config());
+  await page.setInputFiles('#doc-files', [
+    file('image.exe', 'MZ'),
+    file('vide.txt', ''),
+    file('gros.txt', Buffer.alloc(limit.maxUploadBytes + 1024, 'a')),
+  ]);
+  const messages = await page.locator('#doc-messages p').allTextContents();
+  if (limit.extensions) assert.ok(messages.some((m) => /image\.exe.*\.exe/.test(m)), messages.join('|'));
+  assert.ok(messages.some((m) => /vide\.txt.*vide/.test(m)), messages.join('|'));
+  assert.ok(messages.some((m) => /gros\.txt.*volumineux/.test(m)), messages.join('|'));
+  assert.equal(await page.locator('#doc-selected li').count(), 0, 'nothing rejected was kept');
+  // A file the browser cannot judge: the server refuses it and its error code is translated.
+  await page.setInputFiles('#doc-files', [file('abime.docx', 'not a zip at all')]);
+  await page.click('#doc-submit');
+  await page.locator('#doc-messages p').filter({ hasText: 'Envoi refusé' }).waitFor();
+  const after = await page.locator('#doc-messages p').allTextContents();
+  assert.ok(!after.some((m) => /Erreur :/.test(m)) || after.length, after.join('|'));
+  assertClean(seen);
+  await context.close();
+});
+
+test('tabs work with the keyboard', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  await page.focus('#tab-documents');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-text');
+  assert.equal(await page.getAttribute('#tab-text', 'aria-selected'), 'true');
+  assert.equal(await page.isVisible('#panel-text'), true);
+  assert.equal(await page.isVisible('#panel-documents'), false);
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-summary');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-documents');
+  assert.equal(await page.getAttribute('#tab-documents', 'tabindex'), '0');
+  assert.equal(await page.getAttribute('#tab-text', 'tabindex'), '-1');
+  assertClean(seen);
+  await context.close();
+});
+
+test('the correction assistant streams its answer with explanations', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server, '#correct');
+  await page.fill('#correct-input', 'Les élèves ont rendu ces devoirs en retard.');
+  await page.click('#panel-correct button[type="submit"]');
+  const result = page.locator('#panel-correct [data-assist-result]');
+  await result.locator('h3').first().waitFor({ timeout: 30000 });
+  assert.ok((await result.locator('.result-text').textContent()).length > 0);
+  await result.locator('section h3').filter({ hasText: 'Explications' }).waitFor();
+  await screenshot(page, 'fr-correct');
+  assertClean(seen);
+  await context.close();
+});
+
+test('Arabic interface is right to left; screenshots of every page in French and Arabic', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  assert.equal(await page.getAttribute('html', 'dir'), 'ltr');
+  for (const tab of ['documents', 'text', 'correct', 'reformulate', 'summary']) {
+    await page.click(`#tab-${tab}`);
+    await screenshot(page, `fr-tab-${tab}`);
+  }
+  await page.click('#tab-documents');
+  await page.selectOption('#ui-lang', 'ar');
+  await page.waitForFunction(() => document.documentElement.dir === 'rtl');
+  assert.equal(await page.getAttribute('html', 'lang'), 'ar');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).direction), 'rtl');
+  assert.equal(await page.textContent('#tab-documents'), 'الوثائق');
+  // A right-to-left target language lays out the translation pane right to left.
+  await page.click('#tab-text');
+  await page.selectOption('#text-source-lang', 'fr');
+  await page.selectOption('#text-target-lang', 'ar');
+  await page.waitForFunction(() => document.getElementById('text-output').dir === 'rtl');
+  assert.equal(await page.getAttribute('#text-source', 'dir'), 'ltr');
+  for (const tab of ['documents', 'text', 'correct', 'reformulate', 'summary']) {
+    await page.click(`#tab-${tab}`);
+    await screenshot(page, `ar-tab-${tab}`);
+  }
+  // The choice is remembered.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+  assertClean(seen);
+  await context.close();
+});
+
+test('an Arabic browser gets the Arabic interface; phones get one column', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server, { locale: 'ar-MA', viewport: { width: 390, height: 844 } });
+  await load(page, server, '#text');
+  assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+  const widths = await page.evaluate(() => [...document.querySelectorAll('.pane')].map((p) => p.getBoundingClientRect().width));
+  assert.ok(widths.every((w) => w > 300), `panes stacked on a phone: ${widths}`);
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no horizontal scroll');
+  await screenshot(page, 'ar-phone-text');
+  await page.click('#tab-documents');
+  await screenshot(page, 'ar-phone-documents');
+  assertClean(seen);
+  await context.close();
+});
