@@ -105,18 +105,26 @@ function initForm(form) {
   let controller = null;
   let last = null;
 
-  photo?.addEventListener('change', () => {
+  const photoName = form.querySelector('[data-assist-photo-name]');
+  const photoClear = form.querySelector('[data-assist-photo-clear]');
+  const showPhoto = () => {
     const file = photo.files[0];
     if (preview.src) URL.revokeObjectURL(preview.src);
     if (file) {
       preview.src = URL.createObjectURL(file);
       preview.alt = t('photo_preview', { name: file.name });
       preview.hidden = false;
+      photoName.textContent = file.name;
     } else {
       preview.removeAttribute('src');
       preview.hidden = true;
+      photoName.textContent = t('no_photo');
     }
-  });
+    photoClear.hidden = !file;
+  };
+  photo?.addEventListener('change', showPhoto);
+  photoClear?.addEventListener('click', () => { photo.value = ''; showPhoto(); photo.focus(); });
+  if (photo) i18n.onChange(showPhoto);
 
   const showResult = () => {
     if (last) result.replaceChildren(...RENDER[kind](last));

@@ -152,7 +152,7 @@ function renderSelection() {
 function renderLimits() {
   if (!limits) return;
   const parts = [t('limits', { max: mb(limits.maxUploadBytes), files: limits.maxFiles })];
-  if (limits.extensions) parts.push(t('formats', { list: [...limits.extensions].sort().join(', ') }));
+  if (limits.extensions) parts.push(t('formats', { list: `\u2066${[...limits.extensions].sort().map((e) => `.${e}`).join(' ')}\u2069` }));
   document.getElementById('doc-limits').textContent = parts.join(' ');
 }
 
@@ -244,18 +244,21 @@ function render(entry) {
   const root = entry.el;
   root.dataset.status = job.status;
   const names = job.files.map((f) => f.name).join(', ') || t('job_untitled');
-  const title = el('h3', { class: 'job-title' }, el('span', { class: 'job-names', text: names }),
+  const title = el('h3', { class: 'job-title' }, el('bdi', { class: 'job-names', text: names }),
     el('span', { class: `badge status-${job.status}`, 'data-role': 'status', text: t(`status_${job.status}`) }));
   const source = job.source === 'auto' || !job.source ? t('detect_language') : i18n.languageName(job.source);
-  const meta = [`${source} → ${i18n.languageName(job.target)}`];
+  const meta = [t('language_pair', { source, target: i18n.languageName(job.target) })];
   if (job.model) meta.push(job.model);
   if (job.created) meta.push(new Date(job.created).toLocaleString(i18n.lang() === 'ar' ? 'ar-u-nu-latn' : i18n.lang(), { dateStyle: 'short', timeStyle: 'short' }));
+  // Each part isolated: a model name or a date must not reorder its neighbours in Arabic.
+  const metaLine = el('p', { class: 'job-meta hint' });
+  meta.forEach((part, i) => { if (i) metaLine.append(' · '); metaLine.append(el('bdi', { text: part })); });
   const files = el('ul', { class: 'job-files' }, ...job.files.map((f) => {
     const pct = percent(f.done, f.total, f.error ? 'failed' : job.status === 'done' ? 'done' : f.status);
     const bar = el('progress', { max: '100', 'aria-label': t('file_progress', { name: f.name }) });
     if (f.total > 0 || job.status === 'done') bar.value = pct; // indeterminate until extraction is done
     return el('li', { class: 'job-file', 'data-file': f.name },
-      el('span', { class: 'file-name', text: f.name }),
+      el('bdi', { class: 'file-name', text: f.name }),
       bar,
       el('span', { class: 'file-pct', 'data-role': 'percent', text: `${num(pct)} %` }),
       el('span', { class: 'hint file-count', text: f.total > 0 ? t('segments_count', { done: num(f.done), total: num(f.total) }) : (job.status === 'queued' || job.status === 'running') && !f.error ? t('extracting') : '' }),
@@ -282,7 +285,7 @@ function render(entry) {
     remove.addEventListener('click', () => deleteJob(job.id, remove));
     actions.append(remove);
   }
-  const children = [title, el('p', { class: 'job-meta hint', text: meta.join(' · ') }), files,
+  const children = [title, metaLine, files,
     el('div', { class: 'job-foot' }, totals, timing, actions)];
   if (job.error) children.push(el('p', { class: 'message error', text: errorText(job.error) }));
   if (job.kept.length) {
@@ -293,9 +296,10 @@ function render(entry) {
         const item = typeof k === 'object' ? k : { id: k };
         const text = item.text ?? item.source ?? item.content ?? (item.id !== undefined ? t('segment_id', { id: item.id }) : '');
         const reason = keptReason(item.reason ?? item.kept ?? (item.code ? { code: item.code, message: item.message } : null));
-        return el('li', { dir: 'auto' },
-          item.file && job.files.length > 1 ? el('span', { class: 'hint', text: `${item.file} : ` }) : null,
-          el('span', { text }), reason ? el('span', { class: 'hint', text: ` (${reason})` }) : null);
+        return el('li', {},
+          item.file && job.files.length > 1 ? el('bdi', { class: 'hint', text: item.file }) : null,
+          item.file && job.files.length > 1 ? ' : ' : null,
+          el('bdi', { class: 'kept-text', text }), reason ? el('span', { class: 'hint', text: ` (${reason})` }) : null);
       })));
     children.push(details);
   }

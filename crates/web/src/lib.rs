@@ -31,7 +31,7 @@ use rust_embed::RustEmbed;
 
 /// The files of the interface: `web/` at the repository root.
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/"]
+#[folder = "../../web/"]
 struct Files;
 
 /// The Content-Security-Policy sent with every page and asset.

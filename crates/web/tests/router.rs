@@ -9,7 +9,10 @@ async fn get(path: &str, headers: &[(&str, &str)]) -> axum::response::Response {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    tradia_web::router().oneshot(request.body(Body::empty()).expect("request")).await.expect("infallible")
+    tradia_web::router()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible")
 }
 
 async fn text(response: axum::response::Response) -> String {

@@ -247,6 +247,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
+    kind: 'mock',
     url: `http://127.0.0.1:${port}`,
     requests,
     async close() {

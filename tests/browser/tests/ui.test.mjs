@@ -233,6 +233,17 @@ test('Arabic interface is right to left; screenshots of every page in French and
   await page.selectOption('#text-target-lang', 'ar');
   await page.waitForFunction(() => document.getElementById('text-output').dir === 'rtl');
   assert.equal(await page.getAttribute('#text-source', 'dir'), 'ltr');
+  // A finished job in the list, so the Arabic documents page shows a row with its bars.
+  await page.click('#tab-documents');
+  await page.setInputFiles('#doc-files', [file('keep-rapport.txt', 'Rapport annuel.\nBilan financier.\nPerspectives.\n'), file('annexe.txt', 'Annexe.\n')]);
+  await page.click('#doc-submit');
+  const job = page.locator('#jobs > li').first();
+  await job.locator('[data-role="status"]').filter({ hasText: 'منتهية' }).waitFor({ timeout: 30000 });
+  if (server.kind === 'mock') {
+    // The mock keeps the first segment of a "keep" file in the source language.
+    await job.locator('details.job-kept summary').click();
+    assert.match(await job.locator('details.job-kept li').first().textContent(), /Rapport annuel/);
+  }
   for (const tab of ['documents', 'text', 'correct', 'reformulate', 'summary']) {
     await page.click(`#tab-${tab}`);
     await screenshot(page, `ar-tab-${tab}`);
