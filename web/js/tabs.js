@@ -31,6 +31,8 @@ export function initTabs(tablist) {
     e.preventDefault();
     select(tabs[(next + tabs.length) % tabs.length], true);
   });
-  const fromHash = tabs.find((tab) => tab.id === `tab-${location.hash.slice(1)}`);
-  select(fromHash ?? tabs[0], false);
+  const fromHash = () => tabs.find((tab) => tab.id === `tab-${location.hash.slice(1)}`);
+  // A link or a typed address such as /#text opens that tab, on load or later.
+  window.addEventListener('hashchange', () => { const tab = fromHash(); if (tab) select(tab, false); });
+  select(fromHash() ?? tabs[0], false);
 }

@@ -199,16 +199,53 @@ test('tabs work with the keyboard', { skip }, async () => {
   await context.close();
 });
 
-test('the correction assistant streams its answer with explanations', { skip }, async () => {
+test('the assistants stream their answers: correction, reformulation, meeting summary', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
-  await load(page, server, '#correct');
-  await page.fill('#correct-input', 'Les élèves ont rendu ces devoirs en retard.');
-  await page.click('#panel-correct button[type="submit"]');
-  const result = page.locator('#panel-correct [data-assist-result]');
-  await result.locator('h3').first().waitFor({ timeout: 30000 });
-  assert.ok((await result.locator('.result-text').textContent()).length > 0);
-  await result.locator('section h3').filter({ hasText: 'Explications' }).waitFor();
-  await screenshot(page, 'fr-correct');
+  const cases = [
+    ['correct', 'Les élèves ont rendu ces devoirs en retard, malgré les rappel du professeur.', ['Texte corrigé', 'Explications']],
+    ['reformulate', 'La réunion a été décidée de se tenir le mardi par le conseil qui a décidé.', ['Texte reformulé', 'Passages modifiés']],
+    ['summary', 'Réunion équipe pédagogique 12/11. Présents : Claire, Karim, Sofia. Calendrier des examens adopté. Karim envoie le planning avant vendredi. Sofia prépare la salle.', ['Résumé', 'Décisions', 'Actions à mener']],
+  ];
+  for (const [kind, text, headings] of cases) {
+    await load(page, server, `#${kind}`);
+    await page.fill(`#${kind}-input`, text);
+    await page.evaluate((k) => {
+      window.__streamed = 0;
+      const result = document.querySelector(`#panel-${k} [data-assist-result]`);
+      new MutationObserver(() => { if (result.querySelector('[data-role="stream"]')?.textContent) window.__streamed += 1; })
+        .observe(result, { childList: true, characterData: true, subtree: true });
+    }, kind);
+    await page.click(`#panel-${kind} button[type="submit"]`);
+    const result = page.locator(`#panel-${kind} [data-assist-result]`);
+    for (const h of headings) await result.locator('h3').filter({ hasText: h }).waitFor({ timeout: 30000 });
+    assert.ok((await result.locator('.result-text').first().textContent()).trim().length > 0, `${kind}: a result text`);
+    assert.ok(await page.evaluate(() => window.__streamed) >= 2, `${kind}: tokens were shown as they came`);
+    await screenshot(page, `fr-${kind}-result`);
+  }
+  assertClean(seen);
+  await context.close();
+});
+
+test('every control has an accessible name', { skip }, async () => {
+  const { context, page, seen } = await openPage(browser, server);
+  await load(page, server);
+  const unnamed = await page.evaluate(() => {
+    const name = (el) => {
+      if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+      const by = el.getAttribute('aria-labelledby');
+      if (by) return by.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim();
+      if (el.labels?.length) return [...el.labels].map((l) => l.textContent).join(' ').trim();
+      return el.textContent.trim();
+    };
+    return [...document.querySelectorAll('button, select, textarea, input, a[href], [role="tab"]')]
+      .filter((el) => !name(el)).map((el) => el.outerHTML.slice(0, 120));
+  });
+  assert.deepEqual(unnamed, []);
+  assert.equal(await page.locator('[role="tabpanel"]').count(), 5);
+  for (const panel of await page.locator('[role="tabpanel"]').all()) {
+    const tab = await panel.getAttribute('aria-labelledby');
+    assert.equal(await page.getAttribute(`#${tab}`, 'aria-controls'), await panel.getAttribute('id'));
+  }
   assertClean(seen);
   await context.close();
 });
