@@ -12,7 +12,7 @@ export class ApiError extends Error {
   /** The message to show: the catalogue's text for the code, else the server's message. */
   display() {
     if (this.code && has(`error_${this.code}`)) return t(`error_${this.code}`);
-    if (this.status === 413) return t('error_payload_too_large');
+    if (this.status === 413) return t('error_upload_too_large');
     if (this.status === 0) return t('error_network');
     return this.message ? t('error_with_message', { message: this.message }) : t('error_generic');
   }
@@ -120,8 +120,11 @@ let modelsPromise = null;
 /** Models the server offers, default first: [{name, default}]. */
 export function models() {
   modelsPromise ??= json('/api/v1/models').then((body) => {
-    const list = Array.isArray(body) ? body : body.models ?? [];
-    return list.map((m) => (typeof m === 'string' ? { name: m } : { ...m, name: m.name ?? m.id ?? m.model }));
+    const list = (Array.isArray(body) ? body : body.models ?? [])
+      .map((m) => (typeof m === 'string' ? { name: m } : { ...m, name: m.name ?? m.id ?? m.model }));
+    const byDefault = body.default ?? list.find((m) => m.default)?.name;
+    // The default model first, whatever order the backends listed them in.
+    return [...list.filter((m) => m.name === byDefault), ...list.filter((m) => m.name !== byDefault)];
   }).catch((e) => { modelsPromise = null; throw e; });
   return modelsPromise;
 }

@@ -59,7 +59,8 @@ const RENDER = {
       el('p', { class: 'result-text', dir: 'auto', text }),
       list(t('explanations'), r.explanations ?? r.corrections, (e) => {
         if (typeof e === 'string') return [e];
-        const change = e.original && e.corrected ? el('span', { class: 'change' }, el('del', { text: e.original }), ' → ', el('ins', { text: e.corrected })) : null;
+        const fixed = e.correction ?? e.corrected;
+        const change = e.original && fixed ? el('span', { class: 'change' }, el('bdi', {}, el('del', { text: e.original })), ' → ', el('bdi', {}, el('ins', { text: fixed }))) : null;
         return [change, change ? ' — ' : null, str(e, 'explanation', 'reason', 'message')];
       }),
     ];
@@ -152,13 +153,15 @@ function initForm(form) {
     try {
       let response;
       const url = `/api/v1/assist/${kind}/stream`;
+      // The summary reads `notes` (and an `image` file part); the other assistants read `text`.
+      const field = kind === 'summary' ? 'notes' : 'text';
       if (image) {
         const body = new FormData();
-        if (text.trim()) body.append('text', text);
+        if (text.trim()) body.append(field, text);
         body.append('image', image, image.name);
         response = await api.request(url, { method: 'POST', body, signal: mine.signal, headers: { Accept: 'text/event-stream' } });
       } else {
-        response = await api.postJson(url, { text }, { signal: mine.signal });
+        response = await api.postJson(url, { [field]: text }, { signal: mine.signal });
       }
       for await (const { event, data } of api.events(response)) {
         if (event === 'token') stream.append(typeof data === 'string' ? data : data.text ?? '');

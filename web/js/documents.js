@@ -46,7 +46,8 @@ export function normaliseJob(j) {
     error: f.error ?? null,
     kept: f.kept ?? f.kept_segments ?? [],
   }));
-  const kept = [...(j.kept ?? j.kept_segments ?? [])];
+  // The job lists kept segments per file ({segment, code, message}); `kept_segments` is a count.
+  const kept = Array.isArray(j.kept) ? [...j.kept] : [];
   for (const f of files) for (const k of f.kept) kept.push({ file: f.name, ...(typeof k === 'object' ? k : { id: k }) });
   return {
     id: j.id,
@@ -54,6 +55,7 @@ export function normaliseJob(j) {
     done: j.progress?.done ?? 0,
     total: j.progress?.total ?? 0,
     source: j.source_lang ?? 'auto',
+    detected: !!j.source_detected,
     target: j.target_lang ?? '',
     model: j.model ?? null,
     created: time(j.created_at),
@@ -246,7 +248,8 @@ function render(entry) {
   const names = job.files.map((f) => f.name).join(', ') || t('job_untitled');
   const title = el('h3', { class: 'job-title' }, el('bdi', { class: 'job-names', text: names }),
     el('span', { class: `badge status-${job.status}`, 'data-role': 'status', text: t(`status_${job.status}`) }));
-  const source = job.source === 'auto' || !job.source ? t('detect_language') : i18n.languageName(job.source);
+  const source = job.source === 'auto' || !job.source ? t('detect_language')
+    : job.detected ? t('detected_short', { name: i18n.languageName(job.source) }) : i18n.languageName(job.source);
   const meta = [t('language_pair', { source, target: i18n.languageName(job.target) })];
   if (job.model) meta.push(job.model);
   if (job.created) meta.push(new Date(job.created).toLocaleString(i18n.lang() === 'ar' ? 'ar-u-nu-latn' : i18n.lang(), { dateStyle: 'short', timeStyle: 'short' }));
@@ -294,7 +297,8 @@ function render(entry) {
       el('p', { class: 'hint', text: t('kept_explanation') }),
       el('ul', {}, ...job.kept.map((k) => {
         const item = typeof k === 'object' ? k : { id: k };
-        const text = item.text ?? item.source ?? item.content ?? (item.id !== undefined ? t('segment_id', { id: item.id }) : '');
+        const number = item.segment ?? item.id;
+        const text = item.text ?? item.source ?? (number !== undefined ? t('segment_id', { id: number }) : '');
         const reason = keptReason(item.reason ?? item.kept ?? (item.code ? { code: item.code, message: item.message } : null));
         return el('li', {},
           item.file && job.files.length > 1 ? el('bdi', { class: 'hint', text: item.file }) : null,

@@ -112,13 +112,18 @@ fn dynamic_keys_are_defined() {
     for code in [
         "unsupported_format",
         "empty_file",
-        "payload_too_large",
+        "upload_too_large",
         "too_many_files",
         "invalid_language",
         "same_language",
         "unknown_model",
         "malformed_multipart",
-        "not_found",
+        "missing_target_lang",
+        "invalid_document",
+        "job_not_found",
+        "job_not_finished",
+        "llm_unavailable",
+        "internal_error",
     ] {
         assert!(fr.contains_key(&format!("error_{code}")), "error_{code}");
     }

@@ -20,7 +20,7 @@ async fn text(response: axum::response::Response) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8")
 }
 
-fn header<'a>(response: &'a axum::response::Response, name: header::HeaderName) -> &'a str {
+fn header(response: &axum::response::Response, name: header::HeaderName) -> &str {
     response.headers().get(&name).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 

@@ -64,8 +64,11 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
 
   const view = (job) => ({
     id: job.id, status: job.status, progress: { done: job.done, total: job.total },
-    source_lang: job.source_lang, target_lang: job.target_lang, model: job.model,
-    files: job.files.map((f) => ({ name: f.name, size: f.data.length, progress: { done: f.done, total: f.total }, error: null, kept: f.kept })),
+    source_lang: job.source_lang === 'auto' ? (job.status === 'queued' ? null : 'fr') : job.source_lang,
+    source_detected: job.source_lang === 'auto' && job.status !== 'queued',
+    target_lang: job.target_lang, model: job.model,
+    files: job.files.map((f, index) => ({ index, name: f.name, size_bytes: f.data.length, format: 'text', progress: { done: f.done, total: f.total }, done: f.done === f.total && f.total > 0, error: null, kept: f.kept })),
+    kept_segments: job.files.reduce((n, f) => n + f.kept.length, 0),
     error: null, created_at: job.created_at, started_at: job.started_at, finished_at: job.finished_at, updated_at: job.updated_at,
   });
   const notify = (job) => {
@@ -101,7 +104,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
           return;
         }
         f.done += 1; job.done += 1;
-        if (f.name.includes('keep') && f.done === 1) f.kept.push({ id: 1, text: f.lines.find((l) => l.trim()), reason: { code: 'invalid_answer', message: 'the model answer lost an inline code' } });
+        if (f.name.includes('keep') && f.done === 1) f.kept.push({ segment: 1, code: 'invalid_answer', message: 'the model answer lost an inline code' });
         notify(job);
         job.timer = setTimeout(tick, slow ? slowSegmentMs : segmentMs);
       };
@@ -150,19 +153,19 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         res.writeHead(200, { 'Content-Type': TYPES[path.extname(file).slice(1)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', 'Content-Security-Policy': CSP });
         return res.end(data);
       }
-      if (p === '/healthz') return json(res, 200, { status: 'healthy', model: 'sim-model' });
+      if (p === '/healthz') return json(res, 200, { status: 'healthy', database: 'ok', llm: 'ok', version: 'mock' });
       if (p === '/api/v1/languages') return json(res, 200, { languages: LANGUAGES });
-      if (p === '/api/v1/models') return json(res, 200, { models: [{ name: 'sim-model', default: true }, { name: 'sim-small' }] });
+      if (p === '/api/v1/models') return json(res, 200, { models: [{ name: 'sim-small', backend: 'mock', default: false, vision: false }, { name: 'sim-model', backend: 'mock', default: true, vision: true }], default: 'sim-model' });
       if (p === '/api/v1/config') return json(res, 200, { max_upload_mb: maxUploadMb, max_files: 5, extensions: EXTENSIONS });
       if (p === '/api/v1/jobs' && req.method === 'POST') {
         const raw = await body(req);
-        if (raw.length > maxUploadMb * 1024 * 1024) return error(res, 413, 'payload_too_large', `upload larger than ${maxUploadMb} MB`);
+        if (raw.length > maxUploadMb * 1024 * 1024) return error(res, 413, 'upload_too_large', `upload larger than ${maxUploadMb} MB`);
         const form = await new Request('http://x/', { method: 'POST', headers: req.headers, body: raw }).formData();
         const files = [];
         for (const f of form.getAll('file')) {
           const data = Buffer.from(await f.arrayBuffer());
           if (data.length === 0) return error(res, 400, 'empty_file', `${f.name} is empty`);
-          if (f.name.endsWith('.docx') && data.subarray(0, 2).toString() !== 'PK') return error(res, 422, 'document_invalid', `${f.name} is not a valid DOCX document`);
+          if (f.name.endsWith('.docx') && data.subarray(0, 2).toString() !== 'PK') return error(res, 422, 'invalid_document', `${f.name} is not a valid DOCX document`);
           files.push({ name: f.name, data, done: 0, total: 0, kept: [] });
         }
         if (!files.length) return error(res, 400, 'malformed_multipart', 'no file part');
@@ -181,7 +184,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
       const m = p.match(/^\/api\/v1\/jobs\/([\w-]+)(\/(events|result|cancel))?$/);
       if (m) {
         const job = jobs.get(m[1]);
-        if (!job) return error(res, 404, 'not_found', 'no such job');
+        if (!job) return error(res, 404, 'job_not_found', 'no such job');
         const action = m[3];
         if (!action && req.method === 'GET') return json(res, 200, view(job));
         if (!action && req.method === 'DELETE') { clearTimeout(job.timer); jobs.delete(job.id); res.writeHead(204); return res.end(); }
@@ -206,7 +209,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
           return undefined;
         }
         if (action === 'result') {
-          if (job.status !== 'done') return error(res, 409, 'job_not_done', 'job not done');
+          if (job.status !== 'done') return error(res, 409, 'job_not_finished', 'job not done');
           const out = job.files.map((f) => ({ name: f.name, data: Buffer.from(f.lines.map((l) => pseudo(l, job.target_lang)).join('\n')) }));
           if (out.length === 1) {
             res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Disposition': `attachment; filename="${out[0].name}"` });
@@ -227,17 +230,18 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         let text = '';
         if ((req.headers['content-type'] ?? '').startsWith('multipart/')) {
           const form = await new Request('http://x/', { method: 'POST', headers: req.headers, body: raw }).formData();
-          text = form.get('text') ?? '(photo)';
+          text = form.get(a[1] === 'summary' ? 'notes' : 'text') ?? '(photo)';
         } else {
-          text = JSON.parse(raw.toString()).text;
+          const input = JSON.parse(raw.toString());
+          text = a[1] === 'summary' ? input.notes : input.text;
         }
         const result = a[1] === 'correct'
-          ? { corrected: text.replace(/ces/g, 'ses'), explanations: [{ original: 'ces', corrected: 'ses', explanation: 'possessif' }] }
+          ? { corrected: text.replace(/ces/g, 'ses'), explanations: [{ original: 'ces', correction: 'ses', explanation: 'possessif' }] }
           : a[1] === 'reformulate'
-            ? { reformulated: `En bref : ${text}`, highlights: [{ text: 'En bref', explanation: 'annonce la synthèse' }] }
+            ? { text: `En bref : ${text}`, highlights: [{ text: 'En bref', reason: 'annonce la synthèse' }] }
             : { summary: `Réunion : ${text.slice(0, 40)}`, decisions: ['Adopter le calendrier'], action_items: [{ task: 'Envoyer le compte rendu', owner: 'Claire', due: 'vendredi' }] };
-        const shown = result.corrected ?? result.reformulated ?? result.summary;
-        return streamTokens(res, words(shown), { result });
+        const shown = result.corrected ?? result.summary ?? result.text;
+        return streamTokens(res, words(shown), result);
       }
       return error(res, 404, 'not_found', `no route ${req.method} ${p}`);
     } catch (e) {
