@@ -99,7 +99,9 @@ function initStatus(models) {
     text.textContent = last.state === 'healthy' ? t('status_available')
       : last.state === 'degraded' ? t('status_degraded') : t('status_unreachable');
     box.title = last.reason ?? '';
-    model.textContent = last.model ? t('status_model', { name: last.model }) : '';
+    // When degraded, say why (the server's words) where the model name would be.
+    model.textContent = last.state === 'degraded' && last.reason ? last.reason
+      : last.model ? t('status_model', { name: last.model }) : '';
   };
   const check = async () => {
     try {

@@ -222,6 +222,16 @@ test('the assistants stream their answers: correction, reformulation, meeting su
     assert.ok(await page.evaluate(() => window.__streamed) >= 2, `${kind}: tokens were shown as they came`);
     await screenshot(page, `fr-${kind}-result`);
   }
+  // A meeting summary from a photo of the notes (multipart upload with an `image` part).
+  await page.fill('#summary-input', '');
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await page.setInputFiles('#summary-photo', [file('notes.png', png)]);
+  assert.equal(await page.textContent('#summary-photo-name'), 'notes.png');
+  assert.equal(await page.isVisible('#panel-summary [data-assist-preview]'), true, 'the photo is previewed');
+  await page.click('#panel-summary button[type="submit"]');
+  const photoResult = page.locator('#panel-summary [data-assist-result]');
+  await photoResult.locator('h3').filter({ hasText: 'Décisions' }).waitFor({ timeout: 30000 });
+  assert.deepEqual(await page.locator('#panel-summary [data-assist-messages] p').allTextContents(), []);
   assertClean(seen);
   await context.close();
 });
