@@ -212,6 +212,10 @@ async function submit(event) {
     follow(job.id);
   } catch (e) {
     showMessages(messages, [t('upload_failed', { reason: e.display() })]);
+    // The server's own words name the file and the exact problem: useful to whoever helps.
+    if (e.message && e.code && e.message !== e.code) {
+      messages.append(el('p', { class: 'message-detail hint', dir: 'auto', text: t('technical_detail', { message: e.message }) }));
+    }
     button.disabled = false;
   } finally {
     button.textContent = label;

@@ -72,9 +72,14 @@ export async function startRealServer({ maxUploadMb = 50 } = {}) {
   try {
     // The simulator answers like a real model, token by token and at a model's pace, so the
     // page's live progress and streaming are seen as users see them; time-scale speeds it up.
-    sim = start(bin, ['simulate-llm', '--host', '127.0.0.1', '--port', '0',
-      '--time-scale', process.env.TRADIA_SIM_TIME_SCALE ?? '4'], {});
-    const simUrl = await waitFor('tradia simulate-llm', sim, async () => sim.output.match(/listening on (http:\/\/[\d.:]+)/)?.[1]);
+    // TRADIA_BROWSER_ENGINE=pseudo runs the service on its pseudo engine instead (no simulator).
+    const engine = process.env.TRADIA_BROWSER_ENGINE ?? 'llm';
+    let simUrl;
+    if (engine === 'llm') {
+      sim = start(bin, ['simulate-llm', '--host', '127.0.0.1', '--port', '0',
+        '--time-scale', process.env.TRADIA_SIM_TIME_SCALE ?? '4'], {});
+      simUrl = await waitFor('tradia simulate-llm', sim, async () => sim.output.match(/listening on (http:\/\/[\d.:]+)/)?.[1]);
+    }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     server = start(bin, ['serve'], {
@@ -84,7 +89,7 @@ export async function startRealServer({ maxUploadMb = 50 } = {}) {
       DATABASE_URL: undefined, // the embedded SQLite database in the data folder
       OLLAMA_BASE_URL: simUrl,
       MAX_UPLOAD_MB: String(maxUploadMb),
-      TRADIA_ENGINE: 'llm',
+      TRADIA_ENGINE: engine,
       LOG_LEVEL: process.env.TRADIA_LOG_LEVEL ?? 'warn',
     });
     await waitFor('tradia serve', server, async () => {
@@ -92,6 +97,7 @@ export async function startRealServer({ maxUploadMb = 50 } = {}) {
     });
     return {
       kind: 'real',
+      engine,
       url,
       simUrl,
       async close() {
