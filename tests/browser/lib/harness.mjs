@@ -23,7 +23,7 @@ export function skipReason() {
 
 /** Starts the server under test: the real `tradia` service with the simulator, or the mock. */
 export async function startServer(options = {}) {
-  const which = process.env.TRADIA_BROWSER_SERVER ?? 'mock';
+  const which = process.env.TRADIA_BROWSER_SERVER ?? 'real';
   if (which === 'mock') return startMockServer(options);
   return startRealServer(options);
 }

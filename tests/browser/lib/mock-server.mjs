@@ -1,7 +1,8 @@
 // A small stand-in for `tradia serve` (test-only): the web/ files plus the /api/v1 endpoints of
-// issue 4 with the same shapes, and jobs that "translate" line by line on a timer. It lets the
-// browser tests run before (or without) the real service; TRADIA_BROWSER_SERVER=real switches
-// the tests to the real binary.
+// issue 4 with the same shapes, and jobs that "translate" line by line on a timer. It served to
+// build the pages before the service existed, and still lets them be worked on without a Rust
+// build: TRADIA_BROWSER_SERVER=mock selects it (the tests use the real service by default).
+// It also advertises GET /api/v1/config (limits and formats), which the service may add.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
