@@ -24,8 +24,6 @@ pub struct ModelInfo {
     pub backend: String,
     /// True for the model used when none is given.
     pub default: bool,
-    /// True when the model accepts images.
-    pub vision: bool,
 }
 
 /// One text to translate outside any document.
@@ -117,12 +115,7 @@ impl LlmGateway for PseudoGateway {
     }
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, GatewayError>> {
         Box::pin(async {
-            Ok(vec![ModelInfo {
-                name: "pseudo".into(),
-                backend: "pseudo".into(),
-                default: true,
-                vision: true,
-            }])
+            Ok(vec![ModelInfo { name: "pseudo".into(), backend: "pseudo".into(), default: true }])
         })
     }
     fn health(&self) -> BoxFuture<'_, Result<(), GatewayError>> {

@@ -61,11 +61,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TRADIA_SHUTDOWN_TIMEOUT", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
-    #[arg(long, env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
-    pub engine: EngineKind,
+    #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
+    pub engine_kind: EngineKind,
+    /// Model for meeting summaries from images (default: the translation model).
+    #[arg(long, env = "TRADIA_VISION_MODEL")]
+    pub vision_model: Option<String>,
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub check_config: bool,
+    /// LLM backends (Ollama or OpenAI-compatible).
+    #[command(flatten)]
+    pub llm: tradia_llm::LlmArgs,
 }
 
 /// Checked service settings.
@@ -95,6 +101,10 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// Engine kind.
     pub engine: EngineKind,
+    /// LLM settings (`None`: the pseudo engine only).
+    pub llm: Option<tradia_llm::LlmSettings>,
+    /// Model for image summaries.
+    pub vision_model: Option<String>,
 }
 
 /// A setting with a wrong value.
@@ -166,7 +176,13 @@ impl ServeArgs {
             workers: self.workers,
             lease: Duration::from_secs(self.lease_secs),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
-            engine: self.engine,
+            engine: self.engine_kind,
+            llm: Some(
+                self.llm
+                    .settings()
+                    .map_err(|e| SettingsError { name: e.variable, message: e.message.clone() })?,
+            ),
+            vision_model: self.vision_model.clone().filter(|m| !m.trim().is_empty()),
         })
     }
 }
@@ -188,7 +204,21 @@ impl ServerSettings {
             lease: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
             engine: EngineKind::Pseudo,
+            llm: None,
+            vision_model: None,
         }
+    }
+
+    /// Test settings driving the LLM engine at `base_url` (an Ollama-compatible server).
+    pub fn for_tests_with_ollama(
+        data_dir: impl Into<PathBuf>,
+        base_url: &str,
+        model: &str,
+    ) -> Self {
+        let mut s = Self::for_tests(data_dir);
+        s.engine = EngineKind::Llm;
+        s.llm = Some(tradia_llm::LlmSettings::for_ollama(base_url, model));
+        s
     }
 
     /// The effective configuration, one `NAME=value` per line, secrets masked.

@@ -143,15 +143,12 @@ impl AppState {
 
     /// Updates the gauges read at scrape time: jobs by state, queue depth, engine counters.
     pub async fn refresh_gauges(&self) {
-        if let Ok(counts) = self.jobs.count_by_status().await {
-            let mut queued = 0;
-            for (status, n) in counts {
-                if status == "queued" {
-                    queued = n;
-                }
-                metrics::gauge!("tradia_jobs", "state" => status).set(n as f64);
+        if let Ok(counts) = self.jobs.store.count_by_status().await {
+            for (status, n) in &counts.counts {
+                metrics::gauge!("tradia_jobs", "state" => status.as_str()).set(*n as f64);
             }
-            metrics::gauge!("tradia_queue_depth").set(queued as f64);
+            metrics::gauge!("tradia_queue_depth")
+                .set(counts.get(tradia_store::JobStatus::Queued) as f64);
         }
         let stats = self.gateway.stats();
         metrics::counter!("tradia_llm_requests_total").absolute(stats.requests);

@@ -21,6 +21,7 @@ use utoipa::IntoParams;
 use crate::api::text::json_event;
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::model::{JobList, JobStatus, JobView};
+use crate::jobs::repo::{job_view, parse_id};
 use crate::jobs::upload::read_upload;
 use crate::state::AppState;
 
@@ -40,11 +41,14 @@ pub async fn create_job(
         )
     })?;
     let new_job = read_upload(&state, multipart).await?;
-    let job = state
-        .jobs
-        .create_job(new_job)
-        .await
-        .map_err(|e| ApiError::internal("cannot store the job", e))?;
+    let keys: Vec<_> = new_job.files.iter().map(|f| f.input_blob.clone()).collect();
+    let job = match state.jobs.store.create_job(new_job).await {
+        Ok(job) => job_view(&job),
+        Err(e) => {
+            state.jobs.delete_blobs(&keys).await;
+            return Err(ApiError::internal("cannot store the job", e));
+        }
+    };
     tracing::info!(job.id = %job.id, files = job.files.len(), target = %job.target_lang, "job queued");
     state.job_queued.notify_one();
     state.publish(job.clone());
@@ -55,9 +59,9 @@ pub async fn create_job(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// Jobs per page (1–200, default 50).
-    pub limit: Option<u64>,
-    /// Jobs to skip (from `next_offset`).
-    pub offset: Option<u64>,
+    pub limit: Option<u32>,
+    /// Cursor: the `next` of the previous page (jobs created before this one).
+    pub before: Option<String>,
 }
 
 /// Lists jobs, newest first.
@@ -68,19 +72,22 @@ pub async fn list_jobs(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<JobList>> {
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let offset = query.offset.unwrap_or(0);
-    let mut jobs = state
+    let before = match query.before.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => Some(parse_id(b).ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", format!("`before` is not a job id: {b}"))
+        })?),
+        None => None,
+    };
+    let page = state
         .jobs
-        .list_jobs(limit + 1, offset)
+        .store
+        .list_jobs(limit, before)
         .await
         .map_err(|e| ApiError::internal("cannot list jobs", e))?;
-    let next_offset = if jobs.len() as u64 > limit {
-        jobs.truncate(limit as usize);
-        Some(offset + limit)
-    } else {
-        None
-    };
-    Ok(Json(JobList { jobs, next_offset }))
+    Ok(Json(JobList {
+        jobs: page.jobs.iter().map(job_view).collect(),
+        next: page.next.map(|id| id.to_string()),
+    }))
 }
 
 async fn load(state: &AppState, id: &str) -> ApiResult<JobView> {
@@ -113,7 +120,7 @@ pub async fn cancel_job(
 ) -> ApiResult<Json<JobView>> {
     let job = state
         .jobs
-        .request_cancel(&id)
+        .cancel_job(&id)
         .await
         .map_err(|e| ApiError::internal("cannot cancel the job", e))?
         .ok_or_else(|| ApiError::job_not_found(&id))?;
@@ -220,7 +227,8 @@ pub async fn job_result(
                 .jobs
                 .read_output(&id, index)
                 .await
-                .map_err(|e| ApiError::internal("cannot read the translated file", e))
+                .map_err(|e| ApiError::internal("cannot read the translated file", e))?
+                .ok_or_else(|| ApiError::job_not_found(&id))
         }
     };
     if let [file] = done.as_slice() {

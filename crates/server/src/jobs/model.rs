@@ -48,17 +48,6 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// A segment whose source text was kept instead of a translation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct KeptSegment {
-    /// Segment id in its file.
-    pub segment: u32,
-    /// Stable reason code (`invalid_codes`, `backend_failed`, …).
-    pub code: String,
-    /// Reason, for people.
-    pub message: String,
-}
-
 /// One file of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FileView {
@@ -76,8 +65,10 @@ pub struct FileView {
     pub done: bool,
     /// Why this file could not be translated.
     pub error: Option<ErrorDetail>,
-    /// Segments kept as source, with reasons.
-    pub kept: Vec<KeptSegment>,
+    /// Segments of this file whose source was kept instead of a translation.
+    pub kept: u64,
+    /// Source language detected in this file (when the job asked for detection).
+    pub detected_source_lang: Option<String>,
 }
 
 /// A document translation job.
@@ -87,7 +78,7 @@ pub struct JobView {
     pub id: String,
     /// State.
     pub status: JobStatus,
-    /// Source language (given, or detected once the first file is read; `null` until then).
+    /// Source language (given, or detected in the first file read; `null` until then).
     pub source_lang: Option<String>,
     /// True when the source language was detected.
     pub source_detected: bool,
@@ -118,7 +109,7 @@ pub struct JobView {
 pub struct JobList {
     /// Jobs, newest first.
     pub jobs: Vec<JobView>,
-    /// Pass as `offset` for the next page; absent on the last page.
+    /// Pass as `before` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_offset: Option<u64>,
+    pub next: Option<String>,
 }

@@ -1,488 +1,225 @@
-//! Job storage as the service uses it: one facade over the store crate, so handlers and the
-//! runner never see SQL or blob paths.
-//!
-//! TEMPORARY in-memory implementation until the store crate's API lands; replaced by the
-//! SQLite/PostgreSQL store.
+//! Job storage as the service uses it: one facade over the store crate's [`Store`] (jobs, lease
+//! queue, saved segments) and [`BlobStore`] (files), so handlers and the runner never see SQL or
+//! file paths, and the store's records become the API's [`JobView`] in one place.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::Arc;
 
-use anyhow::Context;
-use time::OffsetDateTime;
-use tradia_core::SegmentResult;
+use tradia_core::{Content, KeptReason, SegmentResult};
+use tradia_store::{
+    BlobKey, BlobStore, ErrorInfo, FsBlobStore, Job, JobId, Store, StoreError, StoredSegment,
+};
 
 use crate::error::ErrorDetail;
-use crate::jobs::model::{FileView, JobStatus, JobView, KeptSegment, Progress};
-use crate::jobs::upload::NewJob;
+use crate::jobs::model::{FileView, JobStatus, JobView, Progress};
 
-/// A job claimed by a worker: what it needs to run it.
-#[derive(Debug, Clone)]
-pub struct ClaimedJob {
-    /// Job id.
-    pub id: String,
-    /// Source language (given or already detected).
-    pub source_lang: Option<String>,
-    /// Target language.
-    pub target_lang: String,
-    /// Model.
-    pub model: Option<String>,
-    /// Files in order.
-    pub files: Vec<ClaimedFile>,
+pub use tradia_store::{ClaimOptions, Claimed, FileExtracted, Lease, RenewOutcome};
+
+/// Storage errors (database or files), for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// The database refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The blob folder refused or failed.
+    #[error(transparent)]
+    Blob(#[from] tradia_store::BlobError),
+    /// A stored segment could not be read back.
+    #[error("stored segment {segment} of file {file} is unreadable: {message}")]
+    Segment {
+        /// File index.
+        file: u32,
+        /// Segment id.
+        segment: u32,
+        /// Parse error.
+        message: String,
+    },
 }
 
-/// One file of a claimed job.
-#[derive(Debug, Clone)]
-pub struct ClaimedFile {
-    /// Position.
-    pub index: u32,
-    /// Name.
-    pub name: String,
-    /// Output already stored.
-    pub done: bool,
-    /// Error recorded earlier (code, message).
-    pub error: Option<(String, String)>,
+impl RepoError {
+    /// True when the worker's lease is gone (cancelled, deleted or taken over).
+    pub fn is_lease_lost(&self) -> bool {
+        matches!(self, RepoError::Store(StoreError::LeaseLost(_)))
+    }
 }
 
-/// What a lease renewal found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaseState {
-    /// Still ours.
-    Held,
-    /// Still ours, and the user asked to cancel.
-    CancelRequested,
-    /// Taken over or gone.
-    Lost,
-}
-
-#[derive(Debug, Clone)]
-struct MemFile {
-    name: String,
-    size: u64,
-    format: Option<String>,
-    total: u64,
-    segments: HashMap<u32, SegmentResult>,
-    output: Option<PathBuf>,
-    input: PathBuf,
-    error: Option<(String, String)>,
-}
-
-#[derive(Debug, Clone)]
-struct MemJob {
-    id: String,
-    status: JobStatus,
-    source: Option<String>,
-    detected: bool,
-    target: String,
-    model: Option<String>,
-    files: Vec<MemFile>,
-    error: Option<(String, String)>,
-    created: OffsetDateTime,
-    started: Option<OffsetDateTime>,
-    finished: Option<OffsetDateTime>,
-    updated: OffsetDateTime,
-    lease_owner: Option<String>,
-    lease_expires: Option<OffsetDateTime>,
-    cancel_requested: bool,
-}
-
-/// Access to jobs, segments and files.
+/// Jobs, segments and files.
+#[derive(Clone)]
 pub struct JobRepo {
-    dir: PathBuf,
-    jobs: Mutex<Vec<MemJob>>,
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The files.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
-fn ts(t: OffsetDateTime) -> String {
+fn ts(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-fn view(job: &MemJob) -> JobView {
-    let files: Vec<FileView> = job
+fn detail(e: &ErrorInfo) -> ErrorDetail {
+    ErrorDetail { code: e.code.clone(), message: e.message.clone() }
+}
+
+/// The API view of a stored job.
+pub fn job_view(job: &Job) -> JobView {
+    let files = job
         .files
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut kept: Vec<KeptSegment> = f
-                .segments
-                .values()
-                .filter_map(|r| {
-                    r.kept.as_ref().map(|k| KeptSegment {
-                        segment: r.id,
-                        code: k.code.clone(),
-                        message: k.message.clone(),
-                    })
-                })
-                .collect();
-            kept.sort_by_key(|k| k.segment);
-            FileView {
-                index: i as u32,
-                name: f.name.clone(),
-                size_bytes: f.size,
-                format: f.format.clone(),
-                progress: Progress { done: f.segments.len() as u64, total: f.total },
-                done: f.output.is_some(),
-                error: f
-                    .error
-                    .as_ref()
-                    .map(|(c, m)| ErrorDetail { code: c.clone(), message: m.clone() }),
-                kept,
-            }
+        .map(|f| FileView {
+            index: f.index,
+            name: f.name.clone(),
+            size_bytes: f.size,
+            format: f.format.clone(),
+            progress: Progress { done: f.progress.done, total: f.progress.total },
+            done: f.output_blob.is_some(),
+            error: f.error.as_ref().map(detail),
+            kept: f.kept,
+            detected_source_lang: f.detected_source_lang.as_ref().map(|l| l.to_string()),
         })
         .collect();
-    let progress = Progress {
-        done: files.iter().map(|f| f.progress.done).sum(),
-        total: files.iter().map(|f| f.progress.total).sum(),
+    let progress = job.progress();
+    let status = match job.status {
+        tradia_store::JobStatus::Queued => JobStatus::Queued,
+        tradia_store::JobStatus::Running => JobStatus::Running,
+        tradia_store::JobStatus::Done => JobStatus::Done,
+        tradia_store::JobStatus::Failed => JobStatus::Failed,
+        tradia_store::JobStatus::Cancelled => JobStatus::Cancelled,
     };
+    let detected = job.source_lang.is_none();
     JobView {
-        id: job.id.clone(),
-        status: job.status,
-        source_lang: job.source.clone(),
-        source_detected: job.detected,
-        target_lang: job.target.clone(),
+        id: job.id.to_string(),
+        status,
+        source_lang: job
+            .source_lang
+            .as_ref()
+            .or_else(|| job.detected_source_lang())
+            .map(|l| l.to_string()),
+        source_detected: detected,
+        target_lang: job.target_lang.to_string(),
         model: job.model.clone(),
-        progress,
-        kept_segments: files.iter().map(|f| f.kept.len() as u64).sum(),
+        progress: Progress { done: progress.done, total: progress.total },
         files,
-        error: job.error.as_ref().map(|(c, m)| ErrorDetail { code: c.clone(), message: m.clone() }),
-        created_at: ts(job.created),
-        started_at: job.started.map(ts),
-        finished_at: job.finished.map(ts),
-        updated_at: ts(job.updated),
+        kept_segments: job.kept(),
+        error: job.error.as_ref().map(detail),
+        created_at: ts(job.created_at),
+        started_at: job.started_at.map(ts),
+        finished_at: job.finished_at.map(ts),
+        updated_at: ts(job.updated_at),
+    }
+}
+
+/// Parses a job id from a URL; `None` for anything that is not one (answered as not found).
+pub fn parse_id(id: &str) -> Option<JobId> {
+    id.parse().ok()
+}
+
+/// A stored segment back as a result.
+pub fn segment_result(s: &StoredSegment) -> Result<SegmentResult, RepoError> {
+    let content = Content::parse(&s.content).map_err(|e| RepoError::Segment {
+        file: s.file_index,
+        segment: s.segment_id,
+        message: e.to_string(),
+    })?;
+    let kept = s.kept_code.as_ref().map(|code| KeptReason {
+        code: code.clone(),
+        message: s.kept_message.clone().unwrap_or_default(),
+    });
+    Ok(SegmentResult { id: s.segment_id, content, kept })
+}
+
+/// A result as a stored segment.
+pub fn stored_segment(file_index: u32, r: &SegmentResult) -> StoredSegment {
+    StoredSegment {
+        file_index,
+        segment_id: r.id,
+        content: r.content.render(),
+        kept_code: r.kept.as_ref().map(|k| k.code.clone()),
+        kept_message: r.kept.as_ref().map(|k| k.message.clone()),
     }
 }
 
 impl JobRepo {
-    /// Opens the store at `url`, files under `data_dir`.
-    pub async fn open(_url: &str, data_dir: &Path) -> anyhow::Result<Self> {
-        let dir = data_dir.join("files");
-        std::fs::create_dir_all(&dir)?;
-        Ok(JobRepo { dir, jobs: Mutex::new(Vec::new()) })
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut Vec<MemJob>) -> T) -> anyhow::Result<T> {
-        let mut guard = self.jobs.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        Ok(f(&mut guard))
-    }
-
-    fn with_job<T>(&self, id: &str, f: impl FnOnce(&mut MemJob) -> T) -> anyhow::Result<T> {
-        self.with(|jobs| jobs.iter_mut().find(|j| j.id == id).map(f))?
-            .with_context(|| format!("job {id} not found"))
+    /// Opens the database at `url` (applying migrations) and the blob folder `data_dir/files`.
+    pub async fn open(url: &str, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let store = tradia_store::connect(url).await?;
+        let blobs = FsBlobStore::open(data_dir.join("files")).await?;
+        Ok(JobRepo { store, blobs: Arc::new(blobs) })
     }
 
     /// Ok when the database answers.
     pub async fn ping(&self) -> Result<(), String> {
-        Ok(())
+        self.store.ping().await.map_err(|e| e.to_string())
     }
 
-    /// Stores a checked upload as a queued job.
-    pub async fn create_job(&self, new: NewJob) -> anyhow::Result<JobView> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let now = OffsetDateTime::now_utc();
-        let mut files = Vec::new();
-        for (i, f) in new.files.into_iter().enumerate() {
-            let input = self.dir.join(format!("{id}-{i}.in"));
-            f.temp.persist(&input)?;
-            files.push(MemFile {
-                name: f.name,
-                size: f.size,
-                format: Some(f.format),
-                total: 0,
-                segments: HashMap::new(),
-                output: None,
-                input,
-                error: None,
-            });
+    /// One job; `None` when unknown (or not a job id).
+    pub async fn get_job(&self, id: &str) -> Result<Option<JobView>, RepoError> {
+        let Some(id) = parse_id(id) else { return Ok(None) };
+        match self.store.get_job(id).await {
+            Ok(job) => Ok(Some(job_view(&job))),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        let job = MemJob {
-            id,
-            status: JobStatus::Queued,
-            source: new.source.map(|s| s.to_string()),
-            detected: false,
-            target: new.target.to_string(),
-            model: new.model,
-            files,
-            error: None,
-            created: now,
-            started: None,
-            finished: None,
-            updated: now,
-            lease_owner: None,
-            lease_expires: None,
-            cancel_requested: false,
-        };
-        let v = view(&job);
-        self.with(|jobs| jobs.push(job))?;
-        Ok(v)
     }
 
-    /// Jobs, newest first.
-    pub async fn list_jobs(&self, limit: u64, offset: u64) -> anyhow::Result<Vec<JobView>> {
-        self.with(|jobs| {
-            jobs.iter().rev().skip(offset as usize).take(limit as usize).map(view).collect()
-        })
-    }
-
-    /// One job.
-    pub async fn get_job(&self, id: &str) -> anyhow::Result<Option<JobView>> {
-        self.with(|jobs| jobs.iter().find(|j| j.id == id).map(view))
-    }
-
-    /// Cancels a queued job, flags a running one; `None` when unknown.
-    pub async fn request_cancel(&self, id: &str) -> anyhow::Result<Option<JobView>> {
-        self.with(|jobs| {
-            jobs.iter_mut().find(|j| j.id == id).map(|j| {
-                match j.status {
-                    JobStatus::Queued => {
-                        j.status = JobStatus::Cancelled;
-                        j.finished = Some(OffsetDateTime::now_utc());
-                    }
-                    JobStatus::Running => j.cancel_requested = true,
-                    _ => {}
-                }
-                j.updated = OffsetDateTime::now_utc();
-                view(j)
-            })
-        })
+    /// Cancels a job; `None` when unknown.
+    pub async fn cancel_job(&self, id: &str) -> Result<Option<JobView>, RepoError> {
+        let Some(id) = parse_id(id) else { return Ok(None) };
+        match self.store.cancel_job(id).await {
+            Ok(job) => Ok(Some(job_view(&job))),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Deletes a job and its files; false when unknown.
-    pub async fn delete_job(&self, id: &str) -> anyhow::Result<bool> {
-        let removed = self.with(|jobs| {
-            let pos = jobs.iter().position(|j| j.id == id)?;
-            Some(jobs.remove(pos))
-        })?;
-        match removed {
-            Some(job) => {
-                for f in job.files {
-                    let _ = std::fs::remove_file(&f.input);
-                    if let Some(o) = f.output {
-                        let _ = std::fs::remove_file(o);
-                    }
-                }
+    pub async fn delete_job(&self, id: &str) -> Result<bool, RepoError> {
+        let Some(id) = parse_id(id) else { return Ok(false) };
+        match self.store.delete_job(id).await {
+            Ok(keys) => {
+                self.delete_blobs(&keys).await;
                 Ok(true)
             }
-            None => Ok(false),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 
-    /// Claims the oldest queued job (or one whose lease expired).
-    pub async fn claim_job(
-        &self,
-        worker: &str,
-        lease: Duration,
-    ) -> anyhow::Result<Option<ClaimedJob>> {
-        let now = OffsetDateTime::now_utc();
-        self.with(|jobs| {
-            let job = jobs.iter_mut().find(|j| {
-                j.status == JobStatus::Queued
-                    || (j.status == JobStatus::Running && j.lease_expires.is_some_and(|e| e < now))
-            })?;
-            job.status = JobStatus::Running;
-            job.lease_owner = Some(worker.to_string());
-            job.lease_expires = Some(now + lease);
-            job.started.get_or_insert(now);
-            job.updated = now;
-            Some(ClaimedJob {
-                id: job.id.clone(),
-                source_lang: job.source.clone(),
-                target_lang: job.target.clone(),
-                model: job.model.clone(),
-                files: job
-                    .files
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| ClaimedFile {
-                        index: i as u32,
-                        name: f.name.clone(),
-                        done: f.output.is_some(),
-                        error: f.error.clone(),
-                    })
-                    .collect(),
-            })
-        })
-    }
-
-    /// Extends the lease.
-    pub async fn renew_lease(
-        &self,
-        id: &str,
-        worker: &str,
-        lease: Duration,
-    ) -> anyhow::Result<LeaseState> {
-        self.with(|jobs| match jobs.iter_mut().find(|j| j.id == id) {
-            Some(j)
-                if j.lease_owner.as_deref() == Some(worker) && j.status == JobStatus::Running =>
-            {
-                j.lease_expires = Some(OffsetDateTime::now_utc() + lease);
-                if j.cancel_requested { LeaseState::CancelRequested } else { LeaseState::Held }
+    /// Deletes blobs, logging (not failing on) errors: a leftover file is purged later.
+    pub async fn delete_blobs(&self, keys: &[BlobKey]) {
+        for key in keys {
+            if let Err(e) = self.blobs.delete(key).await {
+                tracing::warn!(blob.key = %key, error = %e, "cannot delete a file");
             }
-            _ => LeaseState::Lost,
-        })
+        }
     }
 
-    /// Puts a running job back in the queue.
-    pub async fn release_job(&self, id: &str, worker: &str) -> anyhow::Result<()> {
-        self.with_job(id, |j| {
-            if j.lease_owner.as_deref() == Some(worker) {
-                j.status = JobStatus::Queued;
-                j.lease_owner = None;
-                j.lease_expires = None;
-            }
-        })
-    }
-
-    /// Records a job's final state.
-    pub async fn finish_job(
+    /// The saved segments of one file, as results.
+    pub async fn saved_results(
         &self,
-        id: &str,
-        worker: &str,
-        status: &str,
-        error: Option<(&str, String)>,
-    ) -> anyhow::Result<()> {
-        let status = match status {
-            "done" => JobStatus::Done,
-            "cancelled" => JobStatus::Cancelled,
-            _ => JobStatus::Failed,
+        job: JobId,
+        index: u32,
+    ) -> Result<Vec<SegmentResult>, RepoError> {
+        let saved = self.store.saved_segments(job, index).await?;
+        saved.iter().map(segment_result).collect()
+    }
+
+    /// A blob's bytes.
+    pub async fn read_blob(&self, key: &BlobKey) -> Result<Vec<u8>, RepoError> {
+        Ok(self.blobs.read(key).await?)
+    }
+
+    /// The output of file `index` of job `id`, with its name; `None` if not produced.
+    pub async fn read_output(&self, id: &str, index: u32) -> Result<Option<Vec<u8>>, RepoError> {
+        let Some(jid) = parse_id(id) else { return Ok(None) };
+        let job = match self.store.get_job(jid).await {
+            Ok(job) => job,
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
         };
-        self.with_job(id, |j| {
-            if j.lease_owner.as_deref() == Some(worker) {
-                j.status = status;
-                j.error = error.map(|(c, m)| (c.to_string(), m));
-                j.finished = Some(OffsetDateTime::now_utc());
-                j.updated = OffsetDateTime::now_utc();
-                j.lease_owner = None;
-            }
-        })
-    }
-
-    /// The uploaded bytes of a file.
-    pub async fn read_input(&self, id: &str, index: u32) -> anyhow::Result<Vec<u8>> {
-        let path = self.with_job(id, |j| j.files.get(index as usize).map(|f| f.input.clone()))?;
-        Ok(tokio::fs::read(path.context("no such file")?).await?)
-    }
-
-    /// Records a file's segment count and format.
-    pub async fn set_file_total(
-        &self,
-        id: &str,
-        _worker: &str,
-        index: u32,
-        total: u64,
-        format: &str,
-    ) -> anyhow::Result<()> {
-        self.with_job(id, |j| {
-            if let Some(f) = j.files.get_mut(index as usize) {
-                f.total = total;
-                f.format = Some(format.to_string());
-            }
-        })
-    }
-
-    /// Records the detected source language.
-    pub async fn set_detected_source(
-        &self,
-        id: &str,
-        _worker: &str,
-        lang: &str,
-    ) -> anyhow::Result<()> {
-        self.with_job(id, |j| {
-            j.source = Some(lang.to_string());
-            j.detected = true;
-        })
-    }
-
-    /// Segment results saved so far for a file.
-    pub async fn saved_segments(&self, id: &str, index: u32) -> anyhow::Result<Vec<SegmentResult>> {
-        self.with_job(id, |j| {
-            j.files
-                .get(index as usize)
-                .map(|f| f.segments.values().cloned().collect())
-                .unwrap_or_default()
-        })
-    }
-
-    /// Saves one finished segment.
-    pub async fn save_segment(
-        &self,
-        id: &str,
-        _worker: &str,
-        index: u32,
-        result: &SegmentResult,
-    ) -> anyhow::Result<()> {
-        self.with_job(id, |j| {
-            if let Some(f) = j.files.get_mut(index as usize) {
-                f.segments.insert(result.id, result.clone());
-            }
-            j.updated = OffsetDateTime::now_utc();
-        })
-    }
-
-    /// Stores a file's translation.
-    pub async fn store_output(
-        &self,
-        id: &str,
-        _worker: &str,
-        index: u32,
-        bytes: Vec<u8>,
-    ) -> anyhow::Result<()> {
-        let path = self.dir.join(format!("{id}-{index}.out"));
-        tokio::fs::write(&path, bytes).await?;
-        self.with_job(id, |j| {
-            if let Some(f) = j.files.get_mut(index as usize) {
-                f.output = Some(path);
-            }
-        })
-    }
-
-    /// A file's translation.
-    pub async fn read_output(&self, id: &str, index: u32) -> anyhow::Result<Vec<u8>> {
-        let path =
-            self.with_job(id, |j| j.files.get(index as usize).and_then(|f| f.output.clone()))?;
-        Ok(tokio::fs::read(path.context("no output")?).await?)
-    }
-
-    /// Records why a file could not be translated.
-    pub async fn set_file_error(
-        &self,
-        id: &str,
-        _worker: &str,
-        index: u32,
-        code: &str,
-        message: &str,
-    ) -> anyhow::Result<()> {
-        self.with_job(id, |j| {
-            if let Some(f) = j.files.get_mut(index as usize) {
-                f.error = Some((code.to_string(), message.to_string()));
-            }
-        })
-    }
-
-    /// Deletes jobs (and files) created before `cutoff`.
-    pub async fn purge_expired(&self, cutoff: OffsetDateTime) -> anyhow::Result<u64> {
-        let ids: Vec<String> = self.with(|jobs| {
-            jobs.iter()
-                .filter(|j| j.created < cutoff && j.status.is_terminal())
-                .map(|j| j.id.clone())
-                .collect()
-        })?;
-        for id in &ids {
-            self.delete_job(id).await?;
-        }
-        Ok(ids.len() as u64)
-    }
-
-    /// Job counts by status name.
-    pub async fn count_by_status(&self) -> anyhow::Result<Vec<(String, u64)>> {
-        self.with(|jobs| {
-            let mut counts: HashMap<&'static str, u64> = HashMap::new();
-            for s in ["queued", "running", "done", "failed", "cancelled"] {
-                counts.insert(s, 0);
-            }
-            for j in jobs.iter() {
-                *counts.entry(j.status.as_str()).or_default() += 1;
-            }
-            counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-        })
+        let Some(key) =
+            job.files.iter().find(|f| f.index == index).and_then(|f| f.output_blob.clone())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(self.blobs.read(&key).await?))
     }
 }

@@ -1,17 +1,16 @@
-//! Reading a job upload: multipart parts streamed to temporary files with a running byte count,
-//! then checked (count, emptiness, format, languages, model) before anything is stored.
+//! Reading a job upload: each multipart `file` part is streamed into blob storage with a running
+//! byte count over the whole request, then everything is checked (count, emptiness, format,
+//! languages, model) before the job is created.
 //!
-//! Files go to a temporary folder inside the data folder first, so a refused upload leaves
-//! nothing behind (the temporary files are deleted when dropped) and an accepted one is moved
-//! into blob storage in one step.
-
-use std::path::PathBuf;
+//! A refused upload leaves nothing behind: the blobs written so far are deleted before the error
+//! is answered.
 
 use axum::extract::Multipart;
 use axum::http::StatusCode;
-use tempfile::NamedTempFile;
-use tokio::io::AsyncWriteExt;
+use futures::TryStreamExt;
+use tokio_util::io::StreamReader;
 use tradia_core::LanguageTag;
+use tradia_store::{BlobError, BlobKey, NewJob, NewJobFile};
 
 use crate::api::input::multipart_error;
 use crate::detect::{check_pair, parse_language, parse_source};
@@ -20,32 +19,6 @@ use crate::state::AppState;
 
 /// Longest accepted value of a text field.
 const MAX_FIELD_BYTES: usize = 1024;
-
-/// One uploaded file, on disk, checked.
-#[derive(Debug)]
-pub struct UploadedFile {
-    /// Display name (no folders, no control characters).
-    pub name: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Detected format (snake_case name).
-    pub format: String,
-    /// The temporary file (deleted when dropped).
-    pub temp: NamedTempFile,
-}
-
-/// A checked job request.
-#[derive(Debug)]
-pub struct NewJob {
-    /// Source language; `None` to detect.
-    pub source: Option<LanguageTag>,
-    /// Target language.
-    pub target: LanguageTag,
-    /// Model; `None` for the default.
-    pub model: Option<String>,
-    /// Files, in upload order.
-    pub files: Vec<UploadedFile>,
-}
 
 /// Keeps the last path component of a client file name, without control characters.
 pub fn clean_name(raw: &str) -> String {
@@ -71,24 +44,38 @@ fn too_large(limit: u64) -> ApiError {
     )
 }
 
-/// Reads and checks a `POST /api/v1/jobs` form.
-pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> ApiResult<NewJob> {
+/// Reads and checks a `POST /api/v1/jobs` form; the files are in blob storage when it returns
+/// `Ok`, and none are left behind when it returns `Err`.
+pub async fn read_upload(state: &AppState, multipart: Multipart) -> ApiResult<NewJob> {
+    let mut keys: Vec<BlobKey> = Vec::new();
+    let result = read_parts(state, multipart, &mut keys).await;
+    if result.is_err() {
+        state.jobs.delete_blobs(&keys).await;
+    }
+    result
+}
+
+fn field_error(limit: u64) -> impl Fn(axum::extract::multipart::MultipartError) -> ApiError {
+    move |e| {
+        let e = multipart_error(e);
+        if e.code == "upload_too_large" { too_large(limit) } else { e }
+    }
+}
+
+async fn read_parts(
+    state: &AppState,
+    mut multipart: Multipart,
+    keys: &mut Vec<BlobKey>,
+) -> ApiResult<NewJob> {
     let limit = state.settings.max_upload_bytes;
     let max_files = state.settings.max_files;
-    let temp_dir: PathBuf = state.settings.data_dir.join("tmp");
-    tokio::fs::create_dir_all(&temp_dir)
-        .await
-        .map_err(|e| ApiError::internal("cannot create the upload folder", e))?;
-    let mut files: Vec<(String, u64, NamedTempFile)> = Vec::new();
+    let mut files: Vec<NewJobFile> = Vec::new();
     let mut source_lang: Option<String> = None;
     let mut target_lang: Option<String> = None;
     let mut model: Option<String> = None;
     let mut total: u64 = 0;
 
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| {
-        let e = multipart_error(e);
-        if e.code == "upload_too_large" { too_large(limit) } else { e }
-    })? {
+    while let Some(mut field) = multipart.next_field().await.map_err(field_error(limit))? {
         let name = field.name().unwrap_or_default().to_string();
         if let Some(file_name) = field.file_name().map(str::to_string) {
             if name != "file" && name != "files" && name != "file[]" {
@@ -103,32 +90,35 @@ pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> ApiResul
                     format!("at most {max_files} files per job (TRADIA_MAX_FILES)"),
                 ));
             }
-            let temp = NamedTempFile::new_in(&temp_dir)
-                .map_err(|e| ApiError::internal("cannot create a temporary file", e))?;
-            let std_file =
-                temp.reopen().map_err(|e| ApiError::internal("cannot open a temporary file", e))?;
-            let mut out = tokio::fs::File::from_std(std_file);
-            let mut size: u64 = 0;
-            while let Some(chunk) = field.chunk().await.map_err(|e| {
-                let e = multipart_error(e);
-                if e.code == "upload_too_large" { too_large(limit) } else { e }
-            })? {
-                size += chunk.len() as u64;
-                total += chunk.len() as u64;
-                if total > limit {
-                    return Err(too_large(limit));
+            let stream = field.map_err(std::io::Error::other);
+            let mut reader = StreamReader::new(stream);
+            let remaining = limit.saturating_sub(total);
+            let stored = match state.jobs.blobs.put(&mut reader, remaining).await {
+                Ok(stored) => stored,
+                Err(BlobError::TooLarge { .. }) => return Err(too_large(limit)),
+                Err(BlobError::Source(e)) => {
+                    let message = e.to_string();
+                    if message.contains("limit") {
+                        return Err(too_large(limit));
+                    }
+                    return Err(ApiError::bad_request(
+                        "malformed_multipart",
+                        format!("the upload of `{file_name}` could not be read: {message}"),
+                    ));
                 }
-                out.write_all(&chunk)
-                    .await
-                    .map_err(|e| ApiError::internal("cannot write an uploaded file", e))?;
-            }
-            out.flush()
-                .await
-                .map_err(|e| ApiError::internal("cannot write an uploaded file", e))?;
-            files.push((clean_name(&file_name), size, temp));
+                Err(e) => return Err(ApiError::internal("cannot store an uploaded file", e)),
+            };
+            keys.push(stored.key.clone());
+            total += stored.size;
+            files.push(NewJobFile {
+                name: clean_name(&file_name),
+                format: None,
+                input_blob: stored.key,
+                size: stored.size,
+            });
         } else {
             let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = field.chunk().await.map_err(field_error(limit))? {
                 value.extend_from_slice(&chunk);
                 if value.len() > MAX_FIELD_BYTES {
                     return Err(ApiError::bad_request(
@@ -164,39 +154,37 @@ pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> ApiResul
             ));
         }
     };
-    let source = parse_source(source_lang.as_deref())?;
+    let source: Option<LanguageTag> = parse_source(source_lang.as_deref())?;
     check_pair(source.as_ref(), &target)?;
     let model = state.check_model(model.as_deref()).await?;
 
-    let mut checked = Vec::with_capacity(files.len());
-    for (name, size, temp) in files {
-        if size == 0 {
-            return Err(ApiError::bad_request("empty_file", format!("`{name}` is empty")));
+    for file in &mut files {
+        if file.size == 0 {
+            return Err(ApiError::bad_request("empty_file", format!("`{}` is empty", file.name)));
         }
-        let path = temp.path().to_path_buf();
-        let probe_name = name.clone();
-        let format = tokio::task::spawn_blocking(move || {
-            let bytes = std::fs::read(&path)?;
-            Ok::<_, std::io::Error>(tradia_formats::detect(&probe_name, &bytes))
-        })
-        .await
-        .map_err(|e| ApiError::internal("format detection failed", e))?
-        .map_err(|e| ApiError::internal("cannot read an uploaded file", e))?;
+        let bytes = state
+            .jobs
+            .read_blob(&file.input_blob)
+            .await
+            .map_err(|e| ApiError::internal("cannot read an uploaded file", e))?;
+        let probe_name = file.name.clone();
+        let format =
+            tokio::task::spawn_blocking(move || tradia_formats::detect(&probe_name, &bytes))
+                .await
+                .map_err(|e| ApiError::internal("format detection failed", e))?;
         let format = format.map_err(|e| {
             let mut error = ApiError::from(e);
             error.message = format!(
-                "`{name}`: this file type is not supported; supported: {}",
+                "`{}`: this file type is not supported; supported: {}",
+                file.name,
                 tradia_formats::Format::supported_list()
             );
             error
         })?;
-        let format = serde_json::to_value(format)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        checked.push(UploadedFile { name, size, format, temp });
+        file.format =
+            serde_json::to_value(format).ok().and_then(|v| v.as_str().map(str::to_string));
     }
-    Ok(NewJob { source, target, model, files: checked })
+    Ok(NewJob { source_lang: source, target_lang: target, model, files })
 }
 
 #[cfg(test)]
