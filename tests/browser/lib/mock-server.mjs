@@ -17,7 +17,7 @@ const LANGUAGES = [
   { code: 'ar', name: 'العربية', rtl: true }, { code: 'de', name: 'Deutsch', rtl: false },
   { code: 'es', name: 'español', rtl: false }, { code: 'he', name: 'עברית', rtl: true },
 ];
-const EXTENSIONS = ['txt', 'md', 'html', 'xml', 'docx', 'odt', 'srt', 'po'];
+const EXTENSIONS = ['xml', 'scar', 'txt', 'md', 'html', 'docx', 'odt', 'srt', 'po'];
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -59,6 +59,17 @@ export function zip(entries) {
 
 function pseudo(line, target) { return line.trim() ? `[${target}] ${line}` : line; }
 
+const PARA = /(<sc:para[^>]*>)([^<]*)(<\/sc:para>)/g;
+/** Segments of a file: the paragraphs of a Scenari item (.xml), else the non-empty lines. */
+function segments(f) {
+  return f.name.endsWith('.xml') ? [...f.text.matchAll(PARA)].map((m) => m[2]) : f.text.split('\n').filter((l) => l.trim());
+}
+function translated(f, target) {
+  return f.name.endsWith('.xml')
+    ? f.text.replace(PARA, (_, open, text, close) => `${open}${pseudo(text, target)}${close}`)
+    : f.text.split('\n').map((l) => pseudo(l, target)).join('\n');
+}
+
 export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, maxUploadMb = 1 } = {}) {
   const jobs = new Map();
   const requests = [];
@@ -89,8 +100,8 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
       job.status = 'running';
       job.started_at = new Date().toISOString();
       for (const f of job.files) {
-        f.lines = f.data.toString('utf8').split('\n');
-        f.total = f.lines.filter((l) => l.trim()).length;
+        f.text = f.data.toString('utf8');
+        f.total = segments(f).length;
       }
       job.total = job.files.reduce((s, f) => s + f.total, 0);
       notify(job);
@@ -211,7 +222,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         }
         if (action === 'result') {
           if (job.status !== 'done') return error(res, 409, 'job_not_finished', 'job not done');
-          const out = job.files.map((f) => ({ name: f.name, data: Buffer.from(f.lines.map((l) => pseudo(l, job.target_lang)).join('\n')) }));
+          const out = job.files.map((f) => ({ name: f.name, data: Buffer.from(translated(f, job.target_lang)) }));
           if (out.length === 1) {
             res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Disposition': `attachment; filename="${out[0].name}"` });
             return res.end(out[0].data);

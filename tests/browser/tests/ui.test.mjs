@@ -59,14 +59,33 @@ after(async () => {
   await server?.close();
 });
 
-const LINES_A = ['Bonjour à tous.', 'La réunion commence à dix heures.', 'Merci de votre attention.'];
-const LINES_B = ['Premier point.', 'Deuxième point.', 'Troisième point.', 'Quatrième point.'];
+/**
+ * A Scenari (Opale) item, the format Tradia's users translate most: a title and a list of
+ * paragraphs. The tests build their own documents; the real corpus is not needed here.
+ */
+function scenari(title, paras) {
+  const para = (t) => `<sc:para xml:space="preserve">${t}</sc:para>`;
+  return '<?xml version="1.0"?>\n<sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive" xmlns:op="utc.fr:ics/opale3">'
+    + `<op:expUc><op:uM><sp:title><op:title>${para(title)}</op:title></sp:title></op:uM>`
+    + '<sp:div><op:expUcDiv><sp:pb><op:pb><sp:info><op:res><sp:txt><op:txt><sc:itemizedList>'
+    + paras.map((p) => `<sc:listItem>${para(p)}</sc:listItem>`).join('')
+    + '</sc:itemizedList></op:txt></sp:txt></op:res></sp:info></op:pb></sp:pb></op:expUcDiv></sp:div></op:expUc></sc:item>\n';
+}
+
+/** The texts of the paragraphs of a Scenari item, and its markup with the texts taken out. */
+function scenariParts(xml) {
+  const texts = [...xml.matchAll(/<sc:para[^>]*>([^<]*)<\/sc:para>/g)].map((m) => m[1]);
+  return { texts, skeleton: xml.replace(/(<sc:para[^>]*>)[^<]*(<\/sc:para>)/g, '$1$2') };
+}
+
+const DOC_A = scenari('Accueil', ['Bonjour à tous.', 'La réunion commence à dix heures.', 'Merci de votre attention.']);
+const DOC_B = scenari('Ordre du jour', ['Premier point.', 'Deuxième point.', 'Troisième point.', 'Quatrième point.']);
 
 test('two files make one job with a progress bar each; both reach 100 % and the zip downloads', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
   await page.selectOption('#doc-target', 'en');
-  await page.setInputFiles('#doc-files', [file('accueil.txt', `${LINES_A.join('\n')}\n`), file('points.md', `${LINES_B.join('\n')}\n`)]);
+  await page.setInputFiles('#doc-files', [file('accueil.xml', DOC_A), file('ordre-du-jour.xml', DOC_B)]);
   assert.equal(await page.locator('#doc-selected li').count(), 2);
   await page.click('#doc-submit');
   const job = page.locator('#jobs > li').first();
@@ -81,12 +100,16 @@ test('two files make one job with a progress bar each; both reach 100 % and the 
   assert.deepEqual(pcts.map((s) => s.replace(/\s/g, ' ')), ['100 %', '100 %']);
   const [download] = await Promise.all([page.waitForEvent('download'), job.locator('[data-action="download"]').click()]);
   const entries = await unzip(readFileSync(await download.path()));
-  assert.deepEqual(entries.map((e) => e.name).sort(), ['accueil.txt', 'points.md']);
+  assert.deepEqual(entries.map((e) => e.name).sort(), ['accueil.xml', 'ordre-du-jour.xml']);
   for (const { name, data } of entries) {
-    const lines = data.toString('utf8').trimEnd().split('\n');
-    const source = name === 'accueil.txt' ? LINES_A : LINES_B;
-    assert.equal(lines.length, source.length, `${name}: one line per source line`);
-    lines.forEach((line, i) => assert.notEqual(line, source[i], `${name} line ${i + 1} translated`));
+    const source = scenariParts(name === 'accueil.xml' ? DOC_A : DOC_B);
+    const result = scenariParts(data.toString('utf8'));
+    assert.equal(result.skeleton, source.skeleton, `${name}: the document's structure is intact`);
+    assert.equal(result.texts.length, source.texts.length);
+    result.texts.forEach((text, i) => {
+      assert.ok(text.trim().length > 0, `${name} paragraph ${i + 1} not empty`);
+      assert.notEqual(text, source.texts[i], `${name} paragraph ${i + 1} translated`);
+    });
   }
   await screenshot(page, 'fr-documents');
   assertClean(seen);
@@ -123,8 +146,8 @@ test('text translation streams token by token', { skip }, async () => {
 test('a running job can be cancelled', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
-  const long = Array.from({ length: 40 }, (_, i) => `Phrase numéro ${i + 1} du long document.`).join('\n');
-  await page.setInputFiles('#doc-files', [file('slow-long.txt', long)]);
+  const long = scenari('Un long document', Array.from({ length: 120 }, (_, i) => `Phrase numéro ${i + 1} du long document, qui prend du temps à traduire.`));
+  await page.setInputFiles('#doc-files', [file('slow-long.xml', long)]);
   await page.click('#doc-submit');
   const job = page.locator('#jobs > li').first();
   await job.locator('[data-role="status"]').filter({ hasText: 'En cours' }).waitFor({ timeout: 20000 });
@@ -140,7 +163,7 @@ test('a running job can be cancelled', { skip }, async () => {
 test('history survives a reload', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
-  await page.setInputFiles('#doc-files', [file('histoire.txt', 'Il était une fois.\nFin.\n')]);
+  await page.setInputFiles('#doc-files', [file('histoire.xml', scenari('Histoire', ['Il était une fois.', 'Fin.']))]);
   await page.click('#doc-submit');
   const job = page.locator('#jobs > li').first();
   const id = await job.getAttribute('data-job-id');
@@ -149,7 +172,7 @@ test('history survives a reload', { skip }, async () => {
   await page.waitForSelector('body[data-ready="true"]');
   const row = page.locator(`#jobs > li[data-job-id="${id}"]`);
   await row.waitFor();
-  assert.match(await row.textContent(), /histoire\.txt/);
+  assert.match(await row.textContent(), /histoire\.xml/);
   assert.match(await row.locator('[data-role="status"]').textContent(), /Terminée/);
   assert.equal(await row.locator('[data-action="download"]').count(), 1);
   assertClean(seen);
@@ -288,7 +311,7 @@ test('Arabic interface is right to left; screenshots of every page in French and
   assert.equal(await page.getAttribute('#text-source', 'dir'), 'ltr');
   // A finished job in the list, so the Arabic documents page shows a row with its bars.
   await page.click('#tab-documents');
-  await page.setInputFiles('#doc-files', [file('keep-rapport.txt', 'Rapport annuel.\nBilan financier.\nPerspectives.\n'), file('annexe.txt', 'Annexe.\n')]);
+  await page.setInputFiles('#doc-files', [file('keep-rapport.xml', scenari('Rapport annuel', ['Bilan financier.', 'Perspectives.'])), file('annexe.xml', scenari('Annexe', ['Sources.']))]);
   await page.click('#doc-submit');
   const job = page.locator('#jobs > li').first();
   await job.locator('[data-role="status"]').filter({ hasText: 'منتهية' }).waitFor({ timeout: 30000 });
