@@ -44,11 +44,14 @@ export function normaliseJob(j) {
     total: f.progress?.total ?? f.total ?? 0,
     status: f.status ?? null,
     error: f.error ?? null,
-    kept: f.kept ?? f.kept_segments ?? [],
+    // Segments kept in the source language: a count, or a list ({segment, code, message, text}).
+    keptCount: Array.isArray(f.kept) ? f.kept.length : Number(f.kept ?? 0) || 0,
+    keptList: Array.isArray(f.kept) ? f.kept : [],
   }));
-  // The job lists kept segments per file ({segment, code, message}); `kept_segments` is a count.
   const kept = Array.isArray(j.kept) ? [...j.kept] : [];
-  for (const f of files) for (const k of f.kept) kept.push({ file: f.name, ...(typeof k === 'object' ? k : { id: k }) });
+  for (const f of files) for (const k of f.keptList) kept.push({ file: f.name, ...(typeof k === 'object' ? k : { id: k }) });
+  const keptCount = typeof j.kept_segments === 'number' ? j.kept_segments
+    : Math.max(kept.length, files.reduce((n, f) => n + f.keptCount, 0));
   return {
     id: j.id,
     status: j.status,
@@ -65,6 +68,7 @@ export function normaliseJob(j) {
     error: j.error ?? null,
     files,
     kept,
+    keptCount,
   };
 }
 
@@ -211,7 +215,8 @@ async function submit(event) {
     show(job, true);
     follow(job.id);
   } catch (e) {
-    showMessages(messages, [t('upload_failed', { reason: e.display() })]);
+    if (!(e instanceof api.ApiError)) console.error(e);
+    showMessages(messages, [t('upload_failed', { reason: e instanceof api.ApiError ? e.display() : t('error_generic') })]);
     // The server's own words name the file and the exact problem: useful to whoever helps.
     if (e.message && e.code && e.message !== e.code) {
       messages.append(el('p', { class: 'message-detail hint', dir: 'auto', text: t('technical_detail', { message: e.message }) }));
@@ -295,11 +300,9 @@ function render(entry) {
   const children = [title, metaLine, files,
     el('div', { class: 'job-foot' }, totals, timing, actions)];
   if (job.error) children.push(el('p', { class: 'message error', text: errorText(job.error) }));
-  if (job.kept.length) {
-    const details = el('details', { class: 'job-kept' },
-      el('summary', { text: t('kept_summary', { count: num(job.kept.length) }) }),
-      el('p', { class: 'hint', text: t('kept_explanation') }),
-      el('ul', {}, ...job.kept.map((k) => {
+  if (job.keptCount > 0) {
+    // The list of segments when the server gives it, else how many each file kept.
+    const items = job.kept.length ? job.kept.map((k) => {
         const item = typeof k === 'object' ? k : { id: k };
         const number = item.segment ?? item.id;
         const text = item.text ?? item.source ?? (number !== undefined ? t('segment_id', { id: number }) : '');
@@ -308,8 +311,12 @@ function render(entry) {
           item.file && job.files.length > 1 ? el('bdi', { class: 'hint', text: item.file }) : null,
           item.file && job.files.length > 1 ? ' : ' : null,
           el('bdi', { class: 'kept-text', text }), reason ? el('span', { class: 'hint', text: ` (${reason})` }) : null);
-      })));
-    children.push(details);
+      }) : job.files.filter((f) => f.keptCount > 0).map((f) => el('li', {},
+      el('bdi', { text: f.name }), ` : ${t('kept_in_file', { count: num(f.keptCount) })}`));
+    children.push(el('details', { class: 'job-kept' },
+      el('summary', { text: t('kept_summary', { count: num(job.keptCount) }) }),
+      el('p', { class: 'hint', text: t('kept_explanation') }),
+      el('ul', {}, ...items)));
   }
   // Progress events rebuild the row: keep the keyboard focus and an opened list where they were.
   const focused = root.contains(document.activeElement) ? document.activeElement.dataset.action : null;
@@ -390,7 +397,7 @@ async function cancelJob(id, button) {
     show(await api.json(`/api/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }));
   } catch (e) {
     button.disabled = false;
-    flash(id, e.display());
+    flash(id, e instanceof api.ApiError ? e.display() : t('error_generic'));
   }
 }
 
@@ -402,7 +409,7 @@ async function deleteJob(id, button) {
   } catch (e) {
     if (e.status === 404) { removeRow(id); return; }
     button.disabled = false;
-    flash(id, e.display());
+    flash(id, e instanceof api.ApiError ? e.display() : t('error_generic'));
   }
 }
 

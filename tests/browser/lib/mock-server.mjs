@@ -79,7 +79,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
     source_lang: job.source_lang === 'auto' ? (job.status === 'queued' ? null : 'fr') : job.source_lang,
     source_detected: job.source_lang === 'auto' && job.status !== 'queued',
     target_lang: job.target_lang, model: job.model,
-    files: job.files.map((f, index) => ({ index, name: f.name, size_bytes: f.data.length, format: 'text', progress: { done: f.done, total: f.total }, done: f.done === f.total && f.total > 0, error: null, kept: f.kept })),
+    files: job.files.map((f, index) => ({ index, name: f.name, size_bytes: f.data.length, format: 'text', progress: { done: f.done, total: f.total }, done: f.done === f.total && f.total > 0, error: null, kept: f.kept.length, detected_source_lang: job.source_lang === 'auto' ? 'fr' : null })),
     kept_segments: job.files.reduce((n, f) => n + f.kept.length, 0),
     error: null, created_at: job.created_at, started_at: job.started_at, finished_at: job.finished_at, updated_at: job.updated_at,
   });
