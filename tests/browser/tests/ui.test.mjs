@@ -87,6 +87,14 @@ test('two files make one job with a progress bar each; both reach 100 % and the 
   await page.selectOption('#doc-target', 'en');
   await page.setInputFiles('#doc-files', [file('accueil.xml', DOC_A), file('ordre-du-jour.xml', DOC_B)]);
   assert.equal(await page.locator('#doc-selected li').count(), 2);
+  // Every state the job row shows, as the SSE events arrive.
+  await page.evaluate(() => {
+    window.__seen = new Set();
+    new MutationObserver(() => {
+      const row = document.querySelector('#jobs > li');
+      if (row) window.__seen.add(`${row.dataset.status} ${row.querySelector('[data-role="total"]')?.textContent ?? ''}`);
+    }).observe(document.getElementById('jobs'), { childList: true, subtree: true, characterData: true });
+  });
   await page.click('#doc-submit');
   const job = page.locator('#jobs > li').first();
   await job.waitFor();
@@ -94,6 +102,9 @@ test('two files make one job with a progress bar each; both reach 100 % and the 
   assert.equal(await job.locator('progress').count(), 2, 'a progress bar per file');
   // Progress is followed live: at least one intermediate value shows before the end.
   await job.locator('[data-role="status"]').filter({ hasText: 'Terminée' }).waitFor({ timeout: 30000 });
+  const states = await page.evaluate(() => [...window.__seen]);
+  assert.ok(states.some((v) => /^(queued|running)/.test(v)), `the row was shown before the end: ${states}`);
+  assert.ok(states.length >= 3, `the row followed the job live: ${states.join(' | ')}`);
   const bars = await job.locator('progress').evaluateAll((els) => els.map((e) => [e.value, e.max]));
   assert.deepEqual(bars, [[100, 100], [100, 100]]);
   const pcts = await job.locator('[data-role="percent"]').allTextContents();
