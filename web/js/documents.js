@@ -43,6 +43,7 @@ export function normaliseJob(j) {
     done: f.progress?.done ?? f.done ?? 0,
     total: f.progress?.total ?? f.total ?? 0,
     status: f.status ?? null,
+    detected: f.detected_source_lang ?? null,
     error: f.error ?? null,
     // Segments kept in the source language: a count, or a list ({segment, code, message, text}).
     keptCount: Array.isArray(f.kept) ? f.kept.length : Number(f.kept ?? 0) || 0,
@@ -257,8 +258,12 @@ function render(entry) {
   const names = job.files.map((f) => f.name).join(', ') || t('job_untitled');
   const title = el('h3', { class: 'job-title' }, el('bdi', { class: 'job-names', text: names }),
     el('span', { class: `badge status-${job.status}`, 'data-role': 'status', text: t(`status_${job.status}`) }));
-  const source = job.source === 'auto' || !job.source ? t('detect_language')
-    : job.detected ? t('detected_short', { name: i18n.languageName(job.source) }) : i18n.languageName(job.source);
+  // Files of one job may be in different languages: then each file's detected language is named.
+  const perFile = [...new Set(job.files.map((f) => f.detected).filter(Boolean))];
+  const source = job.source && job.source !== 'auto'
+    ? (job.detected ? t('detected_short', { name: i18n.languageName(job.source) }) : i18n.languageName(job.source))
+    : perFile.length ? t('detected_short', { name: perFile.map((c) => i18n.languageName(c)).join(', ') })
+      : t('detect_language');
   const meta = [t('language_pair', { source, target: i18n.languageName(job.target) })];
   if (job.model) meta.push(job.model);
   if (job.created) meta.push(new Date(job.created).toLocaleString(i18n.lang() === 'ar' ? 'ar-u-nu-latn' : i18n.lang(), { dateStyle: 'short', timeStyle: 'short' }));

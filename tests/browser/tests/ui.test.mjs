@@ -320,6 +320,9 @@ test('Arabic interface is right to left; screenshots of every page in French and
   await page.selectOption('#text-target-lang', 'ar');
   await page.waitForFunction(() => document.getElementById('text-output').dir === 'rtl');
   assert.equal(await page.getAttribute('#text-source', 'dir'), 'ltr');
+  await page.fill('#text-source', 'Le conseil de classe aura lieu jeudi à dix-sept heures.');
+  await page.click('#text-submit');
+  await page.waitForFunction(() => document.getElementById('text-output').getAttribute('aria-busy') === 'false' && document.getElementById('text-output').textContent.length > 0, null, { timeout: 30000 });
   // A finished job in the list, so the Arabic documents page shows a row with its bars.
   await page.click('#tab-documents');
   await page.setInputFiles('#doc-files', [file('keep-rapport.xml', scenari('Rapport annuel', ['Bilan financier.', 'Perspectives.'])), file('annexe.xml', scenari('Annexe', ['Sources.']))]);
