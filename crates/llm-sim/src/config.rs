@@ -154,13 +154,12 @@ impl FaultSpec {
                 .split_once('=')
                 .ok_or_else(|| FaultSpecError::NotKindEqualsP(item.to_string()))?;
             let (kind, value) = (kind.trim(), value.trim());
-            let p: f64 = value
-                .parse()
-                .ok()
-                .filter(|p: &f64| (0.0..=1.0).contains(p))
-                .ok_or_else(|| FaultSpecError::BadProbability {
-                    kind: kind.to_string(),
-                    value: value.to_string(),
+            let p: f64 =
+                value.parse().ok().filter(|p: &f64| (0.0..=1.0).contains(p)).ok_or_else(|| {
+                    FaultSpecError::BadProbability {
+                        kind: kind.to_string(),
+                        value: value.to_string(),
+                    }
                 })?;
             if kind == "all" {
                 for k in FaultKind::ALL {
@@ -305,6 +304,9 @@ pub struct SimConfig {
     /// The `timeout` fault holds a request this long (real seconds) at most, then closes the
     /// connection. Clients are expected to give up earlier.
     pub hang_real_s: f64,
+    /// Requests allowed to wait (for a slot or a model load) before new ones get Ollama's 503
+    /// (`OLLAMA_MAX_QUEUE`, default 512).
+    pub max_queue: u32,
 }
 
 /// Model name listed when `--models` is not given.
@@ -323,6 +325,7 @@ impl Default for SimConfig {
             api_key: None,
             latency: Latency::default(),
             hang_real_s: 600.0,
+            max_queue: 512,
         }
     }
 }
@@ -391,7 +394,8 @@ impl SimConfig {
         match &self.models {
             None => true,
             Some(list) => list.iter().any(|m| {
-                m == model || (!m.contains(':') && model == format!("{m}:latest"))
+                m == model
+                    || (!m.contains(':') && model == format!("{m}:latest"))
                     || (!model.contains(':') && *m == format!("{model}:latest"))
             }),
         }

@@ -37,6 +37,12 @@ pub struct SimStats {
     pub wall_seconds: f64,
     /// Σ of the modelled prefill and decode durations (`prompt_eval_duration + eval_duration`).
     pub eval_seconds: f64,
+    /// What the same work would take on a server kept exactly full: Σ over completed requests of
+    /// (prefill + each output token's step time with every slot decoding), divided by the
+    /// slots. Excludes model loads, injected delays and the tail; compare with `wall_seconds`.
+    pub ceiling_seconds: f64,
+    /// `busy_slot_seconds / (slots × wall_seconds)` (0 before any completion).
+    pub occupancy: f64,
     /// Σ of the time requests waited for a slot.
     pub queue_seconds: f64,
     /// Most slots held at once (never more than `slots`).
@@ -62,6 +68,7 @@ pub struct SimStats {
 #[derive(Default)]
 struct StatsState {
     s: SimStats,
+    ceiling_work: f64,
     first_arrival: Option<Instant>,
     last_completion: Option<Instant>,
     held: u32,
@@ -173,9 +180,14 @@ fn to_ns(sim_s: f64) -> u64 {
 impl Sim {
     /// New state for `config` (already validated).
     pub fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Sim {
-        let slots = (0..config.slots).map(|_| Slot { busy: false, last_prompt: String::new() }).collect();
+        let slots =
+            (0..config.slots).map(|_| Slot { busy: false, last_prompt: String::new() }).collect();
         let stats = StatsState {
-            s: SimStats { slots: config.slots, time_scale: config.time_scale, ..SimStats::default() },
+            s: SimStats {
+                slots: config.slots,
+                time_scale: config.time_scale,
+                ..SimStats::default()
+            },
             ..StatsState::default()
         };
         Sim {
@@ -230,6 +242,12 @@ impl Sim {
         out
     }
 
+    /// Requests inside the server that hold no slot (waiting for a load or a slot).
+    pub fn waiting(&self) -> u32 {
+        let st = lock(&self.stats);
+        st.in_flight.saturating_sub(st.held)
+    }
+
     /// Records a request's arrival; the guard records its departure.
     pub fn arrive(self: &Arc<Self>) -> InFlight {
         let mut st = lock(&self.stats);
@@ -270,6 +288,11 @@ impl Sim {
         if let (Some(a), Some(b)) = (st.first_arrival, st.last_completion) {
             s.wall_seconds = sim_secs(b.saturating_duration_since(a), self.config.time_scale);
         }
+        let slots = f64::from(self.config.slots);
+        s.ceiling_seconds = st.ceiling_work / slots;
+        if s.wall_seconds > 0.0 {
+            s.occupancy = s.busy_slot_seconds / (slots * s.wall_seconds);
+        }
         s
     }
 
@@ -279,7 +302,11 @@ impl Sim {
         let mut st = lock(&self.stats);
         let (held, in_flight) = (st.held, st.in_flight);
         *st = StatsState {
-            s: SimStats { slots: self.config.slots, time_scale: self.config.time_scale, ..SimStats::default() },
+            s: SimStats {
+                slots: self.config.slots,
+                time_scale: self.config.time_scale,
+                ..SimStats::default()
+            },
             held,
             in_flight,
             ..StatsState::default()
@@ -355,21 +382,28 @@ impl Sim {
         let decode_start = Instant::now();
         let n_tokens = job.tokens.len();
         let gaps: Vec<usize> = if job.slow && n_tokens > 0 {
-            (1..=lat.slow_gaps as usize).map(|k| k * n_tokens / (lat.slow_gaps as usize + 1)).collect()
+            (1..=lat.slow_gaps as usize)
+                .map(|k| k * n_tokens / (lat.slow_gaps as usize + 1))
+                .collect()
         } else {
             Vec::new()
         };
         let mut sim_t = 0.0;
+        let full = f64::from(self.config.slots);
+        let mut full_t = prefill_s;
         let mut emitted: u32 = 0;
         for (i, (thinking, text)) in job.tokens.into_iter().enumerate() {
             let n = f64::from(decoding.active());
             let ctx = f64::from(job.prompt_tokens) + i as f64;
             sim_t += lat.step_s(n, ctx);
+            full_t += lat.step_s(full, ctx);
             if gaps.contains(&i) {
                 sim_t += lat.slow_gap_s;
             }
             let deadline = decode_start + self.real(sim_t);
-            if deadline > Instant::now() + Duration::from_millis(1) && !wait_until(deadline, &tx).await {
+            if deadline > Instant::now() + Duration::from_millis(1)
+                && !wait_until(deadline, &tx).await
+            {
                 return;
             }
             if tx.send(Event::Token { thinking, text }).await.is_err() {
@@ -395,6 +429,7 @@ impl Sim {
             let mut st = lock(&self.stats);
             st.s.completed += 1;
             st.s.eval_seconds += prefill_s + sim_t;
+            st.ceiling_work += full_t;
         }
         slot.release(&job.prompt_text);
         drop(permit);
@@ -470,7 +505,8 @@ impl<'a> SlotGuard<'a> {
         let mut st = lock(&sim.stats);
         st.held += 1;
         st.s.max_concurrent = st.s.max_concurrent.max(st.held);
-        st.s.queue_seconds += sim_secs(acquired.saturating_duration_since(queued), sim.config.time_scale);
+        st.s.queue_seconds +=
+            sim_secs(acquired.saturating_duration_since(queued), sim.config.time_scale);
         drop(st);
         SlotGuard {
             sim,
@@ -499,7 +535,8 @@ impl Drop for SlotGuard<'_> {
         let now = Instant::now();
         let mut st = lock(&self.sim.stats);
         st.held = st.held.saturating_sub(1);
-        st.s.busy_slot_seconds += sim_secs(now.saturating_duration_since(self.acquired), self.sim.config.time_scale);
+        st.s.busy_slot_seconds +=
+            sim_secs(now.saturating_duration_since(self.acquired), self.sim.config.time_scale);
         st.last_completion = Some(now);
     }
 }
