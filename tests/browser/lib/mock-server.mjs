@@ -70,7 +70,7 @@ function translated(f, target) {
     : f.text.split('\n').map((l) => pseudo(l, target)).join('\n');
 }
 
-export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, maxUploadMb = 1 } = {}) {
+export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, maxUploadMb = 1, llmReachable = true } = {}) {
   const jobs = new Map();
   const requests = [];
 
@@ -165,7 +165,10 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         res.writeHead(200, { 'Content-Type': TYPES[path.extname(file).slice(1)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', 'Content-Security-Policy': CSP });
         return res.end(data);
       }
-      if (p === '/healthz') return json(res, 200, { status: 'healthy', database: 'ok', llm: 'ok', version: 'mock' });
+      if (p === '/healthz') {
+        return json(res, 200, llmReachable ? { status: 'healthy', database: 'ok', llm: 'ok', version: 'mock' }
+          : { status: 'degraded', database: 'ok', llm: 'connection refused', reason: 'LLM backend unreachable: connection refused', version: 'mock' });
+      }
       if (p === '/api/v1/languages') return json(res, 200, { languages: LANGUAGES });
       if (p === '/api/v1/models') return json(res, 200, { models: [{ name: 'sim-small', backend: 'mock', default: false, vision: false }, { name: 'sim-model', backend: 'mock', default: true, vision: true }], default: 'sim-model' });
       if (p === '/api/v1/config') return json(res, 200, { max_upload_mb: maxUploadMb, max_files: 5, extensions: EXTENSIONS });

@@ -61,7 +61,11 @@ async function stop(child) {
   clearTimeout(timer);
 }
 
-export async function startRealServer({ maxUploadMb = 50 } = {}) {
+/**
+ * Starts the service. `llmReachable: false` points it at a closed port instead of the simulator,
+ * as when the GPU server is down: the service starts anyway and reports itself degraded.
+ */
+export async function startRealServer({ maxUploadMb = 50, llmReachable = true } = {}) {
   const bin = tradiaBinary();
   if (!existsSync(bin)) {
     throw new Error(`the tradia binary was not found at ${bin}: build it (cargo build -p tradia) or set TRADIA_BIN`);
@@ -75,7 +79,9 @@ export async function startRealServer({ maxUploadMb = 50 } = {}) {
     // TRADIA_BROWSER_ENGINE=pseudo runs the service on its pseudo engine instead (no simulator).
     const engine = process.env.TRADIA_BROWSER_ENGINE ?? 'llm';
     let simUrl;
-    if (engine === 'llm') {
+    if (engine === 'llm' && !llmReachable) {
+      simUrl = `http://127.0.0.1:${await freePort()}`;
+    } else if (engine === 'llm') {
       sim = start(bin, ['simulate-llm', '--host', '127.0.0.1', '--port', '0',
         '--time-scale', process.env.TRADIA_SIM_TIME_SCALE ?? '4'], {});
       simUrl = await waitFor('tradia simulate-llm', sim, async () => sim.output.match(/listening on (http:\/\/[\d.:]+)/)?.[1]);

@@ -359,3 +359,27 @@ test('an Arabic browser gets the Arabic interface; phones get one column', { ski
   assertClean(seen);
   await context.close();
 });
+
+test('the status shows a degraded service when the LLM backend is unreachable', { skip }, async () => {
+  const down = await startServer({ llmReachable: false });
+  try {
+    const { context, page, seen } = await openPage(browser, down);
+    await load(page, down);
+    await page.waitForSelector('#status[data-state="degraded"]', { timeout: 30000 });
+    assert.match(await page.textContent('#status-text'), /dégradé/);
+    assert.match(await page.textContent('#status-model'), /unreachable|injoignable|refused/i);
+    // Healthy service, for contrast: the shared server of the other tests.
+    const ok = await openPage(browser, server);
+    await load(ok.page, server);
+    await ok.page.waitForSelector('#status[data-state="healthy"]');
+    assert.match(await ok.page.textContent('#status-text'), /disponible/);
+    assert.match(await ok.page.textContent('#status-model'), /Modèle : \S+/);
+    await screenshot(page, 'fr-status-degraded');
+    assertClean(seen);
+    assertClean(ok.seen);
+    await ok.context.close();
+    await context.close();
+  } finally {
+    await down.close();
+  }
+});
