@@ -691,6 +691,9 @@ impl LlmEngine {
         {
             Ok(o) => o,
             Err(LlmError::Cancelled) => return Err(EngineError::Cancelled),
+            // Every backend stayed out of service for the whole no-backend wait: smaller
+            // requests cannot help, and each further round would wait that long again.
+            Err(e @ LlmError::NoBackend(_)) => return Err(EngineError::Unavailable(e.to_string())),
             // A transient failure that outlived its retries: the ids go to the next round
             // (smaller requests, fresh retries); only the last round gives up on the job.
             Err(e)
