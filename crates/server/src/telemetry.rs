@@ -58,7 +58,10 @@ fn describe() {
     describe_counter!("tradia_llm_retries_total", "Retried LLM requests");
     describe_counter!("tradia_llm_errors_total", "Failed LLM calls by backend");
     describe_histogram!("tradia_llm_request_duration_seconds", "LLM call durations by backend");
-    describe_counter!("tradia_cache_hits_total", "Segments answered without asking the model");
+    describe_counter!(
+        "tradia_segments_resumed_total",
+        "Segments found saved when a job resumed (not asked again)"
+    );
     describe_counter!("tradia_jobs_finished_total", "Document jobs finished, by final state");
 }
 
