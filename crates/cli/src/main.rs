@@ -23,10 +23,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the translation service: web interface and HTTP API (port 8000 by default).
+    Serve(tradia_server::ServeArgs),
     /// Translate files (Scenari items and archives, and every other supported format).
     Translate(cmd::translate::TranslateArgs),
     /// List the segments a file yields, with their inline codes, and the fields it keeps.
     Inspect(cmd::inspect::InspectArgs),
+    /// List the models the configured LLM server offers.
+    Models(cmd::llm::LlmCommandArgs),
+    /// Check the connection to the LLM server and explain what is wrong, in plain words.
+    Check(cmd::llm::LlmCommandArgs),
+    /// Run a simulated Ollama/OpenAI-compatible server (no GPU needed).
+    #[command(name = "simulate-llm")]
+    SimulateLlm(tradia_llm_sim::SimulateArgs),
 }
 
 /// How a command ended, mapped to the process exit status.
@@ -53,8 +62,22 @@ impl From<Outcome> for ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Translate(args) => cmd::translate::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Models(args) => cmd::llm::models(args),
+        Command::Check(args) => cmd::llm::check(args),
+        Command::SimulateLlm(args) => cmd::simulate::run(args),
     };
     outcome.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -178,12 +178,9 @@ fn batch_answer(
         .collect();
     let mut texts: Vec<Option<String>> = vec![None; answers.len()];
 
-    for kind in [
-        FaultKind::DropCode,
-        FaultKind::DupCode,
-        FaultKind::InventCode,
-        FaultKind::ReorderCodes,
-    ] {
+    for kind in
+        [FaultKind::DropCode, FaultKind::DupCode, FaultKind::InventCode, FaultKind::ReorderCodes]
+    {
         if !drawn.contains(&kind) {
             continue;
         }
@@ -262,9 +259,7 @@ fn code_fault_applies(kind: FaultKind, pieces: &[Piece]) -> bool {
     let codes = pieces.iter().filter(|p| !matches!(p, Piece::Text(_))).count();
     match kind {
         FaultKind::InventCode => true,
-        FaultKind::ReorderCodes => {
-            pieces.iter().any(|p| matches!(p, Piece::Open(_))) || codes >= 2
-        }
+        FaultKind::ReorderCodes => pieces.iter().any(|p| matches!(p, Piece::Open(_))) || codes >= 2,
         _ => codes >= 1,
     }
 }
@@ -290,7 +285,7 @@ fn apply_code_fault(kind: FaultKind, pieces: &mut Vec<Piece>, rng: &mut StdRng) 
         }
         FaultKind::DupCode => {
             let id = ids[rng.random_range(0..ids.len())];
-            let paired = pieces.iter().any(|p| *p == Piece::Open(id));
+            let paired = pieces.contains(&Piece::Open(id));
             if paired {
                 pieces.push(Piece::Open(id));
                 pieces.push(Piece::Close(id));
@@ -405,7 +400,8 @@ mod tests {
 
     #[test]
     fn batch_is_pseudo_translated_by_id() {
-        let c = run(&batch(&[("12", "Read the <g1>guide</g1>."), ("13", "a &lt;b&gt; <x1/>")]), &[]);
+        let c =
+            run(&batch(&[("12", "Read the <g1>guide</g1>."), ("13", "a &lt;b&gt; <x1/>")]), &[]);
         assert_eq!(
             c.content,
             r#"{"translations":[{"id":"12","text":"⟦Réád thé⟧ <g1>⟦gúídé⟧</g1>⟦.⟧"},{"id":"13","text":"⟦á &lt;b&gt;⟧ <x1/>"}]}"#
@@ -421,7 +417,12 @@ mod tests {
         assert!(c.batch_sources.is_none());
         let schema = json!({"type":"object","properties":{"corrected":{"type":"string"},
             "notes":{"type":"array"},"score":{"type":"number"}},"required":["corrected","notes","score"]});
-        let c = compose("Bonjour", &Structured::Schema(schema), &BTreeSet::new(), &mut StdRng::seed_from_u64(0));
+        let c = compose(
+            "Bonjour",
+            &Structured::Schema(schema),
+            &BTreeSet::new(),
+            &mut StdRng::seed_from_u64(0),
+        );
         assert_eq!(c.content, r#"{"corrected":"⟦Bóñjóúr⟧","notes":[],"score":0}"#);
         let c = compose("x", &Structured::Json, &BTreeSet::new(), &mut StdRng::seed_from_u64(0));
         assert_eq!(c.content, r#"{"text":"⟦x⟧"}"#);
@@ -431,11 +432,20 @@ mod tests {
     fn code_faults_break_the_checked_segment() {
         let src = "A <g1>b</g1> c <x2/> d";
         let source = Content::parse(src).unwrap();
-        for kind in [FaultKind::DropCode, FaultKind::DupCode, FaultKind::InventCode, FaultKind::ReorderCodes] {
+        for kind in [
+            FaultKind::DropCode,
+            FaultKind::DupCode,
+            FaultKind::InventCode,
+            FaultKind::ReorderCodes,
+        ] {
             let c = run(&batch(&[("1", src)]), &[kind]);
             assert_eq!(c.applied, vec![kind]);
             let a = parse(&c);
-            assert!(Content::parse_answer(&source, &a.translations[0].text).is_err(), "{kind}: {}", a.translations[0].text);
+            assert!(
+                Content::parse_answer(&source, &a.translations[0].text).is_err(),
+                "{kind}: {}",
+                a.translations[0].text
+            );
         }
     }
 
@@ -458,7 +468,10 @@ mod tests {
     #[test]
     fn wrappers() {
         let b = batch(&[("1", "a")]);
-        let c = run(&b, &[FaultKind::Fences, FaultKind::Think, FaultKind::Chatter, FaultKind::Truncate]);
+        let c = run(
+            &b,
+            &[FaultKind::Fences, FaultKind::Think, FaultKind::Chatter, FaultKind::Truncate],
+        );
         assert!(c.content.starts_with("Here is"));
         assert!(c.content.contains("```json\n<think>"));
         assert!(c.truncate);

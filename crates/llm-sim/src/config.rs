@@ -154,13 +154,12 @@ impl FaultSpec {
                 .split_once('=')
                 .ok_or_else(|| FaultSpecError::NotKindEqualsP(item.to_string()))?;
             let (kind, value) = (kind.trim(), value.trim());
-            let p: f64 = value
-                .parse()
-                .ok()
-                .filter(|p: &f64| (0.0..=1.0).contains(p))
-                .ok_or_else(|| FaultSpecError::BadProbability {
-                    kind: kind.to_string(),
-                    value: value.to_string(),
+            let p: f64 =
+                value.parse().ok().filter(|p: &f64| (0.0..=1.0).contains(p)).ok_or_else(|| {
+                    FaultSpecError::BadProbability {
+                        kind: kind.to_string(),
+                        value: value.to_string(),
+                    }
                 })?;
             if kind == "all" {
                 for k in FaultKind::ALL {
@@ -267,6 +266,24 @@ impl Default for Latency {
 }
 
 impl Latency {
+    /// Profile A of `llm-servers.md` §5.2: Ollama on one L40S 48 GB, mistral-small 24B Q4_K_M
+    /// (the default; use 4 slots).
+    pub fn ollama_l40s() -> Latency {
+        Latency::default()
+    }
+
+    /// Profile B of `llm-servers.md` §5.2: Ollama on one H100 SXM 80 GB, mistral-small 24B
+    /// Q4_K_M (use 8 slots).
+    pub fn ollama_h100() -> Latency {
+        Latency {
+            tau1_s: 0.009,
+            alpha: 0.70,
+            kv_s_per_ctx_token: 163_840.0 / 2_010e9,
+            prefill_tps: 4_000.0,
+            ..Latency::default()
+        }
+    }
+
     /// Aggregate decode rate with `n` sequences decoding at context `ctx` tokens each (tok/s),
     /// as the step model gives it.
     pub fn aggregate_decode_tps(&self, n: u32, ctx: u32) -> f64 {
@@ -305,6 +322,9 @@ pub struct SimConfig {
     /// The `timeout` fault holds a request this long (real seconds) at most, then closes the
     /// connection. Clients are expected to give up earlier.
     pub hang_real_s: f64,
+    /// Requests allowed to wait (for a slot or a model load) before new ones get Ollama's 503
+    /// (`OLLAMA_MAX_QUEUE`, default 512).
+    pub max_queue: u32,
 }
 
 /// Model name listed when `--models` is not given.
@@ -323,6 +343,7 @@ impl Default for SimConfig {
             api_key: None,
             latency: Latency::default(),
             hang_real_s: 600.0,
+            max_queue: 512,
         }
     }
 }
@@ -391,7 +412,8 @@ impl SimConfig {
         match &self.models {
             None => true,
             Some(list) => list.iter().any(|m| {
-                m == model || (!m.contains(':') && model == format!("{m}:latest"))
+                m == model
+                    || (!m.contains(':') && model == format!("{m}:latest"))
                     || (!model.contains(':') && *m == format!("{model}:latest"))
             }),
         }
@@ -437,6 +459,12 @@ mod tests {
         assert!((g(1) - 47.0).abs() < 1.5, "{}", g(1));
         assert!((g(4) - 114.0).abs() < 3.0, "{}", g(4));
         assert!((g(8) - 176.0).abs() < 5.0, "{}", g(8));
+        // Profile B: g1 110, G(4) 286, G(8) 459.
+        let b = Latency::ollama_h100();
+        let g = |n| b.aggregate_decode_tps(n, 1000);
+        assert!((g(1) - 110.0).abs() < 2.0, "{}", g(1));
+        assert!((g(4) - 286.0).abs() < 5.0, "{}", g(4));
+        assert!((g(8) - 459.0).abs() < 8.0, "{}", g(8));
     }
 
     #[test]

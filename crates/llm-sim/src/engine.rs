@@ -7,7 +7,7 @@
 //! time scale, so they are in simulated seconds.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,13 @@ pub struct SimStats {
     pub wall_seconds: f64,
     /// Σ of the modelled prefill and decode durations (`prompt_eval_duration + eval_duration`).
     pub eval_seconds: f64,
+    /// What the same work would take on a server kept exactly full (`llm-servers.md` §3.8,
+    /// `I_eff/P + O/G_agg(S)`): Σ prefill times (prefill is serialized) + Σ over output tokens
+    /// of the step time with every slot decoding, divided by the slots. Excludes model loads,
+    /// injected delays and the tail; compare with `wall_seconds`.
+    pub ceiling_seconds: f64,
+    /// `busy_slot_seconds / (slots × wall_seconds)` (0 before any completion).
+    pub occupancy: f64,
     /// Σ of the time requests waited for a slot.
     pub queue_seconds: f64,
     /// Most slots held at once (never more than `slots`).
@@ -62,6 +69,8 @@ pub struct SimStats {
 #[derive(Default)]
 struct StatsState {
     s: SimStats,
+    ceiling_prefill: f64,
+    ceiling_decode: f64,
     first_arrival: Option<Instant>,
     last_completion: Option<Instant>,
     held: u32,
@@ -84,6 +93,8 @@ pub struct Sim {
     sem: Semaphore,
     slots: Mutex<Vec<Slot>>,
     decoding: AtomicU32,
+    prefill_lock: tokio::sync::Mutex<()>,
+    prefill_total_ns: AtomicU64,
     models: tokio::sync::Mutex<HashMap<String, LoadedModel>>,
     stats: Mutex<StatsState>,
     occurrences: Mutex<HashMap<u64, u64>>,
@@ -110,6 +121,8 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// One generation event sent to the HTTP layer.
 #[derive(Debug)]
 pub enum Event {
+    /// The prompt is processed and decoding starts (sent once, before any token).
+    Started(Started),
     /// One output token.
     Token {
         /// Part of the thinking trace rather than of the content.
@@ -119,6 +132,21 @@ pub enum Event {
     },
     /// End of the answer, with its timings.
     Done(Timings),
+}
+
+/// What happened before the first token (simulated seconds), sent as `x-sim-*` headers.
+#[derive(Debug, Clone, Default)]
+pub struct Started {
+    /// Time spent on (or waiting for) the model load.
+    pub load_s: f64,
+    /// Time waited for a slot.
+    pub queue_s: f64,
+    /// Prefill time of the uncached prompt part (waiting for the shared prefill excluded).
+    pub prefill_s: f64,
+    /// Prompt tokens served from the slot's cache.
+    pub cached_tokens: u32,
+    /// Index of the slot used.
+    pub slot: usize,
 }
 
 /// Timings and counts of one answer (Ollama metrics, in simulated nanoseconds).
@@ -173,15 +201,22 @@ fn to_ns(sim_s: f64) -> u64 {
 impl Sim {
     /// New state for `config` (already validated).
     pub fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> Sim {
-        let slots = (0..config.slots).map(|_| Slot { busy: false, last_prompt: String::new() }).collect();
+        let slots =
+            (0..config.slots).map(|_| Slot { busy: false, last_prompt: String::new() }).collect();
         let stats = StatsState {
-            s: SimStats { slots: config.slots, time_scale: config.time_scale, ..SimStats::default() },
+            s: SimStats {
+                slots: config.slots,
+                time_scale: config.time_scale,
+                ..SimStats::default()
+            },
             ..StatsState::default()
         };
         Sim {
             sem: Semaphore::new(config.slots as usize),
             slots: Mutex::new(slots),
             decoding: AtomicU32::new(0),
+            prefill_lock: tokio::sync::Mutex::new(()),
+            prefill_total_ns: AtomicU64::new(0),
             models: tokio::sync::Mutex::new(HashMap::new()),
             stats: Mutex::new(stats),
             occurrences: Mutex::new(HashMap::new()),
@@ -230,6 +265,12 @@ impl Sim {
         out
     }
 
+    /// Requests inside the server that hold no slot (waiting for a load or a slot).
+    pub fn waiting(&self) -> u32 {
+        let st = lock(&self.stats);
+        st.in_flight.saturating_sub(st.held)
+    }
+
     /// Records a request's arrival; the guard records its departure.
     pub fn arrive(self: &Arc<Self>) -> InFlight {
         let mut st = lock(&self.stats);
@@ -270,6 +311,11 @@ impl Sim {
         if let (Some(a), Some(b)) = (st.first_arrival, st.last_completion) {
             s.wall_seconds = sim_secs(b.saturating_duration_since(a), self.config.time_scale);
         }
+        let slots = f64::from(self.config.slots);
+        s.ceiling_seconds = st.ceiling_prefill + st.ceiling_decode / slots;
+        if s.wall_seconds > 0.0 {
+            s.occupancy = s.busy_slot_seconds / (slots * s.wall_seconds);
+        }
         s
     }
 
@@ -279,7 +325,11 @@ impl Sim {
         let mut st = lock(&self.stats);
         let (held, in_flight) = (st.held, st.in_flight);
         *st = StatsState {
-            s: SimStats { slots: self.config.slots, time_scale: self.config.time_scale, ..SimStats::default() },
+            s: SimStats {
+                slots: self.config.slots,
+                time_scale: self.config.time_scale,
+                ..SimStats::default()
+            },
             held,
             in_flight,
             ..StatsState::default()
@@ -346,30 +396,59 @@ impl Sim {
             st.s.prompt_tokens += u64::from(job.prompt_tokens);
             st.s.prefilled_tokens += u64::from(uncached);
         }
-        let prefill_end = slot.acquired + self.real(prefill_s);
-        if !wait_until(prefill_end, &tx).await {
+        // Prefill is serialized (llama.cpp batches every slot's prompt chunks into the same
+        // steps, so prompts share one prefill rate) and stalls the other slots' decode.
+        let prefill_guard = tokio::select! {
+            g = self.prefill_lock.lock() => g,
+            () = tx.closed() => return,
+        };
+        if !wait_until(Instant::now() + self.real(prefill_s), &tx).await {
             return;
         }
+        self.prefill_total_ns.fetch_add(to_ns(prefill_s), Ordering::SeqCst);
+        drop(prefill_guard);
 
+        let started = Started {
+            load_s,
+            queue_s: sim_secs(slot.acquired.saturating_duration_since(queued), scale),
+            prefill_s,
+            cached_tokens: cached,
+            slot: slot.index,
+        };
+        if tx.send(Event::Started(started)).await.is_err() {
+            return;
+        }
         let decoding = DecodingGuard::new(&self.decoding);
         let decode_start = Instant::now();
         let n_tokens = job.tokens.len();
         let gaps: Vec<usize> = if job.slow && n_tokens > 0 {
-            (1..=lat.slow_gaps as usize).map(|k| k * n_tokens / (lat.slow_gaps as usize + 1)).collect()
+            (1..=lat.slow_gaps as usize)
+                .map(|k| k * n_tokens / (lat.slow_gaps as usize + 1))
+                .collect()
         } else {
             Vec::new()
         };
         let mut sim_t = 0.0;
+        let full = f64::from(self.config.slots);
+        let mut full_t = 0.0;
+        let mut stalls_seen = self.prefill_total_ns.load(Ordering::SeqCst);
         let mut emitted: u32 = 0;
         for (i, (thinking, text)) in job.tokens.into_iter().enumerate() {
             let n = f64::from(decoding.active());
             let ctx = f64::from(job.prompt_tokens) + i as f64;
             sim_t += lat.step_s(n, ctx);
+            full_t += lat.step_s(full, ctx);
+            // Other requests' prefills that ran meanwhile stalled this sequence.
+            let stalls = self.prefill_total_ns.load(Ordering::SeqCst);
+            sim_t += stalls.saturating_sub(stalls_seen) as f64 / 1e9;
+            stalls_seen = stalls;
             if gaps.contains(&i) {
                 sim_t += lat.slow_gap_s;
             }
             let deadline = decode_start + self.real(sim_t);
-            if deadline > Instant::now() + Duration::from_millis(1) && !wait_until(deadline, &tx).await {
+            if deadline > Instant::now() + Duration::from_millis(1)
+                && !wait_until(deadline, &tx).await
+            {
                 return;
             }
             if tx.send(Event::Token { thinking, text }).await.is_err() {
@@ -395,6 +474,8 @@ impl Sim {
             let mut st = lock(&self.stats);
             st.s.completed += 1;
             st.s.eval_seconds += prefill_s + sim_t;
+            st.ceiling_prefill += prefill_s;
+            st.ceiling_decode += full_t;
         }
         slot.release(&job.prompt_text);
         drop(permit);
@@ -470,7 +551,8 @@ impl<'a> SlotGuard<'a> {
         let mut st = lock(&sim.stats);
         st.held += 1;
         st.s.max_concurrent = st.s.max_concurrent.max(st.held);
-        st.s.queue_seconds += sim_secs(acquired.saturating_duration_since(queued), sim.config.time_scale);
+        st.s.queue_seconds +=
+            sim_secs(acquired.saturating_duration_since(queued), sim.config.time_scale);
         drop(st);
         SlotGuard {
             sim,
@@ -499,7 +581,8 @@ impl Drop for SlotGuard<'_> {
         let now = Instant::now();
         let mut st = lock(&self.sim.stats);
         st.held = st.held.saturating_sub(1);
-        st.s.busy_slot_seconds += sim_secs(now.saturating_duration_since(self.acquired), self.sim.config.time_scale);
+        st.s.busy_slot_seconds +=
+            sim_secs(now.saturating_duration_since(self.acquired), self.sim.config.time_scale);
         st.last_completion = Some(now);
     }
 }

@@ -10,12 +10,27 @@
 //!   `WIRE.md`) get each segment pseudo-translated with `tradia_core::pseudo`, anything else gets
 //!   a pseudo-translation of its last user text;
 //! - models time per `llm-servers.md` §5: S slots, a FIFO queue, a per-slot prompt cache,
-//!   prefill at P tok/s, decode steps of `τ1·n^(1−α)` plus KV reads shared by the `n` sequences
-//!   decoding, model load on first use and on a `num_ctx` change, all scaled by `time_scale`;
+//!   prefill at P tok/s shared by all slots (serialized, stalling the others' decode, as in
+//!   llama.cpp), decode steps of `τ1·n^(1−α)` plus KV reads shared by the `n` sequences
+//!   decoding, model load on first use and on a `num_ctx` change, Ollama's 503 beyond
+//!   `max_queue` waiting requests, all scaled by `time_scale`;
 //! - injects faults drawn per request from a seeded generator ([`FaultSpec`]);
 //! - counts what happened (`GET /sim/stats`, `POST /sim/reset`, [`SimHandle::stats`]).
 //!
 //! It deliberately depends on no client code (`tradia-llm`), only on the segment model.
+//!
+//! Statistics (`GET /sim/stats`, JSON of [`SimStats`]; `POST /sim/reset` zeroes them, and the
+//! per-body fault draw counters): `requests`, `completed`, `prompt_tokens`,
+//! `prefilled_tokens`, `output_tokens`, `busy_slot_seconds`, `wall_seconds` (first arrival to
+//! last completion), `eval_seconds`, `ceiling_seconds` (the same work on a server kept exactly
+//! full), `occupancy`, `queue_seconds`, `max_concurrent` (slots held at once), `max_in_flight`,
+//! `loads`, `reloads`, `segments` (source text → times asked), `faults` (kind → count),
+//! `http_errors` (status → count). All durations are simulated seconds. They are measured on
+//! the real clock times the time scale, so client gaps count as they would on a real server;
+//! timer granularity (about 1 ms real) is magnified by the scale too, so measure occupancy at a
+//! time scale of 100 or less.
+//!
+//! The `/sim` endpoints and `GET /` need no API key; `/api/*` and `/v1/*` do when one is set.
 
 #![forbid(unsafe_code)]
 
@@ -27,7 +42,9 @@ pub mod wire;
 
 use std::net::IpAddr;
 
-pub use config::{ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Latency, SimConfig};
+pub use config::{
+    ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Latency, SimConfig,
+};
 pub use engine::SimStats;
 pub use server::{SimHandle, StartError, start};
 
@@ -46,7 +63,7 @@ pub struct SimulateArgs {
     /// How many times faster than real time the simulated clock runs.
     #[arg(long = "time-scale", default_value_t = 1.0)]
     pub time_scale: f64,
-    /// Faults to inject: comma-separated kind=p (p in [0,1]); all=p sets every kind.
+    /// Faults to inject: comma-separated kind=p (p from 0 to 1); all=p sets every kind.
     #[arg(long, value_parser = parse_faults)]
     pub faults: Option<FaultSpec>,
     /// Seed of every random draw.
@@ -111,5 +128,67 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    #[test]
+    fn defaults_match_the_interface() {
+        let c = Cli::try_parse_from(["t"]).unwrap().args.to_config();
+        assert_eq!(c.port, 11434);
+        assert_eq!(c.host.to_string(), "127.0.0.1");
+        assert_eq!(c.slots, 4);
+        assert_eq!(c.time_scale, 1.0);
+        assert_eq!(c.seed, 0);
+        assert!(c.faults.is_empty() && c.models.is_none() && c.api_key.is_none());
+    }
+
+    #[test]
+    fn every_option_parses() {
+        let c = Cli::try_parse_from([
+            "t",
+            "--port",
+            "0",
+            "--host",
+            "0.0.0.0",
+            "--slots",
+            "8",
+            "--time-scale",
+            "50",
+            "--faults",
+            "all=0.015,drop_code=0.1",
+            "--seed",
+            "42",
+            "--models",
+            "a:7b, b",
+            "--api-key",
+            "k",
+        ])
+        .unwrap()
+        .args
+        .to_config();
+        assert_eq!((c.port, c.slots, c.time_scale, c.seed), (0, 8, 50.0, 42));
+        assert_eq!(c.faults.get(FaultKind::DropCode), 0.1);
+        assert_eq!(c.faults.get(FaultKind::Echo), 0.015);
+        assert_eq!(c.models, Some(vec!["a:7b".to_string(), "b".to_string()]));
+        assert_eq!(c.api_key.as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn a_bad_fault_spec_names_the_kind() {
+        let Err(e) = Cli::try_parse_from(["t", "--faults", "drop=0.1"]) else {
+            panic!("accepted a bad spec");
+        };
+        assert!(e.to_string().contains("\"drop\""), "{e}");
     }
 }

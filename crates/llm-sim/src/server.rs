@@ -31,7 +31,8 @@ use crate::engine::{Event, InFlight, Job, Sim, SimStats, Timings, fnv1a};
 pub const OLLAMA_VERSION: &str = "0.12.6";
 
 /// Exact Ollama 503 message (two spaces after the period, as in `server/sched.go`).
-pub const MSG_QUEUE_FULL: &str = "server busy, please try again.  maximum pending requests exceeded";
+pub const MSG_QUEUE_FULL: &str =
+    "server busy, please try again.  maximum pending requests exceeded";
 /// Message of the simulated 500 (a crashed runner).
 pub const MSG_RUNNER_DIED: &str = "llama runner process has terminated: exit status 2";
 /// Message of the simulated 429 (a rate-limiting proxy or cloud).
@@ -46,15 +47,21 @@ pub const MSG_CONTEXT: &str = "the input length exceeds the context length";
 pub enum StartError {
     /// Invalid configuration.
     #[error("invalid simulator configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address.
         addr: SocketAddr,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, so not repeated as an error source).
+        error: std::io::Error,
     },
+}
+
+impl From<ConfigError> for StartError {
+    fn from(e: ConfigError) -> Self {
+        StartError::Config(e)
+    }
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -109,8 +116,9 @@ struct ConnKill(Arc<Notify>);
 pub async fn start(config: SimConfig) -> Result<SimHandle, StartError> {
     config.validate()?;
     let addr = SocketAddr::new(config.host, config.port);
-    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let listener =
+        TcpListener::bind(addr).await.map_err(|error| StartError::Bind { addr, error })?;
+    let addr = listener.local_addr().map_err(|error| StartError::Bind { addr, error })?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let sim = Arc::new(Sim::new(config, shutdown_rx.clone()));
     let app = router(Arc::clone(&sim));
@@ -220,14 +228,15 @@ fn not_found_model(model: &str) -> String {
 // Authentication
 
 async fn auth(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
-    if let Some(key) = &sim.config.api_key {
-        if !authorized(req.headers(), key) {
-            let dialect = if req.uri().path().starts_with("/v1") { Dialect::OpenAi } else { Dialect::Ollama };
-            let mut resp = sim_error(&sim, dialect, StatusCode::UNAUTHORIZED, MSG_UNAUTHORIZED);
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ollama\""));
-            return resp;
-        }
+    if let Some(key) = &sim.config.api_key
+        && !authorized(req.headers(), key)
+    {
+        let dialect =
+            if req.uri().path().starts_with("/v1") { Dialect::OpenAi } else { Dialect::Ollama };
+        let mut resp = sim_error(&sim, dialect, StatusCode::UNAUTHORIZED, MSG_UNAUTHORIZED);
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ollama\""));
+        return resp;
     }
     next.run(req).await
 }
@@ -319,9 +328,8 @@ async fn ollama_tags(State(sim): State<Arc<Sim>>) -> Response {
 
 async fn ollama_ps(State(sim): State<Arc<Sim>>) -> Response {
     let expires = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
-    let expires = expires
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let expires =
+        expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let models: Vec<Value> = sim
         .loaded_models()
         .await
@@ -382,8 +390,10 @@ async fn openai_model(State(sim): State<Arc<Sim>>, Path(model): Path<String>) ->
     if !sim.config.knows_model(&model) {
         return sim_error(&sim, Dialect::OpenAi, StatusCode::NOT_FOUND, &not_found_model(&model));
     }
-    axum::Json(json!({"id": model, "object": "model", "created": 1_751_364_000, "owned_by": "library"}))
-        .into_response()
+    axum::Json(
+        json!({"id": model, "object": "model", "created": 1_751_364_000, "owned_by": "library"}),
+    )
+    .into_response()
 }
 
 async fn sim_stats(State(sim): State<Arc<Sim>>) -> Response {
@@ -445,7 +455,9 @@ fn content_text(content: Option<&Value>) -> (String, u32) {
             let mut images = 0;
             for p in parts {
                 match p.get("type").and_then(Value::as_str) {
-                    Some("text") => text.push(p.get("text").and_then(Value::as_str).unwrap_or("").to_string()),
+                    Some("text") => {
+                        text.push(p.get("text").and_then(Value::as_str).unwrap_or("").to_string())
+                    }
                     Some("image_url") => images += 1,
                     _ => {}
                 }
@@ -457,7 +469,9 @@ fn content_text(content: Option<&Value>) -> (String, u32) {
 }
 
 fn count_images(v: &Value) -> u32 {
-    v.get("images").and_then(Value::as_array).map_or(0, |a| u32::try_from(a.len()).unwrap_or(u32::MAX))
+    v.get("images")
+        .and_then(Value::as_array)
+        .map_or(0, |a| u32::try_from(a.len()).unwrap_or(u32::MAX))
 }
 
 fn read_think(v: &Value) -> Option<bool> {
@@ -468,15 +482,25 @@ fn read_think(v: &Value) -> Option<bool> {
     }
 }
 
-fn read_ask(sim: &Sim, api: Api, v: &Value) -> Result<Ask, Response> {
+fn read_ask(sim: &Sim, api: Api, v: &Value) -> Result<Ask, Box<Response>> {
     let dialect = api.dialect();
     let lat = &sim.config.latency;
     let model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
     if model.is_empty() {
-        return Err(sim_error(sim, dialect, StatusCode::BAD_REQUEST, "model is required"));
+        return Err(Box::new(sim_error(
+            sim,
+            dialect,
+            StatusCode::BAD_REQUEST,
+            "model is required",
+        )));
     }
     if !sim.config.knows_model(&model) {
-        return Err(sim_error(sim, dialect, StatusCode::NOT_FOUND, &not_found_model(&model)));
+        return Err(Box::new(sim_error(
+            sim,
+            dialect,
+            StatusCode::NOT_FOUND,
+            &not_found_model(&model),
+        )));
     }
     let options = v.get("options");
     let num_ctx = options
@@ -555,7 +579,7 @@ fn read_ask(sim: &Sim, api: Api, v: &Value) -> Result<Ask, Response> {
     }
     if think == Some(true) && !thinking_capable(&model) {
         let msg = format!("\"{model}\" does not support thinking");
-        return Err(sim_error(sim, dialect, StatusCode::BAD_REQUEST, &msg));
+        return Err(Box::new(sim_error(sim, dialect, StatusCode::BAD_REQUEST, &msg)));
     }
     Ok(Ask {
         model,
@@ -608,8 +632,13 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     };
     let ask = match read_ask(&sim, api, &v) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
+
+    // Ollama's pending queue (`OLLAMA_MAX_QUEUE`): beyond it, 503 with the exact message.
+    if sim.waiting() > sim.config.max_queue {
+        return sim_error(&sim, dialect, StatusCode::SERVICE_UNAVAILABLE, MSG_QUEUE_FULL);
+    }
 
     if let Some(unload) = ask.load {
         return load_request(&sim, api, &ask, unload).await;
@@ -629,8 +658,10 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     if drawn.contains(&FaultKind::Timeout) {
         sim.record_faults(&[FaultKind::Timeout]);
         let mut shutdown = sim.shutdown.clone();
+        let hang = Duration::try_from_secs_f64(sim.config.hang_real_s)
+            .unwrap_or(Duration::from_secs(86_400));
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs_f64(sim.config.hang_real_s)) => {}
+            () = tokio::time::sleep(hang) => {}
             _ = shutdown.changed() => {}
         }
         if let Some(ConnKill(k)) = kill {
@@ -699,9 +730,16 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     let (tx, mut rx) = mpsc::channel(64);
     tokio::spawn(Arc::clone(&sim).run_job(job, tx));
 
-    // Like Ollama, nothing is sent before the first token (queue, load and prefill included).
-    let Some(first) = rx.recv().await else {
-        return sim_error(&sim, dialect, StatusCode::SERVICE_UNAVAILABLE, MSG_QUEUE_FULL);
+    // Like Ollama, nothing is sent before decoding starts (queue, load and prefill included).
+    let mut first = rx.recv().await;
+    let started = match first {
+        Some(Event::Started(ref s)) => {
+            let s = s.clone();
+            first = None;
+            Some(s)
+        }
+        None => return sim_error(&sim, dialect, StatusCode::SERVICE_UNAVAILABLE, MSG_QUEUE_FULL),
+        _ => None,
     };
     let meta = Meta {
         model: ask.model.clone(),
@@ -710,22 +748,55 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         include_usage: ask.include_usage,
         raw: ask.raw,
     };
-    if ask.stream {
+    let mut resp = if ask.stream {
         stream_response(api, meta, first, rx, in_flight)
     } else {
         let mut content = String::new();
         let mut thinking = String::new();
-        let mut event = Some(first);
+        let mut event = match first {
+            Some(ev) => Some(ev),
+            None => rx.recv().await,
+        };
+        let mut done = None;
         while let Some(ev) = event {
             match ev {
                 Event::Token { thinking: true, text } => thinking.push_str(&text),
                 Event::Token { thinking: false, text } => content.push_str(&text),
-                Event::Done(t) => return full_response(api, &meta, &content, &thinking, &t),
+                Event::Started(_) => {}
+                Event::Done(t) => {
+                    done = Some(full_response(api, &meta, &content, &thinking, &t));
+                    break;
+                }
             }
             event = rx.recv().await;
         }
-        sim_error(&sim, dialect, StatusCode::INTERNAL_SERVER_ERROR, MSG_RUNNER_DIED)
+        match done {
+            Some(r) => r,
+            None => {
+                return sim_error(
+                    &sim,
+                    dialect,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    MSG_RUNNER_DIED,
+                );
+            }
+        }
+    };
+    if let Some(st) = started {
+        let h = resp.headers_mut();
+        let ms = |s: f64| HeaderValue::from(to_ms(s));
+        h.insert("x-sim-load-ms", ms(st.load_s));
+        h.insert("x-sim-queue-ms", ms(st.queue_s));
+        h.insert("x-sim-prefill-ms", ms(st.prefill_s));
+        h.insert("x-sim-cached-tokens", HeaderValue::from(st.cached_tokens));
+        h.insert("x-sim-slot", HeaderValue::from(st.slot));
     }
+    resp
+}
+
+fn to_ms(sim_s: f64) -> u64 {
+    // Saturating float-to-int conversion is the intent.
+    (sim_s * 1000.0).round().max(0.0) as u64
 }
 
 async fn load_request(sim: &Sim, api: Api, ask: &Ask, unload: bool) -> Response {
@@ -835,13 +906,16 @@ fn frame(api: Api, meta: &Meta, ev: Event) -> Vec<Bytes> {
     let line = |v: Value| Bytes::from(format!("{v}\n"));
     let sse = |v: Value| Bytes::from(format!("data: {v}\n\n"));
     match (api, ev) {
+        (_, Event::Started(_)) => Vec::new(),
         (Api::Chat, Event::Token { thinking, text }) => {
             let msg = if thinking {
                 json!({ "role": "assistant", "content": "", "thinking": text })
             } else {
                 json!({ "role": "assistant", "content": text })
             };
-            vec![line(json!({"model": meta.model, "created_at": now_rfc3339(), "message": msg, "done": false}))]
+            vec![line(
+                json!({"model": meta.model, "created_at": now_rfc3339(), "message": msg, "done": false}),
+            )]
         }
         (Api::Generate, Event::Token { thinking, text }) => {
             let v = if thinking {
@@ -851,7 +925,9 @@ fn frame(api: Api, meta: &Meta, ev: Event) -> Vec<Bytes> {
             };
             vec![line(v)]
         }
-        (Api::Chat | Api::Generate, Event::Done(t)) => vec![line(ollama_final(api, meta, "", "", &t))],
+        (Api::Chat | Api::Generate, Event::Done(t)) => {
+            vec![line(ollama_final(api, meta, "", "", &t))]
+        }
         (Api::OpenAi, Event::Token { thinking, text }) => {
             let delta = if thinking {
                 json!({ "role": "assistant", "content": "", "reasoning": text })
@@ -861,8 +937,10 @@ fn frame(api: Api, meta: &Meta, ev: Event) -> Vec<Bytes> {
             vec![sse(chunk(meta, json!([{ "index": 0, "delta": delta, "finish_reason": null }])))]
         }
         (Api::OpenAi, Event::Done(t)) => {
-            let mut out =
-                vec![sse(chunk(meta, json!([{ "index": 0, "delta": {}, "finish_reason": t.done_reason }])))];
+            let mut out = vec![sse(chunk(
+                meta,
+                json!([{ "index": 0, "delta": {}, "finish_reason": t.done_reason }]),
+            ))];
             if meta.include_usage {
                 let mut c = chunk(meta, json!([]));
                 c["usage"] = usage(&t);
@@ -885,16 +963,23 @@ fn chunk(meta: &Meta, choices: Value) -> Value {
     })
 }
 
-fn stream_response(api: Api, meta: Meta, first: Event, rx: mpsc::Receiver<Event>, in_flight: InFlight) -> Response {
+fn stream_response(
+    api: Api,
+    meta: Meta,
+    first: Option<Event>,
+    rx: mpsc::Receiver<Event>,
+    in_flight: InFlight,
+) -> Response {
     let meta = Arc::new(meta);
     let m = Arc::clone(&meta);
-    let head = futures::stream::iter(frame(api, &meta, first));
+    let head = futures::stream::iter(first.map(|ev| frame(api, &meta, ev)).unwrap_or_default());
     let rest = futures::stream::unfold((rx, in_flight), |(mut rx, guard)| async move {
         rx.recv().await.map(|ev| (ev, (rx, guard)))
     })
     .flat_map(move |ev| futures::stream::iter(frame(api, &m, ev)));
     let body = Body::from_stream(head.chain(rest).map(Ok::<_, Infallible>));
-    let content_type = if api == Api::OpenAi { "text/event-stream" } else { "application/x-ndjson" };
+    let content_type =
+        if api == Api::OpenAi { "text/event-stream" } else { "application/x-ndjson" };
     let mut resp = Response::new(body);
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if api == Api::OpenAi {

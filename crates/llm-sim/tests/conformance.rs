@@ -64,6 +64,13 @@ async fn ollama_chat_non_streaming() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Hidden headers with the simulated timings (llm-servers.md §5.3).
+    let header = |name: &str| r.headers()[name].to_str().unwrap().parse::<u64>().unwrap();
+    assert!(header("x-sim-load-ms") >= 10_000);
+    assert!(header("x-sim-prefill-ms") > 0);
+    assert_eq!(header("x-sim-cached-tokens"), 0);
+    assert!(header("x-sim-slot") < 4);
+    let _ = header("x-sim-queue-ms");
     let v: Value = r.json().await.unwrap();
     let mut want = set(&["model", "created_at", "message", "done", "done_reason"]);
     want.extend(METRICS.iter().map(|s| s.to_string()));
@@ -77,7 +84,10 @@ async fn ollama_chat_non_streaming() {
     // tokens ≈ ceil(bytes/4), runs cut at character boundaries.
     let eval = v["eval_count"].as_u64().unwrap();
     let bytes = BATCH_ANSWER.len() as u64;
-    assert!(eval >= bytes.div_ceil(4) && eval <= bytes.div_ceil(2), "{eval} tokens for {bytes} bytes");
+    assert!(
+        eval >= bytes.div_ceil(4) && eval <= bytes.div_ceil(2),
+        "{eval} tokens for {bytes} bytes"
+    );
     // First request loads the model: 10 s simulated.
     assert!(v["load_duration"].as_u64().unwrap() >= 9_000_000_000, "{v}");
     let st = s.stats();
@@ -123,15 +133,26 @@ async fn ollama_generate_plain_prompt_and_load_unload() {
     let c = reqwest::Client::new();
     let url = format!("{}/api/generate", s.base_url());
     // Load request: empty prompt.
-    let v: Value = c.post(&url).json(&json!({"model": "m"})).send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        c.post(&url).json(&json!({"model": "m"})).send().await.unwrap().json().await.unwrap();
     assert_eq!(keys(&v), set(&["model", "created_at", "response", "done", "done_reason"]));
     assert_eq!((v["done"].clone(), v["done_reason"].clone()), (json!(true), json!("load")));
-    let ps: Value = c.get(format!("{}/api/ps", s.base_url())).send().await.unwrap().json().await.unwrap();
+    let ps: Value =
+        c.get(format!("{}/api/ps", s.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(ps["models"][0]["name"], "m");
     assert_eq!(ps["models"][0]["context_length"], 8192);
     assert_eq!(
         keys(&ps["models"][0]),
-        set(&["name", "model", "size", "digest", "details", "expires_at", "size_vram", "context_length"])
+        set(&[
+            "name",
+            "model",
+            "size",
+            "digest",
+            "details",
+            "expires_at",
+            "size_vram",
+            "context_length"
+        ])
     );
 
     let v: Value = c
@@ -180,7 +201,8 @@ async fn ollama_generate_plain_prompt_and_load_unload() {
         .await
         .unwrap();
     assert_eq!(v["done_reason"], "unload");
-    let ps: Value = c.get(format!("{}/api/ps", s.base_url())).send().await.unwrap().json().await.unwrap();
+    let ps: Value =
+        c.get(format!("{}/api/ps", s.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(ps, json!({"models": []}));
     // Empty chat loads too.
     let v: Value = c
@@ -208,13 +230,31 @@ async fn ollama_info_endpoints() {
     let models = v["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
     assert_eq!(models[0]["name"], "mistral-small3.2:24b");
-    assert_eq!(keys(&models[0]), set(&["name", "model", "modified_at", "size", "digest", "details"]));
+    assert_eq!(
+        keys(&models[0]),
+        set(&["name", "model", "modified_at", "size", "digest", "details"])
+    );
     assert_eq!(
         keys(&models[0]["details"]),
-        set(&["parent_model", "format", "family", "families", "parameter_size", "quantization_level"])
+        set(&[
+            "parent_model",
+            "format",
+            "family",
+            "families",
+            "parameter_size",
+            "quantization_level"
+        ])
     );
     assert_eq!(models[0]["digest"].as_str().unwrap().len(), 64);
-    let v: Value = c.post(format!("{b}/api/show")).json(&json!({"model": "qwen3:8b"})).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .post(format!("{b}/api/show"))
+        .json(&json!({"model": "qwen3:8b"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     for k in ["modelfile", "parameters", "template", "details", "model_info", "capabilities"] {
         assert!(v.get(k).is_some(), "{k} missing in {v}");
     }
@@ -251,7 +291,10 @@ async fn openai_chat_non_streaming_and_streaming() {
     let r = c.post(&url).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(keys(&v), set(&["id", "object", "created", "model", "system_fingerprint", "choices", "usage"]));
+    assert_eq!(
+        keys(&v),
+        set(&["id", "object", "created", "model", "system_fingerprint", "choices", "usage"])
+    );
     assert!(v["id"].as_str().unwrap().starts_with("chatcmpl-"));
     assert_eq!(v["object"], "chat.completion");
     assert_eq!(
@@ -288,7 +331,10 @@ async fn openai_chat_non_streaming_and_streaming() {
     }
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     assert_eq!(content, BATCH_ANSWER);
-    assert_eq!(chunks[n - 2]["choices"], json!([{"index": 0, "delta": {}, "finish_reason": "stop"}]));
+    assert_eq!(
+        chunks[n - 2]["choices"],
+        json!([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    );
     assert_eq!(chunks[n - 1]["choices"], json!([]));
     assert_eq!(chunks[n - 1]["usage"]["completion_tokens"].as_u64().unwrap(), (n - 2) as u64);
 
@@ -316,13 +362,26 @@ async fn authentication_variants() {
     );
     let r = c.get(format!("{b}/api/tags")).basic_auth("api", Some("wrong")).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(c.get(format!("{b}/api/tags")).bearer_auth("s3cret").send().await.unwrap().status(), 200);
     assert_eq!(
-        c.get(format!("{b}/api/tags")).basic_auth("api", Some("s3cret")).send().await.unwrap().status(),
+        c.get(format!("{b}/api/tags")).bearer_auth("s3cret").send().await.unwrap().status(),
         200
     );
     assert_eq!(
-        c.get(format!("{b}/v1/models")).header("X-API-Key", "s3cret").send().await.unwrap().status(),
+        c.get(format!("{b}/api/tags"))
+            .basic_auth("api", Some("s3cret"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("{b}/v1/models"))
+            .header("X-API-Key", "s3cret")
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     let r = c
@@ -366,7 +425,11 @@ async fn error_bodies() {
         (400, json!({"error": "model is required"}))
     );
     assert_eq!(
-        post("/api/chat", json!({"model": "mistral-small3.2:24b", "messages": msgs, "think": true})).await,
+        post(
+            "/api/chat",
+            json!({"model": "mistral-small3.2:24b", "messages": msgs, "think": true})
+        )
+        .await,
         (400, json!({"error": "\"mistral-small3.2:24b\" does not support thinking"}))
     );
     let long = "word ".repeat(2000);
@@ -483,7 +546,8 @@ async fn num_ctx_change_reloads_and_stats_reset() {
     assert!(second["load_duration"].as_u64().unwrap() < 1_000_000_000);
     // Same system prompt and batch: the slot's prompt cache serves most of the prompt.
     assert!(
-        second["prompt_eval_duration"].as_u64().unwrap() < first["prompt_eval_duration"].as_u64().unwrap(),
+        second["prompt_eval_duration"].as_u64().unwrap()
+            < first["prompt_eval_duration"].as_u64().unwrap(),
         "{first} {second}"
     );
     body["options"]["num_ctx"] = json!(16384);
@@ -496,7 +560,8 @@ async fn num_ctx_change_reloads_and_stats_reset() {
     assert!(st.busy_slot_seconds > 0.0 && st.wall_seconds >= 30.0, "{st:?}");
 
     // The HTTP view of the stats.
-    let v: Value = c.get(format!("{}/sim/stats", s.base_url())).send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        c.get(format!("{}/sim/stats", s.base_url())).send().await.unwrap().json().await.unwrap();
     for k in [
         "requests",
         "prompt_tokens",

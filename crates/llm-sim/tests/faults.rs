@@ -27,7 +27,8 @@ const SOURCES: [(&str, &str); 3] = [
 
 fn batch() -> String {
     let segs: Vec<Value> = SOURCES.iter().map(|(id, t)| json!({"id": id, "text": t})).collect();
-    json!({"task":"translate","source_lang":"French","target_lang":"English","segments":segs}).to_string()
+    json!({"task":"translate","source_lang":"French","target_lang":"English","segments":segs})
+        .to_string()
 }
 
 fn chat(stream: bool) -> Value {
@@ -80,13 +81,16 @@ async fn content_faults_are_observable() {
     assert_eq!(bad_code_segments(&base), 0);
     assert_eq!(translations(&base).len(), 3);
 
-    for kind in [FaultKind::DropCode, FaultKind::DupCode, FaultKind::InventCode, FaultKind::ReorderCodes] {
+    for kind in
+        [FaultKind::DropCode, FaultKind::DupCode, FaultKind::InventCode, FaultKind::ReorderCodes]
+    {
         let s = sim_with(&format!("{kind}=1"), 1000.0, 0).await;
         let content = ask(&s).await["message"]["content"].as_str().unwrap().to_string();
         assert_eq!(bad_code_segments(&content), 1, "{kind}: {content}");
         assert_eq!(faults_counted(&s, kind), 1, "{kind}");
     }
-    let ids = |content: &str| translations(content).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    let ids =
+        |content: &str| translations(content).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
     let s = sim_with("missing_id=1", 1000.0, 0).await;
     assert_eq!(ids(ask(&s).await["message"]["content"].as_str().unwrap()).len(), 2);
     let s = sim_with("extra_id=1", 1000.0, 0).await;
@@ -101,7 +105,8 @@ async fn content_faults_are_observable() {
     assert_eq!(got.len(), 3);
     let s = sim_with("echo=1", 1000.0, 0).await;
     let got = translations(ask(&s).await["message"]["content"].as_str().unwrap());
-    let echoed = got.iter().filter(|(id, t)| SOURCES.iter().any(|(i, src)| i == id && src == t)).count();
+    let echoed =
+        got.iter().filter(|(id, t)| SOURCES.iter().any(|(i, src)| i == id && src == t)).count();
     assert_eq!(echoed, 1);
 
     let s = sim_with("chatter=1", 1000.0, 0).await;
@@ -152,12 +157,18 @@ async fn http_faults_have_exact_bodies() {
     let cases = [
         ("http429", 429, "too many requests", "rate_limit_error"),
         ("http500", 500, "llama runner process has terminated: exit status 2", "api_error"),
-        ("http503", 503, "server busy, please try again.  maximum pending requests exceeded", "api_error"),
+        (
+            "http503",
+            503,
+            "server busy, please try again.  maximum pending requests exceeded",
+            "api_error",
+        ),
     ];
     for (kind, status, msg, ty) in cases {
         let s = sim_with(&format!("{kind}=1"), 1000.0, 0).await;
         let c = reqwest::Client::new();
-        let r = c.post(format!("{}/api/chat", s.base_url())).json(&chat(true)).send().await.unwrap();
+        let r =
+            c.post(format!("{}/api/chat", s.base_url())).json(&chat(true)).send().await.unwrap();
         assert_eq!(r.status().as_u16(), status);
         assert_eq!(r.json::<Value>().await.unwrap(), json!({"error": msg}));
         let r = c

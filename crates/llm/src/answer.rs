@@ -180,6 +180,8 @@ pub enum Rejection {
     Thinking,
     /// The answer was cut (output limit) before this entry was complete.
     Truncated,
+    /// Far longer than the source (a runaway or looping generation).
+    TooLong,
     /// The request failed or did not fit the context.
     RequestFailed(String),
 }
@@ -195,6 +197,7 @@ impl Rejection {
             Rejection::CopyOfSource => "copy_of_source",
             Rejection::Thinking => "chatter",
             Rejection::Truncated => "truncated",
+            Rejection::TooLong => "too_long",
             Rejection::RequestFailed(_) => "request_failed",
         }
     }
@@ -211,10 +214,27 @@ impl Rejection {
             Rejection::CopyOfSource => "the model returned the source text untranslated".into(),
             Rejection::Thinking => "the answer contained the model's thinking or comments".into(),
             Rejection::Truncated => "the answer was cut off (output limit reached)".into(),
+            Rejection::TooLong => {
+                "the answer was far longer than the source (runaway generation)".into()
+            }
             Rejection::RequestFailed(m) => format!("the request failed: {m}"),
         }
     }
 }
+
+/// Preambles a model puts before a translation (never the start of a real one).
+const CHATTER: &[&str] = &[
+    "here is the translation",
+    "here's the translation",
+    "here is the translated",
+    "translation:",
+    "translated text:",
+    "voici la traduction",
+    "traduction :",
+    "traduction:",
+    "sure, here",
+    "certainly! here",
+];
 
 /// Checks one segment's answer against its source core. `languages_differ`: whether a copy of
 /// the source counts as a failure.
@@ -223,11 +243,21 @@ pub fn check_answer(
     answer: &str,
     languages_differ: bool,
 ) -> Result<Content, Rejection> {
-    let lower = answer.to_ascii_lowercase();
+    let lower = answer.to_lowercase();
     if lower.contains("<think>") || lower.contains("</think>") {
         return Err(Rejection::Thinking);
     }
+    let head = lower.trim_start();
+    let source_head = core.plain_text().to_lowercase();
+    if CHATTER.iter().any(|c| head.starts_with(c) && !source_head.trim_start().starts_with(c)) {
+        return Err(Rejection::Thinking);
+    }
     let parsed = Content::parse_answer(core, answer.trim()).map_err(Rejection::InvalidCodes)?;
+    let (src_len, out_len) =
+        (core.plain_text().chars().count(), parsed.plain_text().chars().count());
+    if out_len > src_len * 4 + 60 {
+        return Err(Rejection::TooLong);
+    }
     if parsed.plain_text().trim().is_empty() && !core.plain_text().trim().is_empty() {
         return Err(Rejection::Empty);
     }

@@ -217,6 +217,50 @@ pub async fn check(engine: &LlmEngine) -> CheckReport {
     report
 }
 
+/// Why `tradia models` / `tradia check` could not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// A wrong setting (names the variable).
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// The servers could not be asked (explained in plain words).
+    #[error("{0}")]
+    Llm(String),
+}
+
+impl CommandError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::Settings(e) => e.code(),
+            CommandError::Llm(_) => "llm_unavailable",
+        }
+    }
+}
+
+/// `tradia models`: the models the configured servers offer, one per line, ready to print.
+pub async fn models_command(args: &crate::settings::LlmArgs) -> Result<String, CommandError> {
+    let settings = args.settings()?;
+    let kind = settings.kind;
+    let engine = LlmEngine::new(settings).map_err(|e| CommandError::Llm(explain(&e, kind)))?;
+    let models = engine.models().await.map_err(|e| CommandError::Llm(explain(&e, kind)))?;
+    if models.is_empty() {
+        return Ok(
+            "The server offers no model (pull one, e.g. `ollama pull mistral-small3.2`).\n".into()
+        );
+    }
+    Ok(format_models(&models))
+}
+
+/// `tradia check`: the report to print; the command should exit non-zero when
+/// [`CheckReport::ok`] is false.
+pub async fn check_command(args: &crate::settings::LlmArgs) -> Result<CheckReport, CommandError> {
+    let settings = args.settings()?;
+    let kind = settings.kind;
+    let engine = LlmEngine::new(settings).map_err(|e| CommandError::Llm(explain(&e, kind)))?;
+    Ok(engine.check().await)
+}
+
 /// A printable list of models (what `tradia models` prints).
 pub fn format_models(models: &[ModelInfo]) -> String {
     let mut out = String::new();

@@ -342,12 +342,12 @@ impl LlmEngine {
         tokio::spawn(async move {
             let mut delays = engine.backoff();
             loop {
-                let mut permit = match engine
-                    .inner
-                    .sched
-                    .acquire(Priority::Interactive, &owner, &cancel)
-                    .await
-                {
+                // A reader that went away while this waited in the queue costs nothing.
+                let acquired = tokio::select! {
+                    p = engine.inner.sched.acquire(Priority::Interactive, &owner, &cancel) => p,
+                    _ = tx.closed() => return,
+                };
+                let mut permit = match acquired {
                     Ok(p) => p,
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;
@@ -473,28 +473,62 @@ impl LlmEngine {
         if request.cancel.is_cancelled() {
             return Err(EngineError::Cancelled);
         }
-        let pending: Vec<&Segment> =
+        let (job, immediate) = self.prepare(&request);
+        for (pos, result) in immediate {
+            job.finish(self, pos, result);
+        }
+        let job = &job;
+        // A window of batches per job keeps every slot fed (and the scheduler's round robin
+        // meaningful) without thousands of idle waiters for a long document.
+        let window = (self.inner.settings.slots * self.inner.backends.len() * 2).max(4);
+        let mut batches = self.plan(&job.units).into_iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < window {
+                match batches.next() {
+                    Some(b) => running.push(self.run_ladder(job, b)),
+                    None => break,
+                }
+            }
+            match running.next().await {
+                Some(r) => r?,
+                None => break,
+            }
+        }
+        if request.cancel.is_cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        let results = job.results.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(results.iter().flatten().cloned().collect())
+    }
+
+    /// Units (distinct cores to translate) of a request, and the results known at once.
+    fn prepare<'a, 'r>(
+        &self,
+        request: &'r TranslateRequest<'a>,
+    ) -> (Job<'a, 'r>, Vec<(usize, SegmentResult)>) {
+        let pending: Vec<&'a Segment> =
             request.pending.iter().filter_map(|id| request.segments.get(*id as usize)).collect();
         let languages_differ =
             request.source.as_ref().is_none_or(|s| !s.same_language(&request.target));
         let mut job = Job {
-            request: &request,
+            request,
             units: Vec::new(),
             source_name: prompt::language_name(request.source.as_ref()),
             target_name: request.target.english_name(),
             languages_differ,
             results: Mutex::new(vec![None; pending.len()]),
         };
+        let mut immediate = Vec::new();
         let mut by_core: HashMap<String, usize> = HashMap::new();
-        for (pos, seg) in pending.iter().enumerate() {
+        for (pos, seg) in pending.into_iter().enumerate() {
             let core = seg.edges().core;
             if !core.has_letters() {
                 // Nothing a model could translate (codes, numbers, punctuation): unchanged.
-                job.finish(
-                    self,
+                immediate.push((
                     pos,
                     SegmentResult { id: seg.id, content: seg.content.clone(), kept: None },
-                );
+                ));
                 continue;
             }
             let rendered = core.render();
@@ -506,18 +540,44 @@ impl LlmEngine {
             let est_out = est_tokens(&rendered) * 2 + 16;
             job.units.push(Unit { seg, core, rendered, est_out, members: vec![(pos, seg)] });
         }
-        let batches = self.plan(&job.units);
-        let job = &job;
-        let mut running: FuturesUnordered<_> =
-            batches.into_iter().map(|b| self.run_ladder(job, b)).collect();
-        while let Some(r) = running.next().await {
-            r?;
+        (job, immediate)
+    }
+
+    /// The first-attempt requests a translation sends (no retry or repair), in order: lets a
+    /// benchmark replay the same request mix with a minimal load generator.
+    pub fn batch_requests(&self, request: &TranslateRequest<'_>) -> Vec<ChatRequest> {
+        let (job, _) = self.prepare(request);
+        self.plan(&job.units).iter().map(|b| self.chat_request(&job, b, false)).collect()
+    }
+
+    /// The request for units `units` of `job`.
+    fn chat_request(&self, job: &Job<'_, '_>, units: &[usize], strict: bool) -> ChatRequest {
+        let first = job.units[units[0]].seg.id;
+        let context = preceding_context(job.request.segments, first);
+        let wire: Vec<WireSegment<'_>> = units
+            .iter()
+            .map(|&u| WireSegment {
+                id: job.units[u].seg.id.to_string(),
+                text: &job.units[u].rendered,
+            })
+            .collect();
+        let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
+        let s = &self.inner.settings;
+        ChatRequest {
+            model: s.model.clone(),
+            system: prompt::BATCH_SYSTEM.to_string(),
+            user: prompt::batch_user_message(
+                &job.source_name,
+                &job.target_name,
+                &context,
+                &wire,
+                strict,
+            ),
+            images: Vec::new(),
+            schema: Some(prompt::translations_schema().clone()),
+            max_tokens: (est * 3 / 2 + 128).min(s.num_ctx / 2),
+            temperature: s.temperature,
         }
-        if request.cancel.is_cancelled() {
-            return Err(EngineError::Cancelled);
-        }
-        let results = job.results.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(results.iter().flatten().cloned().collect())
     }
 
     /// Cuts units (document order) into batches bounded by BATCH_SIZE and the output budget.
@@ -559,7 +619,7 @@ impl LlmEngine {
             };
             let chunks: Vec<Vec<usize>> = todo.chunks(size).map(<[usize]>::to_vec).collect();
             let mut running: FuturesUnordered<_> =
-                chunks.into_iter().map(|c| self.attempt(job, c, round > 0)).collect();
+                chunks.into_iter().map(|c| self.attempt(job, c, round)).collect();
             let mut next = Vec::new();
             while let Some(r) = running.next().await {
                 for (u, outcome) in r? {
@@ -621,40 +681,23 @@ impl LlmEngine {
         &self,
         job: &Job<'_, '_>,
         units: Vec<usize>,
-        strict: bool,
+        round: usize,
     ) -> Result<Vec<(usize, Result<Content, Failure>)>, EngineError> {
+        let strict = round > 0;
+        let last_round = round + 1 >= LADDER_ROUNDS;
         let request = job.request;
-        let first = job.units[units[0]].seg.id;
-        let context = preceding_context(request.segments, first);
-        let wire: Vec<WireSegment<'_>> = units
-            .iter()
-            .map(|&u| WireSegment {
-                id: job.units[u].seg.id.to_string(),
-                text: &job.units[u].rendered,
-            })
-            .collect();
-        let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
-        let s = &self.inner.settings;
-        let req = ChatRequest {
-            model: s.model.clone(),
-            system: prompt::BATCH_SYSTEM.to_string(),
-            user: prompt::batch_user_message(
-                &job.source_name,
-                &job.target_name,
-                &context,
-                &wire,
-                strict,
-            ),
-            images: Vec::new(),
-            schema: Some(prompt::translations_schema().clone()),
-            max_tokens: (est + 64).clamp(128, s.num_ctx / 2),
-            temperature: s.temperature,
-        };
+        let req = self.chat_request(job, &units, strict);
         let outcome = match self.call(&req, request.priority, &request.owner, &request.cancel).await
         {
             Ok(o) => o,
             Err(LlmError::Cancelled) => return Err(EngineError::Cancelled),
-            Err(e) if e.is_context_overflow() || e.code() == "llm_bad_response" => {
+            // A transient failure that outlived its retries: the ids go to the next round
+            // (smaller requests, fresh retries); only the last round gives up on the job.
+            Err(e)
+                if e.is_context_overflow()
+                    || e.code() == "llm_bad_response"
+                    || (e.is_retryable() && !last_round) =>
+            {
                 let why = Rejection::RequestFailed(e.to_string());
                 return Ok(units
                     .into_iter()

@@ -19,7 +19,9 @@ pub mod scheduler;
 pub mod settings;
 
 pub use backend::{Backend, ChatOutcome, ChatRequest, Finish, ModelInfo, StreamEvent};
-pub use diagnostics::{CheckLine, CheckReport, CheckStatus};
+pub use diagnostics::{
+    CheckLine, CheckReport, CheckStatus, CommandError, check_command, models_command,
+};
 pub use engine::{BackendHealth, DetailedStats, LlmEngine};
 pub use error::LlmError;
 pub use settings::{AuthScheme, EngineKind, LlmArgs, LlmSettings, SettingsError};

@@ -178,6 +178,27 @@ pub struct SlotStats {
     pub breaker: BreakerState,
 }
 
+/// A waiter's side of the queue: on drop, leaves the queue and gives back a slot that was
+/// handed over but never used.
+struct Pending {
+    sched: Scheduler,
+    rx: Option<oneshot::Receiver<usize>>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let Some(mut rx) = self.rx.take() else { return };
+        // Closing under the lock orders this against `pump`: either a slot was sent before
+        // (and is returned now) or none will be.
+        let st = self.sched.lock();
+        rx.close();
+        drop(st);
+        if let Ok(backend) = rx.try_recv() {
+            drop(Permit { sched: self.sched.clone(), backend, outcome: Some(Outcome::Neutral) });
+        }
+    }
+}
+
 /// Fair, slot-bounded dispatch of requests over backends. Cheap to clone.
 #[derive(Clone)]
 pub struct Scheduler {
@@ -298,10 +319,11 @@ impl Scheduler {
         }
     }
 
-    fn all_open(&self) -> bool {
+    /// True when no backend's breaker is closed (each is open or only probing).
+    fn all_down(&self) -> bool {
         let now = Instant::now();
         let st = self.lock();
-        st.backends.iter().all(|b| b.breaker.state(now) == BreakerState::Open)
+        st.backends.iter().all(|b| b.breaker.state(now) != BreakerState::Closed)
     }
 
     /// Waits for a slot on some backend. Fails with [`LlmError::Cancelled`] when `cancel` is
@@ -316,7 +338,7 @@ impl Scheduler {
         if cancel.is_cancelled() {
             return Err(LlmError::Cancelled);
         }
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         {
             let mut st = self.lock();
             if st.backends.is_empty() {
@@ -329,53 +351,45 @@ impl Scheduler {
             }
             Self::pump(&mut st);
         }
-        let mut all_open_since: Option<Instant> = None;
+        // From here on, dropping this future (a caller gave up) cannot leak a slot handed over
+        // meanwhile: the guard gives it back.
+        let mut pending = Pending { sched: self.clone(), rx: Some(rx) };
+        let mut all_down_since: Option<Instant> = None;
         loop {
-            match tokio::time::timeout(Duration::from_millis(50), &mut rx).await {
+            let Some(rx) = pending.rx.as_mut() else { return Err(LlmError::Cancelled) };
+            match tokio::time::timeout(Duration::from_millis(50), rx).await {
                 Ok(Ok(backend)) => {
+                    pending.rx = None;
                     let permit = Permit { sched: self.clone(), backend, outcome: None };
                     if cancel.is_cancelled() {
                         return Err(LlmError::Cancelled); // the permit's drop frees the slot
                     }
                     return Ok(permit);
                 }
-                Ok(Err(_)) => return Err(LlmError::Cancelled),
+                Ok(Err(_)) => {
+                    pending.rx = None;
+                    return Err(LlmError::Cancelled);
+                }
                 Err(_) => {
                     if cancel.is_cancelled() {
-                        return Err(self.give_up(rx, LlmError::Cancelled));
+                        return Err(LlmError::Cancelled);
                     }
-                    if self.all_open() {
-                        let since = *all_open_since.get_or_insert_with(Instant::now);
+                    if self.all_down() {
+                        let since = *all_down_since.get_or_insert_with(Instant::now);
                         if since.elapsed() >= self.no_backend_wait {
-                            return Err(self.give_up(
-                                rx,
-                                LlmError::NoBackend(
-                                    "every backend failed repeatedly (circuit open)".into(),
-                                ),
+                            return Err(LlmError::NoBackend(
+                                "every backend failed repeatedly (circuit open)".into(),
                             ));
                         }
-                        // A breaker reaching half-open needs someone to hand out its probe slot.
-                        let mut st = self.lock();
-                        Self::pump(&mut st);
                     } else {
-                        all_open_since = None;
-                        let mut st = self.lock();
-                        Self::pump(&mut st);
+                        all_down_since = None;
                     }
+                    // A breaker reaching half-open needs someone to hand out its probe slot.
+                    let mut st = self.lock();
+                    Self::pump(&mut st);
                 }
             }
         }
-    }
-
-    /// Leaves the queue; a slot handed over meanwhile is given back.
-    fn give_up(&self, mut rx: oneshot::Receiver<usize>, err: LlmError) -> LlmError {
-        let st = self.lock();
-        rx.close();
-        drop(st);
-        if let Ok(backend) = rx.try_recv() {
-            drop(Permit { sched: self.clone(), backend, outcome: Some(Outcome::Neutral) });
-        }
-        err
     }
 
     /// Per-backend counters.
@@ -508,6 +522,33 @@ mod tests {
         assert_eq!(p.backend(), 0);
         drop(p);
         assert_eq!(s.stats()[0].in_flight, 0);
+    }
+
+    #[tokio::test]
+    async fn dropping_a_waiting_acquire_never_leaks_a_slot() {
+        let s = sched(&[1]);
+        for round in 0..50 {
+            let hold = s.acquire(Priority::Document, "a", &CancelFlag::new()).await.unwrap();
+            let s2 = s.clone();
+            let waiting = tokio::spawn(async move {
+                let _p = s2.acquire(Priority::Document, "b", &CancelFlag::new()).await;
+                std::future::pending::<()>().await;
+            });
+            while s.queued() == 0 {
+                tokio::task::yield_now().await;
+            }
+            // Free the slot (handing it to the waiter) and abort the waiter at about the same
+            // time, in both orders.
+            if round % 2 == 0 {
+                drop(hold);
+                waiting.abort();
+            } else {
+                waiting.abort();
+                drop(hold);
+            }
+            let _ = waiting.await;
+            assert_eq!(s.stats()[0].in_flight, 0, "round {round}");
+        }
     }
 
     #[tokio::test]

@@ -245,28 +245,41 @@ pub struct LlmSettings {
 }
 
 impl LlmSettings {
-    /// Settings for one Ollama server at `base_url` with model `model` and defaults otherwise.
+    /// Settings for one Ollama server at `base_url` with model `model` and defaults otherwise
+    /// (nothing is checked: a malformed URL is reported when requests are made).
     pub fn for_ollama(base_url: &str, model: &str) -> Self {
-        let args = LlmArgs {
-            ollama_base_url: base_url.to_string(),
-            ollama_model: model.to_string(),
-            ..LlmArgs::default()
-        };
-        // The defaults are valid; a malformed URL is reported when requests are made.
-        args.settings()
-            .unwrap_or_else(|_| LlmArgs::default().settings().expect("defaults are valid"))
+        LlmSettings {
+            kind: EngineKind::Ollama,
+            backends: vec![BackendSettings {
+                kind: EngineKind::Ollama,
+                base_url: base_url.trim_end_matches('/').to_string(),
+                api_key: None,
+                auth: AuthScheme::Basic,
+            }],
+            model: model.to_string(),
+            timeout: Duration::from_secs(120),
+            max_retries: 3,
+            retry_base_delay: Duration::from_millis(500),
+            batch_size: 10,
+            slots: 4,
+            num_ctx: 8192,
+            output_budget: 2048,
+            ca_pem: None,
+            http_proxy: None,
+            https_proxy: None,
+            no_proxy: None,
+            temperature: 0.1,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(5),
+        }
     }
 
     /// Settings for one OpenAI-compatible server at `base_url` (including `/v1`).
     pub fn for_openai(base_url: &str, model: &str) -> Self {
-        let mut s = Self::for_ollama("http://localhost:11434", model);
+        let mut s = Self::for_ollama(base_url, model);
         s.kind = EngineKind::Openai;
-        s.backends = vec![BackendSettings {
-            kind: EngineKind::Openai,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            api_key: None,
-            auth: AuthScheme::Bearer,
-        }];
+        s.backends[0].kind = EngineKind::Openai;
+        s.backends[0].auth = AuthScheme::Bearer;
         s
     }
 }
@@ -508,6 +521,13 @@ mod tests {
         assert_eq!(s.max_retries, 3);
         assert_eq!(s.batch_size, 10);
         assert_eq!(s.slots, 4);
+    }
+
+    #[test]
+    fn programmatic_defaults_equal_the_flag_defaults() {
+        let a = LlmArgs::default().settings().unwrap();
+        let b = LlmSettings::for_ollama("http://localhost:11434", "mistral-small3.2:latest");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 
     #[test]

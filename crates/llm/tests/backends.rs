@@ -591,8 +591,12 @@ async fn explicit_proxy_is_used_and_no_proxy_is_honoured() {
         )
         .mount(&proxy)
         .await;
+    // A port nothing listens on: reached only through the proxy.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
     let args = LlmArgs {
-        ollama_base_url: "http://ollama.invalid:11434".into(),
+        ollama_base_url: format!("http://localhost:{port}"),
         http_proxy: Some(proxy.uri()),
         ollama_timeout: "3".into(),
         ..LlmArgs::default()
@@ -601,17 +605,13 @@ async fn explicit_proxy_is_used_and_no_proxy_is_honoured() {
     let b = Backend::new(&s.backends[0], &s, build_client(&s).unwrap());
     assert_eq!(b.version().await.unwrap().as_deref(), Some("via-proxy"));
     let seen = proxy.received_requests().await.unwrap();
-    assert_eq!(
-        seen[0].url.host_str(),
-        Some("ollama.invalid"),
-        "absolute-form request through the proxy"
-    );
+    assert_eq!(seen[0].url.port(), Some(port), "absolute-form request through the proxy");
 
-    let args = LlmArgs { no_proxy: Some("ollama.invalid".into()), ..args };
+    let args = LlmArgs { no_proxy: Some("localhost".into()), ..args };
     let s = args.settings().unwrap();
     let b = Backend::new(&s.backends[0], &s, build_client(&s).unwrap());
     let err = b.version().await.unwrap_err();
-    assert_eq!(err.code(), "llm_unreachable", "direct connection to an unresolvable host: {err:?}");
+    assert_eq!(err.code(), "llm_unreachable", "direct connection to the closed port: {err:?}");
 }
 
 #[tokio::test]
@@ -780,4 +780,32 @@ async fn text_stream_yields_tokens_without_thinking() {
     assert_eq!(tokens.concat(), "Hello world");
     assert!(tokens.len() >= 2, "streamed in pieces: {tokens:?}");
     assert_eq!(tradia_core::Engine::stats(&engine).output_tokens, 3);
+}
+
+#[tokio::test]
+async fn credentials_in_the_url_never_show_in_errors() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let b = backend(EngineKind::Ollama, &format!("http://api:pa55word-xyz@127.0.0.1:{port}"));
+    let err = b.chat(&req(false)).await.unwrap_err();
+    let shown =
+        format!("{err} {err:?} {}", tradia_llm::diagnostics::explain(&err, EngineKind::Ollama));
+    assert!(!shown.contains("pa55word-xyz"), "{shown}");
+    assert!(!format!("{b:?}").contains("pa55word-xyz"));
+}
+
+#[test]
+fn a_pem_ca_bundle_is_loaded_and_other_files_are_refused() {
+    // A public root certificate (Let's Encrypt ISRG Root X1) stands for an internal CA.
+    let pem = std::path::PathBuf::from("tests/data/isrg-root-x1.pem");
+    let args = LlmArgs { llm_ca_bundle: Some(pem), ..LlmArgs::default() };
+    let s = args.settings().unwrap();
+    assert!(s.ca_pem.as_ref().is_some_and(|b| !b.is_empty()));
+    build_client(&s).expect("the client accepts the extra root");
+
+    let not_pem = std::path::PathBuf::from("Cargo.toml");
+    let err =
+        LlmArgs { llm_ca_bundle: Some(not_pem), ..LlmArgs::default() }.settings().unwrap_err();
+    assert_eq!(err.variable, "TRADIA_LLM_CA_BUNDLE");
 }

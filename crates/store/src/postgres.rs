@@ -196,11 +196,6 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    /// Closes the pool's connections (waiting for them to be returned).
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
         loop {
             let mut tx = self.pool.begin().await?;
@@ -298,8 +293,17 @@ impl Store for PgStore {
 
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
         Box::pin(async move {
-            sqlx::query("SELECT 1").execute(&self.pool).await?;
-            Ok(())
+            let probe = sqlx::query("SELECT 1").execute(&self.pool);
+            match tokio::time::timeout(crate::store::PING_TIMEOUT, probe).await {
+                Ok(result) => result.map(|_| ()).map_err(StoreError::from),
+                Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+            }
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.pool.close().await;
         })
     }
 

@@ -33,9 +33,16 @@ use crate::store::{Purged, Store, StoreResult};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A [`Store`] in a SQLite database file.
+///
+/// Writes go through a pool of one connection, so concurrent writers queue in order inside this
+/// process instead of spinning in SQLite's busy handler; reads use a separate pool and run beside
+/// the writer (WAL).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Readers.
     pool: SqlitePool,
+    /// The single writer.
+    writer: SqlitePool,
 }
 
 fn now_ms() -> i64 {
@@ -204,7 +211,16 @@ impl SqliteStore {
     /// `sqlite://PATH` or `sqlite::memory:`), sets WAL, `synchronous=NORMAL`, foreign keys and a
     /// 5 s busy timeout, and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?;
+        Self::connect_with(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    /// Opens the database file at `path` (see [`SqliteStore::connect`]); any file name works,
+    /// nothing is parsed as a URL.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::connect_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    async fn connect_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let in_memory = options.get_filename() == Path::new(":memory:");
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
@@ -218,26 +234,41 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        // An in-memory database exists once per connection: keep exactly one, forever.
-        let pool_options = if in_memory {
-            SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(8)
-        };
-        let pool = pool_options.connect_with(options).await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
-    }
-
-    /// Opens the database file at `path` (see [`SqliteStore::connect`]).
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new().filename(path);
-        let url = format!("sqlite:{}", options.get_filename().display());
-        Self::connect(&url).await
+        if in_memory {
+            // An in-memory database exists once per connection: keep exactly one, forever.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?;
+            MIGRATOR.run(&pool).await?;
+            return Ok(SqliteStore { writer: pool.clone(), pool });
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(SqliteStore { pool, writer })
     }
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Idle workers poll: answer "nothing" from a reader without taking the write lock.
+        let claimable: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM jobs \
+             WHERE status = 'queued' OR (status = 'running' AND lease_expires_at <= $1))",
+        )
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        if !claimable {
+            return Ok(None);
+        }
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         loop {
             let now = now_ms();
             let candidate = sqlx::query(
@@ -294,7 +325,7 @@ impl SqliteStore {
         status: JobStatus,
         error: Option<ErrorInfo>,
     ) -> StoreResult<Job> {
-        let mut tx = fenced(&self.pool, lease).await?;
+        let mut tx = fenced(&self.writer, lease).await?;
         let (code, message) = error.map(|e| (e.code, e.message)).unzip();
         sqlx::query(
             "UPDATE jobs SET status = $2, error_code = $3, error_message = $4, \
@@ -321,8 +352,18 @@ impl Store for SqliteStore {
 
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
         Box::pin(async move {
-            sqlx::query("SELECT 1").execute(&self.pool).await?;
-            Ok(())
+            let probe = sqlx::query("SELECT 1").execute(&self.pool);
+            match tokio::time::timeout(crate::store::PING_TIMEOUT, probe).await {
+                Ok(result) => result.map(|_| ()).map_err(StoreError::from),
+                Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+            }
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.writer.close().await;
+            self.pool.close().await;
         })
     }
 
@@ -331,7 +372,7 @@ impl Store for SqliteStore {
             check_new_job(&job)?;
             let id = JobId::new();
             let now = now_ms();
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO jobs (id, status, source_lang, target_lang, model, created_at, \
                  updated_at) VALUES ($1, 'queued', $2, $3, $4, $5, $5)",
@@ -413,7 +454,7 @@ impl Store for SqliteStore {
 
     fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
                  lease_expires_at = NULL, finished_at = $2, updated_at = $2 \
@@ -431,7 +472,7 @@ impl Store for SqliteStore {
 
     fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             let job = load_job(&mut tx, id).await?;
             sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
             tx.commit().await?;
@@ -454,7 +495,7 @@ impl Store for SqliteStore {
         Box::pin(async move {
             let now = now_ms();
             let expires = now.saturating_add(duration_ms(ttl));
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             let updated = sqlx::query(
                 "UPDATE jobs SET lease_expires_at = $4 WHERE id = $1 AND status = 'running' \
                  AND lease_owner = $2 AND attempts = $3",
@@ -487,7 +528,7 @@ impl Store for SqliteStore {
 
     fn requeue_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let mut tx = fenced(&self.pool, lease).await?;
+            let mut tx = fenced(&self.writer, lease).await?;
             sqlx::query(
                 "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
                  updated_at = $2 WHERE id = $1",
@@ -509,7 +550,7 @@ impl Store for SqliteStore {
             )
             .bind(worker)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
             Ok(done.rows_affected())
         })
@@ -523,7 +564,7 @@ impl Store for SqliteStore {
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
             let total = to_i64("segment count", extracted.total)?;
-            let mut tx = fenced(&self.pool, lease).await?;
+            let mut tx = fenced(&self.writer, lease).await?;
             let updated = sqlx::query(
                 "UPDATE job_files SET extracted = 1, total = $3, format = COALESCE($4, format), \
                  detected_lang = $5 WHERE job_id = $1 AND file_index = $2",
@@ -550,7 +591,7 @@ impl Store for SqliteStore {
         segment: StoredSegment,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let mut tx = fenced(&self.pool, lease).await?;
+            let mut tx = fenced(&self.writer, lease).await?;
             insert_segment(&mut tx, lease.job, &segment).await?;
             tx.commit().await?;
             Ok(())
@@ -563,7 +604,7 @@ impl Store for SqliteStore {
         segments: Vec<StoredSegment>,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let mut tx = fenced(&self.pool, lease).await?;
+            let mut tx = fenced(&self.writer, lease).await?;
             for segment in &segments {
                 insert_segment(&mut tx, lease.job, segment).await?;
             }
@@ -597,7 +638,7 @@ impl Store for SqliteStore {
         output: BlobKey,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let mut tx = fenced(&self.pool, lease).await?;
+            let mut tx = fenced(&self.writer, lease).await?;
             let updated = sqlx::query(
                 "UPDATE job_files SET output_blob = $3 WHERE job_id = $1 AND file_index = $2",
             )
@@ -622,7 +663,7 @@ impl Store for SqliteStore {
         error: ErrorInfo,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let mut tx = fenced(&self.pool, lease).await?;
+            let mut tx = fenced(&self.writer, lease).await?;
             let updated = sqlx::query(
                 "UPDATE job_files SET error_code = $3, error_message = $4 \
                  WHERE job_id = $1 AND file_index = $2",
@@ -657,7 +698,7 @@ impl Store for SqliteStore {
     fn purge_expired(&self, older_than: Duration) -> BoxFuture<'_, StoreResult<Purged>> {
         Box::pin(async move {
             let cutoff = now_ms().saturating_sub(duration_ms(older_than));
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             let ids: Vec<Uuid> = sqlx::query_scalar(
                 "SELECT id FROM jobs WHERE status IN ('done', 'failed', 'cancelled') \
                  AND finished_at <= $1 ORDER BY id",

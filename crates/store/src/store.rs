@@ -28,6 +28,9 @@ use crate::model::{
     RenewOutcome, StatusCounts, StoredSegment,
 };
 
+/// How long [`Store::ping`] waits for the database.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Result of store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -45,8 +48,12 @@ pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `--check-config`.
     fn backend(&self) -> &'static str;
 
-    /// Checks the database answers (readiness probe).
+    /// Checks the database answers (readiness probe); fails after [`PING_TIMEOUT`] at most.
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Closes the connections, waiting for those in use (graceful shutdown, after the jobs were
+    /// requeued). Operations after this fail.
+    fn close(&self) -> BoxFuture<'_, ()>;
 
     /// Creates a `queued` job with its files. Fails with [`StoreError::Invalid`] without files.
     fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>>;

@@ -36,8 +36,8 @@ pub(crate) struct TranslateArgs {
     /// Source language (default: let the engine work it out).
     #[arg(long, value_name = "LANG", value_parser = LanguageTag::parse)]
     from: Option<LanguageTag>,
-    /// Translation engine.
-    #[arg(long, value_enum, default_value_t = EngineKind::Pseudo)]
+    /// Translation engine: an LLM server (ollama, openai), or identity/pseudo (no LLM needed).
+    #[arg(long = "engine", id = "engine_kind", value_enum, default_value_t = EngineKind::Ollama)]
     engine: EngineKind,
     /// Output folder (default: ./translated-<LANG>/).
     #[arg(long, short, value_name = "DIR")]
@@ -45,6 +45,9 @@ pub(crate) struct TranslateArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// LLM connection settings (used by the ollama and openai engines).
+    #[command(flatten)]
+    llm: tradia_llm::LlmArgs,
 }
 
 /// What happened to one input file.
@@ -82,18 +85,21 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
         eprintln!("error: {message}");
         return Outcome::Usage;
     }
-    let engine = match args.engine.build() {
-        Ok(engine) => engine,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            return Outcome::Usage;
-        }
-    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
             return Outcome::Failed;
+        }
+    };
+    let engine = {
+        let _context = runtime.enter();
+        match args.engine.build(&args.llm) {
+            Ok(engine) => engine,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return Outcome::Usage;
+            }
         }
     };
     let started = Instant::now();

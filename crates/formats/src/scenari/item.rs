@@ -416,7 +416,8 @@ impl<'a> Extractor<'a> {
             OnEnd::ClosePaired { b, open } => {
                 let builder = &mut self.builders[b];
                 builder.pieces.push(SrcPiece::Close { range });
-                // A link whose visible text is its URL is kept whole (I4, I5).
+                // An inline whose visible text is a URL (a link showing its address, or a style
+                // inside such a link) is kept whole (I4, I5).
                 let inner = &builder.pieces[open + 1..builder.pieces.len() - 1];
                 if !inner.is_empty() && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
                     let text: String = inner
