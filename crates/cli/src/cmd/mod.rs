@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub(crate) mod inspect;
+pub(crate) mod llm;
+pub(crate) mod simulate;
+pub(crate) mod translate;
