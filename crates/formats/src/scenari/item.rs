@@ -453,7 +453,26 @@ impl<'a> Extractor<'a> {
                 // An inline whose visible text is a URL (a link showing its address, or a style
                 // inside such a link) is kept whole (I4, I5).
                 let inner = &builder.pieces[open + 1..builder.pieces.len() - 1];
-                if !inner.is_empty() && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
+                let starts_like_url = match inner.first() {
+                    Some(SrcPiece::Text { range }) => {
+                        let t = self.text[range.0..range.1].trim_start();
+                        let head = &t.as_bytes()[..t.len().min(8)];
+                        [
+                            &b"http"[..],
+                            b"HTTP",
+                            b"www.",
+                            b"WWW.",
+                            b"ftp:",
+                            b"FTP:",
+                            b"mailto:",
+                            b"file:",
+                        ]
+                        .iter()
+                        .any(|p| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p))
+                    }
+                    _ => false,
+                };
+                if starts_like_url && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
                     let text: String = inner
                         .iter()
                         .map(|p| match p {
