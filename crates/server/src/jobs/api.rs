@@ -111,7 +111,13 @@ pub async fn get_job(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(load(&state, &id).await?))
+    let mut job = load(&state, &id).await?;
+    state
+        .jobs
+        .add_kept_details(&mut job)
+        .await
+        .map_err(|e| ApiError::internal("cannot read the kept segments", e))?;
+    Ok(Json(job))
 }
 
 /// Asks a job to stop; a queued job is cancelled at once, a running one within moments.
