@@ -219,3 +219,53 @@ async fn segments_the_model_cannot_translate_are_kept_and_reported() {
     }
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_job_list_is_newest_first_and_paginated() {
+    let sim = start_sim(2, 2000.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(dir.path(), &sim);
+    settings.workers = 0; // API only: the jobs stay queued.
+    let server = start_with(settings).await;
+    let base = base(&server);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (status, job) = post_job(
+            &base,
+            &[(&format!("{n}.xml"), scenari_item("page", 1))],
+            &[("target_lang", "en")],
+        )
+        .await;
+        assert_eq!(status, 202);
+        ids.push(job["id"].as_str().unwrap().to_string());
+    }
+    let page: Value = client()
+        .get(format!("{base}/api/v1/jobs?limit=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<&str> =
+        page["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
+    let next = page["next"].as_str().expect("a next cursor");
+    let page: Value = client()
+        .get(format!("{base}/api/v1/jobs?limit=2&before={next}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<&str> =
+        page["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    assert_eq!(got, [ids[0].as_str()]);
+    assert!(page.get("next").is_none(), "{page}");
+    let r = client().get(format!("{base}/api/v1/jobs?limit=abc")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_query");
+    server.shutdown().await.unwrap();
+}
