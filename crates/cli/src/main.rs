@@ -23,6 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the translation service: web interface and HTTP API (port 8000 by default).
+    Serve(tradia_server::ServeArgs),
     /// Translate files (Scenari items and archives, and every other supported format).
     Translate(cmd::translate::TranslateArgs),
     /// List the segments a file yields, with their inline codes, and the fields it keeps.
@@ -60,6 +62,7 @@ impl From<Outcome> for ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Translate(args) => cmd::translate::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Models(args) => cmd::llm::models(args),

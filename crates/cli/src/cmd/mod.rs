@@ -2,5 +2,6 @@
 
 pub(crate) mod inspect;
 pub(crate) mod llm;
+pub(crate) mod serve;
 pub(crate) mod simulate;
 pub(crate) mod translate;
