@@ -3,6 +3,15 @@
 //! Every handler returns [`ApiError`]; it becomes `{"error": {"code": "…", "message": "…"}}` with
 //! a status. Codes are stable snake_case strings the web interface translates, so they never
 //! change once published; messages are for people and may change.
+//!
+//! Codes in use: `invalid_request`, `invalid_json`, `invalid_query`, `invalid_cursor`,
+//! `malformed_multipart`, `missing_file`, `missing_text`, `missing_target_lang`, `empty_file`,
+//! `too_many_files`, `too_many_texts`, `upload_too_large` (413), `text_too_long` (413),
+//! `request_too_large` (413), `image_too_large` (413), `invalid_image`, `invalid_style`,
+//! `invalid_language`, `same_language`, `unknown_model`, `request_rejected`,
+//! `unsupported_format` (415) and the other document codes of `tradia_formats::FormatError`,
+//! `job_not_found` (404), `not_found` (404), `job_not_finished` (409), `no_result` (409),
+//! `llm_unavailable` (503), `llm_invalid_answer` (502), `cancelled` (503), `internal_error` (500).
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -84,6 +84,8 @@ pub trait LlmGateway: Send + Sync {
     fn engine(&self, model: Option<&str>) -> Arc<dyn Engine>;
     /// Counters of the document engines (requests, retries, tokens).
     fn stats(&self) -> EngineStats;
+    /// Sets backend gauges and counters (per-backend load, breaker state) before a scrape.
+    fn export_metrics(&self) {}
     /// Translates plain text, sending pieces of the translation to `tokens` as they come.
     fn translate_text(
         &self,

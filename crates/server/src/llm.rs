@@ -120,6 +120,29 @@ impl LlmGateway for LlmBackends {
         total
     }
 
+    fn export_metrics(&self) {
+        let detailed = self.default.detailed_stats();
+        metrics::counter!("tradia_llm_busy_seconds_total")
+            .absolute(detailed.busy_seconds.max(0.0) as u64);
+        metrics::counter!("tradia_llm_responses_total").absolute(detailed.responses);
+        metrics::counter!("tradia_segments_repaired_total").absolute(detailed.repaired);
+        metrics::counter!("tradia_segments_resent_total").absolute(detailed.resent);
+        for (backend, slots) in self.default.backends().iter().zip(&detailed.slots) {
+            let url = mask_url(backend.url());
+            metrics::gauge!("tradia_llm_in_flight", "backend" => url.clone())
+                .set(slots.in_flight as f64);
+            metrics::gauge!("tradia_llm_slots", "backend" => url.clone()).set(slots.slots as f64);
+            metrics::counter!("tradia_llm_dispatched_total", "backend" => url.clone())
+                .absolute(slots.dispatched);
+            let open = !matches!(slots.breaker, tradia_llm::scheduler::BreakerState::Closed);
+            metrics::gauge!("tradia_llm_breaker_open", "backend" => url).set(if open {
+                1.0
+            } else {
+                0.0
+            });
+        }
+    }
+
     fn translate_text(
         &self,
         request: TextRequest,

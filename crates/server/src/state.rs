@@ -150,6 +150,7 @@ impl AppState {
             metrics::gauge!("tradia_queue_depth")
                 .set(counts.get(tradia_store::JobStatus::Queued) as f64);
         }
+        self.gateway.export_metrics();
         let stats = self.gateway.stats();
         metrics::counter!("tradia_llm_requests_total").absolute(stats.requests);
         metrics::counter!("tradia_llm_retries_total").absolute(stats.retries);

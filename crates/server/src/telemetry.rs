@@ -58,8 +58,22 @@ fn describe() {
     describe_counter!("tradia_llm_retries_total", "Retried LLM requests");
     describe_counter!("tradia_llm_errors_total", "Failed LLM calls by backend");
     describe_histogram!("tradia_llm_request_duration_seconds", "LLM call durations by backend");
-    describe_counter!("tradia_cache_hits_total", "Segments answered without asking the model");
+    describe_counter!(
+        "tradia_segments_resumed_total",
+        "Segments found saved when a job resumed (not asked again)"
+    );
     describe_counter!("tradia_jobs_finished_total", "Document jobs finished, by final state");
+    describe_counter!("tradia_llm_busy_seconds_total", "Backend time spent on Tradia's requests");
+    describe_counter!("tradia_llm_responses_total", "Successful LLM responses");
+    describe_counter!(
+        "tradia_segments_repaired_total",
+        "Segments whose inline codes were repaired"
+    );
+    describe_counter!("tradia_segments_resent_total", "Segments sent again after a bad answer");
+    describe_gauge!("tradia_llm_in_flight", "LLM requests in flight, by backend");
+    describe_gauge!("tradia_llm_slots", "Configured request slots, by backend");
+    describe_counter!("tradia_llm_dispatched_total", "LLM requests dispatched, by backend");
+    describe_gauge!("tradia_llm_breaker_open", "1 while a backend's circuit breaker is open");
 }
 
 /// Middleware recording `tradia_http_requests_total` and `tradia_http_request_duration_seconds`

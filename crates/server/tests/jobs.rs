@@ -173,3 +173,99 @@ async fn a_file_that_cannot_be_read_fails_alone() {
     assert_translated("good.xml", &good, &output);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn segments_the_model_cannot_translate_are_kept_and_reported() {
+    // The model echoes the source every time: the engine keeps the source, with a reason.
+    let sim = tradia_llm_sim::start(tradia_llm_sim::SimConfig {
+        port: 0,
+        slots: 2,
+        time_scale: 2000.0,
+        faults: tradia_llm_sim::FaultSpec::parse("echo=1").unwrap(),
+        ..tradia_llm_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &sim).await;
+    let base = base(&server);
+    let input = scenari_item("kept", 2);
+    let (status, job) = post_job(
+        &base,
+        &[("k.xml", input.clone())],
+        &[("source_lang", "fr"), ("target_lang", "en")],
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap();
+    let done = wait_job(&base, id, 60, |j| j["status"] == "done" || j["status"] == "failed").await;
+    assert_eq!(done["status"], "done", "{done}");
+    let kept_total = done["kept_segments"].as_u64().unwrap();
+    assert!(kept_total >= 1, "{done}");
+    assert_eq!(done["files"][0]["kept"].as_u64(), Some(kept_total));
+    let kept = done["files"][0]["kept_segments"].as_array().expect("kept details");
+    assert_eq!(kept.len() as u64, kept_total);
+    assert!(kept.iter().all(|k| k["code"].as_str().is_some_and(|c| !c.is_empty())), "{done}");
+    // The document is whole, with the source text in place of each kept segment.
+    let r = client().get(format!("{base}/api/v1/jobs/{id}/result")).send().await.unwrap();
+    let output = r.bytes().await.unwrap();
+    let options = tradia_formats::ExtractOptions::default();
+    let source = tradia_formats::extract("k.xml", &input, &options).unwrap();
+    let result = tradia_formats::extract("k.xml", &output, &options).unwrap();
+    assert_eq!(source.segments.len(), result.segments.len());
+    for k in kept {
+        let i = k["segment"].as_u64().unwrap() as usize;
+        assert_eq!(result.segments[i].content, source.segments[i].content);
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_job_list_is_newest_first_and_paginated() {
+    let sim = start_sim(2, 2000.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(dir.path(), &sim);
+    settings.workers = 0; // API only: the jobs stay queued.
+    let server = start_with(settings).await;
+    let base = base(&server);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (status, job) = post_job(
+            &base,
+            &[(&format!("{n}.xml"), scenari_item("page", 1))],
+            &[("target_lang", "en")],
+        )
+        .await;
+        assert_eq!(status, 202);
+        ids.push(job["id"].as_str().unwrap().to_string());
+    }
+    let page: Value = client()
+        .get(format!("{base}/api/v1/jobs?limit=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<&str> =
+        page["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
+    let next = page["next"].as_str().expect("a next cursor");
+    let page: Value = client()
+        .get(format!("{base}/api/v1/jobs?limit=2&before={next}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<&str> =
+        page["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    assert_eq!(got, [ids[0].as_str()]);
+    assert!(page.get("next").is_none(), "{page}");
+    let r = client().get(format!("{base}/api/v1/jobs?limit=abc")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_query");
+    server.shutdown().await.unwrap();
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -69,8 +70,11 @@ pub struct ListQuery {
     responses((status = 200, body = JobList)))]
 pub async fn list_jobs(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<JobList>> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("invalid query string: {}", e.body_text()))
+    })?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let before = match query.before.as_deref().filter(|b| !b.is_empty()) {
         Some(b) => Some(parse_id(b).ok_or_else(|| {
@@ -107,7 +111,13 @@ pub async fn get_job(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(load(&state, &id).await?))
+    let mut job = load(&state, &id).await?;
+    state
+        .jobs
+        .add_kept_details(&mut job)
+        .await
+        .map_err(|e| ApiError::internal("cannot read the kept segments", e))?;
+    Ok(Json(job))
 }
 
 /// Asks a job to stop; a queued job is cancelled at once, a running one within moments.

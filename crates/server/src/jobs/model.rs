@@ -69,6 +69,20 @@ pub struct FileView {
     pub kept: u64,
     /// Source language detected in this file (when the job asked for detection).
     pub detected_source_lang: Option<String>,
+    /// The kept segments with their reasons (only in `GET /api/v1/jobs/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_segments: Option<Vec<KeptSegment>>,
+}
+
+/// A segment whose source text was kept instead of a translation, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KeptSegment {
+    /// Segment id in its file (document order).
+    pub segment: u32,
+    /// Stable reason code (`invalid_codes`, `backend_failed`, …).
+    pub code: String,
+    /// The reason, for people.
+    pub message: String,
 }
 
 /// A document translation job.

@@ -74,6 +74,7 @@ pub fn job_view(job: &Job) -> JobView {
             error: f.error.as_ref().map(detail),
             kept: f.kept,
             detected_source_lang: f.detected_source_lang.as_ref().map(|l| l.to_string()),
+            kept_segments: None,
         })
         .collect();
     let progress = job.progress();
@@ -200,6 +201,26 @@ impl JobRepo {
     ) -> Result<Vec<SegmentResult>, RepoError> {
         let saved = self.store.saved_segments(job, index).await?;
         saved.iter().map(segment_result).collect()
+    }
+
+    /// Fills each file's `kept_segments` (the reasons) for files that kept any.
+    pub async fn add_kept_details(&self, job: &mut JobView) -> Result<(), RepoError> {
+        let Some(id) = parse_id(&job.id) else { return Ok(()) };
+        for file in job.files.iter_mut().filter(|f| f.kept > 0) {
+            let saved = self.store.saved_segments(id, file.index).await?;
+            let kept = saved
+                .iter()
+                .filter_map(|s| {
+                    s.kept_code.as_ref().map(|code| crate::jobs::model::KeptSegment {
+                        segment: s.segment_id,
+                        code: code.clone(),
+                        message: s.kept_message.clone().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            file.kept_segments = Some(kept);
+        }
+        Ok(())
     }
 
     /// A blob's bytes.

@@ -323,6 +323,7 @@ async fn translate_job(
             .filter(|sid| !results.contains_key(sid))
             .collect();
         if !results.is_empty() {
+            metrics::counter!("tradia_segments_resumed_total").increment(results.len() as u64);
             tracing::info!(job.id = %id, file.index = file.index, saved = results.len(), pending = pending.len(), "file resumed");
         }
         publish(state, &id).await;
