@@ -92,7 +92,8 @@ fn a_failing_file_does_not_stop_the_others_and_exits_1() {
 #[test]
 fn unsupported_format_names_the_supported_ones() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("image.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01").unwrap();
+    std::fs::write(dir.path().join("image.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01")
+        .unwrap();
     let out = tradia(&["translate", "image.png", "--to", "en"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -118,7 +119,8 @@ fn usage_errors_exit_2_before_anything_runs() {
     assert_eq!(duplicate.status.code(), Some(2));
     assert!(stderr(&duplicate).contains("two inputs are named pression.ref"));
 
-    let overwrite = tradia(&["translate", "sub/pression.ref", "--to", "en", "-o", "sub"], dir.path());
+    let overwrite =
+        tradia(&["translate", "sub/pression.ref", "--to", "en", "-o", "sub"], dir.path());
     assert_eq!(overwrite.status.code(), Some(2));
     assert!(stderr(&overwrite).contains("would overwrite the input"));
 

@@ -161,6 +161,10 @@ struct State {
     backends: Vec<BackendSlots>,
     interactive: FairQueue,
     document: FairQueue,
+    /// Since when no backend's breaker has been closed (shared by every waiter, so that once an
+    /// outage has lasted the no-backend wait, later requests fail at once instead of each
+    /// waiting again).
+    all_down_since: Option<Instant>,
 }
 
 /// A snapshot of one backend's scheduling state.
@@ -270,6 +274,7 @@ impl Scheduler {
                 backends,
                 interactive: FairQueue::default(),
                 document: FairQueue::default(),
+                all_down_since: None,
             })),
             no_backend_wait: Duration::from_secs(120),
         }
@@ -319,11 +324,17 @@ impl Scheduler {
         }
     }
 
-    /// True when no backend's breaker is closed (each is open or only probing).
-    fn all_down(&self) -> bool {
+    /// How long every backend has been out of service (each breaker open or only probing);
+    /// `None` while one is closed.
+    fn down_for(&self) -> Option<Duration> {
         let now = Instant::now();
-        let st = self.lock();
-        st.backends.iter().all(|b| b.breaker.state(now) != BreakerState::Closed)
+        let mut st = self.lock();
+        if st.backends.iter().all(|b| b.breaker.state(now) != BreakerState::Closed) {
+            Some(now.duration_since(*st.all_down_since.get_or_insert(now)))
+        } else {
+            st.all_down_since = None;
+            None
+        }
     }
 
     /// Waits for a slot on some backend. Fails with [`LlmError::Cancelled`] when `cancel` is
@@ -354,7 +365,6 @@ impl Scheduler {
         // From here on, dropping this future (a caller gave up) cannot leak a slot handed over
         // meanwhile: the guard gives it back.
         let mut pending = Pending { sched: self.clone(), rx: Some(rx) };
-        let mut all_down_since: Option<Instant> = None;
         loop {
             let Some(rx) = pending.rx.as_mut() else { return Err(LlmError::Cancelled) };
             match tokio::time::timeout(Duration::from_millis(50), rx).await {
@@ -374,15 +384,10 @@ impl Scheduler {
                     if cancel.is_cancelled() {
                         return Err(LlmError::Cancelled);
                     }
-                    if self.all_down() {
-                        let since = *all_down_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() >= self.no_backend_wait {
-                            return Err(LlmError::NoBackend(
-                                "every backend failed repeatedly (circuit open)".into(),
-                            ));
-                        }
-                    } else {
-                        all_down_since = None;
+                    if self.down_for().is_some_and(|d| d >= self.no_backend_wait) {
+                        return Err(LlmError::NoBackend(
+                            "every backend failed repeatedly (circuit open)".into(),
+                        ));
                     }
                     // A breaker reaching half-open needs someone to hand out its probe slot.
                     let mut st = self.lock();
@@ -589,5 +594,20 @@ mod tests {
             s.acquire(Priority::Document, "x", &CancelFlag::new()).await.map(|_| ()).unwrap_err();
         assert_eq!(err.code(), "llm_no_backend");
         assert_eq!(s.queued(), 0);
+    }
+
+    #[tokio::test]
+    async fn once_an_outage_outlasted_the_limit_later_waiters_fail_at_once() {
+        let s = Scheduler::new(&[1], 1, Duration::from_secs(30))
+            .with_no_backend_wait(Duration::from_millis(300));
+        let mut p = s.acquire(Priority::Document, "x", &CancelFlag::new()).await.unwrap();
+        p.record(Outcome::Failure);
+        drop(p);
+        let first = s.acquire(Priority::Document, "a", &CancelFlag::new()).await.map(|_| ());
+        assert_eq!(first.unwrap_err().code(), "llm_no_backend");
+        let started = std::time::Instant::now();
+        let second = s.acquire(Priority::Document, "b", &CancelFlag::new()).await.map(|_| ());
+        assert_eq!(second.unwrap_err().code(), "llm_no_backend");
+        assert!(started.elapsed() < Duration::from_millis(250), "no second full wait");
     }
 }
