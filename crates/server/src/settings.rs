@@ -60,6 +60,12 @@ pub struct ServeArgs {
     /// Seconds graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "TRADIA_SHUTDOWN_TIMEOUT", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,
+    /// Seconds a document job waits after the LLM became unreachable before trying again.
+    #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSE_SECS", default_value_t = 15)]
+    pub outage_pause_secs: u64,
+    /// How many such waits a file gets before its job fails with `llm_unavailable`.
+    #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSES", default_value_t = 20)]
+    pub outage_pauses: u32,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
     #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
     pub engine_kind: EngineKind,
@@ -99,6 +105,10 @@ pub struct ServerSettings {
     pub lease: Duration,
     /// Graceful shutdown deadline.
     pub shutdown_timeout: Duration,
+    /// Wait after an LLM outage before a job tries again.
+    pub outage_pause: Duration,
+    /// Waits a file gets during an LLM outage before its job fails.
+    pub outage_pauses: u32,
     /// Engine kind.
     pub engine: EngineKind,
     /// LLM settings (`None`: the pseudo engine only).
@@ -176,6 +186,8 @@ impl ServeArgs {
             workers: self.workers,
             lease: Duration::from_secs(self.lease_secs),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            outage_pause: Duration::from_secs(self.outage_pause_secs),
+            outage_pauses: self.outage_pauses,
             engine: self.engine_kind,
             llm: Some(
                 self.llm
@@ -203,6 +215,8 @@ impl ServerSettings {
             workers: 2,
             lease: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
+            outage_pause: Duration::from_secs(15),
+            outage_pauses: 20,
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
@@ -238,6 +252,8 @@ impl ServerSettings {
             ("TRADIA_WORKERS", self.workers.to_string()),
             ("TRADIA_JOB_LEASE_SECS", self.lease.as_secs().to_string()),
             ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
+            ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
+            ("TRADIA_LLM_OUTAGE_PAUSES", self.outage_pauses.to_string()),
             (
                 "TRADIA_ENGINE",
                 match self.engine {

@@ -308,27 +308,34 @@ async fn translate_job(
             .await
             .map_err(|e| stop_from(e.into()))?;
 
-        let mut results: HashMap<u32, SegmentResult> = state
-            .jobs
-            .saved_results(job.id, file.index)
-            .await
-            .map_err(stop_from)?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        let pending: Vec<u32> = document
-            .segments
-            .iter()
-            .map(|s| s.id)
-            .filter(|sid| !results.contains_key(sid))
-            .collect();
-        if !results.is_empty() {
-            metrics::counter!("tradia_segments_resumed_total").increment(results.len() as u64);
-            tracing::info!(job.id = %id, file.index = file.index, saved = results.len(), pending = pending.len(), "file resumed");
-        }
-        publish(state, &id).await;
-
-        if !pending.is_empty() {
+        // An LLM outage (Ollama restarting, a GPU server rebooting) does not fail the job at once:
+        // what was translated is saved, the job waits and tries again, and only an outage that
+        // outlasts every pause fails it. Each try starts from the segments saved so far.
+        let mut outage_pauses = 0u32;
+        let mut results: HashMap<u32, SegmentResult>;
+        loop {
+            results = state
+                .jobs
+                .saved_results(job.id, file.index)
+                .await
+                .map_err(stop_from)?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
+            let pending: Vec<u32> = document
+                .segments
+                .iter()
+                .map(|s| s.id)
+                .filter(|sid| !results.contains_key(sid))
+                .collect();
+            if !results.is_empty() && outage_pauses == 0 {
+                metrics::counter!("tradia_segments_resumed_total").increment(results.len() as u64);
+                tracing::info!(job.id = %id, file.index = file.index, saved = results.len(), pending = pending.len(), "file resumed");
+            }
+            publish(state, &id).await;
+            if pending.is_empty() {
+                break;
+            }
             let (tx, rx) = mpsc::unbounded_channel::<SegmentResult>();
             let writer = tokio::spawn(write_segments(
                 state.clone(),
@@ -354,20 +361,27 @@ async fn translate_job(
                 code: "internal_error",
                 message: "the segment writer stopped".into(),
             }));
-            let translated = match outcome {
-                Ok(r) => r,
+            match outcome {
+                Ok(translated) => {
+                    written?;
+                    for r in translated {
+                        results.insert(r.id, r);
+                    }
+                    break;
+                }
                 Err(EngineError::Cancelled) => return Err(Stop::Cancelled),
                 Err(EngineError::Unavailable(m)) => {
                     written?;
-                    return Err(Stop::Failed { code: "llm_unavailable", message: m });
+                    if outage_pauses >= state.settings.outage_pauses {
+                        return Err(Stop::Failed { code: "llm_unavailable", message: m });
+                    }
+                    outage_pauses += 1;
+                    tracing::warn!(job.id = %id, file.index = file.index, pause = outage_pauses, error = %m, "LLM unavailable: the job waits, then resumes");
+                    pause_unless_cancelled(&cancel, state.settings.outage_pause).await?;
                 }
                 Err(EngineError::Rejected(m)) => {
                     return Err(Stop::Failed { code: "request_rejected", message: m });
                 }
-            };
-            written?;
-            for r in translated {
-                results.insert(r.id, r);
             }
         }
 
@@ -420,6 +434,19 @@ async fn translate_job(
 /// Saves each finished segment as it arrives and publishes progress now and then. A refused
 /// write (lease lost: the job was cancelled or taken over) raises the cancel flag so the engine
 /// stops asking the model.
+/// Sleeps for `pause`, or stops early with [`Stop::Cancelled`] when the job is cancelled or the
+/// process shuts down.
+async fn pause_unless_cancelled(cancel: &CancelFlag, pause: Duration) -> Result<(), Stop> {
+    let deadline = Instant::now() + pause;
+    while Instant::now() < deadline {
+        if cancel.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(())
+}
+
 async fn write_segments(
     state: Arc<AppState>,
     lease: Lease,
