@@ -99,7 +99,9 @@ pub fn visible_text(text: &str) -> String {
     loop {
         match reader.read_event() {
             Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Empty(e)) => visible_attrs(&e, &mut out),
             Ok(Event::Start(e)) => {
+                visible_attrs(&e, &mut out);
                 let holder = is_text_holder(e.name().into_inner());
                 let inside = holders.last().copied().unwrap_or(false);
                 holders.push(holder || (inside && !e.name().into_inner().starts_with("text:note")));
@@ -123,6 +125,21 @@ pub fn visible_text(text: &str) -> String {
         }
     }
     out
+}
+
+/// Visible attribute text: alt text (`descr`) and sheet names.
+fn visible_attrs(e: &quick_xml::events::BytesStart<'_>, out: &mut String) {
+    let name = e.name().into_inner();
+    for a in e.attributes().flatten() {
+        let key = a.key.into_inner();
+        let visible = key == "descr"
+            || (key == "name" && (name == "sheet" || name.ends_with(":sheet")))
+            || (key == "table:name" && name == "table:table");
+        if visible {
+            out.push_str(&a.value);
+            out.push('\n');
+        }
+    }
 }
 
 /// Elements whose repetition or removal is an expected effect of rebuilding runs.
