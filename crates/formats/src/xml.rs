@@ -1,0 +1,1 @@
+//! Shared XML helpers (filled in with the Scenari filter).
