@@ -216,7 +216,7 @@ pub(crate) fn extract(
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
-    Ok(office::assemble(format, bytes, parts, segments, report))
+    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
 }
 
 struct Walk<'a> {

@@ -217,6 +217,8 @@ pub(crate) struct OfficeSkeleton {
     pub slot_to_segment: Vec<u32>,
     /// Segment id → slot's source content.
     pub sources: Vec<Content>,
+    /// Limits the package was read with (it is re-opened to write).
+    pub limits: crate::Limits,
 }
 
 impl Skeleton for OfficeSkeleton {
@@ -241,7 +243,7 @@ impl Skeleton for OfficeSkeleton {
                 changes.insert(part.name.clone(), out.into_bytes());
             }
         }
-        package::rewrite(&self.original, &changes)
+        package::rewrite(&self.original, self.limits, &changes)
     }
 }
 
@@ -252,6 +254,7 @@ pub(crate) fn assemble(
     parts: Vec<PartPlan>,
     segments: Segments,
     report: Report,
+    limits: crate::Limits,
 ) -> Document {
     let mut order: Vec<usize> = (0..segments.pending.len()).collect();
     order.sort_by_key(|&slot| segments.pending[slot].key);
@@ -268,7 +271,7 @@ pub(crate) fn assemble(
     }
     let sources = out.iter().map(|s| s.content.clone()).collect();
     let parts: Vec<PartPlan> = parts.into_iter().filter(|p| !p.repls.is_empty()).collect();
-    let skeleton = OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources };
+    let skeleton = OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources, limits };
     Document::new(format, out, report, Box::new(skeleton))
 }
 
