@@ -68,7 +68,9 @@ pub(crate) fn extract(
 ) -> Result<Document, FormatError> {
     let mut pkg = Package::open(bytes, options.limits)?;
     if !pkg.has("mimetype") {
-        return Err(FormatError::Invalid("not an OpenDocument package: no `mimetype` entry".into()));
+        return Err(FormatError::Invalid(
+            "not an OpenDocument package: no `mimetype` entry".into(),
+        ));
     }
     let selected: Vec<String> = pkg
         .names
@@ -133,6 +135,15 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    fn note_flattened(&mut self, flattened: bool, slot: usize) {
+        if flattened {
+            let location = &self.segs.pending[slot].location;
+            self.report
+                .warnings
+                .push(format!("{location}: formatting changes within words were simplified to the paragraph's main formatting"));
+        }
+    }
+
     fn add_segment(&mut self, at: usize, content: tradia_core::Content, field: &str) -> usize {
         let n = self.counters.entry(field.to_string()).or_insert(0);
         *n += 1;
@@ -154,7 +165,9 @@ impl Walk<'_> {
                     || value_type.is_some_and(|v| v != "string");
                 if computed {
                     for &c in &e.children {
-                        let is_para = tree.elem(c).is_some_and(|ce| ce.is(Ns::Text, "p") || ce.is(Ns::Text, "h"));
+                        let is_para = tree
+                            .elem(c)
+                            .is_some_and(|ce| ce.is(Ns::Text, "p") || ce.is(Ns::Text, "h"));
                         if !is_para {
                             self.collect(c, out);
                         }
@@ -203,7 +216,11 @@ impl Walk<'_> {
             });
             return;
         }
-        let slot = self.add_segment(a.value_range.start, tradia_core::Content::text(a.value.clone()), "table:name");
+        let slot = self.add_segment(
+            a.value_range.start,
+            tradia_core::Content::text(a.value.clone()),
+            "table:name",
+        );
         out.push(Repl {
             range: a.value_range.clone(),
             kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::SheetName },
@@ -223,10 +240,11 @@ impl Walk<'_> {
         let mut prev_space = true;
         self.inline(&p.children, &mut items, &mut nested, &mut prev_space);
         inline::merge_adjacent_wrappers(&mut items, self.src);
-        match inline::build(&items, &fmts) {
-            Some((content, codes, default_fmt)) => {
+        match inline::build(&items) {
+            Some(inline::Built { content, codes, default_fmt, flattened }) => {
                 let field = p.qname.clone();
                 let slot = self.add_segment(p.start_tag.start, content, &field);
+                self.note_flattened(flattened, slot);
                 let plan = ParaPlan {
                     dialect: Dialect::Odf,
                     prefix: p.prefix().to_string(),
@@ -235,13 +253,22 @@ impl Walk<'_> {
                     codes,
                     nested,
                 };
-                out.push(Repl { range: p.inner(), kind: ReplKind::Para { slot, plan: Box::new(plan) } });
+                out.push(Repl {
+                    range: p.inner(),
+                    kind: ReplKind::Para { slot, plan: Box::new(plan) },
+                });
             }
             None => out.extend(nested),
         }
     }
 
-    fn inline(&mut self, children: &[NodeId], items: &mut Vec<Item>, nested: &mut Vec<Repl>, prev_space: &mut bool) {
+    fn inline(
+        &mut self,
+        children: &[NodeId],
+        items: &mut Vec<Item>,
+        nested: &mut Vec<Repl>,
+        prev_space: &mut bool,
+    ) {
         let tree = self.tree;
         for &c in children {
             let node = &tree.nodes[c];

@@ -120,8 +120,11 @@ fn classify(content_type: &str) -> Option<Kind> {
     Some(kind)
 }
 
+/// Content type by lower-cased key.
+type ContentTypeMap = HashMap<String, String>;
+
 /// Content types by part name (lower-cased, leading `/`) and by extension.
-fn content_types(text: &str) -> Result<(HashMap<String, String>, HashMap<String, String>), FormatError> {
+fn content_types(text: &str) -> Result<(ContentTypeMap, ContentTypeMap), FormatError> {
     let tree = xml::parse("[Content_Types].xml", text)?;
     let mut overrides = HashMap::new();
     let mut defaults = HashMap::new();
@@ -159,7 +162,9 @@ pub(crate) fn extract(
         .iter()
         .find(|n| n.as_str() == "[Content_Types].xml")
         .cloned()
-        .ok_or_else(|| FormatError::Invalid("not an Office Open XML package: no [Content_Types].xml".into()))?;
+        .ok_or_else(|| {
+            FormatError::Invalid("not an Office Open XML package: no [Content_Types].xml".into())
+        })?;
     let ct_text = office::part_text(&ct_name, pkg.read(&ct_name)?)?;
     let (overrides, defaults) = content_types(&ct_text)?;
     let mut selected: Vec<(String, Kind)> = Vec::new();
@@ -265,6 +270,15 @@ impl Walk<'_> {
         format!("{} › {} #{}", self.part, field, n)
     }
 
+    fn note_flattened(&mut self, flattened: bool, slot: usize) {
+        if flattened {
+            let location = &self.segs.pending[slot].location;
+            self.report
+                .warnings
+                .push(format!("{location}: formatting changes within words were simplified to the paragraph's main formatting"));
+        }
+    }
+
     fn add_segment(&mut self, at: usize, content: tradia_core::Content, field: &str) -> usize {
         let location = self.location(field);
         self.segs.add((self.part_idx, at), content, location, field)
@@ -291,14 +305,21 @@ impl Walk<'_> {
             && let Some(a) = e.attr(Ns::None, "descr")
             && office::worth(&a.value)
         {
-            let slot = self.add_segment(a.value_range.start, tradia_core::Content::text(a.value.clone()), "descr");
+            let slot = self.add_segment(
+                a.value_range.start,
+                tradia_core::Content::text(a.value.clone()),
+                "descr",
+            );
             out.push(Repl {
                 range: a.value_range.clone(),
                 kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::None },
             });
         }
         // Worksheets: only inline strings matter; skip everything else cheaply.
-        if self.kind == Kind::Worksheet && e.is(Ns::S, "c") && e.attr_value(Ns::None, "t") != Some("inlineStr") {
+        if self.kind == Kind::Worksheet
+            && e.is(Ns::S, "c")
+            && e.attr_value(Ns::None, "t") != Some("inlineStr")
+        {
             return;
         }
         for &c in &e.children {
@@ -348,7 +369,11 @@ impl Walk<'_> {
             });
             return;
         }
-        let slot = self.add_segment(a.value_range.start, tradia_core::Content::text(a.value.clone()), "sheet name");
+        let slot = self.add_segment(
+            a.value_range.start,
+            tradia_core::Content::text(a.value.clone()),
+            "sheet name",
+        );
         out.push(Repl {
             range: a.value_range.clone(),
             kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::SheetName },
@@ -381,9 +406,10 @@ impl Walk<'_> {
         let mut nested = Vec::new();
         let mut fmts = FmtTable::default();
         self.word_inline(&p.children[first..], &mut items, &mut nested, &mut fmts);
-        match inline::build(&items, &fmts) {
-            Some((content, codes, default_fmt)) => {
+        match inline::build(&items) {
+            Some(inline::Built { content, codes, default_fmt, flattened }) => {
                 let slot = self.add_segment(p.start_tag.start, content, "w:p");
+                self.note_flattened(flattened, slot);
                 if let Some((range, markup)) = self.word_rtl(id, ppr) {
                     out.push(Repl { range, kind: ReplKind::Rtl { slot, markup } });
                 }
@@ -395,7 +421,10 @@ impl Walk<'_> {
                     codes,
                     nested,
                 };
-                out.push(Repl { range: region, kind: ReplKind::Para { slot, plan: Box::new(plan) } });
+                out.push(Repl {
+                    range: region,
+                    kind: ReplKind::Para { slot, plan: Box::new(plan) },
+                });
             }
             None => out.extend(nested),
         }
@@ -417,7 +446,9 @@ impl Walk<'_> {
                     return None;
                 }
                 match &pp.end_tag {
-                    None => Some((pp.start_tag.clone(), format!("<{}>{bidi}</{}>", pp.qname, pp.qname))),
+                    None => {
+                        Some((pp.start_tag.clone(), format!("<{}>{bidi}</{}>", pp.qname, pp.qname)))
+                    }
                     Some(end) => {
                         let at = tree
                             .child_elems(ppr)
@@ -431,7 +462,13 @@ impl Walk<'_> {
     }
 
     /// Walks inline children of a paragraph or wrapper.
-    fn word_inline(&mut self, children: &[NodeId], items: &mut Vec<Item>, nested: &mut Vec<Repl>, fmts: &mut FmtTable) {
+    fn word_inline(
+        &mut self,
+        children: &[NodeId],
+        items: &mut Vec<Item>,
+        nested: &mut Vec<Repl>,
+        fmts: &mut FmtTable,
+    ) {
         let tree = self.tree;
         let mut i = 0;
         while i < children.len() {
@@ -476,7 +513,10 @@ impl Walk<'_> {
     }
 
     /// For wrapper elements around runs: opening markup, closing markup and inner children.
-    fn word_wrapper(&self, id: NodeId) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>, Vec<NodeId>)> {
+    fn word_wrapper(
+        &self,
+        id: NodeId,
+    ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>, Vec<NodeId>)> {
         let tree = self.tree;
         let e = tree.elem(id)?;
         if e.ns != Ns::W {
@@ -484,17 +524,24 @@ impl Walk<'_> {
         }
         let end = e.end_tag.clone()?;
         match e.local.as_str() {
-            "hyperlink" | "ins" | "moveTo" | "dir" | "bdo" => Some((e.start_tag.clone(), end, e.children.clone())),
+            "hyperlink" | "ins" | "moveTo" | "dir" | "bdo" => {
+                Some((e.start_tag.clone(), end, e.children.clone()))
+            }
             "fldSimple" => {
                 let instruction = e.attr_value(Ns::W, "instr").unwrap_or("");
-                field_is_translatable(instruction).then(|| (e.start_tag.clone(), end, e.children.clone()))
+                field_is_translatable(instruction)
+                    .then(|| (e.start_tag.clone(), end, e.children.clone()))
             }
             "smartTag" | "customXml" => {
                 let pr_name = if e.local == "smartTag" { "smartTagPr" } else { "customXmlPr" };
                 match tree.child(id, Ns::W, pr_name) {
                     Some((pr, _)) => {
                         let pos = e.children.iter().position(|&c| c == pr)?;
-                        Some((e.start_tag.start..tree.nodes[pr].range.end, end, e.children[pos + 1..].to_vec()))
+                        Some((
+                            e.start_tag.start..tree.nodes[pr].range.end,
+                            end,
+                            e.children[pos + 1..].to_vec(),
+                        ))
                     }
                     None => Some((e.start_tag.clone(), end, e.children.clone())),
                 }
@@ -502,13 +549,23 @@ impl Walk<'_> {
             "sdt" => {
                 let (_, ce) = tree.child(id, Ns::W, "sdtContent")?;
                 let cend = ce.end_tag.clone()?;
-                Some((e.start_tag.start..ce.start_tag.end, cend.start..end.end, ce.children.clone()))
+                Some((
+                    e.start_tag.start..ce.start_tag.end,
+                    cend.start..end.end,
+                    ce.children.clone(),
+                ))
             }
             _ => None,
         }
     }
 
-    fn word_run(&mut self, id: NodeId, items: &mut Vec<Item>, nested: &mut Vec<Repl>, fmts: &mut FmtTable) {
+    fn word_run(
+        &mut self,
+        id: NodeId,
+        items: &mut Vec<Item>,
+        nested: &mut Vec<Repl>,
+        fmts: &mut FmtTable,
+    ) {
         let tree = self.tree;
         let Some(r) = tree.elem(id) else { return };
         if r.end_tag.is_none() {
@@ -518,7 +575,10 @@ impl Walk<'_> {
         let key = rpr.map(|n| self.rpr_key(n, &["lang", "noProof"])).unwrap_or_default();
         let fmt = fmts.intern(
             key,
-            Fmt { run_open: Some(r.start_tag.clone()), rpr: rpr.map(|n| tree.nodes[n].range.clone()) },
+            Fmt {
+                run_open: Some(r.start_tag.clone()),
+                rpr: rpr.map(|n| tree.nodes[n].range.clone()),
+            },
         );
         for &c in &r.children {
             let node = &tree.nodes[c];
@@ -552,7 +612,19 @@ impl Walk<'_> {
             let mut attrs: Vec<String> = e
                 .attrs
                 .iter()
-                .filter(|a| !matches!(a.local.as_str(), "lang" | "altLang" | "dirty" | "err" | "smtClean" | "smtId" | "noProof" | "bmk"))
+                .filter(|a| {
+                    !matches!(
+                        a.local.as_str(),
+                        "lang"
+                            | "altLang"
+                            | "dirty"
+                            | "err"
+                            | "smtClean"
+                            | "smtId"
+                            | "noProof"
+                            | "bmk"
+                    )
+                })
                 .map(|a| format!("{}={}", a.local, a.value))
                 .collect();
             attrs.sort();
@@ -619,8 +691,13 @@ impl Walk<'_> {
         if p.end_tag.is_none() {
             return;
         }
-        let elems: Vec<(usize, NodeId)> =
-            p.children.iter().enumerate().filter(|(_, c)| tree.elem(**c).is_some()).map(|(i, c)| (i, *c)).collect();
+        let elems: Vec<(usize, NodeId)> = p
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| tree.elem(**c).is_some())
+            .map(|(i, c)| (i, *c))
+            .collect();
         let mut first = 0;
         let mut last = p.children.len();
         let mut region = p.inner();
@@ -656,7 +733,10 @@ impl Walk<'_> {
                     let key = rpr.map(|n| self.rpr_key(n, &[])).unwrap_or_default();
                     let fmt = fmts.intern(
                         key,
-                        Fmt { run_open: Some(e.start_tag.clone()), rpr: rpr.map(|n| tree.nodes[n].range.clone()) },
+                        Fmt {
+                            run_open: Some(e.start_tag.clone()),
+                            rpr: rpr.map(|n| tree.nodes[n].range.clone()),
+                        },
                     );
                     for (rc, re) in tree.child_elems(c) {
                         if re.is(Ns::A, "t") {
@@ -672,9 +752,10 @@ impl Walk<'_> {
                 }
             }
         }
-        match inline::build(&items, &fmts) {
-            Some((content, codes, default_fmt)) => {
+        match inline::build(&items) {
+            Some(inline::Built { content, codes, default_fmt, flattened }) => {
                 let slot = self.add_segment(p.start_tag.start, content, "a:p");
+                self.note_flattened(flattened, slot);
                 let prefix = p.prefix().to_string();
                 let rtl = match ppr.and_then(|n| tree.elem(n)) {
                     None => {
@@ -695,8 +776,18 @@ impl Walk<'_> {
                 if let Some((range, markup)) = rtl {
                     out.push(Repl { range, kind: ReplKind::Rtl { slot, markup } });
                 }
-                let plan = ParaPlan { dialect: Dialect::Drawing, prefix, fmts: fmts.fmts, default_fmt, codes, nested };
-                out.push(Repl { range: region, kind: ReplKind::Para { slot, plan: Box::new(plan) } });
+                let plan = ParaPlan {
+                    dialect: Dialect::Drawing,
+                    prefix,
+                    fmts: fmts.fmts,
+                    default_fmt,
+                    codes,
+                    nested,
+                };
+                out.push(Repl {
+                    range: region,
+                    kind: ReplKind::Para { slot, plan: Box::new(plan) },
+                });
             }
             None => out.extend(nested),
         }
@@ -733,7 +824,10 @@ impl Walk<'_> {
                     let key = rpr.map(|n| self.rpr_key(n, &[])).unwrap_or_default();
                     let fmt = fmts.intern(
                         key,
-                        Fmt { run_open: Some(e.start_tag.clone()), rpr: rpr.map(|n| tree.nodes[n].range.clone()) },
+                        Fmt {
+                            run_open: Some(e.start_tag.clone()),
+                            rpr: rpr.map(|n| tree.nodes[n].range.clone()),
+                        },
                     );
                     for (rc, re) in tree.child_elems(c) {
                         if re.is(Ns::S, "t") {
@@ -742,15 +836,19 @@ impl Walk<'_> {
                     }
                 }
                 NodeKind::Elem(e) if e.is(Ns::S, "t") => {
-                    let fmt = fmts.intern(String::from("\u{0}plain"), Fmt { run_open: None, rpr: None });
+                    let fmt =
+                        fmts.intern(String::from("\u{0}plain"), Fmt { run_open: None, rpr: None });
                     items.push(Item::Text { fmt, text: tree.text_of(c) });
                 }
                 NodeKind::Elem(_) => items.push(Item::Raw { range: node.range.clone() }),
             }
         }
-        if let Some((content, codes, default_fmt)) = inline::build(&items, &fmts) {
+        if let Some(inline::Built { content, codes, default_fmt, flattened }) =
+            inline::build(&items)
+        {
             let field = si.qname.clone();
             let slot = self.add_segment(si.start_tag.start, content, &field);
+            self.note_flattened(flattened, slot);
             let plan = ParaPlan {
                 dialect: Dialect::Sheet,
                 prefix: si.prefix().to_string(),
@@ -759,7 +857,10 @@ impl Walk<'_> {
                 codes,
                 nested: Vec::new(),
             };
-            out.push(Repl { range: si.inner(), kind: ReplKind::Para { slot, plan: Box::new(plan) } });
+            out.push(Repl {
+                range: si.inner(),
+                kind: ReplKind::Para { slot, plan: Box::new(plan) },
+            });
         }
     }
 }

@@ -70,7 +70,8 @@ struct PseudoOutput {
 fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
     let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
     let (bytes, doc) = load(path);
-    let translations: Vec<Content> = doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+    let translations: Vec<Content> =
+        doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
     let out = doc.merge(&translations, &options()).map_err(|e| format!("{file}: merge: {e}"))?;
     let a = entries(&bytes);
     let b = entries(&out);
@@ -113,7 +114,11 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
         let (seq_a, props_a) = structure(tx);
         let (seq_b, props_b) = structure(ty);
         if seq_a != seq_b {
-            let at = seq_a.iter().zip(&seq_b).position(|(p, q)| p != q).unwrap_or(seq_a.len().min(seq_b.len()));
+            let at = seq_a
+                .iter()
+                .zip(&seq_b)
+                .position(|(p, q)| p != q)
+                .unwrap_or(seq_a.len().min(seq_b.len()));
             return Err(format!(
                 "{file}: structure of {} changed at element {at}: {:?} vs {:?}",
                 x.name,
@@ -123,7 +128,10 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
         }
         let invented: BTreeSet<_> = props_b.difference(&props_a).collect();
         if !invented.is_empty() {
-            return Err(format!("{file}: {} has run properties not in the source: {invented:?}", x.name));
+            return Err(format!(
+                "{file}: {} has run properties not in the source: {invented:?}",
+                x.name
+            ));
         }
         let va = visible_text(tx);
         let vb = visible_text(ty);
@@ -142,7 +150,11 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
             }
         }
     }
-    let coverage = if letters_total == 0 { 100.0 } else { 100.0 * letters_marked as f64 / letters_total as f64 };
+    let coverage = if letters_total == 0 {
+        100.0
+    } else {
+        100.0 * letters_marked as f64 / letters_total as f64
+    };
     println!(
         "pseudo: {file}: {} segments, {changed_parts} parts changed, coverage {coverage:.1} % of visible letters",
         doc.segments.len()
@@ -171,7 +183,8 @@ fn pseudo_round_trip_keeps_structure_and_opens() {
 
 fn soffice() -> Option<PathBuf> {
     for candidate in ["soffice", "libreoffice"] {
-        if let Ok(out) = Command::new("sh").arg("-c").arg(format!("command -v {candidate}")).output()
+        if let Ok(out) =
+            Command::new("sh").arg("-c").arg(format!("command -v {candidate}")).output()
             && out.status.success()
         {
             let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -200,15 +213,22 @@ fn convert(soffice: &Path, files: &[PathBuf], out_dir: &Path, profile: &Path) {
 fn libreoffice_check(outputs: &[PseudoOutput]) {
     let Some(soffice) = soffice() else {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("soffice is required when CI=true (apt: libreoffice-core libreoffice-writer libreoffice-calc libreoffice-impress)");
+            panic!(
+                "soffice is required when CI=true (apt: libreoffice-core libreoffice-writer libreoffice-calc libreoffice-impress)"
+            );
         }
         eprintln!("LibreOffice check skipped: soffice not found");
         return;
     };
     let tmp = std::env::temp_dir().join(format!("tradia-office-lo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    let (in_dir, out_dir, pdf_in, pdf_out, profile) =
-        (tmp.join("in"), tmp.join("out"), tmp.join("pdf-in"), tmp.join("pdf-out"), tmp.join("profile"));
+    let (in_dir, out_dir, pdf_in, pdf_out, profile) = (
+        tmp.join("in"),
+        tmp.join("out"),
+        tmp.join("pdf-in"),
+        tmp.join("pdf-out"),
+        tmp.join("profile"),
+    );
     for d in [&in_dir, &out_dir, &pdf_in, &pdf_out] {
         std::fs::create_dir_all(d).expect("mkdir");
     }
@@ -225,7 +245,9 @@ fn libreoffice_check(outputs: &[PseudoOutput]) {
     }
     convert(&soffice, &inputs, &pdf_in, &profile);
     convert(&soffice, &produced, &pdf_out, &profile);
-    let pdf = |dir: &Path, p: &Path| dir.join(Path::new(p.file_name().expect("name")).with_extension("pdf"));
+    let pdf = |dir: &Path, p: &Path| {
+        dir.join(Path::new(p.file_name().expect("name")).with_extension("pdf"))
+    };
     let mut opened_inputs = 0;
     let mut failures = Vec::new();
     for (a, b) in inputs.iter().zip(&produced) {
@@ -234,7 +256,9 @@ fn libreoffice_check(outputs: &[PseudoOutput]) {
         if in_ok {
             opened_inputs += 1;
             if !out_ok {
-                failures.push(a.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+                failures.push(
+                    a.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                );
             }
         }
     }

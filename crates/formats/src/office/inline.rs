@@ -161,9 +161,36 @@ pub(crate) struct ParaPlan {
     pub nested: Vec<Repl>,
 }
 
+/// What [`build`] makes of a paragraph.
+pub(crate) struct Built {
+    /// Segment content.
+    pub content: Content,
+    /// Codes by id − 1.
+    pub codes: Vec<Code>,
+    /// Dominant format of the paragraph.
+    pub default_fmt: FmtId,
+    /// True when character-level formatting was given up (see [`build`]).
+    pub flattened: bool,
+}
+
 /// Builds segment content and codes from items; `None` when the paragraph has no letters.
-pub(crate) fn build(items: &[Item], fmts: &FmtTable) -> Option<(Content, Vec<Code>, FmtId)> {
-    let _ = fmts;
+///
+/// When formatting changes more often than words do (a font per letter, say), such codes can
+/// neither be translated meaningfully nor be kept by a model: the paragraph is then rebuilt with
+/// every text in its scope's dominant format, and `flattened` is set so the filter can report it.
+pub(crate) fn build(items: &[Item]) -> Option<Built> {
+    let built = build_with(items, false)?;
+    let format_codes = built.codes.iter().filter(|c| matches!(c, Code::Format { .. })).count();
+    let words = built.content.plain_text().split_whitespace().count();
+    if format_codes >= 4 && format_codes > words {
+        let mut flat = build_with(items, true)?;
+        flat.flattened = true;
+        return Some(flat);
+    }
+    Some(built)
+}
+
+fn build_with(items: &[Item], flatten: bool) -> Option<Built> {
     // Pass 1: characters per (scope, format); scopes are created in order, parents first.
     let mut scope_parent: Vec<Option<usize>> = vec![None];
     let mut counts: Vec<HashMap<FmtId, usize>> = vec![HashMap::new()];
@@ -187,27 +214,22 @@ pub(crate) fn build(items: &[Item], fmts: &FmtTable) -> Option<(Content, Vec<Cod
                 first_seen.push(Vec::new());
                 stack.push(id);
             }
-            Item::Close => {
-                if stack.len() > 1 {
-                    stack.pop();
-                }
+            Item::Close if stack.len() > 1 => {
+                stack.pop();
             }
             _ => {}
         }
     }
     let mut defaults: Vec<FmtId> = Vec::with_capacity(scope_parent.len());
     for scope in 0..scope_parent.len() {
-        let best = first_seen[scope]
-            .iter()
-            .copied()
-            .max_by(|a, b| {
-                counts[scope][a].cmp(&counts[scope][b]).then_with(|| {
-                    // Ties go to the first seen: max_by keeps the last maximum, so reverse.
-                    let pa = first_seen[scope].iter().position(|x| x == a);
-                    let pb = first_seen[scope].iter().position(|x| x == b);
-                    pb.cmp(&pa)
-                })
-            });
+        let best = first_seen[scope].iter().copied().max_by(|a, b| {
+            counts[scope][a].cmp(&counts[scope][b]).then_with(|| {
+                // Ties go to the first seen: max_by keeps the last maximum, so reverse.
+                let pa = first_seen[scope].iter().position(|x| x == a);
+                let pb = first_seen[scope].iter().position(|x| x == b);
+                pb.cmp(&pa)
+            })
+        });
         let d = match (best, scope_parent[scope]) {
             (Some(f), _) => f,
             (None, Some(parent)) => defaults[parent],
@@ -244,7 +266,7 @@ pub(crate) fn build(items: &[Item], fmts: &FmtTable) -> Option<(Content, Vec<Cod
                 if text.is_empty() {
                     continue;
                 }
-                if *fmt == defaults[scope] {
+                if flatten || *fmt == defaults[scope] {
                     close_group(&mut group, &mut pieces);
                 } else if group.map(|(f, _)| f) != Some(*fmt) {
                     close_group(&mut group, &mut pieces);
@@ -260,7 +282,11 @@ pub(crate) fn build(items: &[Item], fmts: &FmtTable) -> Option<(Content, Vec<Cod
                 if !keep {
                     close_group(&mut group, &mut pieces);
                 }
-                push_standalone(Frag::InRun { fmt: *fmt, range: range.clone() }, &mut pieces, &mut codes);
+                push_standalone(
+                    Frag::InRun { fmt: *fmt, range: range.clone() },
+                    &mut pieces,
+                    &mut codes,
+                );
             }
             Item::Raw { range } => {
                 close_group(&mut group, &mut pieces);
@@ -295,7 +321,7 @@ pub(crate) fn build(items: &[Item], fmts: &FmtTable) -> Option<(Content, Vec<Cod
     if !content.has_letters() {
         return None;
     }
-    Some((content, codes, defaults[0]))
+    Some(Built { content, codes, default_fmt: defaults[0], flattened: false })
 }
 
 /// True when, after item `i`, only objects of `fmt` come before the next text, which has `fmt`.

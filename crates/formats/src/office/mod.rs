@@ -92,7 +92,13 @@ pub(crate) struct Segments {
 
 impl Segments {
     /// Adds a segment and returns its slot.
-    pub fn add(&mut self, key: (usize, usize), content: Content, location: String, field: &str) -> usize {
+    pub fn add(
+        &mut self,
+        key: (usize, usize),
+        content: Content,
+        location: String,
+        field: &str,
+    ) -> usize {
         self.pending.push(Pending { key, content, location, field: field.to_string() });
         self.pending.len() - 1
     }
@@ -130,11 +136,17 @@ impl MergeCtx<'_> {
 }
 
 /// Writes `range` of the part, applying the replacements of `repls` that lie inside it.
-pub(crate) fn write_range(ctx: &MergeCtx<'_>, range: Range<usize>, repls: &[Repl], out: &mut String) {
+pub(crate) fn write_range(
+    ctx: &MergeCtx<'_>,
+    range: Range<usize>,
+    repls: &[Repl],
+    out: &mut String,
+) {
     let mut cursor = range.start;
     let first = repls.partition_point(|r| r.range.start < range.start);
     for repl in &repls[first..] {
-        if repl.range.start >= range.end && !(repl.range.is_empty() && repl.range.start == range.end)
+        if repl.range.start >= range.end
+            && !(repl.range.is_empty() && repl.range.start == range.end)
         {
             break;
         }
@@ -222,7 +234,11 @@ pub(crate) struct OfficeSkeleton {
 }
 
 impl Skeleton for OfficeSkeleton {
-    fn merge(&self, translations: &[Content], options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         let by_slot: Vec<&Content> =
             self.slot_to_segment.iter().map(|&id| &translations[id as usize]).collect();
         let source_by_slot: Vec<&Content> =
@@ -266,12 +282,18 @@ pub(crate) fn assemble(
     let mut out = Vec::with_capacity(order.len());
     for (id, &slot) in order.iter().enumerate() {
         if let Some(p) = pending[slot].take() {
-            out.push(Segment { id: id as u32, content: p.content, location: p.location, field: p.field });
+            out.push(Segment {
+                id: id as u32,
+                content: p.content,
+                location: p.location,
+                field: p.field,
+            });
         }
     }
     let sources = out.iter().map(|s| s.content.clone()).collect();
     let parts: Vec<PartPlan> = parts.into_iter().filter(|p| !p.repls.is_empty()).collect();
-    let skeleton = OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources, limits };
+    let skeleton =
+        OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources, limits };
     Document::new(format, out, report, Box::new(skeleton))
 }
 
@@ -280,7 +302,10 @@ pub(crate) fn assemble(
 pub(crate) fn part_text(name: &str, bytes: Vec<u8>) -> Result<String, FormatError> {
     String::from_utf8(bytes).map_err(|e| FormatError::Encoding {
         part: name.to_string(),
-        message: format!("not UTF-8 (byte {}); office parts must be UTF-8", e.utf8_error().valid_up_to()),
+        message: format!(
+            "not UTF-8 (byte {}); office parts must be UTF-8",
+            e.utf8_error().valid_up_to()
+        ),
     })
 }
 

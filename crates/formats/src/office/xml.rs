@@ -350,8 +350,8 @@ pub(crate) fn parse(part: &str, text: &str) -> Result<Tree, FormatError> {
                 let mut search_from = attrs_offset - start;
                 for (key, value) in raw_attrs {
                     let (ans, alocal) = resolve(&scopes, &key, false);
-                    let (value_range, quote) =
-                        locate_attr_value(tag, &key, search_from).ok_or_else(|| {
+                    let (value_range, quote) = locate_attr_value(tag, &key, search_from)
+                        .ok_or_else(|| {
                             malformed(start, format!("cannot locate attribute `{key}`"))
                         })?;
                     search_from = value_range.end + 1;
@@ -553,7 +553,10 @@ mod tests {
         let root = tree.root().unwrap();
         let (p, pe) = tree.child_elems(root).next().unwrap();
         assert!(pe.is(Ns::W, "p"));
-        assert_eq!(&src[tree.nodes[p].range.clone()], "<w:p a = 'x&amp;y'>T&amp;<![CDATA[<c>]]></w:p >");
+        assert_eq!(
+            &src[tree.nodes[p].range.clone()],
+            "<w:p a = 'x&amp;y'>T&amp;<![CDATA[<c>]]></w:p >"
+        );
         let a = pe.attr(Ns::None, "a").unwrap();
         assert_eq!(a.value, "x&y");
         assert_eq!(&src[a.value_range.clone()], "x&amp;y");

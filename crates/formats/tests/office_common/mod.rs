@@ -25,7 +25,8 @@ pub fn corpus_files(test: &str) -> Option<Vec<PathBuf>> {
     let mut files = Vec::new();
     for dir in OFFICE_DIRS {
         let path = PathBuf::from(&root).join("documents").join(dir);
-        let entries = std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let entries =
+            std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for entry in entries {
             let p = entry.unwrap().path();
             if p.is_file() {
@@ -88,7 +89,19 @@ pub fn well_formed(text: &str) -> Result<(), String> {
 /// Elements whose text is visible text, by qualified-name suffix: `w:t`, `a:t`, spreadsheet
 /// `t`, and any text inside `text:p`/`text:h`.
 fn is_text_holder(name: &str) -> bool {
-    matches!(name, "w:t" | "a:t" | "t" | "x:t" | "dc:title" | "text:p" | "text:h" | "p:text" | "svg:title" | "svg:desc")
+    matches!(
+        name,
+        "w:t"
+            | "a:t"
+            | "t"
+            | "x:t"
+            | "dc:title"
+            | "text:p"
+            | "text:h"
+            | "p:text"
+            | "svg:title"
+            | "svg:desc"
+    )
 }
 
 /// Visible text of a part: the content of text-holding elements (independent of the filters).
@@ -146,8 +159,18 @@ fn visible_attrs(e: &quick_xml::events::BytesStart<'_>, out: &mut String) {
 fn run_level(name: &str) -> bool {
     matches!(
         name,
-        "w:r" | "w:t" | "w:proofErr" | "w:lastRenderedPageBreak" | "a:r" | "a:t" | "r" | "t" | "x:r" | "x:t"
-            | "text:span" | "text:s"
+        "w:r"
+            | "w:t"
+            | "w:proofErr"
+            | "w:lastRenderedPageBreak"
+            | "a:r"
+            | "a:t"
+            | "r"
+            | "t"
+            | "x:r"
+            | "x:t"
+            | "text:span"
+            | "text:s"
     )
 }
 
@@ -176,7 +199,10 @@ pub fn structure(text: &str) -> (Vec<String>, std::collections::BTreeSet<String>
             Event::Start(e) | Event::Empty(e) => {
                 let name = e.name().into_inner().to_string();
                 if let Some((_, buf)) = &mut in_props {
-                    buf.push_str(&format!("<{}>", String::from_utf8_lossy(e.name().into_inner().as_bytes())));
+                    buf.push_str(&format!(
+                        "<{}>",
+                        String::from_utf8_lossy(e.name().into_inner().as_bytes())
+                    ));
                     for a in e.attributes().flatten() {
                         buf.push_str(&format!("{}={};", a.key.into_inner(), a.value));
                     }
