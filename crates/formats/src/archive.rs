@@ -223,6 +223,21 @@ impl<'a> SafeZip<'a> {
         Ok(out)
     }
 
+    /// Decompresses at most the first `max` bytes of entry `index` (for sniffing its content);
+    /// the bytes count toward [`SafeZip::bytes_expanded`] and the total limit.
+    pub fn read_head(&mut self, index: usize, max: usize) -> Result<Vec<u8>, FormatError> {
+        let name = self.entry(index)?.name.clone();
+        let total_left = self.limits.max_total_bytes.saturating_sub(self.expanded);
+        let max = (max as u64).min(self.limits.max_entry_bytes).min(total_left) as usize;
+        let file = self.archive.by_index(index).map_err(zip_error)?;
+        let mut out = Vec::with_capacity(max);
+        file.take(max as u64)
+            .read_to_end(&mut out)
+            .map_err(|e| FormatError::Archive(format!("entry `{name}`: {e}")))?;
+        self.expanded += out.len() as u64;
+        Ok(out)
+    }
+
     /// Decompresses the entry called `name` (see [`SafeZip::read`]).
     pub fn read_by_name(&mut self, name: &str) -> Result<Vec<u8>, FormatError> {
         let index = self
