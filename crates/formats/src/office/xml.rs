@@ -2,17 +2,15 @@
 //!
 //! The office filters never re-serialise XML: they read a part into this tree to *decide* what
 //! to translate, then splice new bytes into the original at the recorded ranges. The tree is
-//! built from quick-xml events (with end-name checking done here on untrimmed names, so that
-//! `</w:p >` stays as it was) and resolves namespace prefixes, because OOXML and ODF
-//! vocabularies are told apart by namespace URI, not by prefix.
+//! built from the shared strict tokenizer ([`crate::xml::StrictReader`]) and resolves namespace
+//! prefixes, because OOXML and ODF vocabularies are told apart by namespace URI, not by prefix.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use quick_xml::events::Event;
-use quick_xml::reader::Reader;
 
 use crate::FormatError;
+use crate::xml::{StrictReader, check_attribute_value, is_xml_char, resolve_entity};
 
 /// The namespaces the office filters care about; everything else is `Other`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,77 +225,39 @@ impl Tree {
     }
 }
 
-struct OpenElem {
-    id: NodeId,
-    qname: String,
-    pushed_ns: Vec<String>,
-}
-
-/// Parses `text` (one part, already known to be UTF-8) into a tree. `part` names it in errors.
-pub(crate) fn parse(part: &str, text: &str) -> Result<Tree, FormatError> {
-    let mut reader = Reader::from_str(text);
-    {
-        let config = reader.config_mut();
-        config.trim_markup_names_in_closing_tags = false;
-        config.check_end_names = false;
-        config.expand_empty_elements = false;
-        config.trim_text(false);
-    }
-    let malformed = |offset: usize, message: String| FormatError::Malformed {
-        part: part.to_string(),
-        offset: offset as u64,
-        message,
+/// Parses `full` (one part, already known to be UTF-8) into a tree. `part` names it in errors.
+///
+/// Tokenizing and the well-formedness and security checks (no DOCTYPE, matching end tags,
+/// predefined entities only, bound prefixes, bounded depth) are the shared
+/// [`crate::xml::StrictReader`]'s; this adds the tree and resolves namespaces to [`Ns`].
+pub(crate) fn parse(part: &str, full: &str) -> Result<Tree, FormatError> {
+    let (text, base) = match full.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, full.len() - rest.len()),
+        None => (full, 0),
     };
+    let mut reader = StrictReader::new(text, part, base);
     let mut nodes: Vec<Node> = Vec::new();
     let mut top: Vec<NodeId> = Vec::new();
-    let mut stack: Vec<OpenElem> = Vec::new();
-    // prefix -> stack of URIs; "" is the default namespace.
-    let mut scopes: HashMap<String, Vec<String>> = HashMap::new();
+    let mut stack: Vec<NodeId> = Vec::new();
     let mut text_node: Option<NodeId> = None;
-    let mut seen_root = false;
-
-    loop {
-        let start = reader.buffer_position() as usize;
-        let event = reader.read_event().map_err(|e| {
-            let at = reader.error_position() as usize;
-            malformed(at, e.to_string())
-        })?;
-        let end = reader.buffer_position() as usize;
-        let range = start..end;
-        // Character data: merge into the current text node.
-        let char_data: Option<String> = match &event {
+    while let Some(token) = reader.next_token()? {
+        let range = token.start + base..token.end + base;
+        let char_data: Option<String> = match &token.event {
             Event::Text(t) => Some(t.xml10_content().into_owned()),
             Event::CData(c) => Some(c.xml10_content().into_owned()),
             Event::GeneralRef(r) => {
-                let resolved = if r.is_char_ref() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(ch)) => ch,
-                        _ => return Err(malformed(start, "invalid character reference".into())),
-                    }
-                } else {
-                    match &*r.xml10_content() {
-                        "amp" => '&',
-                        "lt" => '<',
-                        "gt" => '>',
-                        "quot" => '"',
-                        "apos" => '\'',
-                        other => {
-                            return Err(malformed(start, format!("undeclared entity `&{other};`")));
-                        }
-                    }
-                };
-                Some(resolved.to_string())
+                let name: &str = r;
+                let ch = resolve_entity(name)
+                    .ok_or_else(|| reader.error_at(token.start, format!("undefined entity `&{name};`")))?;
+                Some(ch.to_string())
             }
             _ => None,
         };
         if let Some(data) = char_data {
-            if stack.is_empty() && !data.trim().is_empty() {
-                return Err(malformed(start, "text outside the root element".into()));
-            }
             match text_node {
                 Some(id) => {
                     let node = &mut nodes[id];
-                    node.range.end = end;
+                    node.range.end = range.end;
                     if let NodeKind::Text(t) = &mut node.kind {
                         t.push_str(&data);
                     }
@@ -312,61 +272,42 @@ pub(crate) fn parse(part: &str, text: &str) -> Result<Tree, FormatError> {
             continue;
         }
         text_node = None;
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let is_empty = matches!(event, Event::Empty(_));
-                if stack.is_empty() {
-                    if seen_root {
-                        return Err(malformed(start, "more than one root element".into()));
-                    }
-                    seen_root = true;
-                }
-                let qname = e.name().into_inner().to_string();
-                // Namespace declarations first, then resolve names.
-                let mut pushed = Vec::new();
-                let mut raw_attrs = Vec::new();
-                // Offset of the attribute area inside the tag.
-                let attrs_offset = start + 1 + qname.len();
-                for attr in e.attributes().with_checks(true) {
-                    let attr = attr.map_err(|err| malformed(start, err.to_string()))?;
-                    let key = attr.key.into_inner().to_string();
-                    let value = attr
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| malformed(start, err.to_string()))?
-                        .into_owned();
-                    if key == "xmlns" {
-                        push_scope(&mut scopes, "", &value);
-                        pushed.push(String::new());
-                    } else if let Some(prefix) = key.strip_prefix("xmlns:") {
-                        push_scope(&mut scopes, prefix, &value);
-                        pushed.push(prefix.to_string());
-                    } else {
-                        raw_attrs.push((key, value));
-                    }
-                }
-                let (ns, local) = resolve(&scopes, &qname, true);
-                let mut attrs = Vec::with_capacity(raw_attrs.len());
-                let tag = &text[start..end];
-                let mut search_from = attrs_offset - start;
-                for (key, value) in raw_attrs {
-                    let (ans, alocal) = resolve(&scopes, &key, false);
-                    let (value_range, quote) = locate_attr_value(tag, &key, search_from)
-                        .ok_or_else(|| {
-                            malformed(start, format!("cannot locate attribute `{key}`"))
-                        })?;
+        match &token.event {
+            Event::Start(e) | Event::Empty(e) => {
+                let qname = token.name.to_string();
+                let ns = reader.resolve(&qname, true).map_or(Ns::None, ns_of_uri);
+                let local = local_of(&qname).to_string();
+                let tag = &full[range.clone()];
+                let mut search_from = 1 + qname.len();
+                let mut attrs = Vec::new();
+                for attr in e.attributes().flatten() {
+                    let key: &str = attr.key.into_inner();
+                    let (value_range, quote) = locate_attr_value(tag, key, search_from)
+                        .ok_or_else(|| reader.error_at(token.start, format!("cannot locate attribute `{key}`")))?;
                     search_from = value_range.end + 1;
+                    if key == "xmlns" || key.starts_with("xmlns:") {
+                        continue;
+                    }
+                    let value = check_attribute_value(&attr.value)
+                        .map_err(|m| reader.error_at(token.start, format!("attribute `{key}`: {m}")))?
+                        .into_owned();
+                    let ans = if key.contains(':') {
+                        reader.resolve(key, false).map_or(Ns::Other, ns_of_uri)
+                    } else {
+                        Ns::None
+                    };
                     attrs.push(Attr {
                         ns: ans,
-                        local: alocal,
+                        local: local_of(key).to_string(),
                         value,
-                        value_range: start + value_range.start..start + value_range.end,
+                        value_range: range.start + value_range.start..range.start + value_range.end,
                         quote,
                     });
                 }
                 let id = nodes.len();
                 nodes.push(Node {
                     kind: NodeKind::Elem(Elem {
-                        qname: qname.clone(),
+                        qname,
                         ns,
                         local,
                         start_tag: range.clone(),
@@ -377,91 +318,43 @@ pub(crate) fn parse(part: &str, text: &str) -> Result<Tree, FormatError> {
                     range,
                 });
                 attach(&mut nodes, &mut top, &stack, id);
-                if is_empty {
-                    pop_scopes(&mut scopes, pushed);
-                } else {
-                    stack.push(OpenElem { id, qname, pushed_ns: pushed });
+                if matches!(token.event, Event::Start(_)) {
+                    stack.push(id);
                 }
             }
-            Event::End(ref e) => {
-                let name = e.name().into_inner().trim_end().to_string();
-                let open = stack
-                    .pop()
-                    .ok_or_else(|| malformed(start, format!("unexpected end tag `</{name}>`")))?;
-                if open.qname != name {
-                    return Err(malformed(
-                        start,
-                        format!("end tag `</{name}>` does not match `<{}>`", open.qname),
-                    ));
+            Event::End(_) => {
+                // The reader checked that it matches.
+                if let Some(id) = stack.pop() {
+                    let node = &mut nodes[id];
+                    node.range.end = range.end;
+                    if let NodeKind::Elem(el) = &mut node.kind {
+                        el.end_tag = Some(range);
+                    }
                 }
-                let node = &mut nodes[open.id];
-                node.range.end = end;
-                if let NodeKind::Elem(el) = &mut node.kind {
-                    el.end_tag = Some(range);
-                }
-                pop_scopes(&mut scopes, open.pushed_ns);
             }
-            Event::DocType(_) => {
-                return Err(FormatError::Doctype { part: part.to_string() });
-            }
-            Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {
+            _ => {
                 let id = nodes.len();
                 nodes.push(Node { kind: NodeKind::Other, range });
                 attach(&mut nodes, &mut top, &stack, id);
             }
-            Event::Eof => break,
-            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {}
         }
-    }
-    if let Some(open) = stack.last() {
-        return Err(malformed(text.len(), format!("element `<{}>` is not closed", open.qname)));
-    }
-    if !seen_root {
-        return Err(malformed(0, "no root element".into()));
     }
     Ok(Tree { nodes, top })
 }
 
-fn attach(nodes: &mut [Node], top: &mut Vec<NodeId>, stack: &[OpenElem], id: NodeId) {
+fn local_of(qname: &str) -> &str {
+    qname.split_once(':').map_or(qname, |(_, l)| l)
+}
+
+fn attach(nodes: &mut [Node], top: &mut Vec<NodeId>, stack: &[NodeId], id: NodeId) {
     match stack.last() {
-        Some(parent) => {
-            if let NodeKind::Elem(e) = &mut nodes[parent.id].kind {
+        Some(&parent) => {
+            if let NodeKind::Elem(e) = &mut nodes[parent].kind {
                 e.children.push(id);
             }
         }
         None => top.push(id),
     }
-}
-
-fn push_scope(scopes: &mut HashMap<String, Vec<String>>, prefix: &str, uri: &str) {
-    scopes.entry(prefix.to_string()).or_default().push(uri.to_string());
-}
-
-fn pop_scopes(scopes: &mut HashMap<String, Vec<String>>, pushed: Vec<String>) {
-    for prefix in pushed {
-        if let Some(list) = scopes.get_mut(&prefix) {
-            list.pop();
-        }
-    }
-}
-
-fn resolve(scopes: &HashMap<String, Vec<String>>, qname: &str, element: bool) -> (Ns, String) {
-    let (prefix, local) = match qname.split_once(':') {
-        Some((p, l)) => (p, l),
-        None => ("", qname),
-    };
-    if prefix == "xml" {
-        return (Ns::Xml, local.to_string());
-    }
-    if prefix.is_empty() && !element {
-        return (Ns::None, local.to_string());
-    }
-    let ns = match scopes.get(prefix).and_then(|l| l.last()) {
-        Some(uri) if !uri.is_empty() => ns_of_uri(uri),
-        _ if prefix.is_empty() => Ns::None,
-        _ => Ns::Other,
-    };
-    (ns, local.to_string())
 }
 
 /// Finds the value of attribute `key` in tag text `tag`, starting at byte `from`; returns the
@@ -537,10 +430,6 @@ pub(crate) fn escape_attr(text: &str, quote: u8, out: &mut String) {
     }
 }
 
-/// True for characters XML 1.0 allows in content.
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
 
 #[cfg(test)]
 mod tests {
