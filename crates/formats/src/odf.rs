@@ -16,8 +16,11 @@
 //! Kept as they are: deleted text recorded in `text:tracked-changes`; spreadsheet cells whose
 //! value type is not `string` or that hold a formula (their text is a rendering of the value);
 //! sheet names that something else refers to. Image titles and descriptions (`svg:title`,
-//! `svg:desc`) are translated. Right-to-left marking is not written for ODF (it needs new
-//! automatic paragraph styles); the text itself is translated.
+//! `svg:desc`) are translated.
+//!
+//! Right-to-left targets: every paragraph style, and the default paragraph style, gets
+//! `style:writing-mode="rl-tb"` (ODF sets direction on styles, not on paragraphs), so the whole
+//! translated document runs right to left.
 
 use std::collections::HashMap;
 
@@ -176,6 +179,11 @@ impl Walk<'_> {
                 }
             }
             (Ns::Table, "table") if self.sheet_names => self.sheet_name(id, out),
+            (Ns::Style, "style") | (Ns::Style, "default-style")
+                if e.attr_value(Ns::Style, "family") == Some("paragraph") =>
+            {
+                return self.rtl_style(id, out);
+            }
             _ => {}
         }
         for &c in &e.children {
@@ -225,6 +233,36 @@ impl Walk<'_> {
             range: a.value_range.clone(),
             kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::SheetName },
         });
+    }
+
+    /// For right-to-left targets: paragraph styles (and the default paragraph style) get
+    /// `style:writing-mode="rl-tb"`, so that every paragraph of the translated document runs
+    /// right to left.
+    fn rtl_style(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        match tree.child(id, Ns::Style, "paragraph-properties") {
+            Some((_, pp)) => match pp.attr(Ns::Style, "writing-mode") {
+                Some(a) if a.value == "rl-tb" => {}
+                Some(a) => out.push(Repl {
+                    range: a.value_range.clone(),
+                    kind: ReplKind::RtlDocument { markup: "rl-tb".into() },
+                }),
+                None => {
+                    let tag = &self.src[pp.start_tag.clone()];
+                    let at = pp.start_tag.end - if tag.ends_with("/>") { 2 } else { 1 };
+                    let markup = format!(" {}writing-mode=\"rl-tb\"", pp.prefix());
+                    out.push(Repl { range: at..at, kind: ReplKind::RtlDocument { markup } });
+                }
+            },
+            None if e.local == "default-style" && e.end_tag.is_some() => {
+                let p = e.prefix();
+                let at = e.start_tag.end;
+                let markup = format!("<{p}paragraph-properties {p}writing-mode=\"rl-tb\"/>");
+                out.push(Repl { range: at..at, kind: ReplKind::RtlDocument { markup } });
+            }
+            None => {}
+        }
     }
 
     fn para(&mut self, id: NodeId, out: &mut Vec<Repl>) {

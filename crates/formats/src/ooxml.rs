@@ -202,6 +202,10 @@ pub(crate) fn extract(
     let mut report = Report::default();
     for (part_idx, (name, kind)) in selected.iter().enumerate() {
         let text = office::part_text(name, pkg.read(name)?)?;
+        // Worksheets only matter for inline strings; most have none and can be large.
+        if *kind == Kind::Worksheet && !text.contains("inlineStr") {
+            continue;
+        }
         let tree = xml::parse(name, &text)?;
         let mut walk = Walk {
             tree: &tree,

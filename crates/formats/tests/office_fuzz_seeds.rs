@@ -12,7 +12,10 @@ use tradia_formats::{ExtractOptions, Format, MergeOptions, detect, extract_as};
 /// succeed and re-extract with as many segments. Returns the number of segments, if accepted.
 fn check(data: &[u8]) -> Option<usize> {
     let format = detect("input", data).ok()?;
-    if !matches!(format, Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Odp | Format::Ods) {
+    if !matches!(
+        format,
+        Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Odp | Format::Ods
+    ) {
         return None;
     }
     let doc = extract_as(format, "input", data, &ExtractOptions::default()).ok()?;

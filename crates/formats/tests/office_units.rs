@@ -547,3 +547,40 @@ fn broken_packages_give_clear_errors() {
     options.limits.max_entries = 1;
     assert_eq!(extract("x.docx", &bytes, &options).unwrap_err().code(), "archive_limit_exceeded");
 }
+
+#[test]
+fn odt_right_to_left_target_sets_writing_mode_on_paragraph_styles() {
+    let ns = format!(
+        r#"{ODF_NS} xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0""#
+    );
+    let content = format!(
+        r#"<office:document-content {ns}><office:automatic-styles><style:style style:name="P1" style:family="paragraph"><style:paragraph-properties fo:text-align="start"/></style:style><style:style style:name="P2" style:family="paragraph"><style:paragraph-properties style:writing-mode="lr-tb"></style:paragraph-properties></style:style><style:style style:name="T1" style:family="text"><style:text-properties fo:font-weight="bold"/></style:style></office:automatic-styles><office:body><office:text><text:p text:style-name="P1">Hello world</text:p></office:text></office:body></office:document-content>"#
+    );
+    let styles = format!(
+        r#"<office:document-styles {ns}><office:styles><style:default-style style:family="paragraph"><style:text-properties fo:font-size="12pt"/></style:default-style></office:styles></office:document-styles>"#
+    );
+    let bytes = zip_of(&[
+        ("mimetype", "application/vnd.oasis.opendocument.text"),
+        ("content.xml", &content),
+        ("styles.xml", &styles),
+    ]);
+    let doc = open(&bytes);
+    assert_eq!(rendered(&doc), ["Hello world"]);
+    let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
+    assert_eq!(doc.merge_identity(&ar).unwrap(), bytes, "nothing translated: nothing marked");
+    let out = merge(&doc, &["مرحبا بالعالم"], &ar);
+    let c = read_entry(&out, "content.xml");
+    assert!(
+        c.contains(
+            r#"<style:paragraph-properties fo:text-align="start" style:writing-mode="rl-tb"/>"#
+        ),
+        "{c}"
+    );
+    assert!(c.contains(r#"<style:paragraph-properties style:writing-mode="rl-tb"></style:paragraph-properties>"#), "{c}");
+    assert!(c.contains(r#"<style:style style:name="T1" style:family="text"><style:text-properties fo:font-weight="bold"/></style:style>"#));
+    let s = read_entry(&out, "styles.xml");
+    assert!(s.contains(r#"<style:default-style style:family="paragraph"><style:paragraph-properties style:writing-mode="rl-tb"/><style:text-properties"#), "{s}");
+    let out = merge(&doc, &["Bonjour le monde"], &fr());
+    assert!(!read_entry(&out, "content.xml").contains("rl-tb"));
+    assert_eq!(read_entry(&out, "styles.xml"), styles);
+}

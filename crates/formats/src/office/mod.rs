@@ -61,6 +61,11 @@ pub(crate) enum ReplKind {
         /// Validation.
         check: AttrCheck,
     },
+    /// Markup written only when the document was translated into a right-to-left language.
+    RtlDocument {
+        /// Replacement markup.
+        markup: String,
+    },
     /// Markup written only when segment `slot` was translated into a right-to-left language.
     Rtl {
         /// Pending segment slot.
@@ -125,6 +130,8 @@ pub(crate) struct MergeCtx<'a> {
     pub source_by_slot: &'a [&'a Content],
     /// Whether the target language is written right to left.
     pub rtl: bool,
+    /// Whether any segment was translated (differs from its source).
+    pub any_changed: bool,
     /// Sheet names already written in this part (lower-cased).
     pub sheet_names: &'a Mutex<HashSet<String>>,
 }
@@ -194,6 +201,13 @@ fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
                 out.push_str(&ctx.src[repl.range.clone()]);
             }
         }
+        ReplKind::RtlDocument { markup } => {
+            if ctx.rtl && ctx.any_changed {
+                out.push_str(markup);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
         ReplKind::Rtl { slot, markup } => {
             if ctx.rtl && ctx.changed(*slot) {
                 out.push_str(markup);
@@ -243,6 +257,7 @@ impl Skeleton for OfficeSkeleton {
             self.slot_to_segment.iter().map(|&id| &translations[id as usize]).collect();
         let source_by_slot: Vec<&Content> =
             self.slot_to_segment.iter().map(|&id| &self.sources[id as usize]).collect();
+        let any_changed = by_slot.iter().zip(&source_by_slot).any(|(a, b)| a != b);
         let mut changes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for part in &self.parts {
             let names = Mutex::new(HashSet::new());
@@ -251,6 +266,7 @@ impl Skeleton for OfficeSkeleton {
                 by_slot: &by_slot,
                 source_by_slot: &source_by_slot,
                 rtl: options.target.is_rtl(),
+                any_changed,
                 sheet_names: &names,
             };
             let mut out = String::with_capacity(part.src.len() + part.src.len() / 4);

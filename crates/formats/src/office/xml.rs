@@ -43,6 +43,8 @@ pub(crate) enum Ns {
     Svg,
     /// ODF presentation.
     Presentation,
+    /// ODF style.
+    Style,
     /// The `xml:` prefix.
     Xml,
     /// Any other namespace.
@@ -68,6 +70,7 @@ fn ns_of_uri(uri: &str) -> Ns {
         "urn:oasis:names:tc:opendocument:xmlns:table:1.0" => Ns::Table,
         "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" => Ns::Svg,
         "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" => Ns::Presentation,
+        "urn:oasis:names:tc:opendocument:xmlns:style:1.0" => Ns::Style,
         "http://www.w3.org/XML/1998/namespace" => Ns::Xml,
         _ => Ns::Other,
     }
@@ -247,8 +250,9 @@ pub(crate) fn parse(part: &str, full: &str) -> Result<Tree, FormatError> {
             Event::CData(c) => Some(c.xml10_content().into_owned()),
             Event::GeneralRef(r) => {
                 let name: &str = r;
-                let ch = resolve_entity(name)
-                    .ok_or_else(|| reader.error_at(token.start, format!("undefined entity `&{name};`")))?;
+                let ch = resolve_entity(name).ok_or_else(|| {
+                    reader.error_at(token.start, format!("undefined entity `&{name};`"))
+                })?;
                 Some(ch.to_string())
             }
             _ => None,
@@ -283,13 +287,17 @@ pub(crate) fn parse(part: &str, full: &str) -> Result<Tree, FormatError> {
                 for attr in e.attributes().flatten() {
                     let key: &str = attr.key.into_inner();
                     let (value_range, quote) = locate_attr_value(tag, key, search_from)
-                        .ok_or_else(|| reader.error_at(token.start, format!("cannot locate attribute `{key}`")))?;
+                        .ok_or_else(|| {
+                            reader.error_at(token.start, format!("cannot locate attribute `{key}`"))
+                        })?;
                     search_from = value_range.end + 1;
                     if key == "xmlns" || key.starts_with("xmlns:") {
                         continue;
                     }
                     let value = check_attribute_value(&attr.value)
-                        .map_err(|m| reader.error_at(token.start, format!("attribute `{key}`: {m}")))?
+                        .map_err(|m| {
+                            reader.error_at(token.start, format!("attribute `{key}`: {m}"))
+                        })?
                         .into_owned();
                     let ans = if key.contains(':') {
                         reader.resolve(key, false).map_or(Ns::Other, ns_of_uri)
@@ -429,7 +437,6 @@ pub(crate) fn escape_attr(text: &str, quote: u8, out: &mut String) {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
