@@ -15,6 +15,8 @@
 pub mod archive;
 mod document;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod xml;
 
 mod catalog;

@@ -373,7 +373,7 @@ fn path_of(node: Node) -> String {
     let mut parts: Vec<String> = node
         .ancestors()
         .filter(|n| n.is_element())
-        .map(|n| format!("{}", n.tag_name().name()))
+        .map(|n| n.tag_name().name().to_string())
         .collect();
     parts.reverse();
     parts.join("/")

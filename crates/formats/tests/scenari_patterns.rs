@@ -156,9 +156,7 @@ fn p8_text_that_looks_like_markup() {
 
 #[test]
 fn p9_plain_and_rich_titles_are_one_segment_each() {
-    let xml = format!(
-        r#"<?xml version="1.0"?><sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive" xmlns:op="utc.fr:ics/opale3"><op:ue><op:uM><sp:title>Weather basics</sp:title></op:uM><op:uM><sp:title><op:title><sc:para xml:space="preserve">Weather basics</sc:para></op:title></sp:title></op:uM></op:ue></sc:item>"#
-    );
+    let xml = r#"<?xml version="1.0"?><sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive" xmlns:op="utc.fr:ics/opale3"><op:ue><op:uM><sp:title>Weather basics</sp:title></op:uM><op:uM><sp:title><op:title><sc:para xml:space="preserve">Weather basics</sc:para></op:title></sp:title></op:uM></op:ue></sc:item>"#.to_string();
     let d = doc(&xml);
     let fields: Vec<(&str, String)> =
         d.segments.iter().map(|s| (s.field.as_str(), s.content.render())).collect();
