@@ -82,3 +82,35 @@ pub fn archive(data: &[u8]) {
         panic!("pseudo-translated archive no longer extracts: {e}");
     }
 }
+
+/// Arbitrary bytes as an office package (DOCX, PPTX, XLSX, ODT, ODP, ODS): detect, extract,
+/// identity merge (byte-exact), pseudo merges into a left-to-right and a right-to-left target,
+/// re-extraction of both with the same number of segments. Returns the number of segments of
+/// an accepted input, `None` for a refused one.
+pub fn office_zip(data: &[u8]) -> Option<usize> {
+    let format = detect("fuzz.bin", data).ok()?;
+    if !matches!(
+        format,
+        Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Odp | Format::Ods
+    ) {
+        return None;
+    }
+    let options = ExtractOptions { limits: fuzz_limits() };
+    let doc = extract_as(format, "fuzz.bin", data, &options).ok()?;
+    let identity = doc.merge_identity(&merge_options()).expect("identity merge of a package");
+    assert!(identity == data, "identity merge changed the package");
+    let pseudo: Vec<Content> = doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+    let rtl = MergeOptions { target: LanguageTag::parse("ar").expect("valid tag") };
+    for target in [merge_options(), rtl] {
+        let out = doc.merge(&pseudo, &target).expect("pseudo merge of a package");
+        match extract_as(format, "fuzz.bin", &out, &options) {
+            Ok(again) => assert_eq!(
+                again.segments.len(),
+                doc.segments.len(),
+                "segment count changed after a pseudo merge"
+            ),
+            Err(e) => panic!("pseudo-translated package no longer extracts: {e}"),
+        }
+    }
+    Some(doc.segments.len())
+}

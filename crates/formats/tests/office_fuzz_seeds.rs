@@ -4,33 +4,9 @@
 
 use std::path::PathBuf;
 
-use tradia_core::{Content, LanguageTag, pseudo::pseudo_content};
-use tradia_formats::{ExtractOptions, Format, MergeOptions, detect, extract_as};
-
-/// The body of the `office_zip` fuzz target: whatever the input, no panic; and for any input
-/// the office filters accept, identity is byte-exact, and pseudo and right-to-left merges
-/// succeed and re-extract with as many segments. Returns the number of segments, if accepted.
+/// The target's own entry point.
 fn check(data: &[u8]) -> Option<usize> {
-    let format = detect("input", data).ok()?;
-    if !matches!(
-        format,
-        Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Odp | Format::Ods
-    ) {
-        return None;
-    }
-    let doc = extract_as(format, "input", data, &ExtractOptions::default()).ok()?;
-    let fr = MergeOptions { target: LanguageTag::parse("fr").expect("tag") };
-    let ar = MergeOptions { target: LanguageTag::parse("ar").expect("tag") };
-    let same = doc.merge_identity(&fr).expect("identity merge of an accepted document");
-    assert!(same == data, "identity round trip is not byte-exact");
-    let pseudo: Vec<Content> = doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
-    for options in [&fr, &ar] {
-        let out = doc.merge(&pseudo, options).expect("pseudo merge of an accepted document");
-        let again = extract_as(format, "output", &out, &ExtractOptions::default())
-            .expect("a merged document extracts again");
-        assert_eq!(again.segments.len(), doc.segments.len(), "segment count changed");
-    }
-    Some(doc.segments.len())
+    tradia_formats::fuzzing::office_zip(data)
 }
 
 #[test]
