@@ -335,7 +335,7 @@ impl Walk<'_> {
                                     .attr_value(Ns::Text, "c")
                                     .and_then(|v| v.trim().parse().ok())
                                     .unwrap_or(1)
-                                    .clamp(1, 10_000);
+                                    .clamp(1, 1_000);
                                 items.push(Item::Text { fmt: 0, text: " ".repeat(n) });
                                 *prev_space = false;
                                 continue;

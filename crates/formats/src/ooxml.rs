@@ -474,9 +474,22 @@ impl Walk<'_> {
         fmts: &mut FmtTable,
     ) {
         let tree = self.tree;
+        let fields = self.field_spans(children);
         let mut i = 0;
         while i < children.len() {
             let c = children[i];
+            if let Some((j, instruction)) = fields.get(&i)
+                && !field_is_translatable(instruction)
+            {
+                // A field whose result is not ordinary text is kept whole, as one code.
+                let range = tree.nodes[c].range.start..tree.nodes[children[*j]].range.end;
+                for &k in &children[i..=*j] {
+                    self.collect(k, nested);
+                }
+                items.push(Item::Raw { range });
+                i = j + 1;
+                continue;
+            }
             let node = &tree.nodes[c];
             match &node.kind {
                 NodeKind::Text(t) => {
@@ -488,17 +501,6 @@ impl Walk<'_> {
                 NodeKind::Elem(e) => {
                     let local = e.local.as_str();
                     if e.ns == Ns::W && local == "r" {
-                        if let Some((j, instruction)) = self.field_span(children, i)
-                            && !field_is_translatable(&instruction)
-                        {
-                            let range = node.range.start..tree.nodes[children[j]].range.end;
-                            for &k in &children[i..=j] {
-                                self.collect(k, nested);
-                            }
-                            items.push(Item::Raw { range });
-                            i = j + 1;
-                            continue;
-                        }
                         self.word_run(c, items, nested, fmts);
                     } else if e.ns == Ns::W && local == "proofErr" {
                         // Spell-check marks are dropped from rebuilt paragraphs.
@@ -644,20 +646,20 @@ impl Walk<'_> {
         key
     }
 
-    /// If child `i` is a run starting a complex field that ends among `children`, returns the
-    /// index of the run holding the end and the field instruction.
-    fn field_span(&self, children: &[NodeId], i: usize) -> Option<(usize, String)> {
+    /// Complex fields among `children`: for the index of the child where an outermost field
+    /// begins, the index of the child where it ends and its instruction text. One pass, so a
+    /// paragraph full of unterminated fields costs linear time.
+    fn field_spans(&self, children: &[NodeId]) -> HashMap<usize, (usize, String)> {
         let tree = self.tree;
-        let begins_here = tree.child_elems(children[i]).any(|(_, e)| {
-            e.is(Ns::W, "fldChar") && e.attr_value(Ns::W, "fldCharType") == Some("begin")
-        });
-        if !begins_here {
-            return None;
-        }
+        let mut spans = HashMap::new();
         let mut depth = 0usize;
+        let mut start = None;
         let mut instruction = String::new();
         let mut in_instruction = false;
-        for (k, &c) in children.iter().enumerate().skip(i) {
+        for (k, &c) in children.iter().enumerate() {
+            if tree.elem(c).is_none() {
+                continue;
+            }
             let mut nodes = vec![c];
             nodes.extend(tree.descendants(c));
             for n in nodes {
@@ -665,16 +667,20 @@ impl Walk<'_> {
                 if e.is(Ns::W, "fldChar") {
                     match e.attr_value(Ns::W, "fldCharType") {
                         Some("begin") => {
-                            depth += 1;
-                            if depth == 1 {
+                            if depth == 0 {
+                                start = Some(k);
+                                instruction.clear();
                                 in_instruction = true;
                             }
+                            depth += 1;
                         }
                         Some("separate") if depth == 1 => in_instruction = false,
-                        Some("end") => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                return Some((k, instruction));
+                        Some("end") if depth > 0 => {
+                            depth -= 1;
+                            if depth == 0
+                                && let Some(s) = start.take()
+                            {
+                                spans.insert(s, (k, std::mem::take(&mut instruction)));
                             }
                         }
                         _ => {}
@@ -684,7 +690,7 @@ impl Walk<'_> {
                 }
             }
         }
-        None
+        spans
     }
 
     // ---- DrawingML ----
