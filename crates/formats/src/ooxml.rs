@@ -19,12 +19,14 @@
 //! its result translated; any other field (page numbers, SEQ, dates, Zotero citations…) is kept
 //! whole as one code. Tracked changes: insertions and moved-to text are translated inside a
 //! wrapper code; deletions and moved-from text are kept as they are. Formulas, numbers and dates
-//! live in worksheet cells, which are never touched (only inline string cells are).
+//! live in worksheet cells, which are never touched (only inline string cells are). Shared
+//! strings that name a table column or a pivot cache field are kept, since Excel requires those
+//! names to match the header cells.
 //!
 //! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
 //! their paragraph properties.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan};
 use crate::office::package::Package;
@@ -197,6 +199,36 @@ pub(crate) fn extract(
         }
     }
 
+    // Spreadsheet tables and pivot caches name their columns after the header cells' text, and
+    // Excel repairs a file where they disagree: strings used as such names are kept.
+    let mut column_names: HashSet<String> = HashSet::new();
+    if format == Format::Xlsx {
+        let names = pkg.names.clone();
+        for name in names {
+            let normal = name.replace('\\', "/");
+            let part_name = format!("/{}", normal.trim_start_matches('/')).to_ascii_lowercase();
+            let Some(ct) = overrides.get(&part_name) else { continue };
+            let ct = ct.to_ascii_lowercase();
+            let element = if ct.ends_with("spreadsheetml.table+xml") {
+                "tableColumn"
+            } else if ct.ends_with("spreadsheetml.pivotcachedefinition+xml") {
+                "cacheField"
+            } else {
+                continue;
+            };
+            let text = office::part_text(&name, pkg.read(&name)?)?;
+            let tree = xml::parse(&name, &text)?;
+            for node in &tree.nodes {
+                if let NodeKind::Elem(e) = &node.kind
+                    && e.is(Ns::S, element)
+                    && let Some(v) = e.attr_value(Ns::None, "name")
+                {
+                    column_names.insert(v.to_string());
+                }
+            }
+        }
+    }
+
     let mut segments = Segments::default();
     let mut parts = Vec::new();
     let mut report = Report::default();
@@ -216,6 +248,7 @@ pub(crate) fn extract(
             segs: &mut segments,
             counters: HashMap::new(),
             other_texts: &other_texts,
+            column_names: &column_names,
             report: &mut report,
         };
         let mut repls = Vec::new();
@@ -237,6 +270,7 @@ struct Walk<'a> {
     segs: &'a mut Segments,
     counters: HashMap<String, usize>,
     other_texts: &'a [String],
+    column_names: &'a HashSet<String>,
     report: &'a mut Report,
 }
 
@@ -812,6 +846,14 @@ impl Walk<'_> {
             return;
         }
         let rich = tree.child(id, Ns::S, "r").is_some();
+        if self.kind == Kind::SharedStrings && self.column_names.contains(&tree.text_of(id)) {
+            self.report.kept.push(crate::KeptField {
+                location: format!("{} › `{}`", self.part, tree.text_of(id)),
+                field: "si".into(),
+                reason: "names a table or pivot table column".into(),
+            });
+            return;
+        }
         if !rich {
             if let Some((t, _)) = tree.child(id, Ns::S, "t") {
                 self.plain(t, out);

@@ -584,3 +584,31 @@ fn odt_right_to_left_target_sets_writing_mode_on_paragraph_styles() {
     assert!(!read_entry(&out, "content.xml").contains("rl-tb"));
     assert_eq!(read_entry(&out, "styles.xml"), styles);
 }
+
+#[test]
+fn spreadsheet_table_column_headers_are_kept() {
+    let table = format!(
+        r#"<table xmlns="{S}" id="1" name="Inventory" displayName="Inventory" ref="A1:B3"><tableColumns count="2"><tableColumn id="1" name="Item"/><tableColumn id="2" name="Quantity"/></tableColumns></table>"#
+    );
+    let sst = format!(
+        r#"<sst xmlns="{S}"><si><t>Item</t></si><si><t>Quantity</t></si><si><t>Apple</t></si></sst>"#
+    );
+    let ct = content_types(&[
+        (
+            "xl/sharedStrings.xml",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
+        ),
+        (
+            "xl/tables/table1.xml",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml",
+        ),
+    ]);
+    let bytes = zip_of(&[
+        ("[Content_Types].xml", &ct),
+        ("xl/sharedStrings.xml", &sst),
+        ("xl/tables/table1.xml", &table),
+    ]);
+    let doc = open(&bytes);
+    assert_eq!(rendered(&doc), ["Apple"]);
+    assert_eq!(doc.report.kept.len(), 2);
+}
