@@ -15,6 +15,20 @@
 //! from the source bytes (with translations of nested paragraphs, such as a text box or a
 //! footnote body, applied inside it). A paragraph whose content comes back unchanged is copied
 //! byte for byte, which is what makes the identity round trip exact.
+//!
+//! What a rebuilt (translated) paragraph changes besides its text, all of it run-level:
+//! - runs are split where the translation's formatting changes, and each new run copies the
+//!   start tag (with its `rsid` attributes) and properties of the first source run of its format;
+//!   text goes in `w:t xml:space="preserve"` (Word) or `t xml:space="preserve"` (spreadsheets);
+//! - spell-check marks (`w:proofErr`) and `w:lastRenderedPageBreak` are dropped (Word recomputes
+//!   them), as is whitespace between inline elements;
+//! - a tab or newline typed in a translation becomes `w:tab`/`w:br` (Word) or
+//!   `text:tab`/`text:line-break` (ODF);
+//! - ODF: spaces are re-encoded (`text:s` for repeated or leading spaces) and adjacent spans
+//!   with the same style are merged into one span.
+//!
+//! Every other element and attribute of the paragraph (properties, hyperlinks, fields, notes,
+//! bookmarks, drawings, tracked changes) is copied from the source bytes.
 
 use std::collections::HashMap;
 use std::ops::Range;
