@@ -241,7 +241,13 @@ impl Walk<'_> {
     fn rtl_style(&mut self, id: NodeId, out: &mut Vec<Repl>) {
         let tree = self.tree;
         let Some(e) = tree.elem(id) else { return };
+        // An attribute needs a prefix to be in the style namespace; documents that make it the
+        // default namespace are left alone.
+        if e.prefix().is_empty() {
+            return;
+        }
         match tree.child(id, Ns::Style, "paragraph-properties") {
+            Some((_, pp)) if pp.prefix().is_empty() => {}
             Some((_, pp)) => match pp.attr(Ns::Style, "writing-mode") {
                 Some(a) if a.value == "rl-tb" => {}
                 Some(a) => out.push(Repl {
