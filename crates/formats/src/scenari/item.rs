@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use tradia_core::{CodeId, Content, ContentBuilder, Piece};
 
 use super::rules::{self, Inline};
@@ -106,6 +106,20 @@ pub(crate) fn is_scenari_root(part: &str, text: &str) -> Result<bool, FormatErro
     Ok(false)
 }
 
+/// The namespaces the rules distinguish, as static strings (no allocation per element).
+fn ns_kind(uri: Option<&str>) -> Option<&'static str> {
+    match uri {
+        None => None,
+        Some(rules::CORE) => Some(rules::CORE),
+        Some(rules::PRIMITIVE) => Some(rules::PRIMITIVE),
+        Some(rules::FILEMETA) => Some(rules::FILEMETA),
+        Some(_) => Some(OTHER_NS),
+    }
+}
+
+/// Stands for any namespace the rules do not name.
+const OTHER_NS: &str = "";
+
 fn local_name(qname: &str) -> &str {
     qname.rsplit_once(':').map_or(qname, |(_, l)| l)
 }
@@ -120,7 +134,6 @@ pub(crate) struct ItemSegment {
 /// Where each code's markup and each text piece of a segment came from.
 struct SegSource {
     range: Range,
-    content: Content,
     /// Raw range of each text piece, in order.
     texts: Vec<Range>,
     /// By code id - 1: the markup range (opening tag + folded metadata, or the whole element)
@@ -130,7 +143,9 @@ struct SegSource {
 
 /// The skeleton of one item: its text and the sources of its segments, in document order.
 pub(crate) struct ItemSkeleton {
-    original: Vec<u8>,
+    /// The input bytes when they differ from the decoded text (byte-order mark, other
+    /// encoding); `None` when the text is the input.
+    original: Option<Vec<u8>>,
     decoded: Decoded,
     segs: Vec<SegSource>,
 }
@@ -196,7 +211,7 @@ enum OnEnd {
 
 struct Frame<'a> {
     name: &'a str,
-    ns: Option<String>,
+    ns: Option<&'static str>,
     mode: Mode,
     on_end: OnEnd,
     has_child: bool,
@@ -238,12 +253,12 @@ pub(crate) fn extract_item(
         match &token.event {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(token.event, Event::Empty(_));
-                let ns = reader.resolve(token.name, true).map(str::to_string);
+                let ns = ns_kind(reader.resolve(token.name, true));
                 if !checked_root {
                     checked_root = true;
                     let local = local_name(token.name);
-                    let scenari = (ns.as_deref() == Some(rules::CORE) && local == "item")
-                        || ns.as_deref() == Some(rules::FILEMETA);
+                    let scenari =
+                        (ns == Some(rules::CORE) && local == "item") || ns == Some(rules::FILEMETA);
                     if !scenari {
                         return Err(FormatError::Invalid(format!(
                             "{part}: not a Scenari item (root element <{}>)",
@@ -251,8 +266,7 @@ pub(crate) fn extract_item(
                         )));
                     }
                 }
-                let role = attribute(e, "role").map(|r| r.into_owned());
-                ex.start_element(token.name, ns, role.as_deref(), (start, end), empty)?;
+                ex.start_element(token.name, ns, e, (start, end), empty)?;
             }
             Event::End(_) => ex.end_element((start, end))?,
             Event::Text(t) => {
@@ -276,13 +290,25 @@ pub(crate) fn extract_item(
     let mut pairs = ex.segs;
     pairs.sort_by_key(|(s, _)| s.range.0);
     let (segs, segments): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-    Ok(ItemExtract { segments, skeleton: ItemSkeleton { original: bytes.to_vec(), decoded, segs } })
+    Ok(ItemExtract {
+        segments,
+        skeleton: ItemSkeleton {
+            original: (decoded.text.as_bytes() != bytes).then(|| bytes.to_vec()),
+            decoded,
+            segs,
+        },
+    })
 }
 
 impl<'a> Extractor<'a> {
-    fn location(&mut self, name: &'a str) -> String {
+    /// Counts one more occurrence of `name` and returns its number (1-based).
+    fn count(&mut self, name: &'a str) -> u32 {
         let n = self.counters.entry(name).or_insert(0);
         *n += 1;
+        *n
+    }
+
+    fn location(&self, name: &str, n: u32) -> String {
         format!("{} › {}[{}]", self.part, name, n)
     }
 
@@ -293,12 +319,12 @@ impl<'a> Extractor<'a> {
     fn start_element(
         &mut self,
         name: &'a str,
-        ns: Option<String>,
-        role: Option<&str>,
+        ns: Option<&'static str>,
+        tag: &BytesStart<'_>,
         range: Range,
         empty: bool,
     ) -> Result<(), FormatError> {
-        let location = self.location(name);
+        let number = self.count(name);
         let local = local_name(name);
         let mut mode = self.current_mode();
         // A plain-string field candidate that meets an element before any text is structure.
@@ -314,15 +340,9 @@ impl<'a> Extractor<'a> {
             parent.on_end = OnEnd::Nothing;
             mode = Mode::Structure;
         }
-        let ns_ref = ns.as_deref();
-        let frame = |mode, on_end| Frame {
-            name,
-            ns: ns.clone(),
-            mode,
-            on_end,
-            has_child: false,
-            has_text: false,
-        };
+        let ns_ref = ns;
+        let frame =
+            |mode, on_end| Frame { name, ns, mode, on_end, has_child: false, has_text: false };
         match mode {
             Mode::Keep => {
                 if !empty {
@@ -330,7 +350,8 @@ impl<'a> Extractor<'a> {
                 }
             }
             Mode::Seg(b) => {
-                let kind = rules::inline_kind(ns_ref, local, role);
+                let role = attribute(tag, "role");
+                let kind = rules::inline_kind(ns_ref, local, role.as_deref());
                 let pieces_len = self.builders[b].pieces.len();
                 let foldable = match self.frames.last().map(|f| f.on_end) {
                     Some(OnEnd::ClosePaired { b: pb, open }) => pb == b && open + 1 == pieces_len,
@@ -371,6 +392,7 @@ impl<'a> Extractor<'a> {
                 if rules::is_segment_root(ns_ref, local) || rules::is_text_field(ns_ref, local) {
                     if !empty {
                         let tentative = !rules::is_segment_root(ns_ref, local);
+                        let location = self.location(name, number);
                         self.builders.push(Builder {
                             start: range.1,
                             location,
@@ -382,6 +404,7 @@ impl<'a> Extractor<'a> {
                         self.frames.push(frame(Mode::Seg(b), OnEnd::FinishSeg));
                     }
                 } else if let Some(reason) = rules::keep_container(ns_ref, local) {
+                    let location = self.location(name, number);
                     self.report.kept.push(KeptField {
                         location,
                         field: name.to_string(),
@@ -451,7 +474,7 @@ impl<'a> Extractor<'a> {
 
     fn report_leaf(&mut self, frame: &Frame<'a>) {
         let local = local_name(frame.name);
-        let ns = frame.ns.as_deref();
+        let ns = frame.ns;
         let count = self.counters.get(frame.name).copied().unwrap_or(0);
         let location = format!("{} › {}[{}]", self.part, frame.name, count);
         let reason = match rules::kept_field_reason(ns, local) {
@@ -503,11 +526,14 @@ impl<'a> Extractor<'a> {
     fn cdata(&mut self, range: Range, text: &str) {
         match self.current_mode() {
             Mode::Seg(b) => {
-                // Kept as its own piece: merging with neighbouring text would lose the section.
-                if !text.is_empty() {
-                    let text = text.to_string();
-                    self.builders[b].pieces.push(SrcPiece::Text { range, text });
-                }
+                // A piece of its own (its raw bytes include the section markers); an empty
+                // section is a standalone code so that the pieces still cover the segment.
+                let piece = if text.is_empty() {
+                    SrcPiece::Standalone { range }
+                } else {
+                    SrcPiece::Text { range, text: text.to_string() }
+                };
+                self.builders[b].pieces.push(piece);
             }
             _ => self.text(range, if is_blank(text) { "" } else { "x" }, false),
         }
@@ -568,12 +594,7 @@ impl<'a> Extractor<'a> {
             return Ok(());
         }
         self.segs.push((
-            SegSource {
-                range: (builder.start, content_end),
-                content: content.clone(),
-                texts,
-                codes,
-            },
+            SegSource { range: (builder.start, content_end), texts, codes },
             ItemSegment { content, location: builder.location, field: builder.field },
         ));
         Ok(())
@@ -583,7 +604,7 @@ impl<'a> Extractor<'a> {
 impl ItemSkeleton {
     /// The original bytes of the item.
     pub fn original(&self) -> &[u8] {
-        &self.original
+        self.original.as_deref().unwrap_or(self.decoded.text.as_bytes())
     }
 
     /// Rebuilds the item with `translations[i]` for segment `i` (codes already checked).
@@ -598,7 +619,7 @@ impl ItemSkeleton {
         let mut out = Vec::with_capacity(text.len() + text.len() / 4);
         self.render_range(0, text.len(), 0, translations, &mut out)?;
         if out == text.as_bytes() {
-            return Ok(self.original.clone());
+            return Ok(self.original().to_vec());
         }
         let mut bytes = self.decoded.prefix.clone();
         match self.decoded.encoding {
@@ -649,25 +670,19 @@ impl ItemSkeleton {
     ) -> Result<(), FormatError> {
         let seg = &self.segs[i];
         let translation = &tr[i];
-        if *translation == seg.content {
-            return self.render_range(seg.range.0, seg.range.1, i + 1, tr, out);
-        }
         let src = self.decoded.text.as_bytes();
-        let source_texts: Vec<&str> = seg
-            .content
-            .pieces()
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Text(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect();
+        let text = self.decoded.text.as_str();
         let mut k = 0;
         for piece in translation.pieces() {
             match piece {
                 Piece::Text(t) => {
-                    match (source_texts.get(k), seg.texts.get(k)) {
-                        (Some(s), Some(r)) if s == t => out.extend_from_slice(&src[r.0..r.1]),
+                    // The k-th text piece, when unchanged, keeps its original bytes (entities,
+                    // CDATA and line ends as they were). Because a segment's range is exactly
+                    // its pieces' ranges end to end, an unchanged segment is copied byte for byte.
+                    match seg.texts.get(k) {
+                        Some(r) if raw_text_equals(&text[r.0..r.1], t) => {
+                            out.extend_from_slice(&src[r.0..r.1]);
+                        }
                         _ => escape_text_into(t, out),
                     }
                     k += 1;
@@ -697,5 +712,64 @@ impl ItemSkeleton {
             .checked_sub(1)
             .and_then(|i| seg.codes.get(i))
             .ok_or_else(|| FormatError::Invalid(format!("inline code {id} does not exist")))
+    }
+}
+
+/// Whether the raw source of a text piece (text with entity and character references, CDATA
+/// sections, CR LF line ends) reads as `text`.
+fn raw_text_equals(raw: &str, text: &str) -> bool {
+    if !raw.contains(['&', '\r', '<']) {
+        return raw == text;
+    }
+    decode_raw_text(raw).is_some_and(|decoded| decoded == text)
+}
+
+/// Decodes the raw source of a text piece the way extraction read it.
+fn decode_raw_text(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(pos) = rest.find(['&', '\r', '<']) {
+        out.push_str(&rest[..pos]);
+        let from = &rest[pos..];
+        if let Some(after) = from.strip_prefix("<![CDATA[") {
+            let end = after.find("]]>")?;
+            push_normalized(&after[..end], &mut out);
+            rest = &after[end + 3..];
+        } else if let Some(after) = from.strip_prefix('&') {
+            let end = after.find(';')?;
+            out.push(resolve_entity(&after[..end])?);
+            rest = &after[end + 1..];
+        } else if let Some(after) = from.strip_prefix('\r') {
+            out.push('\n');
+            rest = after.strip_prefix('\n').unwrap_or(after);
+        } else {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// XML 1.0 line-end normalisation (CR LF and lone CR become LF).
+fn push_normalized(text: &str, out: &mut String) {
+    let mut rest = text;
+    while let Some(pos) = rest.find('\r') {
+        out.push_str(&rest[..pos]);
+        out.push('\n');
+        rest = rest[pos + 1..].strip_prefix('\n').unwrap_or(&rest[pos + 1..]);
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_text_decodes_like_extraction() {
+        assert!(raw_text_equals("a &amp; b", "a & b"));
+        assert!(raw_text_equals("x&#233;<![CDATA[<y>\r\n]]>\r\nz\rw", "xé<y>\n\nz\nw"));
+        assert!(!raw_text_equals("a &amp; b", "a &amp; b"));
+        assert!(!raw_text_equals("<![CDATA[x", "x"));
     }
 }
