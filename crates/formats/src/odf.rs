@@ -75,7 +75,7 @@ pub(crate) fn extract(
             "not an OpenDocument package: no `mimetype` entry".into(),
         ));
     }
-    let selected: Vec<String> = pkg
+    let mut selected: Vec<String> = pkg
         .names
         .iter()
         .filter(|n| {
@@ -96,6 +96,16 @@ pub(crate) fn extract(
             }
         }
     }
+    // Reading order: title, body, headers and footers, then embedded objects.
+    selected.sort_by_key(|name| {
+        let rank = match name.as_str() {
+            "meta.xml" => 0,
+            "content.xml" => 1,
+            "styles.xml" => 2,
+            _ => 3,
+        };
+        (rank, office::natural_key(name))
+    });
     let mut segments = Segments::default();
     let mut parts = Vec::new();
     let mut report = Report::default();
@@ -198,7 +208,7 @@ impl Walk<'_> {
             return;
         }
         let text = tree.text_of(id);
-        if !office::worth(&text) {
+        if !office::worth(&text) || (e.ns == Ns::Svg && office::is_file_name(&text)) {
             return;
         }
         let field = e.qname.clone();

@@ -229,6 +229,9 @@ pub(crate) fn extract(
         }
     }
 
+    // Reading order: title, then the main text, then what hangs off it.
+    selected.sort_by_key(|(name, kind)| (part_rank(name, *kind), office::natural_key(name)));
+
     let mut segments = Segments::default();
     let mut parts = Vec::new();
     let mut report = Report::default();
@@ -259,6 +262,22 @@ pub(crate) fn extract(
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
     Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+}
+
+/// Where a part comes in reading order.
+fn part_rank(name: &str, kind: Kind) -> u8 {
+    let lower = name.to_ascii_lowercase().replace('\\', "/");
+    match kind {
+        Kind::Core => 0,
+        Kind::Workbook => 1,
+        Kind::Word if lower.ends_with("/document.xml") => 2,
+        Kind::Slide if lower.contains("/slides/") => 2,
+        Kind::SharedStrings | Kind::Worksheet => 2,
+        Kind::Slide if lower.contains("notesslide") => 3,
+        Kind::Word => 4,
+        Kind::Layout => 5,
+        _ => 6,
+    }
 }
 
 struct Walk<'a> {
@@ -342,6 +361,7 @@ impl Walk<'_> {
         if matches!(e.local.as_str(), "docPr" | "cNvPr")
             && let Some(a) = e.attr(Ns::None, "descr")
             && office::worth(&a.value)
+            && !office::is_file_name(&a.value)
         {
             let slot = self.add_segment(
                 a.value_range.start,

@@ -460,22 +460,22 @@ fn odt_spans_spaces_notes_and_tracked_changes() {
     assert_eq!(
         rendered(&doc),
         [
+            "Annual report",
             "The <g1>red car</g1> is <g2>here</g2>.<x3/>",
             "A note.",
             "Two  spaces<x1/>and tab<x2/>",
-            "Indented source text ",
-            "Annual report"
+            "Indented source text "
         ]
     );
     assert_eq!(doc.merge_identity(&fr()).unwrap(), bytes);
     let out = merge(
         &doc,
         &[
+            "Rapport annuel",
             "La <g2>voici</g2>, <g1>voiture rouge</g1>.<x3/>",
             "Une note.",
             " Deux  espaces<x1/>et tab<x2/>",
             "Texte  décalé ",
-            "Rapport annuel",
         ],
         &fr(),
     );
@@ -498,8 +498,8 @@ fn ods_values_and_formulas_are_left_alone() {
     let bytes = odf("application/vnd.oasis.opendocument.spreadsheet", body);
     assert_eq!(detect("x", &bytes).unwrap(), Format::Ods);
     let doc = open(&bytes);
-    assert_eq!(rendered(&doc), ["Data", "Label", "Merged text", "Annual report"]);
-    let out = merge(&doc, &["Données", "Libellé", "Texte fusionné", "Rapport"], &fr());
+    assert_eq!(rendered(&doc), ["Annual report", "Data", "Label", "Merged text"]);
+    let out = merge(&doc, &["Rapport", "Données", "Libellé", "Texte fusionné"], &fr());
     let xml = read_entry(&out, "content.xml");
     assert!(xml.contains(r#"table:name="Données""#));
     assert!(xml.contains("<text:p>Jan 1, 2024</text:p>"));

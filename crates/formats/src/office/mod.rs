@@ -329,3 +329,73 @@ pub(crate) fn part_text(name: &str, bytes: Vec<u8>) -> Result<String, FormatErro
 pub(crate) fn worth(text: &str) -> bool {
     text.chars().any(char::is_alphabetic)
 }
+
+/// Sort key for part names that orders embedded numbers numerically (`slide2` before
+/// `slide10`), so that segments come in reading order.
+pub(crate) fn natural_key(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 16);
+    let mut digits = String::new();
+    for ch in name.to_ascii_lowercase().replace('\\', "/").chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+        } else {
+            if !digits.is_empty() {
+                out.push_str(&format!("{digits:0>12}"));
+                digits.clear();
+            }
+            out.push(ch);
+        }
+    }
+    if !digits.is_empty() {
+        out.push_str(&format!("{digits:0>12}"));
+    }
+    out
+}
+
+/// True for alt text that is only a file name (`IMG_0042.jpg`), which is not worth translating.
+pub(crate) fn is_file_name(text: &str) -> bool {
+    let t = text.trim();
+    !t.contains(char::is_whitespace)
+        && t.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty()
+                && matches!(
+                    ext.to_ascii_lowercase().as_str(),
+                    "png"
+                        | "jpg"
+                        | "jpeg"
+                        | "gif"
+                        | "svg"
+                        | "bmp"
+                        | "emf"
+                        | "wmf"
+                        | "tif"
+                        | "tiff"
+                        | "webp"
+                )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_sort_in_reading_order() {
+        let mut names =
+            vec!["ppt/slides/slide10.xml", "ppt/slides/slide2.xml", "ppt/slides/slide1.xml"];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            names,
+            ["ppt/slides/slide1.xml", "ppt/slides/slide2.xml", "ppt/slides/slide10.xml"]
+        );
+    }
+
+    #[test]
+    fn file_names_are_recognised() {
+        assert!(is_file_name("python-icon.jpeg"));
+        assert!(is_file_name("IMG_0042.PNG"));
+        assert!(!is_file_name("A red apple.png on a table"));
+        assert!(!is_file_name("Version 2.0"));
+        assert!(!is_file_name(".png"));
+    }
+}
