@@ -174,7 +174,11 @@ impl Walk<'_> {
             (Ns::Dc, "title") if self.is_meta => return self.plain(id, out),
             (Ns::Table, "table-cell") | (Ns::Table, "covered-table-cell") => {
                 let value_type = e.attr_value(Ns::Office, "value-type");
+                // A formula's result, a number, date, currency, percentage, boolean or time is
+                // rendered into the cell's paragraphs; so is a string whose value is stored apart
+                // (`office:string-value`). None of these is translated.
                 let computed = e.attr(Ns::Table, "formula").is_some()
+                    || e.attr(Ns::Office, "string-value").is_some()
                     || value_type.is_some_and(|v| v != "string");
                 if computed {
                     for &c in &e.children {
