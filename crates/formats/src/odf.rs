@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan};
+use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::{self, Package};
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
 use crate::office::{self, AttrCheck, PartPlan, Repl, ReplKind, Segments};
@@ -294,7 +294,7 @@ impl Walk<'_> {
         let mut items = Vec::new();
         let mut nested = Vec::new();
         let mut fmts = FmtTable::default();
-        fmts.intern(String::new(), Fmt { run_open: None, rpr: None });
+        fmts.intern(String::new(), Fmt { run_open: None, rpr: None, rtl: RunRtl::Nothing });
         let mut prev_space = true;
         self.inline(&p.children, &mut items, &mut nested, &mut prev_space);
         inline::merge_adjacent_wrappers(&mut items, self.src);

@@ -24,11 +24,13 @@
 //! names to match the header cells.
 //!
 //! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
-//! their paragraph properties.
+//! their paragraph properties, and rebuilt Word runs get `w:rtl`, inserted in schema order.
+//! Untranslated paragraphs (kept sources) are not marked. Not done: table direction
+//! (`w:bidiVisual`), sheet direction (`rightToLeft` on sheet views), language tags (`w:lang`).
 
 use std::collections::{HashMap, HashSet};
 
-use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan};
+use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::Package;
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
 use crate::office::{self, AttrCheck, PartPlan, Repl, ReplKind, Segments};
@@ -633,9 +635,11 @@ impl Walk<'_> {
         }
         let rpr = tree.child(id, Ns::W, "rPr").map(|(n, _)| n);
         let key = rpr.map(|n| self.rpr_key(n, &["lang", "noProof"])).unwrap_or_default();
+        let rtl = self.word_run_rtl(rpr);
         let fmt = fmts.intern(
             key,
             Fmt {
+                rtl,
                 run_open: Some(r.start_tag.clone()),
                 rpr: rpr.map(|n| tree.nodes[n].range.clone()),
             },
@@ -661,6 +665,25 @@ impl Walk<'_> {
                 }
             }
         }
+    }
+
+    /// Where `w:rtl` goes in a Word run's properties (schema order: before `w:cs`, `w:em`,
+    /// `w:lang`, `w:eastAsianLayout`, `w:specVanish`, `w:oMath` and `w:rPrChange`).
+    fn word_run_rtl(&self, rpr: Option<NodeId>) -> RunRtl {
+        const AFTER_RTL: &[&str] =
+            &["cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath", "rPrChange"];
+        let tree = self.tree;
+        let Some(rpr) = rpr else { return RunRtl::NewProperties };
+        let Some(e) = tree.elem(rpr) else { return RunRtl::Nothing };
+        let Some(end) = &e.end_tag else { return RunRtl::NewProperties };
+        if tree.child(rpr, Ns::W, "rtl").is_some() {
+            return RunRtl::Nothing;
+        }
+        let at = tree
+            .child_elems(rpr)
+            .find(|(_, c)| c.ns == Ns::W && AFTER_RTL.contains(&c.local.as_str()))
+            .map_or(end.start, |(c, _)| tree.nodes[c].range.start);
+        RunRtl::InsertAt(at)
     }
 
     /// Equivalence key of run properties: child elements' markup, minus `ignore`d ones.
@@ -798,6 +821,7 @@ impl Walk<'_> {
                     let fmt = fmts.intern(
                         key,
                         Fmt {
+                            rtl: RunRtl::Nothing,
                             run_open: Some(e.start_tag.clone()),
                             rpr: rpr.map(|n| tree.nodes[n].range.clone()),
                         },
@@ -897,6 +921,7 @@ impl Walk<'_> {
                     let fmt = fmts.intern(
                         key,
                         Fmt {
+                            rtl: RunRtl::Nothing,
                             run_open: Some(e.start_tag.clone()),
                             rpr: rpr.map(|n| tree.nodes[n].range.clone()),
                         },
@@ -908,8 +933,10 @@ impl Walk<'_> {
                     }
                 }
                 NodeKind::Elem(e) if e.is(Ns::S, "t") => {
-                    let fmt =
-                        fmts.intern(String::from("\u{0}plain"), Fmt { run_open: None, rpr: None });
+                    let fmt = fmts.intern(
+                        String::from("\u{0}plain"),
+                        Fmt { run_open: None, rpr: None, rtl: RunRtl::Nothing },
+                    );
                     items.push(Item::Text { fmt, text: tree.text_of(c) });
                 }
                 NodeKind::Elem(_) => items.push(Item::Raw { range: node.range.clone() }),

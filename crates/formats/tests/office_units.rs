@@ -278,7 +278,7 @@ fn merged_cells_keep_their_properties() {
 
 #[test]
 fn right_to_left_target_marks_paragraphs_bidi() {
-    let body = r#"<w:p><w:pPr><w:pStyle w:val="Title"/><w:jc w:val="left"/></w:pPr><w:r><w:t>Hello world</w:t></w:r></w:p><w:p><w:r><w:t>Second line</w:t></w:r></w:p><w:p><w:pPr><w:bidi/></w:pPr><w:r><w:t>Already bidi</w:t></w:r></w:p><w:p><w:r><w:t>Kept as is</w:t></w:r></w:p>"#;
+    let body = r#"<w:p><w:pPr><w:pStyle w:val="Title"/><w:jc w:val="left"/></w:pPr><w:r><w:rPr><w:b/><w:lang w:val="en-GB"/></w:rPr><w:t>Hello world</w:t></w:r></w:p><w:p><w:r><w:t>Second line</w:t></w:r></w:p><w:p><w:pPr><w:bidi/></w:pPr><w:r><w:t>Already bidi</w:t></w:r></w:p><w:p><w:r><w:t>Kept as is</w:t></w:r></w:p>"#;
     let bytes = docx(body, &[]);
     let doc = open(&bytes);
     let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
@@ -293,10 +293,13 @@ fn right_to_left_target_marks_paragraphs_bidi() {
     );
     assert!(
         xml.contains(
-            r#"<w:p><w:pPr><w:bidi/></w:pPr><w:r><w:t xml:space="preserve">السطر الثاني</w:t>"#
+            r#"<w:p><w:pPr><w:bidi/></w:pPr><w:r><w:rPr><w:rtl/></w:rPr><w:t xml:space="preserve">السطر الثاني</w:t>"#
         ),
         "{xml}"
     );
+    // Runs are marked right to left too, keeping their other properties in schema order.
+    assert_eq!(xml.matches("<w:rtl/>").count(), 3, "{xml}");
+    assert!(xml.contains(r#"<w:rPr><w:b/><w:rtl/><w:lang w:val="en-GB"/></w:rPr>"#), "{xml}");
     assert_eq!(
         xml.matches("<w:bidi/>").count(),
         3,

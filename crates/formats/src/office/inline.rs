@@ -61,6 +61,20 @@ pub(crate) struct Fmt {
     pub run_open: Option<Range<usize>>,
     /// The run properties element.
     pub rpr: Option<Range<usize>>,
+    /// Word: where `w:rtl` goes in these properties for a right-to-left target.
+    pub rtl: RunRtl,
+}
+
+/// How a Word run is marked right to left (`w:rtl`, complex-script layout of the run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum RunRtl {
+    /// Not applicable (other vocabularies) or already marked.
+    #[default]
+    Nothing,
+    /// Insert `w:rtl` at this byte offset inside the properties.
+    InsertAt(usize),
+    /// Write new properties holding only `w:rtl` (the run has none, or `<w:rPr/>`).
+    NewProperties,
 }
 
 /// One piece of a standalone code's markup.
@@ -425,8 +439,22 @@ impl Writer<'_> {
                 out.push_str("r>");
             }
         }
-        if let Some(rpr) = f.and_then(|f| f.rpr.clone()) {
-            write_range(ctx, rpr, &self.plan.nested, out);
+        let rpr = f.and_then(|f| f.rpr.clone());
+        let rtl = if ctx.rtl && self.plan.dialect == Dialect::Word {
+            f.map_or(RunRtl::NewProperties, |f| f.rtl)
+        } else {
+            RunRtl::Nothing
+        };
+        let p = &self.plan.prefix;
+        match (rtl, rpr) {
+            (RunRtl::InsertAt(at), Some(rpr)) if rpr.contains(&at) => {
+                write_range(ctx, rpr.start..at, &self.plan.nested, out);
+                out.push_str(&format!("<{p}rtl/>"));
+                write_range(ctx, at..rpr.end, &self.plan.nested, out);
+            }
+            (RunRtl::NewProperties, _) => out.push_str(&format!("<{p}rPr><{p}rtl/></{p}rPr>")),
+            (_, Some(rpr)) => write_range(ctx, rpr, &self.plan.nested, out),
+            (_, None) => {}
         }
         self.run = Some(fmt);
     }
