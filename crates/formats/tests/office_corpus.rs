@@ -277,4 +277,10 @@ fn libreoffice_check(outputs: &[PseudoOutput]) {
     );
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "outputs LibreOffice cannot open: {failures:?}");
+    // A broken LibreOffice installation must not make this check pass vacuously.
+    assert!(
+        opened_inputs * 10 >= triples.len() * 9,
+        "LibreOffice opened only {opened_inputs} of {} corpus inputs; is it working?",
+        triples.len()
+    );
 }
