@@ -710,12 +710,28 @@ impl Walk<'_> {
                 })
                 .map(|a| format!("{}={}", a.local, a.value))
                 .collect();
-            attrs.sort();
-            key.push_str(&attrs.join(" "));
-            key.push('|');
+            if !attrs.is_empty() {
+                attrs.sort();
+                key.push_str(&attrs.join(" "));
+                key.push('|');
+            }
         }
         for (c, ce) in tree.child_elems(rpr) {
             if ignore.contains(&ce.local.as_str()) {
+                continue;
+            }
+            if ce.is(Ns::W, "rFonts") {
+                // `w:hint` only says which font slot Word used while typing: not formatting.
+                let mut attrs: Vec<String> = ce
+                    .attrs
+                    .iter()
+                    .filter(|a| a.local != "hint")
+                    .map(|a| format!("{}={}", a.local, a.value))
+                    .collect();
+                if !attrs.is_empty() {
+                    attrs.sort();
+                    key.push_str(&format!("<rFonts {}>", attrs.join(" ")));
+                }
                 continue;
             }
             key.push_str(&self.src[tree.nodes[c].range.clone()]);

@@ -102,7 +102,7 @@ fn word_runs(xml: &str) -> Vec<(String, bool, bool)> {
 
 #[test]
 fn bold_word_moved_by_translation_keeps_its_bold() {
-    let body = r#"<w:p><w:r><w:t xml:space="preserve">The </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>red</w:t></w:r><w:r><w:t xml:space="preserve"> car </w:t></w:r><w:r><w:t>is fast.</w:t></w:r></w:p>"#;
+    let body = r#"<w:p><w:r><w:t xml:space="preserve">The </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>red</w:t></w:r><w:r><w:t xml:space="preserve"> car </w:t></w:r><w:r><w:rPr><w:rFonts w:hint="eastAsia"/></w:rPr><w:t>is fast.</w:t></w:r></w:p>"#;
     let bytes = docx(body, &[]);
     let doc = open(&bytes);
     // Adjacent runs with the same (no) properties are one piece of text.
