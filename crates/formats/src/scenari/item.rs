@@ -13,6 +13,7 @@
 //! (entities as they were), changed text is escaped. An unchanged segment is copied as is, so
 //! the identity merge is byte-exact.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::events::{BytesStart, Event};
@@ -158,10 +159,19 @@ pub(crate) struct ItemExtract {
 
 #[derive(Debug)]
 enum SrcPiece {
-    Text { range: Range, text: String },
-    Open { range: Range },
-    Close { range: Range },
-    Standalone { range: Range },
+    /// Raw text (character data, references, CDATA), decoded when the segment is finished.
+    Text {
+        range: Range,
+    },
+    Open {
+        range: Range,
+    },
+    Close {
+        range: Range,
+    },
+    Standalone {
+        range: Range,
+    },
 }
 
 struct Builder {
@@ -174,22 +184,23 @@ struct Builder {
 }
 
 impl Builder {
-    fn push_text(&mut self, range: Range, text: &str) {
-        if text.is_empty() {
+    fn push_text(&mut self, range: Range) {
+        if range.0 == range.1 {
             return;
         }
-        if let Some(SrcPiece::Text { range: r, text: t }) = self.pieces.last_mut()
+        if let Some(SrcPiece::Text { range: r }) = self.pieces.last_mut()
             && r.1 == range.0
         {
             r.1 = range.1;
-            t.push_str(text);
             return;
         }
-        self.pieces.push(SrcPiece::Text { range, text: text.to_string() });
+        self.pieces.push(SrcPiece::Text { range });
     }
 
-    fn only_blank_text(&self) -> bool {
-        self.pieces.iter().all(|p| matches!(p, SrcPiece::Text { text, .. } if is_blank(text)))
+    fn only_blank_text(&self, source: &str) -> bool {
+        self.pieces
+            .iter()
+            .all(|p| matches!(p, SrcPiece::Text { range } if is_blank(&source[range.0..range.1])))
     }
 }
 
@@ -223,7 +234,7 @@ struct Extractor<'a> {
     text: &'a str,
     frames: Vec<Frame<'a>>,
     builders: Vec<Builder>,
-    counters: HashMap<&'a str, u32>,
+    counters: HashMap<&'a str, u32, BuildFnv>,
     segs: Vec<(SegSource, ItemSegment)>,
     report: &'a mut Report,
 }
@@ -243,7 +254,7 @@ pub(crate) fn extract_item(
         text,
         frames: Vec::new(),
         builders: Vec::new(),
-        counters: HashMap::new(),
+        counters: HashMap::with_hasher(BuildFnv),
         segs: Vec::new(),
         report,
     };
@@ -331,7 +342,7 @@ impl<'a> Extractor<'a> {
         if let Mode::Seg(b) = mode
             && self.builders[b].tentative
             && b + 1 == self.builders.len()
-            && self.builders[b].only_blank_text()
+            && self.builders[b].only_blank_text(self.text)
             && let Some(parent) = self.frames.last_mut()
             && matches!(parent.on_end, OnEnd::FinishSeg)
         {
@@ -442,12 +453,31 @@ impl<'a> Extractor<'a> {
                 // An inline whose visible text is a URL (a link showing its address, or a style
                 // inside such a link) is kept whole (I4, I5).
                 let inner = &builder.pieces[open + 1..builder.pieces.len() - 1];
-                if !inner.is_empty() && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
+                let starts_like_url = match inner.first() {
+                    Some(SrcPiece::Text { range }) => {
+                        let t = self.text[range.0..range.1].trim_start();
+                        let head = &t.as_bytes()[..t.len().min(8)];
+                        [
+                            &b"http"[..],
+                            b"HTTP",
+                            b"www.",
+                            b"WWW.",
+                            b"ftp:",
+                            b"FTP:",
+                            b"mailto:",
+                            b"file:",
+                        ]
+                        .iter()
+                        .any(|p| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p))
+                    }
+                    _ => false,
+                };
+                if starts_like_url && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
                     let text: String = inner
                         .iter()
                         .map(|p| match p {
-                            SrcPiece::Text { text, .. } => text.as_str(),
-                            _ => "",
+                            SrcPiece::Text { range } => decode_raw(&self.text[range.0..range.1]),
+                            _ => Cow::Borrowed(""),
                         })
                         .collect();
                     if rules::looks_like_url(&text)
@@ -491,18 +521,14 @@ impl<'a> Extractor<'a> {
         match self.current_mode() {
             Mode::Seg(b) => {
                 let builder = &mut self.builders[b];
-                if !raw_event {
-                    builder.push_text(range, text);
-                    return;
-                }
-                // Template placeholders become standalone codes (K7). Offsets within the text
-                // map to the source only when no line-end normalisation happened.
                 let raw = &self.text[range.0..range.1];
-                let mut rest = text;
+                // Template placeholders become standalone codes (K7), found in the raw text
+                // (a placeholder holds no reference or line end).
                 let mut offset = range.0;
-                if raw == text {
+                if raw_event {
+                    let mut rest = raw;
                     while let Some((s, e)) = rules::find_placeholder(rest) {
-                        builder.push_text((offset, offset + s), &rest[..s]);
+                        builder.push_text((offset, offset + s));
                         builder
                             .pieces
                             .push(SrcPiece::Standalone { range: (offset + s, offset + e) });
@@ -510,7 +536,7 @@ impl<'a> Extractor<'a> {
                         rest = &rest[e..];
                     }
                 }
-                builder.push_text((offset, range.1), rest);
+                builder.push_text((offset, range.1));
             }
             Mode::Structure => {
                 if !is_blank(text)
@@ -531,7 +557,7 @@ impl<'a> Extractor<'a> {
                 let piece = if text.is_empty() {
                     SrcPiece::Standalone { range }
                 } else {
-                    SrcPiece::Text { range, text: text.to_string() }
+                    SrcPiece::Text { range }
                 };
                 self.builders[b].pieces.push(piece);
             }
@@ -556,8 +582,7 @@ impl<'a> Extractor<'a> {
                 last_was_text = false;
             }
             match piece {
-                SrcPiece::Text { text, .. } if text.is_empty() => {}
-                SrcPiece::Text { range, text } => {
+                SrcPiece::Text { range } => {
                     // Adjacent text pieces (a CDATA section next to text) are merged by the
                     // content model: keep ranges in step by merging them here too.
                     match texts.last_mut() {
@@ -568,7 +593,7 @@ impl<'a> Extractor<'a> {
                         _ => texts.push(*range),
                     }
                     last_was_text = true;
-                    content.text(text);
+                    content.text(&decode_raw(&self.text[range.0..range.1]));
                 }
                 SrcPiece::Open { range } => {
                     let id = content.open();
@@ -724,6 +749,15 @@ fn raw_text_equals(raw: &str, text: &str) -> bool {
     decode_raw_text(raw).is_some_and(|decoded| decoded == text)
 }
 
+/// The text a raw piece stands for (borrowed when it holds nothing to decode). The tokenizer
+/// has already checked every reference, so decoding cannot fail on extracted pieces.
+fn decode_raw(raw: &str) -> Cow<'_, str> {
+    if !raw.contains(['&', '\r', '<']) {
+        return Cow::Borrowed(raw);
+    }
+    Cow::Owned(decode_raw_text(raw).unwrap_or_default())
+}
+
 /// Decodes the raw source of a text piece the way extraction read it.
 fn decode_raw_text(raw: &str) -> Option<String> {
     let mut out = String::with_capacity(raw.len());
@@ -771,5 +805,30 @@ mod tests {
         assert!(raw_text_equals("x&#233;<![CDATA[<y>\r\n]]>\r\nz\rw", "xé<y>\n\nz\nw"));
         assert!(!raw_text_equals("a &amp; b", "a &amp; b"));
         assert!(!raw_text_equals("<![CDATA[x", "x"));
+    }
+}
+
+/// FNV-1a: element names are short and not attacker-sensitive in this per-document counter
+/// map (a hostile document can only slow its own extraction), and SipHash showed in profiles.
+#[derive(Default, Clone, Copy)]
+struct BuildFnv;
+
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
