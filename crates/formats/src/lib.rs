@@ -13,6 +13,9 @@
 #![forbid(unsafe_code)]
 
 mod document;
+mod encoding;
+mod markup;
+mod splice;
 mod error;
 
 mod catalog;
