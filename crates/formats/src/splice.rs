@@ -101,6 +101,13 @@ impl SlotBuilder {
         id
     }
 
+    /// Replaces the opening markup of code `id` (known only once the next token is seen).
+    pub fn set_open(&mut self, id: CodeId, markup: Markup) {
+        if let Some(code) = self.codes.get_mut(id as usize - 1) {
+            code.open = markup;
+        }
+    }
+
     /// Depth of open paired codes.
     pub fn depth(&self) -> usize {
         self.open_stack.len()
