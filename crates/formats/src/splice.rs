@@ -313,6 +313,55 @@ pub(crate) fn line_ending(text: &str) -> &'static str {
     if crlf > 0 && crlf * 2 >= lf { "\r\n" } else { "\n" }
 }
 
+/// A token of text with inline tags, before pairing (see [`build_inline`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum InlinePart {
+    /// Text, already unescaped.
+    Text(String),
+    /// An opening tag that may pair with a later closing tag of the same name.
+    Open(String, Markup),
+    /// A closing tag.
+    Close(String, Markup),
+    /// A code with no pair (placeholder, self-closing tag, timestamp…).
+    Standalone(Markup),
+}
+
+/// Adds `parts` to `builder`, pairing opening and closing tags of the same name with stack
+/// discipline; tags left unmatched become standalone codes, so the result always nests properly.
+pub(crate) fn build_inline(builder: &mut SlotBuilder, parts: Vec<InlinePart>) {
+    let mut paired = vec![false; parts.len()];
+    let mut stack: Vec<(usize, &str)> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            InlinePart::Open(name, _) => stack.push((i, name)),
+            InlinePart::Close(name, _) => {
+                if let Some(&(j, top)) = stack.last()
+                    && top.eq_ignore_ascii_case(name)
+                {
+                    paired[i] = true;
+                    paired[j] = true;
+                    stack.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, part) in parts.into_iter().enumerate() {
+        match part {
+            InlinePart::Text(t) => builder.text(&t),
+            InlinePart::Open(_, m) if paired[i] => {
+                builder.open(m);
+            }
+            InlinePart::Close(_, m) if paired[i] => {
+                builder.close(m);
+            }
+            InlinePart::Open(_, m) | InlinePart::Close(_, m) | InlinePart::Standalone(m) => {
+                builder.standalone(m);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
