@@ -15,6 +15,7 @@
 mod document;
 mod encoding;
 mod markup;
+mod placeholders;
 mod splice;
 mod error;
 
