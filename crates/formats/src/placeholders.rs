@@ -118,9 +118,10 @@ fn percent(s: &str, start: usize) -> Option<(usize, Kind)> {
     }
     match bytes.get(i)? {
         b'd' | b'i' | b'o' | b'u' | b'x' | b'X' | b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' | b'c' | b's'
-        | b'p' | b'r' | b'@' => {
-            // `%s` followed by a letter is still a placeholder (`%sfoo`), but `% of` is not one.
-            Some((i + 1, Kind::Code))
+        | b'p' | b'r' | b'@' => Some((i + 1, Kind::Code)),
+        // strftime directives (`%Y-%m-%d`, `%-d %B`), common in date formats of catalogues.
+        c if i == start + 1 || (i == start + 2 && matches!(bytes[start + 1], b'-' | b'0' | b'#')) => {
+            b"bBCDFhHIjklmMnPRSTUVwWyYzZ+".contains(c).then_some((i + 1, Kind::Code))
         }
         _ => None,
     }
@@ -180,5 +181,6 @@ mod tests {
         );
         assert_eq!(render("Click <a href=\"/x\">here</a>&nbsp;now<br/>"), "Click <g1>here</g1><x2/>now<x3/>");
         assert_eq!(render("a { not a placeholder } b"), "a { not a placeholder } b");
+        assert_eq!(render("%-d %B %Y, %H:%M"), "<x1/> <x2/> <x3/>, <x4/>:<x5/>");
     }
 }
