@@ -12,12 +12,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod archive;
 mod document;
 mod encoding;
 mod markup;
 mod placeholders;
 mod splice;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
+pub(crate) mod xml;
 
 mod catalog;
 mod epub;
@@ -31,6 +35,7 @@ mod subtitles;
 mod text;
 mod xliff;
 
+pub use archive::{EntryInfo, EntryMethod, SafeZip};
 pub use document::{
     Document, ExtractOptions, Format, KeptField, Limits, MergeOptions, Report, Skeleton,
 };
@@ -40,7 +45,8 @@ pub use error::FormatError;
 /// Markdown versus plain text. Zip-based families come first, then XML, then text formats, with
 /// plain text as the fallback for anything that decodes as text.
 pub fn detect(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
-    let sniffers: [fn(&str, &[u8]) -> Option<Format>; 11] = [
+    type Sniffer = fn(&str, &[u8]) -> Option<Format>;
+    let sniffers: [Sniffer; 11] = [
         ooxml::sniff,
         odf::sniff,
         epub::sniff,

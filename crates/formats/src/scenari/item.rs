@@ -1,0 +1,701 @@
+//! One Scenari item: token stream → segments + splice skeleton, and back.
+//!
+//! Extraction walks the [`StrictReader`] tokens once, with a stack of frames that says, for each
+//! open element, how its content is treated: *structure* (look for segments), *kept* (copy as
+//! is) or *inside segment `b`* (text and inline codes of a segment being built). A segment
+//! records the byte range of its content, the byte range of each text piece and each code's
+//! markup (for an opening code: the start tag plus any folded metadata child).
+//!
+//! Merging never re-serialises anything: it copies the original bytes and, inside each segment's
+//! range, writes the translation's pieces: a code's markup comes from its recorded range (with
+//! any segment nested in it, like the `sp:title` of an `op:urlM`, rendered recursively); a text
+//! piece equal to the source piece at the same position is written back with its original bytes
+//! (entities as they were), changed text is escaped. An unchanged segment is copied as is, so
+//! the identity merge is byte-exact.
+
+use std::collections::HashMap;
+
+use quick_xml::events::Event;
+use tradia_core::{CodeId, Content, ContentBuilder, Piece};
+
+use super::rules::{self, Inline};
+use crate::xml::{StrictReader, attribute, escape_text_into, is_blank, resolve_entity};
+use crate::{FormatError, KeptField, Report};
+
+type Range = (usize, usize);
+
+/// The decoded text of an item and how to give it back its original encoding.
+pub(crate) struct Decoded {
+    /// Bytes before the text (a UTF-8 byte-order mark), written back as they are.
+    pub prefix: Vec<u8>,
+    /// The text.
+    pub text: String,
+    /// Encoding to write back in, when not UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+/// Decodes an item: UTF-8 (with or without a byte-order mark), or the encoding its XML
+/// declaration names (ISO-8859-1, Windows-1252…). UTF-16 is refused (no Scenari tool writes it).
+pub(crate) fn decode(part: &str, bytes: &[u8]) -> Result<Decoded, FormatError> {
+    let (prefix, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (bytes[..3].to_vec(), rest),
+        None => (Vec::new(), bytes),
+    };
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(FormatError::Encoding {
+            part: part.to_string(),
+            message: "UTF-16 documents are not supported; save it as UTF-8".to_string(),
+        });
+    }
+    let declared = declared_encoding(body);
+    let label = declared.as_deref().map(str::to_ascii_lowercase);
+    let utf8_label = matches!(label.as_deref(), None | Some("utf-8" | "utf8"));
+    if utf8_label || !prefix.is_empty() {
+        return match std::str::from_utf8(body) {
+            Ok(text) => Ok(Decoded { prefix, text: text.to_string(), encoding: None }),
+            Err(e) => Err(FormatError::Encoding {
+                part: part.to_string(),
+                message: format!("not valid UTF-8 at byte {}", e.valid_up_to() + prefix.len()),
+            }),
+        };
+    }
+    let label = label.unwrap_or_default();
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())
+        .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
+        .ok_or_else(|| FormatError::Encoding {
+            part: part.to_string(),
+            message: format!("unknown or unsupported encoding `{label}`"),
+        })?;
+    let (text, had_errors) = encoding.decode_without_bom_handling(body);
+    if had_errors {
+        return Err(FormatError::Encoding {
+            part: part.to_string(),
+            message: format!("bytes that are not valid {}", encoding.name()),
+        });
+    }
+    let encoding = (encoding != encoding_rs::UTF_8).then_some(encoding);
+    Ok(Decoded { prefix, text: text.into_owned(), encoding })
+}
+
+/// The `encoding` pseudo-attribute of an XML declaration (ASCII-compatible encodings only).
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(200)];
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let pos = decl.find("encoding")?;
+    let rest = decl[pos + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    Some(value[..value.find(quote)?].to_string())
+}
+
+/// Whether the root element makes this a Scenari item (core `item`) or resource metadata
+/// (`filemeta` namespace). `Ok(false)` for any other well-formed start.
+pub(crate) fn is_scenari_root(part: &str, text: &str) -> Result<bool, FormatError> {
+    let mut reader = StrictReader::new(text, part, 0);
+    while let Some(token) = reader.next_token()? {
+        if let Event::Start(_) | Event::Empty(_) = token.event {
+            let ns = reader.resolve(token.name, true);
+            let local = local_name(token.name);
+            return Ok((ns == Some(rules::CORE) && local == "item") || ns == Some(rules::FILEMETA));
+        }
+    }
+    Ok(false)
+}
+
+fn local_name(qname: &str) -> &str {
+    qname.rsplit_once(':').map_or(qname, |(_, l)| l)
+}
+
+/// A segment found in an item (ids are given by the caller).
+pub(crate) struct ItemSegment {
+    pub content: Content,
+    pub location: String,
+    pub field: String,
+}
+
+/// Where each code's markup and each text piece of a segment came from.
+struct SegSource {
+    range: Range,
+    content: Content,
+    /// Raw range of each text piece, in order.
+    texts: Vec<Range>,
+    /// By code id - 1: the markup range (opening tag + folded metadata, or the whole element)
+    /// and, for a paired code, its closing tag.
+    codes: Vec<(Range, Option<Range>)>,
+}
+
+/// The skeleton of one item: its text and the sources of its segments, in document order.
+pub(crate) struct ItemSkeleton {
+    original: Vec<u8>,
+    decoded: Decoded,
+    segs: Vec<SegSource>,
+}
+
+/// The result of extracting one item.
+pub(crate) struct ItemExtract {
+    pub segments: Vec<ItemSegment>,
+    pub skeleton: ItemSkeleton,
+}
+
+#[derive(Debug)]
+enum SrcPiece {
+    Text { range: Range, text: String },
+    Open { range: Range },
+    Close { range: Range },
+    Standalone { range: Range },
+}
+
+struct Builder {
+    start: usize,
+    location: String,
+    field: String,
+    pieces: Vec<SrcPiece>,
+    /// A plain-string field candidate: dropped if an element comes before any text.
+    tentative: bool,
+}
+
+impl Builder {
+    fn push_text(&mut self, range: Range, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(SrcPiece::Text { range: r, text: t }) = self.pieces.last_mut()
+            && r.1 == range.0
+        {
+            r.1 = range.1;
+            t.push_str(text);
+            return;
+        }
+        self.pieces.push(SrcPiece::Text { range, text: text.to_string() });
+    }
+
+    fn only_blank_text(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, SrcPiece::Text { text, .. } if is_blank(text)))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Structure,
+    Keep,
+    Seg(usize),
+}
+
+#[derive(Clone, Copy)]
+enum OnEnd {
+    Nothing,
+    FinishSeg,
+    ClosePaired { b: usize, open: usize },
+    EndStandalone { b: usize, idx: usize },
+    EndMeta { b: usize, open: usize },
+}
+
+struct Frame<'a> {
+    name: &'a str,
+    ns: Option<String>,
+    mode: Mode,
+    on_end: OnEnd,
+    has_child: bool,
+    has_text: bool,
+}
+
+struct Extractor<'a> {
+    part: &'a str,
+    text: &'a str,
+    frames: Vec<Frame<'a>>,
+    builders: Vec<Builder>,
+    counters: HashMap<&'a str, u32>,
+    segs: Vec<(SegSource, ItemSegment)>,
+    report: &'a mut Report,
+}
+
+/// Extracts one item (`bytes` are its whole file), adding what it keeps to `report`.
+pub(crate) fn extract_item(
+    part: &str,
+    bytes: &[u8],
+    report: &mut Report,
+) -> Result<ItemExtract, FormatError> {
+    let decoded = decode(part, bytes)?;
+    let base = decoded.prefix.len();
+    let text: &str = &decoded.text;
+    let mut reader = StrictReader::new(text, part, base);
+    let mut ex = Extractor {
+        part,
+        text,
+        frames: Vec::new(),
+        builders: Vec::new(),
+        counters: HashMap::new(),
+        segs: Vec::new(),
+        report,
+    };
+    let mut checked_root = false;
+    while let Some(token) = reader.next_token()? {
+        let (start, end) = (token.start, token.end);
+        match &token.event {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(token.event, Event::Empty(_));
+                let ns = reader.resolve(token.name, true).map(str::to_string);
+                if !checked_root {
+                    checked_root = true;
+                    let local = local_name(token.name);
+                    let scenari = (ns.as_deref() == Some(rules::CORE) && local == "item")
+                        || ns.as_deref() == Some(rules::FILEMETA);
+                    if !scenari {
+                        return Err(FormatError::Invalid(format!(
+                            "{part}: not a Scenari item (root element <{}>)",
+                            token.name
+                        )));
+                    }
+                }
+                let role = attribute(e, "role").map(|r| r.into_owned());
+                ex.start_element(token.name, ns, role.as_deref(), (start, end), empty)?;
+            }
+            Event::End(_) => ex.end_element((start, end))?,
+            Event::Text(t) => {
+                let content = t.xml10_content();
+                ex.text((start, end), &content, true);
+            }
+            Event::GeneralRef(r) => {
+                if let Some(c) = resolve_entity(r) {
+                    let mut buf = [0u8; 4];
+                    ex.text((start, end), c.encode_utf8(&mut buf), false);
+                }
+            }
+            Event::CData(c) => {
+                let content = c.xml10_content();
+                ex.cdata((start, end), &content);
+            }
+            Event::Comment(_) | Event::PI(_) => ex.opaque((start, end)),
+            Event::Decl(_) | Event::DocType(_) | Event::Eof => {}
+        }
+    }
+    let mut pairs = ex.segs;
+    pairs.sort_by_key(|(s, _)| s.range.0);
+    let (segs, segments): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+    Ok(ItemExtract { segments, skeleton: ItemSkeleton { original: bytes.to_vec(), decoded, segs } })
+}
+
+impl<'a> Extractor<'a> {
+    fn location(&mut self, name: &'a str) -> String {
+        let n = self.counters.entry(name).or_insert(0);
+        *n += 1;
+        format!("{} › {}[{}]", self.part, name, n)
+    }
+
+    fn current_mode(&self) -> Mode {
+        self.frames.last().map_or(Mode::Structure, |f| f.mode)
+    }
+
+    fn start_element(
+        &mut self,
+        name: &'a str,
+        ns: Option<String>,
+        role: Option<&str>,
+        range: Range,
+        empty: bool,
+    ) -> Result<(), FormatError> {
+        let location = self.location(name);
+        let local = local_name(name);
+        let mut mode = self.current_mode();
+        // A plain-string field candidate that meets an element before any text is structure.
+        if let Mode::Seg(b) = mode
+            && self.builders[b].tentative
+            && b + 1 == self.builders.len()
+            && self.builders[b].only_blank_text()
+            && let Some(parent) = self.frames.last_mut()
+            && matches!(parent.on_end, OnEnd::FinishSeg)
+        {
+            self.builders.pop();
+            parent.mode = Mode::Structure;
+            parent.on_end = OnEnd::Nothing;
+            mode = Mode::Structure;
+        }
+        let ns_ref = ns.as_deref();
+        let frame = |mode, on_end| Frame {
+            name,
+            ns: ns.clone(),
+            mode,
+            on_end,
+            has_child: false,
+            has_text: false,
+        };
+        match mode {
+            Mode::Keep => {
+                if !empty {
+                    self.frames.push(frame(Mode::Keep, OnEnd::Nothing));
+                }
+            }
+            Mode::Seg(b) => {
+                let kind = rules::inline_kind(ns_ref, local, role);
+                let pieces_len = self.builders[b].pieces.len();
+                let foldable = match self.frames.last().map(|f| f.on_end) {
+                    Some(OnEnd::ClosePaired { b: pb, open }) => pb == b && open + 1 == pieces_len,
+                    _ => false,
+                };
+                match kind {
+                    Inline::Meta if foldable => {
+                        let open = pieces_len - 1;
+                        if empty {
+                            if let SrcPiece::Open { range: r } = &mut self.builders[b].pieces[open]
+                            {
+                                r.1 = range.1;
+                            }
+                        } else {
+                            self.frames.push(frame(Mode::Structure, OnEnd::EndMeta { b, open }));
+                        }
+                    }
+                    Inline::Paired if !empty => {
+                        self.builders[b].pieces.push(SrcPiece::Open { range });
+                        let open = pieces_len;
+                        self.frames.push(frame(Mode::Seg(b), OnEnd::ClosePaired { b, open }));
+                    }
+                    _ => {
+                        self.builders[b].pieces.push(SrcPiece::Standalone { range });
+                        if !empty {
+                            let inner =
+                                if kind == Inline::Meta { Mode::Structure } else { Mode::Keep };
+                            let idx = pieces_len;
+                            self.frames.push(frame(inner, OnEnd::EndStandalone { b, idx }));
+                        }
+                    }
+                }
+            }
+            Mode::Structure => {
+                if let Some(parent) = self.frames.last_mut() {
+                    parent.has_child = true;
+                }
+                if rules::is_segment_root(ns_ref, local) || rules::is_text_field(ns_ref, local) {
+                    if !empty {
+                        let tentative = !rules::is_segment_root(ns_ref, local);
+                        self.builders.push(Builder {
+                            start: range.1,
+                            location,
+                            field: name.to_string(),
+                            pieces: Vec::new(),
+                            tentative,
+                        });
+                        let b = self.builders.len() - 1;
+                        self.frames.push(frame(Mode::Seg(b), OnEnd::FinishSeg));
+                    }
+                } else if let Some(reason) = rules::keep_container(ns_ref, local) {
+                    self.report.kept.push(KeptField {
+                        location,
+                        field: name.to_string(),
+                        reason: reason.to_string(),
+                    });
+                    if !empty {
+                        self.frames.push(frame(Mode::Keep, OnEnd::Nothing));
+                    }
+                } else if !empty {
+                    self.frames.push(frame(Mode::Structure, OnEnd::Nothing));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end_element(&mut self, range: Range) -> Result<(), FormatError> {
+        let Some(frame) = self.frames.pop() else {
+            return Ok(());
+        };
+        match frame.on_end {
+            OnEnd::Nothing => {
+                if frame.mode == Mode::Structure && frame.has_text && !frame.has_child {
+                    self.report_leaf(&frame);
+                }
+            }
+            OnEnd::FinishSeg => {
+                if let Some(builder) = self.builders.pop() {
+                    self.finish_segment(builder, range.0)?;
+                }
+            }
+            OnEnd::ClosePaired { b, open } => {
+                let builder = &mut self.builders[b];
+                builder.pieces.push(SrcPiece::Close { range });
+                // An inline whose visible text is a URL (a link showing its address, or a style
+                // inside such a link) is kept whole (I4, I5).
+                let inner = &builder.pieces[open + 1..builder.pieces.len() - 1];
+                if !inner.is_empty() && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
+                    let text: String = inner
+                        .iter()
+                        .map(|p| match p {
+                            SrcPiece::Text { text, .. } => text.as_str(),
+                            _ => "",
+                        })
+                        .collect();
+                    if rules::looks_like_url(&text)
+                        && let SrcPiece::Open { range: r } = builder.pieces[open]
+                    {
+                        builder.pieces.truncate(open);
+                        builder.pieces.push(SrcPiece::Standalone { range: (r.0, range.1) });
+                    }
+                }
+            }
+            OnEnd::EndStandalone { b, idx } => {
+                if let SrcPiece::Standalone { range: r } = &mut self.builders[b].pieces[idx] {
+                    r.1 = range.1;
+                }
+            }
+            OnEnd::EndMeta { b, open } => {
+                if let SrcPiece::Open { range: r } = &mut self.builders[b].pieces[open] {
+                    r.1 = range.1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn report_leaf(&mut self, frame: &Frame<'a>) {
+        let local = local_name(frame.name);
+        let ns = frame.ns.as_deref();
+        let count = self.counters.get(frame.name).copied().unwrap_or(0);
+        let location = format!("{} › {}[{}]", self.part, frame.name, count);
+        let reason = match rules::kept_field_reason(ns, local) {
+            Some(reason) => reason.to_string(),
+            None => {
+                *self.report.unknown_fields.entry(frame.name.to_string()).or_insert(0) += 1;
+                "unknown field (kept; not in the list of text fields)".to_string()
+            }
+        };
+        self.report.kept.push(KeptField { location, field: frame.name.to_string(), reason });
+    }
+
+    fn text(&mut self, range: Range, text: &str, raw_event: bool) {
+        match self.current_mode() {
+            Mode::Seg(b) => {
+                let builder = &mut self.builders[b];
+                if !raw_event {
+                    builder.push_text(range, text);
+                    return;
+                }
+                // Template placeholders become standalone codes (K7). Offsets within the text
+                // map to the source only when no line-end normalisation happened.
+                let raw = &self.text[range.0..range.1];
+                let mut rest = text;
+                let mut offset = range.0;
+                if raw == text {
+                    while let Some((s, e)) = rules::find_placeholder(rest) {
+                        builder.push_text((offset, offset + s), &rest[..s]);
+                        builder
+                            .pieces
+                            .push(SrcPiece::Standalone { range: (offset + s, offset + e) });
+                        offset += e;
+                        rest = &rest[e..];
+                    }
+                }
+                builder.push_text((offset, range.1), rest);
+            }
+            Mode::Structure => {
+                if !is_blank(text)
+                    && let Some(frame) = self.frames.last_mut()
+                {
+                    frame.has_text = true;
+                }
+            }
+            Mode::Keep => {}
+        }
+    }
+
+    fn cdata(&mut self, range: Range, text: &str) {
+        match self.current_mode() {
+            Mode::Seg(b) => {
+                // Kept as its own piece: merging with neighbouring text would lose the section.
+                if !text.is_empty() {
+                    let text = text.to_string();
+                    self.builders[b].pieces.push(SrcPiece::Text { range, text });
+                }
+            }
+            _ => self.text(range, if is_blank(text) { "" } else { "x" }, false),
+        }
+    }
+
+    fn opaque(&mut self, range: Range) {
+        if let Mode::Seg(b) = self.current_mode() {
+            self.builders[b].pieces.push(SrcPiece::Standalone { range });
+        }
+    }
+
+    fn finish_segment(&mut self, builder: Builder, content_end: usize) -> Result<(), FormatError> {
+        let mut content = ContentBuilder::new();
+        let mut texts = Vec::new();
+        let mut codes: Vec<(Range, Option<Range>)> = Vec::new();
+        let mut open_ids: Vec<CodeId> = Vec::new();
+        let mut last_was_text = false;
+        for piece in &builder.pieces {
+            if !matches!(piece, SrcPiece::Text { .. }) {
+                last_was_text = false;
+            }
+            match piece {
+                SrcPiece::Text { text, .. } if text.is_empty() => {}
+                SrcPiece::Text { range, text } => {
+                    // Adjacent text pieces (a CDATA section next to text) are merged by the
+                    // content model: keep ranges in step by merging them here too.
+                    match texts.last_mut() {
+                        Some(last) if last_was_text => {
+                            let last: &mut Range = last;
+                            last.1 = range.1;
+                        }
+                        _ => texts.push(*range),
+                    }
+                    last_was_text = true;
+                    content.text(text);
+                }
+                SrcPiece::Open { range } => {
+                    let id = content.open();
+                    open_ids.push(id);
+                    codes.push((*range, None));
+                }
+                SrcPiece::Close { range } => {
+                    content.close();
+                    if let Some(id) = open_ids.pop() {
+                        codes[id as usize - 1].1 = Some(*range);
+                    }
+                }
+                SrcPiece::Standalone { range } => {
+                    content.standalone();
+                    codes.push((*range, None));
+                }
+            }
+        }
+        let content = content
+            .finish()
+            .map_err(|e| FormatError::Invalid(format!("{}: {e}", builder.location)))?;
+        if !content.has_letters() {
+            return Ok(());
+        }
+        self.segs.push((
+            SegSource {
+                range: (builder.start, content_end),
+                content: content.clone(),
+                texts,
+                codes,
+            },
+            ItemSegment { content, location: builder.location, field: builder.field },
+        ));
+        Ok(())
+    }
+}
+
+impl ItemSkeleton {
+    /// The original bytes of the item.
+    pub fn original(&self) -> &[u8] {
+        &self.original
+    }
+
+    /// Rebuilds the item with `translations[i]` for segment `i` (codes already checked).
+    pub fn merge(&self, translations: &[Content]) -> Result<Vec<u8>, FormatError> {
+        if translations.len() != self.segs.len() {
+            return Err(FormatError::TranslationCount {
+                expected: self.segs.len(),
+                got: translations.len(),
+            });
+        }
+        let text = &self.decoded.text;
+        let mut out = Vec::with_capacity(text.len() + text.len() / 4);
+        self.render_range(0, text.len(), 0, translations, &mut out)?;
+        if out == text.as_bytes() {
+            return Ok(self.original.clone());
+        }
+        let mut bytes = self.decoded.prefix.clone();
+        match self.decoded.encoding {
+            None => bytes.extend_from_slice(&out),
+            Some(encoding) => {
+                let out = String::from_utf8(out)
+                    .map_err(|_| FormatError::Invalid("merge produced invalid UTF-8".into()))?;
+                let (encoded, _, _) = encoding.encode(&out);
+                bytes.extend_from_slice(&encoded);
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// Copies `start..end` of the source, rendering the segments that lie in it. Only segments
+    /// from index `from` on are considered: inside segment `i`, only those nested in it (which
+    /// come after it in document order) may be rendered.
+    fn render_range(
+        &self,
+        start: usize,
+        end: usize,
+        from: usize,
+        tr: &[Content],
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        let src = self.decoded.text.as_bytes();
+        let mut cur = start;
+        let mut i = self.segs.partition_point(|s| s.range.0 < start).max(from);
+        while i < self.segs.len() && self.segs[i].range.0 < end {
+            let seg = &self.segs[i];
+            out.extend_from_slice(&src[cur..seg.range.0]);
+            self.render_segment(i, tr, out)?;
+            cur = seg.range.1;
+            i += 1;
+            while i < self.segs.len() && self.segs[i].range.0 < cur {
+                i += 1;
+            }
+        }
+        out.extend_from_slice(&src[cur..end]);
+        Ok(())
+    }
+
+    fn render_segment(
+        &self,
+        i: usize,
+        tr: &[Content],
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        let seg = &self.segs[i];
+        let translation = &tr[i];
+        if *translation == seg.content {
+            return self.render_range(seg.range.0, seg.range.1, i + 1, tr, out);
+        }
+        let src = self.decoded.text.as_bytes();
+        let source_texts: Vec<&str> = seg
+            .content
+            .pieces()
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut k = 0;
+        for piece in translation.pieces() {
+            match piece {
+                Piece::Text(t) => {
+                    match (source_texts.get(k), seg.texts.get(k)) {
+                        (Some(s), Some(r)) if s == t => out.extend_from_slice(&src[r.0..r.1]),
+                        _ => escape_text_into(t, out),
+                    }
+                    k += 1;
+                }
+                Piece::Open(id) | Piece::Standalone(id) => {
+                    let (range, _) = self.code(seg, *id)?;
+                    self.render_range(range.0, range.1, i + 1, tr, out)?;
+                }
+                Piece::Close(id) => {
+                    let (_, close) = self.code(seg, *id)?;
+                    let close = close.ok_or_else(|| {
+                        FormatError::Invalid(format!("code {id} has no closing markup"))
+                    })?;
+                    out.extend_from_slice(&src[close.0..close.1]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn code<'s>(
+        &self,
+        seg: &'s SegSource,
+        id: CodeId,
+    ) -> Result<&'s (Range, Option<Range>), FormatError> {
+        (id as usize)
+            .checked_sub(1)
+            .and_then(|i| seg.codes.get(i))
+            .ok_or_else(|| FormatError::Invalid(format!("inline code {id} does not exist")))
+    }
+}

@@ -1,0 +1,224 @@
+//! Scenari items and archives (`docs/scenari-format.md`).
+//!
+//! Scenari course material is XML whose root is `sc:item` in the Scenari core namespace (or a
+//! `filemeta` root for a resource's `meta.xml`), whatever the file extension (`.xml`, `.quiz`,
+//! `.ref`, `.scen`, `.unit`, `.publi`…): items are detected by content. Archives (`.scar`,
+//! `.scwsp`, or any zip of items) are zips: only entries that are Scenari items are translated;
+//! `.wspmeta`, binaries and everything else come back untouched, with the same names in the same
+//! order, untouched entries' compressed bytes reused ([`crate::archive::SafeZip::rewrite`]).
+//!
+//! What becomes a segment, what is an inline code and what is kept is decided by the lists in
+//! [`rules`]; [`item`] does the tokenizing and splicing. The filter never sets `xml:lang`
+//! (Scenari does not use it) and never renames anything (`sc:refUri` values point at names).
+
+mod item;
+pub(crate) mod rules;
+
+use std::collections::BTreeMap;
+
+use tradia_core::{Content, Segment};
+
+use crate::archive::{SafeZip, looks_like_zip};
+use crate::{
+    Document, ExtractOptions, Format, FormatError, KeptField, Limits, MergeOptions, Report,
+    Skeleton,
+};
+
+use item::{ItemSkeleton, extract_item};
+
+/// File-name extensions of archives that are Scenari by definition.
+const ARCHIVE_EXTENSIONS: [&str; 2] = [".scar", ".scwsp"];
+
+/// Recognises a Scenari item by its root element, or a zip holding Scenari material.
+pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
+    if looks_like_zip(bytes) {
+        return sniff_archive(name, bytes).then_some(Format::ScenariArchive);
+    }
+    sniff_item(name, bytes).then_some(Format::Scenari)
+}
+
+fn sniff_item(name: &str, bytes: &[u8]) -> bool {
+    let Ok(decoded) = item::decode(name, bytes) else {
+        return false;
+    };
+    item::is_scenari_root(name, &decoded.text).unwrap_or(false)
+}
+
+fn sniff_archive(name: &str, bytes: &[u8]) -> bool {
+    let lower = name.to_lowercase();
+    if ARCHIVE_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) {
+        return true;
+    }
+    let Ok(mut zip) = SafeZip::open(bytes, &Limits::default()) else {
+        return false;
+    };
+    let candidates: Vec<usize> =
+        zip.entries().iter().filter(|e| !e.is_dir && !skipped(&e.name)).map(|e| e.index).collect();
+    if zip.entries().iter().any(|e| base_name(&e.name) == ".wspmeta") {
+        return true;
+    }
+    for index in candidates.into_iter().take(64) {
+        if let Ok(head) = zip.read_head(index, 4096)
+            && head_is_scenari(&head)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Cheap look at the start of an entry: a Scenari namespace near an opening tag.
+fn head_is_scenari(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    trimmed.starts_with('<')
+        && (text.contains(rules::CORE) || text.contains(rules::FILEMETA))
+        && (text.contains(":item") || text.contains(rules::FILEMETA))
+}
+
+fn base_name(name: &str) -> &str {
+    name.trim_end_matches('/').rsplit('/').next().unwrap_or(name)
+}
+
+/// Entries never looked into: workshop metadata and generated publications (§7.3).
+fn skipped(name: &str) -> bool {
+    let base = base_name(name);
+    base == ".wspmeta"
+        || base == ".wsporigin"
+        || name.split('/').any(|part| part == "~gen" || part == "~gens")
+}
+
+/// Extracts a Scenari item or archive.
+pub(crate) fn extract(
+    format: Format,
+    name: &str,
+    bytes: &[u8],
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    match format {
+        Format::ScenariArchive => extract_archive(name, bytes, options),
+        _ => {
+            let mut report = Report::default();
+            let extracted = extract_item(name, bytes, &mut report)?;
+            let segments = number(extracted.segments, 0);
+            Ok(Document::new(
+                Format::Scenari,
+                segments,
+                report,
+                Box::new(ItemDoc { item: extracted.skeleton }),
+            ))
+        }
+    }
+}
+
+/// Gives ids `first..` to an item's segments.
+fn number(segments: Vec<item::ItemSegment>, first: usize) -> Vec<Segment> {
+    segments
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| Segment {
+            id: (first + i) as u32,
+            content: s.content,
+            location: s.location,
+            field: s.field,
+        })
+        .collect()
+}
+
+/// Skeleton of a single item.
+struct ItemDoc {
+    item: ItemSkeleton,
+}
+
+impl Skeleton for ItemDoc {
+    fn merge(&self, translations: &[Content], _: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+        self.item.merge(translations)
+    }
+}
+
+/// Skeleton of an archive: the original bytes and, per translated entry, its item skeleton and
+/// its slice of the document's segments.
+struct ArchiveDoc {
+    bytes: Vec<u8>,
+    limits: Limits,
+    items: Vec<ArchiveItem>,
+}
+
+struct ArchiveItem {
+    index: usize,
+    first: usize,
+    count: usize,
+    skeleton: ItemSkeleton,
+}
+
+fn extract_archive(
+    name: &str,
+    bytes: &[u8],
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let limits = options.limits;
+    let mut zip = SafeZip::open(bytes, &limits)?;
+    let mut report = Report::default();
+    let mut segments = Vec::new();
+    let mut items = Vec::new();
+    let entries = zip.entries().to_vec();
+    for entry in &entries {
+        if entry.is_dir {
+            continue;
+        }
+        if skipped(&entry.name) {
+            report.kept.push(KeptField {
+                location: format!("{name} › {}", entry.name),
+                field: "archive entry".to_string(),
+                reason: if base_name(&entry.name).starts_with(".wsp") {
+                    "workshop metadata (copied unchanged)".to_string()
+                } else {
+                    "generated publication (copied unchanged)".to_string()
+                },
+            });
+            continue;
+        }
+        let head = zip.read_head(entry.index, 4096)?;
+        if !head_is_scenari(&head) {
+            continue;
+        }
+        let data = zip.read(entry.index)?;
+        // An entry that claims the Scenari namespace but is malformed fails the document with
+        // the parse error; a well-formed entry of another vocabulary is left untouched.
+        let decoded = item::decode(&entry.name, &data)?;
+        if !item::is_scenari_root(&entry.name, &decoded.text)? {
+            continue;
+        }
+        drop(decoded);
+        let extracted = extract_item(&entry.name, &data, &mut report)?;
+        let first = segments.len();
+        let count = extracted.segments.len();
+        segments.extend(number(extracted.segments, first));
+        items.push(ArchiveItem { index: entry.index, first, count, skeleton: extracted.skeleton });
+    }
+    Ok(Document::new(
+        Format::ScenariArchive,
+        segments,
+        report,
+        Box::new(ArchiveDoc { bytes: bytes.to_vec(), limits, items }),
+    ))
+}
+
+impl Skeleton for ArchiveDoc {
+    fn merge(&self, translations: &[Content], _: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+        let mut replacements = BTreeMap::new();
+        for item in &self.items {
+            let slice = translations.get(item.first..item.first + item.count).ok_or(
+                FormatError::TranslationCount {
+                    expected: item.first + item.count,
+                    got: translations.len(),
+                },
+            )?;
+            let out = item.skeleton.merge(slice)?;
+            if out != item.skeleton.original() {
+                replacements.insert(item.index, out);
+            }
+        }
+        SafeZip::open(&self.bytes, &self.limits)?.rewrite(&replacements)
+    }
+}

@@ -1,0 +1,441 @@
+//! Strict, offset-keeping XML tokenizing shared by the XML-based filters.
+//!
+//! Why not use quick-xml directly: filters splice translations into the original bytes, so they
+//! need every token's exact byte range, and quick-xml is deliberately lenient. [`StrictReader`]
+//! wraps it configured for fidelity (closing-tag names are not trimmed, so `</a >` keeps its
+//! space) and adds the checks a hostile upload needs:
+//!
+//! * a DOCTYPE is refused outright ([`FormatError::Doctype`]): no external entities (XXE), no
+//!   entity expansion (billion laughs); only the five predefined entities and character
+//!   references are accepted, anything else is an undefined entity;
+//! * end tags must match their start tags (checked here, on the raw names);
+//! * exactly one root element, no text outside it, every element closed;
+//! * attributes are checked (duplicates, quoting, `<` in values, entity references);
+//! * namespace prefixes are resolved per element scope, declarations on inner elements included,
+//!   and an unbound prefix is an error.
+//!
+//! Every error names the part (file or archive entry) and a byte offset, never a line number:
+//! Scenari items are often one very long line.
+
+use std::borrow::Cow;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::FormatError;
+
+/// Namespace of the XML prefix, bound by definition.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Deepest element nesting accepted (real documents stay far below; this bounds recursion in
+/// filters and checkers).
+pub(crate) const MAX_DEPTH: usize = 512;
+
+/// One token with its byte range in the original input.
+#[derive(Debug)]
+pub(crate) struct Token<'a> {
+    /// The event.
+    pub event: Event<'a>,
+    /// Offset of its first byte.
+    pub start: usize,
+    /// Offset just past its last byte.
+    pub end: usize,
+    /// The raw qualified name of a start, empty or end tag (trailing spaces of an end tag
+    /// excluded); empty for other tokens.
+    pub name: &'a str,
+}
+
+/// A checking tokenizer over a UTF-8 document; see the module documentation.
+pub(crate) struct StrictReader<'a> {
+    reader: Reader<&'a [u8]>,
+    text: &'a str,
+    part: &'a str,
+    base: usize,
+    /// Raw names of the open elements.
+    open: Vec<&'a str>,
+    /// Namespace bindings in scope: (prefix, uri); "" is the default namespace.
+    bindings: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// For each open element, the length of `bindings` before its own declarations.
+    scope_marks: Vec<usize>,
+    /// Scope to drop at the next call (after an empty element).
+    pending_pop: bool,
+    seen_root: bool,
+    done: bool,
+}
+
+impl<'a> StrictReader<'a> {
+    /// Tokenizes `text`; offsets in tokens and errors are shifted by `base` (the length of a
+    /// byte-order mark stripped by the caller) and errors name `part`.
+    pub fn new(text: &'a str, part: &'a str, base: usize) -> Self {
+        let mut reader = Reader::from_str(text);
+        let config = reader.config_mut();
+        config.trim_markup_names_in_closing_tags = false;
+        config.check_end_names = false;
+        config.check_comments = true;
+        config.expand_empty_elements = false;
+        config.trim_text_start = false;
+        config.trim_text_end = false;
+        config.allow_dangling_amp = false;
+        StrictReader {
+            reader,
+            text,
+            part,
+            base,
+            open: Vec::new(),
+            bindings: Vec::new(),
+            scope_marks: Vec::new(),
+            pending_pop: false,
+            seen_root: false,
+            done: false,
+        }
+    }
+
+    /// A well-formedness error at byte `offset` (relative to the text given to [`new`]).
+    ///
+    /// [`new`]: StrictReader::new
+    pub fn error_at(&self, offset: usize, message: impl Into<String>) -> FormatError {
+        FormatError::Malformed {
+            part: self.part.to_string(),
+            offset: (offset + self.base) as u64,
+            message: message.into(),
+        }
+    }
+
+    /// The namespace URI of `qname` (an element name when `element`, else an attribute name)
+    /// in the current scope. Unprefixed attributes have no namespace.
+    pub fn resolve(&self, qname: &str, element: bool) -> Option<&str> {
+        let prefix = match qname.split_once(':') {
+            Some((p, _)) => p,
+            None if element => "",
+            None => return None,
+        };
+        if prefix == "xml" {
+            return Some(XML_NS);
+        }
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, uri)| uri.as_ref())
+            .filter(|uri| !uri.is_empty())
+    }
+
+    /// The next token, or `None` at the end of a well-formed document.
+    pub fn next_token(&mut self) -> Result<Option<Token<'a>>, FormatError> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.pending_pop {
+            self.pending_pop = false;
+            self.pop_scope();
+        }
+        let start = self.reader.buffer_position() as usize;
+        let event = match self.reader.read_event() {
+            Ok(event) => event,
+            Err(error) => {
+                let offset = self.reader.error_position() as usize;
+                return Err(self.error_at(offset, error.to_string()));
+            }
+        };
+        let end = self.reader.buffer_position() as usize;
+        let mut token_name: &'a str = "";
+        match &event {
+            Event::DocType(_) => {
+                return Err(FormatError::Doctype { part: self.part.to_string() });
+            }
+            Event::Start(e) | Event::Empty(e) => {
+                if self.open.is_empty() {
+                    if self.seen_root {
+                        return Err(self.error_at(start, "a second root element"));
+                    }
+                    self.seen_root = true;
+                }
+                let len = e.name().into_inner().len();
+                let name: &'a str = self.text.get(start + 1..start + 1 + len).unwrap_or("");
+                token_name = name;
+                self.check_name(name, start)?;
+                self.push_scope(e, start)?;
+                let prefix_ok = self.resolve(name, true).is_some() || !name.contains(':');
+                if !prefix_ok {
+                    return Err(
+                        self.error_at(start, format!("unbound namespace prefix in <{name}>"))
+                    );
+                }
+                if matches!(event, Event::Start(_)) {
+                    if self.open.len() >= MAX_DEPTH {
+                        return Err(self.error_at(
+                            start,
+                            format!("elements nested deeper than {MAX_DEPTH} levels"),
+                        ));
+                    }
+                    self.open.push(name);
+                } else {
+                    self.pending_pop = true;
+                }
+            }
+            Event::End(e) => {
+                let len = e.name().into_inner().len();
+                let raw: &'a str = self.text.get(start + 2..start + 2 + len).unwrap_or("");
+                let name = raw.trim_end_matches([' ', '\t', '\r', '\n']);
+                token_name = name;
+                match self.open.pop() {
+                    Some(open) if open == name => self.pop_scope(),
+                    Some(open) => {
+                        return Err(
+                            self.error_at(start, format!("expected </{open}>, found </{name}>"))
+                        );
+                    }
+                    None => {
+                        return Err(self.error_at(start, format!("unexpected </{name}>")));
+                    }
+                }
+            }
+            Event::Text(t) => {
+                if self.open.is_empty() && !is_blank(t) {
+                    return Err(self.error_at(start, "text outside the root element"));
+                }
+            }
+            Event::CData(_) => {
+                if self.open.is_empty() {
+                    return Err(self.error_at(start, "CDATA outside the root element"));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if self.open.is_empty() {
+                    return Err(self.error_at(start, "entity reference outside the root element"));
+                }
+                if resolve_entity(r).is_none() {
+                    return Err(self.error_at(
+                        start,
+                        format!("undefined or invalid entity `&{};`", r.as_ref() as &str),
+                    ));
+                }
+            }
+            Event::Decl(_) => {
+                if start != 0 {
+                    return Err(self.error_at(start, "XML declaration not at the start"));
+                }
+            }
+            Event::Eof => {
+                self.done = true;
+                if let Some(open) = self.open.last() {
+                    return Err(self.error_at(end, format!("element <{open}> is not closed")));
+                }
+                if !self.seen_root {
+                    return Err(self.error_at(end, "no root element"));
+                }
+                return Ok(None);
+            }
+            Event::Comment(_) | Event::PI(_) => {}
+        }
+        Ok(Some(Token { event, start, end, name: token_name }))
+    }
+
+    fn check_name(&self, name: &str, at: usize) -> Result<(), FormatError> {
+        let first = name.chars().next();
+        let ok = first.is_some_and(|c| c.is_alphabetic() || c == '_' || !c.is_ascii())
+            && !name.contains(['"', '\'', '=', '<', '>', '&', '/'])
+            && !name.starts_with(':')
+            && !name.ends_with(':');
+        if ok { Ok(()) } else { Err(self.error_at(at, format!("invalid element name `{name}`"))) }
+    }
+
+    fn push_scope(&mut self, e: &BytesStart<'a>, at: usize) -> Result<(), FormatError> {
+        self.scope_marks.push(self.bindings.len());
+        let mut attributes = e.attributes();
+        attributes.with_checks(true);
+        for attribute in attributes {
+            let attribute = match attribute {
+                Ok(a) => a,
+                Err(error) => return Err(self.error_at(at, format!("bad attribute: {error}"))),
+            };
+            let key: &str = attribute.key.into_inner();
+            let value = match check_attribute_value(&attribute.value) {
+                Ok(v) => v,
+                Err(message) => {
+                    return Err(self.error_at(at, format!("attribute `{key}`: {message}")));
+                }
+            };
+            if key == "xmlns" {
+                self.bindings.push((Cow::Borrowed(""), Cow::Owned(value.into_owned())));
+            } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+                if value.is_empty() {
+                    return Err(self.error_at(at, format!("empty namespace for prefix `{prefix}`")));
+                }
+                self.bindings
+                    .push((Cow::Owned(prefix.to_string()), Cow::Owned(value.into_owned())));
+            }
+        }
+        // Attribute prefixes must be bound too.
+        for attribute in e.attributes().flatten() {
+            let key: &str = attribute.key.into_inner();
+            if key.contains(':') && !key.starts_with("xmlns:") && self.resolve(key, false).is_none()
+            {
+                return Err(self.error_at(at, format!("unbound namespace prefix in `{key}`")));
+            }
+        }
+        Ok(())
+    }
+
+    fn pop_scope(&mut self) {
+        if let Some(mark) = self.scope_marks.pop() {
+            self.bindings.truncate(mark);
+        }
+    }
+}
+
+/// XML whitespace only (NBSP and other Unicode spaces are content).
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The character a predefined entity or character reference stands for.
+pub(crate) fn resolve_entity(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix('x') {
+                Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    u32::from_str_radix(hex, 16).ok()?
+                }
+                Some(_) => return None,
+                None if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) => {
+                    num.parse().ok()?
+                }
+                None => return None,
+            };
+            char::from_u32(code).filter(|c| is_xml_char(*c))
+        }
+    }
+}
+
+/// Characters XML 1.0 allows.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Checks and decodes a raw attribute value: no `<`, only valid references.
+pub(crate) fn check_attribute_value(raw: &str) -> Result<Cow<'_, str>, String> {
+    if raw.contains('<') {
+        return Err("`<` is not allowed in attribute values".to_string());
+    }
+    if !raw.contains('&') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let end = after.find(';').ok_or_else(|| "unterminated entity reference".to_string())?;
+        let name = &after[..end];
+        let ch = resolve_entity(name)
+            .ok_or_else(|| format!("undefined or invalid entity `&{name};`"))?;
+        out.push(ch);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+/// Escapes text content: `&`, `<` and `>` (the last so that `]]>` can never appear).
+pub(crate) fn escape_text_into(text: &str, out: &mut Vec<u8>) {
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            _ => continue,
+        };
+        out.extend_from_slice(&text.as_bytes()[last..i]);
+        out.extend_from_slice(rep);
+        last = i + 1;
+    }
+    out.extend_from_slice(&text.as_bytes()[last..]);
+}
+
+/// The value of attribute `name` (raw qualified name) of a start tag, decoded.
+pub(crate) fn attribute<'a>(e: &'a BytesStart<'a>, name: &str) -> Option<Cow<'a, str>> {
+    e.attributes().flatten().find(|a| a.key.into_inner() == name).and_then(|a| match a.value {
+        Cow::Borrowed(v) => check_attribute_value(v).ok(),
+        Cow::Owned(v) => check_attribute_value(&v).ok().map(|c| Cow::Owned(c.into_owned())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Result<Vec<(usize, usize)>, FormatError> {
+        let mut r = StrictReader::new(text, "t.xml", 0);
+        let mut out = Vec::new();
+        while let Some(t) = r.next_token()? {
+            out.push((t.start, t.end));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn ranges_cover_the_input() {
+        let text = "<?xml version=\"1.0\"?>\n<a:r xmlns:a=\"u\">x &amp; <b/></a:r >";
+        let ranges = all(text).unwrap();
+        let mut pos = 0;
+        for (s, e) in ranges {
+            assert_eq!(s, pos);
+            pos = e;
+        }
+        assert_eq!(pos, text.len());
+    }
+
+    #[test]
+    fn malformed_inputs_are_refused_with_offsets() {
+        let cases = [
+            ("<a><b></a>", 6),
+            ("<a></a><b/>", 7),
+            ("<a>&foo;</a>", 3),
+            ("<a>", 3),
+            ("x<a/>", 0),
+            ("<p:a/>", 0),
+            ("<a b='<'/>", 0),
+        ];
+        for (text, offset) in cases {
+            match all(text) {
+                Err(FormatError::Malformed { offset: o, .. }) => assert_eq!(o, offset, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            all("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>"),
+            Err(FormatError::Doctype { .. })
+        ));
+    }
+
+    #[test]
+    fn namespaces_resolve_per_scope() {
+        let text = "<a xmlns:p=\"one\"><p:b xmlns:p=\"two\"><p:c/></p:b><p:d/></a>";
+        let mut r = StrictReader::new(text, "t", 0);
+        let mut seen = Vec::new();
+        while let Some(t) = r.next_token().unwrap() {
+            if let Event::Start(_) | Event::Empty(_) = &t.event {
+                let name = t.name;
+                seen.push(format!("{name}={}", r.resolve(name, true).unwrap_or("-")));
+            }
+        }
+        assert_eq!(seen, ["a=-", "p:b=two", "p:c=two", "p:d=one"]);
+    }
+
+    #[test]
+    fn entities_resolve() {
+        assert_eq!(resolve_entity("#x41"), Some('A'));
+        assert_eq!(resolve_entity("#65"), Some('A'));
+        assert_eq!(resolve_entity("#0"), None);
+        assert_eq!(resolve_entity("#x"), None);
+        assert_eq!(resolve_entity("nbsp"), None);
+    }
+}
