@@ -453,7 +453,7 @@ fn root_edits(root: &StartTag, target: &LanguageTag, xhtml: bool) -> Vec<Edit> {
         None => {}
     }
     if !insert.is_empty() {
-        edits.push(Edit { range: root.name_end..root.name_end, text: insert });
+        edits.push(Edit { range: root.attrs_end..root.attrs_end, text: insert });
     }
     edits
 }
@@ -511,12 +511,12 @@ mod tests {
         let out = String::from_utf8(d.merge(&pseudo, &opts("ar")).unwrap()).unwrap();
         assert_eq!(
             out,
-            "<!DOCTYPE html>\n<html dir=\"rtl\" lang=\"ar\">\n<body><p>⟦Hélló⟧ <i>⟦wórld⟧</i></p><img alt='⟦Á çát⟧'></body></html>"
+            "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<body><p>⟦Hélló⟧ <i>⟦wórld⟧</i></p><img alt='⟦Á çát⟧'></body></html>"
         );
         let src2 = "<html dir=rtl><p>Hi there</p></html>";
         let d = doc(src2);
         let out = d.merge(&[Content::text("Bonjour")], &opts("fr")).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "<html lang=\"fr\" dir=\"ltr\"><p>Bonjour</p></html>");
+        assert_eq!(String::from_utf8(out).unwrap(), "<html dir=\"ltr\" lang=\"fr\"><p>Bonjour</p></html>");
     }
 
     #[test]

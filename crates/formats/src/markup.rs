@@ -33,6 +33,8 @@ pub(crate) struct StartTag {
     pub attrs: Vec<Attr>,
     /// Ends with `/>`.
     pub self_closing: bool,
+    /// End of the last attribute (or of the name): where new attributes are appended.
+    pub attrs_end: usize,
 }
 
 impl StartTag {
@@ -238,6 +240,7 @@ fn start_tag(src: &str, lt: usize) -> StartTag {
     let name = src[lt + 1..name_end].to_string();
     let mut attrs = Vec::new();
     let mut i = name_end;
+    let mut attrs_end = name_end;
     let mut self_closing = false;
     loop {
         while i < bytes.len() && (bytes[i].is_ascii_whitespace() || (bytes[i] == b'/' && bytes.get(i + 1) != Some(&b'>'))) {
@@ -288,8 +291,9 @@ fn start_tag(src: &str, lt: usize) -> StartTag {
             }
         }
         attrs.push(Attr { name: src[n_start..n_end].to_string(), name_range: n_start..n_end, value });
+        attrs_end = i.min(bytes.len());
     }
-    StartTag { range: lt..i.min(bytes.len()), name, name_end, attrs, self_closing }
+    StartTag { range: lt..i.min(bytes.len()), name, name_end, attrs, self_closing, attrs_end }
 }
 
 /// A piece of decoded character data.
@@ -400,7 +404,7 @@ pub(crate) fn set_attr_edit(tag: &StartTag, name: &str, value: &str) -> (Range<u
         Some((_, (range, None))) => (range, format!("\"{escaped}\"")),
         None => match tag.attr(name) {
             Some(a) => (a.name_range.end..a.name_range.end, format!("=\"{escaped}\"")),
-            None => (tag.name_end..tag.name_end, format!(" {name}=\"{escaped}\"")),
+            None => (tag.attrs_end..tag.attrs_end, format!(" {name}=\"{escaped}\"")),
         },
     }
 }

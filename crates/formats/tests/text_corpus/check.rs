@@ -387,7 +387,7 @@ fn xliff(input: &str, output: &str) -> Result<Coverage, String> {
     let b = roxmltree::Document::parse_with_options(output, opts()).map_err(|e| format!("output not well-formed: {e}"))?;
     let count = |d: &roxmltree::Document| {
         let mut m: BTreeMap<String, usize> = BTreeMap::new();
-        for n in d.descendants().filter(|n| n.is_element()) {
+        for n in d.descendants().filter(|n| n.is_element() && !n.ancestors().any(|a| a.tag_name().name() == "target")) {
             *m.entry(n.tag_name().name().to_string()).or_default() += 1;
         }
         m
@@ -398,15 +398,24 @@ fn xliff(input: &str, output: &str) -> Result<Coverage, String> {
             return Err(format!("element count of {name} changed"));
         }
     }
-    let sources = xml_texts(&a, "source");
-    let targets = xml_texts(&b, "target");
+    // Sources to translate: children of a unit or segment, not under translate="no".
+    let translatable = |n: &roxmltree::Node| {
+        n.parent().is_some_and(|p| ["trans-unit", "segment"].contains(&p.tag_name().name()))
+            && n.ancestors().find_map(|a| a.attribute("translate")).is_none_or(|t| t != "no")
+    };
+    let text_of = |n: roxmltree::Node| n.descendants().filter(|d| d.is_text()).map(|d| d.text().unwrap_or_default()).collect::<String>();
     let mut cov = Coverage::default();
-    for s in &sources {
-        if s.chars().any(char::is_alphabetic) {
-            cov.total += 1;
+    for source in b.descendants().filter(|n| n.tag_name().name() == "source" && translatable(n)) {
+        if !text_of(source).chars().any(char::is_alphabetic) {
+            continue;
+        }
+        cov.total += 1;
+        let target = source.parent().and_then(|p| p.children().find(|c| c.tag_name().name() == "target"));
+        if target.is_some_and(|t| text_of(t).contains('⟦')) {
+            cov.changed += 1;
         }
     }
-    cov.changed = targets.iter().filter(|t| t.contains('⟦')).count().min(cov.total);
+    let _ = xml_texts;
     Ok(cov)
 }
 
