@@ -67,7 +67,13 @@ pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
         })
         .count();
     let looks_yaml = t.starts_with("---") || key_lines >= 2;
-    (looks_yaml && (yaml_name || key_lines >= 3)).then_some(Format::Yaml)
+    let other_text = [".md", ".markdown", ".txt", ".srt", ".vtt", ".po", ".pot"].iter().any(|e| lname.ends_with(e));
+    if !looks_yaml || other_text || !(yaml_name || key_lines >= 3) {
+        return None;
+    }
+    // Front matter followed by prose is not a catalogue: the whole text must be one YAML mapping.
+    let full = std::str::from_utf8(bytes).ok()?;
+    matches!(serde_yaml_ng::from_str::<serde_yaml_ng::Value>(full), Ok(serde_yaml_ng::Value::Mapping(_))).then_some(Format::Yaml)
 }
 
 /// Extracts a JSON or YAML catalogue.
