@@ -21,6 +21,8 @@ mod splice;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[doc(hidden)]
+pub mod fuzzing_text;
 pub(crate) mod xml;
 
 mod catalog;
