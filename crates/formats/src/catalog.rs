@@ -67,13 +67,19 @@ pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
         })
         .count();
     let looks_yaml = t.starts_with("---") || key_lines >= 2;
-    let other_text = [".md", ".markdown", ".txt", ".srt", ".vtt", ".po", ".pot"].iter().any(|e| lname.ends_with(e));
+    let other_text = [".md", ".markdown", ".txt", ".srt", ".vtt", ".po", ".pot"]
+        .iter()
+        .any(|e| lname.ends_with(e));
     if !looks_yaml || other_text || !(yaml_name || key_lines >= 3) {
         return None;
     }
     // Front matter followed by prose is not a catalogue: the whole text must be one YAML mapping.
     let full = std::str::from_utf8(bytes).ok()?;
-    matches!(serde_yaml_ng::from_str::<serde_yaml_ng::Value>(full), Ok(serde_yaml_ng::Value::Mapping(_))).then_some(Format::Yaml)
+    matches!(
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(full),
+        Ok(serde_yaml_ng::Value::Mapping(_))
+    )
+    .then_some(Format::Yaml)
 }
 
 /// Extracts a JSON or YAML catalogue.
@@ -101,10 +107,12 @@ pub(crate) fn extract(
         })?;
         scanner.out
     } else {
-        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).map_err(|e| FormatError::Malformed {
-            part: name.to_string(),
-            offset: e.location().map_or(0, |l| l.index() as u64),
-            message: e.to_string(),
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).map_err(|e| {
+            FormatError::Malformed {
+                part: name.to_string(),
+                offset: e.location().map_or(0, |l| l.index() as u64),
+                message: e.to_string(),
+            }
         })?;
         yaml_scalars(text).map_err(|(offset, message)| FormatError::Malformed {
             part: name.to_string(),
@@ -123,7 +131,12 @@ pub(crate) fn extract(
         }
     }
     let segments = collected.segments.clone();
-    Ok(Document::new(format, segments, report, Box::new(CatalogSkeleton { decoded, collected, scalars: kept })))
+    Ok(Document::new(
+        format,
+        segments,
+        report,
+        Box::new(CatalogSkeleton { decoded, collected, scalars: kept }),
+    ))
 }
 
 fn offset_of(text: &str, line: usize, column: usize) -> u64 {
@@ -138,7 +151,11 @@ struct CatalogSkeleton {
 }
 
 impl Skeleton for CatalogSkeleton {
-    fn merge(&self, translations: &[Content], _options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        _options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         let segments = &self.collected.segments;
         splice::check_count(segments, translations)?;
         let mut edits = Vec::new();
@@ -149,7 +166,10 @@ impl Skeleton for CatalogSkeleton {
             let scalar = &self.scalars[i];
             let slot = Slot { range: 0..0, codes: self.collected.slots[i].codes.clone() };
             let value = splice::render("", &slot, translation, &splice::escape_none, &[]);
-            edits.push(Edit { range: scalar.range.clone(), text: write_scalar(&value, &scalar.style) });
+            edits.push(Edit {
+                range: scalar.range.clone(),
+                text: write_scalar(&value, &scalar.style),
+            });
         }
         let text = splice::apply(&self.decoded.text, edits);
         Ok(self.decoded.encode(&text, Unmappable::Question))
@@ -187,7 +207,9 @@ fn json_quote(value: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -215,7 +237,12 @@ fn yaml_double(value: &str) -> String {
 
 fn plain_safe(value: &str, flow: bool) -> bool {
     let Some(first) = value.chars().next() else { return false };
-    if value.trim() != value || value.contains('\n') || value.contains(": ") || value.contains(" #") || value.ends_with(':') {
+    if value.trim() != value
+        || value.contains('\n')
+        || value.contains(": ")
+        || value.contains(" #")
+        || value.ends_with(':')
+    {
         return false;
     }
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
@@ -230,8 +257,22 @@ fn plain_safe(value: &str, flow: bool) -> bool {
 /// Plain scalars YAML reads as something other than a string.
 fn is_special_plain(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
-    matches!(lower.as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n" | ".nan" | ".inf" | "-.inf")
-        || value.parse::<f64>().is_ok()
+    matches!(
+        lower.as_str(),
+        "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "null"
+            | "~"
+            | "y"
+            | "n"
+            | ".nan"
+            | ".inf"
+            | "-.inf"
+    ) || value.parse::<f64>().is_ok()
 }
 
 struct JsonScanner<'a> {
@@ -243,7 +284,9 @@ struct JsonScanner<'a> {
 
 impl JsonScanner<'_> {
     fn ws(&mut self) {
-        while self.pos < self.s.len() && matches!(self.s[self.pos], b' ' | b'\t' | b'\n' | b'\r' | 0xEF | 0xBB | 0xBF) {
+        while self.pos < self.s.len()
+            && matches!(self.s[self.pos], b' ' | b'\t' | b'\n' | b'\r' | 0xEF | 0xBB | 0xBF)
+        {
             self.pos += 1;
         }
     }
@@ -304,12 +347,22 @@ impl JsonScanner<'_> {
             Some(b'"') => {
                 let (value, range) = self.string()?;
                 if !kept {
-                    self.out.push(Scalar { range, value, style: Style::Json, path: path.to_string() });
+                    self.out.push(Scalar {
+                        range,
+                        value,
+                        style: Style::Json,
+                        path: path.to_string(),
+                    });
                 }
                 Ok(())
             }
             Some(_) => {
-                while self.pos < self.s.len() && !matches!(self.s[self.pos], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                while self.pos < self.s.len()
+                    && !matches!(
+                        self.s[self.pos],
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
+                    )
+                {
                     self.pos += 1;
                 }
                 Ok(())
@@ -363,7 +416,12 @@ fn yaml_scalars(text: &str) -> Result<Vec<Scalar>, (usize, String)> {
             continue;
         }
         let trimmed = line.trim_start_matches([' ', '\u{feff}']);
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("---") || trimmed.starts_with("...") || trimmed.starts_with('%') {
+        if trimmed.is_empty()
+            || trimmed.starts_with('#')
+            || trimmed.starts_with("---")
+            || trimmed.starts_with("...")
+            || trimmed.starts_with('%')
+        {
             continue;
         }
         let line_indent = line.len() - trimmed.len();
@@ -440,25 +498,36 @@ fn yaml_scalars(text: &str) -> Result<Vec<Scalar>, (usize, String)> {
                 let Some(bi) = block_indent else { continue };
                 if last > i {
                     let range = lines[i].0..lines[last - 1].0 + lines[last - 1].1.len();
-                    let body: Vec<&str> = lines[i..last].iter().map(|(_, l)| l.get(bi..).unwrap_or("")).collect();
+                    let body: Vec<&str> =
+                        lines[i..last].iter().map(|(_, l)| l.get(bi..).unwrap_or("")).collect();
                     let value = if folded {
-                        body.split(|l| l.is_empty()).map(|p| p.join(" ")).collect::<Vec<_>>().join("\n")
+                        body.split(|l| l.is_empty())
+                            .map(|p| p.join(" "))
+                            .collect::<Vec<_>>()
+                            .join("\n")
                     } else {
                         body.join("\n")
                     };
-                    out.push(Scalar { range: range.clone(), value, style: Style::Block { indent: " ".repeat(bi), folded }, path });
+                    out.push(Scalar {
+                        range: range.clone(),
+                        value,
+                        style: Style::Block { indent: " ".repeat(bi), folded },
+                        path,
+                    });
                     skip_to = range.end;
                     i = last;
                 }
             }
             b'"' | b'\'' => {
-                let (end, decoded) = quoted(text, value_offset).ok_or((value_offset, "unterminated quoted scalar".to_string()))?;
+                let (end, decoded) = quoted(text, value_offset)
+                    .ok_or((value_offset, "unterminated quoted scalar".to_string()))?;
                 let style = if first == b'"' { Style::Double } else { Style::Single };
                 out.push(Scalar { range: value_offset..end, value: decoded, style, path });
                 skip_to = end;
             }
             b'[' | b'{' => {
-                let end = flow(text, value_offset, &path, &mut out).ok_or((value_offset, "unterminated flow collection".to_string()))?;
+                let end = flow(text, value_offset, &path, &mut out)
+                    .ok_or((value_offset, "unterminated flow collection".to_string()))?;
                 skip_to = end;
             }
             _ => {
@@ -597,7 +666,12 @@ fn flow(text: &str, start: usize, path: &str, out: &mut Vec<Scalar>) -> Option<u
                 let end = i + text[i..].find([',', ']', '}', '\n'])?;
                 let raw = text[i..end].trim_end();
                 if !raw.is_empty() && !is_special_plain(raw) && !raw.starts_with('*') {
-                    out.push(Scalar { range: i..i + raw.len(), value: raw.to_string(), style: Style::Plain { flow: true }, path: item_path });
+                    out.push(Scalar {
+                        range: i..i + raw.len(),
+                        value: raw.to_string(),
+                        style: Style::Plain { flow: true },
+                        path: item_path,
+                    });
                 }
                 i = end;
             }
@@ -619,12 +693,16 @@ mod tests {
     fn json_placeholder_is_a_standalone_code() {
         let src = "{\n  \"greeting\": \"Hello {name}!\",\n  \"count\": 3,\n  \"nested\": {\"items\": \"{{count}} items\\n\", \"@meta\": \"keep\"}\n}\n";
         assert_eq!(sniff("x.json", src.as_bytes()), Some(Format::Json));
-        let d = extract(Format::Json, "x.json", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let d =
+            extract(Format::Json, "x.json", src.as_bytes(), &ExtractOptions::default()).unwrap();
         let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
         assert_eq!(rendered, vec!["Hello <x1/>!", "<x1/> items\n"]);
         assert_eq!(d.segments[1].location, "x.json: nested.items");
         assert_eq!(d.merge_identity(&fr()).unwrap(), src.as_bytes());
-        let t = vec![Content::parse("Bonjour \"<x1/>\" !").unwrap(), Content::parse("<x1/> éléments\n").unwrap()];
+        let t = vec![
+            Content::parse("Bonjour \"<x1/>\" !").unwrap(),
+            Content::parse("<x1/> éléments\n").unwrap(),
+        ];
         let out = String::from_utf8(d.merge(&t, &fr()).unwrap()).unwrap();
         assert_eq!(
             out,
@@ -636,11 +714,21 @@ mod tests {
     fn yaml_styles_are_kept_or_quoted_when_needed() {
         let src = "fr:\n  date:\n    abbr_day_names: [dim, lun, mar]\n    formats:\n      default: \"%d/%m/%Y\"\n  hello: Hello world # greeting\n  quoted: 'It''s %{count} days'\n  flag: true\n  long: |\n    Line one\n    Line two\n  items:\n    - First item\n    - \"Second\"\n";
         assert_eq!(sniff("fr.yml", src.as_bytes()), Some(Format::Yaml));
-        let d = extract(Format::Yaml, "fr.yml", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let d =
+            extract(Format::Yaml, "fr.yml", src.as_bytes(), &ExtractOptions::default()).unwrap();
         let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
         assert_eq!(
             rendered,
-            vec!["dim", "lun", "mar", "Hello world", "It's <x1/> days", "Line one\nLine two", "First item", "Second"]
+            vec![
+                "dim",
+                "lun",
+                "mar",
+                "Hello world",
+                "It's <x1/> days",
+                "Line one\nLine two",
+                "First item",
+                "Second"
+            ]
         );
         assert_eq!(d.merge_identity(&fr()).unwrap(), src.as_bytes());
         let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
@@ -652,7 +740,8 @@ mod tests {
         assert_eq!(value["fr"]["flag"].as_bool(), Some(true));
         assert_eq!(value["fr"]["date"]["abbr_day_names"][1].as_str(), Some("⟦lúñ⟧"));
         assert!(out.contains("hello: ⟦Hélló wórld⟧ # greeting\n"), "{out}");
-        let colon = d.merge(&[vec![Content::text("a: b")], pseudo[1..].to_vec()].concat(), &fr()).unwrap();
+        let colon =
+            d.merge(&[vec![Content::text("a: b")], pseudo[1..].to_vec()].concat(), &fr()).unwrap();
         let value: serde_yaml_ng::Value = serde_yaml_ng::from_slice(&colon).unwrap();
         assert_eq!(value["fr"]["date"]["abbr_day_names"][0].as_str(), Some("a: b"));
     }

@@ -60,7 +60,11 @@ pub(crate) fn decode(
         let body = &bytes[bom_len..];
         let text = decode_strict(encoding, body).ok_or_else(|| FormatError::Encoding {
             part: part.to_string(),
-            message: format!("starts with a {} byte-order mark but is not valid {}", encoding.name(), encoding.name()),
+            message: format!(
+                "starts with a {} byte-order mark but is not valid {}",
+                encoding.name(),
+                encoding.name()
+            ),
         })?;
         return Ok(Decoded { text, encoding, bom, original: bytes.to_vec(), warnings });
     }
@@ -103,13 +107,20 @@ pub(crate) fn decode(
     if let Some(enc) = declared_encoding {
         let text = decode_strict(enc, bytes).ok_or_else(|| FormatError::Encoding {
             part: part.to_string(),
-            message: format!("declares the encoding {} but its bytes are not valid {}", enc.name(), enc.name()),
+            message: format!(
+                "declares the encoding {} but its bytes are not valid {}",
+                enc.name(),
+                enc.name()
+            ),
         })?;
         check_not_binary(part, &text)?;
         return Ok(Decoded { text, encoding: enc, bom: b"", original: bytes.to_vec(), warnings });
     }
     if bytes.contains(&0) {
-        return Err(undecidable(part, "it contains NUL bytes (binary data or UTF-16 without a byte-order mark)"));
+        return Err(undecidable(
+            part,
+            "it contains NUL bytes (binary data or UTF-16 without a byte-order mark)",
+        ));
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
@@ -117,8 +128,9 @@ pub(crate) fn decode(
     if !confident {
         return Err(undecidable(part, "the character detector is not confident"));
     }
-    let text = decode_strict(guess, bytes)
-        .ok_or_else(|| undecidable(part, &format!("the detected encoding {} does not decode it", guess.name())))?;
+    let text = decode_strict(guess, bytes).ok_or_else(|| {
+        undecidable(part, &format!("the detected encoding {} does not decode it", guess.name()))
+    })?;
     check_not_binary(part, &text)?;
     warnings.push(format!("{part}: no declared encoding; detected {}", guess.name()));
     Ok(Decoded { text, encoding: guess, bom: b"", original: bytes.to_vec(), warnings })
@@ -156,18 +168,6 @@ fn decode_strict(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
 }
 
 impl Decoded {
-    /// Decoded UTF-8 text without any declaration (for tests and formats that are always UTF-8).
-    #[cfg(test)]
-    pub fn utf8(text: &str) -> Self {
-        Decoded {
-            text: text.to_string(),
-            encoding: UTF_8,
-            bom: b"",
-            original: text.as_bytes().to_vec(),
-            warnings: Vec::new(),
-        }
-    }
-
     /// Writes `text` back in the original encoding and BOM; returns the original bytes when
     /// `text` is the decoded text itself.
     pub fn encode(&self, text: &str, unmappable: Unmappable) -> Vec<u8> {
@@ -187,14 +187,14 @@ impl Decoded {
         }
         out
     }
-
-    /// Name of the encoding, for reports.
-    pub fn name(&self) -> &'static str {
-        self.encoding.name()
-    }
 }
 
-fn encode_legacy(encoding: &'static Encoding, text: &str, unmappable: Unmappable, out: &mut Vec<u8>) {
+fn encode_legacy(
+    encoding: &'static Encoding,
+    text: &str,
+    unmappable: Unmappable,
+    out: &mut Vec<u8>,
+) {
     let mut encoder = encoding.new_encoder();
     let mut rest = text;
     let mut buf = vec![0u8; text.len() * 2 + 16];
@@ -210,7 +210,9 @@ fn encode_legacy(encoding: &'static Encoding, text: &str, unmappable: Unmappable
                 buf.resize(len * 2, 0);
             }
             encoding_rs::EncoderResult::Unmappable(c) => match unmappable {
-                Unmappable::CharRef => out.extend_from_slice(format!("&#{};", u32::from(c)).as_bytes()),
+                Unmappable::CharRef => {
+                    out.extend_from_slice(format!("&#{};", u32::from(c)).as_bytes())
+                }
                 Unmappable::Question => out.push(b'?'),
             },
         }
@@ -323,10 +325,16 @@ mod tests {
 
     #[test]
     fn declarations_are_read() {
-        assert_eq!(xml_declared(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>").as_deref(), Some("ISO-8859-1"));
+        assert_eq!(
+            xml_declared(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>").as_deref(),
+            Some("ISO-8859-1")
+        );
         assert_eq!(html_declared(b"<html><head><META CHARSET=gb2312>").as_deref(), Some("gb2312"));
         assert_eq!(
-            html_declared(b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">").as_deref(),
+            html_declared(
+                b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">"
+            )
+            .as_deref(),
             Some("windows-1251")
         );
     }

@@ -58,12 +58,13 @@ pub(crate) fn extract(
 ) -> Result<Document, FormatError> {
     let mut zip = SafeZip::open(bytes, &options.limits)?;
     let opf_path = package_path(&mut zip)?;
-    let opf_index = zip
-        .index_of(&opf_path)
-        .ok_or_else(|| FormatError::Invalid(format!("{name}: package document `{opf_path}` is missing")))?;
+    let opf_index = zip.index_of(&opf_path).ok_or_else(|| {
+        FormatError::Invalid(format!("{name}: package document `{opf_path}` is missing"))
+    })?;
     let opf_bytes = zip.read(opf_index)?;
     let opf_part = format!("{name}/{opf_path}");
-    let opf = encoding::decode(&opf_part, &opf_bytes, encoding::xml_declared(&opf_bytes).as_deref())?;
+    let opf =
+        encoding::decode(&opf_part, &opf_bytes, encoding::xml_declared(&opf_bytes).as_deref())?;
     let content_docs = manifest_documents(&opf.text, &opf_path);
     let mut report = Report::default();
     let mut segments: Vec<Segment> = Vec::new();
@@ -72,10 +73,12 @@ pub(crate) fn extract(
     let (meta_segments, slots, languages) = metadata(&opf_part, &opf.text);
     let package_range = 0..meta_segments.len();
     segments.extend(meta_segments);
-    let package = Package { entry: opf_index, decoded: opf, slots, segments: package_range, languages };
-    let entries: Vec<(usize, String)> = zip.entries().iter().map(|e| (e.index, e.name.clone())).collect();
+    let package =
+        Package { entry: opf_index, decoded: opf, slots, segments: package_range, languages };
+    let entries: Vec<(usize, String)> =
+        zip.entries().iter().map(|e| (e.index, e.name.clone())).collect();
     for (index, entry_name) in entries {
-        if !content_docs.iter().any(|d| *d == entry_name) {
+        if !content_docs.contains(&entry_name) {
             continue;
         }
         let data = zip.read(index)?;
@@ -91,7 +94,13 @@ pub(crate) fn extract(
         }
         docs.push(ContentDoc { entry: index, decoded, parts, segments: first..segments.len() });
     }
-    let skeleton = EpubSkeleton { bytes: bytes.to_vec(), limits: options.limits, docs, package, sources: segments.clone() };
+    let skeleton = EpubSkeleton {
+        bytes: bytes.to_vec(),
+        limits: options.limits,
+        docs,
+        package,
+        sources: segments.clone(),
+    };
     Ok(Document::new(format, segments, report, Box::new(skeleton)))
 }
 
@@ -127,7 +136,9 @@ fn manifest_documents(opf: &str, opf_path: &str) -> Vec<String> {
     for token in markup::tokenize(opf, true) {
         if let Token::Start(tag) = token
             && local(&tag.name) == "item"
-            && tag.value(opf, "media-type").is_some_and(|m| m == "application/xhtml+xml" || m == "text/html")
+            && tag
+                .value(opf, "media-type")
+                .is_some_and(|m| m == "application/xhtml+xml" || m == "text/html")
             && let Some(href) = tag.value(opf, "href")
         {
             let href = percent_decode(href.split('#').next().unwrap_or_default());
@@ -183,7 +194,9 @@ fn metadata(part: &str, opf: &str) -> (Vec<Segment>, Vec<Slot>, Vec<Range<usize>
             continue;
         }
         // Simple text content only (no child elements).
-        let Some(Token::End(end, _)) = tokens[i + 1..].iter().find(|t| !matches!(t, Token::Text(_) | Token::Cdata(_))) else {
+        let Some(Token::End(end, _)) =
+            tokens[i + 1..].iter().find(|t| !matches!(t, Token::Text(_) | Token::Cdata(_)))
+        else {
             continue;
         };
         let range = tag.range.end..end.start;
@@ -202,7 +215,12 @@ fn metadata(part: &str, opf: &str) -> (Vec<Segment>, Vec<Slot>, Vec<Range<usize>
         }
         let (content, slot) = b.finish(range);
         if content.has_letters() {
-            segments.push(Segment { id: segments.len() as u32, content, location: part.to_string(), field: field.to_string() });
+            segments.push(Segment {
+                id: segments.len() as u32,
+                content,
+                location: part.to_string(),
+                field: field.to_string(),
+            });
             slots.push(slot);
         }
     }
@@ -225,7 +243,16 @@ impl EpubSkeleton {
         for (k, slot) in p.slots.iter().enumerate() {
             let id = p.segments.start + k;
             if translations[id] != self.sources[id].content {
-                edits.push(Edit { range: slot.range.clone(), text: splice::render(src, slot, &translations[id], &splice::escape_markup_text, &[]) });
+                edits.push(Edit {
+                    range: slot.range.clone(),
+                    text: splice::render(
+                        src,
+                        slot,
+                        &translations[id],
+                        &splice::escape_markup_text,
+                        &[],
+                    ),
+                });
             }
         }
         let any = splice::any_changed(&self.sources, translations);
@@ -241,7 +268,11 @@ impl EpubSkeleton {
 }
 
 impl Skeleton for EpubSkeleton {
-    fn merge(&self, translations: &[Content], options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         splice::check_count(&self.sources, translations)?;
         let mut replacements = BTreeMap::new();
         for doc in &self.docs {
@@ -268,8 +299,10 @@ mod tests {
     fn epub() -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
         let mut w = zip::ZipWriter::new(&mut out);
-        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         w.start_file("mimetype", stored).unwrap();
         w.write_all(MIMETYPE).unwrap();
         w.start_file("META-INF/container.xml", deflated).unwrap();
@@ -293,13 +326,17 @@ mod tests {
         assert_eq!(rendered, vec!["The Book", "One", "Hello <g1>dear</g1> reader."]);
         let opts = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
         assert_eq!(d.merge_identity(&opts).unwrap(), bytes);
-        let t: Vec<Content> = d.segments.iter().map(|s| tradia_core::pseudo::pseudo_content(&s.content)).collect();
+        let t: Vec<Content> =
+            d.segments.iter().map(|s| tradia_core::pseudo::pseudo_content(&s.content)).collect();
         let out = d.merge(&t, &opts).unwrap();
         let mut zip = SafeZip::open(&out, &crate::Limits::default()).unwrap();
         let names: Vec<String> = zip.entries().iter().map(|e| e.name.clone()).collect();
         assert_eq!(names[0], "mimetype");
         let opf = String::from_utf8(zip.read_by_name("OEBPS/content.opf").unwrap()).unwrap();
-        assert!(opf.contains("<dc:title>⟦Thé Bóók⟧</dc:title><dc:language>ar</dc:language>"), "{opf}");
+        assert!(
+            opf.contains("<dc:title>⟦Thé Bóók⟧</dc:title><dc:language>ar</dc:language>"),
+            "{opf}"
+        );
         let ch = String::from_utf8(zip.read_by_name("OEBPS/text/ch 1.xhtml").unwrap()).unwrap();
         assert!(ch.contains("xml:lang=\"ar\" dir=\"rtl\""), "{ch}");
         assert!(ch.contains("<p>⟦Hélló⟧ <em>⟦déár⟧</em> ⟦réádér.⟧</p>"), "{ch}");

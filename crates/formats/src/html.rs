@@ -16,23 +16,28 @@ use tradia_core::{Content, LanguageTag, Piece};
 use crate::encoding::{self, Decoded, Unmappable};
 use crate::markup::{self, CharData, StartTag, Token};
 use crate::splice::{self, Collected, Edit, Markup, Slot, SlotBuilder};
-use crate::{Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton};
+use crate::{
+    Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
+};
 
 const INLINE_PAIRED: &[&str] = &[
-    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "data", "del", "dfn", "em", "font", "i", "ins", "label",
-    "mark", "nobr", "q", "rb", "rp", "rt", "rtc", "ruby", "s", "small", "span", "strike", "strong", "sub", "sup",
-    "time", "tt", "u", "var",
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "data", "del", "dfn", "em", "font",
+    "i", "ins", "label", "mark", "nobr", "q", "rb", "rp", "rt", "rtc", "ruby", "s", "small",
+    "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var",
 ];
 const INLINE_VOID: &[&str] = &["br", "img", "wbr", "input", "embed"];
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
 ];
 /// Kept as one standalone code when inside a sentence (and starting one).
 const PROTECTED_INLINE: &[&str] = &["code", "kbd", "samp"];
 /// Kept as a standalone code inside a sentence, skipped elsewhere.
-const OPAQUE: &[&str] = &["script", "style", "noscript", "svg", "math", "iframe", "object", "video", "audio", "canvas"];
+const OPAQUE: &[&str] =
+    &["script", "style", "noscript", "svg", "math", "iframe", "object", "video", "audio", "canvas"];
 /// Kept untouched, ending any sentence.
-const PROTECTED_BLOCK: &[&str] = &["pre", "textarea", "template", "select", "xmp", "plaintext", "noembed", "noframes"];
+const PROTECTED_BLOCK: &[&str] =
+    &["pre", "textarea", "template", "select", "xmp", "plaintext", "noembed", "noframes"];
 
 /// Which kind of slot a segment has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +65,9 @@ pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
         return Some(Format::Html);
     }
     let lname = name.to_ascii_lowercase();
-    if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".xhtml")) && lower.contains(&b'<') {
+    if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".xhtml"))
+        && lower.contains(&b'<')
+    {
         return Some(Format::Html);
     }
     None
@@ -88,7 +95,11 @@ struct HtmlSkeleton {
 }
 
 impl Skeleton for HtmlSkeleton {
-    fn merge(&self, translations: &[Content], options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         let text = rebuild(&self.decoded.text, &self.parts, translations, &options.target)?;
         Ok(self.decoded.encode(&text, Unmappable::CharRef))
     }
@@ -105,7 +116,6 @@ struct Current {
 struct Scanner<'a> {
     part: &'a str,
     src: &'a str,
-    xhtml: bool,
     line_starts: Vec<usize>,
     parts: HtmlParts,
     cur: Option<Current>,
@@ -116,11 +126,11 @@ struct Scanner<'a> {
 /// Scans decoded HTML (or XHTML) text `src` of file or entry `part`.
 pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> HtmlParts {
     let tokens = markup::tokenize(src, false);
-    let line_starts = std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_starts =
+        std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let mut s = Scanner {
         part,
         src,
-        xhtml,
         line_starts,
         parts: HtmlParts { xhtml, ..HtmlParts::default() },
         cur: None,
@@ -147,12 +157,21 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
             Token::Cdata(_) | Token::Declaration(_) | Token::Pi(_) => s.flush(),
             Token::Start(tag) => {
                 let name = tag.name.to_ascii_lowercase();
-                let no_translate = tag.value(src, "translate").is_some_and(|v| v.eq_ignore_ascii_case("no"))
-                    || tag.value(src, "class").is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "notranslate"));
-                let inline = INLINE_PAIRED.contains(&name.as_str()) || INLINE_VOID.contains(&name.as_str());
-                let protected_inline = PROTECTED_INLINE.contains(&name.as_str()) || (no_translate && inline);
+                let no_translate =
+                    tag.value(src, "translate").is_some_and(|v| v.eq_ignore_ascii_case("no"))
+                        || tag.value(src, "class").is_some_and(|c| {
+                            c.split_ascii_whitespace().any(|c| c == "notranslate")
+                        });
+                let inline =
+                    INLINE_PAIRED.contains(&name.as_str()) || INLINE_VOID.contains(&name.as_str());
+                let protected_inline =
+                    PROTECTED_INLINE.contains(&name.as_str()) || (no_translate && inline);
                 let opaque = OPAQUE.contains(&name.as_str());
-                if protected_inline || opaque || no_translate || PROTECTED_BLOCK.contains(&name.as_str()) {
+                if protected_inline
+                    || opaque
+                    || no_translate
+                    || PROTECTED_BLOCK.contains(&name.as_str())
+                {
                     let end_idx = element_end(&tokens, i, &name, tag.self_closing);
                     let end = tokens[end_idx].range().end;
                     if protected_inline || (opaque && s.cur.is_some()) {
@@ -165,7 +184,11 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
                             report.kept.push(KeptField {
                                 location: s.location(tag.range.start),
                                 field: name.clone(),
-                                reason: if no_translate { "translate=no".into() } else { "code or preformatted".into() },
+                                reason: if no_translate {
+                                    "translate=no".into()
+                                } else {
+                                    "code or preformatted".into()
+                                },
                             });
                         }
                     }
@@ -205,7 +228,9 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
                         }
                         _ => s.flush(),
                     }
-                } else if INLINE_PAIRED.contains(&name.as_str()) || INLINE_VOID.contains(&name.as_str()) {
+                } else if INLINE_PAIRED.contains(&name.as_str())
+                    || INLINE_VOID.contains(&name.as_str())
+                {
                     if let Some(cur) = s.cur.as_mut() {
                         cur.builder.standalone(Markup::Source(r.clone()));
                         cur.end = r.end;
@@ -299,22 +324,35 @@ impl Scanner<'_> {
     fn attributes(&mut self, tag: &StartTag, name: &str) {
         let src = self.src;
         let input_type = tag.value(src, "type").map(str::to_ascii_lowercase);
-        let meta_name = tag.value(src, "name").or_else(|| tag.value(src, "property")).map(str::to_ascii_lowercase);
+        let meta_name = tag
+            .value(src, "name")
+            .or_else(|| tag.value(src, "property"))
+            .map(str::to_ascii_lowercase);
         for attr in &tag.attrs {
             let Some((range, quote)) = attr.value.clone() else { continue };
             let a = attr.name.to_ascii_lowercase();
             let wanted = match a.as_str() {
-                "alt" => matches!(name, "img" | "area") || (name == "input" && input_type.as_deref() == Some("image")),
+                "alt" => {
+                    matches!(name, "img" | "area")
+                        || (name == "input" && input_type.as_deref() == Some("image"))
+                }
                 "title" | "aria-label" => true,
                 "placeholder" => matches!(name, "input" | "textarea"),
                 "value" => {
-                    name == "input" && matches!(input_type.as_deref(), Some("submit" | "button" | "reset"))
+                    name == "input"
+                        && matches!(input_type.as_deref(), Some("submit" | "button" | "reset"))
                 }
                 "content" => {
                     name == "meta"
                         && matches!(
                             meta_name.as_deref(),
-                            Some("description" | "og:description" | "og:title" | "twitter:title" | "twitter:description")
+                            Some(
+                                "description"
+                                    | "og:description"
+                                    | "og:title"
+                                    | "twitter:title"
+                                    | "twitter:description"
+                            )
                         )
                 }
                 _ => false,
@@ -332,7 +370,13 @@ impl Scanner<'_> {
                 }
             }
             let (content, slot) = b.finish(range.clone());
-            let entry = (content, slot, self.location(range.start), format!("{name}@{a}"), SlotKind::Attr(quote));
+            let entry = (
+                content,
+                slot,
+                self.location(range.start),
+                format!("{name}@{a}"),
+                SlotKind::Attr(quote),
+            );
             if self.cur.is_some() {
                 self.pending.push(entry);
             } else if self.parts.collected.push(entry.0, entry.1, entry.2, &entry.3) {
@@ -349,8 +393,10 @@ fn collapse_whitespace(content: &Content) -> Content {
     let n = pieces.len();
     let mapped = pieces.iter().enumerate().map(|(i, p)| match p {
         Piece::Text(t) => {
-            let lead_len = if i == 0 { t.len() - t.trim_start_matches(is_html_space).len() } else { 0 };
-            let trail_len = if i + 1 == n { t.len() - t.trim_end_matches(is_html_space).len() } else { 0 };
+            let lead_len =
+                if i == 0 { t.len() - t.trim_start_matches(is_html_space).len() } else { 0 };
+            let trail_len =
+                if i + 1 == n { t.len() - t.trim_end_matches(is_html_space).len() } else { 0 };
             if lead_len + trail_len >= t.len() {
                 return Piece::Text(if i == 0 || i + 1 == n { t.clone() } else { collapse(t) });
             }
@@ -403,7 +449,10 @@ pub(crate) fn rebuild(
         let text = match quote {
             Some('\'') => splice::render(src, slot, translation, &splice::escape_attr_sq, &[]),
             Some(_) => splice::render(src, slot, translation, &splice::escape_attr_dq, &[]),
-            None => format!("\"{}\"", splice::render(src, slot, translation, &splice::escape_attr_dq, &[])),
+            None => format!(
+                "\"{}\"",
+                splice::render(src, slot, translation, &splice::escape_attr_dq, &[])
+            ),
         };
         extra.push(Edit { range: slot.range.clone(), text });
     }
@@ -494,8 +543,13 @@ mod tests {
     fn bold_word_moves_with_translation_and_link_keeps_target() {
         let src = "<p>Click <a href=\"/help?a=1&amp;b=2\">the help page</a> for a <strong>quick</strong> tour.</p>";
         let d = doc(src);
-        assert_eq!(d.segments[0].content.render(), "Click <g1>the help page</g1> for a <g2>quick</g2> tour.");
-        let t = Content::parse("Pour une visite <g2>rapide</g2>, cliquez sur <g1>la page d’aide</g1>.").unwrap();
+        assert_eq!(
+            d.segments[0].content.render(),
+            "Click <g1>the help page</g1> for a <g2>quick</g2> tour."
+        );
+        let t =
+            Content::parse("Pour une visite <g2>rapide</g2>, cliquez sur <g1>la page d’aide</g1>.")
+                .unwrap();
         let out = d.merge(&[t], &opts("fr")).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
@@ -516,7 +570,10 @@ mod tests {
         let src2 = "<html dir=rtl><p>Hi there</p></html>";
         let d = doc(src2);
         let out = d.merge(&[Content::text("Bonjour")], &opts("fr")).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "<html dir=\"ltr\" lang=\"fr\"><p>Bonjour</p></html>");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<html dir=\"ltr\" lang=\"fr\"><p>Bonjour</p></html>"
+        );
     }
 
     #[test]

@@ -15,14 +15,14 @@
 pub mod archive;
 mod document;
 mod encoding;
-mod markup;
-mod placeholders;
-mod splice;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 #[doc(hidden)]
 pub mod fuzzing_text;
+mod markup;
+mod placeholders;
+mod splice;
 pub(crate) mod xml;
 
 mod catalog;

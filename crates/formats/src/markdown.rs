@@ -16,7 +16,9 @@ use tradia_core::{CodeId, Content, Piece};
 
 use crate::encoding::{self, Decoded, Unmappable};
 use crate::splice::{self, Collected, Edit, Markup, SlotBuilder};
-use crate::{Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton};
+use crate::{
+    Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
+};
 
 /// Recognises Markdown: by extension, or by headings, fences or links in the first lines.
 pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
@@ -49,7 +51,12 @@ pub(crate) fn extract(
     report.warnings.extend(decoded.warnings.iter().cloned());
     let (collected, kinds) = scan(name, &decoded.text, &mut report);
     let segments = collected.segments.clone();
-    Ok(Document::new(format, segments, report, Box::new(MarkdownSkeleton { decoded, collected, kinds })))
+    Ok(Document::new(
+        format,
+        segments,
+        report,
+        Box::new(MarkdownSkeleton { decoded, collected, kinds }),
+    ))
 }
 
 /// What kind of block a segment comes from (escaping differs in table cells).
@@ -66,7 +73,11 @@ struct MarkdownSkeleton {
 }
 
 impl Skeleton for MarkdownSkeleton {
-    fn merge(&self, translations: &[Content], _options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        _options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         let src = &self.decoded.text;
         splice::check_count(&self.collected.segments, translations)?;
         let mut edits = Vec::new();
@@ -79,9 +90,10 @@ impl Skeleton for MarkdownSkeleton {
             let cell = self.kinds[i] == LeafKind::Cell;
             let escape = move |t: &str, out: &mut String| escape_md(t, out, cell);
             let mut text = splice::render(src, slot, &tidy, &escape, &[]);
-            let at_line_start = src[..slot.range.start].trim_end_matches([' ', '\t']).ends_with('\n')
-                || src[..slot.range.start].trim().is_empty()
-                || !cell;
+            let at_line_start =
+                src[..slot.range.start].trim_end_matches([' ', '\t']).ends_with('\n')
+                    || src[..slot.range.start].trim().is_empty()
+                    || !cell;
             if at_line_start {
                 protect_line_start(&mut text);
             }
@@ -150,8 +162,10 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
     let mut skip_depth = 0usize;
     let mut skip_until: Option<TagEnd> = None;
     let mut link_types: Vec<LinkType> = Vec::new();
-    let line_starts: Vec<usize> = std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let location = |offset: usize| format!("{part}:{}", line_starts.partition_point(|s| *s <= offset));
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let location =
+        |offset: usize| format!("{part}:{}", line_starts.partition_point(|s| *s <= offset));
     let flush = |leaf: &mut Option<Leaf>, collected: &mut Collected, kinds: &mut Vec<LeafKind>| {
         if let Some(mut l) = leaf.take() {
             let end = l.end;
@@ -183,14 +197,22 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
         }
         match event {
             Event::Start(tag) => match tag {
-                Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::DefinitionListTitle | Tag::DefinitionListDefinition => {
+                Tag::Paragraph
+                | Tag::Heading { .. }
+                | Tag::TableCell
+                | Tag::DefinitionListTitle
+                | Tag::DefinitionListDefinition => {
                     flush(&mut leaf, &mut collected, &mut kinds);
                     field = match &tag {
                         Tag::Heading { level, .. } => format!("{level}"),
                         Tag::TableCell => "td".into(),
                         _ => "p".into(),
                     };
-                    let kind = if matches!(tag, Tag::TableCell) { LeafKind::Cell } else { LeafKind::Block };
+                    let kind = if matches!(tag, Tag::TableCell) {
+                        LeafKind::Cell
+                    } else {
+                        LeafKind::Block
+                    };
                     leaf = Some(Leaf::new(&field, kind));
                 }
                 Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
@@ -205,14 +227,20 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                     skip_until = Some(tag.to_end());
                     skip_depth = 1;
                 }
-                Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Superscript | Tag::Subscript => {
+                Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript => {
                     let l = leaf.get_or_insert_with(|| Leaf::new(&field, LeafKind::Block));
                     l.before(range.start);
                     let id = l.builder.open(Markup::Empty);
                     l.open_pending.push((id, range.start));
                     l.end = range.start;
                 }
-                Tag::Link { link_type, .. } if !matches!(link_type, LinkType::Autolink | LinkType::Email) => {
+                Tag::Link { link_type, .. }
+                    if !matches!(link_type, LinkType::Autolink | LinkType::Email) =>
+                {
                     link_types.push(link_type);
                     let l = leaf.get_or_insert_with(|| Leaf::new(&field, LeafKind::Block));
                     l.before(range.start);
@@ -236,7 +264,12 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                 }
             },
             Event::End(end) => match end {
-                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Superscript | TagEnd::Subscript | TagEnd::Link => {
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link => {
                     let link_type = if end == TagEnd::Link { link_types.pop() } else { None };
                     if let Some(l) = leaf.as_mut() {
                         l.before(l.end);
@@ -244,8 +277,12 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                         // `[label]` and `[label][]` name their reference by their text: once the
                         // text is translated the link must name the label explicitly.
                         let label = match link_type {
-                            Some(LinkType::Shortcut | LinkType::ShortcutUnknown) => src.get(range.start + 1..range.end.saturating_sub(1)),
-                            Some(LinkType::Collapsed | LinkType::CollapsedUnknown) => src.get(range.start + 1..range.end.saturating_sub(3)),
+                            Some(LinkType::Shortcut | LinkType::ShortcutUnknown) => {
+                                src.get(range.start + 1..range.end.saturating_sub(1))
+                            }
+                            Some(LinkType::Collapsed | LinkType::CollapsedUnknown) => {
+                                src.get(range.start + 1..range.end.saturating_sub(3))
+                            }
                             _ => None,
                         };
                         let markup = match label {
@@ -278,7 +315,12 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                     l.end = range.end;
                 }
             }
-            Event::Code(_) | Event::InlineHtml(_) | Event::InlineMath(_) | Event::DisplayMath(_) | Event::FootnoteReference(_) | Event::TaskListMarker(_) => {
+            Event::Code(_)
+            | Event::InlineHtml(_)
+            | Event::InlineMath(_)
+            | Event::DisplayMath(_)
+            | Event::FootnoteReference(_)
+            | Event::TaskListMarker(_) => {
                 let l = leaf.get_or_insert_with(|| Leaf::new(&field, LeafKind::Block));
                 l.before(range.start);
                 l.builder.standalone(Markup::Source(range.clone()));
@@ -332,7 +374,9 @@ fn escape_md(text: &str, out: &mut String, cell: bool) {
             '&' => {
                 let rest: String = chars[i + 1..].iter().take(32).collect();
                 rest.split(';').next().is_some_and(|n| {
-                    rest.contains(';') && !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '#')
+                    rest.contains(';')
+                        && !n.is_empty()
+                        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '#')
                 })
             }
             '\n' => {
@@ -400,7 +444,12 @@ mod tests {
         assert_eq!(d.merge_identity(&fr()).unwrap(), src.as_bytes());
         let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
         let out = String::from_utf8(d.merge(&pseudo, &fr()).unwrap()).unwrap();
-        assert!(out.contains("> ⟦Réád thé⟧ [⟦máñúál⟧](http://x.org \"T\") ⟦áñd rúñ⟧ `cargo build` ⟦ñów.⟧\n"), "{out}");
+        assert!(
+            out.contains(
+                "> ⟦Réád thé⟧ [⟦máñúál⟧](http://x.org \"T\") ⟦áñd rúñ⟧ `cargo build` ⟦ñów.⟧\n"
+            ),
+            "{out}"
+        );
         assert!(out.contains("⟦Sétéxt⟧ *⟦títlé⟧*\n=====") && out.contains("title: Hello"), "{out}");
     }
 
@@ -408,10 +457,19 @@ mod tests {
     fn bold_word_moved_and_link_in_the_middle() {
         let src = "Save the **file** before [closing](https://e.org/close) the window.\n";
         let d = doc(src);
-        assert_eq!(d.segments[0].content.render(), "Save the <g1>file</g1> before <g2>closing</g2> the window.");
-        let t = Content::parse("Avant de <g2>fermer</g2> la fenêtre, enregistrez le <g1> fichier </g1>.").unwrap();
+        assert_eq!(
+            d.segments[0].content.render(),
+            "Save the <g1>file</g1> before <g2>closing</g2> the window."
+        );
+        let t = Content::parse(
+            "Avant de <g2>fermer</g2> la fenêtre, enregistrez le <g1> fichier </g1>.",
+        )
+        .unwrap();
         let out = String::from_utf8(d.merge(&[t], &fr()).unwrap()).unwrap();
-        assert_eq!(out, "Avant de [fermer](https://e.org/close) la fenêtre, enregistrez le  **fichier** .\n");
+        assert_eq!(
+            out,
+            "Avant de [fermer](https://e.org/close) la fenêtre, enregistrez le  **fichier** .\n"
+        );
     }
 
     #[test]

@@ -86,8 +86,18 @@ impl Token {
     }
 }
 
-const RAW_TEXT: [&str; 10] =
-    ["script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "textarea", "title", "plaintext"];
+const RAW_TEXT: [&str; 10] = [
+    "script",
+    "style",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "textarea",
+    "title",
+    "plaintext",
+];
 
 /// Tokenizes `src`. With `xml` set, no element is raw text (XML has CDATA instead) and
 /// self-closing tags are honoured.
@@ -142,7 +152,9 @@ pub(crate) fn tokenize(src: &str, xml: bool) -> Vec<Token> {
             tokens.push(Token::Pi(lt..end));
             pos = end;
             text_start = end;
-        } else if next == b'/' && rest.get(2).is_some_and(|c| c.is_ascii_alphabetic() || (xml && is_name_start(*c))) {
+        } else if next == b'/'
+            && rest.get(2).is_some_and(|c| c.is_ascii_alphabetic() || (xml && is_name_start(*c)))
+        {
             flush_text(&mut tokens, text_start, lt);
             let name_end = name_end(bytes, lt + 2);
             let name = src[lt + 2..name_end].to_string();
@@ -154,13 +166,16 @@ pub(crate) fn tokenize(src: &str, xml: bool) -> Vec<Token> {
             flush_text(&mut tokens, text_start, lt);
             let tag = start_tag(src, lt);
             let end = tag.range.end;
-            let raw = !xml && !tag.self_closing && RAW_TEXT.iter().any(|n| tag.name.eq_ignore_ascii_case(n));
+            let raw = !xml
+                && !tag.self_closing
+                && RAW_TEXT.iter().any(|n| tag.name.eq_ignore_ascii_case(n));
             let name = tag.name.to_ascii_lowercase();
             tokens.push(Token::Start(tag));
             pos = end;
             text_start = end;
             if raw {
-                let close = if name == "plaintext" { None } else { find_end_tag(bytes, end, &name) };
+                let close =
+                    if name == "plaintext" { None } else { find_end_tag(bytes, end, &name) };
                 let raw_end = close.unwrap_or(bytes.len());
                 if raw_end > end {
                     tokens.push(Token::RawText(end..raw_end));
@@ -213,7 +228,8 @@ fn declaration_end(bytes: &[u8], from: usize) -> usize {
 
 fn name_end(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
-    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' && bytes[i] != b'/' {
+    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' && bytes[i] != b'/'
+    {
         i += 1;
     }
     i
@@ -243,7 +259,10 @@ fn start_tag(src: &str, lt: usize) -> StartTag {
     let mut attrs_end = name_end;
     let mut self_closing = false;
     loop {
-        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || (bytes[i] == b'/' && bytes.get(i + 1) != Some(&b'>'))) {
+        while i < bytes.len()
+            && (bytes[i].is_ascii_whitespace()
+                || (bytes[i] == b'/' && bytes.get(i + 1) != Some(&b'>')))
+        {
             i += 1;
         }
         if i >= bytes.len() {
@@ -261,7 +280,10 @@ fn start_tag(src: &str, lt: usize) -> StartTag {
         }
         let n_start = i;
         i += 1;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'>' | b'/') {
+        while i < bytes.len()
+            && !bytes[i].is_ascii_whitespace()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+        {
             i += 1;
         }
         let n_end = i;
@@ -278,7 +300,10 @@ fn start_tag(src: &str, lt: usize) -> StartTag {
             if j < bytes.len() && (bytes[j] == b'"' || bytes[j] == b'\'') {
                 let q = bytes[j];
                 let v_start = j + 1;
-                let v_end = bytes[v_start..].iter().position(|c| *c == q).map_or(bytes.len(), |p| p + v_start);
+                let v_end = bytes[v_start..]
+                    .iter()
+                    .position(|c| *c == q)
+                    .map_or(bytes.len(), |p| p + v_start);
                 value = Some((v_start..v_end, Some(q as char)));
                 i = (v_end + 1).min(bytes.len());
             } else {
@@ -290,7 +315,11 @@ fn start_tag(src: &str, lt: usize) -> StartTag {
                 i = j;
             }
         }
-        attrs.push(Attr { name: src[n_start..n_end].to_string(), name_range: n_start..n_end, value });
+        attrs.push(Attr {
+            name: src[n_start..n_end].to_string(),
+            name_range: n_start..n_end,
+            value,
+        });
         attrs_end = i.min(bytes.len());
     }
     StartTag { range: lt..i.min(bytes.len()), name, name_end, attrs, self_closing, attrs_end }
@@ -317,7 +346,8 @@ pub(crate) fn decode_refs(src: &str, range: Range<usize>, xml: bool) -> Vec<Char
         text.push_str(&s[i..amp]);
         let rest = &s[amp + 1..];
         let semi = rest.char_indices().take(40).find(|(_, c)| *c == ';').map(|(k, _)| k);
-        let name_ok = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '#');
+        let name_ok =
+            |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '#');
         match semi.map(|k| &rest[..k]) {
             Some(name) if name_ok(name) => {
                 let end = amp + 1 + name.len() + 1;
@@ -373,25 +403,70 @@ fn decode_entity(name: &str, xml: bool) -> Option<char> {
 }
 
 const LATIN1: [&str; 96] = [
-    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf", "laquo", "not", "shy",
-    "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro", "para", "middot", "cedil", "sup1", "ordm",
-    "raquo", "frac14", "frac12", "frac34", "iquest", "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig",
-    "Ccedil", "Egrave", "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve",
-    "Oacute", "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute", "THORN",
-    "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil", "egrave", "eacute", "ecirc",
-    "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde", "ograve", "oacute", "ocirc", "otilde", "ouml",
-    "divide", "oslash", "ugrave", "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml",
+    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
 ];
 
 const OTHER: [(&str, u32); 51] = [
-    ("OElig", 338), ("oelig", 339), ("Scaron", 352), ("scaron", 353), ("Yuml", 376), ("fnof", 402), ("circ", 710),
-    ("tilde", 732), ("ensp", 8194), ("emsp", 8195), ("thinsp", 8201), ("zwnj", 8204), ("zwj", 8205), ("lrm", 8206),
-    ("rlm", 8207), ("ndash", 8211), ("mdash", 8212), ("lsquo", 8216), ("rsquo", 8217), ("sbquo", 8218),
-    ("ldquo", 8220), ("rdquo", 8221), ("bdquo", 8222), ("dagger", 8224), ("Dagger", 8225), ("bull", 8226),
-    ("hellip", 8230), ("permil", 8240), ("prime", 8242), ("Prime", 8243), ("lsaquo", 8249), ("rsaquo", 8250),
-    ("euro", 8364), ("trade", 8482), ("larr", 8592), ("uarr", 8593), ("rarr", 8594), ("darr", 8595), ("harr", 8596),
-    ("lArr", 8656), ("rArr", 8658), ("hArr", 8660), ("minus", 8722), ("infin", 8734), ("asymp", 8776), ("ne", 8800),
-    ("le", 8804), ("ge", 8805), ("hearts", 9829), ("NewLine", 10), ("Tab", 9),
+    ("OElig", 338),
+    ("oelig", 339),
+    ("Scaron", 352),
+    ("scaron", 353),
+    ("Yuml", 376),
+    ("fnof", 402),
+    ("circ", 710),
+    ("tilde", 732),
+    ("ensp", 8194),
+    ("emsp", 8195),
+    ("thinsp", 8201),
+    ("zwnj", 8204),
+    ("zwj", 8205),
+    ("lrm", 8206),
+    ("rlm", 8207),
+    ("ndash", 8211),
+    ("mdash", 8212),
+    ("lsquo", 8216),
+    ("rsquo", 8217),
+    ("sbquo", 8218),
+    ("ldquo", 8220),
+    ("rdquo", 8221),
+    ("bdquo", 8222),
+    ("dagger", 8224),
+    ("Dagger", 8225),
+    ("bull", 8226),
+    ("hellip", 8230),
+    ("permil", 8240),
+    ("prime", 8242),
+    ("Prime", 8243),
+    ("lsaquo", 8249),
+    ("rsaquo", 8250),
+    ("euro", 8364),
+    ("trade", 8482),
+    ("larr", 8592),
+    ("uarr", 8593),
+    ("rarr", 8594),
+    ("darr", 8595),
+    ("harr", 8596),
+    ("lArr", 8656),
+    ("rArr", 8658),
+    ("hArr", 8660),
+    ("minus", 8722),
+    ("infin", 8734),
+    ("asymp", 8776),
+    ("ne", 8800),
+    ("le", 8804),
+    ("ge", 8805),
+    ("hearts", 9829),
+    ("NewLine", 10),
+    ("Tab", 9),
 ];
 
 /// Builds the text of a start tag with attribute `name` set to `value` (escaped for `"`):
@@ -444,7 +519,11 @@ mod tests {
         let parts = decode_refs(src, 0..src.len(), false);
         assert_eq!(
             parts,
-            vec![CharData::Text("a ".into()), CharData::Unknown(2..7), CharData::Text(" b & c & d é".into())]
+            vec![
+                CharData::Text("a ".into()),
+                CharData::Unknown(2..7),
+                CharData::Text(" b & c & d é".into())
+            ]
         );
     }
 }

@@ -17,7 +17,9 @@ pub(crate) fn parts(s: &str) -> Vec<InlinePart> {
         let found = match bytes[i] {
             b'{' => brace(s, i),
             b'%' => percent(s, i),
-            b'$' if bytes.get(i + 1) == Some(&b'{') => brace(s, i + 1).map(|(end, _)| (end, Kind::Code)),
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                brace(s, i + 1).map(|(end, _)| (end, Kind::Code))
+            }
             b'<' => tag(s, i),
             b'&' => entity(s, i),
             _ => None,
@@ -64,7 +66,10 @@ fn brace(s: &str, start: usize) -> Option<(usize, Kind)> {
                     let inner = s[start + 1..k].trim_matches(|c| c == '{' || c == '}').trim();
                     let head = inner.split(',').next().unwrap_or_default().trim();
                     let ok = !head.is_empty()
-                        && head.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '$' | '(' | ')' | ':' | '|'))
+                        && head.chars().all(|c| {
+                            c.is_alphanumeric()
+                                || matches!(c, '_' | '.' | '-' | '$' | '(' | ')' | ':' | '|')
+                        })
                         && (head.len() <= 40);
                     return ok.then_some((k + 1, Kind::Code));
                 }
@@ -85,7 +90,8 @@ fn percent(s: &str, start: usize) -> Option<(usize, Kind)> {
         b'{' => {
             let end = s[i..].find('}')? + i;
             let name = &s[i + 1..end];
-            return (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some((end + 1, Kind::Code));
+            return (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then_some((end + 1, Kind::Code));
         }
         b'(' => {
             let end = s[i..].find(')')? + i;
@@ -117,10 +123,12 @@ fn percent(s: &str, start: usize) -> Option<(usize, Kind)> {
         i += 1;
     }
     match bytes.get(i)? {
-        b'd' | b'i' | b'o' | b'u' | b'x' | b'X' | b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' | b'c' | b's'
-        | b'p' | b'r' | b'@' => Some((i + 1, Kind::Code)),
+        b'd' | b'i' | b'o' | b'u' | b'x' | b'X' | b'e' | b'E' | b'f' | b'F' | b'g' | b'G'
+        | b'a' | b'A' | b'c' | b's' | b'p' | b'r' | b'@' => Some((i + 1, Kind::Code)),
         // strftime directives (`%Y-%m-%d`, `%-d %B`), common in date formats of catalogues.
-        c if i == start + 1 || (i == start + 2 && matches!(bytes[start + 1], b'-' | b'0' | b'#')) => {
+        c if i == start + 1
+            || (i == start + 2 && matches!(bytes[start + 1], b'-' | b'0' | b'#')) =>
+        {
             b"bBCDFhHIjklmMnPRSTUVwWyYzZ+".contains(c).then_some((i + 1, Kind::Code))
         }
         _ => None,
@@ -140,11 +148,16 @@ fn tag(s: &str, start: usize) -> Option<(usize, Kind)> {
     if inner.contains('<') || inner.contains('\n') {
         return None;
     }
-    let name: String = name_part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>().to_ascii_lowercase();
+    let name: String = name_part
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
     let stop = start + 1 + end + 1;
     let kind = if closing {
         Kind::Close(name)
-    } else if inner.ends_with('/') || matches!(name.as_str(), "br" | "img" | "hr" | "input" | "wbr") {
+    } else if inner.ends_with('/') || matches!(name.as_str(), "br" | "img" | "hr" | "input" | "wbr")
+    {
         Kind::Code
     } else {
         Kind::Open(name)
@@ -157,7 +170,8 @@ fn entity(s: &str, start: usize) -> Option<(usize, Kind)> {
     let rest = &s[start + 1..];
     let end = rest.char_indices().take(12).find(|(_, c)| *c == ';')?.0;
     let name = &rest[..end];
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '#')).then_some((start + 1 + end + 1, Kind::Code))
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '#'))
+        .then_some((start + 1 + end + 1, Kind::Code))
 }
 
 #[cfg(test)]
@@ -173,13 +187,22 @@ mod tests {
 
     #[test]
     fn placeholders_become_codes() {
-        assert_eq!(render("Hello {name}, you have {{count}} items"), "Hello <x1/>, you have <x2/> items");
-        assert_eq!(render("%s of %1$d at 50% off, %(user)s and %{count}"), "<x1/> of <x2/> at 50% off, <x3/> and <x4/>");
+        assert_eq!(
+            render("Hello {name}, you have {{count}} items"),
+            "Hello <x1/>, you have <x2/> items"
+        );
+        assert_eq!(
+            render("%s of %1$d at 50% off, %(user)s and %{count}"),
+            "<x1/> of <x2/> at 50% off, <x3/> and <x4/>"
+        );
         assert_eq!(
             render("You have {count, plural, one {# file} other {# files}}."),
             "You have <x1/>."
         );
-        assert_eq!(render("Click <a href=\"/x\">here</a>&nbsp;now<br/>"), "Click <g1>here</g1><x2/>now<x3/>");
+        assert_eq!(
+            render("Click <a href=\"/x\">here</a>&nbsp;now<br/>"),
+            "Click <g1>here</g1><x2/>now<x3/>"
+        );
         assert_eq!(render("a { not a placeholder } b"), "a { not a placeholder } b");
         assert_eq!(render("%-d %B %Y, %H:%M"), "<x1/> <x2/> <x3/>, <x4/>:<x5/>");
     }

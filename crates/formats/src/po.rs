@@ -25,7 +25,8 @@ pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
     let has_msgid = head.lines().any(|l| l.starts_with("msgid ") || l.starts_with("msgid\t"));
     let has_msgstr = head.lines().any(|l| l.starts_with("msgstr"));
     let lname = name.to_ascii_lowercase();
-    ((has_msgid && has_msgstr) || ((lname.ends_with(".po") || lname.ends_with(".pot")) && has_msgid)).then_some(Format::Po)
+    let po_name = lname.ends_with(".po") || lname.ends_with(".pot");
+    (has_msgid && (has_msgstr || po_name)).then_some(Format::Po)
 }
 
 /// One keyword field of an entry (`msgid`, `msgstr[1]`…) with its lines.
@@ -93,18 +94,35 @@ pub(crate) fn extract(
         };
         let location = format!("{name}:{}", line_of(&decoded.text, entry.start));
         let singular_index = collected.segments.len();
-        if !collected.push(message_content(&msgid.value), slot_at(msgid.range.clone()), location.clone(), &field_name) {
+        if !collected.push(
+            message_content(&msgid.value),
+            slot_at(msgid.range.clone()),
+            location.clone(),
+            &field_name,
+        ) {
             continue;
         }
         let plural = entry.field("msgid_plural").and_then(|p| {
             let index = collected.segments.len();
-            collected.push(message_content(&p.value), slot_at(p.range.clone()), location.clone(), "msgid_plural").then_some(index)
+            collected
+                .push(
+                    message_content(&p.value),
+                    slot_at(p.range.clone()),
+                    location.clone(),
+                    "msgid_plural",
+                )
+                .then_some(index)
         });
         units.push(Unit { entry, singular: singular_index, plural });
     }
     let segments = collected.segments.clone();
     let eol = splice::line_ending(&decoded.text);
-    Ok(Document::new(format, segments, report, Box::new(PoSkeleton { decoded, collected, units, header, eol })))
+    Ok(Document::new(
+        format,
+        segments,
+        report,
+        Box::new(PoSkeleton { decoded, collected, units, header, eol }),
+    ))
 }
 
 fn slot_at(range: Range<usize>) -> splice::Slot {
@@ -134,7 +152,10 @@ fn line_of(text: &str, offset: usize) -> usize {
 fn declared_charset(bytes: &[u8]) -> Option<String> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
     let idx = head.find("charset=")?;
-    let label: String = head[idx + 8..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')).collect();
+    let label: String = head[idx + 8..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
     (!label.is_empty() && label != "CHARSET").then_some(label)
 }
 
@@ -178,7 +199,8 @@ fn parse(part: &str, text: &str) -> Result<Vec<Entry>, FormatError> {
             field.lines.push(range);
             continue;
         }
-        let (keyword, rest) = trimmed.split_once(|c: char| c.is_whitespace()).unwrap_or((trimmed, ""));
+        let (keyword, rest) =
+            trimmed.split_once(|c: char| c.is_whitespace()).unwrap_or((trimmed, ""));
         let known = keyword == "msgctxt"
             || keyword == "msgid"
             || keyword == "msgid_plural"
@@ -187,7 +209,9 @@ fn parse(part: &str, text: &str) -> Result<Vec<Entry>, FormatError> {
         if !known {
             return Err(malformed(part, range.start, &format!("unknown keyword `{keyword}`")));
         }
-        if (keyword == "msgctxt" || keyword == "msgid") && entry.fields.iter().any(|f| f.keyword.starts_with("msgstr")) {
+        if (keyword == "msgctxt" || keyword == "msgid")
+            && entry.fields.iter().any(|f| f.keyword.starts_with("msgstr"))
+        {
             // A new entry without a blank line in between.
             let start = range.start;
             entries.push(std::mem::take(&mut entry));
@@ -210,7 +234,11 @@ fn parse(part: &str, text: &str) -> Result<Vec<Entry>, FormatError> {
 }
 
 fn malformed(part: &str, offset: usize, message: &str) -> FormatError {
-    FormatError::Malformed { part: part.to_string(), offset: offset as u64, message: message.to_string() }
+    FormatError::Malformed {
+        part: part.to_string(),
+        offset: offset as u64,
+        message: message.to_string(),
+    }
 }
 
 /// Decodes one `"…"` PO string.
@@ -298,7 +326,8 @@ impl PoSkeleton {
     /// must be written into the header).
     fn plural_forms(&self, target: &LanguageTag) -> (usize, usize, Option<String>) {
         let header_lang = self.header_value("Language:").unwrap_or_default();
-        let same = LanguageTag::parse(&header_lang.replace('_', "-")).is_ok_and(|l| l.same_language(target));
+        let same = LanguageTag::parse(&header_lang.replace('_', "-"))
+            .is_ok_and(|l| l.same_language(target));
         if same
             && let Some(forms) = self.header_value("Plural-Forms:")
             && let Some((n, one)) = parse_plural_forms(&forms)
@@ -322,7 +351,13 @@ impl PoSkeleton {
             wanted.push(("Plural-Forms:", forms.to_string()));
         }
         for (name, value) in wanted {
-            let line = msgstr.lines.iter().find(|r| src[(*r).clone()].trim_start().trim_start_matches("msgstr").trim_start().starts_with(&format!("\"{name}")));
+            let line = msgstr.lines.iter().find(|r| {
+                src[(*r).clone()]
+                    .trim_start()
+                    .trim_start_matches("msgstr")
+                    .trim_start()
+                    .starts_with(&format!("\"{name}"))
+            });
             let new_line = format!("\"{name} {}\\n\"", value);
             match line {
                 Some(r) => {
@@ -343,7 +378,11 @@ impl PoSkeleton {
 }
 
 impl Skeleton for PoSkeleton {
-    fn merge(&self, translations: &[Content], options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         let segments = &self.collected.segments;
         splice::check_count(segments, translations)?;
         let (nplurals, one_index, table_forms) = self.plural_forms(&options.target);
@@ -358,7 +397,8 @@ impl Skeleton for PoSkeleton {
             let entry = &unit.entry;
             let Some(msgid) = entry.field("msgid") else { continue };
             let singular = self.message(&msgid.value, &translations[unit.singular]);
-            let strs: Vec<&Field> = entry.fields.iter().filter(|f| f.keyword.starts_with("msgstr")).collect();
+            let strs: Vec<&Field> =
+                entry.fields.iter().filter(|f| f.keyword.starts_with("msgstr")).collect();
             let (Some(first), Some(last)) = (strs.first(), strs.last()) else { continue };
             let mut new = String::new();
             match (unit.plural, entry.field("msgid_plural")) {
@@ -369,21 +409,32 @@ impl Skeleton for PoSkeleton {
                         if i > 0 {
                             new.push_str(self.eol);
                         }
-                        let value = if i == one_index && nplurals > 1 { &singular } else { &plural };
+                        let value =
+                            if i == one_index && nplurals > 1 { &singular } else { &plural };
                         new.push_str(&quote_field(&format!("msgstr[{i}]"), value, self.eol));
                     }
                 }
                 _ => new.push_str(&quote_field("msgstr", &singular, self.eol)),
             }
-            let indent = &self.decoded.text[self.decoded.text[..first.range.start].rfind('\n').map_or(0, |p| p + 1)..first.range.start];
-            let new = if indent.trim().is_empty() { new } else { new.replace(self.eol, &format!("{}{}", self.eol, indent)) };
+            let indent = &self.decoded.text[self.decoded.text[..first.range.start]
+                .rfind('\n')
+                .map_or(0, |p| p + 1)
+                ..first.range.start];
+            let new = if indent.trim().is_empty() {
+                new
+            } else {
+                new.replace(self.eol, &format!("{}{}", self.eol, indent))
+            };
             edits.push(Edit { range: first.range.start..last.range.end, text: new });
             match &entry.flags {
                 Some((range, text)) if !text.split([',', ' ']).any(|f| f == "fuzzy") => {
                     edits.push(Edit { range: range.end..range.end, text: ", fuzzy".into() })
                 }
                 Some(_) => {}
-                None => edits.push(Edit { range: entry.flags_insert..entry.flags_insert, text: format!("#, fuzzy{}", self.eol) }),
+                None => edits.push(Edit {
+                    range: entry.flags_insert..entry.flags_insert,
+                    text: format!("#, fuzzy{}", self.eol),
+                }),
             }
         }
         if !edits.is_empty() {
@@ -398,13 +449,19 @@ impl Skeleton for PoSkeleton {
 /// `Plural-Forms` formulas by primary language subtag.
 fn table_plural_forms(primary: &str) -> &'static str {
     match primary {
-        "ja" | "zh" | "ko" | "vi" | "th" | "id" | "ms" | "lo" | "my" | "tr" | "fa" | "ka" => "nplurals=1; plural=0;",
+        "ja" | "zh" | "ko" | "vi" | "th" | "id" | "ms" | "lo" | "my" | "tr" | "fa" | "ka" => {
+            "nplurals=1; plural=0;"
+        }
         "fr" | "pt" | "hy" | "ln" | "wa" | "oc" | "br" => "nplurals=2; plural=(n > 1);",
-        "ar" => "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+        "ar" => {
+            "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"
+        }
         "ru" | "uk" | "be" | "sr" | "hr" | "bs" => {
             "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
         }
-        "pl" => "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
+        "pl" => {
+            "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
+        }
         "cs" | "sk" => "nplurals=3; plural=(n==1) ? 0 : (n>=2 && n<=4) ? 1 : 2;",
         "he" => "nplurals=2; plural=(n != 1);",
         _ => "nplurals=2; plural=(n != 1);",
@@ -447,7 +504,10 @@ enum Tok {
 }
 
 fn lex(s: &str) -> Option<Vec<Tok>> {
-    const OPS: [&str; 19] = ["||", "&&", "==", "!=", "<=", ">=", "<", ">", "?", ":", "(", ")", "+", "-", "*", "/", "%", "!", ""];
+    const OPS: [&str; 19] = [
+        "||", "&&", "==", "!=", "<=", ">=", "<", ">", "?", ":", "(", ")", "+", "-", "*", "/", "%",
+        "!", "",
+    ];
     let mut out = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -504,7 +564,14 @@ impl Parser {
     }
 
     fn binary(&mut self, level: usize) -> Option<u64> {
-        const LEVELS: [&[&str]; 6] = [&["||"], &["&&"], &["==", "!="], &["<=", ">=", "<", ">"], &["+", "-"], &["*", "/", "%"]];
+        const LEVELS: [&[&str]; 6] = [
+            &["||"],
+            &["&&"],
+            &["==", "!="],
+            &["<=", ">=", "<", ">"],
+            &["+", "-"],
+            &["*", "/", "%"],
+        ];
         if level == LEVELS.len() {
             return self.unary();
         }
@@ -596,7 +663,10 @@ mod tests {
 
     #[test]
     fn multiline_values_and_escapes() {
-        assert_eq!(quote_field("msgstr", "a \"b\"\nc", "\n"), "msgstr \"\"\n\"a \\\"b\\\"\\n\"\n\"c\"");
+        assert_eq!(
+            quote_field("msgstr", "a \"b\"\nc", "\n"),
+            "msgstr \"\"\n\"a \\\"b\\\"\\n\"\n\"c\""
+        );
         assert_eq!(unquote("x", "\"a\\tb\\\\\"", 0).unwrap(), "a\tb\\");
     }
 }

@@ -108,11 +108,6 @@ impl SlotBuilder {
         }
     }
 
-    /// Depth of open paired codes.
-    pub fn depth(&self) -> usize {
-        self.open_stack.len()
-    }
-
     /// Finishes, closing any code still open with empty markup.
     pub fn finish(mut self, range: Range<usize>) -> (Content, Slot) {
         while !self.open_stack.is_empty() {
@@ -248,7 +243,10 @@ pub(crate) fn segment_edits(
 }
 
 /// Checks that `translations` matches `segments` in number (filters call this before merging).
-pub(crate) fn check_count(segments: &[Segment], translations: &[Content]) -> Result<(), FormatError> {
+pub(crate) fn check_count(
+    segments: &[Segment],
+    translations: &[Content],
+) -> Result<(), FormatError> {
     if segments.len() != translations.len() {
         return Err(FormatError::TranslationCount {
             expected: segments.len(),
@@ -375,8 +373,14 @@ mod tests {
         b.standalone(Markup::Source(6..19));
         b.text(" there");
         let (content, slot) = b.finish(3..25);
-        assert_eq!(render(src, &slot, &content, &escape_none, &[attr.clone()]), "Hi <img alt=\"Y\"> there");
-        let para = Edit { range: 3..25, text: render(src, &slot, &content, &escape_none, &[attr.clone()]) };
+        assert_eq!(
+            render(src, &slot, &content, &escape_none, std::slice::from_ref(&attr)),
+            "Hi <img alt=\"Y\"> there"
+        );
+        let para = Edit {
+            range: 3..25,
+            text: render(src, &slot, &content, &escape_none, std::slice::from_ref(&attr)),
+        };
         assert_eq!(apply(src, vec![attr.clone(), para]), "<p>Hi <img alt=\"Y\"> there</p>");
         assert_eq!(apply(src, vec![attr]), "<p>Hi <img alt=\"Y\"> there</p>");
     }

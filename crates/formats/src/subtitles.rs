@@ -58,7 +58,12 @@ pub(crate) fn extract(
     let collected = cues(name, &decoded.text, vtt)?;
     let segments = collected.segments.clone();
     let eol = splice::line_ending(&decoded.text);
-    Ok(Document::new(format, segments, report, Box::new(SubtitleSkeleton { decoded, collected, vtt, eol })))
+    Ok(Document::new(
+        format,
+        segments,
+        report,
+        Box::new(SubtitleSkeleton { decoded, collected, vtt, eol }),
+    ))
 }
 
 fn cues(part: &str, text: &str, vtt: bool) -> Result<Collected, FormatError> {
@@ -86,7 +91,12 @@ fn cues(part: &str, text: &str, vtt: bool) -> Result<Collected, FormatError> {
         }
         let block = start..i;
         let head = line_text(start).trim_start_matches('\u{feff}');
-        if vtt && (first_block || head.starts_with("NOTE") || head.starts_with("STYLE") || head.starts_with("REGION")) {
+        if vtt
+            && (first_block
+                || head.starts_with("NOTE")
+                || head.starts_with("STYLE")
+                || head.starts_with("REGION"))
+        {
             if first_block && !head.starts_with("WEBVTT") {
                 return Err(FormatError::Malformed {
                     part: part.to_string(),
@@ -105,7 +115,11 @@ fn cues(part: &str, text: &str, vtt: bool) -> Result<Collected, FormatError> {
             cue_no += 1;
             let end = timings.get(k + 1).copied().unwrap_or(block.end);
             // A line just before the next timing line may be that cue's identifier (SRT index).
-            let end = if end < block.end && end > timing + 1 && !vtt && line_text(end - 1).trim().chars().all(|c| c.is_ascii_digit()) {
+            let end = if end < block.end
+                && end > timing + 1
+                && !vtt
+                && line_text(end - 1).trim().chars().all(|c| c.is_ascii_digit())
+            {
                 end - 1
             } else {
                 end
@@ -115,11 +129,11 @@ fn cues(part: &str, text: &str, vtt: bool) -> Result<Collected, FormatError> {
             }
             let range = lines[timing + 1].0..lines[end - 1].1;
             let mut parts = Vec::new();
-            for l in timing + 1..end {
-                if l > timing + 1 {
+            for (k, &(from, to)) in lines[timing + 1..end].iter().enumerate() {
+                if k > 0 {
                     parts.push(InlinePart::Text("\n".into()));
                 }
-                cue_parts(text, lines[l].0..lines[l].1, vtt, &mut parts);
+                cue_parts(text, from..to, vtt, &mut parts);
             }
             let mut b = SlotBuilder::new();
             splice::build_inline(&mut b, parts);
@@ -186,7 +200,11 @@ fn cue_parts(text: &str, range: std::ops::Range<usize>, vtt: bool, parts: &mut V
 
 /// `c.yellow` → `c`, `v Name` → `v`, `font color=x` → `font`.
 fn tag_name(inner: &str) -> String {
-    inner.split(|c: char| c == '.' || c.is_whitespace()).next().unwrap_or_default().to_ascii_lowercase()
+    inner
+        .split(|c: char| c == '.' || c.is_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
 }
 
 struct SubtitleSkeleton {
@@ -197,7 +215,11 @@ struct SubtitleSkeleton {
 }
 
 impl Skeleton for SubtitleSkeleton {
-    fn merge(&self, translations: &[Content], _options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        _options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         splice::check_count(&self.collected.segments, translations)?;
         let eol = self.eol;
         let vtt = self.vtt;
@@ -209,7 +231,11 @@ impl Skeleton for SubtitleSkeleton {
                 s.push_str(t);
             }
             // A blank line would end the cue: never write one inside cue text.
-            let lines: Vec<&str> = s.split('\n').map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()).collect();
+            let lines: Vec<&str> = s
+                .split('\n')
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| !l.trim().is_empty())
+                .collect();
             let joined = lines.join(eol);
             out.push_str(if joined.is_empty() { " " } else { &joined });
         };
@@ -251,8 +277,7 @@ mod tests {
         assert_eq!(
             back,
             "1\r\n00:00:01,000 --> 00:00:02,000\r\n<i>⟦Çá été⟧</i> ⟦déjà\r\nréglé.⟧\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000 X1:10\r\n{\\an8}⟦Óù êtés-vóús ?⟧\r\n"
-                .replace('⟦', "?")
-                .replace('⟧', "?")
+                .replace(['⟦', '⟧'], "?")
         );
     }
 
@@ -260,10 +285,13 @@ mod tests {
     fn webvtt_cues_keep_settings_and_voice() {
         let src = "WEBVTT\nKind: captions\n\nNOTE a comment\n\nid1\n00:01.000 --> 00:02.000 align:start\n<v Roger>Hi &amp; <c.loud>bye</c>\n";
         assert_eq!(sniff("x", src.as_bytes()), Some(Format::WebVtt));
-        let d = extract(Format::WebVtt, "a.vtt", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let d =
+            extract(Format::WebVtt, "a.vtt", src.as_bytes(), &ExtractOptions::default()).unwrap();
         assert_eq!(d.segments.len(), 1);
         assert_eq!(d.segments[0].content.render(), "<x1/>Hi &amp; <g2>bye</g2>");
-        let out = d.merge(&[Content::parse("<x1/>Salut &amp; <g2>au revoir</g2>").unwrap()], &fr()).unwrap();
+        let out = d
+            .merge(&[Content::parse("<x1/>Salut &amp; <g2>au revoir</g2>").unwrap()], &fr())
+            .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "WEBVTT\nKind: captions\n\nNOTE a comment\n\nid1\n00:01.000 --> 00:02.000 align:start\n<v Roger>Salut &amp; <c.loud>au revoir</c>\n"

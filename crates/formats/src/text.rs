@@ -72,10 +72,16 @@ struct TextSkeleton {
 }
 
 impl Skeleton for TextSkeleton {
-    fn merge(&self, translations: &[Content], _options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        _options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         splice::check_count(&self.collected.segments, translations)?;
         let eol = self.eol;
-        let escape = move |t: &str, out: &mut String| out.push_str(&t.replace("\r\n", "\n").replace('\n', eol));
+        let escape = move |t: &str, out: &mut String| {
+            out.push_str(&t.replace("\r\n", "\n").replace('\n', eol))
+        };
         let edits = splice::segment_edits(
             &self.decoded.text,
             &self.collected.segments,
@@ -97,12 +103,15 @@ mod tests {
     #[test]
     fn paragraphs_round_trip_with_crlf() {
         let src = "First line\r\nsame paragraph\r\n\r\n  \r\nSecond.\r\n";
-        let d = extract(Format::PlainText, "a.txt", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let d = extract(Format::PlainText, "a.txt", src.as_bytes(), &ExtractOptions::default())
+            .unwrap();
         assert_eq!(d.segments.len(), 2);
         assert_eq!(d.segments[0].content.plain_text(), "First line\nsame paragraph");
         let opts = MergeOptions { target: LanguageTag::parse("fr").unwrap() };
         assert_eq!(d.merge_identity(&opts).unwrap(), src.as_bytes());
-        let out = d.merge(&[Content::text("Première\nligne"), Content::text("Deuxième.")], &opts).unwrap();
+        let out = d
+            .merge(&[Content::text("Première\nligne"), Content::text("Deuxième.")], &opts)
+            .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "Première\r\nligne\r\n\r\n  \r\nDeuxième.\r\n");
     }
 }

@@ -140,11 +140,15 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                     let line_start = text[..content_start].rfind('\n').map_or(0, |p| p + 1);
                     if let Some(p) = pending.as_mut() {
                         let src_start = text[..content_start].rfind('<').unwrap_or(line_start);
-                        let indent: String = text[line_start..src_start].chars().take_while(|c| c.is_whitespace()).collect();
+                        let indent: String = text[line_start..src_start]
+                            .chars()
+                            .take_while(|c| c.is_whitespace())
+                            .collect();
                         p.source = Some((content, slot, indent, 0, token.name.to_string()));
                         p.insert_at = end;
                     }
                     stack.pop();
+                    translate_stack.pop();
                 }
                 Event::Text(_) => b.text(&text[start..end]),
                 Event::GeneralRef(r) => {
@@ -152,7 +156,9 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                         b.text(&c.to_string());
                     }
                 }
-                Event::CData(_) => b.text(text.get(start + 9..end.saturating_sub(3)).unwrap_or_default()),
+                Event::CData(_) => {
+                    b.text(text.get(start + 9..end.saturating_sub(3)).unwrap_or_default())
+                }
                 Event::Start(_) => {
                     stack.push(lname.clone());
                     match lname.as_str() {
@@ -178,11 +184,16 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
         match &token.event {
             Event::Start(e) | Event::Empty(e) => {
                 let is_empty = matches!(token.event, Event::Empty(_));
-                let inherited = translate_stack.iter().rev().flatten().next().copied().unwrap_or(true);
+                let inherited =
+                    translate_stack.iter().rev().flatten().next().copied().unwrap_or(true);
                 let scoped = matches!(lname.as_str(), "file" | "group" | "unit" | "trans-unit");
                 let own = xml::attribute(e, "translate").map(|v| v != "no");
                 if !is_empty {
-                    translate_stack.push(if scoped { Some(own.unwrap_or(inherited)) } else { None });
+                    translate_stack.push(if scoped {
+                        Some(own.unwrap_or(inherited))
+                    } else {
+                        None
+                    });
                 }
                 match lname.as_str() {
                     "xliff" => {
@@ -197,7 +208,11 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                         unit_translate = own.unwrap_or(inherited);
                         unit_id = xml::attribute(e, "id").unwrap_or_default().to_string();
                         if lname == "trans-unit" {
-                            pending = Some(Pending { id: unit_id.clone(), translate: unit_translate, ..Pending::default() });
+                            pending = Some(Pending {
+                                id: unit_id.clone(),
+                                translate: unit_translate,
+                                ..Pending::default()
+                            });
                         }
                     }
                     "segment" if out.version2 && parent == "unit" => {
@@ -231,11 +246,17 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                 stack.pop();
                 translate_stack.pop();
                 match lname.as_str() {
-                    "target" if matches!(stack.last().map(String::as_str), Some("trans-unit" | "segment")) => {
+                    "target"
+                        if matches!(
+                            stack.last().map(String::as_str),
+                            Some("trans-unit" | "segment")
+                        ) =>
+                    {
                         if let Some(p) = pending.as_mut()
                             && let Some(tag) = p.target_start.take()
                         {
-                            p.target = Some(Target::Full { content: tag.end..start, start_tag: tag });
+                            p.target =
+                                Some(Target::Full { content: tag.end..start, start_tag: tag });
                         }
                     }
                     "seg-source" => {
@@ -282,7 +303,12 @@ struct XliffSkeleton {
 }
 
 /// The text of start tag `range` with attributes set (added when missing).
-fn set_attrs(src: &str, range: Range<usize>, attrs: &[(&str, &str)], empty_to_open: bool) -> String {
+fn set_attrs(
+    src: &str,
+    range: Range<usize>,
+    attrs: &[(&str, &str)],
+    empty_to_open: bool,
+) -> String {
     let tag_text = &src[range.clone()];
     let tokens = markup::tokenize(tag_text, true);
     let Some(MToken::Start(tag)) = tokens.into_iter().next() else { return tag_text.to_string() };
@@ -298,7 +324,13 @@ fn set_attrs(src: &str, range: Range<usize>, attrs: &[(&str, &str)], empty_to_op
     let mut merged: Vec<Edit> = Vec::new();
     for e in edits {
         match merged.last_mut() {
-            Some(last) if last.range.is_empty() && e.range.is_empty() && last.range.start == e.range.start => last.text.push_str(&e.text),
+            Some(last)
+                if last.range.is_empty()
+                    && e.range.is_empty()
+                    && last.range.start == e.range.start =>
+            {
+                last.text.push_str(&e.text)
+            }
             _ => merged.push(e),
         }
     }
@@ -313,13 +345,20 @@ fn set_attrs(src: &str, range: Range<usize>, attrs: &[(&str, &str)], empty_to_op
 }
 
 impl Skeleton for XliffSkeleton {
-    fn merge(&self, translations: &[Content], options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
         let src = &self.decoded.text;
         let segments = &self.scan.collected.segments;
         splice::check_count(segments, translations)?;
         let v2 = self.scan.version2;
-        let state_attrs: Vec<(&str, &str)> =
-            if v2 { vec![("state", "translated"), ("subState", "tradia:mt")] } else { vec![("state", "needs-review-translation"), ("state-qualifier", "mt-suggestion")] };
+        let state_attrs: Vec<(&str, &str)> = if v2 {
+            vec![("state", "translated"), ("subState", "tradia:mt")]
+        } else {
+            vec![("state", "needs-review-translation"), ("state-qualifier", "mt-suggestion")]
+        };
         let mut edits = Vec::new();
         for unit in &self.scan.units {
             let translation = &translations[unit.segment];
@@ -334,17 +373,28 @@ impl Skeleton for XliffSkeleton {
                 Some(Target::Full { start_tag, content }) => {
                     edits.push(Edit { range: content.clone(), text: body });
                     if !v2 {
-                        edits.push(Edit { range: start_tag.clone(), text: set_attrs(src, start_tag.clone(), target_attrs, false) });
+                        edits.push(Edit {
+                            range: start_tag.clone(),
+                            text: set_attrs(src, start_tag.clone(), target_attrs, false),
+                        });
                     }
                 }
                 Some(Target::Empty { tag }) => {
                     let open = set_attrs(src, tag.clone(), target_attrs, true);
-                    edits.push(Edit { range: tag.clone(), text: format!("{open}{body}</{target_name}>") });
+                    edits.push(Edit {
+                        range: tag.clone(),
+                        text: format!("{open}{body}</{target_name}>"),
+                    });
                 }
                 None => {
-                    let attrs: String = target_attrs.iter().map(|(k, v)| format!(" {k}=\"{v}\"")).collect();
+                    let attrs: String =
+                        target_attrs.iter().map(|(k, v)| format!(" {k}=\"{v}\"")).collect();
                     let eol = if src.contains("\r\n") { "\r\n" } else { "\n" };
-                    let lead = if unit.indent.is_empty() { String::new() } else { format!("{eol}{}", unit.indent) };
+                    let lead = if unit.indent.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{eol}{}", unit.indent)
+                    };
                     edits.push(Edit {
                         range: unit.insert_at..unit.insert_at,
                         text: format!("{lead}<{target_name}{attrs}>{body}</{target_name}>"),
@@ -352,13 +402,19 @@ impl Skeleton for XliffSkeleton {
                 }
             }
             if v2 && let Some(tag) = &unit.segment_tag {
-                edits.push(Edit { range: tag.clone(), text: set_attrs(src, tag.clone(), &state_attrs, false) });
+                edits.push(Edit {
+                    range: tag.clone(),
+                    text: set_attrs(src, tag.clone(), &state_attrs, false),
+                });
             }
         }
         if !edits.is_empty() {
             let name = if v2 { "trgLang" } else { "target-language" };
             for tag in &self.scan.lang_tags {
-                edits.push(Edit { range: tag.clone(), text: set_attrs(src, tag.clone(), &[(name, options.target.as_str())], false) });
+                edits.push(Edit {
+                    range: tag.clone(),
+                    text: set_attrs(src, tag.clone(), &[(name, options.target.as_str())], false),
+                });
             }
         }
         let text = splice::apply(src, edits);
@@ -378,11 +434,16 @@ mod tests {
     #[test]
     fn xliff_12_inline_codes_and_new_target() {
         let src = "<?xml version=\"1.0\"?>\n<xliff version=\"1.2\" xmlns=\"urn:oasis:names:tc:xliff:document:1.2\">\n <file source-language=\"en\" datatype=\"plaintext\" original=\"a\">\n  <body>\n   <trans-unit id=\"1\">\n    <source>Click <g id=\"1\">Save</g> or press <x id=\"2\"/> &amp; <ph id=\"3\">{0}</ph></source>\n   </trans-unit>\n   <trans-unit id=\"2\" translate=\"no\"><source>ACME</source></trans-unit>\n   <trans-unit id=\"3\"><source>Hello</source><target state=\"new\">Old</target></trans-unit>\n  </body>\n </file>\n</xliff>\n";
-        let d = extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let d =
+            extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
         let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
         assert_eq!(rendered, vec!["Click <g1>Save</g1> or press <x2/> &amp; <x3/>", "Hello"]);
         assert_eq!(d.merge_identity(&opts()).unwrap(), src.as_bytes());
-        let t = vec![Content::parse("Appuyez sur <x2/> &amp; <x3/> ou cliquez sur <g1>Enregistrer</g1>").unwrap(), Content::text("Bonjour")];
+        let t = vec![
+            Content::parse("Appuyez sur <x2/> &amp; <x3/> ou cliquez sur <g1>Enregistrer</g1>")
+                .unwrap(),
+            Content::text("Bonjour"),
+        ];
         let out = String::from_utf8(d.merge(&t, &opts()).unwrap()).unwrap();
         assert!(out.contains("<file source-language=\"en\" datatype=\"plaintext\" original=\"a\" target-language=\"fr\">"), "{out}");
         assert!(out.contains("{0}</ph></source>\n    <target state=\"needs-review-translation\" state-qualifier=\"mt-suggestion\">Appuyez sur <x id=\"2\"/> &amp; <ph id=\"3\">{0}</ph> ou cliquez sur <g id=\"1\">Enregistrer</g></target>\n   </trans-unit>"), "{out}");
@@ -393,7 +454,8 @@ mod tests {
     #[test]
     fn xliff_20_inline_codes_and_state() {
         let src = "<xliff xmlns=\"urn:oasis:names:tc:xliff:document:2.0\" version=\"2.0\" srcLang=\"en\">\n<file id=\"f\"><unit id=\"u1\">\n  <segment>\n    <source>Press <pc id=\"1\">Start</pc><ph id=\"2\"/> now</source>\n  </segment>\n  <ignorable><source> </source></ignorable>\n</unit></file></xliff>";
-        let d = extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let d =
+            extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
         assert_eq!(d.segments.len(), 1);
         assert_eq!(d.segments[0].content.render(), "Press <g1>Start</g1><x2/> now");
         let t = Content::parse("Appuyez maintenant sur <g1>Démarrer</g1><x2/>").unwrap();
@@ -407,7 +469,8 @@ mod tests {
     #[test]
     fn doctype_is_refused() {
         let src = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><xliff version=\"1.2\"/>";
-        let err = extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap_err();
+        let err = extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default())
+            .unwrap_err();
         assert_eq!(err.code(), "doctype_refused");
     }
 }

@@ -32,7 +32,10 @@ fn corpus() -> Option<PathBuf> {
     match std::env::var_os("TRADIA_CORPUS") {
         Some(dir) => Some(PathBuf::from(dir).join("documents")),
         None => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "TRADIA_CORPUS must be set in CI");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "TRADIA_CORPUS must be set in CI"
+            );
             println!("skipped: TRADIA_CORPUS is not set");
             None
         }
@@ -41,7 +44,8 @@ fn corpus() -> Option<PathBuf> {
 
 fn files(dir: &std::path::Path) -> Vec<(String, Format, Vec<u8>)> {
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json")).expect("manifest");
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
+            .expect("manifest");
     let mut out = Vec::new();
     for entry in manifest.as_array().expect("array") {
         let fmt = entry["fmt"].as_str().unwrap_or_default();
@@ -64,12 +68,16 @@ fn identity_round_trip_is_byte_exact() {
     let mut failures = Vec::new();
     let mut exact = 0;
     for (name, format, bytes) in &files {
-        let result = tradia_formats::extract(name, bytes, &ExtractOptions::default()).and_then(|doc| {
-            if doc.format != *format {
-                return Err(tradia_formats::FormatError::Invalid(format!("detected {:?}", doc.format)));
-            }
-            doc.merge_identity(&target())
-        });
+        let result =
+            tradia_formats::extract(name, bytes, &ExtractOptions::default()).and_then(|doc| {
+                if doc.format != *format {
+                    return Err(tradia_formats::FormatError::Invalid(format!(
+                        "detected {:?}",
+                        doc.format
+                    )));
+                }
+                doc.merge_identity(&target())
+            });
         match result {
             Ok(out) if out == *bytes => exact += 1,
             Ok(_) if NOT_EXACT.iter().any(|(n, _)| n == name) => {}
@@ -95,7 +103,8 @@ fn pseudo_round_trip_changes_only_text() {
                 continue;
             }
         };
-        let pseudo: Vec<Content> = doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+        let pseudo: Vec<Content> =
+            doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
         let out = match doc.merge(&pseudo, &target()) {
             Ok(out) => out,
             Err(e) => {
@@ -105,9 +114,18 @@ fn pseudo_round_trip_changes_only_text() {
         };
         match check::output(*format, bytes, &out) {
             Ok(coverage) => {
-                println!("{name}: {} segments, coverage {:.0} % ({}/{})", doc.segments.len(), coverage.percent(), coverage.changed, coverage.total);
+                println!(
+                    "{name}: {} segments, coverage {:.0} % ({}/{})",
+                    doc.segments.len(),
+                    coverage.percent(),
+                    coverage.changed,
+                    coverage.total
+                );
                 if coverage.total > 0 && coverage.percent() < 50.0 {
-                    failures.push(format!("{name}: only {:.0} % of the visible text changed", coverage.percent()));
+                    failures.push(format!(
+                        "{name}: only {:.0} % of the visible text changed",
+                        coverage.percent()
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{name}: {e}")),

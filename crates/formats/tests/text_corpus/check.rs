@@ -48,7 +48,10 @@ fn decode(bytes: &[u8]) -> String {
 fn declared(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]);
     let idx = head.find("charset=")?;
-    let label: String = head[idx + 8..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    let label: String = head[idx + 8..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
     encoding_rs::Encoding::for_label(label.as_bytes())
 }
 
@@ -68,14 +71,18 @@ pub fn output(format: Format, input: &[u8], output: &[u8]) -> Result<Coverage, S
     }
 }
 
-const TRANSLATED_ATTRS: &[&str] = &["alt", "title", "placeholder", "aria-label", "content", "value", "lang", "dir", "xml:lang"];
+const TRANSLATED_ATTRS: &[&str] =
+    &["alt", "title", "placeholder", "aria-label", "content", "value", "lang", "dir", "xml:lang"];
 
 /// Elements whose text the filter keeps on purpose.
 const KEPT: &[&str] = &[
-    "script", "style", "pre", "code", "kbd", "samp", "textarea", "svg", "math", "noscript", "template", "select", "iframe",
-    "object", "video", "audio", "canvas", "xmp",
+    "script", "style", "pre", "code", "kbd", "samp", "textarea", "svg", "math", "noscript",
+    "template", "select", "iframe", "object", "video", "audio", "canvas", "xmp",
 ];
-const VOIDS: &[&str] = &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
+const VOIDS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
 
 struct HtmlView {
     tags: Vec<String>,
@@ -91,27 +98,42 @@ fn html_view(src: &str) -> HtmlView {
     let mut kept: Vec<String> = Vec::new();
     for token in html5gum::Tokenizer::new_with_emitter(src, emitter).flatten() {
         match token {
-            html5gum::Token::String(s) if kept.is_empty() => current.push_str(&String::from_utf8_lossy(&s)),
+            html5gum::Token::String(s) if kept.is_empty() => {
+                current.push_str(&String::from_utf8_lossy(&s))
+            }
             html5gum::Token::String(_) => {}
             html5gum::Token::StartTag(t) => {
                 texts.push(std::mem::take(&mut current));
                 let name = String::from_utf8_lossy(&t.name).to_ascii_lowercase();
                 let no = t.attributes.iter().any(|(k, v)| {
                     (&k[..] == b"translate" && &v[..] == b"no")
-                        || (&k[..] == b"class" && String::from_utf8_lossy(v).split_whitespace().any(|c| c == "notranslate"))
+                        || (&k[..] == b"class"
+                            && String::from_utf8_lossy(v)
+                                .split_whitespace()
+                                .any(|c| c == "notranslate"))
                 });
-                if !t.self_closing && (no || KEPT.contains(&name.as_str()) || !kept.is_empty()) && !VOIDS.contains(&name.as_str()) {
+                if !t.self_closing
+                    && (no || KEPT.contains(&name.as_str()) || !kept.is_empty())
+                    && !VOIDS.contains(&name.as_str())
+                {
                     kept.push(name);
                 }
                 let attrs: BTreeMap<String, String> = t
                     .attributes
                     .iter()
-                    .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(v).into_owned()))
+                    .map(|(k, v)| {
+                        (
+                            String::from_utf8_lossy(k).into_owned(),
+                            String::from_utf8_lossy(v).into_owned(),
+                        )
+                    })
                     .filter(|(k, _)| !TRANSLATED_ATTRS.contains(&k.as_str()))
                     .collect();
                 tags.push(format!("<{} {:?}>", String::from_utf8_lossy(&t.name), attrs));
                 for (k, v) in &t.attributes {
-                    if ["alt", "title", "placeholder"].contains(&String::from_utf8_lossy(k).as_ref()) {
+                    if ["alt", "title", "placeholder"]
+                        .contains(&String::from_utf8_lossy(k).as_ref())
+                    {
                         texts.push(String::from_utf8_lossy(v).into_owned());
                     }
                 }
@@ -124,7 +146,9 @@ fn html_view(src: &str) -> HtmlView {
                 }
                 tags.push(format!("</{}>", String::from_utf8_lossy(&t.name)));
             }
-            html5gum::Token::Comment(_) | html5gum::Token::Doctype(_) => texts.push(std::mem::take(&mut current)),
+            html5gum::Token::Comment(_) | html5gum::Token::Doctype(_) => {
+                texts.push(std::mem::take(&mut current))
+            }
             html5gum::Token::Error(_) => {}
         }
     }
@@ -136,7 +160,12 @@ fn html(input: &str, output: &str) -> Result<Coverage, String> {
     let a = html_view(input);
     let b = html_view(output);
     if a.tags != b.tags {
-        let first = a.tags.iter().zip(&b.tags).position(|(x, y)| x != y).unwrap_or(a.tags.len().min(b.tags.len()));
+        let first = a
+            .tags
+            .iter()
+            .zip(&b.tags)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.tags.len().min(b.tags.len()));
         return Err(format!(
             "tag structure changed at tag {first}: {:?} vs {:?}",
             a.tags.get(first),
@@ -197,7 +226,11 @@ fn markdown(input: &str, output: &str) -> Result<Coverage, String> {
     let (sb, tb) = md_events(output);
     if sa != sb {
         let first = sa.iter().zip(&sb).position(|(x, y)| x != y).unwrap_or(sa.len().min(sb.len()));
-        return Err(format!("markdown structure changed at event {first}: {:?} vs {:?}", sa.get(first), sb.get(first)));
+        return Err(format!(
+            "markdown structure changed at event {first}: {:?} vs {:?}",
+            sa.get(first),
+            sb.get(first)
+        ));
     }
     let mut cov = Coverage::default();
     for (x, y) in ta.iter().zip(&tb) {
@@ -207,7 +240,11 @@ fn markdown(input: &str, output: &str) -> Result<Coverage, String> {
 }
 
 fn paragraphs(src: &str) -> Vec<String> {
-    src.replace("\r\n", "\n").split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    src.replace("\r\n", "\n")
+        .split("\n\n")
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn text(input: &str, output: &str) -> Result<Coverage, String> {
@@ -223,7 +260,12 @@ fn text(input: &str, output: &str) -> Result<Coverage, String> {
     Ok(cov)
 }
 
-fn walk_json(a: &serde_json::Value, b: &serde_json::Value, path: &str, cov: &mut Coverage) -> Result<(), String> {
+fn walk_json(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    path: &str,
+    cov: &mut Coverage,
+) -> Result<(), String> {
     use serde_json::Value;
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -252,14 +294,21 @@ fn walk_json(a: &serde_json::Value, b: &serde_json::Value, path: &str, cov: &mut
 
 fn json(input: &[u8], output: &[u8]) -> Result<Coverage, String> {
     let strip = |b: &[u8]| b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b).to_vec();
-    let a: serde_json::Value = serde_json::from_slice(&strip(input)).map_err(|e| format!("input: {e}"))?;
-    let b: serde_json::Value = serde_json::from_slice(&strip(output)).map_err(|e| format!("output is not JSON: {e}"))?;
+    let a: serde_json::Value =
+        serde_json::from_slice(&strip(input)).map_err(|e| format!("input: {e}"))?;
+    let b: serde_json::Value =
+        serde_json::from_slice(&strip(output)).map_err(|e| format!("output is not JSON: {e}"))?;
     let mut cov = Coverage::default();
     walk_json(&a, &b, "$", &mut cov)?;
     Ok(cov)
 }
 
-fn walk_yaml(a: &serde_yaml_ng::Value, b: &serde_yaml_ng::Value, path: &str, cov: &mut Coverage) -> Result<(), String> {
+fn walk_yaml(
+    a: &serde_yaml_ng::Value,
+    b: &serde_yaml_ng::Value,
+    path: &str,
+    cov: &mut Coverage,
+) -> Result<(), String> {
     use serde_yaml_ng::Value;
     match (a, b) {
         (Value::Mapping(x), Value::Mapping(y)) => {
@@ -287,8 +336,10 @@ fn walk_yaml(a: &serde_yaml_ng::Value, b: &serde_yaml_ng::Value, path: &str, cov
 }
 
 fn yaml(input: &str, output: &str) -> Result<Coverage, String> {
-    let a: serde_yaml_ng::Value = serde_yaml_ng::from_str(input).map_err(|e| format!("input: {e}"))?;
-    let b: serde_yaml_ng::Value = serde_yaml_ng::from_str(output).map_err(|e| format!("output is not YAML: {e}"))?;
+    let a: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(input).map_err(|e| format!("input: {e}"))?;
+    let b: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(output).map_err(|e| format!("output is not YAML: {e}"))?;
     let mut cov = Coverage::default();
     walk_yaml(&a, &b, "$", &mut cov)?;
     Ok(cov)
@@ -296,7 +347,8 @@ fn yaml(input: &str, output: &str) -> Result<Coverage, String> {
 
 /// Subtitles: timing lines identical, one text block per cue, text changed.
 fn subtitles(input: &str, output: &str) -> Result<Coverage, String> {
-    let timings = |s: &str| s.lines().filter(|l| l.contains("-->")).map(str::to_string).collect::<Vec<_>>();
+    let timings =
+        |s: &str| s.lines().filter(|l| l.contains("-->")).map(str::to_string).collect::<Vec<_>>();
     if timings(input) != timings(output) {
         return Err("timing lines changed".into());
     }
@@ -304,7 +356,9 @@ fn subtitles(input: &str, output: &str) -> Result<Coverage, String> {
         let norm = s.replace("\r\n", "\n");
         norm.split("\n\n")
             .filter(|b| b.contains("-->"))
-            .map(|b| b.lines().skip_while(|l| !l.contains("-->")).skip(1).collect::<Vec<_>>().join("\n"))
+            .map(|b| {
+                b.lines().skip_while(|l| !l.contains("-->")).skip(1).collect::<Vec<_>>().join("\n")
+            })
             .collect::<Vec<_>>()
     };
     let (a, b) = (cues(input), cues(output));
@@ -376,18 +430,28 @@ fn po(input: &str, output: &str) -> Result<Coverage, String> {
 fn xml_texts(doc: &roxmltree::Document, element: &str) -> Vec<String> {
     doc.descendants()
         .filter(|n| n.tag_name().name() == element)
-        .map(|n| n.descendants().filter(|d| d.is_text()).map(|d| d.text().unwrap_or_default()).collect::<String>())
+        .map(|n| {
+            n.descendants()
+                .filter(|d| d.is_text())
+                .map(|d| d.text().unwrap_or_default())
+                .collect::<String>()
+        })
         .collect()
 }
 
 /// XLIFF: well-formed, every element of the input kept, targets carry changed text.
 fn xliff(input: &str, output: &str) -> Result<Coverage, String> {
     let opts = || roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() };
-    let a = roxmltree::Document::parse_with_options(input, opts()).map_err(|e| format!("input: {e}"))?;
-    let b = roxmltree::Document::parse_with_options(output, opts()).map_err(|e| format!("output not well-formed: {e}"))?;
+    let a = roxmltree::Document::parse_with_options(input, opts())
+        .map_err(|e| format!("input: {e}"))?;
+    let b = roxmltree::Document::parse_with_options(output, opts())
+        .map_err(|e| format!("output not well-formed: {e}"))?;
     let count = |d: &roxmltree::Document| {
         let mut m: BTreeMap<String, usize> = BTreeMap::new();
-        for n in d.descendants().filter(|n| n.is_element() && !n.ancestors().any(|a| a.tag_name().name() == "target")) {
+        for n in d
+            .descendants()
+            .filter(|n| n.is_element() && !n.ancestors().any(|a| a.tag_name().name() == "target"))
+        {
             *m.entry(n.tag_name().name().to_string()).or_default() += 1;
         }
         m
@@ -403,14 +467,20 @@ fn xliff(input: &str, output: &str) -> Result<Coverage, String> {
         n.parent().is_some_and(|p| ["trans-unit", "segment"].contains(&p.tag_name().name()))
             && n.ancestors().find_map(|a| a.attribute("translate")).is_none_or(|t| t != "no")
     };
-    let text_of = |n: roxmltree::Node| n.descendants().filter(|d| d.is_text()).map(|d| d.text().unwrap_or_default()).collect::<String>();
+    let text_of = |n: roxmltree::Node| {
+        n.descendants()
+            .filter(|d| d.is_text())
+            .map(|d| d.text().unwrap_or_default())
+            .collect::<String>()
+    };
     let mut cov = Coverage::default();
     for source in b.descendants().filter(|n| n.tag_name().name() == "source" && translatable(n)) {
         if !text_of(source).chars().any(char::is_alphabetic) {
             continue;
         }
         cov.total += 1;
-        let target = source.parent().and_then(|p| p.children().find(|c| c.tag_name().name() == "target"));
+        let target =
+            source.parent().and_then(|p| p.children().find(|c| c.tag_name().name() == "target"));
         if target.is_some_and(|t| text_of(t).contains('⟦')) {
             cov.changed += 1;
         }
@@ -423,13 +493,15 @@ fn xliff(input: &str, output: &str) -> Result<Coverage, String> {
 fn epub(input: &[u8], output: &[u8]) -> Result<Coverage, String> {
     use std::io::Read;
     let mut a = zip::ZipArchive::new(std::io::Cursor::new(input)).map_err(|e| e.to_string())?;
-    let mut b = zip::ZipArchive::new(std::io::Cursor::new(output)).map_err(|e| format!("output zip: {e}"))?;
+    let mut b = zip::ZipArchive::new(std::io::Cursor::new(output))
+        .map_err(|e| format!("output zip: {e}"))?;
     if a.len() != b.len() {
         return Err("entry count changed".into());
     }
     let mut cov = Coverage::default();
     for i in 0..a.len() {
-        let (mut ea, mut eb) = (a.by_index(i).map_err(|e| e.to_string())?, b.by_index(i).map_err(|e| e.to_string())?);
+        let (mut ea, mut eb) =
+            (a.by_index(i).map_err(|e| e.to_string())?, b.by_index(i).map_err(|e| e.to_string())?);
         let name = ea.name().map_err(|e| e.to_string())?.to_string();
         if eb.name().map_err(|e| e.to_string())? != name {
             return Err(format!("entry {i} renamed"));
@@ -438,13 +510,23 @@ fn epub(input: &[u8], output: &[u8]) -> Result<Coverage, String> {
         ea.read_to_end(&mut da).map_err(|e| e.to_string())?;
         eb.read_to_end(&mut db).map_err(|e| e.to_string())?;
         if name.ends_with(".xhtml") || name.ends_with(".html") || name.ends_with(".opf") {
-            let (sa, sb) = (String::from_utf8_lossy(&da).into_owned(), String::from_utf8_lossy(&db).into_owned());
+            let (sa, sb) = (
+                String::from_utf8_lossy(&da).into_owned(),
+                String::from_utf8_lossy(&db).into_owned(),
+            );
             let opts = || roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
-            let xa = roxmltree::Document::parse_with_options(&sa, opts()).map_err(|e| format!("{name}: {e}"))?;
-            let xb = roxmltree::Document::parse_with_options(&sb, opts()).map_err(|e| format!("{name}: output not well-formed: {e}"))?;
+            let xa = roxmltree::Document::parse_with_options(&sa, opts())
+                .map_err(|e| format!("{name}: {e}"))?;
+            let xb = roxmltree::Document::parse_with_options(&sb, opts())
+                .map_err(|e| format!("{name}: output not well-formed: {e}"))?;
             let texts = |d: &roxmltree::Document| {
                 d.descendants()
-                    .filter(|n| n.is_text() && !n.ancestors().any(|p| ["style", "script", "pre", "code"].contains(&p.tag_name().name())))
+                    .filter(|n| {
+                        n.is_text()
+                            && !n.ancestors().any(|p| {
+                                ["style", "script", "pre", "code"].contains(&p.tag_name().name())
+                            })
+                    })
                     .map(|n| n.text().unwrap_or_default().trim().to_string())
                     .collect::<Vec<_>>()
             };
