@@ -21,7 +21,7 @@ use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report,
 
 /// How a scalar is written in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Style {
+pub(crate) enum Style {
     /// A JSON string (range includes the quotes).
     Json,
     /// YAML double-quoted (range includes the quotes).
@@ -34,12 +34,13 @@ enum Style {
     Block { indent: String, folded: bool },
 }
 
+/// A string scalar: where it is, its decoded value, how it is written, its key path.
 #[derive(Debug, Clone)]
-struct Scalar {
-    range: Range<usize>,
-    value: String,
-    style: Style,
-    path: String,
+pub(crate) struct Scalar {
+    pub range: Range<usize>,
+    pub value: String,
+    pub style: Style,
+    pub path: String,
 }
 
 /// Recognises JSON objects/arrays and YAML mappings; `name` breaks ties for YAML.
@@ -177,7 +178,7 @@ impl Skeleton for CatalogSkeleton {
 }
 
 /// Writes `value` in the scalar's style (or double-quoted when the style cannot hold it).
-fn write_scalar(value: &str, style: &Style) -> String {
+pub(crate) fn write_scalar(value: &str, style: &Style) -> String {
     match style {
         Style::Json => json_quote(value),
         Style::Double => yaml_double(value),
@@ -393,7 +394,7 @@ impl JsonScanner<'_> {
 }
 
 /// Finds the string scalars of a YAML document with their ranges and styles.
-fn yaml_scalars(text: &str) -> Result<Vec<Scalar>, (usize, String)> {
+pub(crate) fn yaml_scalars(text: &str) -> Result<Vec<Scalar>, (usize, String)> {
     let mut out = Vec::new();
     let lines: Vec<(usize, &str)> = {
         let mut pos = 0;

@@ -14,7 +14,9 @@
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use tradia_core::{CodeId, Content, Piece};
 
+use crate::catalog::{Style, write_scalar, yaml_scalars};
 use crate::encoding::{self, Decoded, Unmappable};
+use crate::placeholders;
 use crate::splice::{self, Collected, Edit, Markup, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
@@ -60,11 +62,16 @@ pub(crate) fn extract(
 }
 
 /// What kind of block a segment comes from (escaping differs in table cells).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum LeafKind {
     Block,
     Cell,
+    /// A YAML front-matter value (`title`, `description`…), written in its scalar style.
+    Front(Style),
 }
+
+/// Front-matter keys whose values are read by people.
+const FRONT_MATTER_TEXT: &[&str] = &["title", "subtitle", "description", "abstract", "summary"];
 
 struct MarkdownSkeleton {
     decoded: Decoded,
@@ -86,6 +93,11 @@ impl Skeleton for MarkdownSkeleton {
                 continue;
             }
             let slot = &self.collected.slots[i];
+            if let LeafKind::Front(style) = &self.kinds[i] {
+                let value = splice::render(src, slot, translation, &splice::escape_none, &[]);
+                edits.push(Edit { range: slot.range.clone(), text: write_scalar(&value, style) });
+                continue;
+            }
             let tidy = tidy_pairs(translation);
             let cell = self.kinds[i] == LeafKind::Cell;
             let escape = move |t: &str, out: &mut String| escape_md(t, out, cell);
@@ -218,6 +230,7 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                 Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
                     flush(&mut leaf, &mut collected, &mut kinds);
                     if matches!(tag, Tag::MetadataBlock(_)) {
+                        front_matter(src, range.clone(), &location, &mut collected, &mut kinds);
                         report.kept.push(KeptField {
                             location: location(range.start),
                             field: "front matter".into(),
@@ -333,6 +346,41 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
     (collected, kinds)
 }
 
+/// Segments for the human-readable values of a YAML front matter block at `range`.
+fn front_matter(
+    src: &str,
+    range: std::ops::Range<usize>,
+    location: &dyn Fn(usize) -> String,
+    collected: &mut Collected,
+    kinds: &mut Vec<LeafKind>,
+) {
+    let block = &src[range.clone()];
+    if !block.starts_with("---") {
+        return;
+    }
+    let Some(first_nl) = block.find('\n') else { return };
+    let start = range.start + first_nl + 1;
+    let body = &src[start..range.end];
+    let end = body
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| body[i..].starts_with("---") || body[i..].starts_with("..."))
+        .unwrap_or(body.len());
+    let Ok(scalars) = yaml_scalars(&body[..end]) else { return };
+    for scalar in scalars {
+        if !FRONT_MATTER_TEXT.contains(&scalar.path.as_str()) {
+            continue;
+        }
+        let mut b = SlotBuilder::new();
+        splice::build_inline(&mut b, placeholders::parts(&scalar.value));
+        let range = start + scalar.range.start..start + scalar.range.end;
+        let (content, slot) = b.finish(range.clone());
+        if collected.push(content, slot, location(range.start), &scalar.path) {
+            kinds.push(LeafKind::Front(scalar.style));
+        }
+    }
+}
+
 /// Moves whitespace just inside a paired code to outside it (`** word**` is not bold).
 fn tidy_pairs(content: &Content) -> Content {
     let mut pieces: Vec<Piece> = content.pieces().to_vec();
@@ -431,6 +479,7 @@ mod tests {
         assert_eq!(
             texts,
             vec![
+                "Hello",
                 "Setext <g1>title</g1>",
                 "Read the <g1>manual</g1> and run <x2/> now.",
                 "Col A",
@@ -450,7 +499,8 @@ mod tests {
             ),
             "{out}"
         );
-        assert!(out.contains("⟦Sétéxt⟧ *⟦títlé⟧*\n=====") && out.contains("title: Hello"), "{out}");
+        assert!(out.contains("⟦Sétéxt⟧ *⟦títlé⟧*\n====="), "{out}");
+        assert!(out.starts_with("---\ntitle: ⟦Hélló⟧\n---\n"), "{out}");
     }
 
     #[test]
