@@ -61,7 +61,11 @@ pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
     let head = &bytes[..bytes.len().min(4096)];
     let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
     let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
-    if has(b"<!doctype html") || has(b"<html") || has(b"<head>") || has(b"<body") {
+    let text = String::from_utf8_lossy(&lower);
+    let starts_with_markup = text.trim_start_matches('\u{feff}').trim_start().starts_with('<');
+    if starts_with_markup
+        && (has(b"<!doctype html") || has(b"<html") || has(b"<head>") || has(b"<body"))
+    {
         return Some(Format::Html);
     }
     let lname = name.to_ascii_lowercase();
