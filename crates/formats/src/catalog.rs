@@ -10,6 +10,7 @@
 //! would read as booleans, nulls or numbers are not text; a translation that a plain scalar
 //! cannot hold (a leading indicator, `: `, ` #`…) is written double-quoted.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use tradia_core::Content;
@@ -17,7 +18,9 @@ use tradia_core::Content;
 use crate::encoding::{self, Decoded, Unmappable};
 use crate::placeholders;
 use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
-use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
+use crate::{
+    Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
+};
 
 /// How a scalar is written in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,18 +111,35 @@ pub(crate) fn extract(
         })?;
         scanner.out
     } else {
-        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).map_err(|e| {
+        let value = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).map_err(|e| {
             FormatError::Malformed {
                 part: name.to_string(),
                 offset: e.location().map_or(0, |l| l.index() as u64),
                 message: e.to_string(),
             }
         })?;
-        yaml_scalars(text).map_err(|(offset, message)| FormatError::Malformed {
-            part: name.to_string(),
-            offset: offset as u64,
-            message,
-        })?
+        let mut scalars = yaml_scalars(text).map_err(|(offset, message)| {
+            FormatError::Malformed { part: name.to_string(), offset: offset as u64, message }
+        })?;
+        // Cross-check with the YAML library: a scalar whose value it does not read the same way
+        // (a construct this scanner does not model, such as a multi-line plain scalar) is kept.
+        let mut known: HashMap<String, usize> = HashMap::new();
+        collect_strings(&value, &mut known);
+        scalars.retain(|scalar| match known.get_mut(scalar.value.trim_end()) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => {
+                report.kept.push(KeptField {
+                    location: format!("{name}: {}", scalar.path),
+                    field: scalar.path.clone(),
+                    reason: "YAML construct not handled".into(),
+                });
+                false
+            }
+        });
+        scalars
     };
     let mut collected = Collected::default();
     let mut kept = Vec::new();
@@ -136,8 +156,25 @@ pub(crate) fn extract(
         format,
         segments,
         report,
-        Box::new(CatalogSkeleton { decoded, collected, scalars: kept }),
+        Box::new(CatalogSkeleton {
+            yaml: format == Format::Yaml,
+            decoded,
+            collected,
+            scalars: kept,
+        }),
     ))
+}
+
+/// Every string value (not key) of a YAML value, trailing whitespace removed, with counts.
+fn collect_strings(value: &serde_yaml_ng::Value, out: &mut HashMap<String, usize>) {
+    use serde_yaml_ng::Value;
+    match value {
+        Value::String(s) => *out.entry(s.trim_end().to_string()).or_default() += 1,
+        Value::Sequence(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Mapping(map) => map.values().for_each(|v| collect_strings(v, out)),
+        Value::Tagged(tagged) => collect_strings(&tagged.value, out),
+        _ => {}
+    }
 }
 
 fn offset_of(text: &str, line: usize, column: usize) -> u64 {
@@ -146,6 +183,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> u64 {
 }
 
 struct CatalogSkeleton {
+    yaml: bool,
     decoded: Decoded,
     collected: Collected,
     scalars: Vec<Scalar>,
@@ -173,6 +211,14 @@ impl Skeleton for CatalogSkeleton {
             });
         }
         let text = splice::apply(&self.decoded.text, edits);
+        if self.yaml
+            && text != self.decoded.text
+            && let Err(e) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text)
+        {
+            return Err(FormatError::Invalid(format!(
+                "the translated YAML would not parse ({e}); nothing was written"
+            )));
+        }
         Ok(self.decoded.encode(&text, Unmappable::Question))
     }
 }
