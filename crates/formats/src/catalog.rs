@@ -579,10 +579,32 @@ pub(crate) fn yaml_scalars(text: &str) -> Result<Vec<Scalar>, (usize, String)> {
             }
             _ => {
                 let plain = strip_comment(value);
-                if !is_special_plain(plain) {
+                let mut joined = plain.to_string();
+                let mut end = value_offset + plain.len();
+                // A plain scalar continues on more indented lines (folded with spaces), unless a
+                // comment ended it.
+                if plain == value.trim_end() {
+                    while i < lines.len() {
+                        let (line_start, next) = lines[i];
+                        let body = next.trim_start_matches(' ');
+                        let ind = next.len() - body.len();
+                        if body.trim().is_empty() || body.starts_with('#') || ind <= line_indent {
+                            break;
+                        }
+                        let piece = strip_comment(body);
+                        joined.push(' ');
+                        joined.push_str(piece);
+                        end = line_start + ind + piece.len();
+                        i += 1;
+                        if piece != body.trim_end() {
+                            break;
+                        }
+                    }
+                }
+                if !is_special_plain(&joined) {
                     out.push(Scalar {
-                        range: value_offset..value_offset + plain.len(),
-                        value: plain.to_string(),
+                        range: value_offset..end,
+                        value: joined,
                         style: Style::Plain { flow: false },
                         path,
                     });
