@@ -12,12 +12,13 @@
 //! inside any container (block quote, list item) whatever the new line lengths.
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
-use tradia_core::{CodeId, Content, Piece};
+use tradia_core::{CodeId, Content, Piece, Segment};
 
 use crate::catalog::{Style, write_scalar, yaml_scalars};
 use crate::encoding::{self, Decoded, Unmappable};
+use crate::html::{self, HtmlParts};
 use crate::placeholders;
-use crate::splice::{self, Collected, Edit, Markup, SlotBuilder};
+use crate::splice::{self, Collected, Edit, Markup, Slot, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
 };
@@ -51,13 +52,13 @@ pub(crate) fn extract(
     let decoded = encoding::decode(name, bytes, None)?;
     let mut report = Report::default();
     report.warnings.extend(decoded.warnings.iter().cloned());
-    let (collected, kinds) = scan(name, &decoded.text, &mut report);
+    let (collected, kinds, html_blocks) = scan(name, &decoded.text, &mut report);
     let segments = collected.segments.clone();
     Ok(Document::new(
         format,
         segments,
         report,
-        Box::new(MarkdownSkeleton { decoded, collected, kinds }),
+        Box::new(MarkdownSkeleton { decoded, collected, kinds, html_blocks }),
     ))
 }
 
@@ -68,6 +69,16 @@ enum LeafKind {
     Cell,
     /// A YAML front-matter value (`title`, `description`…), written in its scalar style.
     Front(Style),
+    /// Text of a top-level HTML block (index into the HTML blocks), merged by the HTML filter.
+    Html(usize),
+}
+
+/// A top-level HTML block, extracted by the HTML filter.
+struct HtmlBlock {
+    range: std::ops::Range<usize>,
+    parts: HtmlParts,
+    /// Its segments' ids.
+    segments: std::ops::Range<usize>,
 }
 
 /// Front-matter keys whose values are read by people.
@@ -77,13 +88,14 @@ struct MarkdownSkeleton {
     decoded: Decoded,
     collected: Collected,
     kinds: Vec<LeafKind>,
+    html_blocks: Vec<HtmlBlock>,
 }
 
 impl Skeleton for MarkdownSkeleton {
     fn merge(
         &self,
         translations: &[Content],
-        _options: &MergeOptions,
+        options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
         let src = &self.decoded.text;
         splice::check_count(&self.collected.segments, translations)?;
@@ -93,6 +105,9 @@ impl Skeleton for MarkdownSkeleton {
                 continue;
             }
             let slot = &self.collected.slots[i];
+            if let LeafKind::Html(_) = &self.kinds[i] {
+                continue;
+            }
             if let LeafKind::Front(style) = &self.kinds[i] {
                 let value = splice::render(src, slot, translation, &splice::escape_none, &[]);
                 edits.push(Edit { range: slot.range.clone(), text: write_scalar(&value, style) });
@@ -110,6 +125,22 @@ impl Skeleton for MarkdownSkeleton {
                 protect_line_start(&mut text);
             }
             edits.push(Edit { range: slot.range.clone(), text });
+        }
+        for block in &self.html_blocks {
+            let ids = block.segments.clone();
+            if !splice::any_changed(
+                &self.collected.segments[ids.clone()],
+                &translations[ids.clone()],
+            ) {
+                continue;
+            }
+            let text = html::rebuild(
+                &src[block.range.clone()],
+                &block.parts,
+                &translations[ids],
+                &options.target,
+            )?;
+            edits.push(Edit { range: block.range.clone(), text });
         }
         let text = splice::apply(src, edits);
         Ok(self.decoded.encode(&text, Unmappable::Question))
@@ -166,7 +197,11 @@ fn options() -> Options {
         | Options::ENABLE_GFM
 }
 
-fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>) {
+fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>, Vec<HtmlBlock>) {
+    let mut html_blocks: Vec<HtmlBlock> = Vec::new();
+    // Open containers (block quotes, lists, footnotes): HTML blocks inside them carry the
+    // containers' line prefixes, so only top-level HTML blocks are handed to the HTML filter.
+    let mut containers = 0usize;
     let mut collected = Collected::default();
     let mut kinds = Vec::new();
     let mut leaf: Option<Leaf> = None;
@@ -227,6 +262,30 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                     };
                     leaf = Some(Leaf::new(&field, kind));
                 }
+                Tag::HtmlBlock if containers == 0 => {
+                    flush(&mut leaf, &mut collected, &mut kinds);
+                    let block_part = format!(
+                        "{part}:{} (HTML)",
+                        line_starts.partition_point(|s| *s <= range.start)
+                    );
+                    let parts = html::scan(&block_part, &src[range.clone()], false, report);
+                    let first = collected.segments.len();
+                    for segment in &parts.collected.segments {
+                        collected.segments.push(Segment {
+                            id: collected.segments.len() as u32,
+                            ..segment.clone()
+                        });
+                        collected.slots.push(Slot { range: 0..0, codes: Vec::new() });
+                        kinds.push(LeafKind::Html(html_blocks.len()));
+                    }
+                    html_blocks.push(HtmlBlock {
+                        range: range.clone(),
+                        parts,
+                        segments: first..collected.segments.len(),
+                    });
+                    skip_until = Some(tag.to_end());
+                    skip_depth = 1;
+                }
                 Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
                     flush(&mut leaf, &mut collected, &mut kinds);
                     if matches!(tag, Tag::MetadataBlock(_)) {
@@ -274,9 +333,17 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                     if matches!(tag, Tag::Item) {
                         field = "li".into();
                     }
+                    if matches!(tag, Tag::BlockQuote(_) | Tag::List(_) | Tag::FootnoteDefinition(_))
+                    {
+                        containers += 1;
+                    }
                 }
             },
             Event::End(end) => match end {
+                TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::FootnoteDefinition => {
+                    containers = containers.saturating_sub(1);
+                    flush(&mut leaf, &mut collected, &mut kinds);
+                }
                 TagEnd::Emphasis
                 | TagEnd::Strong
                 | TagEnd::Strikethrough
@@ -343,7 +410,7 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
         }
     }
     flush(&mut leaf, &mut collected, &mut kinds);
-    (collected, kinds)
+    (collected, kinds, html_blocks)
 }
 
 /// Segments for the human-readable values of a YAML front matter block at `range`.
@@ -519,6 +586,22 @@ mod tests {
         assert_eq!(
             out,
             "Avant de [fermer](https://e.org/close) la fenêtre, enregistrez le  **fichier** .\n"
+        );
+    }
+
+    #[test]
+    fn top_level_html_blocks_go_through_the_html_filter() {
+        let src =
+            "Intro text.\n\n<p align=\"center\">Hello <b>there</b></p>\n\n> <div>quoted</div>\n";
+        let d = doc(src);
+        let texts: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(texts, vec!["Intro text.", "Hello <g1>there</g1>"]);
+        assert_eq!(d.merge_identity(&fr()).unwrap(), src.as_bytes());
+        let t = vec![Content::text("Intro."), Content::parse("Bonjour <g1>toi</g1>").unwrap()];
+        let out = String::from_utf8(d.merge(&t, &fr()).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "Intro.\n\n<p align=\"center\">Bonjour <b>toi</b></p>\n\n> <div>quoted</div>\n"
         );
     }
 
