@@ -207,7 +207,7 @@ impl Skeleton for CatalogSkeleton {
             let value = splice::render("", &slot, translation, &splice::escape_none, &[]);
             edits.push(Edit {
                 range: scalar.range.clone(),
-                text: write_scalar(&value, &scalar.style),
+                text: write_scalar(&value, &scalar.style, &|c| !self.decoded.can_encode(c)),
             });
         }
         let text = splice::apply(&self.decoded.text, edits);
@@ -224,7 +224,20 @@ impl Skeleton for CatalogSkeleton {
 }
 
 /// Writes `value` in the scalar's style (or double-quoted when the style cannot hold it).
-pub(crate) fn write_scalar(value: &str, style: &Style) -> String {
+///
+/// Characters the file's encoding cannot hold (`unmappable`) are written as `\u` escapes, in a
+/// double-quoted scalar for YAML: a `?` in their place could change the document's structure.
+pub(crate) fn write_scalar(
+    value: &str,
+    style: &Style,
+    unmappable: &dyn Fn(char) -> bool,
+) -> String {
+    if value.chars().any(unmappable) {
+        return match style {
+            Style::Json => json_quote_with(value, unmappable),
+            _ => yaml_double_with(value, unmappable),
+        };
+    }
     match style {
         Style::Json => json_quote(value),
         Style::Double => yaml_double(value),
@@ -243,6 +256,10 @@ pub(crate) fn write_scalar(value: &str, style: &Style) -> String {
 }
 
 fn json_quote(value: &str) -> String {
+    json_quote_with(value, &|_| false)
+}
+
+fn json_quote_with(value: &str, unmappable: &dyn Fn(char) -> bool) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {
@@ -254,6 +271,12 @@ fn json_quote(value: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
+            c if unmappable(c) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
                 out.push_str(&format!("\\u{:04x}", c as u32))
             }
@@ -265,6 +288,10 @@ fn json_quote(value: &str) -> String {
 }
 
 fn yaml_double(value: &str) -> String {
+    yaml_double_with(value, &|_| false)
+}
+
+fn yaml_double_with(value: &str, unmappable: &dyn Fn(char) -> bool) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {
@@ -274,7 +301,12 @@ fn yaml_double(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{feff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if unmappable(c) && (c as u32) > 0xFFFF => {
+                out.push_str(&format!("\\U{:08x}", c as u32))
+            }
+            c if c.is_control() || c == '\u{feff}' || unmappable(c) => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -777,6 +809,20 @@ mod tests {
             out,
             "{\n  \"greeting\": \"Bonjour \\\"{name}\\\" !\",\n  \"count\": 3,\n  \"nested\": {\"items\": \"{{count}} éléments\\n\", \"@meta\": \"keep\"}\n}\n"
         );
+    }
+
+    #[test]
+    fn characters_a_legacy_encoding_lacks_are_escaped() {
+        let text = "fr:\n  hello: Café crème\n  other: Déjà vu\n  third: Voilà tout\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let d = extract(Format::Yaml, "fr.yml", &bytes, &ExtractOptions::default()).unwrap();
+        let t = vec![Content::text("مقهى ? ok"), Content::text("Déjà"), Content::text("🙂 x")];
+        let out = d.merge(&t, &fr()).unwrap();
+        let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(&out);
+        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&decoded).unwrap();
+        assert_eq!(value["fr"]["hello"].as_str(), Some("مقهى ? ok"));
+        assert_eq!(value["fr"]["other"].as_str(), Some("Déjà"));
+        assert_eq!(value["fr"]["third"].as_str(), Some("🙂 x"));
     }
 
     #[test]

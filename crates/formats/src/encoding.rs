@@ -168,6 +168,15 @@ fn decode_strict(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
 }
 
 impl Decoded {
+    /// True when the encoding can represent `c`.
+    pub fn can_encode(&self, c: char) -> bool {
+        if self.encoding == UTF_8 || self.encoding == UTF_16LE || self.encoding == UTF_16BE {
+            return true;
+        }
+        let mut buf = [0u8; 4];
+        !self.encoding.encode(c.encode_utf8(&mut buf)).2
+    }
+
     /// Writes `text` back in the original encoding and BOM; returns the original bytes when
     /// `text` is the decoded text itself.
     pub fn encode(&self, text: &str, unmappable: Unmappable) -> Vec<u8> {

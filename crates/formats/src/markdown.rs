@@ -110,7 +110,10 @@ impl Skeleton for MarkdownSkeleton {
             }
             if let LeafKind::Front(style) = &self.kinds[i] {
                 let value = splice::render(src, slot, translation, &splice::escape_none, &[]);
-                edits.push(Edit { range: slot.range.clone(), text: write_scalar(&value, style) });
+                edits.push(Edit {
+                    range: slot.range.clone(),
+                    text: write_scalar(&value, style, &|_| false),
+                });
                 continue;
             }
             let tidy = tidy_pairs(translation);
