@@ -232,7 +232,8 @@ pub(crate) fn write_scalar(
     style: &Style,
     unmappable: &dyn Fn(char) -> bool,
 ) -> String {
-    if value.chars().any(unmappable) {
+    // A block scalar cannot hold escapes; a `?` written there by the encoder is harmless.
+    if !matches!(style, Style::Block { .. }) && value.chars().any(unmappable) {
         return match style {
             Style::Json => json_quote_with(value, unmappable),
             _ => yaml_double_with(value, unmappable),
