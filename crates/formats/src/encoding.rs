@@ -81,6 +81,7 @@ pub(crate) fn decode(
         match declared_encoding {
             Some(enc) if ascii && enc.is_ascii_compatible() => {
                 // Pure ASCII: keep the declared encoding so that translations are written in it.
+                check_not_binary(part, text, false)?;
                 return Ok(Decoded {
                     text: text.to_string(),
                     encoding: enc,
@@ -95,7 +96,7 @@ pub(crate) fn decode(
             )),
             _ => {}
         }
-        check_not_binary(part, text)?;
+        check_not_binary(part, text, false)?;
         return Ok(Decoded {
             text: text.to_string(),
             encoding: UTF_8,
@@ -113,7 +114,7 @@ pub(crate) fn decode(
                 enc.name()
             ),
         })?;
-        check_not_binary(part, &text)?;
+        check_not_binary(part, &text, false)?;
         return Ok(Decoded { text, encoding: enc, bom: b"", original: bytes.to_vec(), warnings });
     }
     if bytes.contains(&0) {
@@ -131,7 +132,7 @@ pub(crate) fn decode(
     let text = decode_strict(guess, bytes).ok_or_else(|| {
         undecidable(part, &format!("the detected encoding {} does not decode it", guess.name()))
     })?;
-    check_not_binary(part, &text)?;
+    check_not_binary(part, &text, true)?;
     warnings.push(format!("{part}: no declared encoding; detected {}", guess.name()));
     Ok(Decoded { text, encoding: guess, bom: b"", original: bytes.to_vec(), warnings })
 }
@@ -145,14 +146,15 @@ fn undecidable(part: &str, why: &str) -> FormatError {
     }
 }
 
-/// Refuses text that is clearly binary: NULs or a high share of control characters.
-fn check_not_binary(part: &str, text: &str) -> Result<(), FormatError> {
+/// Refuses text that is clearly binary: NULs, or (for detected encodings, where any byte decodes
+/// to something) a high share of control characters.
+fn check_not_binary(part: &str, text: &str, detected: bool) -> Result<(), FormatError> {
     let controls = text
         .chars()
         .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
         .count();
     let total = text.chars().count().max(1);
-    if text.contains('\0') || controls * 20 > total {
+    if text.contains('\0') || (detected && controls * 20 > total) {
         return Err(FormatError::Encoding {
             part: part.to_string(),
             message: "looks like binary data, not text".to_string(),
