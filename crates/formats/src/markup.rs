@@ -353,7 +353,6 @@ pub(crate) fn decode_refs(src: &str, range: Range<usize>, xml: bool) -> Vec<Char
                 let end = amp + 1 + name.len() + 1;
                 match decode_entity(name, xml) {
                     Some(c) => text.push(c),
-                    None if name.starts_with('#') => text.push('\u{FFFD}'),
                     None => {
                         if !text.is_empty() {
                             out.push(CharData::Text(std::mem::take(&mut text)));
@@ -383,7 +382,9 @@ fn decode_entity(name: &str, xml: bool) -> Option<char> {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse().ok()?,
         };
-        return char::from_u32(code);
+        // References to control characters (NUL…) stay references: written out as text they
+        // would make the file binary.
+        return char::from_u32(code).filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
     }
     let basic = match name {
         "amp" => Some('&'),
