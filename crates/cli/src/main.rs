@@ -1,1 +1,83 @@
-fn main() {}
+//! `tradia`: the command line and the service, in one binary.
+//!
+//! This file only parses the command line and dispatches; each subcommand lives in
+//! `cmd/<name>.rs`. Exit status: 0 when everything succeeded, 1 when some work failed (each failure
+//! is named on stderr), 2 for a usage error (bad flag, bad language code, conflicting inputs).
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod engine;
+
+/// Tradia: translate documents and text with a local LLM, keeping their formatting.
+#[derive(Debug, Parser)]
+#[command(name = "tradia", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the translation service: web interface and HTTP API (port 8000 by default).
+    Serve(tradia_server::ServeArgs),
+    /// Translate files (Scenari items and archives, and every other supported format).
+    Translate(cmd::translate::TranslateArgs),
+    /// List the segments a file yields, with their inline codes, and the fields it keeps.
+    Inspect(cmd::inspect::InspectArgs),
+    /// List the models the configured LLM server offers.
+    Models(cmd::llm::LlmCommandArgs),
+    /// Check the connection to the LLM server and explain what is wrong, in plain words.
+    Check(cmd::llm::LlmCommandArgs),
+    /// Run a simulated Ollama/OpenAI-compatible server (no GPU needed).
+    #[command(name = "simulate-llm")]
+    SimulateLlm(tradia_llm_sim::SimulateArgs),
+}
+
+/// How a command ended, mapped to the process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Everything succeeded.
+    Success,
+    /// Some work failed; the failures were reported on stderr.
+    Failed,
+    /// The command line was wrong; nothing ran.
+    Usage,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+            Outcome::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Translate(args) => cmd::translate::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Models(args) => cmd::llm::models(args),
+        Command::Check(args) => cmd::llm::check(args),
+        Command::SimulateLlm(args) => cmd::simulate::run(args),
+    };
+    outcome.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

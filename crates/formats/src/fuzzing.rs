@@ -82,3 +82,104 @@ pub fn archive(data: &[u8]) {
         panic!("pseudo-translated archive no longer extracts: {e}");
     }
 }
+
+/// Arbitrary bytes against the office filters. Bytes that start like a zip are taken as a
+/// package (DOCX, PPTX, XLSX, ODT, ODP, ODS); anything else is taken as the XML of a part and
+/// wrapped into a Word body, a slide, a shared-strings table and an ODF `content.xml` (built
+/// here with correct checksums, so that mutations reach the XML logic instead of failing the
+/// zip's CRC check). Each package then goes through [`office_package`]. Returns the number of
+/// segments of the accepted packages, `None` when none is accepted.
+pub fn office_zip(data: &[u8]) -> Option<usize> {
+    if data.starts_with(b"PK") {
+        return office_package(data);
+    }
+    let xml = std::str::from_utf8(data).ok()?;
+    let mut total = None;
+    for package in packages_around(xml) {
+        if let Some(n) = office_package(&package) {
+            total = Some(total.unwrap_or(0) + n);
+        }
+    }
+    total
+}
+
+fn packages_around(xml: &str) -> Vec<Vec<u8>> {
+    use std::io::Write;
+    let ooxml = |part: &str, content_type: &str| -> String {
+        format!(
+            "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+             <Override PartName=\"/{part}\" ContentType=\"application/vnd.openxmlformats-officedocument.{content_type}\"/></Types>"
+        )
+    };
+    let layouts: [Vec<(&str, String)>; 4] = [
+        vec![
+            (
+                "[Content_Types].xml",
+                ooxml("word/document.xml", "wordprocessingml.document.main+xml"),
+            ),
+            ("word/document.xml", xml.to_string()),
+        ],
+        vec![
+            ("[Content_Types].xml", ooxml("ppt/slides/slide1.xml", "presentationml.slide+xml")),
+            ("ppt/slides/slide1.xml", xml.to_string()),
+        ],
+        vec![
+            (
+                "[Content_Types].xml",
+                ooxml("xl/sharedStrings.xml", "spreadsheetml.sharedStrings+xml"),
+            ),
+            ("xl/sharedStrings.xml", xml.to_string()),
+        ],
+        vec![
+            ("mimetype", "application/vnd.oasis.opendocument.text".to_string()),
+            ("content.xml", xml.to_string()),
+        ],
+    ];
+    let mut out = Vec::new();
+    for entries in layouts {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let mut ok = true;
+        for (name, data) in &entries {
+            ok &= writer.start_file(*name, options).is_ok()
+                && writer.write_all(data.as_bytes()).is_ok();
+        }
+        if ok && let Ok(cursor) = writer.finish() {
+            out.push(cursor.into_inner());
+        }
+    }
+    out
+}
+
+/// One office package (DOCX, PPTX, XLSX, ODT, ODP, ODS): detect, extract,
+/// identity merge (byte-exact), pseudo merges into a left-to-right and a right-to-left target,
+/// re-extraction of both with the same number of segments. Returns the number of segments of
+/// an accepted input, `None` for a refused one.
+pub fn office_package(data: &[u8]) -> Option<usize> {
+    let format = detect("fuzz.bin", data).ok()?;
+    if !matches!(
+        format,
+        Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Odp | Format::Ods
+    ) {
+        return None;
+    }
+    let options = ExtractOptions { limits: fuzz_limits() };
+    let doc = extract_as(format, "fuzz.bin", data, &options).ok()?;
+    let identity = doc.merge_identity(&merge_options()).expect("identity merge of a package");
+    assert!(identity == data, "identity merge changed the package");
+    let pseudo: Vec<Content> = doc.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+    let rtl = MergeOptions { target: LanguageTag::parse("ar").expect("valid tag") };
+    for target in [merge_options(), rtl] {
+        let out = doc.merge(&pseudo, &target).expect("pseudo merge of a package");
+        match extract_as(format, "fuzz.bin", &out, &options) {
+            Ok(again) => assert_eq!(
+                again.segments.len(),
+                doc.segments.len(),
+                "segment count changed after a pseudo merge"
+            ),
+            Err(e) => panic!("pseudo-translated package no longer extracts: {e}"),
+        }
+    }
+    Some(doc.segments.len())
+}

@@ -30,6 +30,7 @@ mod epub;
 mod html;
 mod markdown;
 mod odf;
+mod office;
 mod ooxml;
 mod po;
 mod scenari;

@@ -1,18 +1,384 @@
-//! Placeholder: this format family's filter is being written (see ARCHITECTURE.md).
+//! OpenDocument filter: text (`.odt`), presentation (`.odp`) and spreadsheet (`.ods`).
+//!
+//! A package is a zip whose first entry, `mimetype` (stored), names the document type. Text
+//! lives in `content.xml` (body, tables, lists, notes, frames, annotations, speaker notes,
+//! embedded objects' `content.xml` for chart titles), `styles.xml` (headers, footers, master
+//! pages) and `meta.xml` (`dc:title`).
+//!
+//! Paragraphs (`text:p`, `text:h`) become segments: spans, links and `text:meta` are paired
+//! codes (adjacent spans with the same style are merged into one code); tabs, line breaks,
+//! notes, bookmarks, fields (page numbers, dates, references), frames and annotations are
+//! standalone codes, with the paragraphs inside notes, frames and annotations translated as
+//! segments of their own. Spaces follow ODF's whitespace rules: extraction collapses whitespace
+//! as a reader does and turns `text:s` into spaces; merging writes repeated and leading spaces
+//! back as `text:s`, tabs as `text:tab` and newlines as `text:line-break`.
+//!
+//! Kept as they are: deleted text recorded in `text:tracked-changes`; spreadsheet cells whose
+//! value type is not `string` or that hold a formula (their text is a rendering of the value);
+//! sheet names that something else refers to. Image titles and descriptions (`svg:title`,
+//! `svg:desc`) are translated.
+//!
+//! Right-to-left targets: every paragraph style, and the default paragraph style, gets
+//! `style:writing-mode="rl-tb"` (ODF sets direction on styles, not on paragraphs), so the whole
+//! translated document runs right to left.
 
-use crate::{Document, ExtractOptions, Format, FormatError};
+use std::collections::HashMap;
 
-/// Recognises this family's formats by content (`name` only breaks ties).
-pub(crate) fn sniff(_name: &str, _bytes: &[u8]) -> Option<Format> {
-    None
+use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
+use crate::office::package::{self, Package};
+use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
+use crate::office::{self, AttrCheck, PartPlan, Repl, ReplKind, Segments};
+use crate::{Document, ExtractOptions, Format, FormatError, KeptField, Report};
+
+const MIME_TEXT: &str = "application/vnd.oasis.opendocument.text";
+const MIME_PRESENTATION: &str = "application/vnd.oasis.opendocument.presentation";
+const MIME_SPREADSHEET: &str = "application/vnd.oasis.opendocument.spreadsheet";
+
+fn format_of_mime(mime: &str) -> Option<Format> {
+    let mime = mime.trim();
+    let base = mime.strip_suffix("-template").unwrap_or(mime);
+    match base {
+        MIME_TEXT => Some(Format::Odt),
+        MIME_PRESENTATION => Some(Format::Odp),
+        MIME_SPREADSHEET => Some(Format::Ods),
+        _ => None,
+    }
 }
 
-/// Extracts a document of `format` (one of this family's).
+/// Recognises ODT, ODP and ODS by their `mimetype` entry.
+pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
+    if !bytes.starts_with(b"PK") {
+        return None;
+    }
+    let names = package::entry_names(bytes)?;
+    if !names.iter().any(|n| n == "mimetype") {
+        return None;
+    }
+    let mut pkg = Package::open(bytes, crate::Limits::default()).ok()?;
+    let mime = pkg.read("mimetype").ok()?;
+    if mime.len() > 200 {
+        return None;
+    }
+    format_of_mime(std::str::from_utf8(&mime).ok()?)
+}
+
+/// Extracts an ODT, ODP or ODS document.
 pub(crate) fn extract(
     format: Format,
-    name: &str,
-    _bytes: &[u8],
-    _options: &ExtractOptions,
+    _name: &str,
+    bytes: &[u8],
+    options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    Err(FormatError::Unsupported { name: format!("{name} ({})", format.label()) })
+    let mut pkg = Package::open(bytes, options.limits)?;
+    if !pkg.has("mimetype") {
+        return Err(FormatError::Invalid(
+            "not an OpenDocument package: no `mimetype` entry".into(),
+        ));
+    }
+    let mut selected: Vec<String> = pkg
+        .names
+        .iter()
+        .filter(|n| {
+            let base = n.rsplit('/').next().unwrap_or(n);
+            matches!(base, "content.xml" | "styles.xml") || n.as_str() == "meta.xml"
+        })
+        .cloned()
+        .collect();
+    // Sheet names: anything but content.xml itself that mentions them (settings.xml only keeps
+    // view state keyed by name, which does no harm if it goes stale).
+    let mut other_texts = Vec::new();
+    if format == Format::Ods {
+        let names = pkg.names.clone();
+        for name in names {
+            if name.ends_with(".xml") && name != "content.xml" && name != "settings.xml" {
+                let data = pkg.read(&name)?;
+                other_texts.push(String::from_utf8_lossy(&data).into_owned());
+            }
+        }
+    }
+    // Reading order: title, body, headers and footers, then embedded objects.
+    selected.sort_by_key(|name| {
+        let rank = match name.as_str() {
+            "meta.xml" => 0,
+            "content.xml" => 1,
+            "styles.xml" => 2,
+            _ => 3,
+        };
+        (rank, office::natural_key(name))
+    });
+    let mut segments = Segments::default();
+    let mut parts = Vec::new();
+    let mut report = Report::default();
+    for (part_idx, name) in selected.iter().enumerate() {
+        let text = office::part_text(name, pkg.read(name)?)?;
+        let tree = xml::parse(name, &text)?;
+        let mut walk = Walk {
+            tree: &tree,
+            src: &text,
+            part: name,
+            part_idx,
+            segs: &mut segments,
+            counters: HashMap::new(),
+            is_meta: name == "meta.xml",
+            sheet_names: format == Format::Ods && name == "content.xml",
+            other_texts: &other_texts,
+            report: &mut report,
+        };
+        let mut repls = Vec::new();
+        if let Some(root) = tree.root() {
+            walk.collect(root, &mut repls);
+        }
+        drop(walk);
+        parts.push(PartPlan { name: name.clone(), src: text, repls });
+    }
+    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+}
+
+struct Walk<'a> {
+    tree: &'a Tree,
+    src: &'a str,
+    part: &'a str,
+    part_idx: usize,
+    segs: &'a mut Segments,
+    counters: HashMap<String, usize>,
+    is_meta: bool,
+    sheet_names: bool,
+    other_texts: &'a [String],
+    report: &'a mut Report,
+}
+
+impl Walk<'_> {
+    fn note_flattened(&mut self, flattened: bool, slot: usize) {
+        if flattened {
+            let location = &self.segs.pending[slot].location;
+            self.report
+                .warnings
+                .push(format!("{location}: formatting changes within words were simplified to the paragraph's main formatting"));
+        }
+    }
+
+    fn add_segment(&mut self, at: usize, content: tradia_core::Content, field: &str) -> usize {
+        let n = self.counters.entry(field.to_string()).or_insert(0);
+        *n += 1;
+        let location = format!("{} › {} #{}", self.part, field, n);
+        self.segs.add((self.part_idx, at), content, location, field)
+    }
+
+    fn collect(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        match (e.ns, e.local.as_str()) {
+            (Ns::Text, "p") | (Ns::Text, "h") => return self.para(id, out),
+            (Ns::Text, "tracked-changes") => return,
+            (Ns::Svg, "title") | (Ns::Svg, "desc") => return self.plain(id, out),
+            (Ns::Dc, "title") if self.is_meta => return self.plain(id, out),
+            (Ns::Table, "table-cell") | (Ns::Table, "covered-table-cell") => {
+                let value_type = e.attr_value(Ns::Office, "value-type");
+                // A formula's result, a number, date, currency, percentage, boolean or time is
+                // rendered into the cell's paragraphs; so is a string whose value is stored apart
+                // (`office:string-value`). None of these is translated.
+                let computed = e.attr(Ns::Table, "formula").is_some()
+                    || e.attr(Ns::Office, "string-value").is_some()
+                    || value_type.is_some_and(|v| v != "string");
+                if computed {
+                    for &c in &e.children {
+                        let is_para = tree
+                            .elem(c)
+                            .is_some_and(|ce| ce.is(Ns::Text, "p") || ce.is(Ns::Text, "h"));
+                        if !is_para {
+                            self.collect(c, out);
+                        }
+                    }
+                    return;
+                }
+            }
+            (Ns::Table, "table") if self.sheet_names => self.sheet_name(id, out),
+            (Ns::Style, "style") | (Ns::Style, "default-style")
+                if e.attr_value(Ns::Style, "family") == Some("paragraph") =>
+            {
+                return self.rtl_style(id, out);
+            }
+            _ => {}
+        }
+        for &c in &e.children {
+            self.collect(c, out);
+        }
+    }
+
+    fn plain(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        if e.end_tag.is_none() || tree.child_elems(id).next().is_some() {
+            return;
+        }
+        let text = tree.text_of(id);
+        if !office::worth(&text) || (e.ns == Ns::Svg && office::is_file_name(&text)) {
+            return;
+        }
+        let field = e.qname.clone();
+        let slot = self.add_segment(e.start_tag.start, tradia_core::Content::text(text), &field);
+        out.push(Repl { range: e.inner(), kind: ReplKind::Plain { slot } });
+    }
+
+    fn sheet_name(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let Some(e) = self.tree.elem(id) else { return };
+        let Some(a) = e.attr(Ns::Table, "name") else { return };
+        if !office::worth(&a.value) {
+            return;
+        }
+        let raw = &self.src[a.value_range.clone()];
+        let mentioned = self.src.matches(raw).count() > 1
+            || (raw != a.value && self.src.contains(a.value.as_str()))
+            || self.other_texts.iter().any(|t| t.contains(raw) || t.contains(a.value.as_str()));
+        if mentioned {
+            self.report.kept.push(KeptField {
+                location: format!("{} › table `{}`", self.part, a.value),
+                field: "sheet name".into(),
+                reason: "referred to by formulas, ranges or other parts".into(),
+            });
+            return;
+        }
+        let slot = self.add_segment(
+            a.value_range.start,
+            tradia_core::Content::text(a.value.clone()),
+            "table:name",
+        );
+        out.push(Repl {
+            range: a.value_range.clone(),
+            kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::SheetName },
+        });
+    }
+
+    /// For right-to-left targets: paragraph styles (and the default paragraph style) get
+    /// `style:writing-mode="rl-tb"`, so that every paragraph of the translated document runs
+    /// right to left.
+    fn rtl_style(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        // An attribute needs a prefix to be in the style namespace; documents that make it the
+        // default namespace are left alone.
+        if e.prefix().is_empty() {
+            return;
+        }
+        match tree.child(id, Ns::Style, "paragraph-properties") {
+            Some((_, pp)) if pp.prefix().is_empty() => {}
+            Some((_, pp)) => match pp.attr(Ns::Style, "writing-mode") {
+                Some(a) if a.value == "rl-tb" => {}
+                Some(a) => out.push(Repl {
+                    range: a.value_range.clone(),
+                    kind: ReplKind::RtlDocument { markup: "rl-tb".into() },
+                }),
+                None => {
+                    let tag = &self.src[pp.start_tag.clone()];
+                    let at = pp.start_tag.end - if tag.ends_with("/>") { 2 } else { 1 };
+                    let markup = format!(" {}writing-mode=\"rl-tb\"", pp.prefix());
+                    out.push(Repl { range: at..at, kind: ReplKind::RtlDocument { markup } });
+                }
+            },
+            None if e.local == "default-style" && e.end_tag.is_some() => {
+                let p = e.prefix();
+                let at = e.start_tag.end;
+                let markup = format!("<{p}paragraph-properties {p}writing-mode=\"rl-tb\"/>");
+                out.push(Repl { range: at..at, kind: ReplKind::RtlDocument { markup } });
+            }
+            None => {}
+        }
+    }
+
+    fn para(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(p) = tree.elem(id) else { return };
+        if p.end_tag.is_none() {
+            return;
+        }
+        let mut items = Vec::new();
+        let mut nested = Vec::new();
+        let mut fmts = FmtTable::default();
+        fmts.intern(String::new(), Fmt { run_open: None, rpr: None, rtl: RunRtl::Nothing });
+        let mut prev_space = true;
+        self.inline(&p.children, &mut items, &mut nested, &mut prev_space);
+        inline::merge_adjacent_wrappers(&mut items, self.src);
+        match inline::build(&items) {
+            Some(inline::Built { content, codes, default_fmt, flattened }) => {
+                let field = p.qname.clone();
+                let slot = self.add_segment(p.start_tag.start, content, &field);
+                self.note_flattened(flattened, slot);
+                let plan = ParaPlan {
+                    dialect: Dialect::Odf,
+                    prefix: p.prefix().to_string(),
+                    fmts: fmts.fmts,
+                    default_fmt,
+                    codes,
+                    nested,
+                };
+                out.push(Repl {
+                    range: p.inner(),
+                    kind: ReplKind::Para { slot, plan: Box::new(plan) },
+                });
+            }
+            None => out.extend(nested),
+        }
+    }
+
+    fn inline(
+        &mut self,
+        children: &[NodeId],
+        items: &mut Vec<Item>,
+        nested: &mut Vec<Repl>,
+        prev_space: &mut bool,
+    ) {
+        let tree = self.tree;
+        for &c in children {
+            let node = &tree.nodes[c];
+            match &node.kind {
+                NodeKind::Text(t) => {
+                    let mut text = String::with_capacity(t.len());
+                    for ch in t.chars() {
+                        if matches!(ch, ' ' | '\t' | '\n' | '\r') {
+                            if !*prev_space {
+                                text.push(' ');
+                                *prev_space = true;
+                            }
+                        } else {
+                            text.push(ch);
+                            *prev_space = false;
+                        }
+                    }
+                    items.push(Item::Text { fmt: 0, text });
+                }
+                NodeKind::Other => items.push(Item::Raw { range: node.range.clone() }),
+                NodeKind::Elem(e) => {
+                    if e.ns == Ns::Text {
+                        match e.local.as_str() {
+                            "s" => {
+                                let n: usize = e
+                                    .attr_value(Ns::Text, "c")
+                                    .and_then(|v| v.trim().parse().ok())
+                                    .unwrap_or(1)
+                                    .clamp(1, 1_000);
+                                items.push(Item::Text { fmt: 0, text: " ".repeat(n) });
+                                *prev_space = false;
+                                continue;
+                            }
+                            "tab" | "line-break" => {
+                                items.push(Item::Raw { range: node.range.clone() });
+                                *prev_space = false;
+                                continue;
+                            }
+                            "span" | "a" | "meta" if e.end_tag.is_some() => {
+                                let close = e.end_tag.clone().unwrap_or_default();
+                                items.push(Item::Open { open: e.start_tag.clone(), close });
+                                self.inline(&e.children, items, nested, prev_space);
+                                items.push(Item::Close);
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    self.collect(c, nested);
+                    items.push(Item::Raw { range: node.range.clone() });
+                }
+            }
+        }
+    }
 }

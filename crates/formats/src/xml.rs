@@ -266,12 +266,16 @@ impl<'a> StrictReader<'a> {
                     .push((Cow::Owned(prefix.to_string()), Cow::Owned(value.into_owned())));
             }
         }
-        // Attribute prefixes must be bound too.
-        for attribute in e.attributes().flatten() {
-            let key: &str = attribute.key.into_inner();
-            if key.contains(':') && !key.starts_with("xmlns:") && self.resolve(key, false).is_none()
-            {
-                return Err(self.error_at(at, format!("unbound namespace prefix in `{key}`")));
+        // Attribute prefixes must be bound too (checked after this element's declarations).
+        if e.attributes_raw().contains(':') {
+            for attribute in e.attributes().flatten() {
+                let key: &str = attribute.key.into_inner();
+                if key.contains(':')
+                    && !key.starts_with("xmlns:")
+                    && self.resolve(key, false).is_none()
+                {
+                    return Err(self.error_at(at, format!("unbound namespace prefix in `{key}`")));
+                }
             }
         }
         Ok(())

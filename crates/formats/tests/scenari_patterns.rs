@@ -374,3 +374,31 @@ fn wrong_translations_are_refused_not_merged() {
     let e = d.merge(&[], &opts()).unwrap_err();
     assert_eq!(e.code(), "translation_count_mismatch");
 }
+
+#[test]
+fn broken_scenari_items_are_detected_and_reported_with_offsets() {
+    match extract("broken.xml", b"<sc:item><oops></sc:item>", &ExtractOptions::default()) {
+        Err(FormatError::Malformed { part, offset, message }) => {
+            assert_eq!((part.as_str(), offset), ("broken.xml", 0));
+            assert!(message.contains("unbound namespace prefix"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Cut inside the root's start tag: the unterminated tag is where the item breaks.
+    let cut = &item("<sc:para>x</sc:para>")[..150];
+    match extract("cut.xml", cut.as_bytes(), &ExtractOptions::default()) {
+        Err(FormatError::Malformed { part, offset, .. }) => {
+            assert_eq!((part.as_str(), offset), ("cut.xml", 21));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Cut after some content: the end of the input, where elements are still open.
+    let cut = format!("{HEAD}<sc:para>x");
+    match extract("cut.xml", cut.as_bytes(), &ExtractOptions::default()) {
+        Err(FormatError::Malformed { offset, message, .. }) => {
+            assert_eq!(offset, cut.len() as u64);
+            assert!(message.contains("<sc:para> is not closed"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,1 +1,169 @@
-//! Placeholder, filled by its issue.
+//! Tradia's durable state: translation jobs, their lease queue and saved segments (in SQLite or
+//! PostgreSQL), and the uploaded and produced files (in a blob folder).
+//!
+//! Why this shape: the service must survive a crash at any moment without asking the model again
+//! for finished work, and must run either embedded (one SQLite file under the data folder, nothing
+//! to install) or on PostgreSQL behind several replicas. So there is one narrow [`Store`] trait,
+//! two implementations with their own migrations (applied at start-up), and one test suite run on
+//! both. Only this crate knows SQL; the server holds an `Arc<dyn Store>` from [`connect`].
+//!
+//! Files are not in the database: [`BlobStore`] keeps them in `<data dir>/files`, and the
+//! database keeps their [`BlobKey`]s.
+//!
+//! ## A job's life
+//! ```
+//! # use std::time::Duration;
+//! # use tradia_store::*;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let store = tradia_store::connect(&tradia_store::sqlite_url(dir.path())).await?;
+//! let blobs = FsBlobStore::open(dir.path().join("files")).await?;
+//!
+//! // Upload: stream the file into the blob store, then create the job.
+//! let upload = blobs.put(&mut &b"<p>Bonjour</p>"[..], 50 << 20).await?;
+//! let job = store
+//!     .create_job(NewJob {
+//!         source_lang: None,
+//!         target_lang: "en".parse()?,
+//!         model: None,
+//!         files: vec![NewJobFile {
+//!             name: "page.html".into(),
+//!             format: Some("html".into()),
+//!             input_blob: upload.key,
+//!             size: upload.size,
+//!         }],
+//!     })
+//!     .await?;
+//!
+//! // A worker claims it, saves each segment as it is translated, then the output.
+//! let options = ClaimOptions {
+//!     worker: "replica-1".into(),
+//!     lease_ttl: Duration::from_secs(30),
+//!     max_attempts: 10,
+//! };
+//! let claimed = store.claim_next_job(&options).await?.expect("a queued job");
+//! let lease = &claimed.lease;
+//! let extracted = FileExtracted { total: 1, format: None, detected_source_lang: None };
+//! store.set_file_extracted(lease, 0, extracted).await?;
+//! let already_done = store.saved_segments(job.id, 0).await?; // empty unless resuming
+//! assert!(already_done.is_empty());
+//! store
+//!     .save_segment(lease, StoredSegment {
+//!         file_index: 0,
+//!         segment_id: 0,
+//!         content: "Hello".into(),
+//!         kept_code: None,
+//!         kept_message: None,
+//!     })
+//!     .await?;
+//! let output = blobs.put_bytes(b"<p>Hello</p>".to_vec()).await?;
+//! store.set_file_output(lease, 0, output.key).await?;
+//! let done = store.finish_job(lease).await?;
+//! assert_eq!(done.status, JobStatus::Done);
+//! assert_eq!((done.progress().done, done.progress().total), (1, 1));
+//!
+//! // Later: the retention period has passed.
+//! let purged = store.purge_expired(Duration::ZERO).await?;
+//! for key in &purged.blobs {
+//!     blobs.delete(key).await?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//! Meanwhile the worker renews its lease every `lease_ttl / 3` ([`Store::renew_lease`]) and stops
+//! when that says the job was cancelled or the lease lost. On shutdown it calls
+//! [`Store::requeue_worker_jobs`]; a killed worker's jobs are claimed again once their leases
+//! expire, and [`Store::saved_segments`] tells the new worker what not to translate again.
+
+#![forbid(unsafe_code)]
+
+pub mod blob;
+mod convert;
+pub mod error;
+pub mod model;
+pub mod postgres;
+pub mod sqlite;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use blob::{BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, StoredBlob};
+pub use error::StoreError;
+pub use model::{
+    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobFile, JobId, JobPage, JobStatus,
+    Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,
+};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use store::{Purged, Store, StoreResult};
+
+/// Opens the database named by `url` and applies its migrations: `sqlite:PATH` (the file and its
+/// folder are created if missing) or `postgres://…` / `postgresql://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("sqlite") => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(PgStore::connect(url).await?)),
+        _ => Err(StoreError::UnsupportedUrl(url.to_string())),
+    }
+}
+
+/// The embedded database's URL for a data folder: `sqlite:<data_dir>/tradia.db`.
+pub fn sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite:{}", data_dir.join("tradia.db").display())
+}
+
+/// `url` with its password (in the user part or a `password=` parameter) replaced by `***`, for
+/// logs and `--check-config`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://tradia:s3cr%40t@db.example:5432/tradia?sslmode=require"),
+            "postgres://tradia:***@db.example:5432/tradia?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://tradia@db/x"), "postgres://tradia@db/x");
+        assert_eq!(redact_url("postgres://u:p@w@h/d"), "postgres://u:***@h/d");
+        assert_eq!(redact_url("sqlite:./data/tradia.db"), "sqlite:./data/tradia.db");
+        assert_eq!(
+            redact_url("postgres://db/x?user=a&password=1&sslmode=disable"),
+            "postgres://db/x?user=a&password=***&sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn sqlite_url_is_under_the_data_dir() {
+        assert_eq!(sqlite_url(std::path::Path::new("./data")), "sqlite:./data/tradia.db");
+    }
+}

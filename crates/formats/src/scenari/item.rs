@@ -13,9 +13,10 @@
 //! (entities as they were), changed text is escaped. An unchanged segment is copied as is, so
 //! the identity merge is byte-exact.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use tradia_core::{CodeId, Content, ContentBuilder, Piece};
 
 use super::rules::{self, Inline};
@@ -106,6 +107,20 @@ pub(crate) fn is_scenari_root(part: &str, text: &str) -> Result<bool, FormatErro
     Ok(false)
 }
 
+/// The namespaces the rules distinguish, as static strings (no allocation per element).
+fn ns_kind(uri: Option<&str>) -> Option<&'static str> {
+    match uri {
+        None => None,
+        Some(rules::CORE) => Some(rules::CORE),
+        Some(rules::PRIMITIVE) => Some(rules::PRIMITIVE),
+        Some(rules::FILEMETA) => Some(rules::FILEMETA),
+        Some(_) => Some(OTHER_NS),
+    }
+}
+
+/// Stands for any namespace the rules do not name.
+const OTHER_NS: &str = "";
+
 fn local_name(qname: &str) -> &str {
     qname.rsplit_once(':').map_or(qname, |(_, l)| l)
 }
@@ -120,7 +135,6 @@ pub(crate) struct ItemSegment {
 /// Where each code's markup and each text piece of a segment came from.
 struct SegSource {
     range: Range,
-    content: Content,
     /// Raw range of each text piece, in order.
     texts: Vec<Range>,
     /// By code id - 1: the markup range (opening tag + folded metadata, or the whole element)
@@ -130,7 +144,9 @@ struct SegSource {
 
 /// The skeleton of one item: its text and the sources of its segments, in document order.
 pub(crate) struct ItemSkeleton {
-    original: Vec<u8>,
+    /// The input bytes when they differ from the decoded text (byte-order mark, other
+    /// encoding); `None` when the text is the input.
+    original: Option<Vec<u8>>,
     decoded: Decoded,
     segs: Vec<SegSource>,
 }
@@ -143,10 +159,19 @@ pub(crate) struct ItemExtract {
 
 #[derive(Debug)]
 enum SrcPiece {
-    Text { range: Range, text: String },
-    Open { range: Range },
-    Close { range: Range },
-    Standalone { range: Range },
+    /// Raw text (character data, references, CDATA), decoded when the segment is finished.
+    Text {
+        range: Range,
+    },
+    Open {
+        range: Range,
+    },
+    Close {
+        range: Range,
+    },
+    Standalone {
+        range: Range,
+    },
 }
 
 struct Builder {
@@ -159,22 +184,23 @@ struct Builder {
 }
 
 impl Builder {
-    fn push_text(&mut self, range: Range, text: &str) {
-        if text.is_empty() {
+    fn push_text(&mut self, range: Range) {
+        if range.0 == range.1 {
             return;
         }
-        if let Some(SrcPiece::Text { range: r, text: t }) = self.pieces.last_mut()
+        if let Some(SrcPiece::Text { range: r }) = self.pieces.last_mut()
             && r.1 == range.0
         {
             r.1 = range.1;
-            t.push_str(text);
             return;
         }
-        self.pieces.push(SrcPiece::Text { range, text: text.to_string() });
+        self.pieces.push(SrcPiece::Text { range });
     }
 
-    fn only_blank_text(&self) -> bool {
-        self.pieces.iter().all(|p| matches!(p, SrcPiece::Text { text, .. } if is_blank(text)))
+    fn only_blank_text(&self, source: &str) -> bool {
+        self.pieces
+            .iter()
+            .all(|p| matches!(p, SrcPiece::Text { range } if is_blank(&source[range.0..range.1])))
     }
 }
 
@@ -196,7 +222,7 @@ enum OnEnd {
 
 struct Frame<'a> {
     name: &'a str,
-    ns: Option<String>,
+    ns: Option<&'static str>,
     mode: Mode,
     on_end: OnEnd,
     has_child: bool,
@@ -208,7 +234,7 @@ struct Extractor<'a> {
     text: &'a str,
     frames: Vec<Frame<'a>>,
     builders: Vec<Builder>,
-    counters: HashMap<&'a str, u32>,
+    counters: HashMap<&'a str, u32, BuildFnv>,
     segs: Vec<(SegSource, ItemSegment)>,
     report: &'a mut Report,
 }
@@ -228,7 +254,7 @@ pub(crate) fn extract_item(
         text,
         frames: Vec::new(),
         builders: Vec::new(),
-        counters: HashMap::new(),
+        counters: HashMap::with_hasher(BuildFnv),
         segs: Vec::new(),
         report,
     };
@@ -238,12 +264,12 @@ pub(crate) fn extract_item(
         match &token.event {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(token.event, Event::Empty(_));
-                let ns = reader.resolve(token.name, true).map(str::to_string);
+                let ns = ns_kind(reader.resolve(token.name, true));
                 if !checked_root {
                     checked_root = true;
                     let local = local_name(token.name);
-                    let scenari = (ns.as_deref() == Some(rules::CORE) && local == "item")
-                        || ns.as_deref() == Some(rules::FILEMETA);
+                    let scenari =
+                        (ns == Some(rules::CORE) && local == "item") || ns == Some(rules::FILEMETA);
                     if !scenari {
                         return Err(FormatError::Invalid(format!(
                             "{part}: not a Scenari item (root element <{}>)",
@@ -251,8 +277,7 @@ pub(crate) fn extract_item(
                         )));
                     }
                 }
-                let role = attribute(e, "role").map(|r| r.into_owned());
-                ex.start_element(token.name, ns, role.as_deref(), (start, end), empty)?;
+                ex.start_element(token.name, ns, e, (start, end), empty)?;
             }
             Event::End(_) => ex.end_element((start, end))?,
             Event::Text(t) => {
@@ -276,13 +301,25 @@ pub(crate) fn extract_item(
     let mut pairs = ex.segs;
     pairs.sort_by_key(|(s, _)| s.range.0);
     let (segs, segments): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-    Ok(ItemExtract { segments, skeleton: ItemSkeleton { original: bytes.to_vec(), decoded, segs } })
+    Ok(ItemExtract {
+        segments,
+        skeleton: ItemSkeleton {
+            original: (decoded.text.as_bytes() != bytes).then(|| bytes.to_vec()),
+            decoded,
+            segs,
+        },
+    })
 }
 
 impl<'a> Extractor<'a> {
-    fn location(&mut self, name: &'a str) -> String {
+    /// Counts one more occurrence of `name` and returns its number (1-based).
+    fn count(&mut self, name: &'a str) -> u32 {
         let n = self.counters.entry(name).or_insert(0);
         *n += 1;
+        *n
+    }
+
+    fn location(&self, name: &str, n: u32) -> String {
         format!("{} › {}[{}]", self.part, name, n)
     }
 
@@ -293,19 +330,19 @@ impl<'a> Extractor<'a> {
     fn start_element(
         &mut self,
         name: &'a str,
-        ns: Option<String>,
-        role: Option<&str>,
+        ns: Option<&'static str>,
+        tag: &BytesStart<'_>,
         range: Range,
         empty: bool,
     ) -> Result<(), FormatError> {
-        let location = self.location(name);
+        let number = self.count(name);
         let local = local_name(name);
         let mut mode = self.current_mode();
         // A plain-string field candidate that meets an element before any text is structure.
         if let Mode::Seg(b) = mode
             && self.builders[b].tentative
             && b + 1 == self.builders.len()
-            && self.builders[b].only_blank_text()
+            && self.builders[b].only_blank_text(self.text)
             && let Some(parent) = self.frames.last_mut()
             && matches!(parent.on_end, OnEnd::FinishSeg)
         {
@@ -314,15 +351,9 @@ impl<'a> Extractor<'a> {
             parent.on_end = OnEnd::Nothing;
             mode = Mode::Structure;
         }
-        let ns_ref = ns.as_deref();
-        let frame = |mode, on_end| Frame {
-            name,
-            ns: ns.clone(),
-            mode,
-            on_end,
-            has_child: false,
-            has_text: false,
-        };
+        let ns_ref = ns;
+        let frame =
+            |mode, on_end| Frame { name, ns, mode, on_end, has_child: false, has_text: false };
         match mode {
             Mode::Keep => {
                 if !empty {
@@ -330,7 +361,8 @@ impl<'a> Extractor<'a> {
                 }
             }
             Mode::Seg(b) => {
-                let kind = rules::inline_kind(ns_ref, local, role);
+                let role = attribute(tag, "role");
+                let kind = rules::inline_kind(ns_ref, local, role.as_deref());
                 let pieces_len = self.builders[b].pieces.len();
                 let foldable = match self.frames.last().map(|f| f.on_end) {
                     Some(OnEnd::ClosePaired { b: pb, open }) => pb == b && open + 1 == pieces_len,
@@ -371,6 +403,7 @@ impl<'a> Extractor<'a> {
                 if rules::is_segment_root(ns_ref, local) || rules::is_text_field(ns_ref, local) {
                     if !empty {
                         let tentative = !rules::is_segment_root(ns_ref, local);
+                        let location = self.location(name, number);
                         self.builders.push(Builder {
                             start: range.1,
                             location,
@@ -382,6 +415,7 @@ impl<'a> Extractor<'a> {
                         self.frames.push(frame(Mode::Seg(b), OnEnd::FinishSeg));
                     }
                 } else if let Some(reason) = rules::keep_container(ns_ref, local) {
+                    let location = self.location(name, number);
                     self.report.kept.push(KeptField {
                         location,
                         field: name.to_string(),
@@ -419,12 +453,31 @@ impl<'a> Extractor<'a> {
                 // An inline whose visible text is a URL (a link showing its address, or a style
                 // inside such a link) is kept whole (I4, I5).
                 let inner = &builder.pieces[open + 1..builder.pieces.len() - 1];
-                if !inner.is_empty() && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
+                let starts_like_url = match inner.first() {
+                    Some(SrcPiece::Text { range }) => {
+                        let t = self.text[range.0..range.1].trim_start();
+                        let head = &t.as_bytes()[..t.len().min(8)];
+                        [
+                            &b"http"[..],
+                            b"HTTP",
+                            b"www.",
+                            b"WWW.",
+                            b"ftp:",
+                            b"FTP:",
+                            b"mailto:",
+                            b"file:",
+                        ]
+                        .iter()
+                        .any(|p| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p))
+                    }
+                    _ => false,
+                };
+                if starts_like_url && inner.iter().all(|p| matches!(p, SrcPiece::Text { .. })) {
                     let text: String = inner
                         .iter()
                         .map(|p| match p {
-                            SrcPiece::Text { text, .. } => text.as_str(),
-                            _ => "",
+                            SrcPiece::Text { range } => decode_raw(&self.text[range.0..range.1]),
+                            _ => Cow::Borrowed(""),
                         })
                         .collect();
                     if rules::looks_like_url(&text)
@@ -451,7 +504,7 @@ impl<'a> Extractor<'a> {
 
     fn report_leaf(&mut self, frame: &Frame<'a>) {
         let local = local_name(frame.name);
-        let ns = frame.ns.as_deref();
+        let ns = frame.ns;
         let count = self.counters.get(frame.name).copied().unwrap_or(0);
         let location = format!("{} › {}[{}]", self.part, frame.name, count);
         let reason = match rules::kept_field_reason(ns, local) {
@@ -468,18 +521,14 @@ impl<'a> Extractor<'a> {
         match self.current_mode() {
             Mode::Seg(b) => {
                 let builder = &mut self.builders[b];
-                if !raw_event {
-                    builder.push_text(range, text);
-                    return;
-                }
-                // Template placeholders become standalone codes (K7). Offsets within the text
-                // map to the source only when no line-end normalisation happened.
                 let raw = &self.text[range.0..range.1];
-                let mut rest = text;
+                // Template placeholders become standalone codes (K7), found in the raw text
+                // (a placeholder holds no reference or line end).
                 let mut offset = range.0;
-                if raw == text {
+                if raw_event {
+                    let mut rest = raw;
                     while let Some((s, e)) = rules::find_placeholder(rest) {
-                        builder.push_text((offset, offset + s), &rest[..s]);
+                        builder.push_text((offset, offset + s));
                         builder
                             .pieces
                             .push(SrcPiece::Standalone { range: (offset + s, offset + e) });
@@ -487,7 +536,7 @@ impl<'a> Extractor<'a> {
                         rest = &rest[e..];
                     }
                 }
-                builder.push_text((offset, range.1), rest);
+                builder.push_text((offset, range.1));
             }
             Mode::Structure => {
                 if !is_blank(text)
@@ -503,11 +552,14 @@ impl<'a> Extractor<'a> {
     fn cdata(&mut self, range: Range, text: &str) {
         match self.current_mode() {
             Mode::Seg(b) => {
-                // Kept as its own piece: merging with neighbouring text would lose the section.
-                if !text.is_empty() {
-                    let text = text.to_string();
-                    self.builders[b].pieces.push(SrcPiece::Text { range, text });
-                }
+                // A piece of its own (its raw bytes include the section markers); an empty
+                // section is a standalone code so that the pieces still cover the segment.
+                let piece = if text.is_empty() {
+                    SrcPiece::Standalone { range }
+                } else {
+                    SrcPiece::Text { range }
+                };
+                self.builders[b].pieces.push(piece);
             }
             _ => self.text(range, if is_blank(text) { "" } else { "x" }, false),
         }
@@ -530,8 +582,7 @@ impl<'a> Extractor<'a> {
                 last_was_text = false;
             }
             match piece {
-                SrcPiece::Text { text, .. } if text.is_empty() => {}
-                SrcPiece::Text { range, text } => {
+                SrcPiece::Text { range } => {
                     // Adjacent text pieces (a CDATA section next to text) are merged by the
                     // content model: keep ranges in step by merging them here too.
                     match texts.last_mut() {
@@ -542,7 +593,7 @@ impl<'a> Extractor<'a> {
                         _ => texts.push(*range),
                     }
                     last_was_text = true;
-                    content.text(text);
+                    content.text(&decode_raw(&self.text[range.0..range.1]));
                 }
                 SrcPiece::Open { range } => {
                     let id = content.open();
@@ -568,12 +619,7 @@ impl<'a> Extractor<'a> {
             return Ok(());
         }
         self.segs.push((
-            SegSource {
-                range: (builder.start, content_end),
-                content: content.clone(),
-                texts,
-                codes,
-            },
+            SegSource { range: (builder.start, content_end), texts, codes },
             ItemSegment { content, location: builder.location, field: builder.field },
         ));
         Ok(())
@@ -583,7 +629,7 @@ impl<'a> Extractor<'a> {
 impl ItemSkeleton {
     /// The original bytes of the item.
     pub fn original(&self) -> &[u8] {
-        &self.original
+        self.original.as_deref().unwrap_or(self.decoded.text.as_bytes())
     }
 
     /// Rebuilds the item with `translations[i]` for segment `i` (codes already checked).
@@ -598,7 +644,7 @@ impl ItemSkeleton {
         let mut out = Vec::with_capacity(text.len() + text.len() / 4);
         self.render_range(0, text.len(), 0, translations, &mut out)?;
         if out == text.as_bytes() {
-            return Ok(self.original.clone());
+            return Ok(self.original().to_vec());
         }
         let mut bytes = self.decoded.prefix.clone();
         match self.decoded.encoding {
@@ -649,25 +695,19 @@ impl ItemSkeleton {
     ) -> Result<(), FormatError> {
         let seg = &self.segs[i];
         let translation = &tr[i];
-        if *translation == seg.content {
-            return self.render_range(seg.range.0, seg.range.1, i + 1, tr, out);
-        }
         let src = self.decoded.text.as_bytes();
-        let source_texts: Vec<&str> = seg
-            .content
-            .pieces()
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Text(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect();
+        let text = self.decoded.text.as_str();
         let mut k = 0;
         for piece in translation.pieces() {
             match piece {
                 Piece::Text(t) => {
-                    match (source_texts.get(k), seg.texts.get(k)) {
-                        (Some(s), Some(r)) if s == t => out.extend_from_slice(&src[r.0..r.1]),
+                    // The k-th text piece, when unchanged, keeps its original bytes (entities,
+                    // CDATA and line ends as they were). Because a segment's range is exactly
+                    // its pieces' ranges end to end, an unchanged segment is copied byte for byte.
+                    match seg.texts.get(k) {
+                        Some(r) if raw_text_equals(&text[r.0..r.1], t) => {
+                            out.extend_from_slice(&src[r.0..r.1]);
+                        }
                         _ => escape_text_into(t, out),
                     }
                     k += 1;
@@ -697,5 +737,98 @@ impl ItemSkeleton {
             .checked_sub(1)
             .and_then(|i| seg.codes.get(i))
             .ok_or_else(|| FormatError::Invalid(format!("inline code {id} does not exist")))
+    }
+}
+
+/// Whether the raw source of a text piece (text with entity and character references, CDATA
+/// sections, CR LF line ends) reads as `text`.
+fn raw_text_equals(raw: &str, text: &str) -> bool {
+    if !raw.contains(['&', '\r', '<']) {
+        return raw == text;
+    }
+    decode_raw_text(raw).is_some_and(|decoded| decoded == text)
+}
+
+/// The text a raw piece stands for (borrowed when it holds nothing to decode). The tokenizer
+/// has already checked every reference, so decoding cannot fail on extracted pieces.
+fn decode_raw(raw: &str) -> Cow<'_, str> {
+    if !raw.contains(['&', '\r', '<']) {
+        return Cow::Borrowed(raw);
+    }
+    Cow::Owned(decode_raw_text(raw).unwrap_or_default())
+}
+
+/// Decodes the raw source of a text piece the way extraction read it.
+fn decode_raw_text(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(pos) = rest.find(['&', '\r', '<']) {
+        out.push_str(&rest[..pos]);
+        let from = &rest[pos..];
+        if let Some(after) = from.strip_prefix("<![CDATA[") {
+            let end = after.find("]]>")?;
+            push_normalized(&after[..end], &mut out);
+            rest = &after[end + 3..];
+        } else if let Some(after) = from.strip_prefix('&') {
+            let end = after.find(';')?;
+            out.push(resolve_entity(&after[..end])?);
+            rest = &after[end + 1..];
+        } else if let Some(after) = from.strip_prefix('\r') {
+            out.push('\n');
+            rest = after.strip_prefix('\n').unwrap_or(after);
+        } else {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// XML 1.0 line-end normalisation (CR LF and lone CR become LF).
+fn push_normalized(text: &str, out: &mut String) {
+    let mut rest = text;
+    while let Some(pos) = rest.find('\r') {
+        out.push_str(&rest[..pos]);
+        out.push('\n');
+        rest = rest[pos + 1..].strip_prefix('\n').unwrap_or(&rest[pos + 1..]);
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_text_decodes_like_extraction() {
+        assert!(raw_text_equals("a &amp; b", "a & b"));
+        assert!(raw_text_equals("x&#233;<![CDATA[<y>\r\n]]>\r\nz\rw", "xé<y>\n\nz\nw"));
+        assert!(!raw_text_equals("a &amp; b", "a &amp; b"));
+        assert!(!raw_text_equals("<![CDATA[x", "x"));
+    }
+}
+
+/// FNV-1a: element names are short and not attacker-sensitive in this per-document counter
+/// map (a hostile document can only slow its own extraction), and SipHash showed in profiles.
+#[derive(Default, Clone, Copy)]
+struct BuildFnv;
+
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }

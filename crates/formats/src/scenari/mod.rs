@@ -41,7 +41,18 @@ fn sniff_item(name: &str, bytes: &[u8]) -> bool {
     let Ok(decoded) = item::decode(name, bytes) else {
         return false;
     };
-    item::is_scenari_root(name, &decoded.text).unwrap_or(false)
+    match item::is_scenari_root(name, &decoded.text) {
+        Ok(scenari) => scenari,
+        // Not well-formed, but meant as a Scenari item: claim it, so that extraction reports
+        // where it is broken instead of an unsupported format.
+        Err(_) => {
+            let head = &decoded.text[..decoded.text.floor_char_boundary(4096)];
+            head.trim_start().starts_with('<')
+                && (head.contains(rules::CORE)
+                    || head.contains(rules::FILEMETA)
+                    || head.contains("<sc:item"))
+        }
+    }
 }
 
 fn sniff_archive(name: &str, bytes: &[u8]) -> bool {

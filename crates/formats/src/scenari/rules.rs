@@ -142,7 +142,7 @@ pub(crate) fn find_placeholder(text: &str) -> Option<(usize, usize)> {
         if body_len > 0 && body_len <= 64 && text[end..].starts_with("$$") {
             return Some((start, end + 2));
         }
-        from = body_start;
+        from = start + 1;
     }
     None
 }

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub(crate) mod inspect;
+pub(crate) mod llm;
+pub(crate) mod serve;
+pub(crate) mod simulate;
+pub(crate) mod translate;

@@ -1,0 +1,352 @@
+//! `tradia translate`: files in, translated files out, one summary line.
+//!
+//! Everything that can be refused is refused before any work starts (two inputs with the same
+//! file name, an output folder that would overwrite an input, a source equal to the target), so
+//! a usage error never leaves half a run behind. After that, each file succeeds or fails on its
+//! own: a failing file is named on stderr with its reason and the others go on. Outputs are
+//! written to a temporary file in the output folder and renamed into place, so an interrupted run
+//! never leaves a truncated file under the final name, and an input is never written over.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use tradia_core::{
+    Content, Engine, EngineStats, LanguageTag, ResultSink, SegmentResult, TranslateRequest,
+};
+use tradia_formats::{Document, ExtractOptions, MergeOptions};
+
+use crate::Outcome;
+use crate::engine::EngineKind;
+
+/// Arguments of `tradia translate`.
+#[derive(Debug, Args)]
+pub(crate) struct TranslateArgs {
+    /// Files to translate (Scenari items and archives, office files, web pages, subtitles…).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Target language (BCP 47: fr, en, ar, pt-BR…; case-insensitive).
+    #[arg(long, value_name = "LANG", value_parser = LanguageTag::parse)]
+    to: LanguageTag,
+    /// Source language (default: let the engine work it out).
+    #[arg(long, value_name = "LANG", value_parser = LanguageTag::parse)]
+    from: Option<LanguageTag>,
+    /// Translation engine: an LLM server (ollama, openai), or identity/pseudo (no LLM needed).
+    #[arg(long = "engine", id = "engine_kind", value_enum, default_value_t = EngineKind::Ollama)]
+    engine: EngineKind,
+    /// Output folder (default: ./translated-<LANG>/).
+    #[arg(long, short, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// LLM connection settings (used by the ollama and openai engines).
+    #[command(flatten)]
+    llm: tradia_llm::LlmArgs,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Serialize)]
+struct FileReport {
+    input: PathBuf,
+    output: Option<PathBuf>,
+    format: Option<&'static str>,
+    segments: usize,
+    inline_codes: usize,
+    kept_as_source: usize,
+    error: Option<String>,
+}
+
+/// The run's summary (`--json` prints it as is).
+#[derive(Debug, Serialize)]
+struct Summary {
+    engine: String,
+    target: String,
+    files: usize,
+    failed: usize,
+    segments: usize,
+    inline_codes: usize,
+    kept_as_source: usize,
+    seconds: f64,
+    llm: EngineStats,
+    details: Vec<FileReport>,
+}
+
+/// Runs `tradia translate`.
+pub(crate) fn run(args: TranslateArgs) -> Outcome {
+    let output_dir =
+        args.output.clone().unwrap_or_else(|| PathBuf::from(format!("translated-{}", args.to)));
+    if let Err(message) = check_usage(&args, &output_dir) {
+        eprintln!("error: {message}");
+        return Outcome::Usage;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Outcome::Failed;
+        }
+    };
+    let engine = {
+        let _context = runtime.enter();
+        match args.engine.build(&args.llm) {
+            Ok(engine) => engine,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return Outcome::Usage;
+            }
+        }
+    };
+    let started = Instant::now();
+    let summary = runtime.block_on(translate_all(&args, &output_dir, engine.as_ref()));
+    let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
+    print_summary(&summary, args.json);
+    if summary.failed > 0 { Outcome::Failed } else { Outcome::Success }
+}
+
+/// Refusals that must happen before anything runs.
+fn check_usage(args: &TranslateArgs, output_dir: &Path) -> Result<(), String> {
+    if let Some(from) = &args.from
+        && from == &args.to
+    {
+        return Err(format!("source and target language are the same ({from})"));
+    }
+    let mut names = HashSet::new();
+    for file in &args.files {
+        let Some(name) = file.file_name() else {
+            return Err(format!("{} is not a file name", file.display()));
+        };
+        if !names.insert(name.to_owned()) {
+            return Err(format!(
+                "two inputs are named {}: their outputs would overwrite each other",
+                name.to_string_lossy()
+            ));
+        }
+    }
+    let out_abs = absolute(output_dir);
+    for file in &args.files {
+        let in_abs = absolute(file);
+        if let Some(name) = file.file_name()
+            && out_abs.join(name) == in_abs
+        {
+            return Err(format!(
+                "the output folder {} would overwrite the input {}",
+                output_dir.display(),
+                file.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Best-effort absolute, symlink-resolved path (the file may not exist yet).
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(canonical) = path.canonicalize() {
+        return canonical;
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
+struct Loaded {
+    index: usize,
+    document: Document,
+}
+
+async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Engine) -> Summary {
+    let mut reports: Vec<FileReport> = args
+        .files
+        .iter()
+        .map(|f| FileReport {
+            input: f.clone(),
+            output: None,
+            format: None,
+            segments: 0,
+            inline_codes: 0,
+            kept_as_source: 0,
+            error: None,
+        })
+        .collect();
+
+    // Extract everything first, so the progress bar knows the total.
+    let options = ExtractOptions::default();
+    let mut loaded = Vec::new();
+    for (index, file) in args.files.iter().enumerate() {
+        match load(file, &options) {
+            Ok(document) => loaded.push(Loaded { index, document }),
+            Err(error) => set_error(&mut reports, index, error),
+        }
+    }
+    let total: usize = loaded.iter().map(|l| l.document.segments.len()).sum();
+    let bar = progress_bar(total as u64);
+
+    if !loaded.is_empty()
+        && let Err(error) = std::fs::create_dir_all(output_dir)
+    {
+        for l in &loaded {
+            set_error(
+                &mut reports,
+                l.index,
+                anyhow::anyhow!("cannot create {}: {error}", output_dir.display()),
+            );
+        }
+        loaded.clear();
+    }
+
+    for l in loaded {
+        let report = &mut reports[l.index];
+        report.format = Some(l.document.format.label());
+        report.segments = l.document.segments.len();
+        report.inline_codes = l.document.segments.iter().map(|s| s.content.code_count()).sum();
+        bar.set_message(file_label(&report.input));
+        let name = file_label(&report.input);
+        match translate_one(args, &name, output_dir, engine, &l.document, &bar).await {
+            Ok((output, kept)) => {
+                report.output = Some(output);
+                report.kept_as_source = kept;
+            }
+            Err(error) => set_error(&mut reports, l.index, error),
+        }
+    }
+    bar.finish_and_clear();
+
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    Summary {
+        engine: engine.name().to_string(),
+        target: args.to.to_string(),
+        files: reports.len(),
+        failed,
+        segments: reports.iter().map(|r| r.segments).sum(),
+        inline_codes: reports.iter().map(|r| r.inline_codes).sum(),
+        kept_as_source: reports.iter().map(|r| r.kept_as_source).sum(),
+        seconds: 0.0,
+        llm: engine.stats(),
+        details: reports,
+    }
+}
+
+fn set_error(reports: &mut [FileReport], index: usize, error: anyhow::Error) {
+    if let Some(report) = reports.get_mut(index) {
+        eprintln!("error: {}: {error:#}", report.input.display());
+        report.error = Some(format!("{error:#}"));
+    }
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn load(file: &Path, options: &ExtractOptions) -> anyhow::Result<Document> {
+    let bytes = std::fs::read(file).with_context(|| "cannot read the file".to_string())?;
+    let name = file_label(file);
+    Ok(tradia_formats::extract(&name, &bytes, options)?)
+}
+
+/// Advances the progress bar as each segment finishes.
+struct BarSink<'a>(&'a ProgressBar);
+
+impl ResultSink for BarSink<'_> {
+    fn segment_done(&self, _result: &SegmentResult) {
+        self.0.inc(1);
+    }
+}
+
+async fn translate_one(
+    args: &TranslateArgs,
+    name: &str,
+    output_dir: &Path,
+    engine: &dyn Engine,
+    document: &Document,
+    bar: &ProgressBar,
+) -> anyhow::Result<(PathBuf, usize)> {
+    let sink = BarSink(bar);
+    let mut request = TranslateRequest::all(args.from.clone(), args.to.clone(), &document.segments);
+    request.sink = &sink;
+    request.owner = name.to_string();
+    let results = engine.translate(request).await?;
+    let mut translations: Vec<Content> =
+        document.segments.iter().map(|s| s.content.clone()).collect();
+    let mut kept = 0;
+    for result in results {
+        if let Some(reason) = &result.kept {
+            kept += 1;
+            bar.suspend(|| {
+                eprintln!(
+                    "warning: segment {} kept as source ({}): {}",
+                    result.id, reason.code, reason.message
+                )
+            });
+        }
+        if let Some(slot) = translations.get_mut(result.id as usize) {
+            *slot = result.content;
+        }
+    }
+    let bytes = document.merge(&translations, &MergeOptions { target: args.to.clone() })?;
+    let output = write_output(output_dir, name, &bytes)?;
+    Ok((output, kept))
+}
+
+fn write_output(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    let target = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tradia-partial"));
+    let mut file = std::fs::File::create(&tmp)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}", tmp.display())
+    })?;
+    std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
+    Ok(target)
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stdout().is_terminal() {
+        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(total);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {msg:20!} [{bar:40}] {pos}/{len} segments ({eta} left)",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn print_summary(summary: &Summary, json: bool) {
+    if json {
+        match serde_json::to_string_pretty(summary) {
+            Ok(text) => println!("{text}"),
+            Err(error) => eprintln!("error: cannot print the summary: {error}"),
+        }
+        return;
+    }
+    let mut line = format!(
+        "{} file(s) translated to {} by {}, {} failed: {} segments, {} inline codes, {} kept as \
+         source, {:.2} s",
+        summary.files - summary.failed,
+        summary.target,
+        summary.engine,
+        summary.failed,
+        summary.segments,
+        summary.inline_codes,
+        summary.kept_as_source,
+        summary.seconds
+    );
+    let llm = summary.llm;
+    if llm.requests > 0 {
+        line.push_str(&format!(
+            "; {} requests ({} retries), {} tokens in, {} tokens out",
+            llm.requests, llm.retries, llm.prompt_tokens, llm.output_tokens
+        ));
+    }
+    println!("{line}");
+}

@@ -1,0 +1,158 @@
+//! The `tradia` command line, run as a process: exit codes, refusals, outputs, JSON shapes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tradia(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tradia"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run tradia")
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenari")
+}
+
+fn copy_example(dir: &Path, name: &str) -> PathBuf {
+    let target = dir.join(name);
+    std::fs::copy(examples().join(name), &target).expect("copy example");
+    target
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn translates_examples_with_pseudo_and_reports_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "cours-meteo.xml");
+    copy_example(dir.path(), "qcm-meteo.quiz");
+    let out = tradia(&["translate", "cours-meteo.xml", "qcm-meteo.quiz", "--to", "EN"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2 file(s) translated to en by pseudo, 0 failed"), "{stdout}");
+    let translated = std::fs::read_to_string(dir.path().join("translated-en/cours-meteo.xml"))
+        .expect("output written in the default folder");
+    assert!(translated.contains("⟦"), "pseudo-translation visible");
+    assert!(translated.contains("<sc:textLeaf role=\"mathtex\">\\pi r^2</sc:textLeaf>"));
+    assert!(translated.contains("print(\"ne pas traduire\")"));
+    // The input is untouched.
+    let input = std::fs::read(dir.path().join("cours-meteo.xml")).unwrap();
+    assert_eq!(input, std::fs::read(examples().join("cours-meteo.xml")).unwrap());
+}
+
+#[test]
+fn identity_engine_gives_back_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "cours-meteo.xml");
+    let out = tradia(
+        &["translate", "cours-meteo.xml", "--to", "en", "--engine", "identity", "-o", "out"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dir.path().join("out/cours-meteo.xml")).unwrap(),
+        std::fs::read(dir.path().join("cours-meteo.xml")).unwrap()
+    );
+}
+
+#[test]
+fn json_summary_has_the_documented_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "pression.ref");
+    let out = tradia(&["translate", "pression.ref", "--to", "ar", "--json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(json["files"], 1);
+    assert_eq!(json["failed"], 0);
+    assert_eq!(json["target"], "ar");
+    assert!(json["segments"].as_u64().unwrap() >= 2);
+    assert!(json["inline_codes"].as_u64().unwrap() >= 1);
+    assert_eq!(json["kept_as_source"], 0);
+    assert!(json["seconds"].is_number());
+    assert_eq!(json["details"][0]["error"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_failing_file_does_not_stop_the_others_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "pression.ref");
+    std::fs::write(dir.path().join("broken.xml"), b"<sc:item><oops></sc:item>").unwrap();
+    let out = tradia(&["translate", "broken.xml", "pression.ref", "--to", "en"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("broken.xml"), "{err}");
+    assert!(dir.path().join("translated-en/pression.ref").exists());
+    assert!(!dir.path().join("translated-en/broken.xml").exists());
+}
+
+#[test]
+fn unsupported_format_names_the_supported_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("image.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01")
+        .unwrap();
+    let out = tradia(&["translate", "image.png", "--to", "en"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("unsupported format") && err.contains("Scenari"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "pression.ref");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::copy(examples().join("pression.ref"), dir.path().join("sub/pression.ref")).unwrap();
+
+    let bad_lang = tradia(&["translate", "pression.ref", "--to", "english!"], dir.path());
+    assert_eq!(bad_lang.status.code(), Some(2));
+    assert!(stderr(&bad_lang).contains("not a language code"));
+
+    let same = tradia(&["translate", "pression.ref", "--to", "fr", "--from", "FR"], dir.path());
+    assert_eq!(same.status.code(), Some(2));
+
+    let duplicate =
+        tradia(&["translate", "pression.ref", "sub/pression.ref", "--to", "en"], dir.path());
+    assert_eq!(duplicate.status.code(), Some(2));
+    assert!(stderr(&duplicate).contains("two inputs are named pression.ref"));
+
+    let overwrite =
+        tradia(&["translate", "sub/pression.ref", "--to", "en", "-o", "sub"], dir.path());
+    assert_eq!(overwrite.status.code(), Some(2));
+    assert!(stderr(&overwrite).contains("would overwrite the input"));
+
+    assert!(!dir.path().join("translated-en").exists(), "nothing ran");
+    let missing = tradia(&["translate", "--to", "en"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn inspect_lists_segments_codes_and_kept_fields() {
+    let out = tradia(&["inspect", "cours-meteo.xml"], &examples());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("<g1>vent</g1>"), "{text}");
+
+    let out = tradia(&["inspect", "cours-meteo.xml", "--json"], &examples());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let segments = json["segments"].as_array().unwrap();
+    assert!(segments.iter().any(|s| s["text"].as_str().unwrap().contains("<x1/>")));
+    assert!(
+        !segments.iter().any(|s| s["text"].as_str().unwrap().contains("ne pas traduire")),
+        "code is never a segment"
+    );
+    assert!(json["kept"].as_array().is_some());
+}
+
+#[test]
+fn help_is_available_on_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [vec!["--help"], vec!["translate", "--help"], vec!["inspect", "--help"]] {
+        let out = tradia(&cmd, dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+}

@@ -1,0 +1,401 @@
+//! Machinery shared by the Office Open XML and OpenDocument filters.
+//!
+//! Both families are zip packages of XML parts. A filter reads the parts it translates into a
+//! [`xml::Tree`], walks it with vocabulary rules and records *replacements*: byte ranges of the
+//! original part to be rewritten on merge (a paragraph's inline region, an element's text, an
+//! attribute value). Merging writes each changed part as its original bytes with those ranges
+//! replaced, and copies every other entry from the original package untouched.
+
+pub(crate) mod inline;
+pub(crate) mod package;
+pub(crate) mod xml;
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use std::sync::Mutex;
+
+use tradia_core::{Content, Segment};
+
+use crate::{Document, Format, FormatError, MergeOptions, Report, Skeleton};
+use inline::ParaPlan;
+
+/// A byte range of a part rewritten on merge.
+#[derive(Debug)]
+pub(crate) struct Repl {
+    /// The original bytes replaced.
+    pub range: Range<usize>,
+    /// What goes there.
+    pub kind: ReplKind,
+}
+
+/// Checks applied to an attribute translation before it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttrCheck {
+    /// Any text.
+    None,
+    /// A spreadsheet sheet name: at most 31 characters, none of `[]:*?/\`, unique.
+    SheetName,
+}
+
+/// The kinds of replacement.
+#[derive(Debug)]
+pub(crate) enum ReplKind {
+    /// A paragraph's inline region.
+    Para {
+        /// Pending segment slot.
+        slot: usize,
+        /// How to rebuild it.
+        plan: Box<ParaPlan>,
+    },
+    /// An element's whole text content (no codes).
+    Plain {
+        /// Pending segment slot.
+        slot: usize,
+    },
+    /// An attribute value.
+    Attr {
+        /// Pending segment slot.
+        slot: usize,
+        /// The attribute's quote character.
+        quote: u8,
+        /// Validation.
+        check: AttrCheck,
+    },
+    /// Markup written only when the document was translated into a right-to-left language.
+    RtlDocument {
+        /// Replacement markup.
+        markup: String,
+    },
+    /// Markup written only when segment `slot` was translated into a right-to-left language.
+    Rtl {
+        /// Pending segment slot.
+        slot: usize,
+        /// Replacement markup.
+        markup: String,
+    },
+}
+
+/// A segment found while walking, before ids are assigned.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// Part index and byte offset, for document order.
+    pub key: (usize, usize),
+    /// The content.
+    pub content: Content,
+    /// Location for people.
+    pub location: String,
+    /// Field name.
+    pub field: String,
+}
+
+/// Collects pending segments for one document.
+#[derive(Debug, Default)]
+pub(crate) struct Segments {
+    /// In slot order.
+    pub pending: Vec<Pending>,
+}
+
+impl Segments {
+    /// Adds a segment and returns its slot.
+    pub fn add(
+        &mut self,
+        key: (usize, usize),
+        content: Content,
+        location: String,
+        field: &str,
+    ) -> usize {
+        self.pending.push(Pending { key, content, location, field: field.to_string() });
+        self.pending.len() - 1
+    }
+}
+
+/// One translated part of a package.
+#[derive(Debug)]
+pub(crate) struct PartPlan {
+    /// Entry name in the package.
+    pub name: String,
+    /// The part's text.
+    pub src: String,
+    /// Top-level replacements, sorted by position, non-overlapping.
+    pub repls: Vec<Repl>,
+}
+
+/// State for writing one part.
+pub(crate) struct MergeCtx<'a> {
+    /// The part's original text.
+    pub src: &'a str,
+    /// Translations by slot.
+    pub by_slot: &'a [&'a Content],
+    /// Sources by slot.
+    pub source_by_slot: &'a [&'a Content],
+    /// Whether the target language is written right to left.
+    pub rtl: bool,
+    /// Whether any segment was translated (differs from its source).
+    pub any_changed: bool,
+    /// Sheet names already written in this part (lower-cased).
+    pub sheet_names: &'a Mutex<HashSet<String>>,
+}
+
+impl MergeCtx<'_> {
+    fn changed(&self, slot: usize) -> bool {
+        self.by_slot[slot] != self.source_by_slot[slot]
+    }
+}
+
+/// Writes `range` of the part, applying the replacements of `repls` that lie inside it.
+pub(crate) fn write_range(
+    ctx: &MergeCtx<'_>,
+    range: Range<usize>,
+    repls: &[Repl],
+    out: &mut String,
+) {
+    let mut cursor = range.start;
+    let first = repls.partition_point(|r| r.range.start < range.start);
+    for repl in &repls[first..] {
+        if repl.range.start >= range.end
+            && !(repl.range.is_empty() && repl.range.start == range.end)
+        {
+            break;
+        }
+        if repl.range.end > range.end || repl.range.start < cursor {
+            continue;
+        }
+        out.push_str(&ctx.src[cursor..repl.range.start]);
+        write_repl(ctx, repl, out);
+        cursor = repl.range.end;
+    }
+    out.push_str(&ctx.src[cursor..range.end]);
+}
+
+fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
+    match &repl.kind {
+        ReplKind::Para { slot, plan } => {
+            if ctx.changed(*slot) {
+                inline::write_para(ctx, plan, ctx.by_slot[*slot], out);
+            } else {
+                write_range(ctx, repl.range.clone(), &plan.nested, out);
+            }
+        }
+        ReplKind::Plain { slot } => {
+            if ctx.changed(*slot) {
+                xml::escape_text(&ctx.by_slot[*slot].plain_text(), out);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+        ReplKind::Attr { slot, quote, check } => {
+            let text = ctx.by_slot[*slot].plain_text();
+            let ok = ctx.changed(*slot)
+                && match check {
+                    AttrCheck::None => true,
+                    AttrCheck::SheetName => valid_sheet_name(&text, ctx.sheet_names),
+                };
+            if ok {
+                xml::escape_attr(&text, *quote, out);
+            } else {
+                if *check == AttrCheck::SheetName
+                    && let Ok(mut names) = ctx.sheet_names.lock()
+                {
+                    names.insert(ctx.source_by_slot[*slot].plain_text().to_lowercase());
+                }
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+        ReplKind::RtlDocument { markup } => {
+            if ctx.rtl && ctx.any_changed {
+                out.push_str(markup);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+        ReplKind::Rtl { slot, markup } => {
+            if ctx.rtl && ctx.changed(*slot) {
+                out.push_str(markup);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+    }
+}
+
+fn valid_sheet_name(name: &str, used: &Mutex<HashSet<String>>) -> bool {
+    let ok = !name.trim().is_empty()
+        && name.chars().count() <= 31
+        && !name.contains(['[', ']', ':', '*', '?', '/', '\\'])
+        && !name.starts_with('\'')
+        && !name.ends_with('\'');
+    if !ok {
+        return false;
+    }
+    match used.lock() {
+        Ok(mut names) => names.insert(name.to_lowercase()),
+        Err(_) => false,
+    }
+}
+
+/// The skeleton of an office package.
+pub(crate) struct OfficeSkeleton {
+    /// The original package.
+    pub original: Vec<u8>,
+    /// The parts that carry segments.
+    pub parts: Vec<PartPlan>,
+    /// Slot → segment id.
+    pub slot_to_segment: Vec<u32>,
+    /// Segment id → slot's source content.
+    pub sources: Vec<Content>,
+    /// Limits the package was read with (it is re-opened to write).
+    pub limits: crate::Limits,
+}
+
+impl Skeleton for OfficeSkeleton {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
+        let by_slot: Vec<&Content> =
+            self.slot_to_segment.iter().map(|&id| &translations[id as usize]).collect();
+        let source_by_slot: Vec<&Content> =
+            self.slot_to_segment.iter().map(|&id| &self.sources[id as usize]).collect();
+        let any_changed = by_slot.iter().zip(&source_by_slot).any(|(a, b)| a != b);
+        let mut changes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for part in &self.parts {
+            let names = Mutex::new(HashSet::new());
+            let ctx = MergeCtx {
+                src: &part.src,
+                by_slot: &by_slot,
+                source_by_slot: &source_by_slot,
+                rtl: options.target.is_rtl(),
+                any_changed,
+                sheet_names: &names,
+            };
+            let mut out = String::with_capacity(part.src.len() + part.src.len() / 4);
+            write_range(&ctx, 0..part.src.len(), &part.repls, &mut out);
+            if out != part.src {
+                changes.insert(part.name.clone(), out.into_bytes());
+            }
+        }
+        package::rewrite(&self.original, self.limits, &changes)
+    }
+}
+
+/// Assembles a document from the parts' plans and pending segments.
+pub(crate) fn assemble(
+    format: Format,
+    original: &[u8],
+    parts: Vec<PartPlan>,
+    segments: Segments,
+    report: Report,
+    limits: crate::Limits,
+) -> Document {
+    let mut order: Vec<usize> = (0..segments.pending.len()).collect();
+    order.sort_by_key(|&slot| segments.pending[slot].key);
+    let mut slot_to_segment = vec![0u32; segments.pending.len()];
+    for (id, &slot) in order.iter().enumerate() {
+        slot_to_segment[slot] = id as u32;
+    }
+    let mut pending: Vec<Option<Pending>> = segments.pending.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(order.len());
+    for (id, &slot) in order.iter().enumerate() {
+        if let Some(p) = pending[slot].take() {
+            out.push(Segment {
+                id: id as u32,
+                content: p.content,
+                location: p.location,
+                field: p.field,
+            });
+        }
+    }
+    let sources = out.iter().map(|s| s.content.clone()).collect();
+    let parts: Vec<PartPlan> = parts.into_iter().filter(|p| !p.repls.is_empty()).collect();
+    let skeleton =
+        OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources, limits };
+    Document::new(format, out, report, Box::new(skeleton))
+}
+
+/// Decodes a part as UTF-8 (the encoding every OOXML and ODF producer writes); a BOM is kept
+/// in the text so that offsets stay those of the entry.
+pub(crate) fn part_text(name: &str, bytes: Vec<u8>) -> Result<String, FormatError> {
+    String::from_utf8(bytes).map_err(|e| FormatError::Encoding {
+        part: name.to_string(),
+        message: format!(
+            "not UTF-8 (byte {}); office parts must be UTF-8",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+/// True when `content` holds letters worth translating.
+pub(crate) fn worth(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic)
+}
+
+/// Sort key for part names that orders embedded numbers numerically (`slide2` before
+/// `slide10`), so that segments come in reading order.
+pub(crate) fn natural_key(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 16);
+    let mut digits = String::new();
+    for ch in name.to_ascii_lowercase().replace('\\', "/").chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+        } else {
+            if !digits.is_empty() {
+                out.push_str(&format!("{digits:0>12}"));
+                digits.clear();
+            }
+            out.push(ch);
+        }
+    }
+    if !digits.is_empty() {
+        out.push_str(&format!("{digits:0>12}"));
+    }
+    out
+}
+
+/// True for alt text that is only a file name (`IMG_0042.jpg`), which is not worth translating.
+pub(crate) fn is_file_name(text: &str) -> bool {
+    let t = text.trim();
+    !t.contains(char::is_whitespace)
+        && t.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty()
+                && matches!(
+                    ext.to_ascii_lowercase().as_str(),
+                    "png"
+                        | "jpg"
+                        | "jpeg"
+                        | "gif"
+                        | "svg"
+                        | "bmp"
+                        | "emf"
+                        | "wmf"
+                        | "tif"
+                        | "tiff"
+                        | "webp"
+                )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_sort_in_reading_order() {
+        let mut names =
+            vec!["ppt/slides/slide10.xml", "ppt/slides/slide2.xml", "ppt/slides/slide1.xml"];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            names,
+            ["ppt/slides/slide1.xml", "ppt/slides/slide2.xml", "ppt/slides/slide10.xml"]
+        );
+    }
+
+    #[test]
+    fn file_names_are_recognised() {
+        assert!(is_file_name("python-icon.jpeg"));
+        assert!(is_file_name("IMG_0042.PNG"));
+        assert!(!is_file_name("A red apple.png on a table"));
+        assert!(!is_file_name("Version 2.0"));
+        assert!(!is_file_name(".png"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Prompts, the batch wire format and the answer schema, versioned and fingerprinted.
+//!
+//! The batch format is the contract in `crates/llm-sim/WIRE.md` (v1): the user message is one
+//! JSON object `{"task":"translate","source_lang","target_lang","context":[…],"segments":[{"id",
+//! "text"}]}` and the answer, constrained by the *translations schema*, is
+//! `{"translations":[{"id","text"}]}` keyed by id. Everything that does not vary (instructions,
+//! rules for inline codes, French typography, right-to-left targets) is in the system message,
+//! byte-identical on every request so that servers reuse its prompt cache; per-request facts
+//! (languages, context, a stricter note on retries) travel in the user message.
+//!
+//! [`fingerprint`] (sha256 of the templates and the schema) is recorded with each translation,
+//! so a translation memory can tell which prompt produced what.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tradia_core::LanguageTag;
+
+/// Version of the prompt templates; bump it with any wording change.
+pub const PROMPT_VERSION: &str = "tradia-prompt-v1";
+
+/// System message of batch document translation (identical on every request).
+pub const BATCH_SYSTEM: &str = "You are a professional translator working on documents.
+
+INPUT: the user message is one JSON object:
+- \"source_lang\" and \"target_lang\": the languages, spelled out in English;
+- \"context\": text that comes just before the segments in the document. It is read-only: use it to understand the segments, never translate it or return it;
+- \"segments\": a list of {\"id\", \"text\"} to translate;
+- sometimes \"note\": an extra instruction for this request.
+
+OUTPUT: only one JSON object, {\"translations\":[{\"id\":\"…\",\"text\":\"…\"}]}, with exactly one entry per input segment and the same \"id\" strings. No other text: no explanation, no comment, no Markdown fence, no thinking.
+
+RULES:
+1. Translate each segment completely and faithfully from source_lang into target_lang, in a natural, fluent style that keeps the register of the original (administrative, educational…). Never summarise, never add anything.
+2. Inline codes: a text may contain tags such as <g1>…</g1> (formatting around words) and <x2/> (a placeholder, such as an image or a field). Keep every tag exactly once with the same number, move it with the words it belongs to, keep pairs properly nested. Never add, remove, renumber or translate a tag.
+3. The text escapes characters as &lt; &gt; &amp;. Keep them escaped exactly like that in your answer.
+4. Keep numbers, URLs, e-mail addresses, file names, code and product names unchanged, except where the target language has its own usual form.
+5. A segment that is already in target_lang, or has nothing to translate, is returned unchanged.
+6. When target_lang is French: follow French typography: a narrow no-break space (U+202F) before ; : ! ? and inside « guillemets », French quotation marks « » instead of \"…\".
+7. When target_lang is written right to left (Arabic, Hebrew, Persian, Urdu…): write natural text in that script; do not add direction marks; keep tags, numbers and Latin-script names as they are.";
+
+/// System message of interactive text translation.
+pub const TEXT_SYSTEM: &str = "You are a professional translator. The user message gives the source and target languages, then the text to translate after a line \"TEXT:\". Answer with the translation of that text only: no explanation, no comment, no quotation marks around it. Keep the line breaks, the Markdown and the formatting of the text. When the target language is French, put a narrow no-break space (U+202F) before ; : ! ? and inside « ». When it is written right to left, write natural text in that script without direction marks.";
+
+/// Note added to the user message when earlier answers for these segments were rejected.
+pub const STRICT_NOTE: &str = "Earlier answers for these segments were rejected. Return exactly one entry per id, translate every segment completely, keep every tag exactly once with its number, and answer with the JSON object only.";
+
+/// The translations schema of the wire contract (WIRE.md §2).
+pub fn translations_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        json!({
+            "type": "object",
+            "properties": {
+                "translations": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "text": {"type": "string"}
+                        },
+                        "required": ["id", "text"],
+                        "additionalProperties": false
+                    }
+                }
+            },
+            "required": ["translations"],
+            "additionalProperties": false
+        })
+    })
+}
+
+/// Fingerprint of the prompt templates and schema (hex sha256), recorded with each translation.
+pub fn fingerprint() -> &'static str {
+    static FP: OnceLock<String> = OnceLock::new();
+    FP.get_or_init(|| {
+        let mut h = Sha256::new();
+        for part in [PROMPT_VERSION, BATCH_SYSTEM, TEXT_SYSTEM, STRICT_NOTE] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        h.update(translations_schema().to_string().as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    })
+}
+
+/// Name of a language for a prompt (`French`, `Brazilian Portuguese`).
+pub fn language_name(tag: Option<&LanguageTag>) -> String {
+    match tag {
+        Some(t) => t.english_name(),
+        None => "unknown (detect it from the text)".to_string(),
+    }
+}
+
+/// One segment on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct WireSegment<'a> {
+    /// Decimal segment id.
+    pub id: String,
+    /// Rendered core content.
+    pub text: &'a str,
+}
+
+#[derive(Serialize)]
+struct BatchRequest<'a> {
+    task: &'static str,
+    source_lang: &'a str,
+    target_lang: &'a str,
+    context: &'a [String],
+    segments: &'a [WireSegment<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
+}
+
+/// The user message of a batch request (WIRE.md §1).
+pub fn batch_user_message(
+    source: &str,
+    target: &str,
+    context: &[String],
+    segments: &[WireSegment<'_>],
+    strict: bool,
+) -> String {
+    let req = BatchRequest {
+        task: "translate",
+        source_lang: source,
+        target_lang: target,
+        context,
+        segments,
+        note: strict.then_some(STRICT_NOTE),
+    };
+    // Serialising plain strings and slices cannot fail.
+    serde_json::to_string(&req).unwrap_or_default()
+}
+
+/// The user message of an interactive text translation.
+pub fn text_user_message(source: Option<&LanguageTag>, target: &LanguageTag, text: &str) -> String {
+    format!(
+        "Source language: {}\nTarget language: {}\nTEXT:\n{}",
+        language_name(source),
+        target.english_name(),
+        text
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_message_follows_the_wire_contract() {
+        let segs = [WireSegment { id: "12".into(), text: "Lisez le <g1>guide</g1>." }];
+        let msg = batch_user_message("French", "English", &["Avant.".into()], &segs, false);
+        let v: Value = serde_json::from_str(&msg).unwrap();
+        assert_eq!(v["task"], "translate");
+        assert_eq!(v["source_lang"], "French");
+        assert_eq!(v["target_lang"], "English");
+        assert_eq!(v["context"][0], "Avant.");
+        assert_eq!(v["segments"][0]["id"], "12");
+        assert_eq!(v["segments"][0]["text"], "Lisez le <g1>guide</g1>.");
+        assert!(v.get("note").is_none());
+        // Tags are not HTML-escaped in the JSON: models copy tags they can see.
+        assert!(msg.contains("<g1>guide</g1>"));
+        let strict = batch_user_message("French", "English", &[], &segs, true);
+        assert!(strict.contains("\"note\""));
+    }
+
+    #[test]
+    fn the_fingerprint_is_stable_hex() {
+        let f = fingerprint();
+        assert_eq!(f.len(), 64);
+        assert!(f.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(f, fingerprint());
+    }
+
+    #[test]
+    fn system_prompt_has_no_per_request_value_and_covers_the_rules() {
+        assert!(BATCH_SYSTEM.contains("U+202F"));
+        assert!(BATCH_SYSTEM.contains("right to left"));
+        assert!(BATCH_SYSTEM.contains("<g1>"));
+        assert!(!BATCH_SYSTEM.contains("{target}"));
+    }
+}

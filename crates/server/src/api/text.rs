@@ -1,0 +1,319 @@
+//! Text translation: `POST /api/v1/translate` and its streaming twin.
+//!
+//! Plain requests go through the document engine with interactive priority (validation,
+//! batching and fairness are the engine's); streaming requests use the gateway's token stream so
+//! the first words appear while the model is still writing.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio_util::task::AbortOnDropHandle;
+use tradia_core::{
+    CancelFlag, Content, EngineError, LanguageTag, NoSink, Priority, Segment, TranslateRequest,
+};
+use utoipa::ToSchema;
+
+use crate::api::input::Payload;
+use crate::detect::{check_pair, detect_language, parse_language, parse_source};
+use crate::error::{ApiError, ApiResult};
+use crate::gateway::{GatewayError, TextRequest};
+use crate::state::AppState;
+
+/// Most texts in one request.
+const MAX_TEXTS: usize = 100;
+/// Most characters in all texts of one request.
+const MAX_CHARS: usize = 100_000;
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum TextInput {
+    /// One text.
+    One(String),
+    /// Several texts, translated separately.
+    Many(Vec<String>),
+}
+
+/// Body of `POST /api/v1/translate` (JSON or form).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TranslateBody {
+    /// The text(s) to translate.
+    pub text: TextInput,
+    /// Source language; omitted or `auto` to detect it.
+    pub source_lang: Option<String>,
+    /// Target language (BCP 47).
+    pub target_lang: String,
+    /// Model; omitted for the default.
+    pub model: Option<String>,
+}
+
+/// One translated text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Translation {
+    /// The translation.
+    pub text: String,
+    /// The source language used (`null` when it could not be detected).
+    pub source_lang: Option<String>,
+    /// True when the source language was detected rather than given.
+    pub detected: bool,
+    /// Set when no usable translation was obtained and the source text was returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::error::ErrorDetail>)]
+    pub kept: Option<tradia_core::KeptReason>,
+}
+
+/// Answer of `POST /api/v1/translate`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TranslateResponse {
+    /// One entry per input text, in order.
+    pub translations: Vec<Translation>,
+}
+
+/// A checked text request.
+struct Checked {
+    texts: Vec<String>,
+    source: Option<LanguageTag>,
+    target: LanguageTag,
+    model: Option<String>,
+}
+
+async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
+    if !payload.fields.contains_key("text") {
+        return Err(ApiError::bad_request("missing_text", "the `text` field is required"));
+    }
+    if !payload.fields.contains_key("target_lang") {
+        return Err(ApiError::bad_request(
+            "missing_target_lang",
+            "the `target_lang` field is required (a language code such as en, fr or ar)",
+        ));
+    }
+    let body: TranslateBody = payload.parse()?;
+    let texts = match body.text {
+        TextInput::One(t) => vec![t],
+        TextInput::Many(v) => v,
+    };
+    if texts.is_empty() {
+        return Err(ApiError::bad_request("missing_text", "`text` is an empty list"));
+    }
+    if texts.len() > MAX_TEXTS {
+        return Err(ApiError::bad_request(
+            "too_many_texts",
+            format!("at most {MAX_TEXTS} texts per request, got {}", texts.len()),
+        ));
+    }
+    let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
+    if chars > MAX_CHARS {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "text_too_long",
+            format!("at most {MAX_CHARS} characters per request, got {chars}; send a document"),
+        ));
+    }
+    let target = parse_language("target_lang", &body.target_lang)?;
+    let source = parse_source(body.source_lang.as_deref())?;
+    check_pair(source.as_ref(), &target)?;
+    let model = state.check_model(body.model.as_deref()).await?;
+    Ok(Checked { texts, source, target, model })
+}
+
+fn engine_error(error: EngineError) -> ApiError {
+    match error {
+        EngineError::Unavailable(m) => ApiError::llm_unavailable(m),
+        EngineError::Rejected(m) => ApiError::bad_request("request_rejected", m),
+        EngineError::Cancelled => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "cancelled",
+            "the translation was cancelled (the server is shutting down)",
+        ),
+    }
+}
+
+/// Maps a gateway failure to the API error.
+pub fn gateway_error(error: GatewayError) -> ApiError {
+    match error {
+        GatewayError::Unavailable(m) => ApiError::llm_unavailable(m),
+        GatewayError::Rejected(m) => ApiError::bad_request("request_rejected", m),
+        GatewayError::InvalidAnswer(m) => ApiError::new(
+            axum::http::StatusCode::BAD_GATEWAY,
+            "llm_invalid_answer",
+            format!("the model's answer could not be used: {m}"),
+        ),
+    }
+}
+
+/// The source to use for one text: given, or detected.
+fn source_for(given: &Option<LanguageTag>, text: &str) -> (Option<LanguageTag>, bool) {
+    match given {
+        Some(s) => (Some(s.clone()), false),
+        None => (detect_language(text), true),
+    }
+}
+
+async fn translate_one(state: &AppState, checked: &Checked, text: &str) -> ApiResult<Translation> {
+    let (source, detected) = source_for(&checked.source, text);
+    if text.trim().is_empty() {
+        return Ok(Translation {
+            text: text.to_string(),
+            source_lang: source.map(|s| s.to_string()),
+            detected,
+            kept: None,
+        });
+    }
+    let engine = state.gateway.engine(checked.model.as_deref());
+    let segments = [Segment {
+        id: 0,
+        content: Content::text(text),
+        location: "text".into(),
+        field: "text".into(),
+    }];
+    let request = TranslateRequest {
+        source: source.clone(),
+        target: checked.target.clone(),
+        segments: &segments,
+        pending: vec![0],
+        priority: Priority::Interactive,
+        owner: "text".into(),
+        cancel: CancelFlag::new(),
+        sink: &NoSink,
+    };
+    let started = std::time::Instant::now();
+    let results = engine.translate(request).await;
+    state.record_llm("translate", started, results.is_ok());
+    let mut results = results.map_err(engine_error)?;
+    let result = results.pop().ok_or_else(|| {
+        ApiError::internal("text translation failed", "the engine returned no result")
+    })?;
+    Ok(Translation {
+        text: result.content.plain_text(),
+        source_lang: source.map(|s| s.to_string()),
+        detected,
+        kept: result.kept,
+    })
+}
+
+/// Translates one or several texts.
+#[utoipa::path(post, path = "/api/v1/translate", tag = "text",
+    request_body(content = TranslateBody, description = "JSON or form"),
+    responses((status = 200, body = TranslateResponse), (status = 400, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn translate(
+    State(state): State<Arc<AppState>>,
+    payload: Payload,
+) -> ApiResult<Json<TranslateResponse>> {
+    let checked = check(&state, &payload).await?;
+    let futures = checked.texts.iter().map(|t| translate_one(&state, &checked, t));
+    let translations = futures::future::try_join_all(futures).await?;
+    Ok(Json(TranslateResponse { translations }))
+}
+
+/// A message of a streaming task to its SSE stream.
+pub(crate) enum StreamMsg<T> {
+    /// A piece of the answer to input `index`.
+    Token(usize, String),
+    /// The final result.
+    Done(T),
+    /// The failure that ended the work.
+    Failed(ApiError),
+}
+
+/// Translates texts, streaming `token` events (`{"index", "text"}`) then `done`.
+#[utoipa::path(post, path = "/api/v1/translate/stream", tag = "text",
+    request_body(content = TranslateBody, description = "JSON or form"),
+    responses((status = 200, description = "text/event-stream: `token` events {\"index\", \"text\"}, then `done` with the TranslateResponse, or `error` with an ErrorBody"),
+        (status = 400, body = crate::error::ErrorBody)))]
+pub async fn translate_stream(
+    State(state): State<Arc<AppState>>,
+    payload: Payload,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let checked = check(&state, &payload).await?;
+    let (tx, rx) = mpsc::unbounded_channel::<StreamMsg<TranslateResponse>>();
+    let task_state = state.clone();
+    let task = tokio::spawn(async move {
+        let mut translations = Vec::with_capacity(checked.texts.len());
+        for (index, text) in checked.texts.iter().enumerate() {
+            let (source, detected) = source_for(&checked.source, text);
+            let (token_tx, mut token_rx) = mpsc::unbounded_channel::<String>();
+            let forward_tx = tx.clone();
+            let forward = tokio::spawn(async move {
+                while let Some(piece) = token_rx.recv().await {
+                    let _ = forward_tx.send(StreamMsg::Token(index, piece));
+                }
+            });
+            let request = TextRequest {
+                text: text.clone(),
+                source: source.clone(),
+                target: checked.target.clone(),
+                model: checked.model.clone(),
+            };
+            let started = std::time::Instant::now();
+            let result = if text.trim().is_empty() {
+                Ok(text.clone())
+            } else {
+                task_state.gateway.translate_text(request, Some(token_tx)).await
+            };
+            task_state.record_llm("translate_stream", started, result.is_ok());
+            let _ = forward.await;
+            match result {
+                Ok(out) => translations.push(Translation {
+                    text: out,
+                    source_lang: source.map(|s| s.to_string()),
+                    detected,
+                    kept: None,
+                }),
+                Err(e) => {
+                    let _ = tx.send(StreamMsg::Failed(gateway_error(e)));
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(StreamMsg::Done(TranslateResponse { translations }));
+    });
+    let guard = AbortOnDropHandle::new(task);
+    Ok(sse_from_messages(state, rx, guard))
+}
+
+/// Turns a streaming task's messages into SSE events; dropping the stream aborts the task.
+pub(crate) fn sse_from_messages<T: Serialize + Send + 'static>(
+    state: Arc<AppState>,
+    rx: mpsc::UnboundedReceiver<StreamMsg<T>>,
+    guard: AbortOnDropHandle<()>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream =
+        futures::stream::unfold((rx, guard, false), |(mut rx, guard, finished)| async move {
+            if finished {
+                return None;
+            }
+            let msg = rx.recv().await?;
+            let (event, finished) = match msg {
+                StreamMsg::Token(index, text) => (
+                    Event::default()
+                        .event("token")
+                        .data(serde_json::json!({"index": index, "text": text}).to_string()),
+                    false,
+                ),
+                StreamMsg::Done(response) => (json_event("done", &response), true),
+                StreamMsg::Failed(error) => (error_event(&error), true),
+            };
+            Some((Ok(event), (rx, guard, finished)))
+        });
+    let stream = crate::api::until_shutdown(stream, state.shutdown.clone());
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// An SSE event carrying `value` as JSON.
+pub fn json_event<T: Serialize>(name: &str, value: &T) -> Event {
+    Event::default().event(name).data(serde_json::to_string(value).unwrap_or_else(|_| "{}".into()))
+}
+
+/// An SSE `error` event with the standard error body.
+pub fn error_event(error: &ApiError) -> Event {
+    Event::default().event("error").data(
+        serde_json::json!({"error": {"code": error.code, "message": error.message}}).to_string(),
+    )
+}

@@ -1,0 +1,129 @@
+//! The job as the API shows it. These shapes are relied on from outside (the web interface,
+//! scripts): fields may be added, never renamed or removed.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ErrorDetail;
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker is translating it.
+    Running,
+    /// Finished; the result can be downloaded.
+    Done,
+    /// Stopped by an error (see `error`).
+    Failed,
+    /// Stopped at the user's request.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// True once the job will not change any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobStatus::Done | JobStatus::Failed | JobStatus::Cancelled)
+    }
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Segments done over segments in total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    /// Segments finished (translated or kept).
+    pub done: u64,
+    /// Segments in total (0 until extraction is done).
+    pub total: u64,
+}
+
+/// One file of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FileView {
+    /// Position in the job (upload order).
+    pub index: u32,
+    /// File name as uploaded (also the name of its translation).
+    pub name: String,
+    /// Size of the upload.
+    pub size_bytes: u64,
+    /// Detected format (`scenari`, `docx`, …), once known.
+    pub format: Option<String>,
+    /// This file's progress.
+    pub progress: Progress,
+    /// True once its translation is stored.
+    pub done: bool,
+    /// Why this file could not be translated.
+    pub error: Option<ErrorDetail>,
+    /// Segments of this file whose source was kept instead of a translation.
+    pub kept: u64,
+    /// Source language detected in this file (when the job asked for detection).
+    pub detected_source_lang: Option<String>,
+    /// The kept segments with their reasons (only in `GET /api/v1/jobs/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_segments: Option<Vec<KeptSegment>>,
+}
+
+/// A segment whose source text was kept instead of a translation, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KeptSegment {
+    /// Segment id in its file (document order).
+    pub segment: u32,
+    /// Stable reason code (`invalid_codes`, `backend_failed`, …).
+    pub code: String,
+    /// The reason, for people.
+    pub message: String,
+}
+
+/// A document translation job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobView {
+    /// Job id.
+    pub id: String,
+    /// State.
+    pub status: JobStatus,
+    /// Source language (given, or detected in the first file read; `null` until then).
+    pub source_lang: Option<String>,
+    /// True when the source language was detected.
+    pub source_detected: bool,
+    /// Target language.
+    pub target_lang: String,
+    /// Model asked for (`null`: the default).
+    pub model: Option<String>,
+    /// Segments over all files.
+    pub progress: Progress,
+    /// Files, in upload order.
+    pub files: Vec<FileView>,
+    /// Segments kept as source, over all files.
+    pub kept_segments: u64,
+    /// Why the job failed.
+    pub error: Option<ErrorDetail>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When a worker first started it.
+    pub started_at: Option<String>,
+    /// When it reached a final state.
+    pub finished_at: Option<String>,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// Answer of `GET /api/v1/jobs`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobList {
+    /// Jobs, newest first.
+    pub jobs: Vec<JobView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}

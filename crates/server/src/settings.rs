@@ -1,0 +1,337 @@
+//! Service configuration: command-line flags that are also environment variables, checked once
+//! at start-up into [`ServerSettings`].
+//!
+//! The names the deployment guides already use (`PORT`, `DATABASE_URL`, `MAX_UPLOAD_MB`,
+//! `LOG_LEVEL`) stay as they are; Tradia's own settings are prefixed `TRADIA_`. A wrong value
+//! stops start-up with a message naming the variable. `--check-config` prints the effective
+//! configuration with secrets masked.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Which translation engine the service drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    /// The configured LLM backends.
+    Llm,
+    /// Deterministic pseudo-translation, no model (trying the service, demonstrations).
+    Pseudo,
+}
+
+/// `tradia serve` options.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TRADIA_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// Folder holding the SQLite database and the uploaded and produced files.
+    #[arg(long, env = "TRADIA_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); default: SQLite file in the data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Largest upload per request, in megabytes.
+    #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 50)]
+    pub max_upload_mb: u64,
+    /// Most files in one document job.
+    #[arg(long, env = "TRADIA_MAX_FILES", default_value_t = 20)]
+    pub max_files: usize,
+    /// Hours after which uploaded and produced files (and their jobs) are purged.
+    #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
+    pub retention_hours: u64,
+    /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a tracing directive list).
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+    /// Serve `/metrics` on this separate address instead of the main port (e.g. 127.0.0.1:9100).
+    #[arg(long, env = "TRADIA_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Document jobs run at the same time by this process (0: none, API only).
+    #[arg(long, env = "TRADIA_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds a job's lease lasts without renewal before another worker may take it over.
+    #[arg(long, env = "TRADIA_JOB_LEASE_SECS", default_value_t = 60)]
+    pub lease_secs: u64,
+    /// Seconds graceful shutdown may take before the process exits anyway.
+    #[arg(long, env = "TRADIA_SHUTDOWN_TIMEOUT", default_value_t = 20)]
+    pub shutdown_timeout_secs: u64,
+    /// Seconds a document job waits after the LLM became unreachable before trying again.
+    #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSE_SECS", default_value_t = 15)]
+    pub outage_pause_secs: u64,
+    /// How many such waits a file gets before its job fails with `llm_unavailable`.
+    #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSES", default_value_t = 20)]
+    pub outage_pauses: u32,
+    /// Translation engine: `llm`, or `pseudo` to try the service without a model.
+    #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
+    pub engine_kind: EngineKind,
+    /// Model for meeting summaries from images (default: the translation model).
+    #[arg(long, env = "TRADIA_VISION_MODEL")]
+    pub vision_model: Option<String>,
+    /// Print the effective configuration (secrets masked) and exit.
+    #[arg(long)]
+    pub check_config: bool,
+    /// LLM backends (Ollama or OpenAI-compatible).
+    #[command(flatten)]
+    pub llm: tradia_llm::LlmArgs,
+}
+
+/// Checked service settings.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Main listening address.
+    pub listen: SocketAddr,
+    /// Data folder.
+    pub data_dir: PathBuf,
+    /// Database URL (already defaulted).
+    pub database_url: String,
+    /// Upload limit per request, in bytes.
+    pub max_upload_bytes: u64,
+    /// Most files per job.
+    pub max_files: usize,
+    /// How long inputs and outputs are kept.
+    pub retention: Duration,
+    /// Log filter.
+    pub log_level: String,
+    /// Separate metrics address, if any.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Concurrent document jobs.
+    pub workers: usize,
+    /// Job lease duration.
+    pub lease: Duration,
+    /// Graceful shutdown deadline.
+    pub shutdown_timeout: Duration,
+    /// Wait after an LLM outage before a job tries again.
+    pub outage_pause: Duration,
+    /// Waits a file gets during an LLM outage before its job fails.
+    pub outage_pauses: u32,
+    /// Engine kind.
+    pub engine: EngineKind,
+    /// LLM settings (`None`: the pseudo engine only).
+    pub llm: Option<tradia_llm::LlmSettings>,
+    /// Model for image summaries.
+    pub vision_model: Option<String>,
+}
+
+/// A setting with a wrong value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {message}")]
+pub struct SettingsError {
+    /// The variable (and flag) name.
+    pub name: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn err(name: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError { name, message: message.into() }
+}
+
+impl ServeArgs {
+    /// Checks every value; the error names the first wrong variable.
+    pub fn settings(&self) -> Result<ServerSettings, SettingsError> {
+        let listen: SocketAddr = format!("{}:{}", self.host, self.port)
+            .parse()
+            .or_else(|_| format!("[{}]:{}", self.host, self.port).parse())
+            .map_err(|_| err("TRADIA_HOST", format!("`{}` is not an IP address", self.host)))?;
+        if self.max_upload_mb == 0 {
+            return Err(err("MAX_UPLOAD_MB", "must be at least 1"));
+        }
+        if self.max_files == 0 {
+            return Err(err("TRADIA_MAX_FILES", "must be at least 1"));
+        }
+        if self.retention_hours == 0 {
+            return Err(err("TRADIA_RETENTION_HOURS", "must be at least 1"));
+        }
+        if self.lease_secs < 3 {
+            return Err(err("TRADIA_JOB_LEASE_SECS", "must be at least 3 seconds"));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .map_err(|e| err("LOG_LEVEL", format!("`{}`: {e}", self.log_level)))?;
+        let metrics_addr = match &self.metrics_addr {
+            Some(a) if !a.trim().is_empty() => Some(a.trim().parse().map_err(|_| {
+                err("TRADIA_METRICS_ADDR", format!("`{a}` is not an address like 127.0.0.1:9100"))
+            })?),
+            _ => None,
+        };
+        let database_url = match &self.database_url {
+            Some(url) if !url.trim().is_empty() => {
+                let url = url.trim();
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(err(
+                        "DATABASE_URL",
+                        format!("`{}`: expected sqlite:… or postgres://…", mask_url(url)),
+                    ));
+                }
+                url.to_string()
+            }
+            _ => format!("sqlite://{}", self.data_dir.join("tradia.db").display()),
+        };
+        Ok(ServerSettings {
+            listen,
+            data_dir: self.data_dir.clone(),
+            database_url,
+            max_upload_bytes: self.max_upload_mb.saturating_mul(1024 * 1024),
+            max_files: self.max_files,
+            retention: Duration::from_secs(self.retention_hours.saturating_mul(3600)),
+            log_level: self.log_level.clone(),
+            metrics_addr,
+            workers: self.workers,
+            lease: Duration::from_secs(self.lease_secs),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            outage_pause: Duration::from_secs(self.outage_pause_secs),
+            outage_pauses: self.outage_pauses,
+            engine: self.engine_kind,
+            llm: Some(
+                self.llm
+                    .settings()
+                    .map_err(|e| SettingsError { name: e.variable, message: e.message.clone() })?,
+            ),
+            vision_model: self.vision_model.clone().filter(|m| !m.trim().is_empty()),
+        })
+    }
+}
+
+impl ServerSettings {
+    /// Settings for tests and embedding: listens on `127.0.0.1:0`, data in `data_dir`.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", data_dir.join("tradia.db").display()),
+            data_dir,
+            max_upload_bytes: 50 * 1024 * 1024,
+            max_files: 20,
+            retention: Duration::from_secs(24 * 3600),
+            log_level: "info".into(),
+            metrics_addr: None,
+            workers: 2,
+            lease: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(10),
+            outage_pause: Duration::from_secs(15),
+            outage_pauses: 20,
+            engine: EngineKind::Pseudo,
+            llm: None,
+            vision_model: None,
+        }
+    }
+
+    /// Test settings driving the LLM engine at `base_url` (an Ollama-compatible server).
+    pub fn for_tests_with_ollama(
+        data_dir: impl Into<PathBuf>,
+        base_url: &str,
+        model: &str,
+    ) -> Self {
+        let mut s = Self::for_tests(data_dir);
+        s.engine = EngineKind::Llm;
+        s.llm = Some(tradia_llm::LlmSettings::for_ollama(base_url, model));
+        s
+    }
+
+    /// The effective configuration, one `NAME=value` per line, secrets masked.
+    pub fn describe(&self) -> String {
+        let lines = [
+            ("listen (TRADIA_HOST, PORT)", self.listen.to_string()),
+            ("TRADIA_DATA_DIR", self.data_dir.display().to_string()),
+            ("DATABASE_URL", mask_url(&self.database_url)),
+            ("MAX_UPLOAD_MB", (self.max_upload_bytes / (1024 * 1024)).to_string()),
+            ("TRADIA_MAX_FILES", self.max_files.to_string()),
+            ("TRADIA_RETENTION_HOURS", (self.retention.as_secs() / 3600).to_string()),
+            ("LOG_LEVEL", self.log_level.clone()),
+            (
+                "TRADIA_METRICS_ADDR",
+                self.metrics_addr.map_or("(main port)".into(), |a| a.to_string()),
+            ),
+            ("TRADIA_WORKERS", self.workers.to_string()),
+            ("TRADIA_JOB_LEASE_SECS", self.lease.as_secs().to_string()),
+            ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
+            ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
+            ("TRADIA_LLM_OUTAGE_PAUSES", self.outage_pauses.to_string()),
+            (
+                "TRADIA_ENGINE",
+                match self.engine {
+                    EngineKind::Llm => "llm".into(),
+                    EngineKind::Pseudo => "pseudo".into(),
+                },
+            ),
+        ];
+        lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    }
+}
+
+/// Replaces the password of a URL (`scheme://user:password@host`) with `***`.
+pub fn mask_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else { return url.to_string() };
+    let userinfo = &authority[..at];
+    match userinfo.find(':') {
+        Some(colon) => {
+            format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &rest[at..])
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Masks a secret for display: `(set, 12 characters)` or `(not set)`.
+pub fn mask_secret(secret: Option<&str>) -> String {
+    match secret {
+        Some(s) if !s.is_empty() => format!("*** (set, {} characters)", s.chars().count()),
+        _ => "(not set)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn masks_passwords_in_urls() {
+        assert_eq!(
+            mask_url("postgres://tradia:s3cret@db:5432/t"),
+            "postgres://tradia:***@db:5432/t"
+        );
+        assert_eq!(mask_url("postgres://db/t"), "postgres://db/t");
+        assert_eq!(mask_url("sqlite://./data/tradia.db"), "sqlite://./data/tradia.db");
+        assert_eq!(mask_url("postgres://u:p@ss@h/x"), "postgres://u:***@h/x");
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        let s = cli.serve.settings().unwrap();
+        assert_eq!(s.listen.port(), 8000);
+        assert!(s.database_url.starts_with("sqlite://"));
+        let cli = Cli::try_parse_from(["x", "--max-upload-mb", "0"]).unwrap();
+        assert_eq!(cli.serve.settings().unwrap_err().name, "MAX_UPLOAD_MB");
+        let cli = Cli::try_parse_from(["x", "--database-url", "mysql://u:pw@h/d"]).unwrap();
+        let e = cli.serve.settings().unwrap_err();
+        assert_eq!(e.name, "DATABASE_URL");
+        assert!(!e.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn describe_masks_database_password() {
+        let mut s = ServerSettings::for_tests("/tmp/x");
+        s.database_url = "postgres://a:topsecret@h/db".into();
+        let text = s.describe();
+        assert!(text.contains("DATABASE_URL=postgres://a:***@h/db"));
+        assert!(!text.contains("topsecret"));
+    }
+}

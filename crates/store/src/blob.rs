@@ -1,0 +1,267 @@
+//! Blob storage: uploaded and produced files, kept out of the database.
+//!
+//! Uploads are streamed in with a byte limit (never buffered whole), written to a temporary file
+//! and renamed into place, so a reader never sees half a file and a failed or oversized upload
+//! leaves nothing behind. Keys are generated here and validated on the way back in, so a key read
+//! from the database (or forged) can never name a path outside the blob folder.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tradia_core::BoxFuture;
+use uuid::Uuid;
+
+/// The name of a stored blob: 1 to 64 ASCII letters, digits, `-` or `_` (no separator, no dot).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    /// A fresh random key (a UUID v7, so keys sort by creation time).
+    pub fn generate() -> Self {
+        BlobKey(Uuid::now_v7().simple().to_string())
+    }
+
+    /// Validates a key read from outside (database, request).
+    pub fn parse(key: &str) -> Result<Self, BlobError> {
+        let valid = !key.is_empty()
+            && key.len() <= 64
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid {
+            Ok(BlobKey(key.to_string()))
+        } else {
+            Err(BlobError::InvalidKey(key.to_string()))
+        }
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for BlobKey {
+    type Error = BlobError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        BlobKey::parse(&value)
+    }
+}
+
+impl From<BlobKey> for String {
+    fn from(key: BlobKey) -> String {
+        key.0
+    }
+}
+
+/// Why a blob operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The data went over the byte limit; nothing was kept.
+    #[error("file too large: the limit is {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The key is not a valid blob key.
+    #[error("invalid blob key `{0}`")]
+    InvalidKey(String),
+    /// No blob with this key.
+    #[error("blob {0} not found")]
+    NotFound(BlobKey),
+    /// Reading the incoming data failed (the client went away, a multipart error…); nothing was
+    /// kept.
+    #[error("reading the uploaded data failed: {0}")]
+    Source(std::io::Error),
+    /// The file system refused an operation.
+    #[error("blob storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl BlobError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BlobError::TooLarge { .. } => "too_large",
+            BlobError::InvalidKey(_) => "invalid_blob_key",
+            BlobError::NotFound(_) => "blob_not_found",
+            BlobError::Source(_) => "upload_read_failed",
+            BlobError::Io(_) => "blob_io_error",
+        }
+    }
+}
+
+/// A blob just written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// Its key.
+    pub key: BlobKey,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A blob opened for streaming.
+pub struct BlobReader {
+    /// The bytes.
+    pub reader: Box<dyn AsyncRead + Send + Unpin>,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobReader").field("size", &self.size).finish_non_exhaustive()
+    }
+}
+
+/// Where files live.
+pub trait BlobStore: Send + Sync + 'static {
+    /// Streams `reader` into a new blob, failing with [`BlobError::TooLarge`] as soon as more than
+    /// `limit` bytes arrive. On any failure nothing is kept.
+    fn put<'a>(
+        &'a self,
+        reader: &'a mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+    ) -> BoxFuture<'a, Result<StoredBlob, BlobError>>;
+
+    /// Stores bytes already in memory (produced files).
+    fn put_bytes(&self, bytes: Vec<u8>) -> BoxFuture<'_, Result<StoredBlob, BlobError>> {
+        Box::pin(async move {
+            let mut cursor = std::io::Cursor::new(bytes);
+            self.put(&mut cursor, u64::MAX).await
+        })
+    }
+
+    /// Opens a blob for streaming.
+    fn open<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<BlobReader, BlobError>>;
+
+    /// Reads a whole blob into memory.
+    fn read<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<Vec<u8>, BlobError>> {
+        Box::pin(async move {
+            let mut blob = self.open(key).await?;
+            let mut out = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0));
+            blob.reader.read_to_end(&mut out).await?;
+            Ok(out)
+        })
+    }
+
+    /// Deletes a blob; `false` if it did not exist.
+    fn delete<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<bool, BlobError>>;
+}
+
+/// Blobs as files in one folder (`<data dir>/files`), one file per key.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+    tmp: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating it if needed) the folder `root`, and removes temporary files left by an
+    /// interrupted write.
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
+        let root = root.into();
+        let tmp = root.join(".tmp");
+        tokio::fs::create_dir_all(&tmp).await?;
+        let mut entries = tokio::fs::read_dir(&tmp).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            if let Err(err) = tokio::fs::remove_file(entry.path()).await {
+                tracing::warn!(path = %entry.path().display(), %err, "cannot remove stale temporary blob");
+            }
+        }
+        Ok(FsBlobStore { root, tmp })
+    }
+
+    /// The folder blobs are kept in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &BlobKey) -> PathBuf {
+        // BlobKey only holds [A-Za-z0-9_-]: the path stays inside `root`.
+        self.root.join(key.as_str())
+    }
+
+    async fn write_tmp(
+        &self,
+        tmp_path: &Path,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+    ) -> Result<u64, BlobError> {
+        let mut file = tokio::fs::File::create(tmp_path).await?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut size: u64 = 0;
+        loop {
+            let n = reader.read(&mut buf).await.map_err(BlobError::Source)?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            if size > limit {
+                return Err(BlobError::TooLarge { limit });
+            }
+            file.write_all(&buf[..n]).await?;
+        }
+        file.flush().await?;
+        file.sync_all().await?;
+        Ok(size)
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn put<'a>(
+        &'a self,
+        reader: &'a mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+    ) -> BoxFuture<'a, Result<StoredBlob, BlobError>> {
+        Box::pin(async move {
+            let key = BlobKey::generate();
+            let tmp_path = self.tmp.join(format!("{key}.part"));
+            match self.write_tmp(&tmp_path, reader, limit).await {
+                Ok(size) => {
+                    if let Err(err) = tokio::fs::rename(&tmp_path, self.path(&key)).await {
+                        let _ = tokio::fs::remove_file(&tmp_path).await;
+                        return Err(err.into());
+                    }
+                    Ok(StoredBlob { key, size })
+                }
+                Err(err) => {
+                    let _ = tokio::fs::remove_file(&tmp_path).await;
+                    Err(err)
+                }
+            }
+        })
+    }
+
+    fn open<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<BlobReader, BlobError>> {
+        Box::pin(async move {
+            let file = match tokio::fs::File::open(self.path(key)).await {
+                Ok(file) => file,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(BlobError::NotFound(key.clone()));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let size = file.metadata().await?.len();
+            Ok(BlobReader { reader: Box::new(file), size })
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<bool, BlobError>> {
+        Box::pin(async move {
+            match tokio::fs::remove_file(self.path(key)).await {
+                Ok(()) => Ok(true),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(err) => Err(err.into()),
+            }
+        })
+    }
+}

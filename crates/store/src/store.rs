@@ -1,0 +1,164 @@
+//! The storage trait: one narrow interface for jobs, their lease queue and their saved segments,
+//! implemented for SQLite and PostgreSQL.
+//!
+//! The server holds an `Arc<dyn Store>` and never sees SQL. Methods return boxed futures (the
+//! same [`BoxFuture`] as the engine trait) so the trait stays object-safe without a macro.
+//!
+//! ## The lease queue
+//! A job row is also the queue entry: [`Store::claim_next_job`] turns the oldest `queued` job (or a
+//! `running` job whose lease expired, such as one left by a killed process or replica) into
+//! `running` under a lease held by one worker until `lease_expires_at`. The worker renews the
+//! lease ([`Store::renew_lease`]) well before it expires, and presents its [`Lease`] on every write;
+//! a write from a worker that lost the lease fails with [`StoreError::LeaseLost`]. Claims are
+//! exclusive: PostgreSQL uses `FOR UPDATE SKIP LOCKED`, SQLite a `BEGIN IMMEDIATE` transaction.
+//! Nothing is held open while a job runs.
+//!
+//! ## Resuming
+//! Each finished segment is saved by [`Store::save_segment`] as it arrives. A worker that claims a
+//! job again reads [`Store::saved_segments`] per file and only translates the others.
+
+use std::time::Duration;
+
+use tradia_core::BoxFuture;
+
+use crate::blob::BlobKey;
+use crate::error::StoreError;
+use crate::model::{
+    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, Lease, NewJob,
+    RenewOutcome, StatusCounts, StoredSegment,
+};
+
+/// How long [`Store::ping`] waits for the database.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Result of [`Store::purge_expired`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Jobs deleted.
+    pub jobs: Vec<JobId>,
+    /// Blobs those jobs referenced: delete them from the blob store.
+    pub blobs: Vec<BlobKey>,
+}
+
+/// Durable state of the translation service.
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and `--check-config`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the database answers (readiness probe); fails after [`PING_TIMEOUT`] at most.
+    fn ping(&self) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Closes the connections, waiting for those in use (graceful shutdown, after the jobs were
+    /// requeued). Operations after this fail.
+    fn close(&self) -> BoxFuture<'_, ()>;
+
+    /// Creates a `queued` job with its files. Fails with [`StoreError::Invalid`] without files.
+    fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>>;
+
+    /// One job with its files and progress; [`StoreError::NotFound`] if absent.
+    fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>>;
+
+    /// Jobs newest first: at most `limit` (1 to 1000) jobs created before the job `before`
+    /// (`None`: from the newest). [`JobPage::next`] is the cursor for the next page.
+    fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>>;
+
+    /// Cancels a `queued` or `running` job (its lease is dropped: the worker's next renewal says
+    /// [`RenewOutcome::Cancelled`] and its writes fail). A job already finished is returned
+    /// unchanged. Returns the job as it now is.
+    fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>>;
+
+    /// Deletes a job, whatever its status, with its files and segments. Returns the blob keys it
+    /// referenced, for the caller to delete from the blob store.
+    fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>>;
+
+    /// Claims the oldest claimable job: `queued`, or `running` with an expired lease. The job
+    /// becomes `running`, its `attempts` grows by one and the lease holds `lease_ttl`. A job
+    /// already claimed `max_attempts` times is failed (`too_many_attempts`) instead, and the
+    /// search goes on. `None` when nothing is claimable.
+    fn claim_next_job<'a>(
+        &'a self,
+        options: &'a ClaimOptions,
+    ) -> BoxFuture<'a, StoreResult<Option<Claimed>>>;
+
+    /// Extends a held lease to now + `ttl`.
+    fn renew_lease<'a>(
+        &'a self,
+        lease: &'a Lease,
+        ttl: Duration,
+    ) -> BoxFuture<'a, StoreResult<RenewOutcome>>;
+
+    /// Puts one held job back to `queued` (graceful shutdown of one job); its saved segments stay.
+    fn requeue_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Puts every job held by `worker` back to `queued`, whatever its lease expiry; returns how many.
+    /// Call it on graceful shutdown, and at start-up when worker ids are stable per replica (so a
+    /// restarted process takes its jobs back without waiting for the leases to expire).
+    fn requeue_worker_jobs<'a>(&'a self, worker: &'a str) -> BoxFuture<'a, StoreResult<u64>>;
+
+    /// Records what extraction found in file `index`: segment count, format, detected language.
+    fn set_file_extracted<'a>(
+        &'a self,
+        lease: &'a Lease,
+        index: u32,
+        extracted: FileExtracted,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Saves one finished segment (insert, or replace the same `(file, segment)`): call it as each
+    /// result arrives. Idempotent: saving the same segment twice leaves one row.
+    fn save_segment<'a>(
+        &'a self,
+        lease: &'a Lease,
+        segment: StoredSegment,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Saves several finished segments in one transaction (same semantics as
+    /// [`Store::save_segment`]).
+    fn save_segments<'a>(
+        &'a self,
+        lease: &'a Lease,
+        segments: Vec<StoredSegment>,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// The segments saved for one file, by segment id: what a resumed job need not translate.
+    fn saved_segments(
+        &self,
+        job: JobId,
+        index: u32,
+    ) -> BoxFuture<'_, StoreResult<Vec<StoredSegment>>>;
+
+    /// Records the produced file for file `index`.
+    fn set_file_output<'a>(
+        &'a self,
+        lease: &'a Lease,
+        index: u32,
+        output: BlobKey,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Records that file `index` could not be translated (the job may go on with the others).
+    fn set_file_failed<'a>(
+        &'a self,
+        lease: &'a Lease,
+        index: u32,
+        error: ErrorInfo,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Marks a held job `done` and drops the lease.
+    fn finish_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<Job>>;
+
+    /// Marks a held job `failed` with `error` and drops the lease.
+    fn fail_job<'a>(
+        &'a self,
+        lease: &'a Lease,
+        error: ErrorInfo,
+    ) -> BoxFuture<'a, StoreResult<Job>>;
+
+    /// Deletes jobs that finished (done, failed, cancelled) more than `older_than` ago, and
+    /// returns them with the blobs to delete.
+    fn purge_expired(&self, older_than: Duration) -> BoxFuture<'_, StoreResult<Purged>>;
+
+    /// Jobs per status (metrics: jobs by state, queue depth).
+    fn count_by_status(&self) -> BoxFuture<'_, StoreResult<StatusCounts>>;
+}

@@ -1,0 +1,203 @@
+//! One storage test suite, run on both backends.
+//!
+//! Every case in `cases.rs` gets a fresh, empty store: on SQLite a new file in a temporary
+//! folder; on PostgreSQL a new schema `tradia_t_<random>` in the database named by
+//! `TRADIA_TEST_DATABASE_URL`, reached through `search_path` and dropped afterwards (even when the
+//! case fails), so no test sees another's rows and cases run in parallel. Without the variable the PostgreSQL cases print that
+//! they skipped, except under `CI=true`, where they fail.
+
+mod cases;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
+use tradia_store::{PgStore, SqliteStore, Store};
+
+async fn run_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("nested/tradia.db").display());
+    let store = tradia_store::connect(&url).await.expect("open sqlite");
+    assert_eq!(store.backend(), "sqlite");
+    tokio::spawn(case(store)).await.expect("case panicked");
+}
+
+fn postgres_admin() -> Option<PgConnectOptions> {
+    match std::env::var("TRADIA_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            Some(PgConnectOptions::from_str(url.trim()).expect("TRADIA_TEST_DATABASE_URL"))
+        }
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "CI=true but TRADIA_TEST_DATABASE_URL is not set: the PostgreSQL half cannot run"
+                );
+            }
+            eprintln!("skipped: TRADIA_TEST_DATABASE_URL is not set (PostgreSQL storage tests)");
+            None
+        }
+    }
+}
+
+async fn run_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(admin) = postgres_admin() else { return };
+    // A fresh schema per case (much faster than a database per case, and as isolated: the store
+    // only sees its schema through `search_path`).
+    let name = format!("tradia_t_{:016x}", rand::random::<u64>());
+    let mut conn: PgConnection = admin.connect().await.expect("connect to the test database");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test schema");
+    let options = admin.clone().options([("search_path", name.as_str())]);
+    let store = PgStore::connect_with(options).await.expect("open postgres");
+    assert_eq!(store.backend(), "postgres");
+    let store = Arc::new(store);
+    let result = tokio::spawn(case(store.clone() as Arc<dyn Store>)).await;
+    store.close().await;
+    drop(store);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {name} CASCADE")))
+        .execute(&mut conn)
+        .await
+        .expect("drop test schema");
+    conn.close().await.ok();
+    if let Err(err) = result {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::run_sqlite(super::cases::$case).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::run_postgres(super::cases::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    create_and_get,
+    pagination_newest_first,
+    claim_work_finish,
+    fail_job_records_error,
+    concurrent_claimers_never_share,
+    expired_lease_is_reclaimed,
+    same_worker_id_after_restart_is_fenced,
+    renewal_keeps_the_lease,
+    requeue_on_shutdown,
+    save_segment_is_idempotent,
+    resume_data_per_file,
+    cancel,
+    delete_returns_blobs,
+    purge_expired,
+    too_many_attempts,
+    count_by_status,
+    close_then_fail,
+);
+
+/// SQLite only: the state survives closing and reopening the file (a process restart), and a job
+/// left running by the dead process is taken over once its lease expires.
+#[tokio::test]
+async fn sqlite_survives_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("data dir #1/tradia.db");
+    let job_id;
+    {
+        let store = SqliteStore::open(&path).await.expect("open");
+        job_id = store.create_job(cases_new_job()).await.expect("create").id;
+        let c = store
+            .claim_next_job(&tradia_store::ClaimOptions {
+                worker: "before".into(),
+                lease_ttl: std::time::Duration::from_millis(200),
+                max_attempts: 10,
+            })
+            .await
+            .expect("claim")
+            .expect("job");
+        store
+            .save_segment(
+                &c.lease,
+                tradia_store::StoredSegment {
+                    file_index: 0,
+                    segment_id: 3,
+                    content: "saved".into(),
+                    kept_code: None,
+                    kept_message: None,
+                },
+            )
+            .await
+            .expect("save");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let store =
+        tradia_store::connect(&format!("sqlite://{}", path.display())).await.expect("reopen");
+    let c = store
+        .claim_next_job(&tradia_store::ClaimOptions {
+            worker: "after".into(),
+            lease_ttl: std::time::Duration::from_secs(30),
+            max_attempts: 10,
+        })
+        .await
+        .expect("claim")
+        .expect("the dead process's job");
+    assert_eq!(c.job.id, job_id);
+    assert_eq!(c.job.attempts, 2);
+    let saved = store.saved_segments(job_id, 0).await.expect("saved");
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].segment_id, 3);
+}
+
+fn cases_new_job() -> tradia_store::NewJob {
+    tradia_store::NewJob {
+        source_lang: None,
+        target_lang: tradia_core::LanguageTag::parse("ar").expect("tag"),
+        model: None,
+        files: vec![tradia_store::NewJobFile {
+            name: "a.md".into(),
+            format: None,
+            input_blob: tradia_store::BlobKey::generate(),
+            size: 1,
+        }],
+    }
+}
+
+#[tokio::test]
+async fn connect_rejects_unknown_schemes() {
+    for url in ["mysql://localhost/x", "tradia.db", ""] {
+        match tradia_store::connect(url).await {
+            Err(err) => assert_eq!(err.code(), "unsupported_database_url", "{url}"),
+            Ok(_) => panic!("{url} accepted"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_keeps_its_rows() {
+    let store = tradia_store::connect("sqlite::memory:").await.expect("open in memory");
+    let job = store.create_job(cases_new_job()).await.expect("create");
+    // Several operations, possibly on other pool connections: still one database.
+    assert_eq!(store.get_job(job.id).await.expect("get").id, job.id);
+    assert_eq!(store.list_jobs(10, None).await.expect("list").jobs.len(), 1);
+}
