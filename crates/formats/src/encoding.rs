@@ -239,16 +239,22 @@ pub(crate) fn xml_declared(bytes: &[u8]) -> Option<String> {
     }
     let end = head.windows(2).position(|w| w == b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
+    // A real declaration is `<?xml` + space + pseudo-attributes, nothing that looks like markup.
+    if !decl[5..].starts_with([' ', '\t', '\r', '\n']) || decl[5..].contains(['<', '>']) {
+        return None;
+    }
     attribute_in(decl, "encoding")
 }
 
-/// The charset an HTML page declares in its first 1024 bytes (`<meta charset>` or
+/// The charset an HTML page declares near its start (`<meta charset>` or
 /// `http-equiv="Content-Type"`), or its XML declaration.
 pub(crate) fn html_declared(bytes: &[u8]) -> Option<String> {
     if let Some(xml) = xml_declared(bytes) {
         return Some(xml);
     }
-    let head = &bytes[..bytes.len().min(1024)];
+    // Browsers look at the first 1024 bytes; a translated title can push a `meta` further, so
+    // a wider window keeps a translated page readable with the same encoding.
+    let head = &bytes[..bytes.len().min(8192)];
     let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
     let lower = String::from_utf8_lossy(&lower);
     let mut from = 0;
