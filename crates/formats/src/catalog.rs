@@ -599,15 +599,16 @@ pub(crate) fn yaml_scalars(text: &str) -> Result<Vec<Scalar>, (usize, String)> {
                 }
             }
             b'"' | b'\'' => {
-                let (end, decoded) = quoted(text, value_offset)
-                    .ok_or((value_offset, "unterminated quoted scalar".to_string()))?;
+                // Constructs not modelled here are left to the cross-check with the YAML library.
+                let Some((end, decoded)) = quoted(text, value_offset) else { continue };
                 let style = if first == b'"' { Style::Double } else { Style::Single };
                 out.push(Scalar { range: value_offset..end, value: decoded, style, path });
                 skip_to = end;
             }
             b'[' | b'{' => {
-                let end = flow(text, value_offset, &path, &mut out)
-                    .ok_or((value_offset, "unterminated flow collection".to_string()))?;
+                let mut found = Vec::new();
+                let Some(end) = flow(text, value_offset, &path, &mut found) else { continue };
+                out.extend(found);
                 skip_to = end;
             }
             _ => {
@@ -732,7 +733,7 @@ fn flow(text: &str, start: usize, path: &str, out: &mut Vec<Scalar>) -> Option<u
     let close = if b[start] == b'[' { b']' } else { b'}' };
     let mapping = close == b'}';
     let mut i = start + 1;
-    let mut index = 0;
+    let mut index = 0usize;
     loop {
         while i < b.len() && (b[i] == b' ' || b[i] == b'\n' || b[i] == b'\r' || b[i] == b'\t') {
             i += 1;
@@ -747,6 +748,7 @@ fn flow(text: &str, start: usize, path: &str, out: &mut Vec<Scalar>) -> Option<u
         }
         let item_path = format!("{path}[{index}]");
         index += 1;
+        let item_start = i;
         if mapping {
             // Skip the key.
             let key_end = i + text[i..].find(':')?;
@@ -777,6 +779,10 @@ fn flow(text: &str, start: usize, path: &str, out: &mut Vec<Scalar>) -> Option<u
                 }
                 i = end;
             }
+        }
+        if i <= item_start {
+            // No progress (a closing bracket of the other kind): not a flow collection we model.
+            return None;
         }
     }
 }
