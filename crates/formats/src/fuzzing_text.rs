@@ -34,7 +34,8 @@ fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
     let self_describing = std::str::from_utf8(data).is_ok()
         || encoding_rs::Encoding::for_bom(data).is_some()
         || (matches!(format, Format::Xliff | Format::Html)
-            && crate::encoding::html_declared(data).is_some())
+            && crate::encoding::html_declared(data)
+                .is_some_and(|l| crate::encoding::for_label(&l).is_some()))
         || (format == Format::Po && data.windows(8).any(|w| w == b"charset="));
     if !self_describing {
         return;
