@@ -30,7 +30,10 @@ fn translates_examples_with_pseudo_and_reports_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     copy_example(dir.path(), "cours-meteo.xml");
     copy_example(dir.path(), "qcm-meteo.quiz");
-    let out = tradia(&["translate", "cours-meteo.xml", "qcm-meteo.quiz", "--to", "EN"], dir.path());
+    let out = tradia(
+        &["translate", "cours-meteo.xml", "qcm-meteo.quiz", "--to", "EN", "--engine", "pseudo"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("2 file(s) translated to en by pseudo, 0 failed"), "{stdout}");
@@ -63,7 +66,10 @@ fn identity_engine_gives_back_the_same_bytes() {
 fn json_summary_has_the_documented_fields() {
     let dir = tempfile::tempdir().unwrap();
     copy_example(dir.path(), "pression.ref");
-    let out = tradia(&["translate", "pression.ref", "--to", "ar", "--json"], dir.path());
+    let out = tradia(
+        &["translate", "pression.ref", "--to", "ar", "--json", "--engine", "pseudo"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
     assert_eq!(json["files"], 1);
@@ -81,7 +87,10 @@ fn a_failing_file_does_not_stop_the_others_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     copy_example(dir.path(), "pression.ref");
     std::fs::write(dir.path().join("broken.xml"), b"<sc:item><oops></sc:item>").unwrap();
-    let out = tradia(&["translate", "broken.xml", "pression.ref", "--to", "en"], dir.path());
+    let out = tradia(
+        &["translate", "broken.xml", "pression.ref", "--to", "en", "--engine", "pseudo"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("broken.xml"), "{err}");
@@ -94,7 +103,7 @@ fn unsupported_format_names_the_supported_ones() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("image.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01")
         .unwrap();
-    let out = tradia(&["translate", "image.png", "--to", "en"], dir.path());
+    let out = tradia(&["translate", "image.png", "--to", "en", "--engine", "pseudo"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("unsupported format") && err.contains("Scenari"), "{err}");
@@ -155,4 +164,111 @@ fn help_is_available_on_every_command() {
         assert_eq!(out.status.code(), Some(0));
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
     }
+}
+
+/// A `tradia simulate-llm` process on a free port, killed on drop.
+struct Simulator {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Simulator {
+    fn start() -> Simulator {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tradia"))
+            .args(["simulate-llm", "--port", "0", "--time-scale", "200"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the simulator");
+        let stdout = child.stdout.take().expect("simulator stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("simulator prints its address");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Simulator { child, url }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn translates_through_an_ollama_server_by_default() {
+    let sim = Simulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "cours-meteo.xml");
+    copy_example(dir.path(), "qcm-meteo.quiz");
+    let out = tradia(
+        &[
+            "translate",
+            "cours-meteo.xml",
+            "qcm-meteo.quiz",
+            "--to",
+            "en",
+            "--from",
+            "fr",
+            "--json",
+            "--ollama-base-url",
+            &sim.url,
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(json["engine"], "ollama");
+    assert_eq!(json["kept_as_source"], 0);
+    assert!(json["llm"]["requests"].as_u64().unwrap() >= 1);
+    assert!(json["llm"]["output_tokens"].as_u64().unwrap() > 0);
+    let translated =
+        std::fs::read_to_string(dir.path().join("translated-en/cours-meteo.xml")).unwrap();
+    assert!(translated.contains("<sc:inlineStyle role=\"emp\">⟦"), "{translated}");
+    assert!(translated.contains("print(\"ne pas traduire\")"));
+
+    let models = tradia(&["models", "--ollama-base-url", &sim.url], dir.path());
+    assert_eq!(models.status.code(), Some(0), "stderr: {}", stderr(&models));
+    assert!(String::from_utf8_lossy(&models.stdout).contains("mistral-small3.2:latest"));
+    let check = tradia(&["check", "--ollama-base-url", &sim.url], dir.path());
+    assert_eq!(check.status.code(), Some(0), "stderr: {}", stderr(&check));
+    let missing = tradia(
+        &["check", "--ollama-base-url", &sim.url, "--ollama-model", "llama-absent:7b"],
+        dir.path(),
+    );
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn an_unreachable_llm_server_fails_each_file_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "pression.ref");
+    copy_example(dir.path(), "qcm-meteo.quiz");
+    // Port 9 (discard) is closed on test machines: connections are refused at once.
+    let out = tradia(
+        &[
+            "translate",
+            "pression.ref",
+            "qcm-meteo.quiz",
+            "--to",
+            "en",
+            "--ollama-base-url",
+            "http://127.0.0.1:9",
+            "--ollama-timeout",
+            "2",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("pression.ref") && err.contains("qcm-meteo.quiz"), "{err}");
+    assert!(err.contains("no LLM backend is available"), "{err}");
+    assert!(!dir.path().join("translated-en/pression.ref").exists());
+
+    let check = tradia(&["check", "--ollama-base-url", "http://127.0.0.1:9"], dir.path());
+    assert_eq!(check.status.code(), Some(1));
 }
