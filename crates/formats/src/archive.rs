@@ -286,7 +286,25 @@ impl<'a> SafeZip<'a> {
                 }
             }
         }
-        Ok(writer.finish().map_err(zip_error)?.into_inner())
+        let out = writer.finish().map_err(zip_error)?.into_inner();
+        // Never hand out an archive that does not read back the same way: odd inputs (a comment
+        // holding a fake directory, entries at strange offsets) can make a faithful copy that
+        // readers parse differently.
+        let reads_back = SafeZip::open(&out, &self.limits).map(|again| {
+            again.entries.len() == self.entries.len()
+                && again.entries.iter().zip(&self.entries).all(|(a, b)| a.name_raw == b.name_raw)
+        });
+        match reads_back {
+            Ok(true) => Ok(out),
+            Ok(false) => Err(FormatError::Archive(
+                "the rebuilt archive does not list the same entries; its original layout is not \
+                 supported"
+                    .into(),
+            )),
+            Err(e) => Err(FormatError::Archive(format!(
+                "the rebuilt archive does not read back ({e}); its original layout is not supported"
+            ))),
+        }
     }
 
     fn entry(&self, index: usize) -> Result<&EntryInfo, FormatError> {
