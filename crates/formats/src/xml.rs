@@ -57,6 +57,8 @@ pub(crate) struct StrictReader<'a> {
     bindings: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// For each open element, the length of `bindings` before its own declarations.
     scope_marks: Vec<usize>,
+    /// Attributes of the last start or empty tag: raw name and raw value (reused buffer).
+    attrs: Vec<(&'a str, &'a str)>,
     /// Scope to drop at the next call (after an empty element).
     pending_pop: bool,
     seen_root: bool,
@@ -84,6 +86,7 @@ impl<'a> StrictReader<'a> {
             open: Vec::new(),
             bindings: Vec::new(),
             scope_marks: Vec::new(),
+            attrs: Vec::new(),
             pending_pop: false,
             seen_root: false,
             done: false,
@@ -242,34 +245,51 @@ impl<'a> StrictReader<'a> {
 
     fn push_scope(&mut self, e: &BytesStart<'a>, at: usize) -> Result<(), FormatError> {
         self.scope_marks.push(self.bindings.len());
+        self.attrs.clear();
+        if e.attributes_raw().trim_ascii_start().is_empty() {
+            return Ok(());
+        }
+        // Duplicates are checked here on the kept list (quick-xml's own check allocates a list
+        // per element); quick-xml still checks the syntax (quoting, `=`).
         let mut attributes = e.attributes();
-        attributes.with_checks(true);
+        attributes.with_checks(false);
+        let mut has_prefixed = false;
         for attribute in attributes {
             let attribute = match attribute {
                 Ok(a) => a,
                 Err(error) => return Err(self.error_at(at, format!("bad attribute: {error}"))),
             };
-            let key: &str = attribute.key.into_inner();
-            let value = match check_attribute_value(&attribute.value) {
+            let key = self.input_slice(attribute.key.into_inner());
+            let raw = self.input_slice(attribute.value.as_ref());
+            let (Some(key), Some(raw)) = (key, raw) else {
+                return Err(self.error_at(at, "bad attribute"));
+            };
+            if self.attrs.iter().any(|(k, _)| *k == key) {
+                return Err(
+                    self.error_at(at, format!("bad attribute: duplicated attribute `{key}`"))
+                );
+            }
+            let value = match check_attribute_value(raw) {
                 Ok(v) => v,
                 Err(message) => {
                     return Err(self.error_at(at, format!("attribute `{key}`: {message}")));
                 }
             };
             if key == "xmlns" {
-                self.bindings.push((Cow::Borrowed(""), Cow::Owned(value.into_owned())));
+                self.bindings.push((Cow::Borrowed(""), value));
             } else if let Some(prefix) = key.strip_prefix("xmlns:") {
                 if value.is_empty() {
                     return Err(self.error_at(at, format!("empty namespace for prefix `{prefix}`")));
                 }
-                self.bindings
-                    .push((Cow::Owned(prefix.to_string()), Cow::Owned(value.into_owned())));
+                self.bindings.push((Cow::Borrowed(prefix), value));
+            } else if key.contains(':') {
+                has_prefixed = true;
             }
+            self.attrs.push((key, raw));
         }
         // Attribute prefixes must be bound too (checked after this element's declarations).
-        if e.attributes_raw().contains(':') {
-            for attribute in e.attributes().flatten() {
-                let key: &str = attribute.key.into_inner();
+        if has_prefixed {
+            for &(key, _) in &self.attrs {
                 if key.contains(':')
                     && !key.starts_with("xmlns:")
                     && self.resolve(key, false).is_none()
@@ -279,6 +299,19 @@ impl<'a> StrictReader<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `part` as a sub-slice of the input text (events of a reader over a string borrow it).
+    fn input_slice(&self, part: &str) -> Option<&'a str> {
+        let start = (part.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        self.text.get(start..start.checked_add(part.len())?)
+    }
+
+    /// The decoded value of attribute `name` (raw qualified name) of the last start or empty
+    /// tag returned.
+    pub fn attribute(&self, name: &str) -> Option<Cow<'a, str>> {
+        let &(_, raw) = self.attrs.iter().find(|(k, _)| *k == name)?;
+        check_attribute_value(raw).ok()
     }
 
     fn pop_scope(&mut self) {
@@ -362,14 +395,6 @@ pub(crate) fn escape_text_into(text: &str, out: &mut Vec<u8>) {
         last = i + 1;
     }
     out.extend_from_slice(&text.as_bytes()[last..]);
-}
-
-/// The value of attribute `name` (raw qualified name) of a start tag, decoded.
-pub(crate) fn attribute<'a>(e: &'a BytesStart<'a>, name: &str) -> Option<Cow<'a, str>> {
-    e.attributes().flatten().find(|a| a.key.into_inner() == name).and_then(|a| match a.value {
-        Cow::Borrowed(v) => check_attribute_value(v).ok(),
-        Cow::Owned(v) => check_attribute_value(&v).ok().map(|c| Cow::Owned(c.into_owned())),
-    })
 }
 
 #[cfg(test)]

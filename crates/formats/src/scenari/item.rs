@@ -16,11 +16,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use quick_xml::events::{BytesStart, Event};
-use tradia_core::{CodeId, Content, ContentBuilder, Piece};
+use quick_xml::events::Event;
+use tradia_core::{CodeId, Content, MarkupError, Piece};
 
 use super::rules::{self, Inline};
-use crate::xml::{StrictReader, attribute, escape_text_into, is_blank, resolve_entity};
+use crate::xml::{StrictReader, escape_text_into, is_blank, resolve_entity};
 use crate::{FormatError, KeptField, Report};
 
 type Range = (usize, usize);
@@ -237,6 +237,10 @@ struct Extractor<'a> {
     counters: HashMap<&'a str, u32, BuildFnv>,
     segs: Vec<(SegSource, ItemSegment)>,
     report: &'a mut Report,
+    /// Piece lists of finished builders, reused (one allocation less per segment).
+    spare: Vec<Vec<SrcPiece>>,
+    /// Scratch stack of open code ids while building a segment.
+    open_ids: Vec<CodeId>,
 }
 
 /// Extracts one item (`bytes` are its whole file), adding what it keeps to `report`.
@@ -257,12 +261,14 @@ pub(crate) fn extract_item(
         counters: HashMap::with_hasher(BuildFnv),
         segs: Vec::new(),
         report,
+        spare: Vec::new(),
+        open_ids: Vec::new(),
     };
     let mut checked_root = false;
     while let Some(token) = reader.next_token()? {
         let (start, end) = (token.start, token.end);
         match &token.event {
-            Event::Start(e) | Event::Empty(e) => {
+            Event::Start(_) | Event::Empty(_) => {
                 let empty = matches!(token.event, Event::Empty(_));
                 let ns = ns_kind(reader.resolve(token.name, true));
                 if !checked_root {
@@ -277,7 +283,7 @@ pub(crate) fn extract_item(
                         )));
                     }
                 }
-                ex.start_element(token.name, ns, e, (start, end), empty)?;
+                ex.start_element(token.name, ns, &reader, (start, end), empty)?;
             }
             Event::End(_) => ex.end_element((start, end))?,
             Event::Text(t) => {
@@ -299,7 +305,11 @@ pub(crate) fn extract_item(
         }
     }
     let mut pairs = ex.segs;
-    pairs.sort_by_key(|(s, _)| s.range.0);
+    // Nested segments (a title inside a link's metadata) finish before their parent: put them
+    // back in document order. Starts are unique, so an unstable in-place sort is enough.
+    if !pairs.is_sorted_by_key(|(s, _)| s.range.0) {
+        pairs.sort_unstable_by_key(|(s, _)| s.range.0);
+    }
     let (segs, segments): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
     Ok(ItemExtract {
         segments,
@@ -320,7 +330,13 @@ impl<'a> Extractor<'a> {
     }
 
     fn location(&self, name: &str, n: u32) -> String {
-        format!("{} › {}[{}]", self.part, name, n)
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(self.part.len() + name.len() + 16);
+        s.push_str(self.part);
+        s.push_str(" › ");
+        s.push_str(name);
+        let _ = write!(s, "[{n}]");
+        s
     }
 
     fn current_mode(&self) -> Mode {
@@ -331,7 +347,7 @@ impl<'a> Extractor<'a> {
         &mut self,
         name: &'a str,
         ns: Option<&'static str>,
-        tag: &BytesStart<'_>,
+        reader: &StrictReader<'a>,
         range: Range,
         empty: bool,
     ) -> Result<(), FormatError> {
@@ -346,7 +362,11 @@ impl<'a> Extractor<'a> {
             && let Some(parent) = self.frames.last_mut()
             && matches!(parent.on_end, OnEnd::FinishSeg)
         {
-            self.builders.pop();
+            if let Some(dropped) = self.builders.pop() {
+                let mut pieces = dropped.pieces;
+                pieces.clear();
+                self.spare.push(pieces);
+            }
             parent.mode = Mode::Structure;
             parent.on_end = OnEnd::Nothing;
             mode = Mode::Structure;
@@ -361,7 +381,7 @@ impl<'a> Extractor<'a> {
                 }
             }
             Mode::Seg(b) => {
-                let role = attribute(tag, "role");
+                let role = reader.attribute("role");
                 let kind = rules::inline_kind(ns_ref, local, role.as_deref());
                 let pieces_len = self.builders[b].pieces.len();
                 let foldable = match self.frames.last().map(|f| f.on_end) {
@@ -404,11 +424,12 @@ impl<'a> Extractor<'a> {
                     if !empty {
                         let tentative = !rules::is_segment_root(ns_ref, local);
                         let location = self.location(name, number);
+                        let pieces = self.spare.pop().unwrap_or_default();
                         self.builders.push(Builder {
                             start: range.1,
                             location,
                             field: name.to_string(),
-                            pieces: Vec::new(),
+                            pieces,
                             tentative,
                         });
                         let b = self.builders.len() - 1;
@@ -506,11 +527,16 @@ impl<'a> Extractor<'a> {
         let local = local_name(frame.name);
         let ns = frame.ns;
         let count = self.counters.get(frame.name).copied().unwrap_or(0);
-        let location = format!("{} › {}[{}]", self.part, frame.name, count);
+        let location = self.location(frame.name, count);
         let reason = match rules::kept_field_reason(ns, local) {
             Some(reason) => reason.to_string(),
             None => {
-                *self.report.unknown_fields.entry(frame.name.to_string()).or_insert(0) += 1;
+                match self.report.unknown_fields.get_mut(frame.name) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.report.unknown_fields.insert(frame.name.to_string(), 1);
+                    }
+                }
                 "unknown field (kept; not in the list of text fields)".to_string()
             }
         };
@@ -572,57 +598,89 @@ impl<'a> Extractor<'a> {
     }
 
     fn finish_segment(&mut self, builder: Builder, content_end: usize) -> Result<(), FormatError> {
-        let mut content = ContentBuilder::new();
-        let mut texts = Vec::new();
-        let mut codes: Vec<(Range, Option<Range>)> = Vec::new();
-        let mut open_ids: Vec<CodeId> = Vec::new();
-        let mut last_was_text = false;
-        for piece in &builder.pieces {
-            if !matches!(piece, SrcPiece::Text { .. }) {
-                last_was_text = false;
-            }
-            match piece {
+        let Builder { start, location, field, pieces, .. } = builder;
+        let result = self.build_segment(&pieces, (start, content_end), location, field);
+        self.recycle(pieces);
+        result
+    }
+
+    /// Builds the segment's content and sources directly (no intermediate builder): one
+    /// allocation per text piece, exact-size piece and range lists.
+    fn build_segment(
+        &mut self,
+        src: &[SrcPiece],
+        range: Range,
+        location: String,
+        field: String,
+    ) -> Result<(), FormatError> {
+        let n_codes = src
+            .iter()
+            .filter(|p| matches!(p, SrcPiece::Open { .. } | SrcPiece::Standalone { .. }))
+            .count();
+        let n_closes = src.iter().filter(|p| matches!(p, SrcPiece::Close { .. })).count();
+        let mut pieces: Vec<Piece> = Vec::with_capacity(src.len());
+        let mut texts: Vec<Range> = Vec::with_capacity(src.len() - n_codes - n_closes);
+        let mut codes: Vec<(Range, Option<Range>)> = Vec::with_capacity(n_codes);
+        self.open_ids.clear();
+        let mut next_id: CodeId = 1;
+        let mut k = 0;
+        while k < src.len() {
+            match src[k] {
                 SrcPiece::Text { range } => {
-                    // Adjacent text pieces (a CDATA section next to text) are merged by the
-                    // content model: keep ranges in step by merging them here too.
-                    match texts.last_mut() {
-                        Some(last) if last_was_text => {
-                            let last: &mut Range = last;
-                            last.1 = range.1;
-                        }
-                        _ => texts.push(*range),
+                    // Adjacent text pieces (a CDATA section next to text) are one text piece of
+                    // the content: they are contiguous in the source, so one range covers them.
+                    let mut end = range.1;
+                    k += 1;
+                    while let Some(SrcPiece::Text { range: r }) = src.get(k) {
+                        end = r.1;
+                        k += 1;
                     }
-                    last_was_text = true;
-                    content.text(&decode_raw(&self.text[range.0..range.1]));
+                    texts.push((range.0, end));
+                    let text = decode_raw(&self.text[range.0..end]);
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(text.into_owned()));
+                    }
+                    continue;
                 }
                 SrcPiece::Open { range } => {
-                    let id = content.open();
-                    open_ids.push(id);
-                    codes.push((*range, None));
+                    let id = next_id;
+                    next_id += 1;
+                    self.open_ids.push(id);
+                    pieces.push(Piece::Open(id));
+                    codes.push((range, None));
                 }
                 SrcPiece::Close { range } => {
-                    content.close();
-                    if let Some(id) = open_ids.pop() {
-                        codes[id as usize - 1].1 = Some(*range);
+                    if let Some(id) = self.open_ids.pop() {
+                        pieces.push(Piece::Close(id));
+                        codes[id as usize - 1].1 = Some(range);
                     }
                 }
                 SrcPiece::Standalone { range } => {
-                    content.standalone();
-                    codes.push((*range, None));
+                    let id = next_id;
+                    next_id += 1;
+                    pieces.push(Piece::Standalone(id));
+                    codes.push((range, None));
                 }
             }
+            k += 1;
         }
-        let content = content
-            .finish()
-            .map_err(|e| FormatError::Invalid(format!("{}: {e}", builder.location)))?;
+        let content = match self.open_ids.last() {
+            Some(id) => Err(MarkupError::Unclosed(*id)),
+            None => Content::from_pieces(pieces),
+        }
+        .map_err(|e| FormatError::Invalid(format!("{location}: {e}")))?;
         if !content.has_letters() {
             return Ok(());
         }
-        self.segs.push((
-            SegSource { range: (builder.start, content_end), texts, codes },
-            ItemSegment { content, location: builder.location, field: builder.field },
-        ));
+        self.segs
+            .push((SegSource { range, texts, codes }, ItemSegment { content, location, field }));
         Ok(())
+    }
+
+    /// Keeps a finished builder's piece list for the next segment.
+    fn recycle(&mut self, mut pieces: Vec<SrcPiece>) {
+        pieces.clear();
+        self.spare.push(pieces);
     }
 }
 
@@ -645,6 +703,9 @@ impl ItemSkeleton {
         self.render_range(0, text.len(), 0, translations, &mut out)?;
         if out == text.as_bytes() {
             return Ok(self.original().to_vec());
+        }
+        if self.decoded.prefix.is_empty() && self.decoded.encoding.is_none() {
+            return Ok(out);
         }
         let mut bytes = self.decoded.prefix.clone();
         match self.decoded.encoding {
@@ -714,7 +775,13 @@ impl ItemSkeleton {
                 }
                 Piece::Open(id) | Piece::Standalone(id) => {
                     let (range, _) = self.code(seg, *id)?;
-                    self.render_range(range.0, range.1, i + 1, tr, out)?;
+                    // Most codes hold no segment: copy their markup without searching.
+                    let nested = self.segs.get(i + 1).is_some_and(|next| next.range.0 < range.1);
+                    if nested {
+                        self.render_range(range.0, range.1, i + 1, tr, out)?;
+                    } else {
+                        out.extend_from_slice(&src[range.0..range.1]);
+                    }
                 }
                 Piece::Close(id) => {
                     let (_, close) = self.code(seg, *id)?;
