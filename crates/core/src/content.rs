@@ -86,15 +86,16 @@ impl Content {
 
     /// Builds content from pieces, merging adjacent texts, and checks nesting and uniqueness.
     pub fn from_pieces(pieces: impl IntoIterator<Item = Piece>) -> Result<Self, MarkupError> {
-        let pieces = pieces.into_iter();
-        let mut merged: Vec<Piece> = Vec::with_capacity(pieces.size_hint().0);
-        for piece in pieces {
-            match (piece, merged.last_mut()) {
-                (Piece::Text(t), _) if t.is_empty() => {}
-                (Piece::Text(t), Some(Piece::Text(prev))) => prev.push_str(&t),
-                (p, _) => merged.push(p),
+        // Collecting a `Vec` reuses its buffer; texts are then merged in place.
+        let mut merged: Vec<Piece> = pieces.into_iter().collect();
+        merged.retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
+        merged.dedup_by(|next, prev| match (next, prev) {
+            (Piece::Text(t), Piece::Text(p)) => {
+                p.push_str(t);
+                true
             }
-        }
+            _ => false,
+        });
         check_structure(&merged)?;
         Ok(Content { pieces: merged })
     }

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::events::Event;
-use tradia_core::{CodeId, Content, MarkupError, Piece};
+use tradia_core::{CodeId, Content, MarkupError, Piece, Segment};
 
 use super::rules::{self, Inline};
 use crate::xml::{StrictReader, escape_text_into, is_blank, resolve_entity};
@@ -125,21 +125,14 @@ fn local_name(qname: &str) -> &str {
     qname.rsplit_once(':').map_or(qname, |(_, l)| l)
 }
 
-/// A segment found in an item (ids are given by the caller).
-pub(crate) struct ItemSegment {
-    pub content: Content,
-    pub location: String,
-    pub field: String,
-}
-
-/// Where each code's markup and each text piece of a segment came from.
+/// Where each code's markup and each text piece of a segment came from: index ranges into the
+/// skeleton's shared range lists (two allocations per item instead of two per segment).
 struct SegSource {
     range: Range,
-    /// Raw range of each text piece, in order.
-    texts: Vec<Range>,
-    /// By code id - 1: the markup range (opening tag + folded metadata, or the whole element)
-    /// and, for a paired code, its closing tag.
-    codes: Vec<(Range, Option<Range>)>,
+    /// Raw range of each text piece, in order: `text_ranges[texts.0..texts.1]`.
+    texts: Range,
+    /// By code id - 1: `code_ranges[codes.0..codes.1]`.
+    codes: Range,
 }
 
 /// The skeleton of one item: its text and the sources of its segments, in document order.
@@ -149,11 +142,17 @@ pub(crate) struct ItemSkeleton {
     original: Option<Vec<u8>>,
     decoded: Decoded,
     segs: Vec<SegSource>,
+    /// Raw ranges of text pieces, segment after segment.
+    text_ranges: Vec<Range>,
+    /// For each code, segment after segment: the markup range (opening tag + folded metadata,
+    /// or the whole element) and, for a paired code, its closing tag.
+    code_ranges: Vec<(Range, Option<Range>)>,
 }
 
 /// The result of extracting one item.
 pub(crate) struct ItemExtract {
-    pub segments: Vec<ItemSegment>,
+    /// Segments in document order, with ids `0..n`.
+    pub segments: Vec<Segment>,
     pub skeleton: ItemSkeleton,
 }
 
@@ -235,7 +234,10 @@ struct Extractor<'a> {
     frames: Vec<Frame<'a>>,
     builders: Vec<Builder>,
     counters: HashMap<&'a str, u32, BuildFnv>,
-    segs: Vec<(SegSource, ItemSegment)>,
+    sources: Vec<SegSource>,
+    segments: Vec<Segment>,
+    text_ranges: Vec<Range>,
+    code_ranges: Vec<(Range, Option<Range>)>,
     report: &'a mut Report,
     /// Piece lists of finished builders, reused (one allocation less per segment).
     spare: Vec<Vec<SrcPiece>>,
@@ -259,7 +261,10 @@ pub(crate) fn extract_item(
         frames: Vec::new(),
         builders: Vec::new(),
         counters: HashMap::with_hasher(BuildFnv),
-        segs: Vec::new(),
+        sources: Vec::new(),
+        segments: Vec::new(),
+        text_ranges: Vec::new(),
+        code_ranges: Vec::new(),
         report,
         spare: Vec::new(),
         open_ids: Vec::new(),
@@ -286,9 +291,10 @@ pub(crate) fn extract_item(
                 ex.start_element(token.name, ns, &reader, (start, end), empty)?;
             }
             Event::End(_) => ex.end_element((start, end))?,
-            Event::Text(t) => {
-                let content = t.xml10_content();
-                ex.text((start, end), &content, true);
+            Event::Text(_) => {
+                // The raw text: it holds no reference (those are separate events), and line-end
+                // normalisation cannot change whether it is blank, the only thing read from it.
+                ex.text((start, end), &text[start..end], true);
             }
             Event::GeneralRef(r) => {
                 if let Some(c) = resolve_entity(r) {
@@ -304,19 +310,28 @@ pub(crate) fn extract_item(
             Event::Decl(_) | Event::DocType(_) | Event::Eof => {}
         }
     }
-    let mut pairs = ex.segs;
+    let Extractor { mut sources, mut segments, text_ranges, code_ranges, .. } = ex;
     // Nested segments (a title inside a link's metadata) finish before their parent: put them
-    // back in document order. Starts are unique, so an unstable in-place sort is enough.
-    if !pairs.is_sorted_by_key(|(s, _)| s.range.0) {
-        pairs.sort_unstable_by_key(|(s, _)| s.range.0);
+    // back in document order (starts are unique).
+    if !sources.is_sorted_by_key(|s| s.range.0) {
+        let mut order: Vec<usize> = (0..sources.len()).collect();
+        order.sort_unstable_by_key(|&i| sources[i].range.0);
+        permute(&mut sources, &mut segments, &mut order);
     }
-    let (segs, segments): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+    for (i, segment) in segments.iter_mut().enumerate() {
+        segment.id = i as u32;
+    }
     Ok(ItemExtract {
         segments,
         skeleton: ItemSkeleton {
-            original: (decoded.text.as_bytes() != bytes).then(|| bytes.to_vec()),
+            // A UTF-8 input without byte-order mark is its text: no need to compare it.
+            original: (!(decoded.prefix.is_empty() && decoded.encoding.is_none())
+                && decoded.text.as_bytes() != bytes)
+                .then(|| bytes.to_vec()),
             decoded,
-            segs,
+            segs: sources,
+            text_ranges,
+            code_ranges,
         },
     })
 }
@@ -613,14 +628,9 @@ impl<'a> Extractor<'a> {
         location: String,
         field: String,
     ) -> Result<(), FormatError> {
-        let n_codes = src
-            .iter()
-            .filter(|p| matches!(p, SrcPiece::Open { .. } | SrcPiece::Standalone { .. }))
-            .count();
-        let n_closes = src.iter().filter(|p| matches!(p, SrcPiece::Close { .. })).count();
         let mut pieces: Vec<Piece> = Vec::with_capacity(src.len());
-        let mut texts: Vec<Range> = Vec::with_capacity(src.len() - n_codes - n_closes);
-        let mut codes: Vec<(Range, Option<Range>)> = Vec::with_capacity(n_codes);
+        let text_base = self.text_ranges.len();
+        let code_base = self.code_ranges.len();
         self.open_ids.clear();
         let mut next_id: CodeId = 1;
         let mut k = 0;
@@ -635,7 +645,7 @@ impl<'a> Extractor<'a> {
                         end = r.1;
                         k += 1;
                     }
-                    texts.push((range.0, end));
+                    self.text_ranges.push((range.0, end));
                     let text = decode_raw(&self.text[range.0..end]);
                     if !text.is_empty() {
                         pieces.push(Piece::Text(text.into_owned()));
@@ -647,19 +657,19 @@ impl<'a> Extractor<'a> {
                     next_id += 1;
                     self.open_ids.push(id);
                     pieces.push(Piece::Open(id));
-                    codes.push((range, None));
+                    self.code_ranges.push((range, None));
                 }
                 SrcPiece::Close { range } => {
                     if let Some(id) = self.open_ids.pop() {
                         pieces.push(Piece::Close(id));
-                        codes[id as usize - 1].1 = Some(range);
+                        self.code_ranges[code_base + id as usize - 1].1 = Some(range);
                     }
                 }
                 SrcPiece::Standalone { range } => {
                     let id = next_id;
                     next_id += 1;
                     pieces.push(Piece::Standalone(id));
-                    codes.push((range, None));
+                    self.code_ranges.push((range, None));
                 }
             }
             k += 1;
@@ -670,10 +680,16 @@ impl<'a> Extractor<'a> {
         }
         .map_err(|e| FormatError::Invalid(format!("{location}: {e}")))?;
         if !content.has_letters() {
+            self.text_ranges.truncate(text_base);
+            self.code_ranges.truncate(code_base);
             return Ok(());
         }
-        self.segs
-            .push((SegSource { range, texts, codes }, ItemSegment { content, location, field }));
+        self.sources.push(SegSource {
+            range,
+            texts: (text_base, self.text_ranges.len()),
+            codes: (code_base, self.code_ranges.len()),
+        });
+        self.segments.push(Segment { id: 0, content, location, field });
         Ok(())
     }
 
@@ -681,6 +697,26 @@ impl<'a> Extractor<'a> {
     fn recycle(&mut self, mut pieces: Vec<SrcPiece>) {
         pieces.clear();
         self.spare.push(pieces);
+    }
+}
+
+/// Reorders `a` and `b` alike: position `k` receives the element at `order[k]` (consumed).
+fn permute<A, B>(a: &mut [A], b: &mut [B], order: &mut [usize]) {
+    for i in 0..order.len() {
+        if order[i] == usize::MAX {
+            continue;
+        }
+        let mut j = i;
+        loop {
+            let from = order[j];
+            order[j] = usize::MAX;
+            if from == i {
+                break;
+            }
+            a.swap(j, from);
+            b.swap(j, from);
+            j = from;
+        }
     }
 }
 
@@ -765,7 +801,7 @@ impl ItemSkeleton {
                     // The k-th text piece, when unchanged, keeps its original bytes (entities,
                     // CDATA and line ends as they were). Because a segment's range is exactly
                     // its pieces' ranges end to end, an unchanged segment is copied byte for byte.
-                    match seg.texts.get(k) {
+                    match self.text_ranges[seg.texts.0..seg.texts.1].get(k) {
                         Some(r) if raw_text_equals(&text[r.0..r.1], t) => {
                             out.extend_from_slice(&src[r.0..r.1]);
                         }
@@ -796,13 +832,13 @@ impl ItemSkeleton {
     }
 
     fn code<'s>(
-        &self,
-        seg: &'s SegSource,
+        &'s self,
+        seg: &SegSource,
         id: CodeId,
     ) -> Result<&'s (Range, Option<Range>), FormatError> {
         (id as usize)
             .checked_sub(1)
-            .and_then(|i| seg.codes.get(i))
+            .and_then(|i| self.code_ranges[seg.codes.0..seg.codes.1].get(i))
             .ok_or_else(|| FormatError::Invalid(format!("inline code {id} does not exist")))
     }
 }
