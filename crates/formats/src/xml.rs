@@ -45,6 +45,13 @@ pub(crate) struct Token<'a> {
     pub name: &'a str,
 }
 
+/// A resolved namespace: the predefined `xml` one or a binding in scope.
+#[derive(Clone, Copy)]
+enum NsRef {
+    Xml,
+    Binding(usize),
+}
+
 /// A checking tokenizer over a UTF-8 document; see the module documentation.
 pub(crate) struct StrictReader<'a> {
     reader: Reader<&'a [u8]>,
@@ -59,6 +66,8 @@ pub(crate) struct StrictReader<'a> {
     scope_marks: Vec<usize>,
     /// Attributes of the last start or empty tag: raw name and raw value (reused buffer).
     attrs: Vec<(&'a str, &'a str)>,
+    /// Namespace of the last start or empty tag.
+    element_ns: Option<NsRef>,
     /// Scope to drop at the next call (after an empty element).
     pending_pop: bool,
     seen_root: bool,
@@ -87,6 +96,7 @@ impl<'a> StrictReader<'a> {
             bindings: Vec::new(),
             scope_marks: Vec::new(),
             attrs: Vec::new(),
+            element_ns: None,
             pending_pop: false,
             seen_root: false,
             done: false,
@@ -107,20 +117,35 @@ impl<'a> StrictReader<'a> {
     /// The namespace URI of `qname` (an element name when `element`, else an attribute name)
     /// in the current scope. Unprefixed attributes have no namespace.
     pub fn resolve(&self, qname: &str, element: bool) -> Option<&str> {
+        self.lookup(qname, element).map(|ns| self.uri(ns))
+    }
+
+    /// The namespace URI of the last start or empty tag returned (as [`resolve`] gives it,
+    /// computed once when the tag was read).
+    ///
+    /// [`resolve`]: StrictReader::resolve
+    pub fn element_namespace(&self) -> Option<&str> {
+        self.element_ns.map(|ns| self.uri(ns))
+    }
+
+    fn uri(&self, ns: NsRef) -> &str {
+        match ns {
+            NsRef::Xml => XML_NS,
+            NsRef::Binding(i) => self.bindings[i].1.as_ref(),
+        }
+    }
+
+    fn lookup(&self, qname: &str, element: bool) -> Option<NsRef> {
         let prefix = match qname.split_once(':') {
             Some((p, _)) => p,
             None if element => "",
             None => return None,
         };
         if prefix == "xml" {
-            return Some(XML_NS);
+            return Some(NsRef::Xml);
         }
-        self.bindings
-            .iter()
-            .rev()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, uri)| uri.as_ref())
-            .filter(|uri| !uri.is_empty())
+        let i = self.bindings.iter().rposition(|(p, _)| p == prefix)?;
+        (!self.bindings[i].1.is_empty()).then_some(NsRef::Binding(i))
     }
 
     /// The next token, or `None` at the end of a well-formed document.
@@ -158,7 +183,8 @@ impl<'a> StrictReader<'a> {
                 token_name = name;
                 self.check_name(name, start)?;
                 self.push_scope(e, start)?;
-                let prefix_ok = self.resolve(name, true).is_some() || !name.contains(':');
+                self.element_ns = self.lookup(name, true);
+                let prefix_ok = self.element_ns.is_some() || !name.contains(':');
                 if !prefix_ok {
                     return Err(
                         self.error_at(start, format!("unbound namespace prefix in <{name}>"))
