@@ -596,6 +596,50 @@ fn parse_tag(s: &str) -> Option<(Piece, usize)> {
 mod tests {
     use super::*;
 
+    /// The allocation-free path (ids below 128) and the general one (larger ids) give the same
+    /// verdicts, in the same order: lowest offending id of the answer first, then missing ids.
+    #[test]
+    fn code_checks_agree_for_small_and_large_ids() {
+        for shift in [0u32, 200] {
+            let p = |pieces: Vec<Piece>| Content::from_pieces(pieces).unwrap();
+            let id = |n: u32| n + shift;
+            let source = p(vec![
+                Piece::Open(id(1)),
+                Piece::Text("a".into()),
+                Piece::Close(id(1)),
+                Piece::Standalone(id(2)),
+                Piece::Standalone(id(3)),
+            ]);
+            let same = p(vec![
+                Piece::Standalone(id(3)),
+                Piece::Standalone(id(2)),
+                Piece::Open(id(1)),
+                Piece::Close(id(1)),
+            ]);
+            assert_eq!(same.check_codes_against(&source), Ok(()));
+            let invented = p(vec![
+                Piece::Standalone(id(5)),
+                Piece::Open(id(1)),
+                Piece::Close(id(1)),
+                Piece::Open(id(2)),
+                Piece::Close(id(2)),
+            ]);
+            assert_eq!(invented.check_codes_against(&source), Err(MarkupError::WrongKind(id(2))));
+            let only_invented = p(vec![Piece::Standalone(id(9))]);
+            assert_eq!(
+                only_invented.check_codes_against(&source),
+                Err(MarkupError::Invented(id(9)))
+            );
+            let missing =
+                p(vec![Piece::Open(id(1)), Piece::Close(id(1)), Piece::Standalone(id(3))]);
+            assert_eq!(missing.check_codes_against(&source), Err(MarkupError::Missing(id(2))));
+            assert_eq!(
+                Content::from_pieces(vec![Piece::Standalone(id(4)), Piece::Standalone(id(4))]),
+                Err(MarkupError::Duplicate(id(4)))
+            );
+        }
+    }
+
     fn c(s: &str) -> Content {
         Content::parse(s).unwrap()
     }
