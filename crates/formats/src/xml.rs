@@ -408,19 +408,19 @@ pub(crate) fn check_attribute_value(raw: &str) -> Result<Cow<'_, str>, String> {
 
 /// Escapes text content: `&`, `<` and `>` (the last so that `]]>` can never appear).
 pub(crate) fn escape_text_into(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
     let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let rep: &[u8] = match b {
+    for i in memchr::memchr3_iter(b'&', b'<', b'>', bytes) {
+        let rep: &[u8] = match bytes[i] {
             b'&' => b"&amp;",
             b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            _ => continue,
+            _ => b"&gt;",
         };
-        out.extend_from_slice(&text.as_bytes()[last..i]);
+        out.extend_from_slice(&bytes[last..i]);
         out.extend_from_slice(rep);
         last = i + 1;
     }
-    out.extend_from_slice(&text.as_bytes()[last..]);
+    out.extend_from_slice(&bytes[last..]);
 }
 
 #[cfg(test)]

@@ -886,7 +886,7 @@ impl ItemSkeleton {
 /// Whether the raw source of a text piece (text with entity and character references, CDATA
 /// sections, CR LF line ends) reads as `text`.
 fn raw_text_equals(raw: &str, text: &str) -> bool {
-    if !raw.contains(['&', '\r', '<']) {
+    if memchr::memchr3(b'&', b'\r', b'<', raw.as_bytes()).is_none() {
         return raw == text;
     }
     decode_raw_text(raw).is_some_and(|decoded| decoded == text)
@@ -895,7 +895,7 @@ fn raw_text_equals(raw: &str, text: &str) -> bool {
 /// The text a raw piece stands for (borrowed when it holds nothing to decode). The tokenizer
 /// has already checked every reference, so decoding cannot fail on extracted pieces.
 fn decode_raw(raw: &str) -> Cow<'_, str> {
-    if !raw.contains(['&', '\r', '<']) {
+    if memchr::memchr3(b'&', b'\r', b'<', raw.as_bytes()).is_none() {
         return Cow::Borrowed(raw);
     }
     Cow::Owned(decode_raw_text(raw).unwrap_or_default())
@@ -951,8 +951,9 @@ mod tests {
     }
 }
 
-/// FNV-1a: element names are short and not attacker-sensitive in this per-document counter
-/// map (a hostile document can only slow its own extraction), and SipHash showed in profiles.
+/// A multiply-rotate hash taking eight bytes at a time: element names are short and not
+/// attacker-sensitive in this per-document counter map (a hostile document can only slow its
+/// own extraction), and SipHash, then byte-wise FNV, showed in profiles.
 #[derive(Default, Clone, Copy)]
 struct BuildFnv;
 
@@ -967,11 +968,24 @@ impl std::hash::BuildHasher for BuildFnv {
 
 impl std::hash::Hasher for Fnv {
     fn finish(&self) -> u64 {
-        self.0
+        let h = (self.0 ^ (self.0 >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h ^ (h >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(K).rotate_left(29);
         }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59))
+            .wrapping_mul(K)
+            .rotate_left(29);
+        self.0 = h;
     }
 }
