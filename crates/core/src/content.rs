@@ -183,7 +183,7 @@ impl Content {
         while let Some(pos) = rest.find(['<', '&']) {
             let (before, from) = rest.split_at(pos);
             text.push_str(before);
-            if from.starts_with('&') {
+            if let Some(after_amp) = from.strip_prefix('&') {
                 match decode_entity(from) {
                     Some((ch, len)) => {
                         text.push(ch);
@@ -191,7 +191,7 @@ impl Content {
                     }
                     None => {
                         text.push('&');
-                        rest = &from[1..];
+                        rest = after_amp;
                     }
                 }
                 continue;

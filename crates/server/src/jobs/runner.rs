@@ -377,7 +377,7 @@ async fn translate_job(
                     }
                     outage_pauses += 1;
                     tracing::warn!(job.id = %id, file.index = file.index, pause = outage_pauses, error = %m, "LLM unavailable: the job waits, then resumes");
-                    pause_unless_cancelled(&cancel, state.settings.outage_pause).await?;
+                    pause_unless_cancelled(cancel, state.settings.outage_pause).await?;
                 }
                 Err(EngineError::Rejected(m)) => {
                     return Err(Stop::Failed { code: "request_rejected", message: m });
