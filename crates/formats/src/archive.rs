@@ -326,7 +326,11 @@ fn eocd_entry_count(bytes: &[u8]) -> Option<u64> {
     let earliest = bytes.len().saturating_sub(22 + 65_535);
     let mut pos = bytes.len() - 22;
     loop {
-        if &bytes[pos..pos + 4] == SIG {
+        // A record counts only if its comment ends exactly at the end of the file: signature
+        // bytes inside an archive comment (a hostile one can hold a whole fake directory) are
+        // not the record.
+        let comment_len = usize::from(u16::from_le_bytes([bytes[pos + 20], bytes[pos + 21]]));
+        if &bytes[pos..pos + 4] == SIG && pos + 22 + comment_len == bytes.len() {
             let count = u16::from_le_bytes([bytes[pos + 10], bytes[pos + 11]]);
             return (count != u16::MAX).then_some(u64::from(count));
         }

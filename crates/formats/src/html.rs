@@ -1,18 +1,602 @@
-//! Placeholder: this format family's filter is being written (see ARCHITECTURE.md).
+//! HTML and XHTML pages: visible text and user-facing attributes, spliced into the original bytes.
+//!
+//! Block elements bound segments; inline elements (`a`, `b`, `em`, `span`, `br`, `img`…) become
+//! inline codes whose markup is copied from the original bytes, so a bold word can move with its
+//! translation and a link in the middle of a sentence keeps its target. `script`, `style`, `pre`,
+//! `textarea`, `svg`, `math`, and anything marked `translate="no"` or `class="notranslate"` are kept
+//! untouched; `code`, `kbd` and `samp` inside a sentence become one standalone code each. The
+//! attributes people read are extracted too: `alt`, `title`, `placeholder`, `aria-label`, button
+//! `value`s and the meta description. When anything was translated, `lang` (and `xml:lang`) on the
+//! root element is set to the target, and `dir="rtl"` is set for right-to-left targets.
+//!
+//! There is no DOM: [`crate::markup`] gives byte spans and [`crate::splice`] replaces only the text.
 
-use crate::{Document, ExtractOptions, Format, FormatError};
+use tradia_core::{Content, LanguageTag, Piece};
 
-/// Recognises this family's formats by content (`name` only breaks ties).
-pub(crate) fn sniff(_name: &str, _bytes: &[u8]) -> Option<Format> {
+use crate::encoding::{self, Decoded, Unmappable};
+use crate::markup::{self, CharData, StartTag, Token};
+use crate::splice::{self, Collected, Edit, Markup, Slot, SlotBuilder};
+use crate::{
+    Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
+};
+
+const INLINE_PAIRED: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "data", "del", "dfn", "em", "font",
+    "i", "ins", "label", "mark", "nobr", "q", "rb", "rp", "rt", "rtc", "ruby", "s", "small",
+    "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var",
+];
+const INLINE_VOID: &[&str] = &["br", "img", "wbr", "input", "embed"];
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+/// Kept as one standalone code when inside a sentence (and starting one).
+const PROTECTED_INLINE: &[&str] = &["code", "kbd", "samp"];
+/// Kept as a standalone code inside a sentence, skipped elsewhere.
+const OPAQUE: &[&str] =
+    &["script", "style", "noscript", "svg", "math", "iframe", "object", "video", "audio", "canvas"];
+/// Kept untouched, ending any sentence.
+const PROTECTED_BLOCK: &[&str] =
+    &["pre", "textarea", "template", "select", "xmp", "plaintext", "noembed", "noframes"];
+
+/// Which kind of slot a segment has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotKind {
+    Text,
+    Attr(Option<char>),
+}
+
+/// What the HTML scan found: segments with slots, and the root element.
+#[derive(Debug, Default)]
+pub(crate) struct HtmlParts {
+    /// Segments and slots.
+    pub collected: Collected,
+    kinds: Vec<SlotKind>,
+    root: Option<StartTag>,
+    xhtml: bool,
+}
+
+/// Recognises HTML by content: a doctype or an `html`/`head`/`body` element near the start.
+pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+    let text = String::from_utf8_lossy(&lower);
+    let starts_with_markup = text.trim_start_matches('\u{feff}').trim_start().starts_with('<');
+    if starts_with_markup
+        && (has(b"<!doctype html") || has(b"<html") || has(b"<head>") || has(b"<body"))
+    {
+        return Some(Format::Html);
+    }
+    let lname = name.to_ascii_lowercase();
+    if (lname.ends_with(".html") || lname.ends_with(".htm") || lname.ends_with(".xhtml"))
+        && lower.contains(&b'<')
+    {
+        return Some(Format::Html);
+    }
     None
 }
 
-/// Extracts a document of `format` (one of this family's).
+/// Extracts an HTML page.
 pub(crate) fn extract(
     format: Format,
     name: &str,
-    _bytes: &[u8],
+    bytes: &[u8],
     _options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    Err(FormatError::Unsupported { name: format!("{name} ({})", format.label()) })
+    let decoded = encoding::decode(name, bytes, encoding::html_declared(bytes).as_deref())?;
+    let mut report = Report::default();
+    report.warnings.extend(decoded.warnings.iter().cloned());
+    let xhtml = decoded.text.trim_start().starts_with("<?xml");
+    let parts = scan(name, &decoded.text, xhtml, &mut report);
+    let segments = parts.collected.segments.clone();
+    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, parts })))
+}
+
+struct HtmlSkeleton {
+    decoded: Decoded,
+    parts: HtmlParts,
+}
+
+impl Skeleton for HtmlSkeleton {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
+        let text = rebuild(&self.decoded.text, &self.parts, translations, &options.target)?;
+        Ok(self.decoded.encode(&text, Unmappable::CharRef))
+    }
+}
+
+struct Current {
+    builder: SlotBuilder,
+    start: usize,
+    end: usize,
+    stack: Vec<String>,
+    field: String,
+}
+
+struct Scanner<'a> {
+    part: &'a str,
+    src: &'a str,
+    line_starts: Vec<usize>,
+    parts: HtmlParts,
+    cur: Option<Current>,
+    pending: Vec<(Content, Slot, String, String, SlotKind)>,
+    block: String,
+}
+
+/// Scans decoded HTML (or XHTML) text `src` of file or entry `part`.
+pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> HtmlParts {
+    let tokens = markup::tokenize(src, false);
+    let line_starts =
+        std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let mut s = Scanner {
+        part,
+        src,
+        line_starts,
+        parts: HtmlParts { xhtml, ..HtmlParts::default() },
+        cur: None,
+        pending: Vec::new(),
+        block: "body".to_string(),
+    };
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            Token::Text(r) => s.text(r.clone()),
+            Token::RawText(r) => {
+                if s.block == "title" {
+                    s.flush();
+                    s.text(r.clone());
+                    s.flush();
+                }
+            }
+            Token::Comment(r) => {
+                if let Some(cur) = s.cur.as_mut() {
+                    cur.builder.standalone(Markup::Source(r.clone()));
+                    cur.end = r.end;
+                }
+            }
+            Token::Cdata(_) | Token::Declaration(_) | Token::Pi(_) => s.flush(),
+            Token::Start(tag) => {
+                let name = tag.name.to_ascii_lowercase();
+                let no_translate =
+                    tag.value(src, "translate").is_some_and(|v| v.eq_ignore_ascii_case("no"))
+                        || tag.value(src, "class").is_some_and(|c| {
+                            c.split_ascii_whitespace().any(|c| c == "notranslate")
+                        });
+                let inline =
+                    INLINE_PAIRED.contains(&name.as_str()) || INLINE_VOID.contains(&name.as_str());
+                let protected_inline =
+                    PROTECTED_INLINE.contains(&name.as_str()) || (no_translate && inline);
+                let opaque = OPAQUE.contains(&name.as_str());
+                if protected_inline
+                    || opaque
+                    || no_translate
+                    || PROTECTED_BLOCK.contains(&name.as_str())
+                {
+                    let end_idx = element_end(&tokens, i, &name, tag.self_closing);
+                    let end = tokens[end_idx].range().end;
+                    if protected_inline || (opaque && s.cur.is_some()) {
+                        let cur = s.current(tag.range.start);
+                        cur.builder.standalone(Markup::Source(tag.range.start..end));
+                        cur.end = end;
+                    } else {
+                        s.flush();
+                        if !opaque {
+                            report.kept.push(KeptField {
+                                location: s.location(tag.range.start),
+                                field: name.clone(),
+                                reason: if no_translate {
+                                    "translate=no".into()
+                                } else {
+                                    "code or preformatted".into()
+                                },
+                            });
+                        }
+                    }
+                    i = end_idx + 1;
+                    continue;
+                }
+                s.attributes(tag, &name);
+                if name == "html" && s.parts.root.is_none() {
+                    s.parts.root = Some(tag.clone());
+                }
+                if INLINE_PAIRED.contains(&name.as_str()) && !tag.self_closing {
+                    let cur = s.current(tag.range.start);
+                    cur.builder.open(Markup::Source(tag.range.clone()));
+                    cur.stack.push(name);
+                    cur.end = tag.range.end;
+                } else if inline || INLINE_PAIRED.contains(&name.as_str()) {
+                    let cur = s.current(tag.range.start);
+                    cur.builder.standalone(Markup::Source(tag.range.clone()));
+                    cur.end = tag.range.end;
+                } else {
+                    s.flush();
+                    if !VOID.contains(&name.as_str()) {
+                        s.block = name;
+                    }
+                }
+            }
+            Token::End(r, name) => {
+                let name = name.to_ascii_lowercase();
+                let in_stack = s.cur.as_ref().is_some_and(|c| c.stack.contains(&name));
+                if in_stack {
+                    let cur = s.cur.as_mut().map(|c| (c.stack.last() == Some(&name), c));
+                    match cur {
+                        Some((true, cur)) => {
+                            cur.stack.pop();
+                            cur.builder.close(Markup::Source(r.clone()));
+                            cur.end = r.end;
+                        }
+                        _ => s.flush(),
+                    }
+                } else if INLINE_PAIRED.contains(&name.as_str())
+                    || INLINE_VOID.contains(&name.as_str())
+                {
+                    if let Some(cur) = s.cur.as_mut() {
+                        cur.builder.standalone(Markup::Source(r.clone()));
+                        cur.end = r.end;
+                    }
+                } else {
+                    s.flush();
+                    if name == "title" {
+                        s.block = "body".into();
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    s.flush();
+    s.parts
+}
+
+/// Index of the token ending the element started at `start` (the start itself for void or
+/// self-closing elements; the last token when unclosed).
+fn element_end(tokens: &[Token], start: usize, name: &str, self_closing: bool) -> usize {
+    if self_closing || VOID.contains(&name) {
+        return start;
+    }
+    let mut depth = 0usize;
+    for (j, token) in tokens.iter().enumerate().skip(start) {
+        match token {
+            Token::Start(t) if t.name.eq_ignore_ascii_case(name) && !t.self_closing => depth += 1,
+            Token::End(_, n) if n.eq_ignore_ascii_case(name) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return j;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len() - 1
+}
+
+impl Scanner<'_> {
+    fn location(&self, offset: usize) -> String {
+        let line = self.line_starts.partition_point(|s| *s <= offset);
+        format!("{}:{line}", self.part)
+    }
+
+    fn current(&mut self, start: usize) -> &mut Current {
+        let field = self.block.clone();
+        self.cur.get_or_insert_with(|| Current {
+            builder: SlotBuilder::new(),
+            start,
+            end: start,
+            stack: Vec::new(),
+            field,
+        })
+    }
+
+    fn text(&mut self, range: std::ops::Range<usize>) {
+        if self.cur.is_none() && self.src[range.clone()].trim().is_empty() {
+            return;
+        }
+        let parts = markup::decode_refs(self.src, range.clone(), false);
+        let cur = self.current(range.start);
+        for part in parts {
+            match part {
+                CharData::Text(t) => cur.builder.text(&t),
+                CharData::Unknown(r) => {
+                    cur.builder.standalone(Markup::Source(r));
+                }
+            }
+        }
+        cur.end = range.end;
+    }
+
+    fn flush(&mut self) {
+        if let Some(cur) = self.cur.take() {
+            let (content, slot) = cur.builder.finish(cur.start..cur.end);
+            let content = collapse_whitespace(&content);
+            let location = self.location(cur.start);
+            if self.parts.collected.push(content, slot, location, &cur.field) {
+                self.parts.kinds.push(SlotKind::Text);
+            }
+        }
+        for (content, slot, location, field, kind) in std::mem::take(&mut self.pending) {
+            if self.parts.collected.push(content, slot, location, &field) {
+                self.parts.kinds.push(kind);
+            }
+        }
+    }
+
+    fn attributes(&mut self, tag: &StartTag, name: &str) {
+        let src = self.src;
+        let input_type = tag.value(src, "type").map(str::to_ascii_lowercase);
+        let meta_name = tag
+            .value(src, "name")
+            .or_else(|| tag.value(src, "property"))
+            .map(str::to_ascii_lowercase);
+        for attr in &tag.attrs {
+            let Some((range, quote)) = attr.value.clone() else { continue };
+            let a = attr.name.to_ascii_lowercase();
+            let wanted = match a.as_str() {
+                "alt" => {
+                    matches!(name, "img" | "area")
+                        || (name == "input" && input_type.as_deref() == Some("image"))
+                }
+                "title" | "aria-label" => true,
+                "placeholder" => matches!(name, "input" | "textarea"),
+                "value" => {
+                    name == "input"
+                        && matches!(input_type.as_deref(), Some("submit" | "button" | "reset"))
+                }
+                "content" => {
+                    name == "meta"
+                        && matches!(
+                            meta_name.as_deref(),
+                            Some(
+                                "description"
+                                    | "og:description"
+                                    | "og:title"
+                                    | "twitter:title"
+                                    | "twitter:description"
+                            )
+                        )
+                }
+                _ => false,
+            };
+            if !wanted {
+                continue;
+            }
+            let mut b = SlotBuilder::new();
+            for part in markup::decode_refs(src, range.clone(), false) {
+                match part {
+                    CharData::Text(t) => b.text(&t),
+                    CharData::Unknown(r) => {
+                        b.standalone(Markup::Source(r));
+                    }
+                }
+            }
+            let (content, slot) = b.finish(range.clone());
+            let entry = (
+                content,
+                slot,
+                self.location(range.start),
+                format!("{name}@{a}"),
+                SlotKind::Attr(quote),
+            );
+            if self.cur.is_some() {
+                self.pending.push(entry);
+            } else if self.parts.collected.push(entry.0, entry.1, entry.2, &entry.3) {
+                self.parts.kinds.push(entry.4);
+            }
+        }
+    }
+}
+
+/// Collapses interior runs of ASCII whitespace to one space (HTML renders them so); the
+/// leading and trailing whitespace of the whole content is kept as it is.
+fn collapse_whitespace(content: &Content) -> Content {
+    let pieces = content.pieces();
+    let n = pieces.len();
+    let mapped = pieces.iter().enumerate().map(|(i, p)| match p {
+        Piece::Text(t) => {
+            let lead_len =
+                if i == 0 { t.len() - t.trim_start_matches(is_html_space).len() } else { 0 };
+            let trail_len =
+                if i + 1 == n { t.len() - t.trim_end_matches(is_html_space).len() } else { 0 };
+            if lead_len + trail_len >= t.len() {
+                return Piece::Text(if i == 0 || i + 1 == n { t.clone() } else { collapse(t) });
+            }
+            let mid = &t[lead_len..t.len() - trail_len];
+            Piece::Text(format!("{}{}{}", &t[..lead_len], collapse(mid), &t[t.len() - trail_len..]))
+        }
+        other => other.clone(),
+    });
+    Content::from_pieces(mapped.collect::<Vec<_>>()).unwrap_or_else(|_| content.clone())
+}
+
+fn is_html_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{c}')
+}
+
+fn collapse(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut in_space = false;
+    for c in t.chars() {
+        if is_html_space(c) {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    out
+}
+
+/// Rebuilds the text with translations; sets `lang`/`dir` on the root when anything changed.
+pub(crate) fn rebuild(
+    src: &str,
+    parts: &HtmlParts,
+    translations: &[Content],
+    target: &LanguageTag,
+) -> Result<String, FormatError> {
+    let segments = &parts.collected.segments;
+    splice::check_count(segments, translations)?;
+    let mut extra: Vec<Edit> = Vec::new();
+    let mut text_edits: Vec<Edit> = Vec::new();
+    for (i, translation) in translations.iter().enumerate() {
+        let SlotKind::Attr(quote) = parts.kinds[i] else { continue };
+        if *translation == segments[i].content {
+            continue;
+        }
+        let slot = &parts.collected.slots[i];
+        let text = match quote {
+            Some('\'') => splice::render(src, slot, translation, &splice::escape_attr_sq, &[]),
+            Some(_) => splice::render(src, slot, translation, &splice::escape_attr_dq, &[]),
+            None => format!(
+                "\"{}\"",
+                splice::render(src, slot, translation, &splice::escape_attr_dq, &[])
+            ),
+        };
+        extra.push(Edit { range: slot.range.clone(), text });
+    }
+    if splice::any_changed(segments, translations)
+        && let Some(root) = &parts.root
+    {
+        extra.extend(root_edits(root, target, parts.xhtml));
+    }
+    for (i, translation) in translations.iter().enumerate() {
+        if parts.kinds[i] != SlotKind::Text || *translation == segments[i].content {
+            continue;
+        }
+        let slot = &parts.collected.slots[i];
+        let text = splice::render(src, slot, translation, &splice::escape_markup_text, &extra);
+        text_edits.push(Edit { range: slot.range.clone(), text });
+    }
+    text_edits.extend(extra);
+    Ok(splice::apply(src, text_edits))
+}
+
+/// Edits setting `lang` (and `xml:lang`) and `dir` on the root start tag.
+fn root_edits(root: &StartTag, target: &LanguageTag, xhtml: bool) -> Vec<Edit> {
+    let lang = target.as_str();
+    let mut edits = Vec::new();
+    let mut insert = String::new();
+    let has_lang = root.attr("lang").is_some();
+    let has_xml_lang = root.attr("xml:lang").is_some();
+    for name in ["lang", "xml:lang"] {
+        if root.attr(name).is_some() {
+            let (range, text) = markup::set_attr_edit(root, name, lang);
+            edits.push(Edit { range, text });
+        }
+    }
+    if !has_lang && !has_xml_lang {
+        insert.push_str(&format!(" lang=\"{lang}\""));
+        if xhtml {
+            insert.push_str(&format!(" xml:lang=\"{lang}\""));
+        }
+    }
+    let want_dir = if target.is_rtl() { "rtl" } else { "ltr" };
+    match root.attr("dir") {
+        Some(_) => {
+            let (range, text) = markup::set_attr_edit(root, "dir", want_dir);
+            edits.push(Edit { range, text });
+        }
+        None if target.is_rtl() => insert.push_str(" dir=\"rtl\""),
+        None => {}
+    }
+    if !insert.is_empty() {
+        edits.push(Edit { range: root.attrs_end..root.attrs_end, text: insert });
+    }
+    edits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradia_core::pseudo::pseudo_content;
+
+    fn doc(src: &str) -> Document {
+        extract(Format::Html, "t.html", src.as_bytes(), &ExtractOptions::default()).unwrap()
+    }
+
+    fn opts(lang: &str) -> MergeOptions {
+        MergeOptions { target: LanguageTag::parse(lang).unwrap() }
+    }
+
+    #[test]
+    fn inline_codes_and_attributes() {
+        let src = "<html><head><title>A &amp; B</title><meta name=description content='Site about cats'></head>\
+                   <body><p>Open the <b>file</b> menu <img src=x.png alt=\"An icon\"> and\n   read <code>x()</code>.</p>\
+                   <pre>keep <b>me</b></pre><script>var p = '<p>no</p>';</script></body></html>";
+        let d = doc(src);
+        let texts: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "A &amp; B",
+                "Site about cats",
+                "Open the <g1>file</g1> menu <x2/> and read <x3/>.",
+                "An icon",
+            ]
+        );
+        assert_eq!(d.merge_identity(&opts("fr")).unwrap(), src.as_bytes());
+    }
+
+    #[test]
+    fn bold_word_moves_with_translation_and_link_keeps_target() {
+        let src = "<p>Click <a href=\"/help?a=1&amp;b=2\">the help page</a> for a <strong>quick</strong> tour.</p>";
+        let d = doc(src);
+        assert_eq!(
+            d.segments[0].content.render(),
+            "Click <g1>the help page</g1> for a <g2>quick</g2> tour."
+        );
+        let t =
+            Content::parse("Pour une visite <g2>rapide</g2>, cliquez sur <g1>la page d’aide</g1>.")
+                .unwrap();
+        let out = d.merge(&[t], &opts("fr")).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<p>Pour une visite <strong>rapide</strong>, cliquez sur <a href=\"/help?a=1&amp;b=2\">la page d’aide</a>.</p>"
+        );
+    }
+
+    #[test]
+    fn rtl_target_sets_lang_and_dir_on_root() {
+        let src = "<!DOCTYPE html>\n<html lang=\"en\">\n<body><p>Hello <i>world</i></p><img alt='A cat'></body></html>";
+        let d = doc(src);
+        let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+        let out = String::from_utf8(d.merge(&pseudo, &opts("ar")).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<body><p>⟦Hélló⟧ <i>⟦wórld⟧</i></p><img alt='⟦Á çát⟧'></body></html>"
+        );
+        let src2 = "<html dir=rtl><p>Hi there</p></html>";
+        let d = doc(src2);
+        let out = d.merge(&[Content::text("Bonjour")], &opts("fr")).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<html dir=\"ltr\" lang=\"fr\"><p>Bonjour</p></html>"
+        );
+    }
+
+    #[test]
+    fn attribute_inside_changed_paragraph_is_applied_once() {
+        let src = "<p>See <img alt=\"a dog\" src=d.png> here</p>";
+        let d = doc(src);
+        let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+        let out = String::from_utf8(d.merge(&pseudo, &opts("fr")).unwrap()).unwrap();
+        assert_eq!(out, "<p>⟦Séé⟧ <img alt=\"⟦á dóg⟧\" src=d.png> ⟦héré⟧</p>");
+    }
+
+    #[test]
+    fn translate_no_and_escaping() {
+        let src = "<div translate=\"no\"><p>Brand</p></div><p>Use &lt;tags&gt; &unknown; <span class=notranslate>ACME</span> now</p>";
+        let d = doc(src);
+        assert_eq!(d.segments.len(), 1);
+        assert_eq!(d.segments[0].content.render(), "Use &lt;tags&gt; <x1/> <x2/> now");
+        let t = Content::parse("Utilisez &lt;balises&gt; <x1/> <x2/> &amp; co").unwrap();
+        let out = String::from_utf8(d.merge(&[t], &opts("fr")).unwrap()).unwrap();
+        assert!(out.ends_with("<p>Utilisez &lt;balises&gt; &unknown; <span class=notranslate>ACME</span> &amp; co</p>"), "{out}");
+    }
 }

@@ -14,9 +14,15 @@
 
 pub mod archive;
 mod document;
+mod encoding;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[doc(hidden)]
+pub mod fuzzing_text;
+mod markup;
+mod placeholders;
+mod splice;
 pub(crate) mod xml;
 
 mod catalog;

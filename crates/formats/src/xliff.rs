@@ -1,18 +1,476 @@
-//! Placeholder: this format family's filter is being written (see ARCHITECTURE.md).
+//! XLIFF 1.x (1.1, 1.2) and 2.x bilingual files: each `<source>` is translated into its
+//! `<target>`.
+//!
+//! The file is read with the shared strict XML tokenizer ([`crate::xml::StrictReader`]: no
+//! DOCTYPE, matched tags, byte offsets) and written by splicing: an existing target's content is
+//! replaced, a missing one is inserted right after its source with the source's indentation.
+//! Inline codes map to the segment model: `g`, `mrk` (1.x) and `pc`, `mrk` (2.x) become paired
+//! codes; `x`, `bx`, `ex` and whole `ph`, `bpt`, `ept`, `it` elements (1.x), and `ph`, `sc`, `ec`,
+//! `sm`, `em`, `cp` (2.x) become standalone codes; the target receives the source's own code
+//! markup, so ids always match. Machine-translated targets are marked for review: 1.x
+//! `state="needs-review-translation"` with `state-qualifier="mt-suggestion"` on the target, 2.x
+//! `state="translated"` with `subState="tradia:mt"` on the segment; `target-language` (1.x) or
+//! `trgLang` (2.x) is set to the target language. Units with `translate="no"` are kept.
 
-use crate::{Document, ExtractOptions, Format, FormatError};
+use std::ops::Range;
 
-/// Recognises this family's formats by content (`name` only breaks ties).
-pub(crate) fn sniff(_name: &str, _bytes: &[u8]) -> Option<Format> {
-    None
+use quick_xml::events::Event;
+use tradia_core::Content;
+
+use crate::encoding::{self, Decoded, Unmappable};
+use crate::markup::{self, Token as MToken};
+use crate::splice::{self, Collected, Edit, Markup, SlotBuilder};
+use crate::xml::{self, StrictReader};
+use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
+
+/// Recognises XLIFF by its root element.
+pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]);
+    head.contains("<xliff").then_some(Format::Xliff)
 }
 
-/// Extracts a document of `format` (one of this family's).
+/// Where a unit's target is, if it has one.
+#[derive(Debug, Clone)]
+enum Target {
+    /// `<target …>content</target>`: start tag range and content range.
+    Full { start_tag: Range<usize>, content: Range<usize> },
+    /// `<target …/>`.
+    Empty { tag: Range<usize> },
+}
+
+#[derive(Debug, Clone)]
+struct Unit {
+    /// Segment index.
+    segment: usize,
+    /// Qualified name of the source element (for a new target's name).
+    source_name: String,
+    /// Where a new target goes (after `</source>` or `</seg-source>`).
+    insert_at: usize,
+    /// Whitespace before the source start tag on its line.
+    indent: String,
+    target: Option<Target>,
+    /// 2.x: the `<segment>` start tag (for `state`).
+    segment_tag: Option<Range<usize>>,
+}
+
+/// Extracts an XLIFF file.
 pub(crate) fn extract(
     format: Format,
     name: &str,
-    _bytes: &[u8],
+    bytes: &[u8],
     _options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    Err(FormatError::Unsupported { name: format!("{name} ({})", format.label()) })
+    let decoded = encoding::decode(name, bytes, encoding::xml_declared(bytes).as_deref())?;
+    let mut report = Report::default();
+    report.warnings.extend(decoded.warnings.iter().cloned());
+    let scan = scan(name, &decoded.text)?;
+    let segments = scan.collected.segments.clone();
+    Ok(Document::new(format, segments, report, Box::new(XliffSkeleton { decoded, scan })))
+}
+
+#[derive(Debug, Default)]
+struct Scan {
+    collected: Collected,
+    units: Vec<Unit>,
+    /// Start tags that carry the target language (`file` in 1.x, `xliff` in 2.x).
+    lang_tags: Vec<Range<usize>>,
+    version2: bool,
+}
+
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// A unit being read.
+#[derive(Debug, Default)]
+struct Pending {
+    id: String,
+    translate: bool,
+    source: Option<(Content, splice::Slot, String, usize, String)>,
+    insert_at: usize,
+    target: Option<Target>,
+    target_start: Option<Range<usize>>,
+    segment_tag: Option<Range<usize>>,
+}
+
+fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
+    let mut reader = StrictReader::new(text, part, 0);
+    let mut out = Scan::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut pending: Option<Pending> = None;
+    let mut unit_translate = true;
+    // `translate` inherited from file, group and unit (None: not one of those elements).
+    let mut translate_stack: Vec<Option<bool>> = Vec::new();
+    let mut unit_id = String::new();
+    // Inside a source being collected: the builder, content start, and the depth of opaque codes.
+    let mut source: Option<(SlotBuilder, usize)> = None;
+    let mut opaque: Option<(usize, usize)> = None; // (start offset, depth)
+    while let Some(token) = reader.next_token()? {
+        let (start, end) = (token.start, token.end);
+        let lname = local(token.name).to_string();
+        let parent = stack.last().map(String::as_str).unwrap_or("");
+        if let Some((from, depth)) = opaque.as_mut() {
+            match &token.event {
+                Event::Start(_) => *depth += 1,
+                Event::End(_) => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        let from = *from;
+                        opaque = None;
+                        if let Some((b, _)) = source.as_mut() {
+                            b.standalone(Markup::Source(from..end));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if matches!(token.event, Event::End(_)) {
+                stack.pop();
+            } else if matches!(token.event, Event::Start(_)) {
+                stack.push(lname);
+            }
+            continue;
+        }
+        if let Some((b, content_start)) = source.as_mut() {
+            match &token.event {
+                Event::End(_) if lname == "source" && stack.len() >= 2 => {
+                    let content_start = *content_start;
+                    let (b, _) = source.take().unwrap_or_default();
+                    let (content, slot) = b.finish(content_start..start);
+                    let line_start = text[..content_start].rfind('\n').map_or(0, |p| p + 1);
+                    if let Some(p) = pending.as_mut() {
+                        let src_start = text[..content_start].rfind('<').unwrap_or(line_start);
+                        let indent: String = text[line_start..src_start]
+                            .chars()
+                            .take_while(|c| c.is_whitespace())
+                            .collect();
+                        p.source = Some((content, slot, indent, 0, token.name.to_string()));
+                        p.insert_at = end;
+                    }
+                    stack.pop();
+                    translate_stack.pop();
+                }
+                Event::Text(_) => b.text(&text[start..end]),
+                Event::GeneralRef(r) => {
+                    if let Some(c) = xml::resolve_entity(r) {
+                        b.text(&c.to_string());
+                    }
+                }
+                Event::CData(_) => {
+                    b.text(text.get(start + 9..end.saturating_sub(3)).unwrap_or_default())
+                }
+                Event::Start(_) => {
+                    stack.push(lname.clone());
+                    match lname.as_str() {
+                        "g" | "mrk" | "pc" => {
+                            b.open(Markup::Source(start..end));
+                        }
+                        _ => opaque = Some((start, 1)),
+                    }
+                }
+                Event::End(_) => {
+                    stack.pop();
+                    b.close(Markup::Source(start..end));
+                }
+                Event::Empty(_) => {
+                    b.standalone(Markup::Source(start..end));
+                }
+                _ => {
+                    b.standalone(Markup::Source(start..end));
+                }
+            }
+            continue;
+        }
+        match &token.event {
+            Event::Start(e) | Event::Empty(e) => {
+                let is_empty = matches!(token.event, Event::Empty(_));
+                let inherited =
+                    translate_stack.iter().rev().flatten().next().copied().unwrap_or(true);
+                let scoped = matches!(lname.as_str(), "file" | "group" | "unit" | "trans-unit");
+                let own = xml::attribute(e, "translate").map(|v| v != "no");
+                if !is_empty {
+                    translate_stack.push(if scoped {
+                        Some(own.unwrap_or(inherited))
+                    } else {
+                        None
+                    });
+                }
+                match lname.as_str() {
+                    "xliff" => {
+                        let version = xml::attribute(e, "version").unwrap_or_default().to_string();
+                        out.version2 = version.starts_with('2');
+                        if out.version2 {
+                            out.lang_tags.push(start..end);
+                        }
+                    }
+                    "file" if !out.version2 => out.lang_tags.push(start..end),
+                    "trans-unit" | "unit" => {
+                        unit_translate = own.unwrap_or(inherited);
+                        unit_id = xml::attribute(e, "id").unwrap_or_default().to_string();
+                        if lname == "trans-unit" {
+                            pending = Some(Pending {
+                                id: unit_id.clone(),
+                                translate: unit_translate,
+                                ..Pending::default()
+                            });
+                        }
+                    }
+                    "segment" if out.version2 && parent == "unit" => {
+                        pending = Some(Pending {
+                            id: unit_id.clone(),
+                            translate: unit_translate,
+                            segment_tag: Some(start..end),
+                            ..Pending::default()
+                        });
+                    }
+                    "source" if matches!(parent, "trans-unit" | "segment") && !is_empty => {
+                        source = Some((SlotBuilder::new(), end));
+                    }
+                    "seg-source" if !is_empty => {}
+                    "target" if matches!(parent, "trans-unit" | "segment") => {
+                        if let Some(p) = pending.as_mut() {
+                            if is_empty {
+                                p.target = Some(Target::Empty { tag: start..end });
+                            } else {
+                                p.target_start = Some(start..end);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if !is_empty {
+                    stack.push(lname.clone());
+                }
+            }
+            Event::End(_) => {
+                stack.pop();
+                translate_stack.pop();
+                match lname.as_str() {
+                    "target"
+                        if matches!(
+                            stack.last().map(String::as_str),
+                            Some("trans-unit" | "segment")
+                        ) =>
+                    {
+                        if let Some(p) = pending.as_mut()
+                            && let Some(tag) = p.target_start.take()
+                        {
+                            p.target =
+                                Some(Target::Full { content: tag.end..start, start_tag: tag });
+                        }
+                    }
+                    "seg-source" => {
+                        if let Some(p) = pending.as_mut() {
+                            p.insert_at = end;
+                        }
+                    }
+                    "trans-unit" | "segment" if pending.is_some() => {
+                        if let Some(p) = pending.take() {
+                            finish_unit(part, p, &mut out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn finish_unit(part: &str, p: Pending, out: &mut Scan) {
+    let Some((content, slot, indent, _, source_name)) = p.source else { return };
+    if !p.translate {
+        return;
+    }
+    let segment = out.collected.segments.len();
+    let field = if out.version2 { "segment" } else { "trans-unit" };
+    if out.collected.push(content, slot, format!("{part}: unit {}", p.id), field) {
+        out.units.push(Unit {
+            segment,
+            source_name,
+            insert_at: p.insert_at,
+            indent,
+            target: p.target,
+            segment_tag: p.segment_tag,
+        });
+    }
+}
+
+struct XliffSkeleton {
+    decoded: Decoded,
+    scan: Scan,
+}
+
+/// The text of start tag `range` with attributes set (added when missing).
+fn set_attrs(
+    src: &str,
+    range: Range<usize>,
+    attrs: &[(&str, &str)],
+    empty_to_open: bool,
+) -> String {
+    let tag_text = &src[range.clone()];
+    let tokens = markup::tokenize(tag_text, true);
+    let Some(MToken::Start(tag)) = tokens.into_iter().next() else { return tag_text.to_string() };
+    let mut edits: Vec<Edit> = attrs
+        .iter()
+        .map(|(name, value)| {
+            let (range, text) = markup::set_attr_edit(&tag, name, value);
+            Edit { range, text }
+        })
+        .collect();
+    // Insertions at the same place keep their order.
+    edits.sort_by_key(|e| e.range.start);
+    let mut merged: Vec<Edit> = Vec::new();
+    for e in edits {
+        match merged.last_mut() {
+            Some(last)
+                if last.range.is_empty()
+                    && e.range.is_empty()
+                    && last.range.start == e.range.start =>
+            {
+                last.text.push_str(&e.text)
+            }
+            _ => merged.push(e),
+        }
+    }
+    let mut out = splice::apply(tag_text, merged);
+    if empty_to_open && out.ends_with("/>") {
+        out.truncate(out.len() - 2);
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('>');
+    }
+    out
+}
+
+impl Skeleton for XliffSkeleton {
+    fn merge(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
+        let src = &self.decoded.text;
+        let segments = &self.scan.collected.segments;
+        splice::check_count(segments, translations)?;
+        let v2 = self.scan.version2;
+        let state_attrs: Vec<(&str, &str)> = if v2 {
+            vec![("state", "translated"), ("subState", "tradia:mt")]
+        } else {
+            vec![("state", "needs-review-translation"), ("state-qualifier", "mt-suggestion")]
+        };
+        let mut edits = Vec::new();
+        for unit in &self.scan.units {
+            let translation = &translations[unit.segment];
+            if *translation == segments[unit.segment].content {
+                continue;
+            }
+            let slot = &self.scan.collected.slots[unit.segment];
+            let body = splice::render(src, slot, translation, &splice::escape_markup_text, &[]);
+            let target_attrs: &[(&str, &str)] = if v2 { &[] } else { &state_attrs };
+            let target_name = unit.source_name.replace("source", "target");
+            match &unit.target {
+                Some(Target::Full { start_tag, content }) => {
+                    edits.push(Edit { range: content.clone(), text: body });
+                    if !v2 {
+                        edits.push(Edit {
+                            range: start_tag.clone(),
+                            text: set_attrs(src, start_tag.clone(), target_attrs, false),
+                        });
+                    }
+                }
+                Some(Target::Empty { tag }) => {
+                    let open = set_attrs(src, tag.clone(), target_attrs, true);
+                    edits.push(Edit {
+                        range: tag.clone(),
+                        text: format!("{open}{body}</{target_name}>"),
+                    });
+                }
+                None => {
+                    let attrs: String =
+                        target_attrs.iter().map(|(k, v)| format!(" {k}=\"{v}\"")).collect();
+                    let eol = if src.contains("\r\n") { "\r\n" } else { "\n" };
+                    let lead = if unit.indent.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{eol}{}", unit.indent)
+                    };
+                    edits.push(Edit {
+                        range: unit.insert_at..unit.insert_at,
+                        text: format!("{lead}<{target_name}{attrs}>{body}</{target_name}>"),
+                    });
+                }
+            }
+            if v2 && let Some(tag) = &unit.segment_tag {
+                edits.push(Edit {
+                    range: tag.clone(),
+                    text: set_attrs(src, tag.clone(), &state_attrs, false),
+                });
+            }
+        }
+        if !edits.is_empty() {
+            let name = if v2 { "trgLang" } else { "target-language" };
+            for tag in &self.scan.lang_tags {
+                edits.push(Edit {
+                    range: tag.clone(),
+                    text: set_attrs(src, tag.clone(), &[(name, options.target.as_str())], false),
+                });
+            }
+        }
+        let text = splice::apply(src, edits);
+        Ok(self.decoded.encode(&text, Unmappable::CharRef))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradia_core::LanguageTag;
+
+    fn opts() -> MergeOptions {
+        MergeOptions { target: LanguageTag::parse("fr").unwrap() }
+    }
+
+    #[test]
+    fn xliff_12_inline_codes_and_new_target() {
+        let src = "<?xml version=\"1.0\"?>\n<xliff version=\"1.2\" xmlns=\"urn:oasis:names:tc:xliff:document:1.2\">\n <file source-language=\"en\" datatype=\"plaintext\" original=\"a\">\n  <body>\n   <trans-unit id=\"1\">\n    <source>Click <g id=\"1\">Save</g> or press <x id=\"2\"/> &amp; <ph id=\"3\">{0}</ph></source>\n   </trans-unit>\n   <trans-unit id=\"2\" translate=\"no\"><source>ACME</source></trans-unit>\n   <trans-unit id=\"3\"><source>Hello</source><target state=\"new\">Old</target></trans-unit>\n  </body>\n </file>\n</xliff>\n";
+        let d =
+            extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(rendered, vec!["Click <g1>Save</g1> or press <x2/> &amp; <x3/>", "Hello"]);
+        assert_eq!(d.merge_identity(&opts()).unwrap(), src.as_bytes());
+        let t = vec![
+            Content::parse("Appuyez sur <x2/> &amp; <x3/> ou cliquez sur <g1>Enregistrer</g1>")
+                .unwrap(),
+            Content::text("Bonjour"),
+        ];
+        let out = String::from_utf8(d.merge(&t, &opts()).unwrap()).unwrap();
+        assert!(out.contains("<file source-language=\"en\" datatype=\"plaintext\" original=\"a\" target-language=\"fr\">"), "{out}");
+        assert!(out.contains("{0}</ph></source>\n    <target state=\"needs-review-translation\" state-qualifier=\"mt-suggestion\">Appuyez sur <x id=\"2\"/> &amp; <ph id=\"3\">{0}</ph> ou cliquez sur <g id=\"1\">Enregistrer</g></target>\n   </trans-unit>"), "{out}");
+        assert!(out.contains("<target state=\"needs-review-translation\" state-qualifier=\"mt-suggestion\">Bonjour</target>"), "{out}");
+        roxmltree::Document::parse(&out).unwrap();
+    }
+
+    #[test]
+    fn xliff_20_inline_codes_and_state() {
+        let src = "<xliff xmlns=\"urn:oasis:names:tc:xliff:document:2.0\" version=\"2.0\" srcLang=\"en\">\n<file id=\"f\"><unit id=\"u1\">\n  <segment>\n    <source>Press <pc id=\"1\">Start</pc><ph id=\"2\"/> now</source>\n  </segment>\n  <ignorable><source> </source></ignorable>\n</unit></file></xliff>";
+        let d =
+            extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        assert_eq!(d.segments.len(), 1);
+        assert_eq!(d.segments[0].content.render(), "Press <g1>Start</g1><x2/> now");
+        let t = Content::parse("Appuyez maintenant sur <g1>Démarrer</g1><x2/>").unwrap();
+        let out = String::from_utf8(d.merge(&[t], &opts()).unwrap()).unwrap();
+        assert!(out.contains("srcLang=\"en\" trgLang=\"fr\">"), "{out}");
+        assert!(out.contains("<segment state=\"translated\" subState=\"tradia:mt\">"), "{out}");
+        assert!(out.contains("</source>\n    <target>Appuyez maintenant sur <pc id=\"1\">Démarrer</pc><ph id=\"2\"/></target>"), "{out}");
+        roxmltree::Document::parse(&out).unwrap();
+    }
+
+    #[test]
+    fn doctype_is_refused() {
+        let src = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><xliff version=\"1.2\"/>";
+        let err = extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default())
+            .unwrap_err();
+        assert_eq!(err.code(), "doctype_refused");
+    }
 }
