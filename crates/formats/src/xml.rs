@@ -423,6 +423,14 @@ pub(crate) fn escape_text_into(text: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(&bytes[last..]);
 }
 
+/// The value of attribute `name` (raw qualified name) of a start tag, decoded.
+pub(crate) fn attribute<'a>(e: &'a BytesStart<'a>, name: &str) -> Option<Cow<'a, str>> {
+    e.attributes().flatten().find(|a| a.key.into_inner() == name).and_then(|a| match a.value {
+        Cow::Borrowed(v) => check_attribute_value(v).ok(),
+        Cow::Owned(v) => check_attribute_value(&v).ok().map(|c| Cow::Owned(c.into_owned())),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
