@@ -86,14 +86,16 @@ impl Content {
 
     /// Builds content from pieces, merging adjacent texts, and checks nesting and uniqueness.
     pub fn from_pieces(pieces: impl IntoIterator<Item = Piece>) -> Result<Self, MarkupError> {
-        let mut merged: Vec<Piece> = Vec::new();
-        for piece in pieces {
-            match (piece, merged.last_mut()) {
-                (Piece::Text(t), _) if t.is_empty() => {}
-                (Piece::Text(t), Some(Piece::Text(prev))) => prev.push_str(&t),
-                (p, _) => merged.push(p),
+        // Collecting a `Vec` reuses its buffer; texts are then merged in place.
+        let mut merged: Vec<Piece> = pieces.into_iter().collect();
+        merged.retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
+        merged.dedup_by(|next, prev| match (next, prev) {
+            (Piece::Text(t), Piece::Text(p)) => {
+                p.push_str(t);
+                true
             }
-        }
+            _ => false,
+        });
         check_structure(&merged)?;
         Ok(Content { pieces: merged })
     }
@@ -225,6 +227,30 @@ impl Content {
 
     /// Checks that `self` carries exactly the codes of `source` (kinds included).
     pub fn check_codes_against(&self, source: &Content) -> Result<(), MarkupError> {
+        // Fast path without allocation (merges check every segment): ids below 128 as bit sets.
+        if let (Some(want), Some(got)) = (source.code_masks(), self.code_masks()) {
+            let (want_paired, want_standalone) = want;
+            let (got_paired, got_standalone) = got;
+            let want_all = want_paired | want_standalone;
+            let got_all = got_paired | got_standalone;
+            // Same order as the general path: the lowest offending id of `self` first.
+            let invented = got_all & !want_all;
+            let wrong = (got_paired & want_standalone) | (got_standalone & want_paired);
+            let first_bad = invented | wrong;
+            if first_bad != 0 {
+                let id = first_bad.trailing_zeros();
+                return Err(if invented & (1 << id) != 0 {
+                    MarkupError::Invented(id)
+                } else {
+                    MarkupError::WrongKind(id)
+                });
+            }
+            let missing = want_all & !got_all;
+            if missing != 0 {
+                return Err(MarkupError::Missing(missing.trailing_zeros()));
+            }
+            return Ok(());
+        }
         let want = source.codes();
         let got = self.codes();
         for (id, kind) in &got {
@@ -238,6 +264,20 @@ impl Content {
             return Err(MarkupError::Missing(*id));
         }
         Ok(())
+    }
+
+    /// The ids of paired and standalone codes as bit sets, when every id is below 128.
+    fn code_masks(&self) -> Option<(u128, u128)> {
+        let (mut paired, mut standalone) = (0u128, 0u128);
+        for p in &self.pieces {
+            match p {
+                Piece::Open(id) if *id < 128 => paired |= 1 << id,
+                Piece::Standalone(id) if *id < 128 => standalone |= 1 << id,
+                Piece::Open(_) | Piece::Standalone(_) => return None,
+                Piece::Text(_) | Piece::Close(_) => {}
+            }
+        }
+        Some((paired, standalone))
     }
 
     /// Splits off what a model need not see: leading and trailing whitespace, standalone codes at
@@ -412,7 +452,18 @@ impl ContentBuilder {
 }
 
 fn check_structure(pieces: &[Piece]) -> Result<(), MarkupError> {
+    // Ids below 128 are tracked in a bit set (no allocation); larger ones in a tree.
+    let mut small: u128 = 0;
     let mut seen = BTreeSet::new();
+    let mut insert = |id: CodeId| {
+        if id < 128 {
+            let fresh = small & (1 << id) == 0;
+            small |= 1 << id;
+            fresh
+        } else {
+            seen.insert(id)
+        }
+    };
     let mut stack = Vec::new();
     for p in pieces {
         match p {
@@ -421,7 +472,7 @@ fn check_structure(pieces: &[Piece]) -> Result<(), MarkupError> {
                 if *id == 0 {
                     return Err(MarkupError::ZeroId);
                 }
-                if !seen.insert(*id) {
+                if !insert(*id) {
                     return Err(MarkupError::Duplicate(*id));
                 }
                 stack.push(*id);
@@ -435,7 +486,7 @@ fn check_structure(pieces: &[Piece]) -> Result<(), MarkupError> {
                 if *id == 0 {
                     return Err(MarkupError::ZeroId);
                 }
-                if !seen.insert(*id) {
+                if !insert(*id) {
                     return Err(MarkupError::Duplicate(*id));
                 }
             }
@@ -544,6 +595,50 @@ fn parse_tag(s: &str) -> Option<(Piece, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The allocation-free path (ids below 128) and the general one (larger ids) give the same
+    /// verdicts, in the same order: lowest offending id of the answer first, then missing ids.
+    #[test]
+    fn code_checks_agree_for_small_and_large_ids() {
+        for shift in [0u32, 200] {
+            let p = |pieces: Vec<Piece>| Content::from_pieces(pieces).unwrap();
+            let id = |n: u32| n + shift;
+            let source = p(vec![
+                Piece::Open(id(1)),
+                Piece::Text("a".into()),
+                Piece::Close(id(1)),
+                Piece::Standalone(id(2)),
+                Piece::Standalone(id(3)),
+            ]);
+            let same = p(vec![
+                Piece::Standalone(id(3)),
+                Piece::Standalone(id(2)),
+                Piece::Open(id(1)),
+                Piece::Close(id(1)),
+            ]);
+            assert_eq!(same.check_codes_against(&source), Ok(()));
+            let invented = p(vec![
+                Piece::Standalone(id(5)),
+                Piece::Open(id(1)),
+                Piece::Close(id(1)),
+                Piece::Open(id(2)),
+                Piece::Close(id(2)),
+            ]);
+            assert_eq!(invented.check_codes_against(&source), Err(MarkupError::WrongKind(id(2))));
+            let only_invented = p(vec![Piece::Standalone(id(9))]);
+            assert_eq!(
+                only_invented.check_codes_against(&source),
+                Err(MarkupError::Invented(id(9)))
+            );
+            let missing =
+                p(vec![Piece::Open(id(1)), Piece::Close(id(1)), Piece::Standalone(id(3))]);
+            assert_eq!(missing.check_codes_against(&source), Err(MarkupError::Missing(id(2))));
+            assert_eq!(
+                Content::from_pieces(vec![Piece::Standalone(id(4)), Piece::Standalone(id(4))]),
+                Err(MarkupError::Duplicate(id(4)))
+            );
+        }
+    }
 
     fn c(s: &str) -> Content {
         Content::parse(s).unwrap()

@@ -45,6 +45,13 @@ pub(crate) struct Token<'a> {
     pub name: &'a str,
 }
 
+/// A resolved namespace: the predefined `xml` one or a binding in scope.
+#[derive(Clone, Copy)]
+enum NsRef {
+    Xml,
+    Binding(usize),
+}
+
 /// A checking tokenizer over a UTF-8 document; see the module documentation.
 pub(crate) struct StrictReader<'a> {
     reader: Reader<&'a [u8]>,
@@ -57,6 +64,10 @@ pub(crate) struct StrictReader<'a> {
     bindings: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// For each open element, the length of `bindings` before its own declarations.
     scope_marks: Vec<usize>,
+    /// Attributes of the last start or empty tag: raw name and raw value (reused buffer).
+    attrs: Vec<(&'a str, &'a str)>,
+    /// Namespace of the last start or empty tag.
+    element_ns: Option<NsRef>,
     /// Scope to drop at the next call (after an empty element).
     pending_pop: bool,
     seen_root: bool,
@@ -84,6 +95,8 @@ impl<'a> StrictReader<'a> {
             open: Vec::new(),
             bindings: Vec::new(),
             scope_marks: Vec::new(),
+            attrs: Vec::new(),
+            element_ns: None,
             pending_pop: false,
             seen_root: false,
             done: false,
@@ -104,20 +117,35 @@ impl<'a> StrictReader<'a> {
     /// The namespace URI of `qname` (an element name when `element`, else an attribute name)
     /// in the current scope. Unprefixed attributes have no namespace.
     pub fn resolve(&self, qname: &str, element: bool) -> Option<&str> {
+        self.lookup(qname, element).map(|ns| self.uri(ns))
+    }
+
+    /// The namespace URI of the last start or empty tag returned (as [`resolve`] gives it,
+    /// computed once when the tag was read).
+    ///
+    /// [`resolve`]: StrictReader::resolve
+    pub fn element_namespace(&self) -> Option<&str> {
+        self.element_ns.map(|ns| self.uri(ns))
+    }
+
+    fn uri(&self, ns: NsRef) -> &str {
+        match ns {
+            NsRef::Xml => XML_NS,
+            NsRef::Binding(i) => self.bindings[i].1.as_ref(),
+        }
+    }
+
+    fn lookup(&self, qname: &str, element: bool) -> Option<NsRef> {
         let prefix = match qname.split_once(':') {
             Some((p, _)) => p,
             None if element => "",
             None => return None,
         };
         if prefix == "xml" {
-            return Some(XML_NS);
+            return Some(NsRef::Xml);
         }
-        self.bindings
-            .iter()
-            .rev()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, uri)| uri.as_ref())
-            .filter(|uri| !uri.is_empty())
+        let i = self.bindings.iter().rposition(|(p, _)| p == prefix)?;
+        (!self.bindings[i].1.is_empty()).then_some(NsRef::Binding(i))
     }
 
     /// The next token, or `None` at the end of a well-formed document.
@@ -155,7 +183,8 @@ impl<'a> StrictReader<'a> {
                 token_name = name;
                 self.check_name(name, start)?;
                 self.push_scope(e, start)?;
-                let prefix_ok = self.resolve(name, true).is_some() || !name.contains(':');
+                self.element_ns = self.lookup(name, true);
+                let prefix_ok = self.element_ns.is_some() || !name.contains(':');
                 if !prefix_ok {
                     return Err(
                         self.error_at(start, format!("unbound namespace prefix in <{name}>"))
@@ -242,34 +271,51 @@ impl<'a> StrictReader<'a> {
 
     fn push_scope(&mut self, e: &BytesStart<'a>, at: usize) -> Result<(), FormatError> {
         self.scope_marks.push(self.bindings.len());
+        self.attrs.clear();
+        if e.attributes_raw().trim_ascii_start().is_empty() {
+            return Ok(());
+        }
+        // Duplicates are checked here on the kept list (quick-xml's own check allocates a list
+        // per element); quick-xml still checks the syntax (quoting, `=`).
         let mut attributes = e.attributes();
-        attributes.with_checks(true);
+        attributes.with_checks(false);
+        let mut has_prefixed = false;
         for attribute in attributes {
             let attribute = match attribute {
                 Ok(a) => a,
                 Err(error) => return Err(self.error_at(at, format!("bad attribute: {error}"))),
             };
-            let key: &str = attribute.key.into_inner();
-            let value = match check_attribute_value(&attribute.value) {
+            let key = self.input_slice(attribute.key.into_inner());
+            let raw = self.input_slice(attribute.value.as_ref());
+            let (Some(key), Some(raw)) = (key, raw) else {
+                return Err(self.error_at(at, "bad attribute"));
+            };
+            if self.attrs.iter().any(|(k, _)| *k == key) {
+                return Err(
+                    self.error_at(at, format!("bad attribute: duplicated attribute `{key}`"))
+                );
+            }
+            let value = match check_attribute_value(raw) {
                 Ok(v) => v,
                 Err(message) => {
                     return Err(self.error_at(at, format!("attribute `{key}`: {message}")));
                 }
             };
             if key == "xmlns" {
-                self.bindings.push((Cow::Borrowed(""), Cow::Owned(value.into_owned())));
+                self.bindings.push((Cow::Borrowed(""), value));
             } else if let Some(prefix) = key.strip_prefix("xmlns:") {
                 if value.is_empty() {
                     return Err(self.error_at(at, format!("empty namespace for prefix `{prefix}`")));
                 }
-                self.bindings
-                    .push((Cow::Owned(prefix.to_string()), Cow::Owned(value.into_owned())));
+                self.bindings.push((Cow::Borrowed(prefix), value));
+            } else if key.contains(':') {
+                has_prefixed = true;
             }
+            self.attrs.push((key, raw));
         }
         // Attribute prefixes must be bound too (checked after this element's declarations).
-        if e.attributes_raw().contains(':') {
-            for attribute in e.attributes().flatten() {
-                let key: &str = attribute.key.into_inner();
+        if has_prefixed {
+            for &(key, _) in &self.attrs {
                 if key.contains(':')
                     && !key.starts_with("xmlns:")
                     && self.resolve(key, false).is_none()
@@ -279,6 +325,19 @@ impl<'a> StrictReader<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `part` as a sub-slice of the input text (events of a reader over a string borrow it).
+    fn input_slice(&self, part: &str) -> Option<&'a str> {
+        let start = (part.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        self.text.get(start..start.checked_add(part.len())?)
+    }
+
+    /// The decoded value of attribute `name` (raw qualified name) of the last start or empty
+    /// tag returned.
+    pub fn attribute(&self, name: &str) -> Option<Cow<'a, str>> {
+        let &(_, raw) = self.attrs.iter().find(|(k, _)| *k == name)?;
+        check_attribute_value(raw).ok()
     }
 
     fn pop_scope(&mut self) {
@@ -349,19 +408,19 @@ pub(crate) fn check_attribute_value(raw: &str) -> Result<Cow<'_, str>, String> {
 
 /// Escapes text content: `&`, `<` and `>` (the last so that `]]>` can never appear).
 pub(crate) fn escape_text_into(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
     let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let rep: &[u8] = match b {
+    for i in memchr::memchr3_iter(b'&', b'<', b'>', bytes) {
+        let rep: &[u8] = match bytes[i] {
             b'&' => b"&amp;",
             b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            _ => continue,
+            _ => b"&gt;",
         };
-        out.extend_from_slice(&text.as_bytes()[last..i]);
+        out.extend_from_slice(&bytes[last..i]);
         out.extend_from_slice(rep);
         last = i + 1;
     }
-    out.extend_from_slice(&text.as_bytes()[last..]);
+    out.extend_from_slice(&bytes[last..]);
 }
 
 /// The value of attribute `name` (raw qualified name) of a start tag, decoded.

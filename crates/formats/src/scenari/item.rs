@@ -16,11 +16,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use quick_xml::events::{BytesStart, Event};
-use tradia_core::{CodeId, Content, ContentBuilder, Piece};
+use quick_xml::events::Event;
+use tradia_core::{CodeId, Content, MarkupError, Piece, Segment};
 
 use super::rules::{self, Inline};
-use crate::xml::{StrictReader, attribute, escape_text_into, is_blank, resolve_entity};
+use crate::xml::{StrictReader, escape_text_into, is_blank, resolve_entity};
 use crate::{FormatError, KeptField, Report};
 
 type Range = (usize, usize);
@@ -125,21 +125,14 @@ fn local_name(qname: &str) -> &str {
     qname.rsplit_once(':').map_or(qname, |(_, l)| l)
 }
 
-/// A segment found in an item (ids are given by the caller).
-pub(crate) struct ItemSegment {
-    pub content: Content,
-    pub location: String,
-    pub field: String,
-}
-
-/// Where each code's markup and each text piece of a segment came from.
+/// Where each code's markup and each text piece of a segment came from: index ranges into the
+/// skeleton's shared range lists (two allocations per item instead of two per segment).
 struct SegSource {
     range: Range,
-    /// Raw range of each text piece, in order.
-    texts: Vec<Range>,
-    /// By code id - 1: the markup range (opening tag + folded metadata, or the whole element)
-    /// and, for a paired code, its closing tag.
-    codes: Vec<(Range, Option<Range>)>,
+    /// Raw range of each text piece, in order: `text_ranges[texts.0..texts.1]`.
+    texts: Range,
+    /// By code id - 1: `code_ranges[codes.0..codes.1]`.
+    codes: Range,
 }
 
 /// The skeleton of one item: its text and the sources of its segments, in document order.
@@ -149,11 +142,17 @@ pub(crate) struct ItemSkeleton {
     original: Option<Vec<u8>>,
     decoded: Decoded,
     segs: Vec<SegSource>,
+    /// Raw ranges of text pieces, segment after segment.
+    text_ranges: Vec<Range>,
+    /// For each code, segment after segment: the markup range (opening tag + folded metadata,
+    /// or the whole element) and, for a paired code, its closing tag.
+    code_ranges: Vec<(Range, Option<Range>)>,
 }
 
 /// The result of extracting one item.
 pub(crate) struct ItemExtract {
-    pub segments: Vec<ItemSegment>,
+    /// Segments in document order, with ids `0..n`.
+    pub segments: Vec<Segment>,
     pub skeleton: ItemSkeleton,
 }
 
@@ -235,8 +234,17 @@ struct Extractor<'a> {
     frames: Vec<Frame<'a>>,
     builders: Vec<Builder>,
     counters: HashMap<&'a str, u32, BuildFnv>,
-    segs: Vec<(SegSource, ItemSegment)>,
+    sources: Vec<SegSource>,
+    segments: Vec<Segment>,
+    text_ranges: Vec<Range>,
+    code_ranges: Vec<(Range, Option<Range>)>,
     report: &'a mut Report,
+    /// Piece lists of finished builders, reused (one allocation less per segment).
+    spare: Vec<Vec<SrcPiece>>,
+    /// Scratch stack of open code ids while building a segment.
+    open_ids: Vec<CodeId>,
+    /// Namespace kinds of URIs seen, by their place in the input.
+    ns_cache: Vec<(Range, Option<&'static str>)>,
 }
 
 /// Extracts one item (`bytes` are its whole file), adding what it keeps to `report`.
@@ -255,16 +263,22 @@ pub(crate) fn extract_item(
         frames: Vec::new(),
         builders: Vec::new(),
         counters: HashMap::with_hasher(BuildFnv),
-        segs: Vec::new(),
+        sources: Vec::new(),
+        segments: Vec::new(),
+        text_ranges: Vec::new(),
+        code_ranges: Vec::new(),
         report,
+        spare: Vec::new(),
+        open_ids: Vec::new(),
+        ns_cache: Vec::new(),
     };
     let mut checked_root = false;
     while let Some(token) = reader.next_token()? {
         let (start, end) = (token.start, token.end);
         match &token.event {
-            Event::Start(e) | Event::Empty(e) => {
+            Event::Start(_) | Event::Empty(_) => {
                 let empty = matches!(token.event, Event::Empty(_));
-                let ns = ns_kind(reader.resolve(token.name, true));
+                let ns = ex.ns_kind(reader.element_namespace());
                 if !checked_root {
                     checked_root = true;
                     let local = local_name(token.name);
@@ -277,12 +291,13 @@ pub(crate) fn extract_item(
                         )));
                     }
                 }
-                ex.start_element(token.name, ns, e, (start, end), empty)?;
+                ex.start_element(token.name, ns, &reader, (start, end), empty)?;
             }
             Event::End(_) => ex.end_element((start, end))?,
-            Event::Text(t) => {
-                let content = t.xml10_content();
-                ex.text((start, end), &content, true);
+            Event::Text(_) => {
+                // The raw text: it holds no reference (those are separate events), and line-end
+                // normalisation cannot change whether it is blank, the only thing read from it.
+                ex.text((start, end), &text[start..end], true);
             }
             Event::GeneralRef(r) => {
                 if let Some(c) = resolve_entity(r) {
@@ -298,20 +313,55 @@ pub(crate) fn extract_item(
             Event::Decl(_) | Event::DocType(_) | Event::Eof => {}
         }
     }
-    let mut pairs = ex.segs;
-    pairs.sort_by_key(|(s, _)| s.range.0);
-    let (segs, segments): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+    let Extractor { mut sources, mut segments, text_ranges, code_ranges, .. } = ex;
+    // Nested segments (a title inside a link's metadata) finish before their parent: put them
+    // back in document order (starts are unique).
+    if !sources.is_sorted_by_key(|s| s.range.0) {
+        let mut order: Vec<usize> = (0..sources.len()).collect();
+        order.sort_unstable_by_key(|&i| sources[i].range.0);
+        permute(&mut sources, &mut segments, &mut order);
+    }
+    for (i, segment) in segments.iter_mut().enumerate() {
+        segment.id = i as u32;
+    }
     Ok(ItemExtract {
         segments,
         skeleton: ItemSkeleton {
-            original: (decoded.text.as_bytes() != bytes).then(|| bytes.to_vec()),
+            // A UTF-8 input without byte-order mark is its text: no need to compare it.
+            original: (!(decoded.prefix.is_empty() && decoded.encoding.is_none())
+                && decoded.text.as_bytes() != bytes)
+                .then(|| bytes.to_vec()),
             decoded,
-            segs,
+            segs: sources,
+            text_ranges,
+            code_ranges,
         },
     })
 }
 
 impl<'a> Extractor<'a> {
+    /// [`ns_kind`] with a small cache keyed by the URI's place in the input (URIs declared
+    /// without references are slices of the input, which never changes): the URIs the rules
+    /// know share a 33-byte prefix, so comparing them on every element showed in profiles.
+    fn ns_kind(&mut self, uri: Option<&str>) -> Option<&'static str> {
+        let uri = uri?;
+        let start = uri.as_ptr() as usize;
+        let text_start = self.text.as_ptr() as usize;
+        let in_input = start >= text_start && start + uri.len() <= text_start + self.text.len();
+        if !in_input {
+            return ns_kind(Some(uri));
+        }
+        let key = (start, uri.len());
+        if let Some((_, kind)) = self.ns_cache.iter().find(|(k, _)| *k == key) {
+            return *kind;
+        }
+        let kind = ns_kind(Some(uri));
+        if self.ns_cache.len() < 16 {
+            self.ns_cache.push((key, kind));
+        }
+        kind
+    }
+
     /// Counts one more occurrence of `name` and returns its number (1-based).
     fn count(&mut self, name: &'a str) -> u32 {
         let n = self.counters.entry(name).or_insert(0);
@@ -320,7 +370,28 @@ impl<'a> Extractor<'a> {
     }
 
     fn location(&self, name: &str, n: u32) -> String {
-        format!("{} › {}[{}]", self.part, name, n)
+        let mut s = String::with_capacity(self.part.len() + name.len() + 16);
+        s.push_str(self.part);
+        s.push_str(" › ");
+        s.push_str(name);
+        s.push('[');
+        // Digits by hand: `write!` showed in profiles (one location per segment).
+        let mut digits = [0u8; 10];
+        let mut len = 0;
+        let mut v = n;
+        loop {
+            digits[len] = b'0' + (v % 10) as u8;
+            len += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for &d in digits[..len].iter().rev() {
+            s.push(char::from(d));
+        }
+        s.push(']');
+        s
     }
 
     fn current_mode(&self) -> Mode {
@@ -331,7 +402,7 @@ impl<'a> Extractor<'a> {
         &mut self,
         name: &'a str,
         ns: Option<&'static str>,
-        tag: &BytesStart<'_>,
+        reader: &StrictReader<'a>,
         range: Range,
         empty: bool,
     ) -> Result<(), FormatError> {
@@ -346,7 +417,11 @@ impl<'a> Extractor<'a> {
             && let Some(parent) = self.frames.last_mut()
             && matches!(parent.on_end, OnEnd::FinishSeg)
         {
-            self.builders.pop();
+            if let Some(dropped) = self.builders.pop() {
+                let mut pieces = dropped.pieces;
+                pieces.clear();
+                self.spare.push(pieces);
+            }
             parent.mode = Mode::Structure;
             parent.on_end = OnEnd::Nothing;
             mode = Mode::Structure;
@@ -361,7 +436,7 @@ impl<'a> Extractor<'a> {
                 }
             }
             Mode::Seg(b) => {
-                let role = attribute(tag, "role");
+                let role = reader.attribute("role");
                 let kind = rules::inline_kind(ns_ref, local, role.as_deref());
                 let pieces_len = self.builders[b].pieces.len();
                 let foldable = match self.frames.last().map(|f| f.on_end) {
@@ -404,11 +479,12 @@ impl<'a> Extractor<'a> {
                     if !empty {
                         let tentative = !rules::is_segment_root(ns_ref, local);
                         let location = self.location(name, number);
+                        let pieces = self.spare.pop().unwrap_or_default();
                         self.builders.push(Builder {
                             start: range.1,
                             location,
                             field: name.to_string(),
-                            pieces: Vec::new(),
+                            pieces,
                             tentative,
                         });
                         let b = self.builders.len() - 1;
@@ -506,11 +582,16 @@ impl<'a> Extractor<'a> {
         let local = local_name(frame.name);
         let ns = frame.ns;
         let count = self.counters.get(frame.name).copied().unwrap_or(0);
-        let location = format!("{} › {}[{}]", self.part, frame.name, count);
+        let location = self.location(frame.name, count);
         let reason = match rules::kept_field_reason(ns, local) {
             Some(reason) => reason.to_string(),
             None => {
-                *self.report.unknown_fields.entry(frame.name.to_string()).or_insert(0) += 1;
+                match self.report.unknown_fields.get_mut(frame.name) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.report.unknown_fields.insert(frame.name.to_string(), 1);
+                    }
+                }
                 "unknown field (kept; not in the list of text fields)".to_string()
             }
         };
@@ -572,57 +653,110 @@ impl<'a> Extractor<'a> {
     }
 
     fn finish_segment(&mut self, builder: Builder, content_end: usize) -> Result<(), FormatError> {
-        let mut content = ContentBuilder::new();
-        let mut texts = Vec::new();
-        let mut codes: Vec<(Range, Option<Range>)> = Vec::new();
-        let mut open_ids: Vec<CodeId> = Vec::new();
-        let mut last_was_text = false;
-        for piece in &builder.pieces {
-            if !matches!(piece, SrcPiece::Text { .. }) {
-                last_was_text = false;
-            }
-            match piece {
+        let Builder { start, location, field, pieces, .. } = builder;
+        let result = self.build_segment(&pieces, (start, content_end), location, field);
+        self.recycle(pieces);
+        result
+    }
+
+    /// Builds the segment's content and sources directly (no intermediate builder): one
+    /// allocation per text piece, exact-size piece and range lists.
+    fn build_segment(
+        &mut self,
+        src: &[SrcPiece],
+        range: Range,
+        location: String,
+        field: String,
+    ) -> Result<(), FormatError> {
+        let mut pieces: Vec<Piece> = Vec::with_capacity(src.len());
+        let text_base = self.text_ranges.len();
+        let code_base = self.code_ranges.len();
+        self.open_ids.clear();
+        let mut next_id: CodeId = 1;
+        let mut k = 0;
+        while k < src.len() {
+            match src[k] {
                 SrcPiece::Text { range } => {
-                    // Adjacent text pieces (a CDATA section next to text) are merged by the
-                    // content model: keep ranges in step by merging them here too.
-                    match texts.last_mut() {
-                        Some(last) if last_was_text => {
-                            let last: &mut Range = last;
-                            last.1 = range.1;
-                        }
-                        _ => texts.push(*range),
+                    // Adjacent text pieces (a CDATA section next to text) are one text piece of
+                    // the content: they are contiguous in the source, so one range covers them.
+                    let mut end = range.1;
+                    k += 1;
+                    while let Some(SrcPiece::Text { range: r }) = src.get(k) {
+                        end = r.1;
+                        k += 1;
                     }
-                    last_was_text = true;
-                    content.text(&decode_raw(&self.text[range.0..range.1]));
+                    self.text_ranges.push((range.0, end));
+                    let text = decode_raw(&self.text[range.0..end]);
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(text.into_owned()));
+                    }
+                    continue;
                 }
                 SrcPiece::Open { range } => {
-                    let id = content.open();
-                    open_ids.push(id);
-                    codes.push((*range, None));
+                    let id = next_id;
+                    next_id += 1;
+                    self.open_ids.push(id);
+                    pieces.push(Piece::Open(id));
+                    self.code_ranges.push((range, None));
                 }
                 SrcPiece::Close { range } => {
-                    content.close();
-                    if let Some(id) = open_ids.pop() {
-                        codes[id as usize - 1].1 = Some(*range);
+                    if let Some(id) = self.open_ids.pop() {
+                        pieces.push(Piece::Close(id));
+                        self.code_ranges[code_base + id as usize - 1].1 = Some(range);
                     }
                 }
                 SrcPiece::Standalone { range } => {
-                    content.standalone();
-                    codes.push((*range, None));
+                    let id = next_id;
+                    next_id += 1;
+                    pieces.push(Piece::Standalone(id));
+                    self.code_ranges.push((range, None));
                 }
             }
+            k += 1;
         }
-        let content = content
-            .finish()
-            .map_err(|e| FormatError::Invalid(format!("{}: {e}", builder.location)))?;
+        let content = match self.open_ids.last() {
+            Some(id) => Err(MarkupError::Unclosed(*id)),
+            None => Content::from_pieces(pieces),
+        }
+        .map_err(|e| FormatError::Invalid(format!("{location}: {e}")))?;
         if !content.has_letters() {
+            self.text_ranges.truncate(text_base);
+            self.code_ranges.truncate(code_base);
             return Ok(());
         }
-        self.segs.push((
-            SegSource { range: (builder.start, content_end), texts, codes },
-            ItemSegment { content, location: builder.location, field: builder.field },
-        ));
+        self.sources.push(SegSource {
+            range,
+            texts: (text_base, self.text_ranges.len()),
+            codes: (code_base, self.code_ranges.len()),
+        });
+        self.segments.push(Segment { id: 0, content, location, field });
         Ok(())
+    }
+
+    /// Keeps a finished builder's piece list for the next segment.
+    fn recycle(&mut self, mut pieces: Vec<SrcPiece>) {
+        pieces.clear();
+        self.spare.push(pieces);
+    }
+}
+
+/// Reorders `a` and `b` alike: position `k` receives the element at `order[k]` (consumed).
+fn permute<A, B>(a: &mut [A], b: &mut [B], order: &mut [usize]) {
+    for i in 0..order.len() {
+        if order[i] == usize::MAX {
+            continue;
+        }
+        let mut j = i;
+        loop {
+            let from = order[j];
+            order[j] = usize::MAX;
+            if from == i {
+                break;
+            }
+            a.swap(j, from);
+            b.swap(j, from);
+            j = from;
+        }
     }
 }
 
@@ -645,6 +779,9 @@ impl ItemSkeleton {
         self.render_range(0, text.len(), 0, translations, &mut out)?;
         if out == text.as_bytes() {
             return Ok(self.original().to_vec());
+        }
+        if self.decoded.prefix.is_empty() && self.decoded.encoding.is_none() {
+            return Ok(out);
         }
         let mut bytes = self.decoded.prefix.clone();
         match self.decoded.encoding {
@@ -704,7 +841,7 @@ impl ItemSkeleton {
                     // The k-th text piece, when unchanged, keeps its original bytes (entities,
                     // CDATA and line ends as they were). Because a segment's range is exactly
                     // its pieces' ranges end to end, an unchanged segment is copied byte for byte.
-                    match seg.texts.get(k) {
+                    match self.text_ranges[seg.texts.0..seg.texts.1].get(k) {
                         Some(r) if raw_text_equals(&text[r.0..r.1], t) => {
                             out.extend_from_slice(&src[r.0..r.1]);
                         }
@@ -714,7 +851,13 @@ impl ItemSkeleton {
                 }
                 Piece::Open(id) | Piece::Standalone(id) => {
                     let (range, _) = self.code(seg, *id)?;
-                    self.render_range(range.0, range.1, i + 1, tr, out)?;
+                    // Most codes hold no segment: copy their markup without searching.
+                    let nested = self.segs.get(i + 1).is_some_and(|next| next.range.0 < range.1);
+                    if nested {
+                        self.render_range(range.0, range.1, i + 1, tr, out)?;
+                    } else {
+                        out.extend_from_slice(&src[range.0..range.1]);
+                    }
                 }
                 Piece::Close(id) => {
                     let (_, close) = self.code(seg, *id)?;
@@ -729,13 +872,13 @@ impl ItemSkeleton {
     }
 
     fn code<'s>(
-        &self,
-        seg: &'s SegSource,
+        &'s self,
+        seg: &SegSource,
         id: CodeId,
     ) -> Result<&'s (Range, Option<Range>), FormatError> {
         (id as usize)
             .checked_sub(1)
-            .and_then(|i| seg.codes.get(i))
+            .and_then(|i| self.code_ranges[seg.codes.0..seg.codes.1].get(i))
             .ok_or_else(|| FormatError::Invalid(format!("inline code {id} does not exist")))
     }
 }
@@ -743,7 +886,7 @@ impl ItemSkeleton {
 /// Whether the raw source of a text piece (text with entity and character references, CDATA
 /// sections, CR LF line ends) reads as `text`.
 fn raw_text_equals(raw: &str, text: &str) -> bool {
-    if !raw.contains(['&', '\r', '<']) {
+    if memchr::memchr3(b'&', b'\r', b'<', raw.as_bytes()).is_none() {
         return raw == text;
     }
     decode_raw_text(raw).is_some_and(|decoded| decoded == text)
@@ -752,7 +895,7 @@ fn raw_text_equals(raw: &str, text: &str) -> bool {
 /// The text a raw piece stands for (borrowed when it holds nothing to decode). The tokenizer
 /// has already checked every reference, so decoding cannot fail on extracted pieces.
 fn decode_raw(raw: &str) -> Cow<'_, str> {
-    if !raw.contains(['&', '\r', '<']) {
+    if memchr::memchr3(b'&', b'\r', b'<', raw.as_bytes()).is_none() {
         return Cow::Borrowed(raw);
     }
     Cow::Owned(decode_raw_text(raw).unwrap_or_default())
@@ -808,8 +951,9 @@ mod tests {
     }
 }
 
-/// FNV-1a: element names are short and not attacker-sensitive in this per-document counter
-/// map (a hostile document can only slow its own extraction), and SipHash showed in profiles.
+/// A multiply-rotate hash taking eight bytes at a time: element names are short and not
+/// attacker-sensitive in this per-document counter map (a hostile document can only slow its
+/// own extraction), and SipHash, then byte-wise FNV, showed in profiles.
 #[derive(Default, Clone, Copy)]
 struct BuildFnv;
 
@@ -824,11 +968,24 @@ impl std::hash::BuildHasher for BuildFnv {
 
 impl std::hash::Hasher for Fnv {
     fn finish(&self) -> u64 {
-        self.0
+        let h = (self.0 ^ (self.0 >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h ^ (h >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(K).rotate_left(29);
         }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59))
+            .wrapping_mul(K)
+            .rotate_left(29);
+        self.0 = h;
     }
 }

@@ -16,7 +16,7 @@ pub(crate) mod rules;
 
 use std::collections::BTreeMap;
 
-use tradia_core::{Content, Segment};
+use tradia_core::Content;
 
 use crate::archive::{SafeZip, looks_like_zip};
 use crate::{
@@ -111,29 +111,14 @@ pub(crate) fn extract(
         _ => {
             let mut report = Report::default();
             let extracted = extract_item(name, bytes, &mut report)?;
-            let segments = number(extracted.segments, 0);
             Ok(Document::new(
                 Format::Scenari,
-                segments,
+                extracted.segments,
                 report,
                 Box::new(ItemDoc { item: extracted.skeleton }),
             ))
         }
     }
-}
-
-/// Gives ids `first..` to an item's segments.
-fn number(segments: Vec<item::ItemSegment>, first: usize) -> Vec<Segment> {
-    segments
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| Segment {
-            id: (first + i) as u32,
-            content: s.content,
-            location: s.location,
-            field: s.field,
-        })
-        .collect()
 }
 
 /// Skeleton of a single item.
@@ -201,10 +186,13 @@ fn extract_archive(
             continue;
         }
         drop(decoded);
-        let extracted = extract_item(&entry.name, &data, &mut report)?;
+        let mut extracted = extract_item(&entry.name, &data, &mut report)?;
         let first = segments.len();
         let count = extracted.segments.len();
-        segments.extend(number(extracted.segments, first));
+        for segment in &mut extracted.segments {
+            segment.id += first as u32;
+        }
+        segments.append(&mut extracted.segments);
         items.push(ArchiveItem { index: entry.index, first, count, skeleton: extracted.skeleton });
     }
     Ok(Document::new(

@@ -131,8 +131,13 @@ pub(crate) fn looks_like_url(text: &str) -> bool {
 /// Finds a template placeholder (`$$title$$`, K7) in `text`: its byte range.
 pub(crate) fn find_placeholder(text: &str) -> Option<(usize, usize)> {
     let mut from = 0;
-    while let Some(pos) = text[from..].find("$$") {
+    // Search for `$` (a fast byte search) rather than `$$` (a substring searcher per call).
+    while let Some(pos) = text[from..].find('$') {
         let start = from + pos;
+        if text.as_bytes().get(start + 1) != Some(&b'$') {
+            from = start + 1;
+            continue;
+        }
         let body_start = start + 2;
         let body_len = text[body_start..]
             .bytes()
