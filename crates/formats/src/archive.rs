@@ -29,6 +29,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read, Write};
 
+use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::{FormatError, Limits};
@@ -261,50 +262,89 @@ impl<'a> SafeZip<'a> {
         if replacements.is_empty() {
             return Ok(self.bytes.to_vec());
         }
+        let faithful = self.write(replacements, Rebuild::Faithful)?;
+        // Never hand out an archive that does not read back the same way. Odd inputs (a comment
+        // holding a fake directory, entries at strange offsets) can make a faithful raw copy that
+        // readers parse differently; such archives are rebuilt from their decompressed entries,
+        // without the comment, and checked again.
+        if self.reads_back(&faithful) {
+            return Ok(faithful);
+        }
+        let rebuilt = self.write(replacements, Rebuild::Normalised)?;
+        if self.reads_back(&rebuilt) {
+            Ok(rebuilt)
+        } else {
+            Err(FormatError::Archive(
+                "the rebuilt archive does not read back with the same entries; its layout is not \
+                 supported"
+                    .into(),
+            ))
+        }
+    }
+
+    /// True when `out` opens under the same limits with the same entry names, in order.
+    fn reads_back(&self, out: &[u8]) -> bool {
+        SafeZip::open(out, &self.limits).is_ok_and(|again| {
+            again.entries.len() == self.entries.len()
+                && again.entries.iter().zip(&self.entries).all(|(a, b)| a.name_raw == b.name_raw)
+        })
+    }
+
+    fn write(
+        &self,
+        replacements: &BTreeMap<usize, Vec<u8>>,
+        how: Rebuild,
+    ) -> Result<Vec<u8>, FormatError> {
         let extra: usize = replacements.values().map(Vec::len).sum();
         let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(self.bytes.len() + extra)));
         let mut archive = self.archive.clone();
-        writer.set_raw_comment(archive.comment().into()).map_err(zip_error)?;
+        // Reads untouched entries for a normalised rebuild, with the limits of a fresh read.
+        let mut reader = SafeZip {
+            bytes: self.bytes,
+            archive: self.archive.clone(),
+            entries: self.entries.clone(),
+            limits: self.limits,
+            expanded: 0,
+        };
+        if how == Rebuild::Faithful {
+            writer.set_raw_comment(archive.comment().into()).map_err(zip_error)?;
+        }
         for info in &self.entries {
-            let file = archive.by_index_raw(info.index).map_err(zip_error)?;
-            match replacements.get(&info.index) {
-                None => writer.raw_copy_file(file).map_err(zip_error)?,
-                Some(data) => {
-                    let options = file
-                        .options()
-                        .large_file(data.len() as u64 >= zip::ZIP64_BYTES_THR)
-                        .compression_method(match info.method {
-                            EntryMethod::Stored => CompressionMethod::Stored,
-                            EntryMethod::Deflated => CompressionMethod::Deflated,
-                        });
-                    let name = info.name.clone();
-                    drop(file);
-                    writer.start_file(name, options).map_err(zip_error)?;
-                    writer.write_all(data).map_err(|e| {
-                        FormatError::Archive(format!("writing `{}`: {e}", info.name))
-                    })?;
-                }
+            let replacement = replacements.get(&info.index);
+            if replacement.is_none() && how == Rebuild::Faithful {
+                let file = archive.by_index_raw(info.index).map_err(zip_error)?;
+                writer.raw_copy_file(file).map_err(zip_error)?;
+                continue;
             }
+            let fresh;
+            let data = match replacement {
+                Some(data) => data,
+                None if info.is_dir => {
+                    writer
+                        .add_directory(info.name.clone(), SimpleFileOptions::default())
+                        .map_err(zip_error)?;
+                    continue;
+                }
+                None => {
+                    fresh = reader.read(info.index)?;
+                    &fresh
+                }
+            };
+            let file = archive.by_index_raw(info.index).map_err(zip_error)?;
+            let options = file
+                .options()
+                .large_file(data.len() as u64 >= zip::ZIP64_BYTES_THR)
+                .compression_method(match info.method {
+                    EntryMethod::Stored => CompressionMethod::Stored,
+                    EntryMethod::Deflated => CompressionMethod::Deflated,
+                });
+            drop(file);
+            writer.start_file(info.name.clone(), options).map_err(zip_error)?;
+            writer
+                .write_all(data)
+                .map_err(|e| FormatError::Archive(format!("writing `{}`: {e}", info.name)))?;
         }
-        let out = writer.finish().map_err(zip_error)?.into_inner();
-        // Never hand out an archive that does not read back the same way: odd inputs (a comment
-        // holding a fake directory, entries at strange offsets) can make a faithful copy that
-        // readers parse differently.
-        let reads_back = SafeZip::open(&out, &self.limits).map(|again| {
-            again.entries.len() == self.entries.len()
-                && again.entries.iter().zip(&self.entries).all(|(a, b)| a.name_raw == b.name_raw)
-        });
-        match reads_back {
-            Ok(true) => Ok(out),
-            Ok(false) => Err(FormatError::Archive(
-                "the rebuilt archive does not list the same entries; its original layout is not \
-                 supported"
-                    .into(),
-            )),
-            Err(e) => Err(FormatError::Archive(format!(
-                "the rebuilt archive does not read back ({e}); its original layout is not supported"
-            ))),
-        }
+        Ok(writer.finish().map_err(zip_error)?.into_inner())
     }
 
     fn entry(&self, index: usize) -> Result<&EntryInfo, FormatError> {
@@ -312,6 +352,15 @@ impl<'a> SafeZip<'a> {
             .get(index)
             .ok_or_else(|| FormatError::Archive(format!("no entry number {index}")))
     }
+}
+
+/// How [`SafeZip::rewrite`] copies the entries it does not replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rebuild {
+    /// Raw copy: compressed bytes, headers and comment reused.
+    Faithful,
+    /// Decompressed and written afresh, without the archive comment.
+    Normalised,
 }
 
 fn limit(what: &str, limit: u64) -> FormatError {
