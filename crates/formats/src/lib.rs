@@ -44,10 +44,27 @@ pub use document::{
 };
 pub use error::FormatError;
 
+/// Extensions of zip-based formats: such a file must be a zip archive.
+const ZIP_EXTENSIONS: [&str; 10] =
+    ["docx", "pptx", "xlsx", "odt", "odp", "ods", "epub", "scar", "scwsp", "zip"];
+
 /// Detects the format of `bytes` by content; `name` (the file name) only breaks ties, such as
 /// Markdown versus plain text. Zip-based families come first, then XML, then text formats, with
 /// plain text as the fallback for anything that decodes as text.
 pub fn detect(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
+    // A file named as a zip-based format that is not a zip is a damaged document, not text to
+    // translate as such (a `.docx` holding plain text would come back as a broken `.docx`).
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    if let Some(ext) = extension.as_deref()
+        && ZIP_EXTENSIONS.contains(&ext)
+        && !bytes.starts_with(b"PK")
+    {
+        return Err(FormatError::Malformed {
+            part: name.to_string(),
+            offset: 0,
+            message: format!("a .{ext} file is a zip archive, and this one is not"),
+        });
+    }
     type Sniffer = fn(&str, &[u8]) -> Option<Format>;
     let sniffers: [Sniffer; 11] = [
         ooxml::sniff,

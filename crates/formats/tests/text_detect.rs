@@ -50,3 +50,14 @@ fn malformed_catalogues_are_refused_with_a_position() {
     .unwrap_err();
     assert_eq!(err.code(), "malformed_document", "{err}");
 }
+
+#[test]
+fn a_zip_format_name_on_bytes_that_are_not_a_zip_is_a_damaged_document() {
+    let error = tradia_formats::detect("rapport.docx", b"not a zip at all").unwrap_err();
+    assert_eq!(error.code(), "malformed_document");
+    assert!(error.to_string().contains("rapport.docx"), "{error}");
+    assert_eq!(
+        tradia_formats::detect("notes.txt", b"not a zip at all").unwrap(),
+        tradia_formats::Format::PlainText
+    );
+}
