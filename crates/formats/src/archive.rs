@@ -299,13 +299,13 @@ impl<'a> SafeZip<'a> {
         let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(self.bytes.len() + extra)));
         let mut archive = self.archive.clone();
         // Reads untouched entries for a normalised rebuild, with the limits of a fresh read.
-        let mut reader = SafeZip {
+        let mut reader = (how == Rebuild::Normalised).then(|| SafeZip {
             bytes: self.bytes,
             archive: self.archive.clone(),
             entries: self.entries.clone(),
             limits: self.limits,
             expanded: 0,
-        };
+        });
         if how == Rebuild::Faithful {
             writer.set_raw_comment(archive.comment().into()).map_err(zip_error)?;
         }
@@ -317,18 +317,20 @@ impl<'a> SafeZip<'a> {
                 continue;
             }
             let fresh;
-            let data = match replacement {
-                Some(data) => data,
-                None if info.is_dir => {
+            let data = match (replacement, reader.as_mut()) {
+                (Some(data), _) => data,
+                (None, _) if info.is_dir => {
                     writer
                         .add_directory(info.name.clone(), SimpleFileOptions::default())
                         .map_err(zip_error)?;
                     continue;
                 }
-                None => {
+                (None, Some(reader)) => {
                     fresh = reader.read(info.index)?;
                     &fresh
                 }
+                // Untouched entries of a faithful rebuild were raw-copied above.
+                (None, None) => continue,
             };
             let file = archive.by_index_raw(info.index).map_err(zip_error)?;
             let options = file

@@ -227,10 +227,7 @@ impl Walk<'_> {
             return;
         }
         let raw = &self.src[a.value_range.clone()];
-        let mentioned = self.src.matches(raw).count() > 1
-            || (raw != a.value && self.src.contains(a.value.as_str()))
-            || self.other_texts.iter().any(|t| t.contains(raw) || t.contains(a.value.as_str()));
-        if mentioned {
+        if office::sheet_name_referenced(self.src, raw, &a.value, self.other_texts) {
             self.report.kept.push(KeptField {
                 location: format!("{} › table `{}`", self.part, a.value),
                 field: "sheet name".into(),

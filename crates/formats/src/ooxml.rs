@@ -417,11 +417,7 @@ impl Walk<'_> {
             return;
         }
         let raw = &self.src[a.value_range.clone()];
-        let mentioned_here = self.src.matches(raw).count() > 1
-            || (raw != a.value && self.src.contains(a.value.as_str()));
-        let mentioned_elsewhere =
-            self.other_texts.iter().any(|t| t.contains(raw) || t.contains(a.value.as_str()));
-        if mentioned_here || mentioned_elsewhere {
+        if office::sheet_name_referenced(self.src, raw, &a.value, self.other_texts) {
             self.report.kept.push(crate::KeptField {
                 location: format!("{} › sheet `{}`", self.part, a.value),
                 field: "sheet name".into(),

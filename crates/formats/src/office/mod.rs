@@ -330,6 +330,20 @@ pub(crate) fn worth(text: &str) -> bool {
     text.chars().any(char::is_alphabetic)
 }
 
+/// True when a sheet name (`raw` as written in `part_src`, `value` decoded) is referred to
+/// anywhere else: twice in its own part, or in any of `other_texts` (formulas, defined names,
+/// charts, pivot tables). Such a name is kept, since renaming it would break the references.
+pub(crate) fn sheet_name_referenced(
+    part_src: &str,
+    raw: &str,
+    value: &str,
+    other_texts: &[String],
+) -> bool {
+    part_src.matches(raw).count() > 1
+        || (raw != value && part_src.contains(value))
+        || other_texts.iter().any(|t| t.contains(raw) || t.contains(value))
+}
+
 /// Sort key for part names that orders embedded numbers numerically (`slide2` before
 /// `slide10`), so that segments come in reading order.
 pub(crate) fn natural_key(name: &str) -> String {
