@@ -200,6 +200,31 @@ impl Decoded {
     }
 }
 
+impl Decoded {
+    /// Writes `text` like [`Decoded::encode`], unless the rebuilt text now declares another
+    /// encoding than the source did (`source_declared`): a page whose first charset
+    /// declaration sat in translated text (a `<meta>` quoted in a title) loses it, and the next
+    /// one becomes the page's. The bytes are then written in the encoding the output declares,
+    /// so that it reads back; a byte-order mark, which overrides any declaration, keeps the
+    /// original encoding.
+    pub fn encode_as_declared(
+        &self,
+        text: &str,
+        source_declared: Option<&str>,
+        output_declared: Option<&str>,
+        unmappable: Unmappable,
+    ) -> Vec<u8> {
+        let redeclared = output_declared
+            .filter(|_| self.bom.is_empty() && output_declared != source_declared)
+            .and_then(for_label)
+            .filter(|e| *e != self.encoding && e.is_ascii_compatible());
+        match redeclared {
+            Some(encoding) => Decoded { encoding, ..self.clone() }.encode(text, unmappable),
+            None => self.encode(text, unmappable),
+        }
+    }
+}
+
 fn encode_legacy(
     encoding: &'static Encoding,
     text: &str,

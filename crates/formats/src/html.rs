@@ -90,11 +90,14 @@ pub(crate) fn extract(
     let xhtml = decoded.text.trim_start().starts_with("<?xml");
     let parts = scan(name, &decoded.text, xhtml, &mut report);
     let segments = parts.collected.segments.clone();
-    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, parts })))
+    let declared = encoding::html_declared(decoded.text.as_bytes());
+    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, declared, parts })))
 }
 
 struct HtmlSkeleton {
     decoded: Decoded,
+    /// The charset the source declares (see [`encoding::html_declared`]).
+    declared: Option<String>,
     parts: HtmlParts,
 }
 
@@ -105,7 +108,12 @@ impl Skeleton for HtmlSkeleton {
         options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
         let text = rebuild(&self.decoded.text, &self.parts, translations, &options.target)?;
-        Ok(self.decoded.encode(&text, Unmappable::CharRef))
+        Ok(self.decoded.encode_as_declared(
+            &text,
+            self.declared.as_deref(),
+            encoding::html_declared(text.as_bytes()).as_deref(),
+            Unmappable::CharRef,
+        ))
     }
 }
 
@@ -598,5 +606,26 @@ mod tests {
         let t = Content::parse("Utilisez &lt;balises&gt; <x1/> <x2/> &amp; co").unwrap();
         let out = String::from_utf8(d.merge(&[t], &opts("fr")).unwrap()).unwrap();
         assert!(out.ends_with("<p>Utilisez &lt;balises&gt; &unknown; <span class=notranslate>ACME</span> &amp; co</p>"), "{out}");
+    }
+
+    #[test]
+    fn charset_quoted_in_translated_title_does_not_change_how_output_reads() {
+        // The first charset declaration is text of the title (a browser's prescan still sees
+        // it); the translation replaces it, so the page's own `<meta charset="utf-8">` becomes
+        // the first declaration and the output must be UTF-8 to read back.
+        let src = "<html><head><title>Use <meta charset=\"windows-1252\"> here</title>\
+                   <meta charset=\"utf-8\"></head><body><p>Caf\u{e9} cr\u{e8}me</p></body></html>";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(src);
+        let d = extract(Format::Html, "t.html", &bytes, &ExtractOptions::default()).unwrap();
+        assert_eq!(d.segments.len(), 2);
+        let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+        let out = d.merge(&pseudo, &opts("fr")).unwrap();
+        assert_eq!(encoding::html_declared(&out).as_deref(), Some("utf-8"));
+        let text = std::str::from_utf8(&out).expect("written in the encoding it now declares");
+        assert!(text.contains("<meta charset=\"utf-8\">"), "{text}");
+        let again = extract(Format::Html, "t.html", &out, &ExtractOptions::default()).unwrap();
+        assert_eq!(again.segments.len(), 2);
+        // Unchanged segments still give back the original bytes.
+        assert_eq!(d.merge_identity(&opts("fr")).unwrap(), bytes.into_owned());
     }
 }
