@@ -267,11 +267,11 @@ impl<'a> SafeZip<'a> {
         // holding a fake directory, entries at strange offsets) can make a faithful raw copy that
         // readers parse differently; such archives are rebuilt from their decompressed entries,
         // without the comment, and checked again.
-        if self.reads_back(&faithful) {
+        if self.reads_back(&faithful, replacements, true) {
             return Ok(faithful);
         }
         let rebuilt = self.write(replacements, Rebuild::Normalised)?;
-        if self.reads_back(&rebuilt) {
+        if self.reads_back(&rebuilt, replacements, false) {
             Ok(rebuilt)
         } else {
             Err(FormatError::Archive(
@@ -282,11 +282,31 @@ impl<'a> SafeZip<'a> {
         }
     }
 
-    /// True when `out` opens under the same limits with the same entry names, in order.
-    fn reads_back(&self, out: &[u8]) -> bool {
-        SafeZip::open(out, &self.limits).is_ok_and(|again| {
-            again.entries.len() == self.entries.len()
-                && again.entries.iter().zip(&self.entries).all(|(a, b)| a.name_raw == b.name_raw)
+    /// True when `out` opens under the same limits with the same entry names, in order, and,
+    /// when entries were copied `raw`, every entry not in `replacements` has the same method,
+    /// sizes, checksum and compressed bytes as in the input, so that it reads back the same
+    /// (a lying header can make the input read a truncated entry and its raw copy a whole one).
+    fn reads_back(&self, out: &[u8], replacements: &BTreeMap<usize, Vec<u8>>, raw: bool) -> bool {
+        let Ok(again) = SafeZip::open(out, &self.limits) else {
+            return false;
+        };
+        let same_names = again.entries.len() == self.entries.len()
+            && again.entries.iter().zip(&self.entries).all(|(a, b)| a.name_raw == b.name_raw);
+        if !same_names || !raw {
+            return same_names;
+        }
+        let (mut before, mut after) = (self.archive.clone(), again.archive.clone());
+        self.entries.iter().filter(|e| !replacements.contains_key(&e.index)).all(|info| {
+            let raw_entry = |archive: &mut ZipArchive<Cursor<&[u8]>>| {
+                let mut file = archive.by_index_raw(info.index).ok()?;
+                let header =
+                    (file.compression(), file.size(), file.compressed_size(), file.crc32());
+                let mut data = Vec::new();
+                file.read_to_end(&mut data).ok()?;
+                Some((header, data))
+            };
+            let original = raw_entry(&mut before);
+            original.is_some() && original == raw_entry(&mut after)
         })
     }
 
@@ -326,7 +346,13 @@ impl<'a> SafeZip<'a> {
                     continue;
                 }
                 (None, Some(reader)) => {
-                    fresh = reader.read(info.index)?;
+                    fresh = reader.read(info.index).map_err(|e| match e {
+                        FormatError::Archive(why) => FormatError::Archive(format!(
+                            "the archive cannot be rewritten safely: a raw copy would not read \
+                             back the same, and an untouched entry does not decompress ({why})"
+                        )),
+                        other => other,
+                    })?;
                     &fresh
                 }
                 // Untouched entries of a faithful rebuild were raw-copied above.

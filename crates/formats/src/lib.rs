@@ -13,6 +13,8 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
+#[doc(hidden)]
+pub mod bench;
 mod document;
 mod encoding;
 mod error;

@@ -136,8 +136,8 @@ impl<'a> StrictReader<'a> {
     }
 
     fn lookup(&self, qname: &str, element: bool) -> Option<NsRef> {
-        let prefix = match qname.split_once(':') {
-            Some((p, _)) => p,
+        let prefix = match memchr::memchr(b':', qname.as_bytes()) {
+            Some(colon) => &qname[..colon],
             None if element => "",
             None => return None,
         };
@@ -205,7 +205,12 @@ impl<'a> StrictReader<'a> {
             Event::End(e) => {
                 let len = e.name().into_inner().len();
                 let raw: &'a str = self.text.get(start + 2..start + 2 + len).unwrap_or("");
-                let name = raw.trim_end_matches([' ', '\t', '\r', '\n']);
+                let kept = raw
+                    .as_bytes()
+                    .iter()
+                    .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    .map_or(0, |i| i + 1);
+                let name = &raw[..kept];
                 token_name = name;
                 match self.open.pop() {
                     Some(open) if open == name => self.pop_scope(),
@@ -261,11 +266,12 @@ impl<'a> StrictReader<'a> {
     }
 
     fn check_name(&self, name: &str, at: usize) -> Result<(), FormatError> {
-        let first = name.chars().next();
-        let ok = first.is_some_and(|c| c.is_alphabetic() || c == '_' || !c.is_ascii())
-            && !name.contains(['"', '\'', '=', '<', '>', '&', '/'])
-            && !name.starts_with(':')
-            && !name.ends_with(':');
+        // Bytes, not chars: this runs on every element (a non-ASCII first byte starts a
+        // non-ASCII character, accepted as a name start like any letter).
+        let bytes = name.as_bytes();
+        let ok = bytes.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
+            && bytes.iter().all(|&b| !matches!(b, b'"' | b'\'' | b'=' | b'<' | b'>' | b'&' | b'/'))
+            && bytes.last() != Some(&b':');
         if ok { Ok(()) } else { Err(self.error_at(at, format!("invalid element name `{name}`"))) }
     }
 
@@ -384,11 +390,12 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 
 /// Checks and decodes a raw attribute value: no `<`, only valid references.
 pub(crate) fn check_attribute_value(raw: &str) -> Result<Cow<'_, str>, String> {
-    if raw.contains('<') {
-        return Err("`<` is not allowed in attribute values".to_string());
-    }
-    if !raw.contains('&') {
-        return Ok(Cow::Borrowed(raw));
+    match memchr::memchr2(b'<', b'&', raw.as_bytes()) {
+        None => return Ok(Cow::Borrowed(raw)),
+        Some(_) if raw.contains('<') => {
+            return Err("`<` is not allowed in attribute values".to_string());
+        }
+        Some(_) => {}
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
