@@ -13,6 +13,12 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod engine;
 
+/// mimalloc instead of the system allocator: filters allocate many small strings (one per text
+/// piece), and the system allocator doubled the time of a large merge in the Scenari benchmark
+/// (`cargo bench -p tradia-formats --bench scenari_throughput`, which uses the same allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tradia: translate documents and text with a local LLM, keeping their formatting.
 #[derive(Debug, Parser)]
 #[command(name = "tradia", version, about, long_about = None, propagate_version = true)]

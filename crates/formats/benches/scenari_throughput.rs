@@ -24,6 +24,10 @@ use tradia_core::pseudo::pseudo_content;
 use tradia_core::{Content, LanguageTag};
 use tradia_formats::{ExtractOptions, Format, Limits, MergeOptions, extract_as};
 
+/// The allocator of the `tradia` binary, so that the figures are those of the product.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TARGET_BYTES: usize = 50 * 1024 * 1024 + 1;
 const RUNS: usize = 3;
 
