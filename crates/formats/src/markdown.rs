@@ -3,9 +3,10 @@
 //! `pulldown-cmark` parses with byte offsets; each paragraph, heading, table cell or tight list
 //! item becomes a segment whose range is spliced in the original text, so everything else (code
 //! blocks, HTML blocks, link reference definitions, front matter, list markers, setext underlines)
-//! stays byte-identical. Emphasis, strong, strikethrough and links become paired codes whose
-//! markup (`**`, `[`, `](url "title")`) is copied from the source; code spans, images, autolinks,
-//! inline HTML and hard breaks become standalone codes. Re-emitting Markdown from a tree would
+//! stays byte-identical. Emphasis, strong, strikethrough, links and images become paired codes
+//! whose markup (`**`, `[`, `![`, `](url "title")`) is copied from the source, so an image's alt
+//! text is translated in its sentence; code spans, autolinks, inline HTML and hard breaks become
+//! standalone codes. Re-emitting Markdown from a tree would
 //! normalise it (setext to ATX, reference links inlined…), which is why nothing is re-emitted.
 //!
 //! A translated paragraph is written on one line (soft line breaks become spaces), which keeps it
@@ -313,7 +314,9 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                     l.open_pending.push((id, range.start));
                     l.end = range.start;
                 }
-                Tag::Link { link_type, .. }
+                // An image's alt text is translated in its sentence, like a link's text: `![`
+                // and `](target "title")` are the codes around it.
+                Tag::Link { link_type, .. } | Tag::Image { link_type, .. }
                     if !matches!(link_type, LinkType::Autolink | LinkType::Email) =>
                 {
                     link_types.push(link_type);
@@ -352,8 +355,13 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                 | TagEnd::Strikethrough
                 | TagEnd::Superscript
                 | TagEnd::Subscript
-                | TagEnd::Link => {
-                    let link_type = if end == TagEnd::Link { link_types.pop() } else { None };
+                | TagEnd::Link
+                | TagEnd::Image => {
+                    let image = end == TagEnd::Image;
+                    let link_type =
+                        if end == TagEnd::Link || image { link_types.pop() } else { None };
+                    // Where the link text starts: after `[`, or `![` for an image.
+                    let text_at = range.start + if image { 2 } else { 1 };
                     if let Some(l) = leaf.as_mut() {
                         l.before(l.end);
                         let from = l.end.min(range.end);
@@ -361,10 +369,10 @@ fn scan(part: &str, src: &str, report: &mut Report) -> (Collected, Vec<LeafKind>
                         // text is translated the link must name the label explicitly.
                         let label = match link_type {
                             Some(LinkType::Shortcut | LinkType::ShortcutUnknown) => {
-                                src.get(range.start + 1..range.end.saturating_sub(1))
+                                src.get(text_at..range.end.saturating_sub(1))
                             }
                             Some(LinkType::Collapsed | LinkType::CollapsedUnknown) => {
-                                src.get(range.start + 1..range.end.saturating_sub(3))
+                                src.get(text_at..range.end.saturating_sub(3))
                             }
                             _ => None,
                         };
@@ -556,7 +564,7 @@ mod tests {
                 "Col B",
                 "one",
                 "<g1>two</g1>",
-                "item <x1/> one",
+                "item <g1>img</g1> one",
                 "item two"
             ]
         );
@@ -614,5 +622,27 @@ mod tests {
         let d = doc(src);
         let out = d.merge(&[Content::text("# 1. *not* <b> a_b _c_")], &fr()).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "\\# 1. \\*not\\* \\<b> a_b \\_c\\_\n");
+    }
+
+    #[test]
+    fn image_alt_text_is_translated_and_targets_kept() {
+        let src = "![A red cat](cat.png \"Cat\")\n\nClick ![the save icon][save] to save.\n\n![logo]\n\n[save]: img/save.png\n[logo]: img/logo.png\n";
+        let d = doc(src);
+        let texts: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(
+            texts,
+            vec!["<g1>A red cat</g1>", "Click <g1>the save icon</g1> to save.", "<g1>logo</g1>"]
+        );
+        assert_eq!(d.merge_identity(&fr()).unwrap(), src.as_bytes());
+        let t = vec![
+            Content::parse("<g1>Un chat roux</g1>").unwrap(),
+            Content::parse("Cliquez sur <g1>l'icône d'enregistrement</g1>.").unwrap(),
+            Content::parse("<g1>logotype</g1>").unwrap(),
+        ];
+        let out = String::from_utf8(d.merge(&t, &fr()).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "![Un chat roux](cat.png \"Cat\")\n\nCliquez sur ![l'icône d'enregistrement][save].\n\n![logotype][logo]\n\n[save]: img/save.png\n[logo]: img/logo.png\n"
+        );
     }
 }
