@@ -1,6 +1,8 @@
 //! EPUB 2 and 3 books: the XHTML content documents go through the HTML filter, the package
 //! document's `dc:title` and `dc:description` are translated and its `dc:language` set to the
-//! target; every other entry (images, CSS, fonts, NCX, `mimetype`) is copied untouched.
+//! target, and the EPUB 2 table of contents (NCX: the book title and every `navLabel`, which
+//! EPUB 2 readers show as the contents) is translated too; every other entry (images, CSS, fonts,
+//! `mimetype`) is copied untouched. (EPUB 3's navigation document is XHTML, handled as content.)
 //!
 //! The archive is read and rewritten by [`crate::archive::SafeZip`], which enforces the limits
 //! (entry count, expanded sizes) and keeps entry order, names, methods and the raw bytes of
@@ -39,6 +41,14 @@ struct ContentDoc {
     segments: Range<usize>,
 }
 
+/// An XML entry with plain-text fields spliced in place: the NCX table of contents.
+struct TextFields {
+    entry: usize,
+    decoded: Decoded,
+    slots: Vec<Slot>,
+    segments: Range<usize>,
+}
+
 /// The package document and its metadata segments.
 struct Package {
     entry: usize,
@@ -65,7 +75,10 @@ pub(crate) fn extract(
     let opf_part = format!("{name}/{opf_path}");
     let opf =
         encoding::decode(&opf_part, &opf_bytes, encoding::xml_declared(&opf_bytes).as_deref())?;
-    let content_docs = manifest_documents(&opf.text, &opf_path);
+    let content_docs =
+        manifest_items(&opf.text, &opf_path, &["application/xhtml+xml", "text/html"]);
+    let ncx_path =
+        manifest_items(&opf.text, &opf_path, &["application/x-dtbncx+xml"]).into_iter().next();
     let mut report = Report::default();
     let mut segments: Vec<Segment> = Vec::new();
     let mut docs = Vec::new();
@@ -94,11 +107,25 @@ pub(crate) fn extract(
         }
         docs.push(ContentDoc { entry: index, decoded, parts, segments: first..segments.len() });
     }
+    let mut ncx = None;
+    if let Some(index) = ncx_path.and_then(|path| zip.index_of(&path)) {
+        let data = zip.read(index)?;
+        let part = format!("{name}/{}", zip.entries()[index].name);
+        let decoded = encoding::decode(&part, &data, encoding::xml_declared(&data).as_deref())?;
+        let (found, slots) = ncx_labels(&part, &decoded.text);
+        let first = segments.len();
+        for mut segment in found {
+            segment.id = segments.len() as u32;
+            segments.push(segment);
+        }
+        ncx = Some(TextFields { entry: index, decoded, slots, segments: first..segments.len() });
+    }
     let skeleton = EpubSkeleton {
         bytes: bytes.to_vec(),
         limits: options.limits,
         docs,
         package,
+        ncx,
         sources: segments.clone(),
     };
     Ok(Document::new(format, segments, report, Box::new(skeleton)))
@@ -129,16 +156,14 @@ fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
-/// Entry names of the XHTML content documents listed in the manifest.
-fn manifest_documents(opf: &str, opf_path: &str) -> Vec<String> {
+/// Entry names of the manifest items whose media type is one of `media_types`.
+fn manifest_items(opf: &str, opf_path: &str, media_types: &[&str]) -> Vec<String> {
     let dir = opf_path.rsplit_once('/').map_or("", |(d, _)| d);
     let mut out = Vec::new();
     for token in markup::tokenize(opf, true) {
         if let Token::Start(tag) = token
             && local(&tag.name) == "item"
-            && tag
-                .value(opf, "media-type")
-                .is_some_and(|m| m == "application/xhtml+xml" || m == "text/html")
+            && tag.value(opf, "media-type").is_some_and(|m| media_types.contains(&m.as_ref()))
             && let Some(href) = tag.value(opf, "href")
         {
             let href = percent_decode(href.split('#').next().unwrap_or_default());
@@ -204,27 +229,64 @@ fn metadata(part: &str, opf: &str) -> (Vec<Segment>, Vec<Slot>, Vec<Range<usize>
             languages.push(range);
             continue;
         }
-        let mut b = SlotBuilder::new();
-        for piece in markup::decode_refs(opf, range.clone(), true) {
-            match piece {
-                CharData::Text(t) => b.text(&t),
-                CharData::Unknown(r) => {
-                    b.standalone(Markup::Source(r));
-                }
-            }
-        }
-        let (content, slot) = b.finish(range);
-        if content.has_letters() {
-            segments.push(Segment {
-                id: segments.len() as u32,
-                content,
-                location: part.to_string(),
-                field: field.to_string(),
-            });
-            slots.push(slot);
-        }
+        text_field(part, opf, field, range, &mut segments, &mut slots);
     }
     (segments, slots, languages)
+}
+
+/// The NCX's book title and entry labels: each `<text>` whose parent is `docTitle` or
+/// `navLabel` (`docAuthor` names a person and is kept).
+fn ncx_labels(part: &str, ncx: &str) -> (Vec<Segment>, Vec<Slot>) {
+    let tokens = markup::tokenize(ncx, true);
+    let mut segments = Vec::new();
+    let mut slots = Vec::new();
+    let mut parent: Option<&str> = None;
+    for (i, token) in tokens.iter().enumerate() {
+        let Token::Start(tag) = token else { continue };
+        let name = local(&tag.name);
+        let labelled = matches!(parent, Some("docTitle" | "navLabel"));
+        parent = (!tag.self_closing).then_some(name);
+        if name != "text" || tag.self_closing || !labelled {
+            continue;
+        }
+        let Some(Token::End(end, _)) =
+            tokens[i + 1..].iter().find(|t| !matches!(t, Token::Text(_) | Token::Cdata(_)))
+        else {
+            continue;
+        };
+        text_field(part, ncx, &tag.name, tag.range.end..end.start, &mut segments, &mut slots);
+    }
+    (segments, slots)
+}
+
+/// Adds a segment for the plain text content `range` of element `field`, if it has letters.
+fn text_field(
+    part: &str,
+    src: &str,
+    field: &str,
+    range: Range<usize>,
+    segments: &mut Vec<Segment>,
+    slots: &mut Vec<Slot>,
+) {
+    let mut b = SlotBuilder::new();
+    for piece in markup::decode_refs(src, range.clone(), true) {
+        match piece {
+            CharData::Text(t) => b.text(&t),
+            CharData::Unknown(r) => {
+                b.standalone(Markup::Source(r));
+            }
+        }
+    }
+    let (content, slot) = b.finish(range);
+    if content.has_letters() {
+        segments.push(Segment {
+            id: segments.len() as u32,
+            content,
+            location: part.to_string(),
+            field: field.to_string(),
+        });
+        slots.push(slot);
+    }
 }
 
 struct EpubSkeleton {
@@ -232,16 +294,22 @@ struct EpubSkeleton {
     limits: crate::Limits,
     docs: Vec<ContentDoc>,
     package: Package,
+    ncx: Option<TextFields>,
     sources: Vec<Segment>,
 }
 
 impl EpubSkeleton {
-    fn package_bytes(&self, translations: &[Content], target: &LanguageTag) -> Option<Vec<u8>> {
-        let p = &self.package;
-        let src = &p.decoded.text;
+    /// The edits writing the changed translations of `segments` into their `slots` of `src`.
+    fn edits(
+        &self,
+        src: &str,
+        slots: &[Slot],
+        segments: &Range<usize>,
+        translations: &[Content],
+    ) -> Vec<Edit> {
         let mut edits = Vec::new();
-        for (k, slot) in p.slots.iter().enumerate() {
-            let id = p.segments.start + k;
+        for (k, slot) in slots.iter().enumerate() {
+            let id = segments.start + k;
             if translations[id] != self.sources[id].content {
                 edits.push(Edit {
                     range: slot.range.clone(),
@@ -255,6 +323,24 @@ impl EpubSkeleton {
                 });
             }
         }
+        edits
+    }
+
+    fn ncx_bytes(&self, translations: &[Content]) -> Option<(usize, Vec<u8>)> {
+        let ncx = self.ncx.as_ref()?;
+        let src = &ncx.decoded.text;
+        let edits = self.edits(src, &ncx.slots, &ncx.segments, translations);
+        if edits.is_empty() {
+            return None;
+        }
+        let text = splice::apply(src, edits);
+        Some((ncx.entry, ncx.decoded.encode(&text, Unmappable::CharRef)))
+    }
+
+    fn package_bytes(&self, translations: &[Content], target: &LanguageTag) -> Option<Vec<u8>> {
+        let p = &self.package;
+        let src = &p.decoded.text;
+        let mut edits = self.edits(src, &p.slots, &p.segments, translations);
         let any = splice::any_changed(&self.sources, translations);
         if !any {
             return None;
@@ -286,6 +372,9 @@ impl Skeleton for EpubSkeleton {
         if let Some(bytes) = self.package_bytes(translations, &options.target) {
             replacements.insert(self.package.entry, bytes);
         }
+        if let Some((entry, bytes)) = self.ncx_bytes(translations) {
+            replacements.insert(entry, bytes);
+        }
         let zip = SafeZip::open(&self.bytes, &self.limits)?;
         zip.rewrite(&replacements)
     }
@@ -308,7 +397,9 @@ mod tests {
         w.start_file("META-INF/container.xml", deflated).unwrap();
         w.write_all(b"<?xml version=\"1.0\"?><container xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\" version=\"1.0\"><rootfiles><rootfile full-path=\"OEBPS/content.opf\" media-type=\"application/oebps-package+xml\"/></rootfiles></container>").unwrap();
         w.start_file("OEBPS/content.opf", deflated).unwrap();
-        w.write_all(b"<?xml version=\"1.0\"?><package xmlns=\"http://www.idpf.org/2007/opf\" version=\"3.0\"><metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>The Book</dc:title><dc:language>en</dc:language></metadata><manifest><item id=\"c1\" href=\"text/ch%201.xhtml\" media-type=\"application/xhtml+xml\"/><item id=\"css\" href=\"style.css\" media-type=\"text/css\"/></manifest></package>").unwrap();
+        w.write_all(b"<?xml version=\"1.0\"?><package xmlns=\"http://www.idpf.org/2007/opf\" version=\"3.0\"><metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>The Book</dc:title><dc:language>en</dc:language></metadata><manifest><item id=\"c1\" href=\"text/ch%201.xhtml\" media-type=\"application/xhtml+xml\"/><item id=\"css\" href=\"style.css\" media-type=\"text/css\"/><item id=\"ncx\" href=\"toc.ncx\" media-type=\"application/x-dtbncx+xml\"/></manifest></package>").unwrap();
+        w.start_file("OEBPS/toc.ncx", deflated).unwrap();
+        w.write_all(b"<?xml version=\"1.0\"?><ncx xmlns=\"http://www.daisy.org/z3986/2005/ncx/\" version=\"2005-1\"><docTitle><text>The Book</text></docTitle><docAuthor><text>Ann Smith</text></docAuthor><navMap><navPoint id=\"p1\" playOrder=\"1\"><navLabel>\n  <text>Chapter &amp; verse</text>\n</navLabel><content src=\"text/ch%201.xhtml\"/></navPoint></navMap></ncx>").unwrap();
         w.start_file("OEBPS/text/ch 1.xhtml", deflated).unwrap();
         w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\"><head><title>One</title></head><body><p>Hello <em>dear</em> reader.</p></body></html>").unwrap();
         w.start_file("OEBPS/style.css", deflated).unwrap();
@@ -323,7 +414,16 @@ mod tests {
         assert_eq!(sniff("b.bin", &bytes), Some(Format::Epub));
         let d = extract(Format::Epub, "b.epub", &bytes, &ExtractOptions::default()).unwrap();
         let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
-        assert_eq!(rendered, vec!["The Book", "One", "Hello <g1>dear</g1> reader."]);
+        assert_eq!(
+            rendered,
+            vec![
+                "The Book",
+                "One",
+                "Hello <g1>dear</g1> reader.",
+                "The Book",
+                "Chapter &amp; verse"
+            ]
+        );
         let opts = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
         assert_eq!(d.merge_identity(&opts).unwrap(), bytes);
         let t: Vec<Content> =
@@ -342,5 +442,13 @@ mod tests {
         assert!(ch.contains("<p>⟦Hélló⟧ <em>⟦déár⟧</em> ⟦réádér.⟧</p>"), "{ch}");
         roxmltree::Document::parse(&ch).unwrap();
         assert_eq!(zip.read_by_name("OEBPS/style.css").unwrap(), b"p { margin: 0 }");
+        let ncx = String::from_utf8(zip.read_by_name("OEBPS/toc.ncx").unwrap()).unwrap();
+        assert!(ncx.contains("<docTitle><text>⟦Thé Bóók⟧</text></docTitle>"), "{ncx}");
+        assert!(ncx.contains("<docAuthor><text>Ann Smith</text></docAuthor>"), "{ncx}");
+        assert!(
+            ncx.contains("<navLabel>\n  <text>⟦Çháptér &amp; vérsé⟧</text>\n</navLabel>"),
+            "{ncx}"
+        );
+        roxmltree::Document::parse(&ncx).unwrap();
     }
 }

@@ -489,7 +489,9 @@ fn xliff(input: &str, output: &str) -> Result<Coverage, String> {
     Ok(cov)
 }
 
-/// EPUB: same entries in the same order; XHTML entries well-formed with changed text.
+/// EPUB: same entries in the same order; XHTML entries well-formed with changed text; the NCX
+/// table of contents well-formed with its labels (`navLabel`/`docTitle` texts) changed and every
+/// other text node (`docAuthor`…) unchanged.
 fn epub(input: &[u8], output: &[u8]) -> Result<Coverage, String> {
     use std::io::Read;
     let mut a = zip::ZipArchive::new(std::io::Cursor::new(input)).map_err(|e| e.to_string())?;
@@ -509,7 +511,39 @@ fn epub(input: &[u8], output: &[u8]) -> Result<Coverage, String> {
         let (mut da, mut db) = (Vec::new(), Vec::new());
         ea.read_to_end(&mut da).map_err(|e| e.to_string())?;
         eb.read_to_end(&mut db).map_err(|e| e.to_string())?;
-        if name.ends_with(".xhtml") || name.ends_with(".html") || name.ends_with(".opf") {
+        if name.ends_with(".ncx") {
+            let (sa, sb) = (
+                String::from_utf8_lossy(&da).into_owned(),
+                String::from_utf8_lossy(&db).into_owned(),
+            );
+            let opts = || roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+            let xa = roxmltree::Document::parse_with_options(&sa, opts())
+                .map_err(|e| format!("{name}: {e}"))?;
+            let xb = roxmltree::Document::parse_with_options(&sb, opts())
+                .map_err(|e| format!("{name}: output not well-formed: {e}"))?;
+            let texts = |d: &roxmltree::Document| {
+                d.descendants()
+                    .filter(|n| n.is_text() && !n.text().unwrap_or_default().trim().is_empty())
+                    .map(|n| {
+                        let label = n.parent().and_then(|t| t.parent()).is_some_and(|p| {
+                            ["navLabel", "docTitle"].contains(&p.tag_name().name())
+                        });
+                        (label, n.text().unwrap_or_default().trim().to_string())
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let (ta, tb) = (texts(&xa), texts(&xb));
+            if ta.len() != tb.len() {
+                return Err(format!("{name}: text node count changed"));
+            }
+            for ((label, x), (_, y)) in ta.iter().zip(&tb) {
+                if *label {
+                    cov.add(x, y);
+                } else if x != y {
+                    return Err(format!("{name}: kept text `{x}` changed"));
+                }
+            }
+        } else if name.ends_with(".xhtml") || name.ends_with(".html") || name.ends_with(".opf") {
             let (sa, sb) = (
                 String::from_utf8_lossy(&da).into_owned(),
                 String::from_utf8_lossy(&db).into_owned(),
