@@ -163,7 +163,7 @@ fn manifest_items(opf: &str, opf_path: &str, media_types: &[&str]) -> Vec<String
     for token in markup::tokenize(opf, true) {
         if let Token::Start(tag) = token
             && local(&tag.name) == "item"
-            && tag.value(opf, "media-type").is_some_and(|m| media_types.contains(&m.as_ref()))
+            && tag.value(opf, "media-type").is_some_and(|m| media_types.contains(&m))
             && let Some(href) = tag.value(opf, "href")
         {
             let href = percent_decode(href.split('#').next().unwrap_or_default());
