@@ -111,7 +111,9 @@ pub struct Limits {
     pub max_entry_bytes: u64,
     /// Most bytes all entries together may expand to.
     pub max_total_bytes: u64,
-    /// Most levels of archives inside archives.
+    /// Most levels of archives inside archives. No filter opens an archive stored inside
+    /// another (such entries are copied as opaque bytes), so nothing reaches this bound yet; it
+    /// is the bound any filter that recurses must honour.
     pub max_nesting: u32,
 }
 
