@@ -185,22 +185,30 @@ impl Decoded {
         if text == self.text {
             return self.original.clone();
         }
+        self.encode_in(self.encoding, text, unmappable)
+    }
+
+    /// `text` in `encoding`, after this text's BOM.
+    fn encode_in(
+        &self,
+        encoding: &'static Encoding,
+        text: &str,
+        unmappable: Unmappable,
+    ) -> Vec<u8> {
         let mut out = Vec::with_capacity(text.len() + 4);
         out.extend_from_slice(self.bom);
-        if self.encoding == UTF_8 {
+        if encoding == UTF_8 {
             out.extend_from_slice(text.as_bytes());
-        } else if self.encoding == UTF_16LE {
+        } else if encoding == UTF_16LE {
             text.encode_utf16().for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
-        } else if self.encoding == UTF_16BE {
+        } else if encoding == UTF_16BE {
             text.encode_utf16().for_each(|u| out.extend_from_slice(&u.to_be_bytes()));
         } else {
-            encode_legacy(self.encoding, text, unmappable, &mut out);
+            encode_legacy(encoding, text, unmappable, &mut out);
         }
         out
     }
-}
 
-impl Decoded {
     /// Writes `text` like [`Decoded::encode`], unless the rebuilt text now declares another
     /// encoding than the source did (`source_declared`): a page whose first charset
     /// declaration sat in translated text (a `<meta>` quoted in a title) loses it, and the next
@@ -219,7 +227,7 @@ impl Decoded {
             .and_then(for_label)
             .filter(|e| *e != self.encoding && e.is_ascii_compatible());
         match redeclared {
-            Some(encoding) => Decoded { encoding, ..self.clone() }.encode(text, unmappable),
+            Some(encoding) => self.encode_in(encoding, text, unmappable),
             None => self.encode(text, unmappable),
         }
     }

@@ -218,13 +218,7 @@ fn metadata(part: &str, opf: &str) -> (Vec<Segment>, Vec<Slot>, Vec<Range<usize>
         if tag.self_closing || !matches!(field, "dc:title" | "dc:description" | "dc:language") {
             continue;
         }
-        // Simple text content only (no child elements).
-        let Some(Token::End(end, _)) =
-            tokens[i + 1..].iter().find(|t| !matches!(t, Token::Text(_) | Token::Cdata(_)))
-        else {
-            continue;
-        };
-        let range = tag.range.end..end.start;
+        let Some(range) = text_content(&tokens, i) else { continue };
         if field == "dc:language" {
             languages.push(range);
             continue;
@@ -249,14 +243,20 @@ fn ncx_labels(part: &str, ncx: &str) -> (Vec<Segment>, Vec<Slot>) {
         if name != "text" || tag.self_closing || !labelled {
             continue;
         }
-        let Some(Token::End(end, _)) =
-            tokens[i + 1..].iter().find(|t| !matches!(t, Token::Text(_) | Token::Cdata(_)))
-        else {
-            continue;
-        };
-        text_field(part, ncx, &tag.name, tag.range.end..end.start, &mut segments, &mut slots);
+        let Some(range) = text_content(&tokens, i) else { continue };
+        text_field(part, ncx, &tag.name, range, &mut segments, &mut slots);
     }
     (segments, slots)
+}
+
+/// The content range of the element started by `tokens[start]` when it holds only text (no
+/// child element, comment or instruction).
+fn text_content(tokens: &[Token], start: usize) -> Option<Range<usize>> {
+    let Token::Start(tag) = &tokens[start] else { return None };
+    match tokens[start + 1..].iter().find(|t| !matches!(t, Token::Text(_) | Token::Cdata(_))) {
+        Some(Token::End(end, _)) => Some(tag.range.end..end.start),
+        _ => None,
+    }
 }
 
 /// Adds a segment for the plain text content `range` of element `field`, if it has letters.
