@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use quick_xml::events::Event;
 use tradia_core::{CodeId, Content, MarkupError, Piece, Segment};
 
-use super::rules::{self, Inline};
+use super::rules::{self, Inline, Ns};
 use crate::xml::{StrictReader, escape_text_into, is_blank, resolve_entity};
 use crate::{FormatError, KeptField, Report};
 
@@ -99,27 +99,18 @@ pub(crate) fn is_scenari_root(part: &str, text: &str) -> Result<bool, FormatErro
     let mut reader = StrictReader::new(text, part, 0);
     while let Some(token) = reader.next_token()? {
         if let Event::Start(_) | Event::Empty(_) = token.event {
-            let ns = reader.resolve(token.name, true);
-            let local = local_name(token.name);
-            return Ok((ns == Some(rules::CORE) && local == "item") || ns == Some(rules::FILEMETA));
+            let ns = Ns::of(reader.resolve(token.name, true));
+            return Ok(is_item_root(ns, local_name(token.name)));
         }
     }
     Ok(false)
 }
 
-/// The namespaces the rules distinguish, as static strings (no allocation per element).
-fn ns_kind(uri: Option<&str>) -> Option<&'static str> {
-    match uri {
-        None => None,
-        Some(rules::CORE) => Some(rules::CORE),
-        Some(rules::PRIMITIVE) => Some(rules::PRIMITIVE),
-        Some(rules::FILEMETA) => Some(rules::FILEMETA),
-        Some(_) => Some(OTHER_NS),
-    }
+/// Whether a root element makes a document a Scenari item (core `item`) or resource metadata
+/// (`filemeta` namespace).
+fn is_item_root(ns: Ns, local: &str) -> bool {
+    (ns == Ns::Core && local == "item") || ns == Ns::Filemeta
 }
-
-/// Stands for any namespace the rules do not name.
-const OTHER_NS: &str = "";
 
 fn local_name(qname: &str) -> &str {
     qname.rsplit_once(':').map_or(qname, |(_, l)| l)
@@ -221,7 +212,7 @@ enum OnEnd {
 
 struct Frame<'a> {
     name: &'a str,
-    ns: Option<&'static str>,
+    ns: Ns,
     mode: Mode,
     on_end: OnEnd,
     has_child: bool,
@@ -244,7 +235,7 @@ struct Extractor<'a> {
     /// Scratch stack of open code ids while building a segment.
     open_ids: Vec<CodeId>,
     /// Namespace kinds of URIs seen, by their place in the input.
-    ns_cache: Vec<(Range, Option<&'static str>)>,
+    ns_cache: Vec<(Range, Ns)>,
 }
 
 /// Extracts one item (`bytes` are its whole file), adding what it keeps to `report`.
@@ -281,10 +272,7 @@ pub(crate) fn extract_item(
                 let ns = ex.ns_kind(reader.element_namespace());
                 if !checked_root {
                     checked_root = true;
-                    let local = local_name(token.name);
-                    let scenari =
-                        (ns == Some(rules::CORE) && local == "item") || ns == Some(rules::FILEMETA);
-                    if !scenari {
+                    if !is_item_root(ns, local_name(token.name)) {
                         return Err(FormatError::Invalid(format!(
                             "{part}: not a Scenari item (root element <{}>)",
                             token.name
@@ -340,22 +328,24 @@ pub(crate) fn extract_item(
 }
 
 impl<'a> Extractor<'a> {
-    /// [`ns_kind`] with a small cache keyed by the URI's place in the input (URIs declared
+    /// [`Ns::of`] with a small cache keyed by the URI's place in the input (URIs declared
     /// without references are slices of the input, which never changes): the URIs the rules
     /// know share a 33-byte prefix, so comparing them on every element showed in profiles.
-    fn ns_kind(&mut self, uri: Option<&str>) -> Option<&'static str> {
-        let uri = uri?;
+    fn ns_kind(&mut self, uri: Option<&str>) -> Ns {
+        let Some(uri) = uri else {
+            return Ns::None;
+        };
         let start = uri.as_ptr() as usize;
         let text_start = self.text.as_ptr() as usize;
         let in_input = start >= text_start && start + uri.len() <= text_start + self.text.len();
         if !in_input {
-            return ns_kind(Some(uri));
+            return Ns::of(Some(uri));
         }
         let key = (start, uri.len());
         if let Some((_, kind)) = self.ns_cache.iter().find(|(k, _)| *k == key) {
             return *kind;
         }
-        let kind = ns_kind(Some(uri));
+        let kind = Ns::of(Some(uri));
         if self.ns_cache.len() < 16 {
             self.ns_cache.push((key, kind));
         }
@@ -401,7 +391,7 @@ impl<'a> Extractor<'a> {
     fn start_element(
         &mut self,
         name: &'a str,
-        ns: Option<&'static str>,
+        ns: Ns,
         reader: &StrictReader<'a>,
         range: Range,
         empty: bool,

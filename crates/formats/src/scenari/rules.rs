@@ -11,22 +11,51 @@ pub(crate) const PRIMITIVE: &str = "http://www.utc.fr/ics/scenari/v3/primitive";
 /// Metadata of a binary resource (`meta.xml`).
 pub(crate) const FILEMETA: &str = "http://www.utc.fr/ics/scenari/v3/filemeta";
 
+/// The namespaces the rules distinguish: classifying an element compares a small enum, not
+/// URIs (the known URIs share a 33-byte prefix, and this runs on every element).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ns {
+    /// No namespace.
+    None,
+    /// [`CORE`].
+    Core,
+    /// [`PRIMITIVE`].
+    Primitive,
+    /// [`FILEMETA`].
+    Filemeta,
+    /// Any namespace the rules do not name.
+    Other,
+}
+
+impl Ns {
+    /// The kind of namespace `uri` (`None`: no namespace).
+    pub(crate) fn of(uri: Option<&str>) -> Ns {
+        match uri {
+            None => Ns::None,
+            Some(CORE) => Ns::Core,
+            Some(PRIMITIVE) => Ns::Primitive,
+            Some(FILEMETA) => Ns::Filemeta,
+            Some(_) => Ns::Other,
+        }
+    }
+}
+
 /// Core elements whose content is one segment of rich text (B1, B3, B4, B5).
-pub(crate) fn is_segment_root(ns: Option<&str>, local: &str) -> bool {
-    ns == Some(CORE) && matches!(local, "para" | "caption" | "member" | "fullTitle")
+pub(crate) fn is_segment_root(ns: Ns, local: &str) -> bool {
+    ns == Ns::Core && matches!(local, "para" | "caption" | "member" | "fullTitle")
 }
 
 /// Containers kept byte for byte with everything inside them, and why.
-pub(crate) fn keep_container(ns: Option<&str>, local: &str) -> Option<&'static str> {
+pub(crate) fn keep_container(ns: Ns, local: &str) -> Option<&'static str> {
     match (ns, local) {
-        (Some(CORE), "code") => Some("code (sc:code is never translated)"),
-        (Some(CORE), "SFSolution") => Some("short-answer solution (kept by default, Q5)"),
-        (Some(CORE), "location") => Some("URL"),
-        (Some(PRIMITIVE), "settings") => Some("publication settings (option keys)"),
-        (Some(PRIMITIVE), "asw") => Some("short-answer solution (kept by default, Q5)"),
-        (Some(PRIMITIVE), "frag") => Some("markup fragment"),
-        (Some(PRIMITIVE), "lang") => Some("language code or option key"),
-        (Some(PRIMITIVE), "url") => Some("URL"),
+        (Ns::Core, "code") => Some("code (sc:code is never translated)"),
+        (Ns::Core, "SFSolution") => Some("short-answer solution (kept by default, Q5)"),
+        (Ns::Core, "location") => Some("URL"),
+        (Ns::Primitive, "settings") => Some("publication settings (option keys)"),
+        (Ns::Primitive, "asw") => Some("short-answer solution (kept by default, Q5)"),
+        (Ns::Primitive, "frag") => Some("markup fragment"),
+        (Ns::Primitive, "lang") => Some("language code or option key"),
+        (Ns::Primitive, "url") => Some("URL"),
         (_, "listingTxt") => Some("code listing (listingTxt paragraphs are code, K2)"),
         (_, "mathTex") => Some("LaTeX source"),
         _ => None,
@@ -34,8 +63,8 @@ pub(crate) fn keep_container(ns: Option<&str>, local: &str) -> Option<&'static s
 }
 
 /// Primitive fields that are plain-text segments when they hold text and no element (§3.3 T).
-pub(crate) fn is_text_field(ns: Option<&str>, local: &str) -> bool {
-    ns == Some(PRIMITIVE)
+pub(crate) fn is_text_field(ns: Ns, local: &str) -> bool {
+    ns == Ns::Primitive
         && matches!(
             local,
             "title"
@@ -54,30 +83,28 @@ pub(crate) fn is_text_field(ns: Option<&str>, local: &str) -> bool {
 }
 
 /// Known fields kept as they are when they hold plain text (§3.3 K), and why.
-pub(crate) fn kept_field_reason(ns: Option<&str>, local: &str) -> Option<&'static str> {
+pub(crate) fn kept_field_reason(ns: Ns, local: &str) -> Option<&'static str> {
     let reason = match (ns, local) {
-        (Some(PRIMITIVE), "acr") => "acronym (kept by default)",
-        (Some(PRIMITIVE), "id") => "identifier",
+        (Ns::Primitive, "acr") => "acronym (kept by default)",
+        (Ns::Primitive, "id") => "identifier",
         (
-            Some(PRIMITIVE),
+            Ns::Primitive,
             "auth" | "author" | "cont" | "publisher" | "copyright" | "coll" | "cpyrgt",
         ) => "person or organisation name",
-        (Some(PRIMITIVE), "version" | "date") => "version or date",
-        (Some(PRIMITIVE), "code") => "language code",
+        (Ns::Primitive, "version" | "date") => "version or date",
+        (Ns::Primitive, "code") => "language code",
         (
-            Some(PRIMITIVE),
+            Ns::Primitive,
             "type" | "cc" | "ccVersion" | "pos" | "exclude" | "index" | "pubMode" | "pubDyn"
             | "contentFilter" | "typo" | "align" | "searchEngine" | "accessBar",
         ) => "option key",
-        (Some(PRIMITIVE), "shape" | "coords" | "width" | "height" | "weight") => {
-            "geometry or number"
-        }
-        (Some(PRIMITIVE), "themeLicence" | "themeLycee" | "level" | "educationLevel") => {
+        (Ns::Primitive, "shape" | "coords" | "width" | "height" | "weight") => "geometry or number",
+        (Ns::Primitive, "themeLicence" | "themeLycee" | "level" | "educationLevel") => {
             "classification code"
         }
-        (Some(PRIMITIVE), "option" | "synonym") => "cloze option (kept with its gap, Q4)",
-        (Some(CORE), "start" | "end") => "time code",
-        (Some(CORE), "value") => "short-answer value (kept by default, Q5)",
+        (Ns::Primitive, "option" | "synonym") => "cloze option (kept with its gap, Q4)",
+        (Ns::Core, "start" | "end") => "time code",
+        (Ns::Core, "value") => "short-answer value (kept by default, Q5)",
         _ => return None,
     };
     Some(reason)
@@ -97,8 +124,8 @@ pub(crate) enum Inline {
 }
 
 /// Classifies an element met inside a segment (§3.2).
-pub(crate) fn inline_kind(ns: Option<&str>, local: &str, role: Option<&str>) -> Inline {
-    if ns != Some(CORE) {
+pub(crate) fn inline_kind(ns: Ns, local: &str, role: Option<&str>) -> Inline {
+    if ns != Ns::Core {
         return Inline::Meta;
     }
     match local {
