@@ -26,14 +26,21 @@
 //! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
 //! their paragraph properties, and rebuilt Word runs get `w:rtl`, inserted in schema order.
 //! Untranslated paragraphs (kept sources) are not marked. Not done: table direction
-//! (`w:bidiVisual`), sheet direction (`rightToLeft` on sheet views), language tags (`w:lang`).
+//! (`w:bidiVisual`), sheet direction (`rightToLeft` on sheet views).
+//!
+//! Language tags: so that Word and PowerPoint proof-read a translation in its own language, the
+//! language attributes of translated runs become the target tag (DrawingML `lang` on `a:rPr` and
+//! `a:endParaRPr`; in Word's `w:lang`, the one of `w:val`, `w:eastAsia` or `w:bidi` that names
+//! languages of the target's script), and so do the `w:lang` defaults of Word's styles part
+//! once anything was translated. Runs of untranslated paragraphs keep theirs; attributes are
+//! replaced, never added (text without a tag takes the retagged defaults).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::Package;
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
-use crate::office::{self, AttrCheck, PartPlan, Repl, ReplKind, Segments};
+use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
 use crate::{Document, ExtractOptions, Format, FormatError, Report};
 
 /// Recognises DOCX, PPTX and XLSX: a zip holding `[Content_Types].xml` and a `word/`, `ppt/` or
@@ -84,6 +91,8 @@ enum Kind {
     Workbook,
     /// Core properties (title).
     Core,
+    /// Word styles: only the language defaults (`w:lang`), retagged when anything was translated.
+    WordStyles,
 }
 
 fn classify(content_type: &str) -> Option<Kind> {
@@ -98,6 +107,7 @@ fn classify(content_type: &str) -> Option<Kind> {
             | "wordprocessingml.footnotes+xml"
             | "wordprocessingml.endnotes+xml"
             | "wordprocessingml.comments+xml" => Kind::Word,
+            "wordprocessingml.styles+xml" => Kind::WordStyles,
             "presentationml.slide+xml" | "presentationml.notesslide+xml" => Kind::Slide,
             "presentationml.slidelayout+xml" | "presentationml.slidemaster+xml" => Kind::Layout,
             "presentationml.comments+xml" => Kind::PptComments,
@@ -252,6 +262,7 @@ pub(crate) fn extract(
             kind: *kind,
             segs: &mut segments,
             counters: HashMap::new(),
+            langs: Vec::new(),
             other_texts: &other_texts,
             column_names: &column_names,
             report: &mut report,
@@ -293,6 +304,9 @@ struct Walk<'a> {
     other_texts: &'a [String],
     column_names: &'a HashSet<String>,
     report: &'a mut Report,
+    /// Language attribute values of the runs of the paragraphs being walked (a stack: a text
+    /// box's paragraph inside a run takes its own off the top).
+    langs: Vec<(std::ops::Range<usize>, LangSlot)>,
 }
 
 /// Field instructions whose result is ordinary text worth translating.
@@ -358,6 +372,15 @@ impl Walk<'_> {
             | (Ns::Dc, "title", Kind::Core) => return self.plain(id, out),
             (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => return,
             (Ns::S, "sheet", Kind::Workbook) => return self.sheet_name(id, out),
+            (Ns::W, "lang", Kind::WordStyles) => {
+                let mark = self.langs.len();
+                self.word_lang(id);
+                out.extend(self.langs.drain(mark..).map(|(range, which)| Repl {
+                    range,
+                    kind: ReplKind::Lang { slot: None, which },
+                }));
+                return;
+            }
             _ => {}
         }
         if matches!(e.local.as_str(), "docPr" | "cNvPr")
@@ -461,11 +484,13 @@ impl Walk<'_> {
         let mut items = Vec::new();
         let mut nested = Vec::new();
         let mut fmts = FmtTable::default();
+        let langs = self.langs.len();
         self.word_inline(&p.children[first..], &mut items, &mut nested, &mut fmts);
         match inline::build(&items) {
             Some(inline::Built { content, codes, default_fmt, flattened }) => {
                 let slot = self.add_segment(p.start_tag.start, content, "w:p");
                 self.note_flattened(flattened, slot);
+                self.take_langs(langs, slot, &mut nested);
                 if let Some((range, markup)) = self.word_rtl(id, ppr) {
                     out.push(Repl { range, kind: ReplKind::Rtl { slot, markup } });
                 }
@@ -482,7 +507,44 @@ impl Walk<'_> {
                     kind: ReplKind::Para { slot, plan: Box::new(plan) },
                 });
             }
-            None => out.extend(nested),
+            None => {
+                self.langs.truncate(langs);
+                out.extend(nested);
+            }
+        }
+    }
+
+    /// Turns the language attributes noted since `mark` into replacements tied to `slot`, among
+    /// the paragraph's nested replacements (kept sorted).
+    fn take_langs(&mut self, mark: usize, slot: usize, nested: &mut Vec<Repl>) {
+        if self.langs.len() == mark {
+            return;
+        }
+        nested.extend(self.langs.drain(mark..).map(|(range, which)| Repl {
+            range,
+            kind: ReplKind::Lang { slot: Some(slot), which },
+        }));
+        nested.sort_by_key(|r| r.range.start);
+    }
+
+    /// Notes the language attributes of a Word `w:lang` element.
+    fn word_lang(&mut self, lang: NodeId) {
+        let Some(e) = self.tree.elem(lang) else { return };
+        for (local, which) in [
+            ("val", LangSlot::Latin),
+            ("eastAsia", LangSlot::EastAsian),
+            ("bidi", LangSlot::Complex),
+        ] {
+            if let Some(a) = e.attr(Ns::W, local) {
+                self.langs.push((a.value_range.clone(), which));
+            }
+        }
+    }
+
+    /// Notes the `lang` attribute of DrawingML run properties (`a:rPr`, `a:endParaRPr`).
+    fn drawing_lang(&mut self, props: NodeId) {
+        if let Some(a) = self.tree.elem(props).and_then(|e| e.attr(Ns::None, "lang")) {
+            self.langs.push((a.value_range.clone(), LangSlot::Any));
         }
     }
 
@@ -630,6 +692,9 @@ impl Walk<'_> {
             return;
         }
         let rpr = tree.child(id, Ns::W, "rPr").map(|(n, _)| n);
+        if let Some((lang, _)) = rpr.and_then(|n| tree.child(n, Ns::W, "lang")) {
+            self.word_lang(lang);
+        }
         let key = rpr.map(|n| self.rpr_key(n, &["lang", "noProof"])).unwrap_or_default();
         let rtl = self.word_run_rtl(rpr);
         let fmt = fmts.intern(
@@ -818,6 +883,7 @@ impl Walk<'_> {
         let mut items = Vec::new();
         let mut nested = Vec::new();
         let mut fmts = FmtTable::default();
+        let langs = self.langs.len();
         for &c in &p.children[first..last] {
             let node = &tree.nodes[c];
             match &node.kind {
@@ -829,6 +895,9 @@ impl Walk<'_> {
                 NodeKind::Other => items.push(Item::Raw { range: node.range.clone() }),
                 NodeKind::Elem(e) if e.is(Ns::A, "r") && e.end_tag.is_some() => {
                     let rpr = tree.child(c, Ns::A, "rPr").map(|(n, _)| n);
+                    if let Some(rpr) = rpr {
+                        self.drawing_lang(rpr);
+                    }
                     let key = rpr.map(|n| self.rpr_key(n, &[])).unwrap_or_default();
                     let fmt = fmts.intern(
                         key,
@@ -856,6 +925,7 @@ impl Walk<'_> {
             Some(inline::Built { content, codes, default_fmt, flattened }) => {
                 let slot = self.add_segment(p.start_tag.start, content, "a:p");
                 self.note_flattened(flattened, slot);
+                self.take_langs(langs, slot, &mut nested);
                 let prefix = p.prefix().to_string();
                 let rtl = match ppr.and_then(|n| tree.elem(n)) {
                     None => {
@@ -888,8 +958,20 @@ impl Walk<'_> {
                     range: region,
                     kind: ReplKind::Para { slot, plan: Box::new(plan) },
                 });
+                // The end-of-paragraph properties (what text typed at the end gets) follow it.
+                if let Some(&end_props) = p.children.get(last) {
+                    let mark = self.langs.len();
+                    self.drawing_lang(end_props);
+                    out.extend(self.langs.drain(mark..).map(|(range, which)| Repl {
+                        range,
+                        kind: ReplKind::Lang { slot: Some(slot), which },
+                    }));
+                }
             }
-            None => out.extend(nested),
+            None => {
+                self.langs.truncate(langs);
+                out.extend(nested);
+            }
         }
     }
 

@@ -101,6 +101,8 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
             || n.contains("handoutmasters/")
     };
     let mut changed_parts = 0;
+    let mut retagged_total = 0usize;
+    let mut retagged_parts = 0usize;
     for (x, y) in a.iter().zip(&b) {
         if x.stored != y.stored {
             return Err(format!("{file}: {} changed compression", x.name));
@@ -149,9 +151,25 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
                 x.name
             ));
         }
+        // Language tags change only to the target's (runs merge, so their number may drop).
+        let (langs_a, langs_b) = (language_values(tx), language_values(ty));
+        if let Some(q) = langs_b.iter().find(|q| *q != "fr" && !langs_a.contains(q)) {
+            return Err(format!(
+                "{file}: {} has language {q}, neither a source one nor the target",
+                x.name
+            ));
+        }
+        let target_tags = |langs: &[String]| langs.iter().filter(|v| *v == "fr").count();
+        let retagged = target_tags(&langs_b).saturating_sub(target_tags(&langs_a));
+        retagged_total += retagged;
         let va = visible_text(tx);
         let vb = visible_text(ty);
         if va == vb {
+            // Language defaults (Word styles) retagged: nothing else may differ.
+            if mask_languages(tx) == mask_languages(ty) {
+                retagged_parts += 1;
+                continue;
+            }
             return Err(format!("{file}: {} changed but its visible text did not", x.name));
         }
         let n = va.chars().filter(|c| c.is_alphabetic()).count();
@@ -185,7 +203,8 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
     };
     println!(
         "pseudo: {file}: {} segments, {changed_parts} parts changed, coverage {coverage:.1} % of \
-         visible letters ({content_coverage:.1} % outside slide layouts and masters)",
+         visible letters ({content_coverage:.1} % outside slide layouts and masters), \
+         {retagged_total} language tags set to the target ({retagged_parts} parts changed only so)",
         doc.segments.len()
     );
     if !doc.segments.is_empty() && changed_parts == 0 {

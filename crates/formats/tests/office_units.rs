@@ -310,6 +310,45 @@ fn right_to_left_target_marks_paragraphs_bidi() {
     assert_eq!(read_entry(&out, "word/document.xml").matches("<w:bidi/>").count(), 1);
 }
 
+#[test]
+fn translated_word_text_is_tagged_with_the_target_language() {
+    const CT_STYLES: &str =
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml";
+    let styles = format!(
+        r#"<w:styles xmlns:w="{W}"><w:docDefaults><w:rPrDefault><w:rPr><w:lang w:val="fr-FR" w:eastAsia="en-US" w:bidi="ar-SA"/></w:rPr></w:rPrDefault></w:docDefaults><w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal"/></w:style></w:styles>"#
+    );
+    let body = r#"<w:p><w:r><w:rPr><w:i/><w:lang w:val="fr-FR"/></w:rPr><w:t>Bonjour le monde</w:t></w:r></w:p><w:p><w:r><w:rPr><w:lang w:val="fr-FR" w:bidi="ar-SA"/></w:rPr><w:t>Gardé tel quel</w:t></w:r></w:p>"#;
+    let bytes = docx(body, &[("word/styles.xml", CT_STYLES, &styles)]);
+    let doc = open(&bytes);
+    let en = MergeOptions { target: LanguageTag::parse("en-GB").unwrap() };
+    // Nothing translated: nothing retagged, byte for byte.
+    assert_eq!(doc.merge_identity(&en).unwrap(), bytes);
+
+    let out = merge(&doc, &["Hello world", "Gardé tel quel"], &en);
+    let xml = read_entry(&out, "word/document.xml");
+    assert!(xml.contains(r#"<w:rPr><w:i/><w:lang w:val="en-GB"/></w:rPr>"#), "{xml}");
+    // The untranslated paragraph still says what it is written in.
+    assert!(xml.contains(r#"<w:lang w:val="fr-FR" w:bidi="ar-SA"/></w:rPr><w:t>Gardé"#), "{xml}");
+    // Text without a tag of its own takes the document default, retagged too; the East Asian
+    // and complex-script defaults name other scripts and stay.
+    let styles_out = read_entry(&out, "word/styles.xml");
+    assert!(
+        styles_out.contains(r#"<w:lang w:val="en-GB" w:eastAsia="en-US" w:bidi="ar-SA"/>"#),
+        "{styles_out}"
+    );
+
+    // Arabic is a complex script: Word reads its language from `w:bidi`.
+    let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
+    let out = merge(&doc, &["مرحبا بالعالم", "Gardé tel quel"], &ar);
+    let styles_out = read_entry(&out, "word/styles.xml");
+    assert!(
+        styles_out.contains(r#"<w:lang w:val="fr-FR" w:eastAsia="en-US" w:bidi="ar"/>"#),
+        "{styles_out}"
+    );
+    let xml = read_entry(&out, "word/document.xml");
+    assert!(xml.contains(r#"<w:lang w:val="fr-FR" w:bidi="ar-SA"/></w:rPr><w:t>Gardé"#), "{xml}");
+}
+
 fn pptx(slide_body: &str) -> Vec<u8> {
     let slide = format!(
         r#"<p:sld xmlns:a="{A}" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree><p:sp><p:nvSpPr><p:cNvPr id="2" name="Text" descr="A red apple"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:txBody><a:bodyPr/>{slide_body}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>"#
@@ -350,7 +389,7 @@ fn presentation_bold_moves_alt_text_layouts_and_rtl() {
     let out = merge(&doc, &["تفاحة حمراء", "<g1>ابدأ</g1> الآن اضغط", "وزارة التربية"], &ar);
     let xml = read_entry(&out, "ppt/slides/slide1.xml");
     assert!(xml.contains(r#"descr="تفاحة حمراء""#));
-    assert!(xml.contains(r#"<a:pPr algn="l" rtl="1"/><a:r><a:rPr lang="en-US" b="1"/><a:t>ابدأ</a:t></a:r><a:r><a:rPr lang="en-US" dirty="0"/><a:t> الآن اضغط</a:t></a:r><a:endParaRPr lang="en-US"/>"#), "{xml}");
+    assert!(xml.contains(r#"<a:pPr algn="l" rtl="1"/><a:r><a:rPr lang="ar" b="1"/><a:t>ابدأ</a:t></a:r><a:r><a:rPr lang="ar" dirty="0"/><a:t> الآن اضغط</a:t></a:r><a:endParaRPr lang="ar"/>"#), "{xml}");
     let layout = read_entry(&out, "ppt/slideLayouts/slideLayout1.xml");
     assert!(layout.contains("Click to edit title") && layout.contains("وزارة التربية"));
 }

@@ -61,6 +61,15 @@ pub(crate) enum ReplKind {
         /// Validation.
         check: AttrCheck,
     },
+    /// A language tag attribute value, replaced by the target language when the slot it belongs
+    /// to was translated (`slot: None`: a document default, replaced when any segment was) and
+    /// the attribute is the one that names languages like the target (see [`LangSlot`]).
+    Lang {
+        /// The translated segment the tag describes, or `None` for a document default.
+        slot: Option<usize>,
+        /// Which kind of language the attribute names.
+        which: LangSlot,
+    },
     /// Markup written only when the document was translated into a right-to-left language.
     RtlDocument {
         /// Replacement markup.
@@ -73,6 +82,37 @@ pub(crate) enum ReplKind {
         /// Replacement markup.
         markup: String,
     },
+}
+
+/// Which language an attribute names. Word keeps three per run (`w:lang`: `w:val` for Latin and
+/// Cyrillic text, `w:eastAsia` for Chinese, Japanese and Korean, `w:bidi` for complex scripts
+/// such as Arabic and Hebrew) and uses the one that matches each character's script; DrawingML
+/// has one `lang` for the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LangSlot {
+    /// The run's only language attribute (DrawingML `lang`): always the target's.
+    Any,
+    /// Word `w:val`.
+    Latin,
+    /// Word `w:eastAsia`.
+    EastAsian,
+    /// Word `w:bidi`.
+    Complex,
+}
+
+impl LangSlot {
+    /// The Word slot that names `target`'s language.
+    pub(crate) fn of_target(target: &tradia_core::LanguageTag) -> LangSlot {
+        const COMPLEX: &[&str] = &[
+            "th", "lo", "km", "my", "hi", "mr", "ne", "bn", "pa", "gu", "ta", "te", "kn", "ml",
+            "si",
+        ];
+        match target.primary() {
+            "zh" | "ja" | "ko" => LangSlot::EastAsian,
+            p if target.is_rtl() || COMPLEX.contains(&p) => LangSlot::Complex,
+            _ => LangSlot::Latin,
+        }
+    }
 }
 
 /// A segment found while walking, before ids are assigned.
@@ -130,6 +170,10 @@ pub(crate) struct MergeCtx<'a> {
     pub source_by_slot: &'a [&'a Content],
     /// Whether the target language is written right to left.
     pub rtl: bool,
+    /// The target language tag, written into translated runs' language attributes.
+    pub lang: &'a str,
+    /// Which Word language attribute names the target's language.
+    pub lang_slot: LangSlot,
     /// Whether any segment was translated (differs from its source).
     pub any_changed: bool,
     /// Sheet names already written in this part (lower-cased).
@@ -201,6 +245,17 @@ fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
                 out.push_str(&ctx.src[repl.range.clone()]);
             }
         }
+        ReplKind::Lang { slot, which } => {
+            let translated = match slot {
+                Some(slot) => ctx.changed(*slot),
+                None => ctx.any_changed,
+            };
+            if translated && (*which == LangSlot::Any || *which == ctx.lang_slot) {
+                xml::escape_attr(ctx.lang, b'"', out);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
         ReplKind::RtlDocument { markup } => {
             if ctx.rtl && ctx.any_changed {
                 out.push_str(markup);
@@ -266,6 +321,8 @@ impl Skeleton for OfficeSkeleton {
                 by_slot: &by_slot,
                 source_by_slot: &source_by_slot,
                 rtl: options.target.is_rtl(),
+                lang: options.target.as_str(),
+                lang_slot: LangSlot::of_target(&options.target),
                 any_changed,
                 sheet_names: &names,
             };

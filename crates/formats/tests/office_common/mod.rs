@@ -179,9 +179,36 @@ fn run_props(name: &str) -> bool {
     matches!(name, "w:rPr" | "a:rPr" | "rPr" | "x:rPr")
 }
 
+/// Whether attribute `key` of element `element` names a language (Word `w:lang`'s three
+/// attributes, DrawingML's `lang`): the one value a translation may change outside text.
+pub fn is_language_attr(element: &str, key: &str) -> bool {
+    element.ends_with(":lang") || element == "lang" || key == "lang"
+}
+
+/// Every language attribute value of a part, in document order.
+pub fn language_values(text: &str) -> Vec<String> {
+    let mut reader = Reader::from_str(text);
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                let name = e.name().into_inner().to_string();
+                for a in e.attributes().flatten() {
+                    if is_language_attr(&name, a.key.into_inner()) {
+                        out.push(a.value.to_string());
+                    }
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
 /// The structure of a part outside text: the sequence of element names with attribute names
-/// and values (except translatable ones), ignoring run-level elements and run properties, and
-/// the set of distinct run-property blocks.
+/// and values (except translatable ones, and language values, shown as `*`), ignoring
+/// run-level elements and run properties, and the set of distinct run-property blocks.
 pub fn structure(text: &str) -> (Vec<String>, std::collections::BTreeSet<String>) {
     let mut reader = Reader::from_str(text);
     let mut seq = Vec::new();
@@ -198,18 +225,25 @@ pub fn structure(text: &str) -> (Vec<String>, std::collections::BTreeSet<String>
         match &event {
             Event::Start(e) | Event::Empty(e) => {
                 let name = e.name().into_inner().to_string();
+                let value = |a: &quick_xml::events::attributes::Attribute<'_>| {
+                    if is_language_attr(&name, a.key.into_inner()) {
+                        "*".to_string()
+                    } else {
+                        a.value.to_string()
+                    }
+                };
                 if let Some((_, buf)) = &mut in_props {
                     buf.push_str(&format!(
                         "<{}>",
                         String::from_utf8_lossy(e.name().into_inner().as_bytes())
                     ));
                     for a in e.attributes().flatten() {
-                        buf.push_str(&format!("{}={};", a.key.into_inner(), a.value));
+                        buf.push_str(&format!("{}={};", a.key.into_inner(), value(&a)));
                     }
                 } else if run_props(&name) {
                     let mut buf = String::new();
                     for a in e.attributes().flatten() {
-                        buf.push_str(&format!("{}={};", a.key.into_inner(), a.value));
+                        buf.push_str(&format!("{}={};", a.key.into_inner(), value(&a)));
                     }
                     if is_start {
                         in_props = Some((depth, buf));
@@ -226,7 +260,7 @@ pub fn structure(text: &str) -> (Vec<String>, std::collections::BTreeSet<String>
                         if translatable_attr(key) {
                             item.push_str(&format!(" {key}"));
                         } else {
-                            item.push_str(&format!(" {key}={}", a.value));
+                            item.push_str(&format!(" {key}={}", value(&a)));
                         }
                     }
                     seq.push(item);
@@ -248,4 +282,34 @@ pub fn structure(text: &str) -> (Vec<String>, std::collections::BTreeSet<String>
         }
     }
     (seq, props)
+}
+
+/// The part with every language attribute value replaced by `*`, everything else as it is.
+pub fn mask_languages(text: &str) -> String {
+    let mut reader = Reader::from_str(text);
+    let mut out = String::with_capacity(text.len());
+    loop {
+        let start = reader.buffer_position() as usize;
+        let event = match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(e) => e,
+        };
+        let end = reader.buffer_position() as usize;
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = e.name().into_inner().to_string();
+                out.push('<');
+                out.push_str(&name);
+                for a in e.attributes().flatten() {
+                    let key = a.key.into_inner();
+                    let value =
+                        if is_language_attr(&name, key) { "*".into() } else { a.value.to_string() };
+                    out.push_str(&format!(" {key}=\"{value}\""));
+                }
+                out.push_str(if matches!(event, Event::Empty(_)) { "/>" } else { ">" });
+            }
+            _ => out.push_str(&text[start..end]),
+        }
+    }
+    out
 }
