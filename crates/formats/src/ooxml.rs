@@ -375,10 +375,7 @@ impl Walk<'_> {
             (Ns::W, "lang", Kind::WordStyles) => {
                 let mark = self.langs.len();
                 self.word_lang(id);
-                out.extend(self.langs.drain(mark..).map(|(range, which)| Repl {
-                    range,
-                    kind: ReplKind::Lang { slot: None, which },
-                }));
+                out.extend(self.lang_repls(mark, None));
                 return;
             }
             _ => {}
@@ -514,16 +511,21 @@ impl Walk<'_> {
         }
     }
 
-    /// Turns the language attributes noted since `mark` into replacements tied to `slot`, among
-    /// the paragraph's nested replacements (kept sorted).
+    /// Takes the language attributes noted since `mark` off the stack as replacements tied to
+    /// `slot` (`None`: a document default).
+    fn lang_repls(&mut self, mark: usize, slot: Option<usize>) -> impl Iterator<Item = Repl> + '_ {
+        self.langs
+            .drain(mark..)
+            .map(move |(range, which)| Repl { range, kind: ReplKind::Lang { slot, which } })
+    }
+
+    /// Moves the language attributes noted since `mark` among the paragraph's nested
+    /// replacements (kept sorted), tied to its `slot`.
     fn take_langs(&mut self, mark: usize, slot: usize, nested: &mut Vec<Repl>) {
         if self.langs.len() == mark {
             return;
         }
-        nested.extend(self.langs.drain(mark..).map(|(range, which)| Repl {
-            range,
-            kind: ReplKind::Lang { slot: Some(slot), which },
-        }));
+        nested.extend(self.lang_repls(mark, Some(slot)));
         nested.sort_by_key(|r| r.range.start);
     }
 
@@ -962,10 +964,7 @@ impl Walk<'_> {
                 if let Some(&end_props) = p.children.get(last) {
                     let mark = self.langs.len();
                     self.drawing_lang(end_props);
-                    out.extend(self.langs.drain(mark..).map(|(range, which)| Repl {
-                        range,
-                        kind: ReplKind::Lang { slot: Some(slot), which },
-                    }));
+                    out.extend(self.lang_repls(mark, Some(slot)));
                 }
             }
             None => {

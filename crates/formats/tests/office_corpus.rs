@@ -14,8 +14,11 @@ use tradia_formats::{Document, ExtractOptions, MergeOptions, extract};
 /// Files that cannot round-trip byte-exactly, with the reason. Empty: every corpus file does.
 const IDENTITY_EXCEPTIONS: &[(&str, &str)] = &[];
 
+/// The language the pseudo round trip translates into.
+const TARGET: &str = "fr";
+
 fn options() -> MergeOptions {
-    MergeOptions { target: LanguageTag::parse("fr").expect("tag") }
+    MergeOptions { target: LanguageTag::parse(TARGET).expect("tag") }
 }
 
 fn load(path: &Path) -> (Vec<u8>, Document) {
@@ -153,13 +156,13 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
         }
         // Language tags change only to the target's (runs merge, so their number may drop).
         let (langs_a, langs_b) = (language_values(tx), language_values(ty));
-        if let Some(q) = langs_b.iter().find(|q| *q != "fr" && !langs_a.contains(q)) {
+        if let Some(q) = langs_b.iter().find(|q| *q != TARGET && !langs_a.contains(q)) {
             return Err(format!(
                 "{file}: {} has language {q}, neither a source one nor the target",
                 x.name
             ));
         }
-        let target_tags = |langs: &[String]| langs.iter().filter(|v| *v == "fr").count();
+        let target_tags = |langs: &[String]| langs.iter().filter(|v| *v == TARGET).count();
         let retagged = target_tags(&langs_b).saturating_sub(target_tags(&langs_a));
         retagged_total += retagged;
         let va = visible_text(tx);

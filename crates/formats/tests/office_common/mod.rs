@@ -185,6 +185,11 @@ pub fn is_language_attr(element: &str, key: &str) -> bool {
     element.ends_with(":lang") || element == "lang" || key == "lang"
 }
 
+/// The value of attribute `a` of element `element`, or `*` for a language value.
+fn masked_value(element: &str, a: &quick_xml::events::attributes::Attribute<'_>) -> String {
+    if is_language_attr(element, a.key.into_inner()) { "*".into() } else { a.value.to_string() }
+}
+
 /// Every language attribute value of a part, in document order.
 pub fn language_values(text: &str) -> Vec<String> {
     let mut reader = Reader::from_str(text);
@@ -225,13 +230,8 @@ pub fn structure(text: &str) -> (Vec<String>, std::collections::BTreeSet<String>
         match &event {
             Event::Start(e) | Event::Empty(e) => {
                 let name = e.name().into_inner().to_string();
-                let value = |a: &quick_xml::events::attributes::Attribute<'_>| {
-                    if is_language_attr(&name, a.key.into_inner()) {
-                        "*".to_string()
-                    } else {
-                        a.value.to_string()
-                    }
-                };
+                let value =
+                    |a: &quick_xml::events::attributes::Attribute<'_>| masked_value(&name, a);
                 if let Some((_, buf)) = &mut in_props {
                     buf.push_str(&format!(
                         "<{}>",
@@ -301,10 +301,11 @@ pub fn mask_languages(text: &str) -> String {
                 out.push('<');
                 out.push_str(&name);
                 for a in e.attributes().flatten() {
-                    let key = a.key.into_inner();
-                    let value =
-                        if is_language_attr(&name, key) { "*".into() } else { a.value.to_string() };
-                    out.push_str(&format!(" {key}=\"{value}\""));
+                    out.push_str(&format!(
+                        " {}=\"{}\"",
+                        a.key.into_inner(),
+                        masked_value(&name, &a)
+                    ));
                 }
                 out.push_str(if matches!(event, Event::Empty(_)) { "/>" } else { ">" });
             }
