@@ -7,9 +7,11 @@
 #![forbid(unsafe_code)]
 
 pub mod content;
+pub mod detect;
 pub mod engine;
 pub mod lang;
 pub mod pseudo;
+pub mod redact;
 pub mod segment;
 
 pub use content::{CodeId, CodeKind, Content, ContentBuilder, Edges, MarkupError, Piece};
@@ -18,4 +20,5 @@ pub use engine::{
     PseudoEngine, ResultSink, TranslateRequest,
 };
 pub use lang::{InvalidLanguage, LANGUAGES, LanguageInfo, LanguageTag};
+pub use redact::redact_url;
 pub use segment::{KeptReason, Segment, SegmentId, SegmentResult};

@@ -72,6 +72,31 @@ impl Format {
         Format::Epub,
     ];
 
+    /// The stable name of the format: the one the API, the store and the job JSON use (the
+    /// serde name). [`FromStr`](std::str::FromStr) parses it back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Scenari => "scenari",
+            Format::ScenariArchive => "scenari_archive",
+            Format::Docx => "docx",
+            Format::Pptx => "pptx",
+            Format::Xlsx => "xlsx",
+            Format::Odt => "odt",
+            Format::Odp => "odp",
+            Format::Ods => "ods",
+            Format::Html => "html",
+            Format::Markdown => "markdown",
+            Format::PlainText => "plain_text",
+            Format::Xliff => "xliff",
+            Format::Po => "po",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Srt => "srt",
+            Format::WebVtt => "web_vtt",
+            Format::Epub => "epub",
+        }
+    }
+
     /// Human-readable name.
     pub fn label(self) -> &'static str {
         match self {
@@ -99,6 +124,28 @@ impl Format {
     /// Comma-separated labels of the supported formats.
     pub fn supported_list() -> String {
         Format::ALL.iter().map(|f| f.label()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format name that is not one of [`Format::as_str`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format name `{0}`")]
+pub struct UnknownFormat(pub String);
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| UnknownFormat(s.to_string()))
     }
 }
 
@@ -230,5 +277,20 @@ impl Document {
     pub fn merge_identity(&self, options: &MergeOptions) -> Result<Vec<u8>, FormatError> {
         let sources: Vec<Content> = self.segments.iter().map(|s| s.content.clone()).collect();
         self.merge(&sources, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_are_the_serde_names_and_parse_back() {
+        for format in Format::ALL {
+            let serde_name = serde_json::to_value(format).unwrap();
+            assert_eq!(serde_name.as_str(), Some(format.as_str()), "{format:?}");
+            assert_eq!(format.as_str().parse::<Format>(), Ok(format));
+        }
+        assert_eq!("docxx".parse::<Format>(), Err(UnknownFormat("docxx".into())));
     }
 }

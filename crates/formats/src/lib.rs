@@ -43,6 +43,7 @@ mod xliff;
 pub use archive::{EntryInfo, EntryMethod, SafeZip};
 pub use document::{
     Document, ExtractOptions, Format, KeptField, Limits, MergeOptions, Report, Skeleton,
+    UnknownFormat,
 };
 pub use error::FormatError;
 

@@ -266,21 +266,8 @@ impl ServerSettings {
     }
 }
 
-/// Replaces the password of a URL (`scheme://user:password@host`) with `***`.
-pub fn mask_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_string() };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else { return url.to_string() };
-    let userinfo = &authority[..at];
-    match userinfo.find(':') {
-        Some(colon) => {
-            format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &rest[at..])
-        }
-        None => url.to_string(),
-    }
-}
+/// `url` with its secrets masked: the workspace's one redactor, [`tradia_core::redact_url`].
+pub use tradia_core::redact_url as mask_url;
 
 /// Masks a secret for display: `(set, 12 characters)` or `(not set)`.
 pub fn mask_secret(secret: Option<&str>) -> String {

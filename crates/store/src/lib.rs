@@ -114,34 +114,9 @@ pub fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite:{}", data_dir.join("tradia.db").display())
 }
 
-/// `url` with its password (in the user part or a `password=` parameter) replaced by `***`, for
-/// logs and `--check-config`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => p.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", params.join("&"))
-        }
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
-}
+/// `url` with its secrets masked, for logs and `--check-config`: the one redactor of
+/// `tradia_core`.
+pub use tradia_core::redact_url;
 
 #[cfg(test)]
 mod tests {
