@@ -8,6 +8,8 @@
 //! Without a URL it uses a SQLite file in a temporary folder. On PostgreSQL, point it at a
 //! scratch database: it creates jobs and leaves them there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

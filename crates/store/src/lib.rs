@@ -79,10 +79,10 @@
 #![forbid(unsafe_code)]
 
 pub mod blob;
-mod convert;
 pub mod error;
 pub mod model;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 pub mod store;
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteQueryResult, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use time::OffsetDateTime;
@@ -20,17 +20,18 @@ use tradia_core::BoxFuture;
 use uuid::Uuid;
 
 use crate::blob::BlobKey;
-use crate::convert::{
-    FileRow, JobRow, SegmentRow, check_limit, check_new_job, to_i64, too_many_attempts,
-};
 use crate::error::StoreError;
 use crate::model::{
     ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, JobStatus, Lease, NewJob,
     RenewOutcome, StatusCounts, StoredSegment,
 };
+use crate::sql::{Dialect, FileUpdate, StoredTime, check_new_job, corrupt, too_many_attempts};
 use crate::store::{Purged, Store, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The statements SQLite shares with PostgreSQL.
+type Queries = crate::sql::Queries<Sqlite>;
 
 /// A [`Store`] in a SQLite database file.
 ///
@@ -45,101 +46,33 @@ pub struct SqliteStore {
     writer: SqlitePool,
 }
 
+impl Dialect for Sqlite {
+    type Time = UnixMillis;
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
+
+/// How SQLite stores a point in time: Unix milliseconds in an `INTEGER` column.
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+pub(crate) struct UnixMillis(i64);
+
+impl StoredTime for UnixMillis {
+    fn into_time(self, column: &str) -> Result<OffsetDateTime, StoreError> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .map_err(|_| corrupt(column, self.0))
+    }
+}
+
 fn now_ms() -> i64 {
-    ms(OffsetDateTime::now_utc())
-}
-
-fn ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(column: &str, value: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000_000)
-        .map_err(|_| StoreError::Corrupt(format!("column {column} holds `{value}`")))
-}
-
-fn opt_from_ms(column: &str, value: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    value.map(|v| from_ms(column, v)).transpose()
+    let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
 }
 
 fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn job_row(row: &SqliteRow) -> Result<JobRow, StoreError> {
-    Ok(JobRow {
-        id: JobId(row.try_get::<Uuid, _>("id")?),
-        status: row.try_get("status")?,
-        source_lang: row.try_get("source_lang")?,
-        target_lang: row.try_get("target_lang")?,
-        model: row.try_get("model")?,
-        error_code: row.try_get("error_code")?,
-        error_message: row.try_get("error_message")?,
-        attempts: row.try_get("attempts")?,
-        lease_owner: row.try_get("lease_owner")?,
-        lease_expires_at: opt_from_ms("lease_expires_at", row.try_get("lease_expires_at")?)?,
-        created_at: from_ms("created_at", row.try_get("created_at")?)?,
-        updated_at: from_ms("updated_at", row.try_get("updated_at")?)?,
-        started_at: opt_from_ms("started_at", row.try_get("started_at")?)?,
-        finished_at: opt_from_ms("finished_at", row.try_get("finished_at")?)?,
-    })
-}
-
-fn file_row(row: &SqliteRow) -> Result<FileRow, StoreError> {
-    Ok(FileRow {
-        file_index: row.try_get("file_index")?,
-        name: row.try_get("name")?,
-        format: row.try_get("format")?,
-        input_blob: row.try_get("input_blob")?,
-        size: row.try_get("size")?,
-        extracted: row.try_get("extracted")?,
-        total: row.try_get("total")?,
-        detected_lang: row.try_get("detected_lang")?,
-        output_blob: row.try_get("output_blob")?,
-        error_code: row.try_get("error_code")?,
-        error_message: row.try_get("error_message")?,
-        done: row.try_get("done")?,
-        kept: row.try_get("kept")?,
-    })
-}
-
-fn segment_row(row: &SqliteRow) -> Result<SegmentRow, StoreError> {
-    Ok(SegmentRow {
-        file_index: row.try_get("file_index")?,
-        segment_id: row.try_get("segment_id")?,
-        content: row.try_get("content")?,
-        kept_code: row.try_get("kept_code")?,
-        kept_message: row.try_get("kept_message")?,
-    })
-}
-
-const JOB_BY_ID: &str = "SELECT id, status, source_lang, target_lang, model, error_code, \
-     error_message, attempts, lease_owner, lease_expires_at, created_at, updated_at, started_at, \
-     finished_at FROM jobs WHERE id = $1";
-
-const SELECT_FILES: &str = "SELECT f.file_index, f.name, f.format, f.input_blob, f.size, \
-     f.extracted, f.total, f.detected_lang, f.output_blob, f.error_code, f.error_message, \
-     (SELECT COUNT(*) FROM job_segments s \
-        WHERE s.job_id = f.job_id AND s.file_index = f.file_index) AS done, \
-     (SELECT COUNT(*) FROM job_segments s \
-        WHERE s.job_id = f.job_id AND s.file_index = f.file_index \
-          AND s.kept_code IS NOT NULL) AS kept \
-     FROM job_files f WHERE f.job_id = $1 ORDER BY f.file_index";
-
-async fn load_files(conn: &mut SqliteConnection, id: JobId) -> Result<Vec<FileRow>, StoreError> {
-    let rows = sqlx::query(SELECT_FILES).bind(id.0).fetch_all(&mut *conn).await?;
-    rows.iter().map(file_row).collect()
-}
-
-async fn load_job(conn: &mut SqliteConnection, id: JobId) -> Result<Job, StoreError> {
-    let row = sqlx::query(JOB_BY_ID)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound(id))?;
-    let job = job_row(&row)?;
-    let files = load_files(conn, id).await?;
-    job.into_job(files)
 }
 
 /// Begins a write transaction and checks that `lease` still holds the job.
@@ -163,46 +96,12 @@ async fn fenced(
     Ok(tx)
 }
 
-fn file_missing(err: sqlx::Error, job: JobId, index: u32) -> StoreError {
-    match &err {
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::FileNotFound { job, index }
-        }
-        _ => StoreError::Database(err),
-    }
-}
-
 async fn touch(tx: &mut SqliteConnection, job: JobId) -> Result<(), StoreError> {
     sqlx::query("UPDATE jobs SET updated_at = $2 WHERE id = $1")
         .bind(job.0)
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    Ok(())
-}
-
-async fn insert_segment(
-    tx: &mut SqliteConnection,
-    job: JobId,
-    segment: &StoredSegment,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO job_segments \
-           (job_id, file_index, segment_id, content, kept_code, kept_message) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (job_id, file_index, segment_id) DO UPDATE SET \
-           content = excluded.content, kept_code = excluded.kept_code, \
-           kept_message = excluded.kept_message",
-    )
-    .bind(job.0)
-    .bind(i64::from(segment.file_index))
-    .bind(i64::from(segment.segment_id))
-    .bind(&segment.content)
-    .bind(&segment.kept_code)
-    .bind(&segment.kept_message)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| file_missing(e, job, segment.file_index))?;
     Ok(())
 }
 
@@ -312,7 +211,7 @@ impl SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let job = load_job(&mut tx, id).await?;
+            let job = Queries::load_job(&mut tx, id).await?;
             tx.commit().await?;
             let lease = Lease { job: id, worker: options.worker.clone(), attempt: job.attempts };
             return Ok(Some(Claimed { job, lease }));
@@ -339,9 +238,25 @@ impl SqliteStore {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        let job = load_job(&mut tx, lease.job).await?;
+        let job = Queries::load_job(&mut tx, lease.job).await?;
         tx.commit().await?;
         Ok(job)
+    }
+
+    /// Applies `update` to file `index` of the held job, and marks the job updated.
+    async fn update_file(&self, lease: &Lease, index: u32, update: FileUpdate) -> StoreResult<()> {
+        let mut tx = fenced(&self.writer, lease).await?;
+        Queries::update_file(&mut tx, lease.job, index, &update).await?;
+        touch(&mut tx, lease.job).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save(&self, lease: &Lease, segments: &[StoredSegment]) -> StoreResult<()> {
+        let mut tx = fenced(&self.writer, lease).await?;
+        Queries::save_segments(&mut tx, lease.job, segments).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -351,13 +266,7 @@ impl Store for SqliteStore {
     }
 
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(async move {
-            let probe = sqlx::query("SELECT 1").execute(&self.pool);
-            match tokio::time::timeout(crate::store::PING_TIMEOUT, probe).await {
-                Ok(result) => result.map(|_| ()).map_err(StoreError::from),
-                Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
-            }
-        })
+        Box::pin(Queries::ping(&self.pool))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -371,7 +280,6 @@ impl Store for SqliteStore {
         Box::pin(async move {
             check_new_job(&job)?;
             let id = JobId::new();
-            let now = now_ms();
             let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO jobs (id, status, source_lang, target_lang, model, created_at, \
@@ -381,74 +289,23 @@ impl Store for SqliteStore {
             .bind(job.source_lang.as_ref().map(|l| l.as_str()))
             .bind(job.target_lang.as_str())
             .bind(&job.model)
-            .bind(now)
+            .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-            for (index, file) in job.files.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO job_files (job_id, file_index, name, format, input_blob, size) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(id.0)
-                .bind(i64::try_from(index).unwrap_or(i64::MAX))
-                .bind(&file.name)
-                .bind(&file.format)
-                .bind(file.input_blob.as_str())
-                .bind(to_i64("file size", file.size)?)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let created = load_job(&mut tx, id).await?;
+            Queries::insert_files(&mut tx, id, &job.files).await?;
+            let created = Queries::load_job(&mut tx, id).await?;
             tx.commit().await?;
             Ok(created)
         })
     }
 
     fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            let mut conn = self.pool.acquire().await?;
-            load_job(&mut conn, id).await
-        })
+        Box::pin(async move { Queries::load_job(&mut *self.pool.acquire().await?, id).await })
     }
 
     fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>> {
         Box::pin(async move {
-            let limit = check_limit(limit)?;
-            let mut conn = self.pool.acquire().await?;
-            let rows = match before {
-                Some(before) => {
-                    sqlx::query(
-                        "SELECT id, status, source_lang, target_lang, model, error_code, \
-                         error_message, attempts, lease_owner, lease_expires_at, created_at, \
-                         updated_at, started_at, finished_at FROM jobs WHERE id < $1 \
-                         ORDER BY id DESC LIMIT $2",
-                    )
-                    .bind(before.0)
-                    .bind(limit + 1)
-                    .fetch_all(&mut *conn)
-                    .await?
-                }
-                None => {
-                    sqlx::query(
-                        "SELECT id, status, source_lang, target_lang, model, error_code, \
-                         error_message, attempts, lease_owner, lease_expires_at, created_at, \
-                         updated_at, started_at, finished_at FROM jobs \
-                         ORDER BY id DESC LIMIT $1",
-                    )
-                    .bind(limit + 1)
-                    .fetch_all(&mut *conn)
-                    .await?
-                }
-            };
-            let more = rows.len() as i64 > limit;
-            let mut jobs = Vec::with_capacity(rows.len());
-            for row in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
-                let job = job_row(row)?;
-                let files = load_files(&mut conn, job.id).await?;
-                jobs.push(job.into_job(files)?);
-            }
-            let next = if more { jobs.last().map(|j| j.id) } else { None };
-            Ok(JobPage { jobs, next })
+            Queries::list_jobs(&mut *self.pool.acquire().await?, limit, before).await
         })
     }
 
@@ -464,7 +321,7 @@ impl Store for SqliteStore {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-            let job = load_job(&mut tx, id).await?;
+            let job = Queries::load_job(&mut tx, id).await?;
             tx.commit().await?;
             Ok(job)
         })
@@ -473,10 +330,9 @@ impl Store for SqliteStore {
     fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
         Box::pin(async move {
             let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            let job = load_job(&mut tx, id).await?;
-            sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+            let deleted = Queries::delete_job(&mut tx, id).await?;
             tx.commit().await?;
-            Ok(job.blob_keys())
+            Ok(deleted.blob_keys())
         })
     }
 
@@ -508,18 +364,9 @@ impl Store for SqliteStore {
             .await?
             .rows_affected();
             let outcome = if updated == 1 {
-                RenewOutcome::Renewed(from_ms("lease_expires_at", expires)?)
+                RenewOutcome::Renewed(UnixMillis(expires).into_time("lease_expires_at")?)
             } else {
-                let status: Option<String> =
-                    sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-                        .bind(lease.job.0)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if status.as_deref() == Some("cancelled") {
-                    RenewOutcome::Cancelled
-                } else {
-                    RenewOutcome::Lost
-                }
+                Queries::renewal_refused(&mut tx, lease.job).await?
             };
             tx.commit().await?;
             Ok(outcome)
@@ -562,27 +409,9 @@ impl Store for SqliteStore {
         index: u32,
         extracted: FileExtracted,
     ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move {
-            let total = to_i64("segment count", extracted.total)?;
-            let mut tx = fenced(&self.writer, lease).await?;
-            let updated = sqlx::query(
-                "UPDATE job_files SET extracted = 1, total = $3, format = COALESCE($4, format), \
-                 detected_lang = $5 WHERE job_id = $1 AND file_index = $2",
-            )
-            .bind(lease.job.0)
-            .bind(i64::from(index))
-            .bind(total)
-            .bind(&extracted.format)
-            .bind(extracted.detected_source_lang.as_ref().map(|l| l.as_str()))
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() == 0 {
-                return Err(StoreError::FileNotFound { job: lease.job, index });
-            }
-            touch(&mut tx, lease.job).await?;
-            tx.commit().await?;
-            Ok(())
-        })
+        Box::pin(
+            async move { self.update_file(lease, index, FileUpdate::extracted(extracted)?).await },
+        )
     }
 
     fn save_segment<'a>(
@@ -590,12 +419,7 @@ impl Store for SqliteStore {
         lease: &'a Lease,
         segment: StoredSegment,
     ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move {
-            let mut tx = fenced(&self.writer, lease).await?;
-            insert_segment(&mut tx, lease.job, &segment).await?;
-            tx.commit().await?;
-            Ok(())
-        })
+        Box::pin(async move { self.save(lease, &[segment]).await })
     }
 
     fn save_segments<'a>(
@@ -603,14 +427,7 @@ impl Store for SqliteStore {
         lease: &'a Lease,
         segments: Vec<StoredSegment>,
     ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move {
-            let mut tx = fenced(&self.writer, lease).await?;
-            for segment in &segments {
-                insert_segment(&mut tx, lease.job, segment).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        Box::pin(async move { self.save(lease, &segments).await })
     }
 
     fn saved_segments(
@@ -619,15 +436,7 @@ impl Store for SqliteStore {
         index: u32,
     ) -> BoxFuture<'_, StoreResult<Vec<StoredSegment>>> {
         Box::pin(async move {
-            let rows = sqlx::query(
-                "SELECT file_index, segment_id, content, kept_code, kept_message \
-                 FROM job_segments WHERE job_id = $1 AND file_index = $2 ORDER BY segment_id",
-            )
-            .bind(job.0)
-            .bind(i64::from(index))
-            .fetch_all(&self.pool)
-            .await?;
-            rows.iter().map(|r| segment_row(r)?.into_segment()).collect()
+            Queries::saved_segments(&mut *self.pool.acquire().await?, job, index).await
         })
     }
 
@@ -637,23 +446,7 @@ impl Store for SqliteStore {
         index: u32,
         output: BlobKey,
     ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move {
-            let mut tx = fenced(&self.writer, lease).await?;
-            let updated = sqlx::query(
-                "UPDATE job_files SET output_blob = $3 WHERE job_id = $1 AND file_index = $2",
-            )
-            .bind(lease.job.0)
-            .bind(i64::from(index))
-            .bind(output.as_str())
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() == 0 {
-                return Err(StoreError::FileNotFound { job: lease.job, index });
-            }
-            touch(&mut tx, lease.job).await?;
-            tx.commit().await?;
-            Ok(())
-        })
+        Box::pin(self.update_file(lease, index, FileUpdate::Output(output)))
     }
 
     fn set_file_failed<'a>(
@@ -662,25 +455,7 @@ impl Store for SqliteStore {
         index: u32,
         error: ErrorInfo,
     ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move {
-            let mut tx = fenced(&self.writer, lease).await?;
-            let updated = sqlx::query(
-                "UPDATE job_files SET error_code = $3, error_message = $4 \
-                 WHERE job_id = $1 AND file_index = $2",
-            )
-            .bind(lease.job.0)
-            .bind(i64::from(index))
-            .bind(&error.code)
-            .bind(&error.message)
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() == 0 {
-                return Err(StoreError::FileNotFound { job: lease.job, index });
-            }
-            touch(&mut tx, lease.job).await?;
-            tx.commit().await?;
-            Ok(())
-        })
+        Box::pin(self.update_file(lease, index, FileUpdate::Failed(error)))
     }
 
     fn finish_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<Job>> {
@@ -706,34 +481,13 @@ impl Store for SqliteStore {
             .bind(cutoff)
             .fetch_all(&mut *tx)
             .await?;
-            let mut purged = Purged::default();
-            for id in ids {
-                let id = JobId(id);
-                let job = load_job(&mut tx, id).await?;
-                sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-                purged.blobs.extend(job.blob_keys());
-                purged.jobs.push(id);
-            }
+            let purged = Queries::purge(&mut tx, ids).await?;
             tx.commit().await?;
             Ok(purged)
         })
     }
 
     fn count_by_status(&self) -> BoxFuture<'_, StoreResult<StatusCounts>> {
-        Box::pin(async move {
-            let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
-                .fetch_all(&self.pool)
-                .await?;
-            let mut counts: Vec<(JobStatus, u64)> =
-                JobStatus::ALL.iter().map(|s| (*s, 0)).collect();
-            for row in rows {
-                let status = crate::convert::status(&row.try_get::<String, _>("status")?)?;
-                let n: i64 = row.try_get("n")?;
-                if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
-                    slot.1 = u64::try_from(n).unwrap_or(0);
-                }
-            }
-            Ok(StatusCounts { counts })
-        })
+        Box::pin(async move { Queries::count_by_status(&mut *self.pool.acquire().await?).await })
     }
 }

@@ -1,5 +1,7 @@
 //! The filesystem blob store: streaming writes with a limit, atomic rename, safe keys.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};

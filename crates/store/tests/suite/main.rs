@@ -6,6 +6,8 @@
 //! case fails), so no test sees another's rows and cases run in parallel. Without the variable the PostgreSQL cases print that
 //! they skipped, except under `CI=true`, where they fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cases;
 
 use std::future::Future;

@@ -1,19 +1,25 @@
-//! Conversions from stored columns to the model, shared by both backends.
+//! Rows as both backends read them, and their conversion to the model.
 //!
-//! Both backends read their rows into these plain structs first (with their own column types),
-//! so the checks on stored text (status names, language tags, blob keys) are written once and a
-//! bad value becomes [`StoreError::Corrupt`] naming the column, never a panic.
+//! Each struct is one statement's result, decoded by sqlx (`FromRow`, one derive for both
+//! drivers: a column is listed once, here). The checks on stored text (status names, language
+//! tags, blob keys, counts that must not be negative) are then written once too, and a bad value
+//! becomes [`StoreError::Corrupt`] naming the column, never a panic. Times are the one column type
+//! that differs, hence [`JobRow`]'s parameter (see [`StoredTime`]).
 
-use time::OffsetDateTime;
 use tradia_core::LanguageTag;
+use uuid::Uuid;
 
+use super::StoredTime;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
-use crate::model::{ErrorInfo, Job, JobFile, JobId, JobStatus, Progress, StoredSegment};
+use crate::model::{
+    ErrorInfo, Job, JobFile, JobId, JobStatus, NewJob, Progress, StatusCounts, StoredSegment,
+};
 
-/// A `jobs` row, decoded.
-pub(crate) struct JobRow {
-    pub id: JobId,
+/// A `jobs` row; `T` is how the backend stores a time.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct JobRow<T> {
+    pub id: Uuid,
     pub status: String,
     pub source_lang: Option<String>,
     pub target_lang: String,
@@ -22,14 +28,15 @@ pub(crate) struct JobRow {
     pub error_message: Option<String>,
     pub attempts: i64,
     pub lease_owner: Option<String>,
-    pub lease_expires_at: Option<OffsetDateTime>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-    pub started_at: Option<OffsetDateTime>,
-    pub finished_at: Option<OffsetDateTime>,
+    pub lease_expires_at: Option<T>,
+    pub created_at: T,
+    pub updated_at: T,
+    pub started_at: Option<T>,
+    pub finished_at: Option<T>,
 }
 
-/// A `job_files` row with its segment counts, decoded.
+/// A `job_files` row with its segment counts.
+#[derive(Debug, sqlx::FromRow)]
 pub(crate) struct FileRow {
     pub file_index: i64,
     pub name: String,
@@ -46,7 +53,8 @@ pub(crate) struct FileRow {
     pub kept: i64,
 }
 
-/// A `job_segments` row, decoded.
+/// A `job_segments` row.
+#[derive(Debug, sqlx::FromRow)]
 pub(crate) struct SegmentRow {
     pub file_index: i64,
     pub segment_id: i64,
@@ -55,7 +63,15 @@ pub(crate) struct SegmentRow {
     pub kept_message: Option<String>,
 }
 
-fn corrupt(column: &str, value: impl std::fmt::Display) -> StoreError {
+/// One line of the jobs-per-status count.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StatusCountRow {
+    pub status: String,
+    pub n: i64,
+}
+
+/// The error for a stored `value` the model cannot hold.
+pub(crate) fn corrupt(column: &str, value: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("column {column} holds `{value}`"))
 }
 
@@ -63,7 +79,7 @@ pub(crate) fn status(value: &str) -> Result<JobStatus, StoreError> {
     JobStatus::parse(value).ok_or_else(|| corrupt("status", value))
 }
 
-pub(crate) fn lang(column: &str, value: &str) -> Result<LanguageTag, StoreError> {
+fn lang(column: &str, value: &str) -> Result<LanguageTag, StoreError> {
     LanguageTag::parse(value).map_err(|_| corrupt(column, value))
 }
 
@@ -79,13 +95,15 @@ fn unsigned<T: TryFrom<i64>>(column: &str, value: i64) -> Result<T, StoreError> 
     T::try_from(value).map_err(|_| corrupt(column, value))
 }
 
-fn error_info(code: Option<String>, message: Option<String>) -> Option<ErrorInfo> {
-    code.map(|code| ErrorInfo { code, message: message.unwrap_or_default() })
+fn opt_time<T: StoredTime>(
+    column: &str,
+    value: Option<T>,
+) -> Result<Option<time::OffsetDateTime>, StoreError> {
+    value.map(|v| v.into_time(column)).transpose()
 }
 
-/// Converts a u64 to the i64 the databases store, refusing values that do not fit.
-pub(crate) fn to_i64(what: &str, value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{what} {value} is too large")))
+fn error_info(code: Option<String>, message: Option<String>) -> Option<ErrorInfo> {
+    code.map(|code| ErrorInfo { code, message: message.unwrap_or_default() })
 }
 
 impl FileRow {
@@ -109,10 +127,11 @@ impl FileRow {
     }
 }
 
-impl JobRow {
+impl<T: StoredTime> JobRow<T> {
+    /// The job, with `files` (its [`FileRow`]s, in index order).
     pub(crate) fn into_job(self, files: Vec<FileRow>) -> Result<Job, StoreError> {
         Ok(Job {
-            id: self.id,
+            id: JobId(self.id),
             status: status(&self.status)?,
             source_lang: opt_lang("source_lang", self.source_lang)?,
             target_lang: lang("target_lang", &self.target_lang)?,
@@ -121,11 +140,11 @@ impl JobRow {
             error: error_info(self.error_code, self.error_message),
             attempts: unsigned("attempts", self.attempts)?,
             lease_owner: self.lease_owner,
-            lease_expires_at: self.lease_expires_at,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            started_at: self.started_at,
-            finished_at: self.finished_at,
+            lease_expires_at: opt_time("lease_expires_at", self.lease_expires_at)?,
+            created_at: self.created_at.into_time("created_at")?,
+            updated_at: self.updated_at.into_time("updated_at")?,
+            started_at: opt_time("started_at", self.started_at)?,
+            finished_at: opt_time("finished_at", self.finished_at)?,
         })
     }
 }
@@ -142,8 +161,27 @@ impl SegmentRow {
     }
 }
 
+/// Every status with its count, zero for those absent from `rows`.
+pub(crate) fn status_counts(rows: Vec<StatusCountRow>) -> Result<StatusCounts, StoreError> {
+    let mut counts: Vec<(JobStatus, u64)> = JobStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for row in rows {
+        let status = status(&row.status)?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
+            slot.1 = unsigned("n", row.n)?;
+        }
+    }
+    Ok(StatusCounts { counts })
+}
+
+// ---- Values on their way in.
+
+/// Converts a u64 to the i64 the databases store, refusing values that do not fit.
+pub(crate) fn to_i64(what: &str, value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{what} {value} is too large")))
+}
+
 /// Checks a new job before it is written.
-pub(crate) fn check_new_job(job: &crate::model::NewJob) -> Result<(), StoreError> {
+pub(crate) fn check_new_job(job: &NewJob) -> Result<(), StoreError> {
     if job.files.is_empty() {
         return Err(StoreError::Invalid("a job needs at least one file".into()));
     }
