@@ -1,5 +1,7 @@
 //! The `tradia` command line, run as a process: exit codes, refusals, outputs, JSON shapes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

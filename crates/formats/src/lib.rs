@@ -13,14 +13,14 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
-#[doc(hidden)]
+#[cfg(feature = "bench")]
 pub mod bench;
 mod document;
 mod encoding;
 mod error;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing_text;
 mod markup;
 mod placeholders;
