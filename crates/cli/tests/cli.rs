@@ -1,5 +1,7 @@
 //! The `tradia` command line, run as a process: exit codes, refusals, outputs, JSON shapes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -271,4 +273,114 @@ fn an_unreachable_llm_server_fails_each_file_with_a_clear_message() {
 
     let check = tradia(&["check", "--ollama-base-url", "http://127.0.0.1:9"], dir.path());
     assert_eq!(check.status.code(), Some(1));
+}
+
+/// A text long enough for language detection to be sure it is English.
+const ENGLISH: &str = "The weather service publishes a forecast every morning. It describes the \
+wind, the clouds and the chance of rain for the next three days, and it explains how the \
+pressure changes over the region.\n";
+
+#[test]
+fn detects_each_files_source_language_and_copies_a_file_already_in_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "cours-meteo.xml");
+    std::fs::write(dir.path().join("notes.txt"), ENGLISH).unwrap();
+    let out = tradia(
+        &[
+            "translate",
+            "cours-meteo.xml",
+            "notes.txt",
+            "--to",
+            "en",
+            "--engine",
+            "pseudo",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cours-meteo.xml: source language detected: fr"), "{err}");
+    assert!(err.contains("notes.txt: source language detected: en"), "{err}");
+    assert!(
+        err.contains("warning: notes.txt: already in en (detected); copied unchanged"),
+        "{err}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(json["failed"], 0);
+    assert_eq!(json["copied_unchanged"], 1);
+    assert_eq!(json["details"][0]["detected_source_lang"], "fr");
+    assert_eq!(json["details"][0]["copied_unchanged"], false);
+    assert_eq!(json["details"][1]["detected_source_lang"], "en");
+    assert_eq!(json["details"][1]["copied_unchanged"], true);
+    let translated =
+        std::fs::read_to_string(dir.path().join("translated-en/cours-meteo.xml")).unwrap();
+    assert!(translated.contains("⟦"), "the French file is translated");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("translated-en/notes.txt")).unwrap(),
+        ENGLISH,
+        "the English file is copied as it is"
+    );
+
+    // The summary line counts the copied file apart.
+    let again = tradia(
+        &["translate", "cours-meteo.xml", "notes.txt", "--to", "en", "--engine", "pseudo"],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(0), "stderr: {}", stderr(&again));
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains(
+            "1 file(s) translated to en by pseudo, 1 copied unchanged (already in en), 0 failed"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_given_source_language_is_not_detected_and_is_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), ENGLISH).unwrap();
+    let out = tradia(
+        &["translate", "notes.txt", "--from", "fr", "--to", "en", "--engine", "pseudo", "--json"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(!stderr(&out).contains("detected"), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(json["details"][0]["detected_source_lang"], serde_json::Value::Null);
+    assert_eq!(json["details"][0]["copied_unchanged"], false);
+    assert_eq!(json["copied_unchanged"], 0);
+    let translated = std::fs::read_to_string(dir.path().join("translated-en/notes.txt")).unwrap();
+    assert!(translated.contains("⟦"), "translated as asked: {translated}");
+}
+
+#[test]
+fn unknown_language_codes_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "pression.ref");
+    let to = tradia(&["translate", "pression.ref", "--to", "xx", "--engine", "pseudo"], dir.path());
+    assert_eq!(to.status.code(), Some(2));
+    let err = stderr(&to);
+    assert!(
+        err.contains("--to") && err.contains("`xx` is not a language code Tradia knows"),
+        "{err}"
+    );
+
+    let from = tradia(
+        &["translate", "pression.ref", "--from", "zz", "--to", "en", "--engine", "pseudo"],
+        dir.path(),
+    );
+    assert_eq!(from.status.code(), Some(2));
+    let err = stderr(&from);
+    assert!(
+        err.contains("--from") && err.contains("`zz` is not a language code Tradia knows"),
+        "{err}"
+    );
+
+    // Known codes in any case and with a region pass the same rule.
+    let ok =
+        tradia(&["translate", "pression.ref", "--to", "PT-br", "--engine", "identity"], dir.path());
+    assert_eq!(ok.status.code(), Some(0), "stderr: {}", stderr(&ok));
+    assert!(!dir.path().join("translated-xx").exists(), "nothing ran for a refused code");
 }

@@ -2,6 +2,8 @@
 //! render → parse is the identity, and every malformed answer (a code dropped, duplicated,
 //! invented, mis-nested, or of the wrong kind) is rejected by `Content::parse_answer`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use tradia_core::{Content, ContentBuilder, Piece};
 

@@ -17,6 +17,8 @@
 //! prepared before timing). Extract + merge throughput is the input size over the sum of both
 //! times; the goal is at least 40 % of the bare pass's MB/s.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 

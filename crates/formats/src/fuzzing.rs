@@ -5,6 +5,12 @@
 //! invariants that must hold whatever the input: an input that extracts merges back unchanged
 //! (byte-exact identity), a pseudo-translation merges into a document that extracts again, and a
 //! rewritten archive keeps its entry names and order.
+//!
+//! Built only with the `fuzzing` feature (the fuzz crate enables it; so does this crate's
+//! dev-dependency on itself, for the seed-replay tests).
+
+// A failed check panics by design: that is how a fuzzer, and the seed-replay tests, report it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 

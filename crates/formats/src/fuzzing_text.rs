@@ -6,6 +6,12 @@
 //! extracts merges back byte-exactly with unchanged segments; a pseudo-translation merges, and
 //! the output extracts again as the same format (for self-describing input: UTF-8, a BOM, or a
 //! format that declares its encoding; undeclared legacy text is re-detected statistically).
+//!
+//! Built only with the `fuzzing` feature (the fuzz crate enables it; so does this crate's
+//! dev-dependency on itself, for the seed-replay tests).
+
+// A failed check panics by design: that is how a fuzzer, and the seed-replay tests, report it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tradia_core::pseudo::pseudo_content;
 use tradia_core::{Content, LanguageTag};

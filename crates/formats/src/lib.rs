@@ -13,14 +13,14 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
-#[doc(hidden)]
+#[cfg(feature = "bench")]
 pub mod bench;
 mod document;
 mod encoding;
 mod error;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing_text;
 mod markup;
 mod placeholders;
@@ -31,9 +31,7 @@ mod catalog;
 mod epub;
 mod html;
 mod markdown;
-mod odf;
 mod office;
-mod ooxml;
 mod po;
 mod scenari;
 mod subtitles;
@@ -70,8 +68,8 @@ pub fn detect(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
     }
     type Sniffer = fn(&str, &[u8]) -> Option<Format>;
     let sniffers: [Sniffer; 11] = [
-        ooxml::sniff,
-        odf::sniff,
+        office::ooxml::sniff,
+        office::odf::sniff,
         epub::sniff,
         scenari::sniff,
         xliff::sniff,
@@ -107,8 +105,12 @@ pub fn extract_as(
 ) -> Result<Document, FormatError> {
     match format {
         Format::Scenari | Format::ScenariArchive => scenari::extract(format, name, bytes, options),
-        Format::Docx | Format::Pptx | Format::Xlsx => ooxml::extract(format, name, bytes, options),
-        Format::Odt | Format::Odp | Format::Ods => odf::extract(format, name, bytes, options),
+        Format::Docx | Format::Pptx | Format::Xlsx => {
+            office::ooxml::extract(format, name, bytes, options)
+        }
+        Format::Odt | Format::Odp | Format::Ods => {
+            office::odf::extract(format, name, bytes, options)
+        }
         Format::Html => html::extract(format, name, bytes, options),
         Format::Markdown => markdown::extract(format, name, bytes, options),
         Format::PlainText => text::extract(format, name, bytes, options),

@@ -2,6 +2,8 @@
 //! shown to fire before more than the configured number of bytes has been expanded (counted by
 //! `SafeZip::bytes_expanded`, which counts every decompressed byte handed out by the reader).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
 

@@ -2,6 +2,8 @@
 //! points the cargo-fuzz targets call, so a crash found by fuzzing and added as a seed stays
 //! fixed in ordinary test runs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 fn seeds(target: &str) -> Vec<PathBuf> {

@@ -1,6 +1,8 @@
 //! Office corpus round trips: identity (byte-exact per zip entry) and pseudo-translation
 //! (well-formed, same structure outside text, visible text changed, opens in LibreOffice).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod office_common;
 
 use std::collections::BTreeSet;

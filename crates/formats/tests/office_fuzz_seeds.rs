@@ -2,6 +2,8 @@
 //! through the same checks as the target, so that the seeds stay meaningful and any crash they
 //! once found stays fixed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 /// The target's own entry point.

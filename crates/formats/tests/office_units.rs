@@ -2,6 +2,8 @@
 //! notes, fields, tabs, tracked changes, merged cells, right-to-left targets, spreadsheets and
 //! OpenDocument specifics. Outputs are checked with an independent XML parser (roxmltree).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Cursor, Read, Write};
 
 use tradia_core::{Content, LanguageTag};

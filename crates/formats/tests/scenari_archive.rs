@@ -1,6 +1,8 @@
 //! Scenari archives built here: what is translated, what is copied, and hostile archives refused
 //! with their exact error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Cursor, Read, Write};
 
 use tradia_core::pseudo::pseudo_content;

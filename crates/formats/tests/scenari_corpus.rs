@@ -15,6 +15,8 @@
 //! Without `TRADIA_CORPUS` the tests print that they skipped, except with `CI=true` where a
 //! missing corpus fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,8 @@
 //! course): the inline patterns P1-P9 of `docs/scenari-format.md` §4, the quiz rules, kept
 //! fields, identity and translated merges, and bad input with exact errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use tradia_core::{Content, LanguageTag, pseudo::pseudo_content};
 use tradia_formats::{Document, ExtractOptions, Format, FormatError, MergeOptions, extract};
 

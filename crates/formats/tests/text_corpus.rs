@@ -5,6 +5,8 @@
 //! html5gum tokens for HTML, pulldown-cmark events for Markdown, roxmltree for XML, serde for
 //! JSON and YAML, timing lines for subtitles.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use tradia_core::pseudo::pseudo_content;

@@ -1,5 +1,7 @@
 //! Format detection by content for the text-based families; the file name only breaks ties.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use tradia_formats::{ExtractOptions, Format, detect, extract};
 
 #[test]

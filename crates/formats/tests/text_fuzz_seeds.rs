@@ -1,6 +1,8 @@
 //! Replays the seed corpora of the `xml_formats` and `text_formats` fuzz targets
 //! (`fuzz/corpus/<target>/`) through the same entry points the targets call.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 fn seeds(target: &str) -> Vec<PathBuf> {

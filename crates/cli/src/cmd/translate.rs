@@ -1,8 +1,11 @@
 //! `tradia translate`: files in, translated files out, one summary line.
 //!
-//! Everything that can be refused is refused before any work starts (two inputs with the same
-//! file name, an output folder that would overwrite an input, a source equal to the target), so
-//! a usage error never leaves half a run behind. After that, each file succeeds or fails on its
+//! Everything that can be refused is refused before any work starts (a language code Tradia does
+//! not know, two inputs with the same file name, an output folder that would overwrite an input,
+//! a source equal to the target), so a usage error never leaves half a run behind. Without
+//! `--from`, each file's source language is detected on its own text (as the service does), noted
+//! on stderr and given to the engine; a file already in the target language is copied unchanged
+//! with a warning rather than sent to a model that has nothing to do. After that, each file succeeds or fails on its
 //! own: a failing file is named on stderr with its reason and the others go on. Outputs are
 //! written to a temporary file in the output folder and renamed into place, so an interrupted run
 //! never leaves a truncated file under the final name, and an input is never written over.
@@ -16,6 +19,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+use tradia_core::detect::{detect_segments_language, is_known_language};
 use tradia_core::{
     Content, Engine, EngineStats, LanguageTag, ResultSink, SegmentResult, TranslateRequest,
 };
@@ -31,10 +35,11 @@ pub(crate) struct TranslateArgs {
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Target language (BCP 47: fr, en, ar, pt-BR…; case-insensitive).
-    #[arg(long, value_name = "LANG", value_parser = LanguageTag::parse)]
+    #[arg(long, value_name = "LANG", value_parser = known_language)]
     to: LanguageTag,
-    /// Source language (default: let the engine work it out).
-    #[arg(long, value_name = "LANG", value_parser = LanguageTag::parse)]
+    /// Source language (default: detected on each file's text; when detection is unsure, left to
+    /// the engine).
+    #[arg(long, value_name = "LANG", value_parser = known_language)]
     from: Option<LanguageTag>,
     /// Translation engine: an LLM server (ollama, openai), or identity/pseudo (no LLM needed).
     #[arg(long = "engine", id = "engine_kind", value_enum, default_value_t = EngineKind::Ollama)]
@@ -56,6 +61,11 @@ struct FileReport {
     input: PathBuf,
     output: Option<PathBuf>,
     format: Option<&'static str>,
+    /// The source language detected on the file's text (only without `--from`; `null` when
+    /// detection was unsure).
+    detected_source_lang: Option<LanguageTag>,
+    /// The file was already in the target language and was copied as it is.
+    copied_unchanged: bool,
     segments: usize,
     inline_codes: usize,
     kept_as_source: usize,
@@ -69,6 +79,7 @@ struct Summary {
     target: String,
     files: usize,
     failed: usize,
+    copied_unchanged: usize,
     segments: usize,
     inline_codes: usize,
     kept_as_source: usize,
@@ -144,6 +155,19 @@ fn check_usage(args: &TranslateArgs, output_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Parses `--to` and `--from`: a valid tag whose language Tradia lists or can detect, the rule the
+/// API applies to `target_lang` and `source_lang` (clap names the flag in its error).
+fn known_language(input: &str) -> Result<LanguageTag, String> {
+    let tag = LanguageTag::parse(input).map_err(|e| e.to_string())?;
+    if is_known_language(&tag) {
+        Ok(tag)
+    } else {
+        Err(format!(
+            "`{input}` is not a language code Tradia knows (use a code such as fr, en, ar or pt-BR)"
+        ))
+    }
+}
+
 /// Best-effort absolute, symlink-resolved path (the file may not exist yet).
 fn absolute(path: &Path) -> PathBuf {
     if let Ok(canonical) = path.canonicalize() {
@@ -159,6 +183,11 @@ fn absolute(path: &Path) -> PathBuf {
 struct Loaded {
     index: usize,
     document: Document,
+    /// What the engine is told the source language is: `--from`, or detected on the file's text.
+    source: Option<LanguageTag>,
+    /// The input bytes of a file detected to be in the target language already: copied as they
+    /// are instead of translated.
+    unchanged: Option<Vec<u8>>,
 }
 
 async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Engine) -> Summary {
@@ -169,6 +198,8 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
             input: f.clone(),
             output: None,
             format: None,
+            detected_source_lang: None,
+            copied_unchanged: false,
             segments: 0,
             inline_codes: 0,
             kept_as_source: 0,
@@ -181,11 +212,26 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
         match load(file, &options) {
-            Ok(document) => loaded.push(Loaded { index, document }),
+            Ok((bytes, document)) => {
+                let source = match &args.from {
+                    Some(from) => Some(from.clone()),
+                    None => {
+                        let detected = detect_source(file, &document);
+                        if let Some(report) = reports.get_mut(index) {
+                            report.detected_source_lang = detected.clone();
+                        }
+                        detected
+                    }
+                };
+                // Only a detected source can equal the target: a given one was refused as usage.
+                let unchanged = (source.as_ref() == Some(&args.to)).then_some(bytes);
+                loaded.push(Loaded { index, document, source, unchanged });
+            }
             Err(error) => set_error(&mut reports, index, error),
         }
     }
-    let total: usize = loaded.iter().map(|l| l.document.segments.len()).sum();
+    let total: usize =
+        loaded.iter().filter(|l| l.unchanged.is_none()).map(|l| l.document.segments.len()).sum();
     let bar = progress_bar(total as u64);
 
     if !loaded.is_empty()
@@ -208,7 +254,26 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         report.inline_codes = l.document.segments.iter().map(|s| s.content.code_count()).sum();
         bar.set_message(file_label(&report.input));
         let name = file_label(&report.input);
-        match translate_one(args, &name, output_dir, engine, &l.document, &bar).await {
+        if let Some(bytes) = &l.unchanged {
+            match write_output(output_dir, &name, bytes) {
+                Ok(output) => {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "warning: {}: already in {} (detected); copied unchanged to {}",
+                            report.input.display(),
+                            args.to,
+                            output.display()
+                        )
+                    });
+                    report.output = Some(output);
+                    report.copied_unchanged = true;
+                }
+                Err(error) => set_error(&mut reports, l.index, error),
+            }
+            continue;
+        }
+        let source = l.source.clone();
+        match translate_one(args, source, &name, output_dir, engine, &l.document, &bar).await {
             Ok((output, kept)) => {
                 report.output = Some(output);
                 report.kept_as_source = kept;
@@ -224,6 +289,7 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         target: args.to.to_string(),
         files: reports.len(),
         failed,
+        copied_unchanged: reports.iter().filter(|r| r.copied_unchanged).count(),
         segments: reports.iter().map(|r| r.segments).sum(),
         inline_codes: reports.iter().map(|r| r.inline_codes).sum(),
         kept_as_source: reports.iter().map(|r| r.kept_as_source).sum(),
@@ -244,10 +310,27 @@ fn file_label(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-fn load(file: &Path, options: &ExtractOptions) -> anyhow::Result<Document> {
+/// Reads and extracts a file; the bytes are kept for a file that may be copied unchanged.
+fn load(file: &Path, options: &ExtractOptions) -> anyhow::Result<(Vec<u8>, Document)> {
     let bytes = std::fs::read(file).with_context(|| "cannot read the file".to_string())?;
     let name = file_label(file);
-    Ok(tradia_formats::extract(&name, &bytes, options)?)
+    let document = tradia_formats::extract(&name, &bytes, options)?;
+    Ok((bytes, document))
+}
+
+/// Detects a file's source language on its text and says what was found on stderr.
+fn detect_source(file: &Path, document: &Document) -> Option<LanguageTag> {
+    let detected = detect_segments_language(&document.segments);
+    match &detected {
+        Some(language) => {
+            eprintln!("note: {}: source language detected: {language}", file.display())
+        }
+        None => eprintln!(
+            "note: {}: source language not detected reliably; left to the engine",
+            file.display()
+        ),
+    }
+    detected
 }
 
 /// Advances the progress bar as each segment finishes.
@@ -261,6 +344,7 @@ impl ResultSink for BarSink<'_> {
 
 async fn translate_one(
     args: &TranslateArgs,
+    source: Option<LanguageTag>,
     name: &str,
     output_dir: &Path,
     engine: &dyn Engine,
@@ -268,7 +352,7 @@ async fn translate_one(
     bar: &ProgressBar,
 ) -> anyhow::Result<(PathBuf, usize)> {
     let sink = BarSink(bar);
-    let mut request = TranslateRequest::all(args.from.clone(), args.to.clone(), &document.segments);
+    let mut request = TranslateRequest::all(source, args.to.clone(), &document.segments);
     request.sink = &sink;
     request.owner = name.to_string();
     let results = engine.translate(request).await?;
@@ -329,10 +413,14 @@ fn print_summary(summary: &Summary, json: bool) {
         }
         return;
     }
+    let copied = match summary.copied_unchanged {
+        0 => String::new(),
+        n => format!(", {n} copied unchanged (already in {})", summary.target),
+    };
     let mut line = format!(
-        "{} file(s) translated to {} by {}, {} failed: {} segments, {} inline codes, {} kept as \
-         source, {:.2} s",
-        summary.files - summary.failed,
+        "{} file(s) translated to {} by {}{copied}, {} failed: {} segments, {} inline codes, {} \
+         kept as source, {:.2} s",
+        summary.files - summary.failed - summary.copied_unchanged,
         summary.target,
         summary.engine,
         summary.failed,
@@ -350,3 +438,6 @@ fn print_summary(summary: &Summary, json: bool) {
     }
     println!("{line}");
 }
+
+#[cfg(test)]
+mod tests;

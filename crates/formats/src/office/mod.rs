@@ -7,6 +7,8 @@
 //! replaced, and copies every other entry from the original package untouched.
 
 pub(crate) mod inline;
+pub(crate) mod odf;
+pub(crate) mod ooxml;
 pub(crate) mod package;
 pub(crate) mod xml;
 

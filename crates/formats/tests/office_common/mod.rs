@@ -2,6 +2,7 @@
 //! extraction that is independent of the filters under test.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Cursor, Read};
 use std::path::PathBuf;

@@ -2,6 +2,8 @@
 //! other than the filter under test, checks that the structure outside text is unchanged, and
 //! counts the text units that changed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use tradia_formats::Format;

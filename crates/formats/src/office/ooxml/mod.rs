@@ -1,0 +1,479 @@
+//! Office Open XML filter: Word (`.docx`), PowerPoint (`.pptx`) and Excel (`.xlsx`).
+//!
+//! A package is a zip of XML parts typed by `[Content_Types].xml`. The parts that carry text are
+//! chosen by content type (so unusual part names, backslash paths and Strict OOXML work), read
+//! into a tree with byte offsets, and walked:
+//! - WordprocessingML paragraphs (`w:p`: body, tables, headers, footers, footnotes, endnotes,
+//!   comments, text boxes), DrawingML paragraphs (`a:p`: slides, notes, layouts' and masters'
+//!   non-placeholder shapes, charts, SmartArt, spreadsheet drawings), spreadsheet rich strings
+//!   (`si` in shared strings, inline `is` cells, legacy comments) become segments with inline
+//!   codes (see `office::inline`);
+//! - plain text elements become code-free segments: the document title (`dc:title`), legacy
+//!   PowerPoint comments, threaded Excel comments, plain shared strings;
+//! - attributes: image alt text (`descr` on `wp:docPr`/`p:cNvPr`/`pic:cNvPr`/`xdr:cNvPr`) and
+//!   sheet names when no other part mentions them (formulas, defined names, charts and pivot
+//!   caches refer to sheets by name; a sheet name that is mentioned anywhere else is kept).
+//!
+//! Fields: a complex field (`w:fldChar` begin/separate/end) or `w:fldSimple` whose instruction is
+//! a hyperlink, a table of contents or a cross-reference keeps its instruction as a code and has
+//! its result translated; any other field (page numbers, SEQ, dates, Zotero citations…) is kept
+//! whole as one code. Tracked changes: insertions and moved-to text are translated inside a
+//! wrapper code; deletions and moved-from text are kept as they are. Formulas, numbers and dates
+//! live in worksheet cells, which are never touched (only inline string cells are). Shared
+//! strings that name a table column or a pivot cache field are kept, since Excel requires those
+//! names to match the header cells.
+//!
+//! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
+//! their paragraph properties, and rebuilt Word runs get `w:rtl`, inserted in schema order.
+//! Untranslated paragraphs (kept sources) are not marked. Not done: table direction
+//! (`w:bidiVisual`), sheet direction (`rightToLeft` on sheet views).
+//!
+//! Language tags: so that Word and PowerPoint proof-read a translation in its own language, the
+//! language attributes of translated runs become the target tag (DrawingML `lang` on `a:rPr` and
+//! `a:endParaRPr`; in Word's `w:lang`, the one of `w:val`, `w:eastAsia` or `w:bidi` that names
+//! languages of the target's script), and so do the `w:lang` defaults of Word's styles part
+//! once anything was translated. Runs of untranslated paragraphs keep theirs; attributes are
+//! replaced, never added (text without a tag takes the retagged defaults).
+
+mod drawing;
+mod sheet;
+mod word;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::office::package::Package;
+use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
+use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
+use crate::{Document, ExtractOptions, Format, FormatError, Report};
+
+/// Recognises DOCX, PPTX and XLSX: a zip holding `[Content_Types].xml` and a `word/`, `ppt/` or
+/// `xl/` folder.
+pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
+    if !bytes.starts_with(b"PK") {
+        return None;
+    }
+    let names = office::package::entry_names(bytes)?;
+    let names: Vec<String> = names.iter().map(|n| n.replace('\\', "/")).collect();
+    if !names.iter().any(|n| n == "[Content_Types].xml") {
+        return None;
+    }
+    let has = |prefix: &str| names.iter().any(|n| n.starts_with(prefix));
+    if has("word/") {
+        Some(Format::Docx)
+    } else if has("ppt/") {
+        Some(Format::Pptx)
+    } else if has("xl/") {
+        Some(Format::Xlsx)
+    } else {
+        None
+    }
+}
+
+/// What a part is, by content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Word body, headers, footers, notes, comments.
+    Word,
+    /// Slides, notes slides, modern comments: every `a:p`.
+    Slide,
+    /// Slide layouts and masters: only shapes that are not placeholders.
+    Layout,
+    /// Charts, SmartArt data and drawings, spreadsheet drawings.
+    Drawing,
+    /// Shared strings.
+    SharedStrings,
+    /// Worksheets: only inline strings.
+    Worksheet,
+    /// Legacy spreadsheet comments.
+    SheetComments,
+    /// Threaded spreadsheet comments.
+    ThreadedComments,
+    /// Legacy PowerPoint comments.
+    PptComments,
+    /// The workbook (sheet names).
+    Workbook,
+    /// Core properties (title).
+    Core,
+    /// Word styles: only the language defaults (`w:lang`), retagged when anything was translated.
+    WordStyles,
+}
+
+fn classify(content_type: &str) -> Option<Kind> {
+    let ct = content_type.trim().to_ascii_lowercase();
+    let oxml = "application/vnd.openxmlformats-officedocument.";
+    let kind = if let Some(rest) = ct.strip_prefix(oxml) {
+        match rest {
+            "wordprocessingml.document.main+xml"
+            | "wordprocessingml.template.main+xml"
+            | "wordprocessingml.header+xml"
+            | "wordprocessingml.footer+xml"
+            | "wordprocessingml.footnotes+xml"
+            | "wordprocessingml.endnotes+xml"
+            | "wordprocessingml.comments+xml" => Kind::Word,
+            "wordprocessingml.styles+xml" => Kind::WordStyles,
+            "presentationml.slide+xml" | "presentationml.notesslide+xml" => Kind::Slide,
+            "presentationml.slidelayout+xml" | "presentationml.slidemaster+xml" => Kind::Layout,
+            "presentationml.comments+xml" => Kind::PptComments,
+            "spreadsheetml.sharedstrings+xml" => Kind::SharedStrings,
+            "spreadsheetml.worksheet+xml" => Kind::Worksheet,
+            "spreadsheetml.comments+xml" => Kind::SheetComments,
+            "spreadsheetml.sheet.main+xml" | "spreadsheetml.template.main+xml" => Kind::Workbook,
+            "drawingml.chart+xml" | "drawingml.diagramdata+xml" | "drawing+xml" => Kind::Drawing,
+            _ => return None,
+        }
+    } else {
+        match ct.as_str() {
+            "application/vnd.ms-word.document.macroenabled.main+xml"
+            | "application/vnd.ms-word.template.macroenabledtemplate.main+xml" => Kind::Word,
+            "application/vnd.ms-powerpoint.comments+xml" => Kind::Slide,
+            "application/vnd.ms-excel.sheet.macroenabled.main+xml"
+            | "application/vnd.ms-excel.template.macroenabled.main+xml" => Kind::Workbook,
+            "application/vnd.ms-excel.threadedcomments+xml" => Kind::ThreadedComments,
+            "application/vnd.ms-office.drawingml.diagramdrawing+xml" => Kind::Drawing,
+            "application/vnd.openxmlformats-package.core-properties+xml" => Kind::Core,
+            _ => return None,
+        }
+    };
+    Some(kind)
+}
+
+/// Content type by lower-cased key.
+type ContentTypeMap = HashMap<String, String>;
+
+/// Content types by part name (lower-cased, leading `/`) and by extension.
+fn content_types(text: &str) -> Result<(ContentTypeMap, ContentTypeMap), FormatError> {
+    let tree = xml::parse("[Content_Types].xml", text)?;
+    let mut overrides = HashMap::new();
+    let mut defaults = HashMap::new();
+    if let Some(root) = tree.root() {
+        for (_, e) in tree.child_elems(root) {
+            let ct = e.attr_value(Ns::None, "ContentType").unwrap_or_default().to_string();
+            match e.local.as_str() {
+                "Override" => {
+                    if let Some(p) = e.attr_value(Ns::None, "PartName") {
+                        overrides.insert(p.to_ascii_lowercase(), ct);
+                    }
+                }
+                "Default" => {
+                    if let Some(x) = e.attr_value(Ns::None, "Extension") {
+                        defaults.insert(x.to_ascii_lowercase(), ct);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok((overrides, defaults))
+}
+
+/// Extracts a DOCX, PPTX or XLSX document.
+pub(crate) fn extract(
+    format: Format,
+    _name: &str,
+    bytes: &[u8],
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let mut pkg = Package::open(bytes, options.limits)?;
+    let ct_name = pkg
+        .names
+        .iter()
+        .find(|n| n.as_str() == "[Content_Types].xml")
+        .cloned()
+        .ok_or_else(|| {
+            FormatError::Invalid("not an Office Open XML package: no [Content_Types].xml".into())
+        })?;
+    let ct_text = office::part_text(&ct_name, pkg.read(&ct_name)?)?;
+    let (overrides, defaults) = content_types(&ct_text)?;
+    let mut selected: Vec<(String, Kind)> = Vec::new();
+    for name in &pkg.names {
+        let normal = name.replace('\\', "/");
+        let part_name = format!("/{}", normal.trim_start_matches('/')).to_ascii_lowercase();
+        let ct = overrides.get(&part_name).or_else(|| {
+            let ext = part_name.rsplit_once('.').map(|(_, x)| x.to_string()).unwrap_or_default();
+            defaults.get(&ext)
+        });
+        if let Some(kind) = ct.and_then(|c| classify(c)) {
+            selected.push((name.clone(), kind));
+        }
+    }
+
+    // Sheet names are translated only when nothing else refers to them.
+    let mut other_texts: Vec<String> = Vec::new();
+    if selected.iter().any(|(_, k)| *k == Kind::Workbook) {
+        let names = pkg.names.clone();
+        for name in names {
+            let lower = name.to_ascii_lowercase();
+            let normal = lower.replace('\\', "/");
+            if (lower.ends_with(".xml") || lower.ends_with(".rels") || lower.ends_with(".vml"))
+                && normal != "docprops/app.xml"
+                && !selected.iter().any(|(n, k)| *n == name && *k == Kind::Workbook)
+            {
+                let data = pkg.read(&name)?;
+                other_texts.push(String::from_utf8_lossy(&data).into_owned());
+            }
+        }
+    }
+
+    // Spreadsheet tables and pivot caches name their columns after the header cells' text, and
+    // Excel repairs a file where they disagree: strings used as such names are kept.
+    let mut column_names: HashSet<String> = HashSet::new();
+    if format == Format::Xlsx {
+        let names = pkg.names.clone();
+        for name in names {
+            let normal = name.replace('\\', "/");
+            let part_name = format!("/{}", normal.trim_start_matches('/')).to_ascii_lowercase();
+            let Some(ct) = overrides.get(&part_name) else { continue };
+            let ct = ct.to_ascii_lowercase();
+            let element = if ct.ends_with("spreadsheetml.table+xml") {
+                "tableColumn"
+            } else if ct.ends_with("spreadsheetml.pivotcachedefinition+xml") {
+                "cacheField"
+            } else {
+                continue;
+            };
+            let text = office::part_text(&name, pkg.read(&name)?)?;
+            let tree = xml::parse(&name, &text)?;
+            for node in &tree.nodes {
+                if let NodeKind::Elem(e) = &node.kind
+                    && e.is(Ns::S, element)
+                    && let Some(v) = e.attr_value(Ns::None, "name")
+                {
+                    column_names.insert(v.to_string());
+                }
+            }
+        }
+    }
+
+    // Reading order: title, then the main text, then what hangs off it.
+    selected.sort_by_key(|(name, kind)| (part_rank(name, *kind), office::natural_key(name)));
+
+    let mut segments = Segments::default();
+    let mut parts = Vec::new();
+    let mut report = Report::default();
+    for (part_idx, (name, kind)) in selected.iter().enumerate() {
+        let text = office::part_text(name, pkg.read(name)?)?;
+        // Worksheets only matter for inline strings; most have none and can be large.
+        if *kind == Kind::Worksheet && !text.contains("inlineStr") {
+            continue;
+        }
+        let tree = xml::parse(name, &text)?;
+        let mut walk = Walk {
+            tree: &tree,
+            src: &text,
+            part: name,
+            part_idx,
+            kind: *kind,
+            segs: &mut segments,
+            counters: HashMap::new(),
+            langs: Vec::new(),
+            other_texts: &other_texts,
+            column_names: &column_names,
+            report: &mut report,
+        };
+        let mut repls = Vec::new();
+        if let Some(root) = tree.root() {
+            walk.collect(root, &mut repls);
+        }
+        drop(walk);
+        parts.push(PartPlan { name: name.clone(), src: text, repls });
+    }
+    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+}
+
+/// Where a part comes in reading order.
+fn part_rank(name: &str, kind: Kind) -> u8 {
+    let lower = name.to_ascii_lowercase().replace('\\', "/");
+    match kind {
+        Kind::Core => 0,
+        Kind::Workbook => 1,
+        Kind::Word if lower.ends_with("/document.xml") => 2,
+        Kind::Slide if lower.contains("/slides/") => 2,
+        Kind::SharedStrings | Kind::Worksheet => 2,
+        Kind::Slide if lower.contains("notesslide") => 3,
+        Kind::Word => 4,
+        Kind::Layout => 5,
+        _ => 6,
+    }
+}
+
+struct Walk<'a> {
+    tree: &'a Tree,
+    src: &'a str,
+    part: &'a str,
+    part_idx: usize,
+    kind: Kind,
+    segs: &'a mut Segments,
+    counters: HashMap<String, usize>,
+    other_texts: &'a [String],
+    column_names: &'a HashSet<String>,
+    report: &'a mut Report,
+    /// Language attribute values of the runs of the paragraphs being walked (a stack: a text
+    /// box's paragraph inside a run takes its own off the top).
+    langs: Vec<(std::ops::Range<usize>, LangSlot)>,
+}
+
+impl Walk<'_> {
+    fn location(&mut self, field: &str) -> String {
+        let n = self.counters.entry(field.to_string()).or_insert(0);
+        *n += 1;
+        format!("{} › {} #{}", self.part, field, n)
+    }
+
+    fn note_flattened(&mut self, flattened: bool, slot: usize) {
+        if flattened {
+            let location = &self.segs.pending[slot].location;
+            self.report
+                .warnings
+                .push(format!("{location}: formatting changes within words were simplified to the paragraph's main formatting"));
+        }
+    }
+
+    fn add_segment(&mut self, at: usize, content: tradia_core::Content, field: &str) -> usize {
+        let location = self.location(field);
+        self.segs.add((self.part_idx, at), content, location, field)
+    }
+
+    /// Walks element `id` and its subtree, appending replacements in document order.
+    fn collect(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        match (e.ns, e.local.as_str(), self.kind) {
+            (Ns::W, "p", _) => return self.word_para(id, out),
+            (Ns::A, "p", _) => return self.drawing_para(id, out),
+            (Ns::S, "si", Kind::SharedStrings)
+            | (Ns::S, "is", Kind::Worksheet)
+            | (Ns::S, "text", Kind::SheetComments) => return self.string_item(id, out),
+            (Ns::Tc, "text", Kind::ThreadedComments)
+            | (Ns::P, "text", Kind::PptComments)
+            | (Ns::Dc, "title", Kind::Core) => return self.plain(id, out),
+            (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => return,
+            (Ns::S, "sheet", Kind::Workbook) => return self.sheet_name(id, out),
+            (Ns::W, "lang", Kind::WordStyles) => {
+                let mark = self.langs.len();
+                self.word_lang(id);
+                out.extend(self.lang_repls(mark, None));
+                return;
+            }
+            _ => {}
+        }
+        if matches!(e.local.as_str(), "docPr" | "cNvPr")
+            && let Some(a) = e.attr(Ns::None, "descr")
+            && office::worth(&a.value)
+            && !office::is_file_name(&a.value)
+        {
+            let slot = self.add_segment(
+                a.value_range.start,
+                tradia_core::Content::text(a.value.clone()),
+                "descr",
+            );
+            out.push(Repl {
+                range: a.value_range.clone(),
+                kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::None },
+            });
+        }
+        // Worksheets: only inline strings matter; skip everything else cheaply.
+        if self.kind == Kind::Worksheet
+            && e.is(Ns::S, "c")
+            && e.attr_value(Ns::None, "t") != Some("inlineStr")
+        {
+            return;
+        }
+        for &c in &e.children {
+            self.collect(c, out);
+        }
+    }
+
+    fn is_placeholder(&self, sp: NodeId) -> bool {
+        let t = self.tree;
+        t.child(sp, Ns::P, "nvSpPr")
+            .and_then(|(n, _)| t.child(n, Ns::P, "nvPr"))
+            .and_then(|(n, _)| t.child(n, Ns::P, "ph"))
+            .is_some()
+    }
+
+    fn plain(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        if e.end_tag.is_none() || tree.child_elems(id).next().is_some() {
+            return;
+        }
+        let text = tree.text_of(id);
+        if !office::worth(&text) {
+            return;
+        }
+        let field = e.qname.clone();
+        let slot = self.add_segment(e.start_tag.start, tradia_core::Content::text(text), &field);
+        out.push(Repl { range: e.inner(), kind: ReplKind::Plain { slot } });
+    }
+
+    /// Takes the language attributes noted since `mark` off the stack as replacements tied to
+    /// `slot` (`None`: a document default).
+    fn lang_repls(&mut self, mark: usize, slot: Option<usize>) -> impl Iterator<Item = Repl> + '_ {
+        self.langs
+            .drain(mark..)
+            .map(move |(range, which)| Repl { range, kind: ReplKind::Lang { slot, which } })
+    }
+
+    /// Moves the language attributes noted since `mark` among the paragraph's nested
+    /// replacements (kept sorted), tied to its `slot`.
+    fn take_langs(&mut self, mark: usize, slot: usize, nested: &mut Vec<Repl>) {
+        if self.langs.len() == mark {
+            return;
+        }
+        nested.extend(self.lang_repls(mark, Some(slot)));
+        nested.sort_by_key(|r| r.range.start);
+    }
+
+    /// Equivalence key of run properties: child elements' markup, minus `ignore`d ones.
+    fn rpr_key(&self, rpr: NodeId, ignore: &[&str]) -> String {
+        let tree = self.tree;
+        let mut key = String::new();
+        if let Some(e) = tree.elem(rpr) {
+            // Attributes (DrawingML keeps formatting there), minus noise.
+            let mut attrs: Vec<String> = e
+                .attrs
+                .iter()
+                .filter(|a| {
+                    !matches!(
+                        a.local.as_str(),
+                        "lang"
+                            | "altLang"
+                            | "dirty"
+                            | "err"
+                            | "smtClean"
+                            | "smtId"
+                            | "noProof"
+                            | "bmk"
+                    )
+                })
+                .map(|a| format!("{}={}", a.local, a.value))
+                .collect();
+            if !attrs.is_empty() {
+                attrs.sort();
+                key.push_str(&attrs.join(" "));
+                key.push('|');
+            }
+        }
+        for (c, ce) in tree.child_elems(rpr) {
+            if ignore.contains(&ce.local.as_str()) {
+                continue;
+            }
+            if ce.is(Ns::W, "rFonts") {
+                // `w:hint` only says which font slot Word used while typing: not formatting.
+                let mut attrs: Vec<String> = ce
+                    .attrs
+                    .iter()
+                    .filter(|a| a.local != "hint")
+                    .map(|a| format!("{}={}", a.local, a.value))
+                    .collect();
+                if !attrs.is_empty() {
+                    attrs.sort();
+                    key.push_str(&format!("<rFonts {}>", attrs.join(" ")));
+                }
+                continue;
+            }
+            key.push_str(&self.src[tree.nodes[c].range.clone()]);
+        }
+        key
+    }
+}
