@@ -2,6 +2,8 @@
 //! `shared/docs/llm-servers.md` (§1 Ollama, §4 OpenAI-compatible servers), streaming and not,
 //! and every error body listed there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use futures::StreamExt;

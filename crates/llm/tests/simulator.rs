@@ -4,6 +4,8 @@
 //! its input (checked by a multiset comparison written here, not by the validator under test);
 //! without faults nothing is kept and every answer is the simulator's pseudo-translation.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
