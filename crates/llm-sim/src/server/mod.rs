@@ -4,10 +4,10 @@
 //! fault can close a connection without any response.
 //!
 //! This module starts the server and routes; the parts of a request's way through it live in
-//! [`auth`] (API key), [`models`] (model information endpoints), [`request`] (what a generation
-//! request asks, whatever its API), [`faults`] (transport faults that replace the answer),
-//! [`generation`] (the generation endpoints) and [`respond`] (answer bodies and streams), with
-//! [`errors`] giving each dialect its error body.
+//! `auth` (API key), `models` (model information endpoints), `request` (what a generation
+//! request asks, whatever its API), `faults` (transport faults that replace the answer),
+//! `generation` (the generation endpoints) and `respond` (answer bodies and streams), with
+//! `errors` giving each dialect its error body.
 
 mod auth;
 mod errors;

@@ -5,7 +5,7 @@
 //! holds what both share: the request and answer types, the HTTP client, authentication, and
 //! the mapping of transport failures and error bodies to [`LlmError`]s (with every URL passed
 //! through [`tradia_core::redact_url`], so no credential reaches a message). The dialects live
-//! in [`ollama`] and [`openai`], the streamed answers in [`stream`]. Every response field is
+//! in `ollama` and `openai`, the streamed answers in `stream`. Every response field is
 //! optional on purpose: typed SDKs break on "compatible" servers that omit fields
 //! (dependencies.md §15).
 

@@ -14,7 +14,7 @@ use super::openai::{OpenAiChat, apply_usage};
 use super::{ChatOutcome, Finish, StreamEvent, map_reqwest};
 use crate::error::LlmError;
 
-/// Reads a stream to its end and returns the outcome (what [`Backend::chat`] would return).
+/// Reads a stream to its end and returns the outcome (what [`Backend::chat`](super::Backend::chat) would return).
 pub async fn collect_stream(
     mut stream: BoxStream<'static, Result<StreamEvent, LlmError>>,
 ) -> Result<ChatOutcome, LlmError> {
