@@ -4,6 +4,8 @@
 //!
 //! `cargo run -p tradia-llm-sim --example saturate -- [requests] [concurrency] [time_scale]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,6 +1,8 @@
 //! Stand-alone simulator, the same as `tradia simulate-llm`:
 //! `cargo run -p tradia-llm-sim --example simulate_llm -- --port 0 --time-scale 100`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use clap::Parser;
 
 #[derive(Parser)]

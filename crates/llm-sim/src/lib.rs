@@ -103,7 +103,8 @@ impl SimulateArgs {
 /// Runs the simulator until Ctrl-C or SIGTERM, after printing the address it listens on.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let handle = start(args.to_config()).await?;
-    println!("tradia LLM simulator listening on {}", handle.base_url());
+    // Built from the bound address, so it holds no credential; redacted like every shown URL.
+    println!("tradia LLM simulator listening on {}", tradia_core::redact_url(&handle.base_url()));
     wait_for_signal().await;
     handle.shutdown().await;
     Ok(())

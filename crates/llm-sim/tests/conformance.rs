@@ -2,6 +2,8 @@
 //! `llm-servers.md` §1 and §4 (expected JSON written here), both APIs, streaming and not,
 //! authentication and error bodies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};

@@ -1,5 +1,7 @@
 //! Every fault kind is observable, and draws are deterministic for a fixed seed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;

@@ -2,6 +2,8 @@
 //! slots, time scale honoured (lower bounds only: sleeping never ends early, so these cannot
 //! flake on a slow machine).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

@@ -18,6 +18,8 @@
 //! `cargo bench -p tradia-llm --bench occupancy` (env `OCC_TIME_SCALE`, default 50;
 //! `OCC_TOKENS`, default 52000).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

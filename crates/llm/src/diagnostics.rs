@@ -4,6 +4,9 @@
 //! server is not reachable, its certificate is not trusted, the key is refused, the model is not
 //! pulled, the context is too small for the batches. [`check`] tries each step in order for every
 //! backend and says which one failed and what to change, naming the variable.
+//!
+//! Dependencies point one way: this module reads the engine ([`LlmEngine::settings`],
+//! [`LlmEngine::backends`]) and the backends; the engine knows nothing of it.
 
 use std::fmt;
 
@@ -117,7 +120,8 @@ pub fn needed_context(settings: &crate::settings::LlmSettings) -> u32 {
     system + input + settings.output_budget + 64
 }
 
-/// Runs the checks against every configured backend.
+/// Plain-words diagnostics of the configuration (what `tradia check` prints): runs the checks
+/// against every backend of `engine`.
 pub async fn check(engine: &LlmEngine) -> CheckReport {
     let mut report = CheckReport::default();
     let settings = engine.settings();
@@ -258,7 +262,7 @@ pub async fn check_command(args: &crate::settings::LlmArgs) -> Result<CheckRepor
     let settings = args.settings()?;
     let kind = settings.kind;
     let engine = LlmEngine::new(settings).map_err(|e| CommandError::Llm(explain(&e, kind)))?;
-    Ok(engine.check().await)
+    Ok(check(&engine).await)
 }
 
 /// A printable list of models (what `tradia models` prints).

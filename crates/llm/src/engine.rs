@@ -304,11 +304,6 @@ impl LlmEngine {
         out
     }
 
-    /// Plain-words diagnostics of the configuration (what `tradia check` prints).
-    pub async fn check(&self) -> crate::diagnostics::CheckReport {
-        crate::diagnostics::check(self).await
-    }
-
     /// Streams the translation of a plain text, token by token (interactive priority).
     pub fn translate_text_stream(
         &self,

@@ -3,8 +3,8 @@
 //! Whether an error is worth retrying is decided here, once, from what the servers of
 //! `llm-servers.md` actually answer: 429, 500 (Ollama's runner died), 502/503/504, timeouts and
 //! broken connections are transient; 400, 401, 403, 404 and 422 will fail again identically.
-//! Messages never contain a credential: URLs are shown without their user-info part and keys
-//! only ever live in [`secrecy::SecretString`]s.
+//! Messages never contain a credential: every URL in them went through
+//! [`tradia_core::redact_url`] and keys only ever live in [`secrecy::SecretString`]s.
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ pub enum LlmError {
     /// The server could not be reached (connection refused, unknown host…).
     #[error("cannot reach {url}: {detail}")]
     Unreachable {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// What the network layer said.
         detail: String,
@@ -22,7 +22,7 @@ pub enum LlmError {
     /// The TLS handshake failed (untrusted or invalid certificate…).
     #[error("TLS error talking to {url}: {detail}")]
     Tls {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// What the TLS layer said.
         detail: String,
@@ -30,7 +30,7 @@ pub enum LlmError {
     /// No complete answer within the configured timeout.
     #[error("{url} did not answer within {seconds} s")]
     Timeout {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// The timeout that elapsed.
         seconds: u64,
@@ -38,7 +38,7 @@ pub enum LlmError {
     /// The connection broke while the answer was being read.
     #[error("the connection to {url} broke: {detail}")]
     Connection {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// What the network layer said.
         detail: String,
@@ -46,7 +46,7 @@ pub enum LlmError {
     /// The server answered with an HTTP error status.
     #[error("{url} answered HTTP {status}: {message}")]
     Http {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// HTTP status code.
         status: u16,
@@ -58,7 +58,7 @@ pub enum LlmError {
     /// An error reported inside an otherwise successful (streamed) answer.
     #[error("{url} reported an error while answering: {message}")]
     Stream {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// The server's message.
         message: String,
@@ -66,7 +66,7 @@ pub enum LlmError {
     /// The answer could not be read (not the documented JSON shape).
     #[error("{url} sent an answer that cannot be read: {detail}")]
     BadResponse {
-        /// The server's URL, without credentials.
+        /// The server's URL, credentials redacted.
         url: String,
         /// Why it cannot be read.
         detail: String,
@@ -157,24 +157,6 @@ impl LlmError {
     }
 }
 
-/// A URL as it may be shown: without user-info (`user:password@`), query or fragment.
-pub fn display_url(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (Some(s), r),
-        None => (None, url),
-    };
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match scheme {
-        Some(s) => format!("{s}://{host}{path}"),
-        None => format!("{host}{path}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,11 +193,5 @@ mod tests {
             "llm_context_overflow"
         );
         assert!(!http(400, "model is required").is_context_overflow());
-    }
-
-    #[test]
-    fn urls_lose_their_credentials() {
-        assert_eq!(display_url("https://api:secret@gpu.example/v1?k=1"), "https://gpu.example/v1");
-        assert_eq!(display_url("http://localhost:11434"), "http://localhost:11434");
     }
 }

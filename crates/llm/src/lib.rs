@@ -5,7 +5,8 @@
 //! Layers, bottom up: [`backend`] (HTTP dialects), [`scheduler`] (slots, priorities, fairness,
 //! circuit breakers), [`prompt`] (versioned prompts and schemas), [`answer`] (tolerant JSON
 //! extraction, validation, code reinsertion), [`engine`] ([`LlmEngine`], which implements
-//! `tradia_core::Engine`), [`diagnostics`] (`tradia models` / `tradia check`).
+//! `tradia_core::Engine`), [`diagnostics`] (`tradia models` / `tradia check`, which reads the
+//! engine). Each layer uses only those below it.
 
 #![forbid(unsafe_code)]
 

@@ -6,7 +6,8 @@
 //! by [`LlmArgs::settings`], so that a wrong value stops the program with a message naming the
 //! variable (`OLLAMA_TIMEOUT: "2m" is not a number of seconds`) instead of a generic parse error.
 //! The API keys are [`SecretString`]s from the moment they are read: `Debug` shows them redacted
-//! and no error message contains them.
+//! and no error message contains them. URLs (servers, proxies) may carry a password too: `Debug`
+//! and the error messages show them through [`redact_url`].
 
 use std::fmt;
 use std::path::PathBuf;
@@ -15,6 +16,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
+use tradia_core::redact_url;
+
+mod debug;
 
 /// Which API the backends speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +105,7 @@ fn secret_parser(s: &str) -> Result<SecretString, String> {
 }
 
 /// LLM connection flags, each also an environment variable. Flatten it with `#[command(flatten)]`.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct LlmArgs {
     /// Which API the LLM servers speak: ollama (native API) or openai (OpenAI-compatible).
     #[arg(long = "llm-engine", env = "TRADIA_LLM_ENGINE", default_value = "ollama")]
@@ -193,7 +197,7 @@ impl Default for LlmArgs {
 }
 
 /// One LLM server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BackendSettings {
     /// Its API.
     pub kind: EngineKind,
@@ -206,7 +210,7 @@ pub struct BackendSettings {
 }
 
 /// Validated settings of the LLM engine.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LlmSettings {
     /// The API the backends speak.
     pub kind: EngineKind,
@@ -296,16 +300,13 @@ fn parse_urls(
     let mut out = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let parsed = reqwest::Url::parse(part).map_err(|e| {
-            err(variable, flag, format!("`{}` is not a URL ({e})", crate::error::display_url(part)))
+            err(variable, flag, format!("`{}` is not a URL ({e})", redact_url(part)))
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(err(
                 variable,
                 flag,
-                format!(
-                    "`{}` must be an http:// or https:// URL with a host",
-                    crate::error::display_url(part)
-                ),
+                format!("`{}` must be an http:// or https:// URL with a host", redact_url(part)),
             ));
         }
         out.push(part.trim_end_matches('/').to_string());
@@ -460,11 +461,7 @@ impl LlmArgs {
         {
             None => Ok(None),
             Some(p) => reqwest::Url::parse(p).map(|_| Some(p.to_string())).map_err(|e| {
-                err(
-                    variable,
-                    flag,
-                    format!("`{}` is not a URL ({e})", crate::error::display_url(p)),
-                )
+                err(variable, flag, format!("`{}` is not a URL ({e})", redact_url(p)))
             }),
         };
         let http_proxy = check_proxy(&self.http_proxy, "HTTP_PROXY", "http-proxy")?;

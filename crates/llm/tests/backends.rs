@@ -2,6 +2,8 @@
 //! `shared/docs/llm-servers.md` (§1 Ollama, §4 OpenAI-compatible servers), streaming and not,
 //! and every error body listed there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -10,7 +12,7 @@ use tradia_llm::backend::{
     Backend, ChatRequest, Finish, StreamEvent, build_client, collect_stream,
 };
 use tradia_llm::settings::{AuthScheme, BackendSettings, EngineKind, LlmArgs, LlmSettings};
-use tradia_llm::{LlmEngine, LlmError};
+use tradia_llm::{LlmEngine, LlmError, diagnostics};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -663,7 +665,7 @@ async fn check_reports_a_model_that_is_not_pulled_and_a_refused_key() {
         .mount(&server)
         .await;
     let engine = LlmEngine::new(settings(EngineKind::Ollama, &server.uri())).unwrap();
-    let report = engine.check().await;
+    let report = diagnostics::check(&engine).await;
     assert!(!report.ok());
     let text = report.to_string();
     assert!(text.contains("ollama pull mistral-small3.2:24b"), "{text}");
@@ -679,7 +681,7 @@ async fn check_reports_a_model_that_is_not_pulled_and_a_refused_key() {
         .mount(&server)
         .await;
     let engine = LlmEngine::new(settings(EngineKind::Ollama, &server.uri())).unwrap();
-    let text = engine.check().await.to_string();
+    let text = diagnostics::check(&engine).await.to_string();
     assert!(text.contains("OLLAMA_API_KEY"), "{text}");
 }
 
@@ -707,7 +709,7 @@ async fn check_reports_a_context_too_small() {
         .mount(&server)
         .await;
     let engine = LlmEngine::new(settings(EngineKind::Ollama, &server.uri())).unwrap();
-    let report = engine.check().await;
+    let report = diagnostics::check(&engine).await;
     let text = report.to_string();
     assert!(!report.ok(), "{text}");
     assert!(text.contains("context of 4096 tokens"), "{text}");
@@ -787,12 +789,27 @@ async fn credentials_in_the_url_never_show_in_errors() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let b = backend(EngineKind::Ollama, &format!("http://api:pa55word-xyz@127.0.0.1:{port}"));
-    let err = b.chat(&req(false)).await.unwrap_err();
-    let shown =
-        format!("{err} {err:?} {}", tradia_llm::diagnostics::explain(&err, EngineKind::Ollama));
-    assert!(!shown.contains("pa55word-xyz"), "{shown}");
-    assert!(!format!("{b:?}").contains("pa55word-xyz"));
+    for kind in [EngineKind::Ollama, EngineKind::Openai] {
+        let url = format!("http://api:pa55word-xyz@127.0.0.1:{port}");
+        let b = backend(kind, &url);
+        let chat = b.chat(&req(false)).await.unwrap_err();
+        assert_eq!(chat.code(), "llm_unreachable", "{chat:?}");
+        let streamed = b.chat_stream(&req(false)).await.map(|_| ()).unwrap_err();
+        let models = b.models().await.unwrap_err();
+        let engine = LlmEngine::new(settings(kind, &url)).unwrap();
+        let report = diagnostics::check(&engine).await;
+        assert!(!report.ok());
+        let mut shown = format!("{b:?} {} {report} {report:?}", b.url());
+        for err in [&chat, &streamed, &models] {
+            shown.push_str(&format!(" {err} {err:?} {}", diagnostics::explain(err, kind)));
+        }
+        assert!(!shown.contains("pa55word-xyz"), "{shown}");
+        // The redacted URL still says which server failed.
+        assert!(chat.to_string().contains(&format!("127.0.0.1:{port}")), "{chat}");
+    }
+    let b = backend(EngineKind::Ollama, &format!("http://127.0.0.1:{port}/?api_key=k3y-xyz"));
+    let err = b.models().await.unwrap_err();
+    assert!(!format!("{err} {err:?} {b:?}").contains("k3y-xyz"), "{err}");
 }
 
 #[test]

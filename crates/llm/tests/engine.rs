@@ -1,6 +1,8 @@
 //! The engine's batching, validation and repair ladder, cancellation and failover, against a
 //! scripted mock Ollama server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

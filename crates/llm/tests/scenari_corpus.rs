@@ -10,6 +10,8 @@
 //!
 //! Without `TRADIA_CORPUS` the test prints that it skipped, except with `CI=true` where it fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};

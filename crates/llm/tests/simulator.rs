@@ -4,6 +4,8 @@
 //! its input (checked by a multiset comparison written here, not by the validator under test);
 //! without faults nothing is kept and every answer is the simulator's pseudo-translation.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -13,7 +15,7 @@ use tradia_core::{
     CancelFlag, ContentBuilder, Engine, LanguageTag, Priority, ResultSink, Segment, SegmentResult,
     TranslateRequest,
 };
-use tradia_llm::{LlmEngine, LlmSettings};
+use tradia_llm::{LlmEngine, LlmSettings, diagnostics};
 use tradia_llm_sim::{FaultSpec, SimConfig, SimHandle, start};
 
 /// Inline code tags of a rendering, as a sorted multiset (`<g1>`, `</g1>`, `<x2/>`).
@@ -319,7 +321,7 @@ async fn check_models_and_text_stream_against_the_simulator() {
         ..Default::default()
     };
     let engine = LlmEngine::new(args.settings().unwrap()).unwrap();
-    let report = engine.check().await;
+    let report = diagnostics::check(&engine).await;
     assert!(report.ok(), "{report}");
     let names: Vec<String> = engine.models().await.unwrap().into_iter().map(|m| m.name).collect();
     assert_eq!(names, ["mistral-small3.2:latest", "qwen3:8b"]);
@@ -346,7 +348,7 @@ async fn check_models_and_text_stream_against_the_simulator() {
         ollama_api_key: Some("nope".to_string().into()),
         ..Default::default()
     };
-    let report = LlmEngine::new(wrong.settings().unwrap()).unwrap().check().await;
+    let report = diagnostics::check(&LlmEngine::new(wrong.settings().unwrap()).unwrap()).await;
     assert!(!report.ok() && report.to_string().contains("OLLAMA_API_KEY"), "{report}");
     let other = tradia_llm::LlmArgs {
         ollama_base_url: handle.base_url(),
@@ -354,6 +356,6 @@ async fn check_models_and_text_stream_against_the_simulator() {
         ollama_model: "llama3:70b".into(),
         ..Default::default()
     };
-    let report = LlmEngine::new(other.settings().unwrap()).unwrap().check().await;
+    let report = diagnostics::check(&LlmEngine::new(other.settings().unwrap()).unwrap()).await;
     assert!(report.to_string().contains("ollama pull llama3:70b"), "{report}");
 }
