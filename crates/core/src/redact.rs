@@ -22,8 +22,8 @@ const SECRET_PARAMS: &[&str] = &[
 /// What replaces a secret.
 const MASK: &str = "***";
 
-/// `url` with every secret (the password of the user part, the value of a `password=`, `token=`
-/// or similar query parameter) replaced by `***`. A URL with no secret comes back exactly as
+/// `url` with every secret (the password of the user part, a lone user part of an HTTP URL, the
+/// value of a `password=`, `token=` or similar query parameter) replaced by `***`. A URL with no secret comes back exactly as
 /// given; one that does not parse has anything between `://` and the last `@` masked.
 pub fn redact_url(url: &str) -> String {
     let Ok(mut parsed) = Url::parse(url) else { return redact_unparsed(url) };
@@ -31,6 +31,10 @@ pub fn redact_url(url: &str) -> String {
     if parsed.password().is_some() {
         // Cannot fail: a URL with a password has a host.
         changed |= parsed.set_password(Some(MASK)).is_ok();
+    } else if !parsed.username().is_empty() && matches!(parsed.scheme(), "http" | "https") {
+        // `https://TOKEN@host`: on HTTP a lone user part is how many servers take a key. A
+        // database URL's lone user is a role name, not a secret, and stays readable.
+        changed |= parsed.set_username(MASK).is_ok();
     }
     if parsed.query().is_some() {
         let pairs: Vec<(String, String)> = parsed
@@ -79,6 +83,7 @@ mod tests {
         assert!(!out.contains("abc") && out.contains("x=1"), "{out}");
         let out = redact_url("postgres://db/x?user=a&PASSWORD=1&sslmode=disable");
         assert!(!out.contains("=1&") && out.contains("user=a"), "{out}");
+        assert_eq!(redact_url("https://sk-abc@gpu.example/v1"), "https://***@gpu.example/v1");
     }
 
     #[test]
