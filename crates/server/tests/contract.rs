@@ -110,8 +110,8 @@ async fn openapi_document_and_job_json_match_their_snapshots() {
     redact(&mut created);
     assert_snapshot("job_created", &created);
 
-    let mut done = wait_job(&base, &id, 30, |j| j["status"] == "done" || j["status"] == "failed")
-        .await;
+    let mut done =
+        wait_job(&base, &id, 30, |j| j["status"] == "done" || j["status"] == "failed").await;
     assert_eq!(done["status"], "done", "{done}");
     redact(&mut done);
     assert_snapshot("job_done", &done);
