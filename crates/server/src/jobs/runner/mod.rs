@@ -8,10 +8,10 @@
 //!   file only asks the engine for the segments not saved yet;
 //! - on graceful shutdown the running jobs are put back in the queue at once, not left to expire.
 //!
-//! A claimed job ([`run_job`]) goes through its files one by one ([`translate_job`]); each file
-//! ([`translate_file`]) passes four stages, one module each: [`extract`] (the upload, with the
-//! format detected at upload), [`source`] (the source language), [`translate`] (the segments not
-//! saved yet, through LLM outages) and [`merge`] (the translated document, stored).
+//! A claimed job (`run_job`) goes through its files one by one (`translate_job`); each file
+//! (`translate_file`) passes four stages, one module each: `extract` (the upload, with the format
+//! detected at upload), `source` (the source language), `translate` (the segments not saved yet,
+//! through LLM outages) and `merge` (the translated document, stored).
 
 mod extract;
 mod merge;
