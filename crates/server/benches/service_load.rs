@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Load benchmark (not a test): 200 concurrent text translations and 500 open SSE streams
 //! against the LLM simulator, with the service in its own process.
 //!

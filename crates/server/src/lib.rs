@@ -1,10 +1,11 @@
 //! The Tradia service: the HTTP API, durable document jobs, text translation, the writing
 //! assistants, health and metrics.
 //!
-//! Layout: [`settings`] (flags and environment), [`serve`] (start and graceful stop), [`api`]
+//! Layout: [`settings`] (flags and environment), [`serve`](mod@serve) (start and graceful stop), [`api`]
 //! (routes and handlers), [`jobs`] (upload, job store access, the runner), [`gateway`] (what the
-//! service needs from the language-model layer), [`error`] (the one error → response
-//! conversion), [`telemetry`] (logs and metrics). Only this crate knows HTTP.
+//! service needs from the language-model layer), [`error`] (the error codes and the one error →
+//! response conversion), [`sse`] (event-stream helpers), [`telemetry`] (logs and metrics). Only
+//! this crate knows HTTP.
 
 #![forbid(unsafe_code)]
 
@@ -16,10 +17,11 @@ pub mod jobs;
 pub mod llm;
 pub mod serve;
 pub mod settings;
+pub mod sse;
 pub mod state;
 pub mod telemetry;
 
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use gateway::{LlmGateway, PseudoGateway};
 pub use serve::{RunningServer, run, serve, start};
 pub use settings::{EngineKind, ServeArgs, ServerSettings};

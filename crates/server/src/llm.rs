@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use futures::StreamExt;
-use tradia_core::{BoxFuture, Engine, EngineStats};
+use tradia_core::{BoxFuture, Engine, EngineStats, redact_url};
 use tradia_llm::{ChatRequest, LlmEngine, LlmError, LlmSettings};
 
 use crate::gateway::{
     GatewayError, LlmGateway, ModelInfo, StructuredRequest, TextRequest, TokenSender,
 };
-use crate::settings::{ServerSettings, mask_secret, mask_url};
+use crate::settings::{ServerSettings, mask_secret};
 
 /// The service's gateway over the configured LLM backends.
 pub struct LlmBackends {
@@ -128,7 +128,7 @@ impl LlmGateway for LlmBackends {
         metrics::counter!("tradia_segments_repaired_total").absolute(detailed.repaired);
         metrics::counter!("tradia_segments_resent_total").absolute(detailed.resent);
         for (backend, slots) in self.default.backends().iter().zip(&detailed.slots) {
-            let url = mask_url(backend.url());
+            let url = redact_url(backend.url());
             metrics::gauge!("tradia_llm_in_flight", "backend" => url.clone())
                 .set(slots.in_flight as f64);
             metrics::gauge!("tradia_llm_slots", "backend" => url.clone()).set(slots.slots as f64);
@@ -255,7 +255,7 @@ pub fn describe_llm_settings(settings: &ServerSettings) -> String {
         let key = b.api_key.as_ref().map(|k| secrecy::ExposeSecret::expose_secret(k).to_string());
         out.push_str(&format!(
             "backend[{i}]={} (api key: {}, auth: {:?})\n",
-            mask_url(&b.base_url),
+            redact_url(&b.base_url),
             mask_secret(key.as_deref()),
             b.auth
         ));
@@ -272,8 +272,8 @@ pub fn describe_llm_settings(settings: &ServerSettings) -> String {
     out.push_str(&format!("TRADIA_LLM_NUM_CTX={}\n", llm.num_ctx));
     out.push_str(&format!(
         "HTTP_PROXY={}\nHTTPS_PROXY={}\nNO_PROXY={}\n",
-        llm.http_proxy.as_deref().map_or("(not set)".into(), mask_url),
-        llm.https_proxy.as_deref().map_or("(not set)".into(), mask_url),
+        llm.http_proxy.as_deref().map_or("(not set)".into(), redact_url),
+        llm.https_proxy.as_deref().map_or("(not set)".into(), redact_url),
         llm.no_proxy.as_deref().unwrap_or("(not set)")
     ));
     out.push_str(&format!(

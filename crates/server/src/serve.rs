@@ -92,7 +92,7 @@ pub async fn start(
         JobRepo::open(&settings.database_url, &settings.data_dir).await.with_context(|| {
             format!(
                 "cannot open the database {} (DATABASE_URL)",
-                crate::settings::mask_url(&settings.database_url)
+                tradia_core::redact_url(&settings.database_url)
             )
         })?;
     let listen = settings.listen;
@@ -178,10 +178,18 @@ pub async fn serve(settings: ServerSettings, extra: Option<Router>) -> anyhow::R
 pub async fn run(args: crate::settings::ServeArgs, extra: Option<Router>) -> anyhow::Result<()> {
     let settings = args.settings()?;
     if args.check_config {
-        print!("{}", settings.describe());
-        print!("{}", crate::llm::describe_llm_settings(&settings));
-        println!("configuration OK");
+        print!("{}", check_config_report(&settings));
         return Ok(());
     }
     serve(settings, extra).await
+}
+
+/// What `--check-config` prints: the effective configuration, one `NAME=value` per line, every
+/// secret masked (passwords in URLs, `password=` parameters, API keys).
+pub fn check_config_report(settings: &ServerSettings) -> String {
+    format!(
+        "{}{}configuration OK\n",
+        settings.describe(),
+        crate::llm::describe_llm_settings(settings)
+    )
 }

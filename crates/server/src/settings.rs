@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use tradia_core::redact_url;
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,7 +168,7 @@ impl ServeArgs {
                 {
                     return Err(err(
                         "DATABASE_URL",
-                        format!("`{}`: expected sqlite:… or postgres://…", mask_url(url)),
+                        format!("`{}`: expected sqlite:… or postgres://…", redact_url(url)),
                     ));
                 }
                 url.to_string()
@@ -240,7 +241,7 @@ impl ServerSettings {
         let lines = [
             ("listen (TRADIA_HOST, PORT)", self.listen.to_string()),
             ("TRADIA_DATA_DIR", self.data_dir.display().to_string()),
-            ("DATABASE_URL", mask_url(&self.database_url)),
+            ("DATABASE_URL", redact_url(&self.database_url)),
             ("MAX_UPLOAD_MB", (self.max_upload_bytes / (1024 * 1024)).to_string()),
             ("TRADIA_MAX_FILES", self.max_files.to_string()),
             ("TRADIA_RETENTION_HOURS", (self.retention.as_secs() / 3600).to_string()),
@@ -266,9 +267,6 @@ impl ServerSettings {
     }
 }
 
-/// `url` with its secrets masked: the workspace's one redactor, [`tradia_core::redact_url`].
-pub use tradia_core::redact_url as mask_url;
-
 /// Masks a secret for display: `(set, 12 characters)` or `(not set)`.
 pub fn mask_secret(secret: Option<&str>) -> String {
     match secret {
@@ -291,12 +289,16 @@ mod tests {
     #[test]
     fn masks_passwords_in_urls() {
         assert_eq!(
-            mask_url("postgres://tradia:s3cret@db:5432/t"),
+            redact_url("postgres://u:pw@h/db?password=pw2"),
+            "postgres://u:***@h/db?password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://tradia:s3cret@db:5432/t"),
             "postgres://tradia:***@db:5432/t"
         );
-        assert_eq!(mask_url("postgres://db/t"), "postgres://db/t");
-        assert_eq!(mask_url("sqlite://./data/tradia.db"), "sqlite://./data/tradia.db");
-        assert_eq!(mask_url("postgres://u:p@ss@h/x"), "postgres://u:***@h/x");
+        assert_eq!(redact_url("postgres://db/t"), "postgres://db/t");
+        assert_eq!(redact_url("sqlite://./data/tradia.db"), "sqlite://./data/tradia.db");
+        assert_eq!(redact_url("postgres://u:p@ss@h/x"), "postgres://u:***@h/x");
     }
 
     #[test]
@@ -311,6 +313,10 @@ mod tests {
         let e = cli.serve.settings().unwrap_err();
         assert_eq!(e.name, "DATABASE_URL");
         assert!(!e.to_string().contains("pw"));
+        let cli =
+            Cli::try_parse_from(["x", "--database-url", "mysql://u:pw@h/d?password=pw2"]).unwrap();
+        let e = cli.serve.settings().unwrap_err().to_string();
+        assert!(!e.contains("pw"), "{e}");
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tradia_core::CancelFlag;
+use tradia_store::JobId;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::gateway::{LlmGateway, ModelInfo};
 use crate::jobs::model::JobView;
 use crate::jobs::repo::JobRepo;
@@ -33,7 +34,7 @@ pub struct AppState {
     /// Woken when a job is queued, so an idle worker starts at once.
     pub job_queued: Notify,
     /// Cancel flags of the jobs this process is running.
-    pub running: Mutex<HashMap<String, CancelFlag>>,
+    running: Mutex<HashMap<JobId, CancelFlag>>,
     models: Mutex<Option<(Instant, Vec<ModelInfo>)>>,
     llm_health: Mutex<Option<(Instant, Result<(), String>)>>,
 }
@@ -58,6 +59,27 @@ impl AppState {
     /// Publishes a job snapshot to its SSE subscribers.
     pub fn publish(&self, job: JobView) {
         let _ = self.events.send(Arc::new(job));
+    }
+
+    /// Notes that this process runs job `id`, stopped by raising `cancel`.
+    pub fn track_running(&self, id: JobId, cancel: CancelFlag) {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(id, cancel);
+        }
+    }
+
+    /// Notes that this process no longer runs job `id`.
+    pub fn untrack_running(&self, id: JobId) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&id);
+        }
+    }
+
+    /// Raises the cancel flag of job `id` if this process runs it.
+    pub fn cancel_running(&self, id: JobId) {
+        if let Some(flag) = self.running.lock().ok().and_then(|r| r.get(&id).cloned()) {
+            flag.cancel();
+        }
     }
 
     /// Keeps the model list for validation.
@@ -94,8 +116,8 @@ impl AppState {
             Ok(Some(model.to_string()))
         } else {
             let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
-            Err(ApiError::bad_request(
-                "unknown_model",
+            Err(ApiError::new(
+                ErrorCode::UnknownModel,
                 format!("unknown model `{model}`; available: {}", names.join(", ")),
             ))
         }
@@ -143,7 +165,7 @@ impl AppState {
 
     /// Updates the gauges read at scrape time: jobs by state, queue depth, engine counters.
     pub async fn refresh_gauges(&self) {
-        if let Ok(counts) = self.jobs.store.count_by_status().await {
+        if let Ok(counts) = self.jobs.count_by_status().await {
             for (status, n) in &counts.counts {
                 metrics::gauge!("tradia_jobs", "state" => status.as_str()).set(*n as f64);
             }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Every kind of bad input answers a 4xx with a stable code and a readable message, and stores
 //! nothing (no job row, no file left in blob storage).
 
@@ -41,6 +42,14 @@ async fn bad_job_uploads_are_refused_and_nothing_is_stored() {
     let (s, b) =
         post_job(&base, &[("photo.bin", vec![0u8, 159, 146, 150, 1, 2, 3, 255])], &en).await;
     assert_error(s, &b, 415, "unsupported_format");
+    assert!(b["error"]["message"].as_str().unwrap().contains("supported"), "{b}");
+    checked += 1;
+    // A damaged document keeps its own code and message (it is not "unsupported").
+    let (s, b) = post_job(&base, &[("rapport.docx", b"plain text, not a zip".to_vec())], &en).await;
+    assert_error(s, &b, 422, "malformed_document");
+    let message = b["error"]["message"].as_str().unwrap();
+    assert!(message.contains("rapport.docx") && message.contains("zip"), "{b}");
+    assert!(!message.contains("not supported"), "{b}");
     checked += 1;
     // Empty file.
     let (s, b) = post_job(&base, &[("vide.xml", vec![])], &en).await;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Crash test: a server process killed with SIGKILL in the middle of a multi-file job, then
 //! restarted on the same data folder. The job finishes; the simulator's per-segment counts show
 //! that no segment saved before the kill was asked again; the output equals an uninterrupted

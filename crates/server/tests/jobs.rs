@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Document jobs end to end over HTTP on SQLite, against the LLM simulator: upload several
 //! Scenari items, follow the SSE stream to `done`, download the zip, check every file.
 

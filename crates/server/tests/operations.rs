@@ -1,11 +1,16 @@
-//! Operations: `--check-config` masks secrets and names wrong settings; expired jobs and their
-//! files are purged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Operations: `--check-config` masks secrets and names wrong settings; a database that cannot be
+//! opened is named without its secrets; expired jobs and their files are purged.
 
 mod common;
 
 use std::process::Command;
+use std::sync::Arc;
 
 use common::*;
+
+/// A database URL with a secret in both places a URL can carry one.
+const SECRET_URL: &str = "postgres://u:pw@127.0.0.1:1/db?password=pw2";
 
 #[test]
 fn check_config_prints_effective_configuration_with_secrets_masked() {
@@ -33,6 +38,48 @@ fn check_config_prints_effective_configuration_with_secrets_masked() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("MAX_UPLOAD_MB"), "{stderr}");
+}
+
+#[test]
+fn check_config_hides_the_password_and_the_password_parameter_of_database_url() {
+    // `tradia serve --check-config` runs the same `tradia_server::run` as this binary.
+    let out = Command::new(env!("CARGO_BIN_EXE_tradia-serve"))
+        .arg("--check-config")
+        .env("DATABASE_URL", "postgres://u:pw@h/db?password=pw2")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("DATABASE_URL=postgres://u:***@h/db?password=***"), "{stdout}");
+    assert!(
+        !stdout.contains("pw") && !stderr.contains("pw"),
+        "a secret is printed:\n{stdout}\n{stderr}"
+    );
+
+    // The report the command prints, built from the same settings in-process.
+    let mut settings = tradia_server::ServerSettings::for_tests("/tmp/unused");
+    settings.database_url = SECRET_URL.into();
+    let report = tradia_server::serve::check_config_report(&settings);
+    assert!(report.contains("password=***") && report.ends_with("configuration OK\n"), "{report}");
+    assert!(!report.contains("pw"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_cannot_be_opened_is_named_without_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = tradia_server::ServerSettings::for_tests(dir.path());
+    settings.database_url = SECRET_URL.into();
+    let gateway = Arc::new(tradia_server::PseudoGateway);
+    let Err(error) = tradia_server::start(settings, gateway, None).await else {
+        panic!("a server started on a database that does not exist");
+    };
+    // As the command line prints it (`{:#}`), and as `main` returning the error does (`{:?}`).
+    for text in [format!("{error:#}"), format!("{error:?}")] {
+        assert!(text.contains("DATABASE_URL"), "{text}");
+        assert!(text.contains("postgres://u:***@127.0.0.1:1/db?password=***"), "{text}");
+        assert!(!text.contains("pw"), "a secret is printed: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The service on PostgreSQL (the scale-out storage): a multi-file job end to end, listing,
 //! cancel and delete. Runs when `TRADIA_TEST_DATABASE_URL` names a database; says it skipped
 //! otherwise, and fails instead when `CI=true`. Touches only its own rows.

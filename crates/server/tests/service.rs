@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Text translation, assistants, models, languages, health, metrics and the OpenAPI document,
 //! over HTTP against the simulator.
 

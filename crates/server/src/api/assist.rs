@@ -22,10 +22,10 @@ use tradia_core::{LanguageTag, Priority};
 use utoipa::ToSchema;
 
 use crate::api::input::Payload;
-use crate::api::text::{StreamMsg, gateway_error, sse_from_messages};
 use crate::detect::{detect_language, parse_language};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::gateway::StructuredRequest;
+use crate::sse::{StreamMsg, sse_from_messages};
 use crate::state::AppState;
 
 /// Most characters of text an assistant reads.
@@ -162,13 +162,12 @@ fn language_name(lang: Option<&LanguageTag>) -> String {
 
 fn check_text(text: &str) -> ApiResult<()> {
     if text.trim().is_empty() {
-        return Err(ApiError::bad_request("missing_text", "the `text` field is empty"));
+        return Err(ApiError::new(ErrorCode::MissingText, "the `text` field is empty"));
     }
     let n = text.chars().count();
     if n > MAX_CHARS {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "text_too_long",
+            ErrorCode::TextTooLong,
             format!("at most {MAX_CHARS} characters, got {n}"),
         ));
     }
@@ -179,7 +178,7 @@ fn require(payload: &Payload, field: &str) -> ApiResult<()> {
     if payload.fields.contains_key(field) {
         Ok(())
     } else {
-        Err(ApiError::bad_request("missing_text", format!("the `{field}` field is required")))
+        Err(ApiError::new(ErrorCode::MissingText, format!("the `{field}` field is required")))
     }
 }
 
@@ -223,7 +222,7 @@ async fn reformulation_request(
     };
     let style = body.style.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("clear");
     if style.chars().count() > 100 {
-        return Err(ApiError::bad_request("invalid_style", "`style` is at most 100 characters"));
+        return Err(ApiError::new(ErrorCode::InvalidStyle, "`style` is at most 100 characters"));
     }
     let model = state.check_model(body.model.as_deref()).await?;
     Ok(StructuredRequest {
@@ -252,31 +251,30 @@ async fn summary_request(state: &AppState, payload: &Payload) -> ApiResult<Struc
         let b64 = b64.rsplit_once("base64,").map_or(b64, |(_, data)| data);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64.trim())
-            .map_err(|_| ApiError::bad_request("invalid_image", "`image` is not valid base64"))?;
+            .map_err(|_| ApiError::new(ErrorCode::InvalidImage, "`image` is not valid base64"))?;
         images.push(bytes);
     }
     for image in &images {
         if image.is_empty() {
-            return Err(ApiError::bad_request("invalid_image", "the image is empty"));
+            return Err(ApiError::new(ErrorCode::InvalidImage, "the image is empty"));
         }
         if image.len() > MAX_IMAGE_BYTES {
             return Err(ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "image_too_large",
+                ErrorCode::ImageTooLarge,
                 format!("images are limited to {} MB", MAX_IMAGE_BYTES / (1024 * 1024)),
             ));
         }
         if !is_image(image) {
-            return Err(ApiError::bad_request(
-                "invalid_image",
+            return Err(ApiError::new(
+                ErrorCode::InvalidImage,
                 "the image must be a PNG, JPEG, GIF or WebP file",
             ));
         }
     }
     let notes = body.notes.unwrap_or_default();
     if notes.trim().is_empty() && images.is_empty() {
-        return Err(ApiError::bad_request(
-            "missing_text",
+        return Err(ApiError::new(
+            ErrorCode::MissingText,
             "give meeting notes as `notes` text or as an `image`",
         ));
     }
@@ -324,11 +322,10 @@ async fn complete<T: DeserializeOwned>(
     let started = std::time::Instant::now();
     let result = state.gateway.complete_structured(request, tokens).await;
     state.record_llm(kind, started, result.is_ok());
-    let value = result.map_err(gateway_error)?;
+    let value = result?;
     serde_json::from_value(value).map_err(|e| {
         ApiError::new(
-            axum::http::StatusCode::BAD_GATEWAY,
-            "llm_invalid_answer",
+            ErrorCode::LlmInvalidAnswer,
             format!("the model's answer could not be used: {e}"),
         )
     })

@@ -8,7 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// A file part of a multipart body.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ impl Payload {
     /// Deserialises the fields into `T`, with a message naming the problem.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         serde_json::from_value(Value::Object(self.fields.clone()))
-            .map_err(|e| ApiError::bad_request("invalid_request", format!("invalid request: {e}")))
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid request: {e}")))
     }
 }
 
@@ -62,15 +62,15 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
         if content_type.starts_with("multipart/form-data") {
             let mut multipart = Multipart::from_request(request, state)
                 .await
-                .map_err(|e| ApiError::bad_request("malformed_multipart", e.body_text()))?;
+                .map_err(|e| ApiError::new(ErrorCode::MalformedMultipart, e.body_text()))?;
             let mut payload = Payload::default();
-            while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            while let Some(field) = multipart.next_field().await? {
                 let name = field.name().unwrap_or_default().to_string();
                 if field.file_name().is_some() {
-                    let bytes = field.bytes().await.map_err(multipart_error)?;
+                    let bytes = field.bytes().await?;
                     payload.files.push(FilePart { field: name, bytes });
                 } else {
-                    let text = field.text().await.map_err(multipart_error)?;
+                    let text = field.text().await?;
                     insert(&mut payload.fields, name, text);
                 }
             }
@@ -78,9 +78,9 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(e.status(), "request_too_large", "the request body is too large")
+                ApiError::new(ErrorCode::RequestTooLarge, "the request body is too large")
             } else {
-                ApiError::bad_request("invalid_request", e.body_text())
+                ApiError::new(ErrorCode::InvalidRequest, e.body_text())
             }
         })?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -93,20 +93,8 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
         // JSON, also when the client sent no content type.
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(fields)) => Ok(Payload { fields, files: vec![] }),
-            Ok(_) => Err(ApiError::bad_request("invalid_json", "the JSON body must be an object")),
-            Err(e) => Err(ApiError::bad_request("invalid_json", format!("invalid JSON body: {e}"))),
+            Ok(_) => Err(ApiError::new(ErrorCode::InvalidJson, "the JSON body must be an object")),
+            Err(e) => Err(ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {e}"))),
         }
-    }
-}
-
-/// Maps a multipart read error: too large → 413, anything else → malformed.
-pub fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
-    if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(error.status(), "upload_too_large", "the upload is larger than allowed")
-    } else {
-        ApiError::bad_request(
-            "malformed_multipart",
-            format!("the multipart form could not be read: {}", error.body_text()),
-        )
     }
 }

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::text::gateway_error;
 use crate::error::ApiResult;
 use crate::gateway::ModelInfo;
 use crate::state::AppState;
@@ -28,7 +27,7 @@ pub struct ModelsResponse {
     responses((status = 200, body = ModelsResponse), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn models(State(state): State<Arc<AppState>>) -> ApiResult<Json<ModelsResponse>> {
     let default = state.gateway.default_model();
-    let mut models = state.gateway.models().await.map_err(gateway_error)?;
+    let mut models = state.gateway.models().await?;
     for m in &mut models {
         m.default = m.name == default;
     }

@@ -12,14 +12,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
-use futures::{Stream, StreamExt};
-use tokio_util::sync::CancellationToken;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
 
@@ -45,14 +42,6 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
-/// Ends `stream` when `token` is cancelled, so open SSE connections never hold up shutdown.
-pub fn until_shutdown<S: Stream + Send + 'static>(
-    stream: S,
-    token: CancellationToken,
-) -> impl Stream<Item = S::Item> + Send + 'static {
-    stream.take_until(token.cancelled_owned())
-}
-
 async fn openapi_json() -> impl IntoResponse {
     match ApiDoc::openapi().to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
@@ -65,7 +54,7 @@ async fn api_docs_page() -> Html<&'static str> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    ApiError::new(ErrorCode::NotFound, "no such endpoint")
 }
 
 /// The metrics route alone (for a separate metrics address).
@@ -113,7 +102,7 @@ pub fn router(state: Arc<AppState>, extra: Option<Router>) -> Router {
         app = app.merge(extra);
     }
     app.layer(axum::middleware::from_fn(crate::telemetry::track_http))
-        .layer(CatchPanicLayer::new())
+        .layer(catch_panic_layer())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request
                 .headers()

@@ -9,20 +9,19 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::task::AbortOnDropHandle;
-use tradia_core::{
-    CancelFlag, Content, EngineError, LanguageTag, NoSink, Priority, Segment, TranslateRequest,
-};
+use tradia_core::{CancelFlag, Content, LanguageTag, NoSink, Priority, Segment, TranslateRequest};
 use utoipa::ToSchema;
 
 use crate::api::input::Payload;
 use crate::detect::{check_pair, detect_language, parse_language, parse_source};
-use crate::error::{ApiError, ApiResult};
-use crate::gateway::{GatewayError, TextRequest};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::gateway::TextRequest;
+use crate::sse::{StreamMsg, sse_from_messages};
 use crate::state::AppState;
 
 /// Most texts in one request.
@@ -85,11 +84,11 @@ struct Checked {
 
 async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
     if !payload.fields.contains_key("text") {
-        return Err(ApiError::bad_request("missing_text", "the `text` field is required"));
+        return Err(ApiError::new(ErrorCode::MissingText, "the `text` field is required"));
     }
     if !payload.fields.contains_key("target_lang") {
-        return Err(ApiError::bad_request(
-            "missing_target_lang",
+        return Err(ApiError::new(
+            ErrorCode::MissingTargetLang,
             "the `target_lang` field is required (a language code such as en, fr or ar)",
         ));
     }
@@ -99,19 +98,18 @@ async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
         TextInput::Many(v) => v,
     };
     if texts.is_empty() {
-        return Err(ApiError::bad_request("missing_text", "`text` is an empty list"));
+        return Err(ApiError::new(ErrorCode::MissingText, "`text` is an empty list"));
     }
     if texts.len() > MAX_TEXTS {
-        return Err(ApiError::bad_request(
-            "too_many_texts",
+        return Err(ApiError::new(
+            ErrorCode::TooManyTexts,
             format!("at most {MAX_TEXTS} texts per request, got {}", texts.len()),
         ));
     }
     let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
     if chars > MAX_CHARS {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "text_too_long",
+            ErrorCode::TextTooLong,
             format!("at most {MAX_CHARS} characters per request, got {chars}; send a document"),
         ));
     }
@@ -120,31 +118,6 @@ async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
     check_pair(source.as_ref(), &target)?;
     let model = state.check_model(body.model.as_deref()).await?;
     Ok(Checked { texts, source, target, model })
-}
-
-fn engine_error(error: EngineError) -> ApiError {
-    match error {
-        EngineError::Unavailable(m) => ApiError::llm_unavailable(m),
-        EngineError::Rejected(m) => ApiError::bad_request("request_rejected", m),
-        EngineError::Cancelled => ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "cancelled",
-            "the translation was cancelled (the server is shutting down)",
-        ),
-    }
-}
-
-/// Maps a gateway failure to the API error.
-pub fn gateway_error(error: GatewayError) -> ApiError {
-    match error {
-        GatewayError::Unavailable(m) => ApiError::llm_unavailable(m),
-        GatewayError::Rejected(m) => ApiError::bad_request("request_rejected", m),
-        GatewayError::InvalidAnswer(m) => ApiError::new(
-            axum::http::StatusCode::BAD_GATEWAY,
-            "llm_invalid_answer",
-            format!("the model's answer could not be used: {m}"),
-        ),
-    }
 }
 
 /// The source to use for one text: given, or detected.
@@ -185,7 +158,7 @@ async fn translate_one(state: &AppState, checked: &Checked, text: &str) -> ApiRe
     let started = std::time::Instant::now();
     let results = engine.translate(request).await;
     state.record_llm("translate", started, results.is_ok());
-    let mut results = results.map_err(engine_error)?;
+    let mut results = results?;
     let result = results.pop().ok_or_else(|| {
         ApiError::internal("text translation failed", "the engine returned no result")
     })?;
@@ -210,16 +183,6 @@ pub async fn translate(
     let futures = checked.texts.iter().map(|t| translate_one(&state, &checked, t));
     let translations = futures::future::try_join_all(futures).await?;
     Ok(Json(TranslateResponse { translations }))
-}
-
-/// A message of a streaming task to its SSE stream.
-pub(crate) enum StreamMsg<T> {
-    /// A piece of the answer to input `index`.
-    Token(usize, String),
-    /// The final result.
-    Done(T),
-    /// The failure that ended the work.
-    Failed(ApiError),
 }
 
 /// Translates texts, streaming `token` events (`{"index", "text"}`) then `done`.
@@ -267,7 +230,7 @@ pub async fn translate_stream(
                     kept: None,
                 }),
                 Err(e) => {
-                    let _ = tx.send(StreamMsg::Failed(gateway_error(e)));
+                    let _ = tx.send(StreamMsg::Failed(e.into()));
                     return;
                 }
             }
@@ -276,44 +239,4 @@ pub async fn translate_stream(
     });
     let guard = AbortOnDropHandle::new(task);
     Ok(sse_from_messages(state, rx, guard))
-}
-
-/// Turns a streaming task's messages into SSE events; dropping the stream aborts the task.
-pub(crate) fn sse_from_messages<T: Serialize + Send + 'static>(
-    state: Arc<AppState>,
-    rx: mpsc::UnboundedReceiver<StreamMsg<T>>,
-    guard: AbortOnDropHandle<()>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream =
-        futures::stream::unfold((rx, guard, false), |(mut rx, guard, finished)| async move {
-            if finished {
-                return None;
-            }
-            let msg = rx.recv().await?;
-            let (event, finished) = match msg {
-                StreamMsg::Token(index, text) => (
-                    Event::default()
-                        .event("token")
-                        .data(serde_json::json!({"index": index, "text": text}).to_string()),
-                    false,
-                ),
-                StreamMsg::Done(response) => (json_event("done", &response), true),
-                StreamMsg::Failed(error) => (error_event(&error), true),
-            };
-            Some((Ok(event), (rx, guard, finished)))
-        });
-    let stream = crate::api::until_shutdown(stream, state.shutdown.clone());
-    Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-/// An SSE event carrying `value` as JSON.
-pub fn json_event<T: Serialize>(name: &str, value: &T) -> Event {
-    Event::default().event(name).data(serde_json::to_string(value).unwrap_or_else(|_| "{}".into()))
-}
-
-/// An SSE `error` event with the standard error body.
-pub fn error_event(error: &ApiError) -> Event {
-    Event::default().event("error").data(
-        serde_json::json!({"error": {"code": error.code, "message": error.message}}).to_string(),
-    )
 }

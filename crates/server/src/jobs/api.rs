@@ -1,30 +1,45 @@
 //! The document job endpoints under `/api/v1/jobs`.
+//!
+//! A job id is parsed once, here at the edge ([`JobPath`]); everything behind takes a typed
+//! [`JobId`]. A path segment that is not a job id is a job that does not exist (`404`).
 
-use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::response::sse::{Event, Sse};
 use futures::Stream;
 use serde::Deserialize;
-use tokio::sync::broadcast;
+use tradia_store::JobId;
 use utoipa::IntoParams;
 
-use crate::api::text::json_event;
-use crate::error::{ApiError, ApiResult};
-use crate::jobs::model::{JobList, JobStatus, JobView};
-use crate::jobs::repo::{job_view, parse_id};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::jobs::download::download;
+use crate::jobs::follow::follow_job;
+use crate::jobs::model::{JobList, JobView, job_view};
 use crate::jobs::upload::read_upload;
 use crate::state::AppState;
+
+/// The `{id}` of a job path, parsed into a [`JobId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobPath(pub JobId);
+
+impl<S: Send + Sync> FromRequestParts<S> for JobPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|e| {
+            ApiError::new(ErrorCode::JobNotFound, format!("no such job: {}", e.body_text()))
+        })?;
+        raw.parse().map(JobPath).map_err(|_| ApiError::job_not_found(&raw))
+    }
+}
 
 /// Creates a job from a multipart form: `file` parts, `source_lang`, `target_lang`, `model`.
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs",
@@ -36,20 +51,18 @@ pub async fn create_job(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let multipart = multipart.map_err(|e| {
-        ApiError::bad_request(
-            "malformed_multipart",
+        ApiError::new(
+            ErrorCode::MalformedMultipart,
             format!("expected a multipart/form-data upload: {}", e.body_text()),
         )
     })?;
     let new_job = read_upload(&state, multipart).await?;
-    let keys: Vec<_> = new_job.files.iter().map(|f| f.input_blob.clone()).collect();
-    let job = match state.jobs.store.create_job(new_job).await {
-        Ok(job) => job_view(&job),
-        Err(e) => {
-            state.jobs.delete_blobs(&keys).await;
-            return Err(ApiError::internal("cannot store the job", e));
-        }
-    };
+    let job = state
+        .jobs
+        .create_job(new_job)
+        .await
+        .map_err(|e| ApiError::internal("cannot store the job", e))?;
+    let job = job_view(&job);
     tracing::info!(job.id = %job.id, files = job.files.len(), target = %job.target_lang, "job queued");
     state.job_queued.notify_one();
     state.publish(job.clone());
@@ -73,28 +86,24 @@ pub async fn list_jobs(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<JobList>> {
     let Query(query) = query.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("invalid query string: {}", e.body_text()))
+        ApiError::new(ErrorCode::InvalidQuery, format!("invalid query string: {}", e.body_text()))
     })?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let before = match query.before.as_deref().filter(|b| !b.is_empty()) {
-        Some(b) => Some(parse_id(b).ok_or_else(|| {
-            ApiError::bad_request("invalid_cursor", format!("`before` is not a job id: {b}"))
+    let before: Option<JobId> = match query.before.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => Some(b.parse().map_err(|_| {
+            ApiError::new(ErrorCode::InvalidCursor, format!("`before` is not a job id: {b}"))
         })?),
         None => None,
     };
     let page = state
         .jobs
-        .store
         .list_jobs(limit, before)
         .await
         .map_err(|e| ApiError::internal("cannot list jobs", e))?;
-    Ok(Json(JobList {
-        jobs: page.jobs.iter().map(job_view).collect(),
-        next: page.next.map(|id| id.to_string()),
-    }))
+    Ok(Json(page))
 }
 
-async fn load(state: &AppState, id: &str) -> ApiResult<JobView> {
+async fn load(state: &AppState, id: JobId) -> ApiResult<JobView> {
     state
         .jobs
         .get_job(id)
@@ -109,9 +118,9 @@ async fn load(state: &AppState, id: &str) -> ApiResult<JobView> {
     responses((status = 200, body = JobView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_job(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    JobPath(id): JobPath,
 ) -> ApiResult<Json<JobView>> {
-    let mut job = load(&state, &id).await?;
+    let mut job = load(&state, id).await?;
     state
         .jobs
         .add_kept_details(&mut job)
@@ -126,17 +135,15 @@ pub async fn get_job(
     responses((status = 200, body = JobView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn cancel_job(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    JobPath(id): JobPath,
 ) -> ApiResult<Json<JobView>> {
     let job = state
         .jobs
-        .cancel_job(&id)
+        .cancel_job(id)
         .await
         .map_err(|e| ApiError::internal("cannot cancel the job", e))?
-        .ok_or_else(|| ApiError::job_not_found(&id))?;
-    if let Some(flag) = state.running.lock().ok().and_then(|r| r.get(&id).cloned()) {
-        flag.cancel();
-    }
+        .ok_or_else(|| ApiError::job_not_found(id))?;
+    state.cancel_running(id);
     tracing::info!(job.id = %id, status = job.status.as_str(), "job cancel requested");
     state.publish(job.clone());
     Ok(Json(job))
@@ -148,57 +155,19 @@ pub async fn cancel_job(
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete_job(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    JobPath(id): JobPath,
 ) -> ApiResult<StatusCode> {
-    if let Some(flag) = state.running.lock().ok().and_then(|r| r.get(&id).cloned()) {
-        flag.cancel();
-    }
+    state.cancel_running(id);
     let deleted = state
         .jobs
-        .delete_job(&id)
+        .delete_job(id)
         .await
         .map_err(|e| ApiError::internal("cannot delete the job", e))?;
     if !deleted {
-        return Err(ApiError::job_not_found(&id));
+        return Err(ApiError::job_not_found(id));
     }
     tracing::info!(job.id = %id, "job deleted");
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Gives each name once: `a.xml`, `a (2).xml`, …
-fn unique_names(names: &[String]) -> Vec<String> {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        let mut candidate = name.clone();
-        let mut n = 1;
-        while seen.contains_key(&candidate.to_lowercase()) {
-            n += 1;
-            candidate = match name.rsplit_once('.') {
-                Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
-                _ => format!("{name} ({n})"),
-            };
-        }
-        seen.insert(candidate.to_lowercase(), n);
-        out.push(candidate);
-    }
-    out
-}
-
-fn attachment(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
-        .collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// Downloads the translation: the file itself for one file, a zip for several.
@@ -208,138 +177,38 @@ fn attachment(name: &str) -> String {
         (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn job_result(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    JobPath(id): JobPath,
 ) -> ApiResult<Response> {
-    let job = load(&state, &id).await?;
-    if job.status != JobStatus::Done {
+    let job = state
+        .jobs
+        .find_job(id)
+        .await
+        .map_err(|e| ApiError::internal("cannot read the job", e))?
+        .ok_or_else(|| ApiError::job_not_found(id))?;
+    if job.status != tradia_store::JobStatus::Done {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "job_not_finished",
+            ErrorCode::JobNotFinished,
             format!(
                 "the job is {}; its result can be downloaded once it is done",
                 job.status.as_str()
             ),
         ));
     }
-    let done: Vec<_> = job.files.iter().filter(|f| f.done).collect();
-    if done.is_empty() {
+    let outputs = state
+        .jobs
+        .read_outputs(&job)
+        .await
+        .map_err(|e| ApiError::internal("cannot read the translated file", e))?;
+    if outputs.is_empty() {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no_result",
+            ErrorCode::NoResult,
             "no file of this job could be translated; see each file's error",
         ));
     }
-    let read = |index: u32| {
-        let state = state.clone();
-        let id = id.clone();
-        async move {
-            state
-                .jobs
-                .read_output(&id, index)
-                .await
-                .map_err(|e| ApiError::internal("cannot read the translated file", e))?
-                .ok_or_else(|| ApiError::job_not_found(&id))
-        }
-    };
-    if let [file] = done.as_slice() {
-        let bytes = read(file.index).await?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-                (header::CONTENT_DISPOSITION, attachment(&file.name)),
-            ],
-            Body::from(bytes),
-        )
-            .into_response());
-    }
-    let names = unique_names(&done.iter().map(|f| f.name.clone()).collect::<Vec<_>>());
-    let mut entries = Vec::with_capacity(done.len());
-    for (file, name) in done.iter().zip(names) {
-        entries.push((name, read(file.index).await?));
-    }
-    let zip = tokio::task::spawn_blocking(move || build_zip(entries))
-        .await
-        .map_err(|e| ApiError::internal("cannot build the zip", e))?
-        .map_err(|e| ApiError::internal("cannot build the zip", e))?;
-    let zip_name = format!("tradia-{}-{}.zip", job.target_lang, &job.id[..job.id.len().min(8)]);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (header::CONTENT_DISPOSITION, attachment(&zip_name)),
-        ],
-        Body::from(zip),
-    )
-        .into_response())
-}
-
-fn build_zip(entries: Vec<(String, Vec<u8>)>) -> Result<Vec<u8>, zip::result::ZipError> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in entries {
-        writer.start_file(name, options)?;
-        writer.write_all(&bytes)?;
-    }
-    Ok(writer.finish()?.into_inner())
-}
-
-/// State of one SSE subscription.
-struct Follow {
-    state: Arc<AppState>,
-    id: String,
-    rx: broadcast::Receiver<Arc<JobView>>,
-    queue: VecDeque<Event>,
-    last: Option<JobView>,
-    ended: bool,
-    poll: tokio::time::Interval,
-}
-
-impl Follow {
-    /// Queues `job` as a `progress` event (and `end` when final) unless nothing changed.
-    fn push(&mut self, job: JobView) {
-        if self.last.as_ref() == Some(&job) {
-            return;
-        }
-        self.queue.push_back(json_event("progress", &job));
-        if job.status.is_terminal() {
-            self.queue.push_back(json_event("end", &job));
-            self.ended = true;
-        }
-        self.last = Some(job);
-    }
-
-    async fn reload(&mut self) {
-        match self.state.jobs.get_job(&self.id).await {
-            Ok(Some(job)) => self.push(job),
-            Ok(None) => {
-                self.queue
-                    .push_back(crate::api::text::error_event(&ApiError::job_not_found(&self.id)));
-                self.ended = true;
-            }
-            Err(e) => tracing::warn!(job.id = %self.id, error = %e, "cannot reload job for SSE"),
-        }
-    }
-
-    async fn next_event(mut self) -> Option<(Result<Event, Infallible>, Self)> {
-        loop {
-            if let Some(event) = self.queue.pop_front() {
-                return Some((Ok(event), self));
-            }
-            if self.ended {
-                return None;
-            }
-            tokio::select! {
-                msg = self.rx.recv() => match msg {
-                    Ok(job) if job.id == self.id => self.push((*job).clone()),
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.reload().await,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                // Another replica may run the job: the database is the source of truth.
-                _ = self.poll.tick() => self.reload().await,
-            }
-        }
-    }
+    let id_text = id.to_string();
+    let zip_name =
+        format!("tradia-{}-{}.zip", job.target_lang, id_text.get(..8).unwrap_or(&id_text));
+    download(outputs, zip_name).await
 }
 
 /// Follows a job: `progress` events with the job, then `end` with the final job.
@@ -349,42 +218,9 @@ impl Follow {
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn job_events(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    JobPath(id): JobPath,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let rx = state.events.subscribe();
-    let job = load(&state, &id).await?;
-    let mut poll = tokio::time::interval(Duration::from_secs(2));
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    poll.reset();
-    let mut follow = Follow {
-        state: state.clone(),
-        id,
-        rx,
-        queue: VecDeque::new(),
-        last: None,
-        ended: false,
-        poll,
-    };
-    follow.push(job);
-    let stream = futures::stream::unfold(follow, Follow::next_event);
-    let stream = crate::api::until_shutdown(stream, state.shutdown.clone());
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn duplicate_names_get_numbers() {
-        let names = vec!["a.xml".to_string(), "b.xml".into(), "a.xml".into(), "A.xml".into()];
-        assert_eq!(unique_names(&names), vec!["a.xml", "b.xml", "a (2).xml", "A (3).xml"]);
-    }
-
-    #[test]
-    fn attachment_header_is_ascii() {
-        let h = attachment("café \"x\".xml");
-        assert!(h.is_ascii());
-        assert!(h.contains("filename*=UTF-8''caf%C3%A9%20%22x%22.xml"));
-    }
+    let job = load(&state, id).await?;
+    Ok(follow_job(state, rx, job))
 }

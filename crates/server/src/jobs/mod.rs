@@ -1,6 +1,9 @@
-//! Document jobs: upload, storage access, the HTTP endpoints and the runner.
+//! Document jobs: upload, storage access, the HTTP endpoints (with the download and the event
+//! stream) and the runner.
 
 pub mod api;
+pub mod download;
+pub mod follow;
 pub mod model;
 pub mod repo;
 pub mod runner;

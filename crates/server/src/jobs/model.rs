@@ -1,10 +1,12 @@
-//! The job as the API shows it. These shapes are relied on from outside (the web interface,
-//! scripts): fields may be added, never renamed or removed.
+//! The job as the API shows it, and its conversion from the store's record. These shapes are
+//! relied on from outside (the web interface, scripts): fields may be added, never renamed or
+//! removed (`tests/snapshots/` holds them as a visible contract).
 
 use serde::{Deserialize, Serialize};
+use tradia_store::{ErrorInfo, Job, JobId};
 use utoipa::ToSchema;
 
-use crate::error::ErrorDetail;
+use crate::error::{ErrorCode, ErrorDetail};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -89,7 +91,8 @@ pub struct KeptSegment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
     /// Job id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: JobId,
     /// State.
     pub status: JobStatus,
     /// Source language (given, or detected in the first file read; `null` until then).
@@ -126,4 +129,65 @@ pub struct JobList {
     /// Pass as `before` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+
+fn ts(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// A stored error as the API shows it; a stored code this version does not know is answered
+/// as [`ErrorCode::from_stored`] says.
+fn detail(e: &ErrorInfo) -> ErrorDetail {
+    ErrorDetail::new(ErrorCode::from_stored(&e.code), e.message.clone())
+}
+
+fn status(status: tradia_store::JobStatus) -> JobStatus {
+    match status {
+        tradia_store::JobStatus::Queued => JobStatus::Queued,
+        tradia_store::JobStatus::Running => JobStatus::Running,
+        tradia_store::JobStatus::Done => JobStatus::Done,
+        tradia_store::JobStatus::Failed => JobStatus::Failed,
+        tradia_store::JobStatus::Cancelled => JobStatus::Cancelled,
+    }
+}
+
+/// The API view of a stored job (without the kept segments' details).
+pub fn job_view(job: &Job) -> JobView {
+    let files = job
+        .files
+        .iter()
+        .map(|f| FileView {
+            index: f.index,
+            name: f.name.clone(),
+            size_bytes: f.size,
+            format: f.format.clone(),
+            progress: Progress { done: f.progress.done, total: f.progress.total },
+            done: f.output_blob.is_some(),
+            error: f.error.as_ref().map(detail),
+            kept: f.kept,
+            detected_source_lang: f.detected_source_lang.as_ref().map(|l| l.to_string()),
+            kept_segments: None,
+        })
+        .collect();
+    let progress = job.progress();
+    JobView {
+        id: job.id,
+        status: status(job.status),
+        source_lang: job
+            .source_lang
+            .as_ref()
+            .or_else(|| job.detected_source_lang())
+            .map(|l| l.to_string()),
+        source_detected: job.source_lang.is_none(),
+        target_lang: job.target_lang.to_string(),
+        model: job.model.clone(),
+        progress: Progress { done: progress.done, total: progress.total },
+        files,
+        kept_segments: job.kept(),
+        error: job.error.as_ref().map(detail),
+        created_at: ts(job.created_at),
+        started_at: job.started_at.map(ts),
+        finished_at: job.finished_at.map(ts),
+        updated_at: ts(job.updated_at),
+    }
 }

@@ -1,16 +1,23 @@
 //! Job storage as the service uses it: one facade over the store crate's [`Store`] (jobs, lease
 //! queue, saved segments) and [`BlobStore`] (files), so handlers and the runner never see SQL or
-//! file paths, and the store's records become the API's [`JobView`] in one place.
+//! file paths, and each operation that touches both (a job and its files) is done in one place:
+//! creating a job removes its uploads if the row cannot be written, deleting or purging jobs
+//! removes their files, storing an output removes the file again if the row refuses it.
+//!
+//! The fields are private: what the service does with jobs is the list of methods below.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::io::AsyncRead;
 use tradia_core::{Content, KeptReason, SegmentResult};
 use tradia_store::{
-    BlobKey, BlobStore, ErrorInfo, FsBlobStore, Job, JobId, Store, StoreError, StoredSegment,
+    BlobError, BlobKey, BlobStore, ErrorInfo, FsBlobStore, Job, JobId, NewJob, StatusCounts, Store,
+    StoreError, StoredBlob, StoredSegment,
 };
 
-use crate::error::ErrorDetail;
-use crate::jobs::model::{FileView, JobStatus, JobView, Progress};
+use crate::error::ErrorCode;
+use crate::jobs::model::{JobList, JobView, KeptSegment, job_view};
 
 pub use tradia_store::{ClaimOptions, Claimed, FileExtracted, Lease, RenewOutcome};
 
@@ -22,7 +29,7 @@ pub enum RepoError {
     Store(#[from] StoreError),
     /// The blob folder refused or failed.
     #[error(transparent)]
-    Blob(#[from] tradia_store::BlobError),
+    Blob(#[from] BlobError),
     /// A stored segment could not be read back.
     #[error("stored segment {segment} of file {file} is unreadable: {message}")]
     Segment {
@@ -42,75 +49,50 @@ impl RepoError {
     }
 }
 
-/// Jobs, segments and files.
-#[derive(Clone)]
-pub struct JobRepo {
-    /// The database.
-    pub store: Arc<dyn Store>,
-    /// The files.
-    pub blobs: Arc<dyn BlobStore>,
-}
-
-fn ts(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-fn detail(e: &ErrorInfo) -> ErrorDetail {
-    ErrorDetail { code: e.code.clone(), message: e.message.clone() }
-}
-
-/// The API view of a stored job.
-pub fn job_view(job: &Job) -> JobView {
-    let files = job
-        .files
-        .iter()
-        .map(|f| FileView {
-            index: f.index,
-            name: f.name.clone(),
-            size_bytes: f.size,
-            format: f.format.clone(),
-            progress: Progress { done: f.progress.done, total: f.progress.total },
-            done: f.output_blob.is_some(),
-            error: f.error.as_ref().map(detail),
-            kept: f.kept,
-            detected_source_lang: f.detected_source_lang.as_ref().map(|l| l.to_string()),
-            kept_segments: None,
-        })
-        .collect();
-    let progress = job.progress();
-    let status = match job.status {
-        tradia_store::JobStatus::Queued => JobStatus::Queued,
-        tradia_store::JobStatus::Running => JobStatus::Running,
-        tradia_store::JobStatus::Done => JobStatus::Done,
-        tradia_store::JobStatus::Failed => JobStatus::Failed,
-        tradia_store::JobStatus::Cancelled => JobStatus::Cancelled,
-    };
-    let detected = job.source_lang.is_none();
-    JobView {
-        id: job.id.to_string(),
-        status,
-        source_lang: job
-            .source_lang
-            .as_ref()
-            .or_else(|| job.detected_source_lang())
-            .map(|l| l.to_string()),
-        source_detected: detected,
-        target_lang: job.target_lang.to_string(),
-        model: job.model.clone(),
-        progress: Progress { done: progress.done, total: progress.total },
-        files,
-        kept_segments: job.kept(),
-        error: job.error.as_ref().map(detail),
-        created_at: ts(job.created_at),
-        started_at: job.started_at.map(ts),
-        finished_at: job.finished_at.map(ts),
-        updated_at: ts(job.updated_at),
+impl From<&RepoError> for ErrorCode {
+    fn from(error: &RepoError) -> Self {
+        match error {
+            RepoError::Store(e) => e.into(),
+            RepoError::Blob(e) => e.into(),
+            RepoError::Segment { .. } => ErrorCode::StorageError,
+        }
     }
 }
 
-/// Parses a job id from a URL; `None` for anything that is not one (answered as not found).
-pub fn parse_id(id: &str) -> Option<JobId> {
-    id.parse().ok()
+/// A translated file read back for download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Its index in the job.
+    pub index: u32,
+    /// Its name (the uploaded file's).
+    pub name: String,
+    /// The translated document.
+    pub bytes: Vec<u8>,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeCount {
+    /// Jobs deleted.
+    pub jobs: usize,
+    /// Files deleted with them.
+    pub files: usize,
+}
+
+/// Jobs, segments and files.
+#[derive(Clone)]
+pub struct JobRepo {
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+}
+
+/// `Ok(None)` for a job that does not exist.
+fn found<T>(result: Result<T, StoreError>) -> Result<Option<T>, RepoError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A stored segment back as a result.
@@ -139,11 +121,16 @@ pub fn stored_segment(file_index: u32, r: &SegmentResult) -> StoredSegment {
 }
 
 impl JobRepo {
+    /// A repository over an open store and blob store.
+    pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
+        JobRepo { store, blobs }
+    }
+
     /// Opens the database at `url` (applying migrations) and the blob folder `data_dir/files`.
     pub async fn open(url: &str, data_dir: &std::path::Path) -> anyhow::Result<Self> {
         let store = tradia_store::connect(url).await?;
         let blobs = FsBlobStore::open(data_dir.join("files")).await?;
-        Ok(JobRepo { store, blobs: Arc::new(blobs) })
+        Ok(JobRepo::new(store, Arc::new(blobs)))
     }
 
     /// Ok when the database answers.
@@ -151,37 +138,95 @@ impl JobRepo {
         self.store.ping().await.map_err(|e| e.to_string())
     }
 
-    /// One job; `None` when unknown (or not a job id).
-    pub async fn get_job(&self, id: &str) -> Result<Option<JobView>, RepoError> {
-        let Some(id) = parse_id(id) else { return Ok(None) };
-        match self.store.get_job(id).await {
-            Ok(job) => Ok(Some(job_view(&job))),
-            Err(StoreError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.into()),
+    // --- The API's side: uploads and job records ---
+
+    /// Streams one uploaded file into blob storage, refusing more than `limit` bytes.
+    pub async fn put_upload(
+        &self,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+    ) -> Result<StoredBlob, BlobError> {
+        self.blobs.put(reader, limit).await
+    }
+
+    /// Creates a job whose files are already stored; when the row cannot be written, the files
+    /// are deleted before the error is returned.
+    pub async fn create_job(&self, job: NewJob) -> Result<Job, RepoError> {
+        let keys: Vec<BlobKey> = job.files.iter().map(|f| f.input_blob.clone()).collect();
+        match self.store.create_job(job).await {
+            Ok(job) => Ok(job),
+            Err(e) => {
+                self.delete_blobs(&keys).await;
+                Err(e.into())
+            }
         }
+    }
+
+    /// The stored record of a job; `None` when unknown.
+    pub async fn find_job(&self, id: JobId) -> Result<Option<Job>, RepoError> {
+        found(self.store.get_job(id).await)
+    }
+
+    /// One job as the API shows it; `None` when unknown.
+    pub async fn get_job(&self, id: JobId) -> Result<Option<JobView>, RepoError> {
+        Ok(self.find_job(id).await?.as_ref().map(job_view))
+    }
+
+    /// A page of jobs, newest first, created before `before` when given.
+    pub async fn list_jobs(&self, limit: u32, before: Option<JobId>) -> Result<JobList, RepoError> {
+        let page = self.store.list_jobs(limit, before).await?;
+        Ok(JobList {
+            jobs: page.jobs.iter().map(job_view).collect(),
+            next: page.next.map(|id| id.to_string()),
+        })
     }
 
     /// Cancels a job; `None` when unknown.
-    pub async fn cancel_job(&self, id: &str) -> Result<Option<JobView>, RepoError> {
-        let Some(id) = parse_id(id) else { return Ok(None) };
-        match self.store.cancel_job(id).await {
-            Ok(job) => Ok(Some(job_view(&job))),
-            Err(StoreError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+    pub async fn cancel_job(&self, id: JobId) -> Result<Option<JobView>, RepoError> {
+        Ok(found(self.store.cancel_job(id).await)?.as_ref().map(job_view))
     }
 
     /// Deletes a job and its files; false when unknown.
-    pub async fn delete_job(&self, id: &str) -> Result<bool, RepoError> {
-        let Some(id) = parse_id(id) else { return Ok(false) };
-        match self.store.delete_job(id).await {
-            Ok(keys) => {
-                self.delete_blobs(&keys).await;
-                Ok(true)
-            }
-            Err(StoreError::NotFound(_)) => Ok(false),
-            Err(e) => Err(e.into()),
+    pub async fn delete_job(&self, id: JobId) -> Result<bool, RepoError> {
+        let Some(keys) = found(self.store.delete_job(id).await)? else { return Ok(false) };
+        self.delete_blobs(&keys).await;
+        Ok(true)
+    }
+
+    /// Fills each file's `kept_segments` (the reasons) for files that kept any.
+    pub async fn add_kept_details(&self, job: &mut JobView) -> Result<(), RepoError> {
+        for file in job.files.iter_mut().filter(|f| f.kept > 0) {
+            let saved = self.store.saved_segments(job.id, file.index).await?;
+            let kept = saved
+                .iter()
+                .filter_map(|s| {
+                    s.kept_code.as_ref().map(|code| KeptSegment {
+                        segment: s.segment_id,
+                        code: code.clone(),
+                        message: s.kept_message.clone().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            file.kept_segments = Some(kept);
         }
+        Ok(())
+    }
+
+    /// The translated files of `job` (a record just read, so no query is repeated), in upload
+    /// order; files without a translation are left out.
+    pub async fn read_outputs(&self, job: &Job) -> Result<Vec<Output>, RepoError> {
+        let mut outputs = Vec::new();
+        for file in &job.files {
+            let Some(key) = &file.output_blob else { continue };
+            let bytes = self.blobs.read(key).await?;
+            outputs.push(Output { index: file.index, name: file.name.clone(), bytes });
+        }
+        Ok(outputs)
+    }
+
+    /// A blob's bytes.
+    pub async fn read_blob(&self, key: &BlobKey) -> Result<Vec<u8>, RepoError> {
+        Ok(self.blobs.read(key).await?)
     }
 
     /// Deletes blobs, logging (not failing on) errors: a leftover file is purged later.
@@ -191,6 +236,84 @@ impl JobRepo {
                 tracing::warn!(blob.key = %key, error = %e, "cannot delete a file");
             }
         }
+    }
+
+    /// Jobs per status (for the gauges).
+    pub async fn count_by_status(&self) -> Result<StatusCounts, RepoError> {
+        Ok(self.store.count_by_status().await?)
+    }
+
+    /// Deletes the jobs finished (or created) longer than `retention` ago, and their files.
+    pub async fn purge_expired(&self, retention: Duration) -> Result<PurgeCount, RepoError> {
+        let purged = self.store.purge_expired(retention).await?;
+        self.delete_blobs(&purged.blobs).await;
+        Ok(PurgeCount { jobs: purged.jobs.len(), files: purged.blobs.len() })
+    }
+
+    // --- The runner's side: the lease queue and a job's progress ---
+
+    /// Claims the next queued job (or one whose lease expired).
+    pub async fn claim_next_job(
+        &self,
+        options: &ClaimOptions,
+    ) -> Result<Option<Claimed>, RepoError> {
+        Ok(self.store.claim_next_job(options).await?)
+    }
+
+    /// Renews a lease for `ttl`.
+    pub async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+    ) -> Result<RenewOutcome, RepoError> {
+        Ok(self.store.renew_lease(lease, ttl).await?)
+    }
+
+    /// Puts a running job back in the queue (shutdown).
+    pub async fn requeue_job(&self, lease: &Lease) -> Result<(), RepoError> {
+        Ok(self.store.requeue_job(lease).await?)
+    }
+
+    /// Marks a job done.
+    pub async fn finish_job(&self, lease: &Lease) -> Result<(), RepoError> {
+        self.store.finish_job(lease).await?;
+        Ok(())
+    }
+
+    /// Marks a job failed with `error`.
+    pub async fn fail_job(&self, lease: &Lease, error: ErrorInfo) -> Result<(), RepoError> {
+        self.store.fail_job(lease, error).await?;
+        Ok(())
+    }
+
+    /// Records what extraction found in file `index`.
+    pub async fn set_file_extracted(
+        &self,
+        lease: &Lease,
+        index: u32,
+        extracted: FileExtracted,
+    ) -> Result<(), RepoError> {
+        Ok(self.store.set_file_extracted(lease, index, extracted).await?)
+    }
+
+    /// Records why file `index` cannot be translated.
+    pub async fn set_file_failed(
+        &self,
+        lease: &Lease,
+        index: u32,
+        error: ErrorInfo,
+    ) -> Result<(), RepoError> {
+        Ok(self.store.set_file_failed(lease, index, error).await?)
+    }
+
+    /// Saves one finished segment of file `index`.
+    pub async fn save_segment(
+        &self,
+        lease: &Lease,
+        index: u32,
+        result: &SegmentResult,
+    ) -> Result<(), RepoError> {
+        Ok(self.store.save_segment(lease, stored_segment(index, result)).await?)
     }
 
     /// The saved segments of one file, as results.
@@ -203,44 +326,19 @@ impl JobRepo {
         saved.iter().map(segment_result).collect()
     }
 
-    /// Fills each file's `kept_segments` (the reasons) for files that kept any.
-    pub async fn add_kept_details(&self, job: &mut JobView) -> Result<(), RepoError> {
-        let Some(id) = parse_id(&job.id) else { return Ok(()) };
-        for file in job.files.iter_mut().filter(|f| f.kept > 0) {
-            let saved = self.store.saved_segments(id, file.index).await?;
-            let kept = saved
-                .iter()
-                .filter_map(|s| {
-                    s.kept_code.as_ref().map(|code| crate::jobs::model::KeptSegment {
-                        segment: s.segment_id,
-                        code: code.clone(),
-                        message: s.kept_message.clone().unwrap_or_default(),
-                    })
-                })
-                .collect();
-            file.kept_segments = Some(kept);
+    /// Stores the translation of file `index`; the file is deleted again if the job refuses it
+    /// (lease lost, job deleted).
+    pub async fn store_output(
+        &self,
+        lease: &Lease,
+        index: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), RepoError> {
+        let stored = self.blobs.put_bytes(bytes).await?;
+        if let Err(e) = self.store.set_file_output(lease, index, stored.key.clone()).await {
+            self.delete_blobs(&[stored.key]).await;
+            return Err(e.into());
         }
         Ok(())
-    }
-
-    /// A blob's bytes.
-    pub async fn read_blob(&self, key: &BlobKey) -> Result<Vec<u8>, RepoError> {
-        Ok(self.blobs.read(key).await?)
-    }
-
-    /// The output of file `index` of job `id`, with its name; `None` if not produced.
-    pub async fn read_output(&self, id: &str, index: u32) -> Result<Option<Vec<u8>>, RepoError> {
-        let Some(jid) = parse_id(id) else { return Ok(None) };
-        let job = match self.store.get_job(jid).await {
-            Ok(job) => job,
-            Err(StoreError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let Some(key) =
-            job.files.iter().find(|f| f.index == index).and_then(|f| f.output_blob.clone())
-        else {
-            return Ok(None);
-        };
-        Ok(Some(self.blobs.read(&key).await?))
     }
 }

@@ -3,18 +3,19 @@
 //! languages, model) before the job is created.
 //!
 //! A refused upload leaves nothing behind: the blobs written so far are deleted before the error
-//! is answered.
+//! is answered. The format detected here is stored with each file, and the runner extracts with
+//! it: a document is detected once.
 
 use axum::extract::Multipart;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
 use futures::TryStreamExt;
 use tokio_util::io::StreamReader;
 use tradia_core::LanguageTag;
-use tradia_store::{BlobError, BlobKey, NewJob, NewJobFile};
+use tradia_store::{BlobError, BlobKey, NewJob, NewJobFile, StoredBlob};
 
-use crate::api::input::multipart_error;
 use crate::detect::{check_pair, parse_language, parse_source};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// Longest accepted value of a text field.
@@ -34,14 +35,47 @@ pub fn clean_name(raw: &str) -> String {
 
 fn too_large(limit: u64) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "upload_too_large",
+        ErrorCode::UploadTooLarge,
         format!(
             "the upload is larger than {} MB (MAX_UPLOAD_MB, for all files of one request \
              together); send fewer or smaller files",
             limit / (1024 * 1024)
         ),
     )
+}
+
+/// A multipart read error; the request body limit becomes the upload limit's message.
+fn field_error(limit: u64) -> impl Fn(MultipartError) -> ApiError {
+    move |e| {
+        let e = ApiError::from(e);
+        if e.code == ErrorCode::UploadTooLarge { too_large(limit) } else { e }
+    }
+}
+
+/// Why storing one uploaded file failed, as the client is told.
+fn store_error(error: BlobError, file_name: &str, limit: u64) -> ApiError {
+    match error {
+        BlobError::TooLarge { .. } => too_large(limit),
+        BlobError::Source(source) => {
+            // The part's stream failed; the multipart reader's own error says whether it was the
+            // request body limit.
+            let over_limit = source
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<MultipartError>())
+                .is_some_and(|e| e.status() == StatusCode::PAYLOAD_TOO_LARGE);
+            if over_limit {
+                too_large(limit)
+            } else {
+                ApiError::new(
+                    ErrorCode::MalformedMultipart,
+                    format!("the upload of `{file_name}` could not be read: {source}"),
+                )
+            }
+        }
+        e @ (BlobError::InvalidKey(_) | BlobError::NotFound(_) | BlobError::Io(_)) => {
+            ApiError::internal("cannot store an uploaded file", e)
+        }
+    }
 }
 
 /// Reads and checks a `POST /api/v1/jobs` form; the files are in blob storage when it returns
@@ -55,11 +89,12 @@ pub async fn read_upload(state: &AppState, multipart: Multipart) -> ApiResult<Ne
     result
 }
 
-fn field_error(limit: u64) -> impl Fn(axum::extract::multipart::MultipartError) -> ApiError {
-    move |e| {
-        let e = multipart_error(e);
-        if e.code == "upload_too_large" { too_large(limit) } else { e }
-    }
+/// The text fields of the form.
+#[derive(Default)]
+struct Fields {
+    source_lang: Option<String>,
+    target_lang: Option<String>,
+    model: Option<String>,
 }
 
 async fn read_parts(
@@ -70,126 +105,121 @@ async fn read_parts(
     let limit = state.settings.max_upload_bytes;
     let max_files = state.settings.max_files;
     let mut files: Vec<NewJobFile> = Vec::new();
-    let mut source_lang: Option<String> = None;
-    let mut target_lang: Option<String> = None;
-    let mut model: Option<String> = None;
+    let mut fields = Fields::default();
     let mut total: u64 = 0;
 
-    while let Some(mut field) = multipart.next_field().await.map_err(field_error(limit))? {
+    while let Some(field) = multipart.next_field().await.map_err(field_error(limit))? {
         let name = field.name().unwrap_or_default().to_string();
-        if let Some(file_name) = field.file_name().map(str::to_string) {
-            if name != "file" && name != "files" && name != "file[]" {
-                return Err(ApiError::bad_request(
-                    "malformed_multipart",
-                    format!("unexpected file field `{name}`; send each file as a `file` part"),
-                ));
-            }
-            if files.len() >= max_files {
-                return Err(ApiError::bad_request(
-                    "too_many_files",
-                    format!("at most {max_files} files per job (TRADIA_MAX_FILES)"),
-                ));
-            }
-            let stream = field.map_err(std::io::Error::other);
-            let mut reader = StreamReader::new(stream);
-            let remaining = limit.saturating_sub(total);
-            let stored = match state.jobs.blobs.put(&mut reader, remaining).await {
-                Ok(stored) => stored,
-                Err(BlobError::TooLarge { .. }) => return Err(too_large(limit)),
-                Err(BlobError::Source(e)) => {
-                    let message = e.to_string();
-                    if message.contains("limit") {
-                        return Err(too_large(limit));
-                    }
-                    return Err(ApiError::bad_request(
-                        "malformed_multipart",
-                        format!("the upload of `{file_name}` could not be read: {message}"),
-                    ));
-                }
-                Err(e) => return Err(ApiError::internal("cannot store an uploaded file", e)),
-            };
-            keys.push(stored.key.clone());
-            total += stored.size;
-            files.push(NewJobFile {
-                name: clean_name(&file_name),
-                format: None,
-                input_blob: stored.key,
-                size: stored.size,
-            });
-        } else {
-            let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(field_error(limit))? {
-                value.extend_from_slice(&chunk);
-                if value.len() > MAX_FIELD_BYTES {
-                    return Err(ApiError::bad_request(
-                        "invalid_request",
-                        format!("field `{name}` is too long"),
-                    ));
-                }
-            }
-            let value = String::from_utf8(value).map_err(|_| {
-                ApiError::bad_request("invalid_request", format!("field `{name}` is not UTF-8"))
-            })?;
+        let Some(file_name) = field.file_name().map(str::to_string) else {
+            let value = read_text_field(field, &name, limit).await?;
             match name.as_str() {
-                "source_lang" => source_lang = Some(value),
-                "target_lang" => target_lang = Some(value),
-                "model" => model = Some(value),
+                "source_lang" => fields.source_lang = Some(value),
+                "target_lang" => fields.target_lang = Some(value),
+                "model" => fields.model = Some(value),
                 _ => {}
             }
+            continue;
+        };
+        if name != "file" && name != "files" && name != "file[]" {
+            return Err(ApiError::new(
+                ErrorCode::MalformedMultipart,
+                format!("unexpected file field `{name}`; send each file as a `file` part"),
+            ));
         }
+        if files.len() >= max_files {
+            return Err(ApiError::new(
+                ErrorCode::TooManyFiles,
+                format!("at most {max_files} files per job (TRADIA_MAX_FILES)"),
+            ));
+        }
+        let stored = store_file(state, field, limit.saturating_sub(total))
+            .await
+            .map_err(|e| store_error(e, &file_name, limit))?;
+        keys.push(stored.key.clone());
+        total += stored.size;
+        files.push(NewJobFile {
+            name: clean_name(&file_name),
+            format: None,
+            input_blob: stored.key,
+            size: stored.size,
+        });
     }
 
     if files.is_empty() {
-        return Err(ApiError::bad_request(
-            "missing_file",
+        return Err(ApiError::new(
+            ErrorCode::MissingFile,
             "no file was sent; add at least one `file` part",
         ));
     }
-    let target = match target_lang.as_deref().map(str::trim) {
+    let target = match fields.target_lang.as_deref().map(str::trim) {
         Some(t) if !t.is_empty() => parse_language("target_lang", t)?,
         _ => {
-            return Err(ApiError::bad_request(
-                "missing_target_lang",
+            return Err(ApiError::new(
+                ErrorCode::MissingTargetLang,
                 "the `target_lang` field is required (a language code such as en, fr or ar)",
             ));
         }
     };
-    let source: Option<LanguageTag> = parse_source(source_lang.as_deref())?;
+    let source: Option<LanguageTag> = parse_source(fields.source_lang.as_deref())?;
     check_pair(source.as_ref(), &target)?;
-    let model = state.check_model(model.as_deref()).await?;
-
+    let model = state.check_model(fields.model.as_deref()).await?;
     for file in &mut files {
-        if file.size == 0 {
-            return Err(ApiError::bad_request("empty_file", format!("`{}` is empty", file.name)));
-        }
-        let bytes = state
-            .jobs
-            .read_blob(&file.input_blob)
-            .await
-            .map_err(|e| ApiError::internal("cannot read an uploaded file", e))?;
-        let probe_name = file.name.clone();
-        let format =
-            tokio::task::spawn_blocking(move || tradia_formats::detect(&probe_name, &bytes))
-                .await
-                .map_err(|e| ApiError::internal("format detection failed", e))?;
-        let format = format.map_err(|e| {
-            let mut error = ApiError::from(e);
-            error.message = format!(
-                "`{}`: this file type is not supported; supported: {}",
-                file.name,
-                tradia_formats::Format::supported_list()
-            );
-            error
-        })?;
-        file.format =
-            serde_json::to_value(format).ok().and_then(|v| v.as_str().map(str::to_string));
+        detect_format(state, file).await?;
     }
     Ok(NewJob { source_lang: source, target_lang: target, model, files })
 }
 
+/// Streams a file part into blob storage, at most `remaining` bytes.
+async fn store_file(
+    state: &AppState,
+    field: Field<'_>,
+    remaining: u64,
+) -> Result<StoredBlob, BlobError> {
+    // The multipart error travels inside the I/O error, so `store_error` can tell the body limit
+    // from a broken upload by its type.
+    let stream = field.map_err(std::io::Error::other);
+    let mut reader = StreamReader::new(stream);
+    state.jobs.put_upload(&mut reader, remaining).await
+}
+
+async fn read_text_field(mut field: Field<'_>, name: &str, limit: u64) -> ApiResult<String> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(field_error(limit))? {
+        value.extend_from_slice(&chunk);
+        if value.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("field `{name}` is too long"),
+            ));
+        }
+    }
+    String::from_utf8(value).map_err(|_| {
+        ApiError::new(ErrorCode::InvalidRequest, format!("field `{name}` is not UTF-8"))
+    })
+}
+
+/// Refuses an empty file or one whose format Tradia does not read (with the format error's own
+/// code and message), and records the detected format.
+async fn detect_format(state: &AppState, file: &mut NewJobFile) -> ApiResult<()> {
+    if file.size == 0 {
+        return Err(ApiError::new(ErrorCode::EmptyFile, format!("`{}` is empty", file.name)));
+    }
+    let bytes = state
+        .jobs
+        .read_blob(&file.input_blob)
+        .await
+        .map_err(|e| ApiError::internal("cannot read an uploaded file", e))?;
+    let name = file.name.clone();
+    let format = tokio::task::spawn_blocking(move || tradia_formats::detect(&name, &bytes))
+        .await
+        .map_err(|e| ApiError::internal("format detection failed", e))??;
+    file.format = Some(format.as_str().to_string());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::clean_name;
+    use super::*;
 
     #[test]
     fn names_are_cleaned() {
@@ -198,5 +228,23 @@ mod tests {
         assert_eq!(clean_name("a\u{0}b.txt"), "ab.txt");
         assert_eq!(clean_name(""), "document");
         assert_eq!(clean_name(".hidden"), "hidden");
+    }
+
+    #[test]
+    fn a_stream_over_the_body_limit_is_told_by_its_type() {
+        let limit = 2 * 1024 * 1024;
+        let too_big = store_error(BlobError::TooLarge { limit }, "a.xml", limit);
+        assert_eq!(too_big.code, ErrorCode::UploadTooLarge);
+        assert!(too_big.message.contains("MAX_UPLOAD_MB"), "{}", too_big.message);
+        // A source error that merely says "limit" is still a broken upload, not a size problem.
+        let broken = store_error(
+            BlobError::Source(std::io::Error::other("connection reset past the limit")),
+            "a.xml",
+            limit,
+        );
+        assert_eq!(broken.code, ErrorCode::MalformedMultipart);
+        assert!(broken.message.contains("`a.xml`"), "{}", broken.message);
+        let disk = store_error(BlobError::Io(std::io::Error::other("disk full")), "a.xml", limit);
+        assert_eq!(disk.code, ErrorCode::InternalError);
     }
 }

@@ -1,7 +1,7 @@
 //! Shared test harness: a simulated LLM, a real server on 127.0.0.1:0, small Scenari items
 //! composed here, and helpers for multipart uploads and SSE streams.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
 use std::path::Path;

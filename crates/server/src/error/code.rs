@@ -1,0 +1,333 @@
+//! Every error code the service answers with or stores on a job, as one enum.
+//!
+//! Codes are a published contract: clients branch on them and the web interface translates them,
+//! so a code's string never changes once published (new codes may appear). Listing them in one
+//! table here, rather than as string literals where each error is built, makes the set closed:
+//! an error cannot carry a code that is not here, `docs/ERROR-CODES.md` is generated from
+//! [`ErrorCode::ALL`] (a test fails when it is stale), and a code read back from the database is
+//! parsed into this enum ([`ErrorCode::from_stored`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use axum::http::StatusCode;
+
+/// Declares [`ErrorCode`] and its tables from one list, so [`ErrorCode::ALL`] cannot miss a
+/// variant: `Variant = "code", status, "meaning";` where `status` is the HTTP status the code is
+/// answered with, or `None` for codes only ever stored on a job or a file.
+macro_rules! error_codes {
+    ($( $variant:ident = $code:literal, $status:expr, $meaning:literal; )*) => {
+        /// A stable, machine-readable error code (`invalid_language`, `upload_too_large`, …).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( #[doc = $meaning] $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the documentation.
+            pub const ALL: &'static [ErrorCode] = &[$( ErrorCode::$variant, )*];
+
+            /// The code as clients see it (snake_case).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( ErrorCode::$variant => $code, )*
+                }
+            }
+
+            /// The HTTP status this code is answered with; `None` for a code only stored on a
+            /// job or a file (an [`ApiError`](crate::ApiError) carrying one answers `500`).
+            pub const fn status(self) -> Option<StatusCode> {
+                match self {
+                    $( ErrorCode::$variant => $status, )*
+                }
+            }
+
+            /// When the code is given, for people (the documentation's wording).
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $( ErrorCode::$variant => $meaning, )*
+                }
+            }
+        }
+    };
+}
+
+const BAD_REQUEST: Option<StatusCode> = Some(StatusCode::BAD_REQUEST);
+const NOT_FOUND: Option<StatusCode> = Some(StatusCode::NOT_FOUND);
+const CONFLICT: Option<StatusCode> = Some(StatusCode::CONFLICT);
+const TOO_LARGE: Option<StatusCode> = Some(StatusCode::PAYLOAD_TOO_LARGE);
+const UNPROCESSABLE: Option<StatusCode> = Some(StatusCode::UNPROCESSABLE_ENTITY);
+const UNAVAILABLE: Option<StatusCode> = Some(StatusCode::SERVICE_UNAVAILABLE);
+/// Only stored on a job or a file, never answered.
+const STORED_ONLY: Option<StatusCode> = None;
+
+error_codes! {
+    InvalidRequest = "invalid_request", BAD_REQUEST,
+        "A field has the wrong type or value (the message names it).";
+    InvalidJson = "invalid_json", BAD_REQUEST, "The body is not a JSON object.";
+    InvalidQuery = "invalid_query", BAD_REQUEST,
+        "The query string cannot be read (e.g. a `limit` that is not a number).";
+    InvalidCursor = "invalid_cursor", BAD_REQUEST, "`before` is not a job id.";
+    MalformedMultipart = "malformed_multipart", BAD_REQUEST,
+        "The upload is not a readable `multipart/form-data` body.";
+    MissingFile = "missing_file", BAD_REQUEST, "A job upload without any `file` part.";
+    MissingTargetLang = "missing_target_lang", BAD_REQUEST, "`target_lang` is absent.";
+    MissingText = "missing_text", BAD_REQUEST,
+        "`text` (or `notes`/`image` for summaries) is absent or empty.";
+    EmptyFile = "empty_file", BAD_REQUEST, "An uploaded file has no bytes.";
+    TooManyFiles = "too_many_files", BAD_REQUEST, "More than `TRADIA_MAX_FILES` files in one job.";
+    TooManyTexts = "too_many_texts", BAD_REQUEST,
+        "More than 100 texts in one translation request.";
+    InvalidLanguage = "invalid_language", BAD_REQUEST, "A language code Tradia does not know.";
+    SameLanguage = "same_language", BAD_REQUEST, "Source and target are the same.";
+    UnknownModel = "unknown_model", BAD_REQUEST,
+        "`model` is not one the LLM servers list (the message lists them).";
+    InvalidStyle = "invalid_style", BAD_REQUEST,
+        "Reformulation `style` longer than 100 characters.";
+    InvalidImage = "invalid_image", BAD_REQUEST,
+        "The summary's image is empty, not valid base64, or not a PNG, JPEG, GIF or WebP file.";
+    RequestRejected = "request_rejected", BAD_REQUEST,
+        "The LLM server refused the request itself (e.g. the model does not exist there); also \
+         a job's error.";
+    JobNotFound = "job_not_found", NOT_FOUND,
+        "No such job (never existed, deleted, or purged after the retention period).";
+    NotFound = "not_found", NOT_FOUND, "No such endpoint under `/api/`.";
+    JobNotFinished = "job_not_finished", CONFLICT,
+        "Result asked for before the job is `done`.";
+    NoResult = "no_result", CONFLICT,
+        "The job is `done` but none of its files could be translated.";
+    UploadTooLarge = "upload_too_large", TOO_LARGE,
+        "The upload exceeds `MAX_UPLOAD_MB` (all files of the request together).";
+    RequestTooLarge = "request_too_large", TOO_LARGE,
+        "A text or assistant request body over 16 MB.";
+    TextTooLong = "text_too_long", TOO_LARGE,
+        "Over 100,000 characters to translate, or 30,000 for an assistant.";
+    ImageTooLarge = "image_too_large", TOO_LARGE, "A summary image over 10 MB.";
+    UnsupportedFormat = "unsupported_format", Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        "A file's format is not one Tradia translates (the message lists them); at upload, or \
+         as a file's error.";
+    MalformedDocument = "malformed_document", UNPROCESSABLE,
+        "A file is not well-formed (XML, JSON…), or a zip-based file is not a zip; at upload, \
+         or as a file's error.";
+    DoctypeRefused = "doctype_refused", UNPROCESSABLE,
+        "A file has a DOCTYPE or entity declarations, refused for security.";
+    UnsafeArchiveEntry = "unsafe_archive_entry", UNPROCESSABLE,
+        "An archive entry name is absolute or climbs out with `..`.";
+    ArchiveLimitExceeded = "archive_limit_exceeded", UNPROCESSABLE,
+        "An archive exceeds a limit (entries, sizes, nesting, compression ratio).";
+    InvalidArchive = "invalid_archive", UNPROCESSABLE,
+        "An archive is unreadable, encrypted or uses an unsupported compression.";
+    UnknownEncoding = "unknown_encoding", UNPROCESSABLE,
+        "A file's text encoding is unknown or could not be decided.";
+    InvalidDocument = "invalid_document", UNPROCESSABLE,
+        "Something else is wrong with a file's content (the message says what).";
+    TranslationCountMismatch = "translation_count_mismatch", UNPROCESSABLE,
+        "A file could not be written back: the number of translations did not match.";
+    InvalidTranslation = "invalid_translation", UNPROCESSABLE,
+        "A file could not be written back: a translation's inline codes did not match.";
+    InternalError = "internal_error", Some(StatusCode::INTERNAL_SERVER_ERROR),
+        "A fault on the server's side; the log has the cause (a storage failure during a \
+         request is answered with this code too).";
+    LlmInvalidAnswer = "llm_invalid_answer", Some(StatusCode::BAD_GATEWAY),
+        "The model's answer to an assistant could not be used, even after the retries.";
+    LlmUnavailable = "llm_unavailable", UNAVAILABLE,
+        "The LLM server cannot be reached right now; for a job, the outage outlasted every \
+         pause.";
+    Cancelled = "cancelled", UNAVAILABLE,
+        "A text translation was interrupted because the server is shutting down.";
+    StorageError = "storage_error", STORED_ONLY,
+        "A job's error: the database or the file storage failed while the job ran.";
+    NoFile = "no_file", STORED_ONLY, "A job's error: the job has no file to translate.";
+    TooManyAttempts = "too_many_attempts", STORED_ONLY,
+        "A job's error: the job was started too many times without finishing (its workers \
+         kept stopping) and was given up.";
+    FileFailed = "file_failed", STORED_ONLY,
+        "A job's or file's error stored with a code this version does not know (written by \
+         another version); the message says what happened.";
+}
+
+/// A string that is not one of the [`ErrorCode`]s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an error code of this version")]
+pub struct UnknownErrorCode(pub String);
+
+impl ErrorCode {
+    /// The code a stored error (`ErrorInfo.code` in the database) stands for; a code this
+    /// version does not know becomes [`ErrorCode::FileFailed`], with its message kept.
+    pub fn from_stored(code: &str) -> ErrorCode {
+        code.parse().unwrap_or(ErrorCode::FileFailed)
+    }
+
+    /// The code list as a Markdown document (`docs/ERROR-CODES.md`).
+    pub fn markdown_table() -> String {
+        let mut out = String::from(concat!(
+            "# Error codes\n\n",
+            "<!-- Generated from `ErrorCode` (crates/server/src/error/code.rs): do not edit.\n",
+            "     After changing the enum, run\n",
+            "     `UPDATE_DOCS=1 cargo test -p tradia-server error_codes_doc` to rewrite it. -->\n\n",
+            "Every error the API answers, or stores on a job or a file, carries one of these\n",
+            "codes: `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}` (see\n",
+            "[API-DESIGN.md](API-DESIGN.md#errors)). A code never changes once published; new\n",
+            "codes may appear. Status `—`: the code is only stored on a job or a file (its\n",
+            "`error` field), never answered as a response.\n\n",
+            "| Code | Status | Meaning |\n",
+            "|---|---|---|\n",
+        ));
+        for code in ErrorCode::ALL {
+            let status = code.status().map_or_else(|| "—".to_string(), |s| s.as_u16().to_string());
+            out.push_str(&format!("| `{}` | {status} | {} |\n", code.as_str(), code.meaning()));
+        }
+        out
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == s)
+            .ok_or_else(|| UnknownErrorCode(s.to_string()))
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_parse_back() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} is listed twice");
+            assert!(
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s} is not snake_case"
+            );
+            assert_eq!(s.parse::<ErrorCode>(), Ok(*code));
+            assert_eq!(code.to_string(), s);
+            assert!(code.meaning().ends_with('.'), "{s}: the meaning is a sentence");
+        }
+        assert_eq!(
+            "no_such_code".parse::<ErrorCode>(),
+            Err(UnknownErrorCode("no_such_code".into()))
+        );
+        assert_eq!(ErrorCode::from_stored("too_many_attempts"), ErrorCode::TooManyAttempts);
+        assert_eq!(ErrorCode::from_stored("quota_exceeded"), ErrorCode::FileFailed);
+    }
+
+    /// The codes clients already rely on (the web interface translates most of them) keep their
+    /// strings and statuses: a rename fails here, not in a client.
+    #[test]
+    fn published_codes_keep_their_strings_and_statuses() {
+        let published: &[(&str, Option<u16>)] = &[
+            ("invalid_request", Some(400)),
+            ("invalid_json", Some(400)),
+            ("invalid_query", Some(400)),
+            ("invalid_cursor", Some(400)),
+            ("malformed_multipart", Some(400)),
+            ("missing_file", Some(400)),
+            ("missing_target_lang", Some(400)),
+            ("missing_text", Some(400)),
+            ("empty_file", Some(400)),
+            ("too_many_files", Some(400)),
+            ("too_many_texts", Some(400)),
+            ("invalid_language", Some(400)),
+            ("same_language", Some(400)),
+            ("unknown_model", Some(400)),
+            ("invalid_style", Some(400)),
+            ("invalid_image", Some(400)),
+            ("request_rejected", Some(400)),
+            ("job_not_found", Some(404)),
+            ("not_found", Some(404)),
+            ("job_not_finished", Some(409)),
+            ("no_result", Some(409)),
+            ("upload_too_large", Some(413)),
+            ("request_too_large", Some(413)),
+            ("text_too_long", Some(413)),
+            ("image_too_large", Some(413)),
+            ("unsupported_format", Some(415)),
+            ("malformed_document", Some(422)),
+            ("doctype_refused", Some(422)),
+            ("unsafe_archive_entry", Some(422)),
+            ("archive_limit_exceeded", Some(422)),
+            ("invalid_archive", Some(422)),
+            ("unknown_encoding", Some(422)),
+            ("invalid_document", Some(422)),
+            ("translation_count_mismatch", Some(422)),
+            ("invalid_translation", Some(422)),
+            ("internal_error", Some(500)),
+            ("llm_invalid_answer", Some(502)),
+            ("llm_unavailable", Some(503)),
+            ("cancelled", Some(503)),
+            ("storage_error", None),
+            ("no_file", None),
+            ("too_many_attempts", None),
+            ("file_failed", None),
+        ];
+        for (s, status) in published {
+            let code: ErrorCode = s.parse().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(code.status().map(|s| s.as_u16()), *status, "{s}");
+        }
+        assert_eq!(published.len(), ErrorCode::ALL.len(), "a new code: add it to this list too");
+    }
+
+    /// Every `error_<code>` key the web interface translates names a code of the API, or one of
+    /// the interface's own messages.
+    #[test]
+    fn the_web_interface_translates_existing_codes_only() {
+        let own = [
+            "network",
+            "generic",
+            "with_message",
+            "empty_notes",
+            "empty_text",
+            "stream_interrupted",
+        ];
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/i18n/en.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let keys: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let mut checked = 0;
+        for key in keys.keys() {
+            let Some(code) = key.strip_prefix("error_") else { continue };
+            if own.contains(&code) {
+                continue;
+            }
+            assert!(
+                code.parse::<ErrorCode>().is_ok(),
+                "web/i18n/en.json translates `{code}`, which the API never answers"
+            );
+            checked += 1;
+        }
+        assert!(checked > 30, "only {checked} codes found in {}", path.display());
+    }
+
+    #[test]
+    fn error_codes_doc_is_up_to_date() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/ERROR-CODES.md");
+        let generated = ErrorCode::markdown_table();
+        if std::env::var("UPDATE_DOCS").as_deref() == Ok("1") {
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "{} is stale: run `UPDATE_DOCS=1 cargo test -p tradia-server error_codes_doc` and \
+             commit it",
+            path.display()
+        );
+    }
+}

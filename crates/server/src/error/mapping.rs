@@ -1,0 +1,276 @@
+//! Which [`ErrorCode`] each library error stands for.
+//!
+//! Each mapping is an exhaustive `match` without a wildcard arm, on purpose: a variant added to
+//! a library error does not compile here until someone decides its code, instead of silently
+//! becoming a generic one. The HTTP messages of the errors clients see are built here too.
+
+use axum::extract::multipart::MultipartError;
+use axum::http::StatusCode;
+use tradia_core::{EngineError, InvalidLanguage};
+use tradia_formats::FormatError;
+use tradia_store::{BlobError, StoreError};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::gateway::GatewayError;
+
+impl From<&FormatError> for ErrorCode {
+    fn from(error: &FormatError) -> Self {
+        match error {
+            FormatError::Unsupported { .. } => ErrorCode::UnsupportedFormat,
+            FormatError::Malformed { .. } => ErrorCode::MalformedDocument,
+            FormatError::Doctype { .. } => ErrorCode::DoctypeRefused,
+            FormatError::UnsafeEntryName { .. } => ErrorCode::UnsafeArchiveEntry,
+            FormatError::LimitExceeded { .. } => ErrorCode::ArchiveLimitExceeded,
+            FormatError::Archive(_) => ErrorCode::InvalidArchive,
+            FormatError::Encoding { .. } => ErrorCode::UnknownEncoding,
+            FormatError::TranslationCount { .. } => ErrorCode::TranslationCountMismatch,
+            FormatError::InvalidTranslation { .. } => ErrorCode::InvalidTranslation,
+            FormatError::Invalid(_) => ErrorCode::InvalidDocument,
+        }
+    }
+}
+
+impl From<&EngineError> for ErrorCode {
+    fn from(error: &EngineError) -> Self {
+        match error {
+            EngineError::Cancelled => ErrorCode::Cancelled,
+            EngineError::Unavailable(_) => ErrorCode::LlmUnavailable,
+            EngineError::Rejected(_) => ErrorCode::RequestRejected,
+        }
+    }
+}
+
+impl From<&GatewayError> for ErrorCode {
+    fn from(error: &GatewayError) -> Self {
+        match error {
+            GatewayError::Unavailable(_) => ErrorCode::LlmUnavailable,
+            GatewayError::Rejected(_) => ErrorCode::RequestRejected,
+            GatewayError::InvalidAnswer(_) => ErrorCode::LlmInvalidAnswer,
+        }
+    }
+}
+
+impl From<&InvalidLanguage> for ErrorCode {
+    fn from(error: &InvalidLanguage) -> Self {
+        // Destructured so that the type growing variants or fields is noticed here.
+        let InvalidLanguage(_) = error;
+        ErrorCode::InvalidLanguage
+    }
+}
+
+impl From<&StoreError> for ErrorCode {
+    fn from(error: &StoreError) -> Self {
+        match error {
+            StoreError::NotFound(_) => ErrorCode::JobNotFound,
+            // The rest are faults of the storage or of the service's use of it, never of the
+            // client's request: a job records them as `storage_error`, a request answers
+            // `internal_error` (see `ApiError::internal`).
+            StoreError::FileNotFound { .. }
+            | StoreError::LeaseLost(_)
+            | StoreError::WrongStatus { .. }
+            | StoreError::Invalid(_)
+            | StoreError::UnsupportedUrl(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Migration(_)
+            | StoreError::Database(_)
+            | StoreError::Io(_) => ErrorCode::StorageError,
+        }
+    }
+}
+
+impl From<&BlobError> for ErrorCode {
+    fn from(error: &BlobError) -> Self {
+        match error {
+            BlobError::TooLarge { .. } => ErrorCode::UploadTooLarge,
+            // Reading the client's data failed: the upload itself is broken.
+            BlobError::Source(_) => ErrorCode::MalformedMultipart,
+            BlobError::InvalidKey(_) | BlobError::NotFound(_) | BlobError::Io(_) => {
+                ErrorCode::StorageError
+            }
+        }
+    }
+}
+
+impl From<FormatError> for ApiError {
+    fn from(error: FormatError) -> Self {
+        ApiError::new(ErrorCode::from(&error), error.to_string())
+    }
+}
+
+impl From<InvalidLanguage> for ApiError {
+    fn from(error: InvalidLanguage) -> Self {
+        ApiError::new(ErrorCode::from(&error), error.to_string())
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        let code = ErrorCode::from(&error);
+        let message = match error {
+            EngineError::Unavailable(m) => unreachable_message(&m),
+            EngineError::Rejected(m) => m,
+            EngineError::Cancelled => {
+                "the translation was cancelled (the server is shutting down)".to_string()
+            }
+        };
+        ApiError::new(code, message)
+    }
+}
+
+impl From<GatewayError> for ApiError {
+    fn from(error: GatewayError) -> Self {
+        let code = ErrorCode::from(&error);
+        let message = match error {
+            GatewayError::Unavailable(m) => unreachable_message(&m),
+            GatewayError::Rejected(m) => m,
+            GatewayError::InvalidAnswer(m) => format!("the model's answer could not be used: {m}"),
+        };
+        ApiError::new(code, message)
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    /// The request body limit is `upload_too_large` (its status says so); anything else is a
+    /// broken form.
+    fn from(error: MultipartError) -> Self {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::UploadTooLarge, "the upload is larger than allowed")
+        } else {
+            ApiError::new(
+                ErrorCode::MalformedMultipart,
+                format!("the multipart form could not be read: {}", error.body_text()),
+            )
+        }
+    }
+}
+
+/// The message of `llm_unavailable`.
+pub(crate) fn unreachable_message(error: &dyn std::fmt::Display) -> String {
+    format!("the translation model is not reachable right now: {error}")
+}
+
+#[cfg(test)]
+mod tests {
+    use tradia_core::MarkupError;
+    use tradia_store::{BlobKey, JobId, JobStatus};
+
+    use super::*;
+    use crate::jobs::repo::RepoError;
+
+    #[test]
+    fn every_format_error_has_its_code() {
+        let cases = [
+            (FormatError::Unsupported { name: "a.bin".into() }, "unsupported_format", 415),
+            (
+                FormatError::Malformed { part: "a.xml".into(), offset: 3, message: "x".into() },
+                "malformed_document",
+                422,
+            ),
+            (FormatError::Doctype { part: "a.xml".into() }, "doctype_refused", 422),
+            (FormatError::UnsafeEntryName { name: "../x".into() }, "unsafe_archive_entry", 422),
+            (
+                FormatError::LimitExceeded { what: "entries".into(), limit: 1 },
+                "archive_limit_exceeded",
+                422,
+            ),
+            (FormatError::Archive("encrypted".into()), "invalid_archive", 422),
+            (
+                FormatError::Encoding { part: "a.txt".into(), message: "?".into() },
+                "unknown_encoding",
+                422,
+            ),
+            (
+                FormatError::TranslationCount { expected: 2, got: 1 },
+                "translation_count_mismatch",
+                422,
+            ),
+            (
+                FormatError::InvalidTranslation { segment: 4, error: MarkupError::Missing(9) },
+                "invalid_translation",
+                422,
+            ),
+            (FormatError::Invalid("empty".into()), "invalid_document", 422),
+        ];
+        for (error, code, status) in cases {
+            let message = error.to_string();
+            let api = ApiError::from(error);
+            assert_eq!(api.code.as_str(), code);
+            assert_eq!(api.status().as_u16(), status, "{code}");
+            assert_eq!(api.message, message, "{code}: the error keeps its own message");
+        }
+    }
+
+    #[test]
+    fn every_engine_and_gateway_error_has_its_code() {
+        let engine = [
+            (EngineError::Cancelled, "cancelled", 503),
+            (EngineError::Unavailable("down".into()), "llm_unavailable", 503),
+            (EngineError::Rejected("no such model".into()), "request_rejected", 400),
+        ];
+        for (error, code, status) in engine {
+            let api = ApiError::from(error);
+            assert_eq!((api.code.as_str(), api.status().as_u16()), (code, status));
+        }
+        let gateway = [
+            (GatewayError::Unavailable("down".into()), "llm_unavailable", 503),
+            (GatewayError::Rejected("no vision".into()), "request_rejected", 400),
+            (GatewayError::InvalidAnswer("not JSON".into()), "llm_invalid_answer", 502),
+        ];
+        for (error, code, status) in gateway {
+            let api = ApiError::from(error);
+            assert_eq!((api.code.as_str(), api.status().as_u16()), (code, status));
+        }
+    }
+
+    #[test]
+    fn an_invalid_language_has_its_code() {
+        let error = tradia_core::LanguageTag::parse("not a tag!").unwrap_err();
+        let api = ApiError::from(error);
+        assert_eq!((api.code.as_str(), api.status().as_u16()), ("invalid_language", 400));
+    }
+
+    #[test]
+    fn every_store_error_has_its_code() {
+        let job = JobId::new();
+        let cases = [
+            (StoreError::NotFound(job), "job_not_found"),
+            (StoreError::FileNotFound { job, index: 2 }, "storage_error"),
+            (StoreError::LeaseLost(job), "storage_error"),
+            (
+                StoreError::WrongStatus { job, status: JobStatus::Done, action: "claim" },
+                "storage_error",
+            ),
+            (StoreError::Invalid("no files".into()), "storage_error"),
+            (StoreError::UnsupportedUrl("mysql://h/d".into()), "storage_error"),
+            (StoreError::Corrupt("bad status".into()), "storage_error"),
+            (
+                StoreError::Migration(sqlx::migrate::MigrateError::VersionMissing(3)),
+                "storage_error",
+            ),
+            (StoreError::Database(sqlx::Error::PoolTimedOut), "storage_error"),
+            (StoreError::Io(std::io::Error::other("disk full")), "storage_error"),
+        ];
+        for (error, code) in cases {
+            assert_eq!(ErrorCode::from(&error).as_str(), code, "{error}");
+            assert_eq!(ErrorCode::from(&RepoError::Store(error)).as_str(), code);
+        }
+    }
+
+    #[test]
+    fn every_blob_and_repo_error_has_its_code() {
+        let key = BlobKey::generate();
+        let cases = [
+            (BlobError::TooLarge { limit: 10 }, "upload_too_large"),
+            (BlobError::InvalidKey("../x".into()), "storage_error"),
+            (BlobError::NotFound(key), "storage_error"),
+            (BlobError::Source(std::io::Error::other("client gone")), "malformed_multipart"),
+            (BlobError::Io(std::io::Error::other("disk full")), "storage_error"),
+        ];
+        for (error, code) in cases {
+            assert_eq!(ErrorCode::from(&error).as_str(), code, "{error}");
+            assert_eq!(ErrorCode::from(&RepoError::Blob(error)).as_str(), code);
+        }
+        let segment = RepoError::Segment { file: 0, segment: 1, message: "bad markup".into() };
+        assert_eq!(ErrorCode::from(&segment), ErrorCode::StorageError);
+    }
+}

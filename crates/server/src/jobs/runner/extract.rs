@@ -1,0 +1,52 @@
+//! Stage 1 of a file: its upload, read back and extracted into segments with the format
+//! detected when it was uploaded, so a document is detected once.
+
+use tradia_formats::{Document, ExtractOptions, Format, FormatError};
+
+use super::{FileTask, Stop};
+
+/// The file's document, or the format error that makes it untranslatable (`Ok(Err(…))`, which
+/// fails this file only). `Err` stops the job: the upload cannot be read back.
+pub(super) async fn extract_file(
+    task: &FileTask<'_>,
+) -> Result<Result<Document, FormatError>, Stop> {
+    let file = task.file;
+    let input = task.state.jobs.read_blob(&file.input_blob).await.map_err(|e| Stop::Failed {
+        code: crate::error::ErrorCode::from(&e),
+        message: format!("cannot read `{}`: {e}", file.name),
+    })?;
+    let format = stored_format(file.format.as_deref());
+    if format.is_none() {
+        tracing::debug!(job.id = %task.job.id, file.index = file.index, "no format stored at upload; detecting it");
+    }
+    let name = file.name.clone();
+    tokio::task::spawn_blocking(move || {
+        let options = ExtractOptions::default();
+        match format {
+            Some(format) => tradia_formats::extract_as(format, &name, &input, &options),
+            // A job queued by a version that did not record the format.
+            None => tradia_formats::extract(&name, &input, &options),
+        }
+    })
+    .await
+    .map_err(|e| Stop::internal(e.to_string()))
+}
+
+/// The format recorded at upload, when it names one this version reads.
+fn stored_format(name: Option<&str>) -> Option<Format> {
+    name?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_format_name_is_parsed_back() {
+        for format in [Format::Scenari, Format::Docx, Format::Html] {
+            assert_eq!(stored_format(Some(format.as_str())), Some(format));
+        }
+        assert_eq!(stored_format(None), None);
+        assert_eq!(stored_format(Some("no-such-format")), None);
+    }
+}
