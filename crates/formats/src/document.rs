@@ -287,8 +287,8 @@ mod tests {
     #[test]
     fn format_names_are_the_serde_names_and_parse_back() {
         for format in Format::ALL {
-            let serde_name = serde_json::to_value(format).unwrap();
-            assert_eq!(serde_name.as_str(), Some(format.as_str()), "{format:?}");
+            let serde_json = serde_json::to_string(&format).unwrap();
+            assert_eq!(serde_json, format!("\"{}\"", format.as_str()), "{format:?}");
             assert_eq!(format.as_str().parse::<Format>(), Ok(format));
         }
         assert_eq!("docxx".parse::<Format>(), Err(UnknownFormat("docxx".into())));
