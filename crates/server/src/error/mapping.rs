@@ -62,6 +62,14 @@ impl From<&StoreError> for ErrorCode {
     fn from(error: &StoreError) -> Self {
         match error {
             StoreError::NotFound(_) => ErrorCode::JobNotFound,
+            // Account objects: no route reaches them yet (the accounts API is being built).
+            StoreError::UserNotFound(_)
+            | StoreError::TeamNotFound(_)
+            | StoreError::ApiKeyNotFound(_) => ErrorCode::NotFound,
+            StoreError::LoginTaken(_)
+            | StoreError::IdentityTaken
+            | StoreError::TeamNameTaken(_)
+            | StoreError::LastAdmin => ErrorCode::InvalidRequest,
             // The rest are faults of the storage or of the service's use of it, never of the
             // client's request: a job records them as `storage_error`, a request answers
             // `internal_error` (see `ApiError::internal`).
