@@ -47,11 +47,14 @@ pub enum Format {
     WebVtt,
     /// EPUB e-book.
     Epub,
+    /// Any other well-formed XML, read with W3C ITS 2.0 rules (built in for SVG, Android
+    /// strings, .NET `.resx`, Qt Linguist `.ts`, DocBook and DITA).
+    Xml,
 }
 
 impl Format {
     /// Every format, for messages and the interface.
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 19] = [
         Format::Scenari,
         Format::ScenariArchive,
         Format::Docx,
@@ -70,6 +73,7 @@ impl Format {
         Format::Srt,
         Format::WebVtt,
         Format::Epub,
+        Format::Xml,
     ];
 
     /// The stable name of the format: the one the API, the store and the job JSON use (the
@@ -94,6 +98,7 @@ impl Format {
             Format::Srt => "srt",
             Format::WebVtt => "web_vtt",
             Format::Epub => "epub",
+            Format::Xml => "xml",
         }
     }
 
@@ -118,6 +123,7 @@ impl Format {
             Format::Srt => "SubRip (.srt)",
             Format::WebVtt => "WebVTT (.vtt)",
             Format::Epub => "EPUB",
+            Format::Xml => "XML (ITS 2.0; SVG, Android strings, .resx, Qt .ts, DocBook, DITA)",
         }
     }
 
@@ -209,6 +215,10 @@ pub struct Report {
     pub unknown_fields: BTreeMap<String, u64>,
     /// Non-fatal remarks.
     pub warnings: Vec<String>,
+    /// Notes for translators by segment id (ITS localization notes, `.resx` comments, Qt
+    /// `extracomment`s): context to give the model with the segment.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<u32, String>,
 }
 
 /// The untranslated rest of a document, able to rebuild it around translations.

@@ -23,10 +23,11 @@ use crate::splice::{self, Collected, Edit, Markup, SlotBuilder};
 use crate::xml::{self, StrictReader};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 
-/// Recognises XLIFF by its root element.
+/// Recognises XLIFF by its root element, prefixed (`<xlf:xliff xmlns:xlf=…>`) or not.
 pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]);
-    head.contains("<xliff").then_some(Format::Xliff)
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let root = xml::root_name(&head)?;
+    (xml::local_name(root) == "xliff").then_some(Format::Xliff)
 }
 
 /// Where a unit's target is, if it has one.
@@ -63,7 +64,7 @@ pub(crate) fn extract(
     let decoded = encoding::decode(name, bytes, encoding::xml_declared(bytes).as_deref())?;
     let mut report = Report::default();
     report.warnings.extend(decoded.warnings.iter().cloned());
-    let scan = scan(name, &decoded.text)?;
+    let scan = scan(name, &decoded.text, &mut report)?;
     let segments = scan.collected.segments.clone();
     Ok(Document::new(format, segments, report, Box::new(XliffSkeleton { decoded, scan })))
 }
@@ -93,7 +94,7 @@ struct Pending {
     segment_tag: Option<Range<usize>>,
 }
 
-fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
+fn scan(part: &str, text: &str, report: &mut Report) -> Result<Scan, FormatError> {
     let mut reader = StrictReader::new(text, part, 0);
     let mut out = Scan::default();
     let mut stack: Vec<String> = Vec::new();
@@ -274,6 +275,11 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
             }
             _ => {}
         }
+    }
+    for prefix in reader.unbound_prefixes() {
+        report.warnings.push(format!(
+            "{part}: namespace prefix `{prefix}` is declared nowhere; its elements were read as names without a namespace"
+        ));
     }
     Ok(out)
 }

@@ -24,6 +24,7 @@ use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
 };
+pub(crate) use json::offset_of as json_offset;
 use json::{JsonScanner, json_quote, json_quote_with, offset_of};
 pub(crate) use yaml::yaml_scalars;
 use yaml::{collect_strings, plain_safe, yaml_double, yaml_double_with};

@@ -1,0 +1,572 @@
+//! Generic XML driven by W3C ITS 2.0: any well-formed XML that no more specific filter claims.
+//!
+//! What is translatable is decided by ITS data categories ([`rules`]): the rules the document
+//! carries (`its:rules`), local markup (`its:translate`…), and a built-in rule set for the
+//! vocabulary its root names ([`builtin`]: SVG, Android strings, .NET `.resx`, Qt Linguist `.ts`,
+//! DocBook, DITA). Without any rule, ITS defaults apply: every element's text is translatable,
+//! no attribute is, and every element is its own flow.
+//!
+//! Segments are cut from the element index ([`tree`]): a flow element's character data, with
+//! its inline (`withinText="yes"`) children as paired codes, is one segment per run between
+//! block children; a `nested` child (a footnote) is a standalone code in its parent's segment and
+//! a flow of its own; an untranslatable inline child is one standalone code covering it. Outside
+//! `preserve` space, runs of whitespace read as one space and the run's edges stay in the
+//! skeleton. Translatable attributes are segments of their own. Message-catalogue vocabularies
+//! turn `%1$s`, `%d`, `{0}` and Qt's `%1` into codes; Android's backslash escapes are read and
+//! written back; Qt's `source` is translated into its `translation`. As in every filter, the
+//! output is the input with text spliced in: markup only ever comes from the source bytes.
+
+mod builtin;
+mod rules;
+mod selector;
+mod tree;
+
+use std::ops::Range;
+
+use tradia_core::Content;
+
+use crate::encoding::{self, Decoded, Unmappable};
+use crate::placeholders;
+use crate::splice::{self, Collected, Edit, InlinePart, Markup, SlotBuilder};
+use crate::{
+    Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
+};
+use builtin::Vocabulary;
+use rules::{Properties, RuleSet, Within};
+use tree::{Child, Tree};
+
+/// Recognises well-formed XML (any vocabulary; the specific XML filters come first).
+pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    crate::xml::root_name(&head)?;
+    let decoded = encoding::decode(name, bytes, encoding::xml_declared(bytes).as_deref()).ok()?;
+    crate::xml::check_well_formed(name, &decoded.text).ok().map(|()| Format::Xml)
+}
+
+/// Extracts a generic XML document.
+pub(crate) fn extract(
+    format: Format,
+    name: &str,
+    bytes: &[u8],
+    _options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let decoded = encoding::decode(name, bytes, encoding::xml_declared(bytes).as_deref())?;
+    let mut report = Report::default();
+    report.warnings.extend(decoded.warnings.iter().cloned());
+    let tree = Tree::parse(name, &decoded.text)?;
+    for prefix in &tree.unbound {
+        report.warnings.push(format!(
+            "{name}: namespace prefix `{prefix}` is declared nowhere; its elements were read as names without a namespace"
+        ));
+    }
+    let vocabulary = Vocabulary::of(&tree);
+    let root_ns = tree.elements.first().and_then(|r| r.ns.clone());
+    let mut rules = vocabulary.rules(root_ns.as_deref());
+    let document_rules = RuleSet::read(&tree, None);
+    rules.rules.extend(document_rules.rules);
+    rules.warnings.extend(document_rules.warnings);
+    report.warnings.extend(rules.warnings.iter().map(|w| format!("{name}: {w}")));
+    let props = rules::evaluate(&tree, &rules.rules);
+    let mut walker = Walker {
+        tree: &tree,
+        props: &props,
+        vocabulary,
+        part: name,
+        collected: Collected::default(),
+        items: Vec::new(),
+        kept: Vec::new(),
+    };
+    if !tree.elements.is_empty() {
+        walker.flow(0, 0);
+    }
+    let Walker { collected, items, kept, .. } = walker;
+    report.kept.extend(kept);
+    let items = if vocabulary == Vocabulary::QtTs { qt_targets(&tree, items) } else { items };
+    for (segment, item) in collected.segments.iter().zip(&items) {
+        if let Some(note) = &item.note {
+            report.notes.insert(segment.id, note.clone());
+        }
+    }
+    let segments = collected.segments.clone();
+    Ok(Document::new(
+        format,
+        segments,
+        report,
+        Box::new(ItsSkeleton {
+            decoded,
+            collected,
+            items,
+            android: vocabulary == Vocabulary::Android,
+        }),
+    ))
+}
+
+/// Where a segment's translation goes.
+#[derive(Debug, Clone)]
+enum Place {
+    /// Element content, in place.
+    Text,
+    /// An attribute value with this quote.
+    Attr(char),
+    /// Qt: the content of the `translation` element (`Full`), an empty `<translation/>` tag to
+    /// open (`Empty`), or after `</source>` when there is none (`Insert`).
+    Full(Range<usize>),
+    Empty(Range<usize>),
+    Insert(usize),
+}
+
+/// What the skeleton needs per segment besides its slot.
+#[derive(Debug, Clone)]
+struct Item {
+    place: Place,
+    /// Nesting in other segments' code markup (rendered innermost first).
+    level: usize,
+    note: Option<String>,
+    /// The element the segment belongs to.
+    owner: usize,
+}
+
+/// One piece of a text run.
+#[derive(Debug, Clone)]
+enum RunItem {
+    Text { range: Range<usize>, text: String, raw: bool },
+    Open(Range<usize>),
+    Close(Range<usize>),
+    Standalone(Range<usize>),
+}
+
+impl RunItem {
+    fn range(&self) -> Range<usize> {
+        match self {
+            RunItem::Text { range, .. }
+            | RunItem::Open(range)
+            | RunItem::Close(range)
+            | RunItem::Standalone(range) => range.clone(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        matches!(self, RunItem::Text { text, .. } if crate::xml::is_blank(text))
+    }
+}
+
+struct Walker<'a> {
+    tree: &'a Tree,
+    props: &'a Properties,
+    vocabulary: Vocabulary,
+    part: &'a str,
+    collected: Collected,
+    items: Vec<Item>,
+    kept: Vec<KeptField>,
+}
+
+impl Walker<'_> {
+    /// Element `index` as a flow: its runs of text and inline children are segments, its block
+    /// children flows of their own.
+    fn flow(&mut self, index: usize, level: usize) {
+        self.attributes(index, level);
+        let mut run = Vec::new();
+        self.children(index, level, &mut run, 0, index);
+        self.flush(index, &mut run, level);
+    }
+
+    fn attributes(&mut self, index: usize, level: usize) {
+        let element = &self.tree.elements[index];
+        for (k, attr) in element.attrs.iter().enumerate() {
+            if !self.props.attr_translate[index][k] {
+                continue;
+            }
+            let mut b = SlotBuilder::new();
+            self.text_parts(&mut b, attr.range.clone(), &attr.value, false, true);
+            let (content, slot) = b.finish(attr.range.clone());
+            let location = format!("{}: <{}> @{}", self.part, element.qname, attr.qname);
+            let field = format!("{}/@{}", element.qname, attr.qname);
+            if self.collected.push(content, slot, location, &field) {
+                self.items.push(Item {
+                    place: Place::Attr(attr.quote),
+                    level,
+                    note: None,
+                    owner: index,
+                });
+            }
+        }
+    }
+
+    /// Adds the children of `index` to `run`; `inline` counts the inline elements opened
+    /// around them in the run (block children there become nested flows).
+    fn children(
+        &mut self,
+        index: usize,
+        level: usize,
+        run: &mut Vec<RunItem>,
+        inline: usize,
+        owner: usize,
+    ) {
+        let tree = self.tree;
+        let translatable = self.props.translate[index];
+        for child in &tree.elements[index].children {
+            match child {
+                Child::Text { range, text, cdata } if translatable => run.push(RunItem::Text {
+                    range: range.clone(),
+                    text: text.clone(),
+                    raw: !cdata,
+                }),
+                Child::Ref { range, ch } if translatable => run.push(RunItem::Text {
+                    range: range.clone(),
+                    text: ch.to_string(),
+                    raw: false,
+                }),
+                Child::Other(range) if translatable && !run.is_empty() => {
+                    run.push(RunItem::Standalone(range.clone()))
+                }
+                Child::Text { .. } | Child::Ref { .. } | Child::Other(_) => {}
+                Child::Element(c) => {
+                    let c = *c;
+                    let element = &tree.elements[c];
+                    let within = self.props.within[c];
+                    if !translatable {
+                        self.flush(owner, run, level);
+                        self.flow(c, level);
+                        continue;
+                    }
+                    match within {
+                        Within::Yes if self.props.translate[c] => {
+                            self.attributes(c, level + 1);
+                            match &element.end_tag {
+                                None => run.push(RunItem::Standalone(element.start_tag.clone())),
+                                Some(end) => {
+                                    run.push(RunItem::Open(element.start_tag.clone()));
+                                    self.children(c, level, run, inline + 1, owner);
+                                    run.push(RunItem::Close(end.clone()));
+                                }
+                            }
+                        }
+                        Within::Yes | Within::Nested => {
+                            run.push(RunItem::Standalone(element.range()));
+                            self.flow(c, level + 1);
+                        }
+                        Within::No if inline > 0 => {
+                            run.push(RunItem::Standalone(element.range()));
+                            self.flow(c, level + 1);
+                        }
+                        Within::No => {
+                            self.flush(owner, run, level);
+                            self.flow(c, level);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns `run` into a segment of `owner` (if it holds letters) and empties it.
+    fn flush(&mut self, owner: usize, run: &mut Vec<RunItem>, level: usize) {
+        let mut items = std::mem::take(run);
+        while items.first().is_some_and(RunItem::is_blank) {
+            items.remove(0);
+        }
+        while items.last().is_some_and(RunItem::is_blank) {
+            items.pop();
+        }
+        let preserve = self.props.preserve[owner];
+        // Trim the edges of raw text at the run's ends (the bytes stay in the skeleton).
+        if let Some(RunItem::Text { range, text, raw: true }) = items.first_mut() {
+            let kept = text.trim_start_matches([' ', '\t', '\r', '\n']);
+            range.start += text.len() - kept.len();
+            *text = kept.to_string();
+        }
+        if let Some(RunItem::Text { range, text, raw: true }) = items.last_mut() {
+            let kept = text.trim_end_matches([' ', '\t', '\r', '\n']);
+            range.end -= text.len() - kept.len();
+            *text = kept.to_string();
+        }
+        let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+        let range = first.range().start..last.range().end;
+        let element = &self.tree.elements[owner];
+        let location = format!("{}: <{}>", self.part, element.qname);
+        if self.vocabulary == Vocabulary::Android
+            && let [RunItem::Text { text, raw: true, .. }] = items.as_slice()
+            && text.starts_with(['@', '?'])
+        {
+            // `@string/name`, `?attr/name`: a reference to another resource, not text.
+            self.kept.push(KeptField {
+                location,
+                field: element.qname.clone(),
+                reason: "resource reference".into(),
+            });
+            return;
+        }
+        let mut b = SlotBuilder::new();
+        for item in &items {
+            match item {
+                RunItem::Text { range, text, raw } => {
+                    self.text_parts(&mut b, range.clone(), text, preserve, *raw);
+                }
+                RunItem::Open(r) => {
+                    b.open(Markup::Source(r.clone()));
+                }
+                RunItem::Close(r) => {
+                    b.close(Markup::Source(r.clone()));
+                }
+                RunItem::Standalone(r) => {
+                    b.standalone(Markup::Source(r.clone()));
+                }
+            }
+        }
+        let (content, slot) = b.finish(range);
+        if self.collected.push(content, slot, location, &element.qname) {
+            self.items.push(Item {
+                place: Place::Text,
+                level,
+                note: self.props.note[owner].clone(),
+                owner,
+            });
+        }
+    }
+
+    /// Adds text `text` (at `range` of the source when `raw`) with placeholders as codes for
+    /// message vocabularies, whitespace collapsed unless `preserve`, Android escapes read.
+    fn text_parts(
+        &self,
+        b: &mut SlotBuilder,
+        range: Range<usize>,
+        text: &str,
+        preserve: bool,
+        raw: bool,
+    ) {
+        let android = self.vocabulary == Vocabulary::Android;
+        let add = |b: &mut SlotBuilder, s: &str| {
+            let s = if android { android_unescape(s) } else { s.to_string() };
+            if preserve { b.text(&s) } else { b.text(&collapse(&s)) }
+        };
+        if !(raw && self.vocabulary.placeholders()) {
+            add(b, text);
+            return;
+        }
+        let mut offset = range.start;
+        let mut pending = String::new();
+        for part in message_parts(text, self.vocabulary == Vocabulary::QtTs) {
+            match part {
+                InlinePart::Text(t) => {
+                    offset += t.len();
+                    pending.push_str(&t);
+                }
+                InlinePart::Standalone(Markup::Literal(l))
+                | InlinePart::Open(_, Markup::Literal(l))
+                | InlinePart::Close(_, Markup::Literal(l)) => {
+                    if !pending.is_empty() {
+                        add(b, &std::mem::take(&mut pending));
+                    }
+                    b.standalone(Markup::Source(offset..offset + l.len()));
+                    offset += l.len();
+                }
+                InlinePart::Standalone(_) | InlinePart::Open(..) | InlinePart::Close(..) => {}
+            }
+        }
+        if !pending.is_empty() {
+            add(b, &pending);
+        }
+    }
+}
+
+/// Placeholders of message strings (`placeholders::parts`), plus Qt's `%1`, `%L1` and `%n`.
+fn message_parts(text: &str, qt: bool) -> Vec<InlinePart> {
+    let parts = placeholders::parts(text);
+    if !qt {
+        return parts;
+    }
+    let mut out = Vec::new();
+    for part in parts {
+        let InlinePart::Text(t) = part else {
+            out.push(part);
+            continue;
+        };
+        let mut from = 0;
+        let bytes = t.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let mut j = i + 1;
+                if bytes.get(j) == Some(&b'L') {
+                    j += 1;
+                }
+                let digits = bytes[j..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let end = if digits > 0 {
+                    Some(j + digits)
+                } else {
+                    (bytes.get(j) == Some(&b'n')).then_some(j + 1)
+                };
+                if let Some(end) = end {
+                    if from < i {
+                        out.push(InlinePart::Text(t[from..i].to_string()));
+                    }
+                    out.push(InlinePart::Standalone(Markup::Literal(t[i..end].to_string())));
+                    from = end;
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        if from < t.len() {
+            out.push(InlinePart::Text(t[from..].to_string()));
+        }
+    }
+    out
+}
+
+/// Runs of XML whitespace as one space.
+fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if matches!(c, ' ' | '\t' | '\r' | '\n') {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
+/// Android's string escapes read: `\'`, `\"`, `\\`, `\n`, `\t`, `\@`, `\?`, `\uXXXX`.
+fn android_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('u') => {
+                let hex: String = chars.clone().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) if hex.len() == 4 => {
+                        out.push(ch);
+                        for _ in 0..4 {
+                            chars.next();
+                        }
+                    }
+                    _ => out.push_str("\\u"),
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Text written for Android: backslash, quotes and line breaks escaped, a leading `@` or `?`
+/// (a resource reference otherwise) escaped.
+fn android_escape(s: &str, out: &mut String) {
+    if s.starts_with(['@', '?']) {
+        out.push('\\');
+    }
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Qt: each `source` segment is written into its message's `translation`.
+fn qt_targets(tree: &Tree, items: Vec<Item>) -> Vec<Item> {
+    items
+        .into_iter()
+        .map(|mut item| {
+            let source = &tree.elements[item.owner];
+            if !matches!(item.place, Place::Text) || source.local() != "source" {
+                return item;
+            }
+            let translation = source.parent.and_then(|m| {
+                tree.elements[m].children.iter().find_map(|c| match c {
+                    Child::Element(i) if tree.elements[*i].local() == "translation" => Some(*i),
+                    _ => None,
+                })
+            });
+            item.place = match translation.map(|t| &tree.elements[t]) {
+                Some(t) => match &t.end_tag {
+                    Some(end) => Place::Full(t.start_tag.end..end.start),
+                    None => Place::Empty(t.start_tag.clone()),
+                },
+                None => Place::Insert(source.range().end),
+            };
+            item
+        })
+        .collect()
+}
+
+struct ItsSkeleton {
+    decoded: Decoded,
+    collected: Collected,
+    items: Vec<Item>,
+    android: bool,
+}
+
+impl Skeleton for ItsSkeleton {
+    fn merge(
+        &self,
+        translations: &[Content],
+        _options: &MergeOptions,
+    ) -> Result<Vec<u8>, FormatError> {
+        let src = &self.decoded.text;
+        let segments = &self.collected.segments;
+        splice::check_count(segments, translations)?;
+        let android = self.android;
+        let text_escape = move |t: &str, out: &mut String| {
+            if android {
+                let mut escaped = String::new();
+                android_escape(t, &mut escaped);
+                splice::escape_markup_text(&escaped, out);
+            } else {
+                splice::escape_markup_text(t, out);
+            }
+        };
+        let mut order: Vec<usize> = (0..segments.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.items[i].level));
+        let mut edits: Vec<Edit> = Vec::new();
+        for i in order {
+            if translations[i] == segments[i].content {
+                continue;
+            }
+            let slot = &self.collected.slots[i];
+            let item = &self.items[i];
+            let body = match item.place {
+                Place::Attr('\'') => {
+                    splice::render(src, slot, &translations[i], &splice::escape_attr_sq, &edits)
+                }
+                Place::Attr(_) => {
+                    splice::render(src, slot, &translations[i], &splice::escape_attr_dq, &edits)
+                }
+                _ => splice::render(src, slot, &translations[i], &text_escape, &edits),
+            };
+            let edit = match &item.place {
+                Place::Text | Place::Attr(_) => Edit { range: slot.range.clone(), text: body },
+                Place::Full(range) => Edit { range: range.clone(), text: body },
+                Place::Empty(tag) => {
+                    let open = src[tag.clone()].trim_end_matches("/>").trim_end();
+                    Edit { range: tag.clone(), text: format!("{open}>{body}</translation>") }
+                }
+                Place::Insert(at) => {
+                    Edit { range: *at..*at, text: format!("<translation>{body}</translation>") }
+                }
+            };
+            edits.push(edit);
+        }
+        let text = splice::apply(src, edits);
+        Ok(self.decoded.encode(&text, Unmappable::CharRef))
+    }
+}
