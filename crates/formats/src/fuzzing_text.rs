@@ -1,4 +1,4 @@
-//! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML) and text-based (Markdown, plain text,
+//! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and text-based (Markdown, plain text,
 //! PO, JSON, YAML, SRT, WebVTT) filters, shared by the cargo-fuzz targets `xml_formats` and
 //! `text_formats` and by the test replaying their seed corpora.
 //!
@@ -39,7 +39,7 @@ fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
     // changed text differently: re-extraction is required only for self-describing input.
     let self_describing = std::str::from_utf8(data).is_ok()
         || encoding_rs::Encoding::for_bom(data).is_some()
-        || (matches!(format, Format::Xliff | Format::Html)
+        || (matches!(format, Format::Xliff | Format::Html | Format::Xml)
             && crate::encoding::html_declared(data)
                 .is_some_and(|l| crate::encoding::for_label(&l).is_some())
             // Known limit: a `<meta charset>` that the translated text pushes past the prescan
@@ -56,11 +56,13 @@ fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
     }
 }
 
-/// Arbitrary bytes as XLIFF and as HTML/XHTML.
+/// Arbitrary bytes as XLIFF, as HTML/XHTML and as generic XML (ITS rules, built-in vocabularies).
 pub fn xml_formats(data: &[u8]) {
     let _ = detect("fuzz.xlf", data);
+    let _ = detect("fuzz.svg", data);
     round_trip(Format::Xliff, "fuzz.xlf", data, "fr");
     round_trip(Format::Html, "fuzz.html", data, "ar");
+    round_trip(Format::Xml, "fuzz.xml", data, "fr");
 }
 
 /// Arbitrary bytes as every text-based format.
