@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use crate::{Format, FormatError, catalog, encoding, epub, html, its, markdown, office, po};
-use crate::{scenari, subtitles, text, xliff, xml};
+use crate::{properties, scenari, subtitles, text, xliff, xml};
 
 /// Extensions of zip-based formats: such a file must be a zip archive.
 const ZIP_EXTENSIONS: [&str; 10] =
@@ -58,7 +58,8 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
         Some((text, _, _)) => Cow::Owned(text.into_bytes()),
         None => Cow::Borrowed(bytes),
     };
-    let sniffers: [Sniffer; 7] = [
+    let sniffers: [Sniffer; 8] = [
+        properties::sniff,
         xliff::sniff,
         html::sniff,
         its::sniff,

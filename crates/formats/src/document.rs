@@ -50,11 +50,13 @@ pub enum Format {
     /// Any other well-formed XML, read with W3C ITS 2.0 rules (built in for SVG, Android
     /// strings, .NET `.resx`, Qt Linguist `.ts`, DocBook and DITA).
     Xml,
+    /// Java `.properties` resource bundle.
+    JavaProperties,
 }
 
 impl Format {
     /// Every format, for messages and the interface.
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 20] = [
         Format::Scenari,
         Format::ScenariArchive,
         Format::Docx,
@@ -74,6 +76,7 @@ impl Format {
         Format::WebVtt,
         Format::Epub,
         Format::Xml,
+        Format::JavaProperties,
     ];
 
     /// The stable name of the format: the one the API, the store and the job JSON use (the
@@ -99,6 +102,7 @@ impl Format {
             Format::WebVtt => "web_vtt",
             Format::Epub => "epub",
             Format::Xml => "xml",
+            Format::JavaProperties => "java_properties",
         }
     }
 
@@ -124,6 +128,7 @@ impl Format {
             Format::WebVtt => "WebVTT (.vtt)",
             Format::Epub => "EPUB",
             Format::Xml => "XML (ITS 2.0; SVG, Android strings, .resx, Qt .ts, DocBook, DITA)",
+            Format::JavaProperties => "Java properties (.properties)",
         }
     }
 

@@ -76,6 +76,7 @@ pub fn text_formats(data: &[u8]) {
         (Format::Yaml, "fuzz.yaml"),
         (Format::Srt, "fuzz.srt"),
         (Format::WebVtt, "fuzz.vtt"),
+        (Format::JavaProperties, "fuzz.properties"),
     ] {
         round_trip(format, name, data, "fr");
     }

@@ -35,6 +35,7 @@ mod its;
 mod markdown;
 mod office;
 mod po;
+mod properties;
 mod scenari;
 mod subtitles;
 mod text;
@@ -82,5 +83,6 @@ pub fn extract_as(
         Format::Srt | Format::WebVtt => subtitles::extract(format, name, bytes, options),
         Format::Epub => epub::extract(format, name, bytes, options),
         Format::Xml => its::extract(format, name, bytes, options),
+        Format::JavaProperties => properties::extract(format, name, bytes, options),
     }
 }
