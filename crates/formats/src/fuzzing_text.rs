@@ -1,5 +1,6 @@
-//! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and text-based (Markdown, plain text,
-//! PO, JSON, YAML, SRT, WebVTT) filters, shared by the cargo-fuzz targets `xml_formats` and
+//! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and
+//! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties) filters,
+//! shared by the cargo-fuzz targets `xml_formats` and
 //! `text_formats` and by the test replaying their seed corpora.
 //!
 //! Whatever the bytes, for every format of the family: extraction never panics; a document that
