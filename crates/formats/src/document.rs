@@ -52,11 +52,13 @@ pub enum Format {
     Xml,
     /// Java `.properties` resource bundle.
     JavaProperties,
+    /// CSV or TSV table.
+    Csv,
 }
 
 impl Format {
     /// Every format, for messages and the interface.
-    pub const ALL: [Format; 20] = [
+    pub const ALL: [Format; 21] = [
         Format::Scenari,
         Format::ScenariArchive,
         Format::Docx,
@@ -77,6 +79,7 @@ impl Format {
         Format::Epub,
         Format::Xml,
         Format::JavaProperties,
+        Format::Csv,
     ];
 
     /// The stable name of the format: the one the API, the store and the job JSON use (the
@@ -103,6 +106,7 @@ impl Format {
             Format::Epub => "epub",
             Format::Xml => "xml",
             Format::JavaProperties => "java_properties",
+            Format::Csv => "csv",
         }
     }
 
@@ -129,6 +133,7 @@ impl Format {
             Format::Epub => "EPUB",
             Format::Xml => "XML (ITS 2.0; SVG, Android strings, .resx, Qt .ts, DocBook, DITA)",
             Format::JavaProperties => "Java properties (.properties)",
+            Format::Csv => "CSV/TSV table",
         }
     }
 
@@ -191,6 +196,8 @@ impl Default for Limits {
 pub struct ExtractOptions {
     /// Resource limits.
     pub limits: Limits,
+    /// How CSV/TSV tables are read (header row, chosen columns).
+    pub csv: crate::CsvOptions,
 }
 
 /// Options for merging.

@@ -1,5 +1,5 @@
 //! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and
-//! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties) filters,
+//! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties, CSV) filters,
 //! shared by the cargo-fuzz targets `xml_formats` and
 //! `text_formats` and by the test replaying their seed corpora.
 //!
@@ -21,7 +21,7 @@ use crate::fuzzing::fuzz_limits;
 use crate::{ExtractOptions, Format, FormatError, MergeOptions, detect, extract_as};
 
 fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
-    let options = ExtractOptions { limits: fuzz_limits() };
+    let options = ExtractOptions { limits: fuzz_limits(), ..ExtractOptions::default() };
     let Ok(doc) = extract_as(format, name, data, &options) else {
         return;
     };
@@ -78,6 +78,7 @@ pub fn text_formats(data: &[u8]) {
         (Format::Srt, "fuzz.srt"),
         (Format::WebVtt, "fuzz.vtt"),
         (Format::JavaProperties, "fuzz.properties"),
+        (Format::Csv, "fuzz.csv"),
     ] {
         round_trip(format, name, data, "fr");
     }

@@ -29,6 +29,7 @@ mod splice;
 pub(crate) mod xml;
 
 mod catalog;
+mod csv;
 mod epub;
 mod html;
 mod its;
@@ -42,6 +43,7 @@ mod text;
 mod xliff;
 
 pub use archive::{EntryInfo, EntryMethod, SafeZip};
+pub use csv::CsvOptions;
 pub use detect::detect;
 pub use document::{
     Document, ExtractOptions, Format, KeptField, Limits, MergeOptions, Report, Skeleton,
@@ -84,5 +86,6 @@ pub fn extract_as(
         Format::Epub => epub::extract(format, name, bytes, options),
         Format::Xml => its::extract(format, name, bytes, options),
         Format::JavaProperties => properties::extract(format, name, bytes, options),
+        Format::Csv => csv::extract(format, name, bytes, options),
     }
 }
