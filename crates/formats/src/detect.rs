@@ -14,7 +14,10 @@
 
 use std::borrow::Cow;
 
-use crate::{Format, FormatError, catalog, csv, encoding, epub, html, its, markdown, office, po};
+use crate::{
+    Format, FormatError, apple_strings, catalog, csv, encoding, epub, html, its, markdown, office,
+    po,
+};
 use crate::{properties, scenari, subtitles, text, xliff, xml};
 
 /// Extensions of zip-based formats: such a file must be a zip archive.
@@ -58,7 +61,8 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
         Some((text, _, _)) => Cow::Owned(text.into_bytes()),
         None => Cow::Borrowed(bytes),
     };
-    let sniffers: [Sniffer; 9] = [
+    let sniffers: [Sniffer; 10] = [
+        apple_strings::sniff,
         properties::sniff,
         csv::sniff,
         xliff::sniff,

@@ -54,11 +54,13 @@ pub enum Format {
     JavaProperties,
     /// CSV or TSV table.
     Csv,
+    /// Apple `.strings`.
+    AppleStrings,
 }
 
 impl Format {
     /// Every format, for messages and the interface.
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 22] = [
         Format::Scenari,
         Format::ScenariArchive,
         Format::Docx,
@@ -80,6 +82,7 @@ impl Format {
         Format::Xml,
         Format::JavaProperties,
         Format::Csv,
+        Format::AppleStrings,
     ];
 
     /// The stable name of the format: the one the API, the store and the job JSON use (the
@@ -107,6 +110,7 @@ impl Format {
             Format::Xml => "xml",
             Format::JavaProperties => "java_properties",
             Format::Csv => "csv",
+            Format::AppleStrings => "apple_strings",
         }
     }
 
@@ -134,6 +138,7 @@ impl Format {
             Format::Xml => "XML (ITS 2.0; SVG, Android strings, .resx, Qt .ts, DocBook, DITA)",
             Format::JavaProperties => "Java properties (.properties)",
             Format::Csv => "CSV/TSV table",
+            Format::AppleStrings => "Apple strings (.strings)",
         }
     }
 

@@ -1,7 +1,7 @@
 //! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and
-//! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties, CSV) filters,
-//! shared by the cargo-fuzz targets `xml_formats` and
-//! `text_formats` and by the test replaying their seed corpora.
+//! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties, CSV, Apple
+//! strings) filters, shared by the cargo-fuzz targets `xml_formats` and `text_formats` and by
+//! the test replaying their seed corpora.
 //!
 //! Whatever the bytes, for every format of the family: extraction never panics; a document that
 //! extracts merges back byte-exactly with unchanged segments; a pseudo-translation merges, and
@@ -79,6 +79,7 @@ pub fn text_formats(data: &[u8]) {
         (Format::WebVtt, "fuzz.vtt"),
         (Format::JavaProperties, "fuzz.properties"),
         (Format::Csv, "fuzz.csv"),
+        (Format::AppleStrings, "fuzz.strings"),
     ] {
         round_trip(format, name, data, "fr");
     }

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod apple_strings;
 pub mod archive;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -87,5 +88,6 @@ pub fn extract_as(
         Format::Xml => its::extract(format, name, bytes, options),
         Format::JavaProperties => properties::extract(format, name, bytes, options),
         Format::Csv => csv::extract(format, name, bytes, options),
+        Format::AppleStrings => apple_strings::extract(format, name, bytes, options),
     }
 }
