@@ -427,3 +427,22 @@ fn inspect_into_a_closed_pipe_ends_quietly_with_success() {
     assert!(stderr(&out).is_empty(), "no panic, no message: {}", stderr(&out));
     assert!(String::from_utf8_lossy(&head).starts_with("long.txt (plain text)"));
 }
+
+#[test]
+fn csv_options_choose_the_header_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "label,note\nHello world,Internal note\n").unwrap();
+    let out = tradia(&["inspect", "t.csv", "--json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let texts: Vec<&str> =
+        json["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Hello world", "Internal note"]);
+    let out = tradia(
+        &["inspect", "t.csv", "--json", "--csv-translate-header", "--csv-columns", "label"],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let texts: Vec<&str> =
+        json["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["label", "Hello world"]);
+}

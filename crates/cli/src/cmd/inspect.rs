@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use tradia_formats::{ExtractOptions, KeptField, Report};
+use tradia_formats::{KeptField, Report};
 
 use crate::Outcome;
 
@@ -20,6 +20,8 @@ pub(crate) struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    read: super::ReadArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,7 +51,7 @@ struct InspectView<'a> {
 
 /// Runs `tradia inspect`.
 pub(crate) fn run(args: InspectArgs) -> Outcome {
-    let document = match super::read_document(&args.file, &ExtractOptions::default()) {
+    let document = match super::read_document(&args.file, &args.read.extract_options()) {
         Ok((_, document)) => document,
         Err(message) => {
             eprintln!("error: {}: {message}", args.file.display());

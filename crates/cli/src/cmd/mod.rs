@@ -10,7 +10,32 @@ pub(crate) mod translate;
 use std::io::Write;
 use std::path::Path;
 
-use tradia_formats::{Document, ExtractOptions};
+use clap::Args;
+use tradia_formats::{CsvOptions, Document, ExtractOptions};
+
+/// How files are read, shared by `translate` and `inspect`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ReadArgs {
+    /// CSV/TSV: translate the first row too (by default it is a header and kept).
+    #[arg(long)]
+    csv_translate_header: bool,
+    /// CSV/TSV: translate only these columns (header names or 1-based numbers, comma-separated).
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    csv_columns: Option<Vec<String>>,
+}
+
+impl ReadArgs {
+    /// The extraction options these arguments ask for.
+    pub(crate) fn extract_options(&self) -> ExtractOptions {
+        ExtractOptions {
+            csv: CsvOptions {
+                translate_header: self.csv_translate_header,
+                columns: self.csv_columns.clone(),
+            },
+            ..ExtractOptions::default()
+        }
+    }
+}
 
 /// The file name of `path`, as the filters name the file in their messages.
 pub(crate) fn file_label(path: &Path) -> String {

@@ -51,6 +51,8 @@ pub(crate) struct TranslateArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    read: super::ReadArgs,
     /// LLM connection settings (used by the ollama and openai engines).
     #[command(flatten)]
     llm: tradia_llm::LlmArgs,
@@ -209,7 +211,7 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         .collect();
 
     // Extract everything first, so the progress bar knows the total.
-    let options = ExtractOptions::default();
+    let options = args.read.extract_options();
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
         match load(file, &options) {
