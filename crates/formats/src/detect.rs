@@ -18,7 +18,7 @@ use crate::{
     Format, FormatError, apple_strings, catalog, csv, encoding, epub, html, its, markdown, office,
     po,
 };
-use crate::{properties, scenari, subtitles, text, xliff, xml};
+use crate::{properties, scenari, subtitles, text, xcstrings, xliff, xml};
 
 /// Extensions of zip-based formats: such a file must be a zip archive.
 const ZIP_EXTENSIONS: [&str; 10] =
@@ -61,7 +61,8 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
         Some((text, _, _)) => Cow::Owned(text.into_bytes()),
         None => Cow::Borrowed(bytes),
     };
-    let sniffers: [Sniffer; 10] = [
+    let sniffers: [Sniffer; 11] = [
+        xcstrings::sniff,
         apple_strings::sniff,
         properties::sniff,
         csv::sniff,

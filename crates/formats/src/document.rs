@@ -56,11 +56,13 @@ pub enum Format {
     Csv,
     /// Apple `.strings`.
     AppleStrings,
+    /// Apple String Catalog (`.xcstrings`).
+    XcStrings,
 }
 
 impl Format {
     /// Every format, for messages and the interface.
-    pub const ALL: [Format; 22] = [
+    pub const ALL: [Format; 23] = [
         Format::Scenari,
         Format::ScenariArchive,
         Format::Docx,
@@ -83,6 +85,7 @@ impl Format {
         Format::JavaProperties,
         Format::Csv,
         Format::AppleStrings,
+        Format::XcStrings,
     ];
 
     /// The stable name of the format: the one the API, the store and the job JSON use (the
@@ -111,6 +114,7 @@ impl Format {
             Format::JavaProperties => "java_properties",
             Format::Csv => "csv",
             Format::AppleStrings => "apple_strings",
+            Format::XcStrings => "xc_strings",
         }
     }
 
@@ -139,6 +143,7 @@ impl Format {
             Format::JavaProperties => "Java properties (.properties)",
             Format::Csv => "CSV/TSV table",
             Format::AppleStrings => "Apple strings (.strings)",
+            Format::XcStrings => "Apple String Catalog (.xcstrings)",
         }
     }
 

@@ -1,6 +1,6 @@
 //! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and
 //! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties, CSV, Apple
-//! strings) filters, shared by the cargo-fuzz targets `xml_formats` and `text_formats` and by
+//! strings and String Catalogs) filters, shared by the cargo-fuzz targets `xml_formats` and `text_formats` and by
 //! the test replaying their seed corpora.
 //!
 //! Whatever the bytes, for every format of the family: extraction never panics; a document that
@@ -80,6 +80,7 @@ pub fn text_formats(data: &[u8]) {
         (Format::JavaProperties, "fuzz.properties"),
         (Format::Csv, "fuzz.csv"),
         (Format::AppleStrings, "fuzz.strings"),
+        (Format::XcStrings, "fuzz.xcstrings"),
     ] {
         round_trip(format, name, data, "fr");
     }

@@ -41,6 +41,7 @@ mod properties;
 mod scenari;
 mod subtitles;
 mod text;
+mod xcstrings;
 mod xliff;
 
 pub use archive::{EntryInfo, EntryMethod, SafeZip};
@@ -89,5 +90,6 @@ pub fn extract_as(
         Format::JavaProperties => properties::extract(format, name, bytes, options),
         Format::Csv => csv::extract(format, name, bytes, options),
         Format::AppleStrings => apple_strings::extract(format, name, bytes, options),
+        Format::XcStrings => xcstrings::extract(format, name, bytes, options),
     }
 }
