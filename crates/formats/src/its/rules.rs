@@ -185,19 +185,22 @@ pub(crate) fn evaluate(tree: &Tree, rules: &[Rule]) -> Properties {
     let mut attr_translate: Vec<Vec<bool>> =
         tree.elements.iter().map(|e| vec![false; e.attrs.len()]).collect();
     for rule in rules {
-        let attributes = rule.selector.has_attribute_paths();
-        for (i, element) in tree.elements.iter().enumerate() {
-            if rule.selector.selects_element(tree, i) {
-                match &rule.property {
-                    Property::Translate(t) => translate[i] = Some(*t),
-                    Property::Within(w) => within[i] = *w,
-                    Property::Preserve(p) => preserve[i] = Some(*p),
-                    Property::Note(n) => note[i] = Some(n.clone()),
-                }
+        let selected = rule.selector.select_elements(tree);
+        for (i, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
+            match &rule.property {
+                Property::Translate(t) => translate[i] = Some(*t),
+                Property::Within(w) => within[i] = *w,
+                Property::Preserve(p) => preserve[i] = Some(*p),
+                Property::Note(n) => note[i] = Some(n.clone()),
             }
-            if attributes && let Property::Translate(t) = &rule.property {
-                for (k, attr) in element.attrs.iter().enumerate() {
-                    if rule.selector.selects_attr(tree, i, attr) {
+        }
+        if rule.selector.has_attribute_paths()
+            && let Property::Translate(t) = &rule.property
+        {
+            let attrs = rule.selector.select_attributes(tree);
+            for (i, element_attrs) in attrs.iter().enumerate() {
+                for (k, selected) in element_attrs.iter().enumerate() {
+                    if *selected {
                         attr_translate[i][k] = *t;
                     }
                 }

@@ -103,17 +103,38 @@ impl Selector {
         }
     }
 
-    /// True when the selector selects element `index` itself.
-    pub fn selects_element(&self, tree: &Tree, index: usize) -> bool {
-        self.paths.iter().any(|p| p.attr.is_none() && matches_path(tree, &p.steps, index))
+    /// For every element of `tree` (by index), whether the selector selects it.
+    pub fn select_elements(&self, tree: &Tree) -> Vec<bool> {
+        let mut out = vec![false; tree.elements.len()];
+        for path in self.paths.iter().filter(|p| p.attr.is_none()) {
+            for (o, m) in out.iter_mut().zip(path_matches(tree, &path.steps)) {
+                *o |= m;
+            }
+        }
+        out
     }
 
-    /// True when the selector selects attribute `attr` of element `index`.
-    pub fn selects_attr(&self, tree: &Tree, index: usize, attr: &Attr) -> bool {
-        self.paths.iter().any(|p| {
-            p.attr.as_ref().is_some_and(|t| t.matches_attr(attr))
-                && (p.steps.is_empty() || matches_path(tree, &p.steps, index))
-        })
+    /// For every element, for each of its attributes, whether the selector selects it.
+    pub fn select_attributes(&self, tree: &Tree) -> Vec<Vec<bool>> {
+        let mut out: Vec<Vec<bool>> =
+            tree.elements.iter().map(|e| vec![false; e.attrs.len()]).collect();
+        for path in &self.paths {
+            let Some(test) = &path.attr else { continue };
+            let elements = if path.steps.is_empty() {
+                vec![true; tree.elements.len()]
+            } else {
+                path_matches(tree, &path.steps)
+            };
+            for (i, element) in tree.elements.iter().enumerate() {
+                if !elements[i] {
+                    continue;
+                }
+                for (k, attr) in element.attrs.iter().enumerate() {
+                    out[i][k] |= test.matches_attr(attr);
+                }
+            }
+        }
+        out
     }
 
     /// True when some path selects attributes.
@@ -122,28 +143,39 @@ impl Selector {
     }
 }
 
-fn matches_path(tree: &Tree, steps: &[Step], index: usize) -> bool {
-    let Some((last, before)) = steps.split_last() else { return false };
-    let element = &tree.elements[index];
-    if !last.test.matches_element(element) || !last.preds.iter().all(|p| eval(tree, index, p)) {
-        return false;
-    }
-    if before.is_empty() {
-        return last.axis == Axis::Descendant || element.parent.is_none();
-    }
-    match last.axis {
-        Axis::Child => element.parent.is_some_and(|p| matches_path(tree, before, p)),
-        Axis::Descendant => {
-            let mut at = element.parent;
-            while let Some(a) = at {
-                if matches_path(tree, before, a) {
-                    return true;
+/// Which elements the steps select, by dynamic programming over the document (parents come
+/// before their children in the index): `matched[e]` after step k says steps `..=k` match with
+/// step k on `e`, and `below[e]` that they match on `e` or one of its ancestors. Linear in
+/// steps × elements, whatever the nesting (a rule file is input too: backtracking over
+/// `//a//b//c` would be exponential in the depth).
+fn path_matches(tree: &Tree, steps: &[Step]) -> Vec<bool> {
+    let n = tree.elements.len();
+    let mut matched = vec![false; n];
+    let mut below = vec![false; n];
+    for (k, step) in steps.iter().enumerate() {
+        let mut next = vec![false; n];
+        for (i, element) in tree.elements.iter().enumerate() {
+            let context = if k == 0 {
+                step.axis == Axis::Descendant || element.parent.is_none()
+            } else {
+                match (step.axis, element.parent) {
+                    (_, None) => false,
+                    (Axis::Child, Some(p)) => matched[p],
+                    (Axis::Descendant, Some(p)) => below[p],
                 }
-                at = tree.elements[a].parent;
-            }
-            false
+            };
+            next[i] = context
+                && step.test.matches_element(element)
+                && step.preds.iter().all(|p| eval(tree, i, p));
         }
+        let mut next_below = vec![false; n];
+        for (i, element) in tree.elements.iter().enumerate() {
+            next_below[i] = next[i] || element.parent.is_some_and(|p| next_below[p]);
+        }
+        matched = next;
+        below = next_below;
     }
+    if steps.is_empty() { vec![false; n] } else { matched }
 }
 
 fn eval(tree: &Tree, index: usize, pred: &Pred) -> bool {
@@ -377,13 +409,14 @@ mod tests {
     fn selected(selector: &str, text: &str) -> Vec<String> {
         let s = Selector::parse(selector, &none).unwrap();
         let t = tree(text);
+        let (elements, attrs) = (s.select_elements(&t), s.select_attributes(&t));
         let mut out = Vec::new();
         for (i, e) in t.elements.iter().enumerate() {
-            if s.selects_element(&t, i) {
+            if elements[i] {
                 out.push(e.qname.clone());
             }
-            for a in &e.attrs {
-                if s.selects_attr(&t, i, a) {
+            for (k, a) in e.attrs.iter().enumerate() {
+                if attrs[i][k] {
                     out.push(format!("{}@{}", e.qname, a.qname));
                 }
             }
@@ -408,6 +441,19 @@ mod tests {
         assert_eq!(selected("//s:*", doc), ["s:q"]);
         assert_eq!(selected("//@*", doc).len(), 4, "namespace declarations are not attributes");
         assert!(selected("//q", doc).is_empty(), "unprefixed names have no namespace");
+    }
+
+    #[test]
+    fn many_descendant_steps_on_a_deep_document_stay_fast() {
+        let depth = 400;
+        let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        let t = tree(&doc);
+        // Every `a` matches the last steps; no `c` exists, so every combination fails.
+        let selector = format!("//c{}", "//a".repeat(12));
+        let s = Selector::parse(&selector, &none).unwrap();
+        let started = std::time::Instant::now();
+        assert!(s.select_elements(&t).iter().all(|m| !m));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     }
 
     #[test]
