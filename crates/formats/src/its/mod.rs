@@ -318,7 +318,7 @@ impl Walker<'_> {
             self.items.push(Item {
                 place: Place::Text,
                 level,
-                note: self.props.note[owner].clone(),
+                note: self.props.note[owner].as_deref().map(str::to_string),
                 owner,
             });
         }

@@ -10,6 +10,8 @@
 //! `..`, child names and a final `@attribute`) and `preserveSpaceRule`. Other data categories
 //! are ignored (and reported); external rules (`xlink:href`) are never fetched.
 
+use std::rc::Rc;
+
 use super::selector::Selector;
 use super::tree::{Child, Tree};
 
@@ -147,20 +149,35 @@ impl RuleSet {
     }
 }
 
-/// The concatenated character data of element `index` and its descendants.
+/// Most characters of a note (and elements visited to read one): a note is a hint for the
+/// model, and pointers on every element of a large document must stay cheap.
+const NOTE_LIMIT: usize = 2000;
+
+/// The concatenated character data of element `index` and its descendants, bounded by
+/// [`NOTE_LIMIT`].
 pub(crate) fn text_of(tree: &Tree, index: usize) -> String {
     let mut out = String::new();
-    fn own(tree: &Tree, i: usize, out: &mut String) {
-        for child in &tree.elements[i].children {
-            match child {
-                Child::Text { text, .. } => out.push_str(text),
-                Child::Ref { ch, .. } => out.push(*ch),
-                Child::Element(c) => own(tree, *c, out),
-                Child::Other(_) => {}
-            }
+    let mut stack = vec![(index, 0usize)];
+    let mut visited = 0;
+    while let Some((i, child)) = stack.pop() {
+        visited += 1;
+        if out.len() >= NOTE_LIMIT || visited > NOTE_LIMIT {
+            break;
+        }
+        let children = &tree.elements[i].children;
+        let Some(c) = children.get(child) else { continue };
+        stack.push((i, child + 1));
+        match c {
+            Child::Text { text, .. } => out.push_str(text),
+            Child::Ref { ch, .. } => out.push(*ch),
+            Child::Element(e) => stack.push((*e, 0)),
+            Child::Other(_) => {}
         }
     }
-    own(tree, index, &mut out);
+    if out.len() > NOTE_LIMIT {
+        let cut = out.floor_char_boundary(NOTE_LIMIT);
+        out.truncate(cut);
+    }
     out
 }
 
@@ -170,7 +187,8 @@ pub(crate) struct Properties {
     pub translate: Vec<bool>,
     pub within: Vec<Within>,
     pub preserve: Vec<bool>,
-    pub note: Vec<Option<String>>,
+    /// Shared with descendants (a note covers the element's content).
+    pub note: Vec<Option<Rc<str>>>,
     /// Per element, per attribute (same order as [`super::tree::Element::attrs`]).
     pub attr_translate: Vec<Vec<bool>>,
 }
@@ -239,8 +257,8 @@ pub(crate) fn evaluate(tree: &Tree, rules: &[Rule]) -> Properties {
         out.translate[i] = translate[i].unwrap_or_else(|| parent.is_none_or(|p| out.translate[p]));
         out.preserve[i] = preserve[i].unwrap_or_else(|| parent.is_some_and(|p| out.preserve[p]));
         out.note[i] = match &note[i] {
-            Some(NoteSource::Text(t)) => Some(t.clone()),
-            Some(NoteSource::Pointer(path)) => follow_pointer(tree, i, path),
+            Some(NoteSource::Text(t)) => Some(Rc::from(t.as_str())),
+            Some(NoteSource::Pointer(path)) => follow_pointer(tree, i, path).map(Rc::from),
             None => parent.and_then(|p| out.note[p].clone()),
         };
     }
