@@ -77,7 +77,8 @@ fn generic_xml_follows_the_its_defaults_and_local_markup() {
     <blurb xml:space="preserve">Two
    lines</blurb>
     <summary>A  story
-      of foxes <em its:withinText="yes">and</em> hounds.</summary>
+      of foxes <em its:withinText="yes">and</em> hounds &amp;
+      cats.</summary>
   </book>
 </catalog>
 "#;
@@ -85,7 +86,7 @@ fn generic_xml_follows_the_its_defaults_and_local_markup() {
     let (d, _) = round_trip("books.xml", src, &[]);
     assert_eq!(
         texts(&d),
-        ["The quick fox", "Two\n   lines", "A story of foxes <g1>and</g1> hounds."]
+        ["The quick fox", "Two\n   lines", "A story of foxes <g1>and</g1> hounds &amp; cats."]
     );
 }
 

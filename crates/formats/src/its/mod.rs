@@ -177,7 +177,7 @@ impl Walker<'_> {
                 continue;
             }
             let mut b = SlotBuilder::new();
-            self.text_parts(&mut b, attr.range.clone(), &attr.value, false, true);
+            self.text_parts(&mut b, attr.range.clone(), &attr.value, false, true, &mut false);
             let (content, slot) = b.finish(attr.range.clone());
             let location = format!("{}: <{}> @{}", self.part, element.qname, attr.qname);
             let field = format!("{}/@{}", element.qname, attr.qname);
@@ -297,10 +297,16 @@ impl Walker<'_> {
             return;
         }
         let mut b = SlotBuilder::new();
+        // Whether the text added last ends with a collapsed space (runs of whitespace split
+        // across pieces, as in `a <!--c--> b` or around a reference, still read as one space).
+        let mut space = false;
         for item in &items {
+            if !matches!(item, RunItem::Text { .. }) {
+                space = false;
+            }
             match item {
                 RunItem::Text { range, text, raw } => {
-                    self.text_parts(&mut b, range.clone(), text, preserve, *raw);
+                    self.text_parts(&mut b, range.clone(), text, preserve, *raw, &mut space);
                 }
                 RunItem::Open(r) => {
                     b.open(Markup::Source(r.clone()));
@@ -333,14 +339,15 @@ impl Walker<'_> {
         text: &str,
         preserve: bool,
         raw: bool,
+        space: &mut bool,
     ) {
         let android = self.vocabulary == Vocabulary::Android;
-        let add = |b: &mut SlotBuilder, s: &str| {
+        let add = |b: &mut SlotBuilder, s: &str, space: &mut bool| {
             let s = if android { android_unescape(s) } else { s.to_string() };
-            if preserve { b.text(&s) } else { b.text(&collapse(&s)) }
+            if preserve { b.text(&s) } else { b.text(&collapse(&s, space)) }
         };
         if !(raw && self.vocabulary.placeholders()) {
-            add(b, text);
+            add(b, text, space);
             return;
         }
         let mut offset = range.start;
@@ -355,16 +362,17 @@ impl Walker<'_> {
                 | InlinePart::Open(_, Markup::Literal(l))
                 | InlinePart::Close(_, Markup::Literal(l)) => {
                     if !pending.is_empty() {
-                        add(b, &std::mem::take(&mut pending));
+                        add(b, &std::mem::take(&mut pending), space);
                     }
                     b.standalone(Markup::Source(offset..offset + l.len()));
+                    *space = false;
                     offset += l.len();
                 }
                 InlinePart::Standalone(_) | InlinePart::Open(..) | InlinePart::Close(..) => {}
             }
         }
         if !pending.is_empty() {
-            add(b, &pending);
+            add(b, &pending, space);
         }
     }
 }
@@ -415,19 +423,19 @@ fn message_parts(text: &str, qt: bool) -> Vec<InlinePart> {
     out
 }
 
-/// Runs of XML whitespace as one space.
-fn collapse(s: &str) -> String {
+/// Runs of XML whitespace as one space; `space` says whether the text before ended with one
+/// (and is updated).
+fn collapse(s: &str, space: &mut bool) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut space = false;
     for c in s.chars() {
         if matches!(c, ' ' | '\t' | '\r' | '\n') {
-            if !space {
+            if !*space {
                 out.push(' ');
             }
-            space = true;
+            *space = true;
         } else {
             out.push(c);
-            space = false;
+            *space = false;
         }
     }
     out
