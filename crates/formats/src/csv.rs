@@ -3,7 +3,7 @@
 //!
 //! Fields follow RFC 4180 (quoted fields with `""` for a quote, line breaks inside quotes) with
 //! the file's own delimiter: a tab for `.tsv`/`.tab`, otherwise whichever of `,` `;` tab `|`
-//! the first record uses most. The first row is a header, kept unless
+//! the first line splits into most fields. The first row is a header, kept unless
 //! [`CsvOptions::translate_header`] is set; [`CsvOptions::columns`] limits translation to chosen
 //! columns (by header name or 1-based number). Cells that read as data rather than text (numbers,
 //! identifiers such as `SKU-42` or `item_7`, URLs, e-mail addresses) are kept. A translated cell
@@ -131,23 +131,26 @@ fn is_data(value: &str) -> bool {
             || v.contains('_'))
 }
 
-/// The delimiter the first record uses most (`,` when none).
+/// The delimiter that splits the first line into most fields (`,` when none splits it),
+/// read with the parser itself so that quoting is judged the same way.
 fn guess_delimiter(text: &str) -> char {
-    let mut counts = [(',', 0usize), (';', 0), ('\t', 0), ('|', 0)];
-    let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '\n' if !quoted => break,
-            _ if !quoted => {
-                if let Some(entry) = counts.iter_mut().find(|(d, _)| *d == c) {
-                    entry.1 += 1;
-                }
-            }
-            _ => {}
+    let head = &text[..text.floor_char_boundary(64 * 1024)];
+    let mut best = (',', 1);
+    for candidate in [',', ';', '\t', '|'] {
+        let fields = parse_first(head, candidate);
+        if fields > best.1 {
+            best = (candidate, fields);
         }
     }
-    counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map_or(',', |(d, _)| *d)
+    best.0
+}
+
+/// The number of fields of the first line of `text` read with `delimiter` (0 when it does not
+/// parse alone). Only the first line counts: the header is not translated, so the output's first
+/// line is the input's and the guess cannot change between reading a file and its translation.
+fn parse_first(text: &str, delimiter: char) -> usize {
+    let end = text.find('\n').map_or(text.len(), |e| e + 1);
+    parse("", &text[..end], delimiter).ok().and_then(|rows| rows.first().map(Vec::len)).unwrap_or(0)
 }
 
 /// Reads every record.
@@ -238,8 +241,9 @@ impl Skeleton for CsvSkeleton {
             }
             let field = &self.fields[i];
             let value = translation.plain_text();
+            // Any delimiter candidate is quoted too, so that reading the output guesses the same.
             let needs_quotes = field.quoted
-                || value.contains([self.delimiter, '"', '\n', '\r'])
+                || value.contains([self.delimiter, ',', ';', '\t', '|', '"', '\n', '\r'])
                 || value.starts_with(' ')
                 || value.ends_with(' ');
             let text =
