@@ -227,6 +227,10 @@ fn qt_sources_are_translated_into_their_translations() {
         <source>Quit the application</source>
         <translation type="unfinished"/>
     </message>
+    <message>
+        <source>An old message</source>
+        <translation type="vanished">Un vieux message</translation>
+    </message>
     <message numerus="yes">
         <source>%n item(s)</source>
         <translation type="unfinished"><numerusform></numerusform></translation>

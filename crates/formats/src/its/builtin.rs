@@ -19,7 +19,8 @@ pub(crate) enum Vocabulary {
     Android,
     /// .NET `.resx`.
     Resx,
-    /// Qt Linguist `.ts`: `source` is translated into its `translation`.
+    /// Qt Linguist `.ts`: `source` is translated into its `translation` (obsolete, vanished and
+    /// plural messages kept).
     QtTs,
     /// DocBook 4 or 5.
     DocBook,
@@ -111,6 +112,7 @@ const RESX: &str = r#"<its:rules xmlns:its="http://www.w3.org/2005/11/its" versi
 const QT_TS: &str = r#"<its:rules xmlns:its="http://www.w3.org/2005/11/its" version="2.0">
   <its:translateRule selector="/TS" translate="no"/>
   <its:translateRule selector="//message[not(@numerus='yes')]/source" translate="yes"/>
+  <its:translateRule selector="//message[translation[@type='obsolete' or @type='vanished']]/source" translate="no"/>
   <its:preserveSpaceRule selector="//source" space="preserve"/>
   <its:locNoteRule selector="//message/source" locNotePointer="../extracomment"/>
 </its:rules>"#;

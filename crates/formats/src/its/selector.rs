@@ -7,7 +7,7 @@
 //!   `//a/b`: a global rule applies anywhere), unions `p | q`;
 //! * name tests: `name`, `prefix:name`, `*`, `prefix:*`; a final attribute step `@name`, `@*`;
 //! * predicates on a step, any number: `[@a]`, `[@a='v']`, `[@a!='v']`, `[name]` (a child
-//!   element), `[contains(@a,'v')]`, `[starts-with(@a,'v')]`, `not(…)`, `and`, `or`, parentheses.
+//!   element, itself with predicates: `[name[@a='v']]`), `[contains(@a,'v')]`, `[starts-with(@a,'v')]`, `not(…)`, `and`, `or`, parentheses.
 //!
 //! Prefixes resolve with the namespace declarations in scope of the rule; unprefixed names have
 //! no namespace (XPath 1.0), except in the built-in rule sets, whose unprefixed names are in the
@@ -52,9 +52,18 @@ enum Pred {
     And(Vec<Pred>),
     Not(Box<Pred>),
     Attr(NameTest),
-    AttrIs { test: NameTest, value: String, equal: bool },
-    Contains { test: NameTest, value: String, prefix_only: bool },
-    Child(NameTest),
+    AttrIs {
+        test: NameTest,
+        value: String,
+        equal: bool,
+    },
+    Contains {
+        test: NameTest,
+        value: String,
+        prefix_only: bool,
+    },
+    /// A child element passing the name test and its own predicates.
+    Child(NameTest, Vec<Pred>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,8 +206,10 @@ fn eval(tree: &Tree, index: usize, pred: &Pred) -> bool {
                 a.value.contains(value.as_str())
             }
         }),
-        Pred::Child(t) => element.children.iter().any(|c| match c {
-            Child::Element(i) => t.matches_element(&tree.elements[*i]),
+        Pred::Child(t, preds) => element.children.iter().any(|c| match c {
+            Child::Element(i) => {
+                t.matches_element(&tree.elements[*i]) && preds.iter().all(|p| eval(tree, *i, p))
+            }
             _ => false,
         }),
     }
@@ -386,7 +397,15 @@ impl Parser<'_, '_> {
             let value = self.literal()?;
             return Ok(Pred::AttrIs { test, value, equal });
         }
-        Ok(Pred::Child(self.name_test(false)?))
+        let test = self.name_test(false)?;
+        let mut preds = Vec::new();
+        while self.eat("[") {
+            preds.push(self.or()?);
+            if !self.eat("]") {
+                return Err(self.unsupported());
+            }
+        }
+        Ok(Pred::Child(test, preds))
     }
 }
 
@@ -436,6 +455,8 @@ mod tests {
         assert_eq!(selected("//*[@k and not(@t)]", doc), ["a"]);
         assert_eq!(selected("//*[@t!='y']", doc), ["c"]);
         assert_eq!(selected("//*[c]", doc), ["a"]);
+        assert_eq!(selected("//*[c[@t='x']]", doc), ["a"]);
+        assert!(selected("//*[c[@t='y']]", doc).is_empty());
         assert_eq!(selected("//*[starts-with(@t,'x') or contains(@n,'o')]", doc), ["c", "b"]);
         assert_eq!(selected("//s:q/@alt", doc), ["s:q@alt"]);
         assert_eq!(selected("//s:*", doc), ["s:q"]);
