@@ -205,3 +205,66 @@ fn structure_that_does_not_parse_is_refused_not_translated_as_prose() {
         assert_eq!(detect("a.txt", text.as_bytes()).unwrap(), Format::PlainText, "{text}");
     }
 }
+
+mod arbitrary_input {
+    use proptest::prelude::*;
+    use tradia_core::LanguageTag;
+    use tradia_formats::{ExtractOptions, MergeOptions, detect, extract};
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        let pieces = prop::sample::select(vec![
+            &b"<"[..],
+            b">",
+            b"</",
+            b"<?xml version=\"1.0\"?>",
+            b"<a:b xmlns:a=\"u\">",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b"\\",
+            b"=",
+            b";",
+            b",",
+            b"\n",
+            b"\0",
+            b"\xFF\xFE",
+            b"\xFE\xFF",
+            b"\xC3\xA9",
+            b"\xE2\x9F\xA6",
+            b"\xFF",
+            b"key",
+            b"msgid \"a\"\n",
+            b"msgstr[0]\n",
+            b"<xliff>",
+            b"<svg>",
+            b"%s",
+            b"@",
+            b"-- ",
+            b": ",
+            b"\\u00",
+            b"/*",
+            b"*/",
+        ]);
+        prop::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        /// Whatever the bytes and the name, detection and extraction answer without panicking,
+        /// and what extracts merges back byte-exactly.
+        #[test]
+        fn detection_and_extraction_never_panic(data in bytes(), name in prop::sample::select(vec![
+            "a.json", "a.yml", "a.xml", "a.svg", "a.xlf", "a.po", "a.properties", "a.csv",
+            "a.tsv", "a.strings", "a.xcstrings", "a.arb", "a.txt", "a", "a.docx", "a.srt",
+        ])) {
+            let _ = detect(name, &data);
+            if let Ok(d) = extract(name, &data, &ExtractOptions::default()) {
+                let options = MergeOptions { target: LanguageTag::parse("fr").unwrap() };
+                prop_assert_eq!(d.merge_identity(&options).unwrap(), data);
+            }
+        }
+    }
+}
