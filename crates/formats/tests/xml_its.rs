@@ -19,10 +19,19 @@ fn texts(d: &Document) -> Vec<String> {
 /// Extracts `src` as `name`, checks identity, merges the pseudo translation and checks that the
 /// output has the same elements and attributes (except `changed_attrs`); returns the output.
 fn round_trip(name: &str, src: &str, changed_attrs: &[&str]) -> (Document, String) {
+    round_trip_to(name, src, changed_attrs, &fr())
+}
+
+fn round_trip_to(
+    name: &str,
+    src: &str,
+    changed_attrs: &[&str],
+    target: &MergeOptions,
+) -> (Document, String) {
     let d = extract(name, src.as_bytes(), &ExtractOptions::default()).unwrap();
-    assert_eq!(d.merge_identity(&fr()).unwrap(), src.as_bytes(), "{name}: identity");
+    assert_eq!(d.merge_identity(target).unwrap(), src.as_bytes(), "{name}: identity");
     let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
-    let out = String::from_utf8(d.merge(&pseudo, &fr()).unwrap()).unwrap();
+    let out = String::from_utf8(d.merge(&pseudo, target).unwrap()).unwrap();
     same_structure(src, &out, changed_attrs);
     (d, out)
 }
@@ -166,7 +175,9 @@ fn android_strings_keep_untranslatables_placeholders_and_escapes() {
     <string name="ref">@string/app_name</string>
 </resources>
 "#;
-    let (d, out) = round_trip("strings.xml", src, &[]);
+    // Into English: the plurals' `one` and `other` are all the target needs.
+    let english = MergeOptions { target: LanguageTag::parse("en").unwrap() };
+    let (d, out) = round_trip_to("strings.xml", src, &[], &english);
     assert_eq!(
         texts(&d),
         [
@@ -190,6 +201,27 @@ fn android_strings_keep_untranslatables_placeholders_and_escapes() {
     let out = String::from_utf8(d.merge(&all, &fr()).unwrap()).unwrap();
     assert!(out.contains("<string name=\"dont\">Ne t\\'arrête pas <b>là</b></string>"), "{out}");
     assert_eq!(d.report.notes.get(&2), None, "the xliff:g example is a note of a kept code only");
+    // Into Arabic, the plurals get the four categories English lacks, from the `other` item.
+    let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+    let arabic = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
+    let out = String::from_utf8(d.merge(&pseudo, &arabic).unwrap()).unwrap();
+    let doc = roxmltree::Document::parse(&out).unwrap();
+    let plurals = doc.descendants().find(|n| n.has_tag_name("plurals")).unwrap();
+    let quantities: Vec<&str> = plurals
+        .children()
+        .filter(|n| n.has_tag_name("item"))
+        .map(|n| n.attribute("quantity").unwrap())
+        .collect();
+    assert_eq!(quantities, ["one", "other", "zero", "two", "few", "many"]);
+    let other = plurals.children().find(|n| n.attribute("quantity") == Some("other")).unwrap();
+    let many = plurals.children().find(|n| n.attribute("quantity") == Some("many")).unwrap();
+    assert_eq!(many.text(), other.text());
+    assert!(out.contains("fóúñd⟧</item>\n        <item quantity=\"zero\">%d ⟦"), "{out}");
+    // Into Japanese (only `other`), nothing is added; the identity merge adds nothing either.
+    let japanese = MergeOptions { target: LanguageTag::parse("ja").unwrap() };
+    let out = String::from_utf8(d.merge(&pseudo, &japanese).unwrap()).unwrap();
+    assert_eq!(out.matches("<item quantity=").count(), 2);
+    assert_eq!(d.merge_identity(&arabic).unwrap(), src.as_bytes());
 }
 
 #[test]

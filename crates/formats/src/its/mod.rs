@@ -16,6 +16,7 @@
 //! written back; Qt's `source` is translated into its `translation`. As in every filter, the
 //! output is the input with text spliced in: markup only ever comes from the source bytes.
 
+mod android;
 mod builtin;
 mod rules;
 mod selector;
@@ -89,6 +90,11 @@ pub(crate) fn extract(
         }
     }
     let segments = collected.segments.clone();
+    let plurals = if vocabulary == Vocabulary::Android {
+        android::plurals(&tree, &decoded.text)
+    } else {
+        Vec::new()
+    };
     Ok(Document::new(
         format,
         segments,
@@ -98,6 +104,7 @@ pub(crate) fn extract(
             collected,
             items,
             android: vocabulary == Vocabulary::Android,
+            plurals,
         }),
     ))
 }
@@ -410,13 +417,15 @@ struct ItsSkeleton {
     collected: Collected,
     items: Vec<Item>,
     android: bool,
+    /// Android `<plurals>`, completed with the target's quantities.
+    plurals: Vec<android::Plurals>,
 }
 
 impl Skeleton for ItsSkeleton {
     fn merge(
         &self,
         translations: &[Content],
-        _options: &MergeOptions,
+        options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
         let src = &self.decoded.text;
         let segments = &self.collected.segments;
@@ -461,6 +470,27 @@ impl Skeleton for ItsSkeleton {
                 }
             };
             edits.push(edit);
+        }
+        if !edits.is_empty() {
+            let wanted = android::categories(&options.target);
+            let mut added = Vec::new();
+            for group in &self.plurals {
+                let Some((_, other)) = &group.other else { continue };
+                // The item's content, translated (an edit may cover exactly all of it).
+                let body = match edits.iter().find(|e| e.range == *other) {
+                    Some(whole) => whole.text.clone(),
+                    None => splice::apply_within(src, other.clone(), &edits),
+                };
+                let text: String = wanted
+                    .iter()
+                    .filter(|q| !group.items.iter().any(|(have, _)| have == *q))
+                    .map(|q| format!("{}<item quantity=\"{q}\">{body}</item>", group.lead))
+                    .collect();
+                if !text.is_empty() {
+                    added.push(Edit { range: group.insert_at..group.insert_at, text });
+                }
+            }
+            edits.extend(added);
         }
         let text = splice::apply(src, edits);
         Ok(self.decoded.encode(&text, Unmappable::CharRef))
