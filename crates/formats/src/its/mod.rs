@@ -13,7 +13,7 @@
 //! `preserve` space, runs of whitespace read as one space and the run's edges stay in the
 //! skeleton. Translatable attributes are segments of their own. Message-catalogue vocabularies
 //! turn `%1$s`, `%d`, `{0}` and Qt's `%1` into codes; Android's backslash escapes are read and
-//! written back; Qt's `source` is translated into its `translation`. As in every filter, the
+//! written back, and its `<plurals>` get the target language's quantities ([`android`]); Qt's `source` is translated into its `translation`. As in every filter, the
 //! output is the input with text spliced in: markup only ever comes from the source bytes.
 
 mod android;
