@@ -7,7 +7,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 use tradia_core::content::escape_text;
-use tradia_core::pseudo::{pseudo_content, pseudo_text};
+use tradia_core::pseudo::pseudo_text;
 use tradia_core::{Content, Piece};
 
 use crate::config::FaultKind;
@@ -61,6 +61,8 @@ pub struct Composed {
     pub applied: Vec<FaultKind>,
     /// Whether the `truncate` fault cuts the output.
     pub truncate: bool,
+    /// Whether the `repeat_loop` fault turns the output into a loop up to the output limit.
+    pub repeat_loop: bool,
 }
 
 /// Builds the answer to a request whose last user text is `user_text`, given the drawn faults.
@@ -109,8 +111,12 @@ pub fn compose(
     if truncate {
         applied.push(FaultKind::Truncate);
     }
+    let repeat_loop = drawn.contains(&FaultKind::RepeatLoop);
+    if repeat_loop {
+        applied.push(FaultKind::RepeatLoop);
+    }
     applied.sort();
-    Composed { content, batch_sources, applied, truncate }
+    Composed { content, batch_sources, applied, truncate, repeat_loop }
 }
 
 /// The answer to a request that does not follow the wire contract.
@@ -153,11 +159,52 @@ fn value_for_schema(schema: &Value, text: &str, depth: usize) -> Value {
     }
 }
 
+/// The pseudo-translation of a text run, with URLs and e-mail addresses left as they are (as a
+/// model that follows the prompt's rules does).
+pub fn pseudo_run(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut plain = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ws_end = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+        plain.push_str(&rest[..ws_end]);
+        rest = &rest[ws_end..];
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        rest = &rest[word_end..];
+        let core = word.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        let lower = core.to_ascii_lowercase();
+        let verbatim = lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.")
+            || core.split_once('@').is_some_and(|(u, h)| !u.is_empty() && h.contains('.'));
+        if verbatim {
+            out.push_str(&pseudo_text(&plain));
+            plain.clear();
+            out.push_str(core);
+            plain.push_str(&word[core.len()..]);
+        } else {
+            plain.push_str(word);
+        }
+    }
+    out.push_str(&pseudo_text(&plain));
+    out
+}
+
+/// [`pseudo_run`] on every text piece of `content`; codes stay in place.
+pub fn pseudo_content(content: &Content) -> Content {
+    let pieces = content.pieces().iter().map(|p| match p {
+        Piece::Text(t) => Piece::Text(pseudo_run(t)),
+        other => other.clone(),
+    });
+    Content::from_pieces(pieces).unwrap_or_else(|_| content.clone())
+}
+
 /// Pseudo-translation of one rendered segment.
 pub fn pseudo_segment(text: &str) -> String {
     match Content::parse(text) {
         Ok(c) => pseudo_content(&c).render(),
-        Err(_) => pseudo_text(text),
+        Err(_) => pseudo_run(text),
     }
 }
 
@@ -204,6 +251,28 @@ fn batch_answer(
         texts[i] = Some(req.segments[i].text.clone());
         applied.push(FaultKind::Echo);
     }
+    if drawn.contains(&FaultKind::CopyShort) {
+        let mut any = false;
+        for (i, src) in req.segments.iter().enumerate() {
+            let words = Content::parse(&src.text)
+                .map_or_else(|_| src.text.clone(), |c| c.plain_text())
+                .split_whitespace()
+                .count();
+            if (1..=3).contains(&words) {
+                texts[i] = Some(src.text.clone());
+                any = true;
+            }
+        }
+        if any {
+            applied.push(FaultKind::CopyShort);
+        }
+    }
+    if drawn.contains(&FaultKind::ForeignSource) && req.segments.len() >= 2 {
+        let i = rng.random_range(0..req.segments.len());
+        let j = (i + rng.random_range(1..req.segments.len())) % req.segments.len();
+        texts[i] = Some(req.segments[j].text.clone());
+        applied.push(FaultKind::ForeignSource);
+    }
     let mut out: Vec<WireSegment> = answers
         .into_iter()
         .zip(texts)
@@ -212,10 +281,18 @@ fn batch_answer(
             id,
             text: text.unwrap_or_else(|| match pieces {
                 Some(p) => render_pieces(&p),
-                None => pseudo_text(&src.text),
+                None => pseudo_run(&src.text),
             }),
         })
         .collect();
+    if drawn.contains(&FaultKind::ShiftIds) {
+        // Entry n answered under the id of segment n+1; the last one under an unused id.
+        let next = unused_id(req);
+        for (i, entry) in out.iter_mut().enumerate() {
+            entry.id = req.segments.get(i + 1).map_or_else(|| next.clone(), |s| s.id.clone());
+        }
+        applied.push(FaultKind::ShiftIds);
+    }
     if drawn.contains(&FaultKind::MissingId) {
         let i = rng.random_range(0..out.len());
         out.remove(i);
@@ -463,6 +540,36 @@ mod tests {
         assert_eq!(ids.len(), 3);
         let a = parse(&run(&b, &[FaultKind::Echo]));
         assert!(a.translations.iter().any(|t| ["a", "b", "c"].contains(&t.text.as_str())));
+        let a = parse(&run(&b, &[FaultKind::ShiftIds]));
+        let ids: Vec<_> = a.translations.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["2", "3", "4"]);
+        assert_eq!(a.translations[0].text, pseudo_segment("a"));
+    }
+
+    #[test]
+    fn real_model_content_faults() {
+        let b = batch(&[("1", "Merci beaucoup !"), ("2", "Un paragraphe de plus de trois mots.")]);
+        let c = run(&b, &[FaultKind::CopyShort]);
+        assert_eq!(c.applied, vec![FaultKind::CopyShort]);
+        let a = parse(&c);
+        assert_eq!(a.translations[0].text, "Merci beaucoup !");
+        assert_eq!(a.translations[1].text, pseudo_segment("Un paragraphe de plus de trois mots."));
+        let a = parse(&run(&b, &[FaultKind::ForeignSource]));
+        let foreign: Vec<_> = a
+            .translations
+            .iter()
+            .filter(|t| {
+                let other = if t.id == "1" {
+                    "Un paragraphe de plus de trois mots."
+                } else {
+                    "Merci beaucoup !"
+                };
+                t.text == other
+            })
+            .collect();
+        assert_eq!(foreign.len(), 1, "{a:?}");
+        let c = run(&b, &[FaultKind::RepeatLoop]);
+        assert!(c.repeat_loop && c.applied == vec![FaultKind::RepeatLoop]);
     }
 
     #[test]
@@ -476,6 +583,15 @@ mod tests {
         assert!(c.content.contains("```json\n<think>"));
         assert!(c.truncate);
         assert_eq!(c.applied.len(), 4);
+    }
+
+    #[test]
+    fn urls_and_addresses_are_not_pseudo_translated() {
+        assert_eq!(
+            pseudo_run("Voir https://exemple.org/a, ou écrire à a@b.fr."),
+            "⟦Vóír⟧ https://exemple.org/a⟦, óú éçríré à⟧ a@b.fr⟦.⟧"
+        );
+        assert_eq!(pseudo_run("Rien ici"), pseudo_text("Rien ici"));
     }
 
     #[test]

@@ -48,11 +48,20 @@ pub enum FaultKind {
     Reset,
     /// Long gaps between stream chunks.
     SlowStream,
+    /// Every entry's id shifted to the next segment's (the last one to an unused id), as a real
+    /// small model answers.
+    ShiftIds,
+    /// One entry carries the source text of another segment of the request.
+    ForeignSource,
+    /// Every segment of at most three words answered with its source unchanged.
+    CopyShort,
+    /// The answer falls into a repetition loop up to the output limit (`length`).
+    RepeatLoop,
 }
 
 impl FaultKind {
     /// Every kind, in the order the simulator draws them.
-    pub const ALL: [FaultKind; 18] = [
+    pub const ALL: [FaultKind; 22] = [
         FaultKind::DropCode,
         FaultKind::DupCode,
         FaultKind::InventCode,
@@ -71,6 +80,10 @@ impl FaultKind {
         FaultKind::Timeout,
         FaultKind::Reset,
         FaultKind::SlowStream,
+        FaultKind::ShiftIds,
+        FaultKind::ForeignSource,
+        FaultKind::CopyShort,
+        FaultKind::RepeatLoop,
     ];
 
     /// The name used in a fault spec and in `/sim/stats`.
@@ -94,6 +107,10 @@ impl FaultKind {
             FaultKind::Timeout => "timeout",
             FaultKind::Reset => "reset",
             FaultKind::SlowStream => "slow_stream",
+            FaultKind::ShiftIds => "shift_ids",
+            FaultKind::ForeignSource => "foreign_source",
+            FaultKind::CopyShort => "copy_short",
+            FaultKind::RepeatLoop => "repeat_loop",
         }
     }
 

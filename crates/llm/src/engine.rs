@@ -6,16 +6,21 @@
 //! source text as read-only context. All batches are handed to the [`Scheduler`] at once, so the
 //! backends' slots never idle while work remains.
 //!
-//! Each batch runs the repair ladder: the answer is parsed tolerantly and each segment checked on
-//! its own ([`crate::answer::check_answer`]); good answers are accepted and reported to the sink
-//! at once; only the failed ids are sent again, in halves and then alone, with a stricter note.
+//! Each batch runs the repair ladder: the answer is parsed tolerantly, then aligned with the
+//! request ([`crate::answer::align`]): an answer whose ids are not the request's (shifted,
+//! unknown, missing, repeated) is not used at all, and all its segments are asked again. In an
+//! aligned answer each entry is checked against its own source and the document's other sources
+//! ([`crate::answer::check_entry`]); good answers are accepted and reported to the sink at once;
+//! only the failed ids are sent again, in halves and then alone (where no id is needed), with a
+//! stricter note. Placeholders that are the whole text of a paired code travel as codes
+//! ([`crate::answer::protect_placeholders`]).
 //! What still fails has its codes reinserted by alignment when that is safe
 //! ([`crate::answer::reinsert_codes`]); otherwise the source is kept and the segment reported
 //! with a [`tradia_core::KeptReason`]. Transport failures are retried with exponential backoff and
 //! jitter; a request refused for good (401, unknown model) or a backend that stays down fails
 //! the whole call with an [`EngineError`] instead of filling a document with kept sources.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -28,7 +33,10 @@ use tradia_core::{
     Segment, SegmentResult, TranslateRequest,
 };
 
-use crate::answer::{Rejection, check_answer, extract_json, parse_translations, reinsert_codes};
+use crate::answer::{
+    Alignment, EntryContext, Protected, Rejection, align, check_entry, extract_json,
+    parse_translations, protect_placeholders, reinsert_codes,
+};
 use crate::backend::{
     Backend, ChatOutcome, ChatRequest, Finish, ModelInfo, StreamEvent, build_client,
 };
@@ -54,6 +62,7 @@ struct Counters {
     kept: AtomicU64,
     repaired: AtomicU64,
     resent: AtomicU64,
+    misaligned: AtomicU64,
 }
 
 /// Counters beyond [`EngineStats`], for benchmarks and metrics.
@@ -73,6 +82,8 @@ pub struct DetailedStats {
     pub repaired: u64,
     /// Segments sent again after a rejected answer (per attempt).
     pub resent: u64,
+    /// Answers whose ids did not match their request's (none of their entries was used).
+    pub misaligned: u64,
     /// Per-backend slot counters.
     pub slots: Vec<SlotStats>,
 }
@@ -108,7 +119,9 @@ struct Inner {
 struct Unit<'a> {
     /// The first segment with this core (its id goes on the wire).
     seg: &'a Segment,
-    core: Content,
+    /// The core as the model sees it (placeholders wrapped in pairs made codes), and how to
+    /// turn an answer back.
+    prot: Protected,
     rendered: String,
     est_out: u32,
     /// (position in `pending`, segment) of every segment sharing this core.
@@ -128,6 +141,9 @@ struct Job<'a, 'r> {
     source_name: String,
     target_name: String,
     languages_differ: bool,
+    /// Every unit's source as the model sees it, rendered and plain: an answer equal to
+    /// another unit's source is refused.
+    sources: HashSet<String>,
     results: Mutex<Vec<Option<SegmentResult>>>,
 }
 
@@ -180,6 +196,7 @@ impl LlmEngine {
             kept: c.kept.load(Ordering::Relaxed),
             repaired: c.repaired.load(Ordering::Relaxed),
             resent: c.resent.load(Ordering::Relaxed),
+            misaligned: c.misaligned.load(Ordering::Relaxed),
             slots: self.inner.sched.stats(),
         }
     }
@@ -512,13 +529,15 @@ impl LlmEngine {
             source_name: prompt::language_name(request.source.as_ref()),
             target_name: request.target.english_name(),
             languages_differ,
+            sources: HashSet::new(),
             results: Mutex::new(vec![None; pending.len()]),
         };
         let mut immediate = Vec::new();
         let mut by_core: HashMap<String, usize> = HashMap::new();
         for (pos, seg) in pending.into_iter().enumerate() {
-            let core = seg.edges().core;
-            if !core.has_letters() {
+            let original = seg.edges().core;
+            let prot = protect_placeholders(&original);
+            if !prot.core.has_letters() {
                 // Nothing a model could translate (codes, numbers, punctuation): unchanged.
                 immediate.push((
                     pos,
@@ -526,14 +545,18 @@ impl LlmEngine {
                 ));
                 continue;
             }
-            let rendered = core.render();
-            if let Some(&u) = by_core.get(&rendered) {
+            // Identical sources are sent once; the key is the source itself, since two
+            // placeholders can look alike once protected.
+            let key = original.render();
+            if let Some(&u) = by_core.get(&key) {
                 job.units[u].members.push((pos, seg));
                 continue;
             }
-            by_core.insert(rendered.clone(), job.units.len());
+            by_core.insert(key, job.units.len());
+            let rendered = prot.core.render();
             let est_out = est_tokens(&rendered) * 2 + 16;
-            job.units.push(Unit { seg, core, rendered, est_out, members: vec![(pos, seg)] });
+            job.sources.extend(crate::answer::source_keys(&prot.core));
+            job.units.push(Unit { seg, prot, rendered, est_out, members: vec![(pos, seg)] });
         }
         (job, immediate)
     }
@@ -635,8 +658,8 @@ impl LlmEngine {
                 failures.remove(&u).unwrap_or(Failure { why: Rejection::Missing, answer: None });
             let unit = &job.units[u];
             if let (Rejection::InvalidCodes(_), Some(answer)) = (&f.why, &f.answer)
-                && let Some(fixed) = reinsert_codes(&unit.core, answer)
-                && check_answer(&unit.core, &fixed.render(), job.languages_differ).is_ok()
+                && let Some(fixed) = reinsert_codes(&unit.prot.core, answer)
+                && check_entry(&unit.prot.core, &fixed.render(), &job.entry_context()).is_ok()
             {
                 self.inner
                     .counters
@@ -646,13 +669,8 @@ impl LlmEngine {
                 job.accept(self, u, &fixed);
                 continue;
             }
-            if f.why == Rejection::CopyOfSource
-                && unit.core.plain_text().split_whitespace().count() <= 3
-            {
-                // Short text the model keeps as is (a name, a product): the source is right.
-                job.accept(self, u, &unit.core);
-                continue;
-            }
+            // A copy of the source, short texts included (a name the model keeps as is), is
+            // kept and reported: whether it was right to keep it is for a person to say.
             tracing::warn!(
                 segment = unit.seg.id,
                 code = f.why.code(),
@@ -709,19 +727,44 @@ impl LlmEngine {
         };
         let parsed = parse_translations(&outcome.content);
         let truncated = outcome.finish == Finish::Length;
+        let ids: Vec<String> = units.iter().map(|&u| job.units[u].seg.id.to_string()).collect();
+        let texts: Vec<Option<String>> = match align(&ids, &parsed, truncated) {
+            Alignment::Aligned(texts) => texts.into_iter().map(Some).collect(),
+            Alignment::Prefix(texts) => {
+                let mut t: Vec<Option<String>> = texts.into_iter().map(Some).collect();
+                t.resize(units.len(), None);
+                t
+            }
+            Alignment::Empty => {
+                let why = if truncated { Rejection::Truncated } else { Rejection::Missing };
+                return Ok(units
+                    .into_iter()
+                    .map(|u| (u, Err(Failure { why: why.clone(), answer: None })))
+                    .collect());
+            }
+            Alignment::Misaligned(how) => {
+                self.inner.counters.misaligned.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    segments = units.len(),
+                    "answer ids do not match the request ({how}); asking again in smaller requests"
+                );
+                let why = Rejection::Misaligned(how);
+                return Ok(units
+                    .into_iter()
+                    .map(|u| (u, Err(Failure { why: why.clone(), answer: None })))
+                    .collect());
+            }
+        };
+        let ctx = job.entry_context();
         Ok(units
             .into_iter()
-            .map(|u| {
+            .zip(texts)
+            .map(|(u, text)| {
                 let unit = &job.units[u];
-                let id = unit.seg.id.to_string();
-                let result = match parsed.by_id.get(&id) {
-                    None if truncated => Err(Failure { why: Rejection::Truncated, answer: None }),
-                    None => Err(Failure { why: Rejection::Missing, answer: None }),
-                    Some(texts) if texts.iter().any(|t| t != &texts[0]) => {
-                        Err(Failure { why: Rejection::Duplicate, answer: None })
-                    }
-                    Some(texts) => check_answer(&unit.core, &texts[0], job.languages_differ)
-                        .map_err(|why| Failure { why, answer: Some(texts[0].clone()) }),
+                let result = match text {
+                    None => Err(Failure { why: Rejection::Truncated, answer: None }),
+                    Some(text) => check_entry(&unit.prot.core, &text, &ctx)
+                        .map_err(|why| Failure { why, answer: Some(text) }),
                 };
                 (u, result)
             })
@@ -743,15 +786,25 @@ impl Job<'_, '_> {
         }
     }
 
+    fn entry_context(&self) -> EntryContext<'_> {
+        EntryContext { languages_differ: self.languages_differ, sources: &self.sources }
+    }
+
     fn accept(&self, engine: &LlmEngine, u: usize, core: &Content) {
-        for &(pos, seg) in &self.units[u].members {
-            let result = SegmentResult::from_core(seg, core).unwrap_or_else(|e| {
-                SegmentResult::kept_source(
-                    seg,
-                    "invalid_codes",
-                    format!("cannot put the edges back: {e}"),
-                )
-            });
+        let unit = &self.units[u];
+        let restored = unit.prot.restore(core);
+        for &(pos, seg) in &unit.members {
+            let result = restored
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|core| SegmentResult::from_core(seg, core))
+                .unwrap_or_else(|e| {
+                    SegmentResult::kept_source(
+                        seg,
+                        "invalid_codes",
+                        format!("cannot put the edges back: {e}"),
+                    )
+                });
             self.finish(engine, pos, result);
         }
     }

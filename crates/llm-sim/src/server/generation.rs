@@ -141,7 +141,7 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
 
 /// The output tokens (`true` for the thinking trace, which comes first when the model thinks,
 /// then the content) and the `done_reason`: `length` when the `truncate` fault or the request's
-/// output limit cuts them.
+/// output limit cuts them, or when the `repeat_loop` fault loops up to that limit.
 fn output_tokens(
     sim: &Sim,
     ask: &Ask,
@@ -158,9 +158,23 @@ fn output_tokens(
     }
     let content_tokens = answer::tokenize(&composed.content);
     let content_len = content_tokens.len();
-    let keep = if composed.truncate { content_len / 2 } else { content_len };
+    let keep =
+        if composed.truncate || composed.repeat_loop { content_len / 2 } else { content_len };
     tokens.extend(content_tokens.into_iter().take(keep).map(|t| (false, t.to_string())));
     let mut done_reason = if composed.truncate { "length" } else { "stop" };
+    if composed.repeat_loop {
+        // Like a small model stuck in a loop: the same sentence until the output limit, or
+        // until the context is full when the request set none.
+        let room = u64::from(ask.num_ctx.saturating_sub(ask.prompt_tokens)).max(1);
+        let limit = usize::try_from(ask.max_tokens.unwrap_or(room).min(room)).unwrap_or(usize::MAX);
+        let phrase = answer::tokenize(LOOP_PHRASE);
+        let mut i = 0;
+        while tokens.len() < limit {
+            tokens.push((false, phrase[i % phrase.len()].to_string()));
+            i += 1;
+        }
+        done_reason = "length";
+    }
     if let Some(max) = ask.max_tokens {
         let max = usize::try_from(max).unwrap_or(usize::MAX);
         if tokens.len() > max {
@@ -170,6 +184,9 @@ fn output_tokens(
     }
     (tokens, done_reason)
 }
+
+/// What the `repeat_loop` fault repeats (seen on a real small model, issue 18).
+const LOOP_PHRASE: &str = " C'est la foi.";
 
 /// The simulated load, queue and prefill times, cached prompt tokens and slot of a request.
 fn timing_headers(resp: &mut Response, st: &Started) {
