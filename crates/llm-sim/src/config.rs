@@ -315,9 +315,46 @@ impl Latency {
     }
 }
 
+/// Which real server the simulator stands for where servers differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Ollama: its native API (`/api/*`) and its OpenAI layer (`/v1/*`, Ollama's error shape).
+    #[default]
+    Ollama,
+    /// llama.cpp's `llama-server`: `/v1/*` with its error bodies and statuses (500 for a
+    /// malformed body, `exceed_context_size_error`), stream chunk shapes and `timings`,
+    /// `/health`, `/props`, `/v1/models` with `meta.n_ctx`; any model name is served by the one
+    /// model; `/api/*` is not served. Shapes observed on a real build (issue 18).
+    LlamaCpp,
+}
+
+impl Flavor {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Ollama => "ollama",
+            Flavor::LlamaCpp => "llamacpp",
+        }
+    }
+}
+
+impl FromStr for Flavor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ollama" => Ok(Flavor::Ollama),
+            "llamacpp" | "llama.cpp" | "llama-server" => Ok(Flavor::LlamaCpp),
+            other => Err(format!("unknown flavor {other:?} (ollama or llamacpp)")),
+        }
+    }
+}
+
 /// Everything the simulator needs to start.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// The server it behaves like.
+    pub flavor: Flavor,
     /// Address to bind.
     pub host: IpAddr,
     /// Port to bind (0: any free port).
@@ -350,6 +387,7 @@ pub const DEFAULT_MODEL: &str = "mistral-small3.2:latest";
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
+            flavor: Flavor::Ollama,
             host: IpAddr::from([127, 0, 0, 1]),
             port: 11434,
             slots: 4,

@@ -306,6 +306,32 @@ async fn the_openai_dialect_works_end_to_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_dialect_works_against_the_llama_cpp_flavor() {
+    let handle = start(SimConfig {
+        port: 0,
+        time_scale: 400.0,
+        flavor: tradia_llm_sim::Flavor::LlamaCpp,
+        models: Some(vec!["SmolLM2-135M-Instruct".into()]),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let segs = segments(70);
+    let mut s =
+        LlmSettings::for_openai(&format!("{}/v1", handle.base_url()), "SmolLM2-135M-Instruct");
+    s.timeout = Duration::from_secs(5);
+    let engine = LlmEngine::new(s).unwrap();
+    let run = translate(&engine, &segs).await;
+    check_codes(&segs, &run);
+    for (seg, r) in segs.iter().zip(&run.results) {
+        assert_eq!(r.content, expected(seg), "segment {}", seg.id);
+    }
+    assert!(engine.stats().output_tokens > 0, "usage read from llama-server answers");
+    let report = diagnostics::check(&engine).await;
+    assert!(report.ok(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_models_and_text_stream_against_the_simulator() {
     let config = SimConfig {
         port: 0,
