@@ -152,6 +152,8 @@ pub struct Backend {
     api_key: Option<SecretString>,
     auth: AuthScheme,
     num_ctx: u32,
+    repeat_penalty: f32,
+    frequency_penalty: f32,
     timeout: Duration,
     schema: Arc<openai::SchemaSupport>,
 }
@@ -206,6 +208,8 @@ impl Backend {
             api_key: server.api_key.clone(),
             auth: server.auth,
             num_ctx: settings.num_ctx,
+            repeat_penalty: settings.repeat_penalty,
+            frequency_penalty: settings.frequency_penalty,
             timeout: settings.timeout,
             schema: Arc::default(),
         }
