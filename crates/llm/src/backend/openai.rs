@@ -173,6 +173,53 @@ struct OpenAiModels {
 #[serde(default)]
 struct OpenAiModel {
     id: Option<String>,
+    /// llama-server: the model's metadata, `n_ctx` the context per slot.
+    meta: Option<LlamaMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LlamaMeta {
+    n_ctx: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LlamaProps {
+    default_generation_settings: Option<LlamaGenerationSettings>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LlamaGenerationSettings {
+    n_ctx: Option<u64>,
+}
+
+/// The context per slot the server reports: llama-server's `GET /props`
+/// (`default_generation_settings.n_ctx`, at the server's root, beside `/v1`), else the `meta.n_ctx`
+/// of `model` (or of the only model) in `GET /v1/models`. `None` when the server says neither
+/// (vLLM, LM Studio…: the configured size applies).
+pub(super) async fn context_size(b: &Backend, model: &str) -> Result<Option<u32>, LlmError> {
+    let root = b.base.strip_suffix("/v1").unwrap_or(&b.base);
+    let props = b.request_url(reqwest::Method::GET, &format!("{root}/props"));
+    if let Ok(resp) = b.send(props).await
+        && let Ok(p) = resp.json::<LlamaProps>().await
+        && let Some(n) = p.default_generation_settings.and_then(|g| g.n_ctx).filter(|n| *n > 0)
+    {
+        return Ok(Some(u32::try_from(n).unwrap_or(u32::MAX)));
+    }
+    let v: OpenAiModels = b.get_json("/models").await?;
+    let data = v.data.unwrap_or_default();
+    let pick = data.iter().find(|m| m.id.as_deref() == Some(model)).or(if data.len() == 1 {
+        data.first()
+    } else {
+        None
+    });
+    Ok(pick
+        .and_then(|m| m.meta.as_ref())
+        .and_then(|m| m.n_ctx)
+        .filter(|n| *n > 0)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -74,6 +74,8 @@ struct Job<'a, 'r> {
     /// Every unit's source as the model sees it, rendered and plain: an answer equal to
     /// another unit's source is refused.
     sources: HashSet<String>,
+    /// Context per slot every request must fit in (prompt and output).
+    ctx: u32,
     results: Mutex<Vec<Option<SegmentResult>>>,
 }
 
@@ -127,7 +129,11 @@ impl LlmEngine {
         if request.cancel.is_cancelled() {
             return Err(EngineError::Cancelled);
         }
+        let ctx = self.context_size().await;
         let (job, immediate) = self.prepare(&request);
+        if let Some(u) = job.units.iter().find(|u| minimal_need(u) > ctx) {
+            return Err(EngineError::Rejected(too_small(ctx, u.seg.id, minimal_need(u))));
+        }
         for (pos, result) in immediate {
             job.finish(self, pos, result);
         }
@@ -135,7 +141,7 @@ impl LlmEngine {
         // A window of batches per job keeps every slot fed (and the scheduler's round robin
         // meaningful) without thousands of idle waiters for a long document.
         let window = (self.inner.settings.slots * self.inner.backends.len() * 2).max(4);
-        let mut batches = self.plan(&job.units).into_iter();
+        let mut batches = self.plan(&job.units, job.ctx).into_iter();
         let mut running = FuturesUnordered::new();
         loop {
             while running.len() < window {
@@ -172,6 +178,7 @@ impl LlmEngine {
             target_name: request.target.english_name(),
             languages_differ,
             sources: HashSet::new(),
+            ctx: self.known_context(),
             results: Mutex::new(vec![None; pending.len()]),
         };
         let mut immediate = Vec::new();
@@ -207,7 +214,7 @@ impl LlmEngine {
     /// benchmark replay the same request mix with a minimal load generator.
     pub fn batch_requests(&self, request: &TranslateRequest<'_>) -> Vec<ChatRequest> {
         let (job, _) = self.prepare(request);
-        self.plan(&job.units).iter().map(|b| self.chat_request(&job, b, false)).collect()
+        self.plan(&job.units, job.ctx).iter().map(|b| self.chat_request(&job, b, false)).collect()
     }
 
     /// The request for units `units` of `job`.
@@ -223,38 +230,39 @@ impl LlmEngine {
             .collect();
         let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
         let s = &self.inner.settings;
+        let user =
+            prompt::batch_user_message(&job.source_name, &job.target_name, &context, &wire, strict);
+        // The output fits in what the prompt leaves of the context.
+        let prompt = prompt_tokens(prompt::BATCH_SYSTEM.len() + user.len()) + TEMPLATE_TOKENS;
         ChatRequest {
             model: s.model.clone(),
             system: prompt::BATCH_SYSTEM.to_string(),
-            user: prompt::batch_user_message(
-                &job.source_name,
-                &job.target_name,
-                &context,
-                &wire,
-                strict,
-            ),
+            user,
             images: Vec::new(),
             schema: Some(prompt::translations_schema().clone()),
-            max_tokens: (est * 3 / 2 + 128).min(s.num_ctx / 2),
+            max_tokens: output_allowance(est).min(job.ctx.saturating_sub(prompt)).max(1),
             temperature: s.temperature,
         }
     }
 
-    /// Cuts units (document order) into batches bounded by BATCH_SIZE and the output budget.
-    fn plan(&self, units: &[Unit<'_>]) -> Vec<Vec<usize>> {
+    /// Cuts units (document order) into batches bounded by BATCH_SIZE, the output budget and
+    /// the context: the fixed prompt, the batch's segments and its output allowance must fit
+    /// in `ctx` tokens.
+    fn plan(&self, units: &[Unit<'_>], ctx: u32) -> Vec<Vec<usize>> {
         let s = &self.inner.settings;
         let mut batches = Vec::new();
         let mut cur: Vec<usize> = Vec::new();
-        let mut cur_out = 0u32;
+        let (mut cur_out, mut cur_in) = (0u32, 0u32);
         for (i, u) in units.iter().enumerate() {
-            if !cur.is_empty()
-                && (cur.len() >= s.batch_size || cur_out + u.est_out > s.output_budget)
-            {
+            let (out, input) = (cur_out + u.est_out, cur_in + input_tokens(u));
+            let fits = fixed_prompt_tokens() + input + output_allowance(out) <= ctx;
+            if !cur.is_empty() && (cur.len() >= s.batch_size || out > s.output_budget || !fits) {
                 batches.push(std::mem::take(&mut cur));
-                cur_out = 0;
+                (cur_out, cur_in) = (0, 0);
             }
             cur.push(i);
             cur_out += u.est_out;
+            cur_in += input_tokens(u);
         }
         if !cur.is_empty() {
             batches.push(cur);
@@ -370,6 +378,15 @@ impl LlmEngine {
             // Every backend stayed out of service for the whole no-backend wait: smaller
             // requests cannot help, and each further round would wait that long again.
             Err(e @ LlmError::NoBackend(_)) => return Err(EngineError::Unavailable(e.to_string())),
+            // One segment alone exceeds the server's context: no smaller request exists, and
+            // the file cannot be translated with this server.
+            Err(e) if e.is_context_overflow() && units.len() == 1 => {
+                let id = job.units[units[0]].seg.id;
+                return Err(EngineError::Rejected(format!(
+                    "{} ({e})",
+                    too_small(job.ctx, id, minimal_need(&job.units[units[0]]))
+                )));
+            }
             // A transient failure that outlived its retries: the ids go to the next round
             // (smaller requests, fresh retries); only the last round gives up on the job.
             Err(e)
@@ -471,6 +488,46 @@ impl Job<'_, '_> {
             self.finish(engine, pos, result);
         }
     }
+}
+
+/// Chat template tokens around the two messages.
+const TEMPLATE_TOKENS: u32 = 32;
+
+/// Prompt tokens of `bytes` bytes, estimated high: 3 bytes a token (a real small model's
+/// tokenizer gives about 3.3 on French prose, fewer on markup).
+fn prompt_tokens(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(3)).unwrap_or(u32::MAX)
+}
+
+/// Tokens every batch prompt spends before its segments: the system message, the read-only
+/// context at its longest, the JSON frame and the chat template.
+pub(crate) fn fixed_prompt_tokens() -> u32 {
+    prompt_tokens(prompt::BATCH_SYSTEM.len() + CONTEXT_CHARS * 2 + 200) + TEMPLATE_TOKENS
+}
+
+/// Prompt tokens of one unit on the wire (its text and its JSON entry).
+fn input_tokens(u: &Unit<'_>) -> u32 {
+    prompt_tokens(u.rendered.len()) + 12
+}
+
+/// Output tokens allowed for an estimated output of `est` tokens.
+fn output_allowance(est: u32) -> u32 {
+    est * 3 / 2 + 128
+}
+
+/// Context a unit needs alone: the fixed prompt, the unit, and its estimated output.
+fn minimal_need(u: &Unit<'_>) -> u32 {
+    fixed_prompt_tokens() + input_tokens(u) + u.est_out
+}
+
+/// The error of a file that cannot be translated with this context.
+fn too_small(ctx: u32, segment: u32, need: u32) -> String {
+    format!(
+        "the LLM server's context ({ctx} tokens per slot) is too small: segment {segment} needs \
+         about {need} tokens with the instructions. Raise the context per slot on the server \
+         (llama-server: --ctx-size = slots x per-slot context; Ollama: TRADIA_LLM_NUM_CTX / \
+         OLLAMA_CONTEXT_LENGTH) or use a model with a larger context"
+    )
 }
 
 /// The owner name a job's retries queue under.

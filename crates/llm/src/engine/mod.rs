@@ -13,6 +13,7 @@
 mod batch;
 mod think;
 
+pub(crate) use batch::fixed_prompt_tokens;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use think::ThinkFilter;
@@ -103,6 +104,8 @@ struct Inner {
     backends: Vec<Backend>,
     sched: Scheduler,
     counters: Counters,
+    /// The context per slot, once the servers said (or said they do not say).
+    context: std::sync::Mutex<Option<u32>>,
 }
 
 fn est_tokens(text: &str) -> u32 {
@@ -124,8 +127,43 @@ impl LlmEngine {
                 backends,
                 sched,
                 counters: Counters::default(),
+                context: std::sync::Mutex::new(None),
             }),
         })
+    }
+
+    /// The context per slot requests must fit in: the smallest the servers report
+    /// ([`Backend::context_size`]), else the configured `num_ctx`. Asked once, when every
+    /// server answered; until then (a server down) the configured size is used.
+    pub async fn context_size(&self) -> u32 {
+        if let Some(n) = self.cached_context() {
+            return n;
+        }
+        let s = &self.inner.settings;
+        let wait = s.timeout.min(Duration::from_secs(10));
+        let mut smallest: Option<u32> = None;
+        let mut all_answered = true;
+        for b in &self.inner.backends {
+            match tokio::time::timeout(wait, b.context_size(&s.model)).await {
+                Ok(Ok(Some(n))) => smallest = Some(smallest.map_or(n, |m| m.min(n))),
+                Ok(Ok(None)) => {}
+                _ => all_answered = false,
+            }
+        }
+        let n = smallest.unwrap_or(s.num_ctx);
+        if all_answered || smallest.is_some() {
+            *self.inner.context.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
+        }
+        n
+    }
+
+    /// The context size known now, without asking: see [`LlmEngine::context_size`].
+    pub fn known_context(&self) -> u32 {
+        self.cached_context().unwrap_or(self.inner.settings.num_ctx)
+    }
+
+    fn cached_context(&self) -> Option<u32> {
+        *self.inner.context.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The settings in use.
