@@ -113,3 +113,36 @@ async fn batches_are_sized_to_the_servers_context() {
     assert!(text.contains("JSON schema enforced"), "{text}");
     assert!(text.contains("tokens/s"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segment_too_long_for_the_context_is_sent_in_parts_of_whole_sentences() {
+    let h = llama(2048).await;
+    let e = engine(&h);
+    let sentences: Vec<String> = (0..40)
+        .map(|i| {
+            format!("La phrase numéro {i} décrit une étape du projet pédagogique de la classe.")
+        })
+        .collect();
+    let mut text = sentences.join(" ");
+    text.push_str(" Voir le <g1>guide</g1>.");
+    let segs = vec![Segment {
+        id: 0,
+        content: Content::parse(&text).unwrap(),
+        location: String::new(),
+        field: "p".into(),
+    }];
+    let r = translate(&e, &segs).await.unwrap();
+    assert!(r[0].kept.is_none(), "{:?}", r[0].kept);
+    let out = r[0].content.render();
+    assert!(r[0].content.check_codes_against(&segs[0].content).is_ok(), "{out}");
+    // Every sentence translated, in order, once.
+    let mut from = 0;
+    for i in 0..40 {
+        let at = out[from..]
+            .find(&format!("ñúméró {i} "))
+            .unwrap_or_else(|| panic!("sentence {i} in {out}"));
+        from += at;
+    }
+    assert!(h.stats().requests >= 2, "sent in parts: {} requests", h.stats().requests);
+    assert!(h.stats().http_errors.is_empty(), "{:?}", h.stats().http_errors);
+}

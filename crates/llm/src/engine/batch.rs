@@ -3,7 +3,10 @@
 //! A translation request becomes *units* (the pending segments' cores, as
 //! [`tradia_core::Segment::edges`] cuts them, identical cores sent once), grouped in document
 //! order into batches bounded by `BATCH_SIZE` and an output-token budget, each with the preceding
-//! source text as read-only context. Batches are handed to the scheduler a window at a time, so
+//! source text as read-only context; a batch's prompt and output allowance fit in the server's
+//! context per slot, and a segment too long for it alone is sent in parts of whole sentences
+//! (`split`), or fails the file with an error naming the context size. Batches are handed to
+//! the scheduler a window at a time, so
 //! the backends' slots never idle while work remains; retries of a job go under a second owner
 //! name, so that the scheduler's round robin shares the slots between a job's first-time
 //! batches and its retries instead of letting retries starve the rest of the document.
@@ -41,6 +44,8 @@ use crate::prompt::{self, WireSegment};
 use crate::runaway::{Cut, RunawayGuard};
 use crate::scheduler::Outcome;
 
+use super::split::{join_parts, split_sentences};
+
 /// Characters of preceding source text given as context to a batch.
 const CONTEXT_CHARS: usize = 600;
 /// Rounds of the repair ladder: the whole batch, halves, then single segments twice.
@@ -54,8 +59,24 @@ struct Unit<'a> {
     prot: Protected,
     rendered: String,
     est_out: u32,
-    /// (position in `pending`, segment) of every segment sharing this core.
+    /// (position in `pending`, segment) of every segment sharing this core (none for the
+    /// part of a segment cut at sentences: its group has them).
     members: Vec<(usize, &'a Segment)>,
+    /// The id on the wire: the segment's, `id.k` for part `k` of a cut segment.
+    wire_id: String,
+    /// For the part of a cut segment: its group and its index in it.
+    part: Option<(usize, usize)>,
+}
+
+/// A segment too long for the context, sent in parts of whole sentences.
+struct Group<'a> {
+    /// The whole core as the model sees it, for the placeholders' restoration.
+    prot: Protected,
+    /// Whitespace between consecutive parts.
+    seps: Vec<String>,
+    members: Vec<(usize, &'a Segment)>,
+    /// Translated parts so far; `None` once a part failed (the source is then kept).
+    done: Mutex<Option<Vec<Option<Content>>>>,
 }
 
 /// What one segment's last attempt left.
@@ -76,6 +97,7 @@ struct Job<'a, 'r> {
     sources: HashSet<String>,
     /// Context per slot every request must fit in (prompt and output).
     ctx: u32,
+    groups: Vec<Group<'a>>,
     results: Mutex<Vec<Option<SegmentResult>>>,
 }
 
@@ -179,6 +201,7 @@ impl LlmEngine {
             languages_differ,
             sources: HashSet::new(),
             ctx: self.known_context(),
+            groups: Vec::new(),
             results: Mutex::new(vec![None; pending.len()]),
         };
         let mut immediate = Vec::new();
@@ -202,10 +225,38 @@ impl LlmEngine {
                 continue;
             }
             by_core.insert(key, job.units.len());
-            let rendered = prot.core.render();
-            let est_out = est_tokens(&rendered) * 2 + 16;
             job.sources.extend(crate::answer::source_keys(&prot.core));
-            job.units.push(Unit { seg, prot, rendered, est_out, members: vec![(pos, seg)] });
+            let unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
+            if minimal_need(&unit) <= job.ctx {
+                job.units.push(unit);
+                continue;
+            }
+            // Too long for the context alone: parts of whole sentences, when they fit.
+            let room = job.ctx.saturating_sub(fixed_prompt_tokens() + 28);
+            let max_bytes =
+                (usize::try_from(room).unwrap_or(usize::MAX) * 6 / 5).saturating_sub(16);
+            let Some((parts, seps)) = split_sentences(&unit.prot.core, max_bytes) else {
+                job.units.push(unit);
+                continue;
+            };
+            let group = job.groups.len();
+            for (k, part) in parts.iter().enumerate() {
+                let prot = Protected { core: part.clone(), restore: Vec::new() };
+                job.sources.extend(crate::answer::source_keys(part));
+                let wire = format!("{}.{}", seg.id, k + 1);
+                job.units.push(Unit::new(seg, prot, Vec::new(), wire, Some((group, k))));
+            }
+            tracing::info!(
+                segment = seg.id,
+                parts = parts.len(),
+                "segment too long for the context: sent in parts"
+            );
+            job.groups.push(Group {
+                prot: unit.prot,
+                seps,
+                members: unit.members,
+                done: Mutex::new(Some(vec![None; parts.len()])),
+            });
         }
         (job, immediate)
     }
@@ -224,7 +275,7 @@ impl LlmEngine {
         let wire: Vec<WireSegment<'_>> = units
             .iter()
             .map(|&u| WireSegment {
-                id: job.units[u].seg.id.to_string(),
+                id: job.units[u].wire_id.clone(),
                 text: &job.units[u].rendered,
             })
             .collect();
@@ -327,13 +378,7 @@ impl LlmEngine {
                 "source kept: {}",
                 f.why.message()
             );
-            for &(pos, seg) in &unit.members {
-                job.finish(
-                    self,
-                    pos,
-                    SegmentResult::kept_source(seg, f.why.code(), f.why.message()),
-                );
-            }
+            job.keep(self, u, &f.why);
         }
         Ok(())
     }
@@ -407,7 +452,7 @@ impl LlmEngine {
         };
         let parsed = parse_translations(&outcome.content);
         let truncated = outcome.finish == Finish::Length;
-        let ids: Vec<String> = units.iter().map(|&u| job.units[u].seg.id.to_string()).collect();
+        let ids: Vec<String> = units.iter().map(|&u| job.units[u].wire_id.clone()).collect();
         let texts: Vec<Option<String>> = match align(&ids, &parsed, truncated) {
             Alignment::Aligned(texts) => texts.into_iter().map(Some).collect(),
             Alignment::Prefix(texts) => {
@@ -470,10 +515,57 @@ impl Job<'_, '_> {
         EntryContext { languages_differ: self.languages_differ, sources: &self.sources }
     }
 
+    /// Keeps the source of unit `u`'s segments, with the reason (for a part: of its whole
+    /// segment, once).
+    fn keep(&self, engine: &LlmEngine, u: usize, why: &Rejection) {
+        let unit = &self.units[u];
+        let members = match unit.part {
+            None => &unit.members,
+            Some((g, _)) => {
+                let group = &self.groups[g];
+                let mut done = group.done.lock().unwrap_or_else(|e| e.into_inner());
+                if done.take().is_none() {
+                    return;
+                }
+                &group.members
+            }
+        };
+        for &(pos, seg) in members {
+            self.finish(engine, pos, SegmentResult::kept_source(seg, why.code(), why.message()));
+        }
+    }
+
     fn accept(&self, engine: &LlmEngine, u: usize, core: &Content) {
         let unit = &self.units[u];
-        let restored = unit.prot.restore(core);
-        for &(pos, seg) in &unit.members {
+        let (core, prot, members) = match unit.part {
+            None => (core.clone(), &unit.prot, &unit.members),
+            Some((g, k)) => {
+                let group = &self.groups[g];
+                let mut done = group.done.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(parts) = done.as_mut() else { return };
+                if let Some(slot) = parts.get_mut(k) {
+                    *slot = Some(core.clone());
+                }
+                if parts.iter().any(Option::is_none) {
+                    return;
+                }
+                let all: Vec<Content> = parts.iter().flatten().cloned().collect();
+                *done = None;
+                match join_parts(&all, &group.seps) {
+                    Some(joined) => (joined, &group.prot, &group.members),
+                    None => {
+                        let why = Rejection::InvalidCodes(tradia_core::MarkupError::Missing(0));
+                        for &(pos, seg) in &group.members {
+                            let r = SegmentResult::kept_source(seg, why.code(), why.message());
+                            self.finish(engine, pos, r);
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        let restored = prot.restore(&core);
+        for &(pos, seg) in members {
             let result = restored
                 .as_ref()
                 .map_err(Clone::clone)
@@ -487,6 +579,20 @@ impl Job<'_, '_> {
                 });
             self.finish(engine, pos, result);
         }
+    }
+}
+
+impl<'a> Unit<'a> {
+    fn new(
+        seg: &'a Segment,
+        prot: Protected,
+        members: Vec<(usize, &'a Segment)>,
+        wire_id: String,
+        part: Option<(usize, usize)>,
+    ) -> Self {
+        let rendered = prot.core.render();
+        let est_out = est_tokens(&rendered) * 2 + 16;
+        Unit { seg, prot, rendered, est_out, members, wire_id, part }
     }
 }
 

@@ -11,6 +11,7 @@
 //! [`EngineError`] instead of filling a document with kept sources.
 
 mod batch;
+mod split;
 mod think;
 
 pub(crate) use batch::fixed_prompt_tokens;
