@@ -83,7 +83,7 @@ async fn ollama_chat_non_streaming() {
     assert_eq!(v["message"], json!({"role": "assistant", "content": BATCH_ANSWER}));
     assert!(v["created_at"].as_str().unwrap().ends_with('Z'));
     check_metrics(&v);
-    // tokens ≈ ceil(bytes/4), runs cut at character boundaries.
+    // Word pieces of at most 4 characters, punctuation by twos: between bytes/4 and bytes/2.
     let eval = v["eval_count"].as_u64().unwrap();
     let bytes = BATCH_ANSWER.len() as u64;
     assert!(
