@@ -29,36 +29,38 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use tradia_core::{
-    CancelFlag, Content, EngineError, Priority, Segment, SegmentResult, TranslateRequest,
-};
+use tradia_core::{Content, EngineError, Segment, SegmentResult, TranslateRequest};
 
-use super::{LlmEngine, cancelled, est_tokens};
+use super::{LlmEngine, est_tokens};
 use crate::answer::{
     Alignment, EntryContext, Protected, Rejection, align, check_entry, parse_translations,
     protect_placeholders, reinsert_codes,
 };
-use crate::backend::{ChatOutcome, ChatRequest, Finish, StreamEvent};
+use crate::backend::{ChatRequest, Finish};
 use crate::error::LlmError;
 use crate::prompt::{self, WireSegment};
-use crate::runaway::{Cut, RunawayGuard};
-use crate::scheduler::Outcome;
+use crate::runaway::RunawayGuard;
 
+use super::budget::{
+    TEMPLATE_TOKENS, fixed_prompt_tokens, input_tokens, minimal_need, output_allowance,
+    prompt_tokens, too_small,
+};
+use super::guarded::retry_owner;
 use super::split::{join_parts, split_sentences};
 
 /// Characters of preceding source text given as context to a batch.
-const CONTEXT_CHARS: usize = 600;
+pub(super) const CONTEXT_CHARS: usize = 600;
 /// Rounds of the repair ladder: the whole batch, halves, then single segments twice.
 const LADDER_ROUNDS: usize = 4;
 
-struct Unit<'a> {
+pub(super) struct Unit<'a> {
     /// The first segment with this core (its id goes on the wire).
     seg: &'a Segment,
     /// The core as the model sees it (placeholders wrapped in pairs made codes), and how to
     /// turn an answer back.
     prot: Protected,
-    rendered: String,
-    est_out: u32,
+    pub(super) rendered: String,
+    pub(super) est_out: u32,
     /// (position in `pending`, segment) of every segment sharing this core (none for the
     /// part of a segment cut at sentences: its group has them).
     members: Vec<(usize, &'a Segment)>,
@@ -102,48 +104,6 @@ struct Job<'a, 'r> {
 }
 
 impl LlmEngine {
-    /// One batch completion through the scheduler with retries, streamed and watched by a fresh
-    /// guard on each try.
-    async fn call_batch(
-        &self,
-        req: &ChatRequest,
-        priority: Priority,
-        owner: &str,
-        cancel: &CancelFlag,
-        guard: impl Fn() -> RunawayGuard,
-    ) -> Result<(ChatOutcome, Option<Cut>), LlmError> {
-        let mut delays = self.backoff();
-        loop {
-            let mut permit = self.inner.sched.acquire(priority, owner, cancel).await?;
-            let backend = &self.inner.backends[permit.backend()];
-            self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let mut g = guard();
-            let result = tokio::select! {
-                r = stream_guarded(backend, req, &mut g) => r,
-                _ = cancelled(cancel) => Err(LlmError::Cancelled),
-            };
-            match &result {
-                Ok((o, _)) => {
-                    permit.record(Outcome::Success);
-                    self.count_outcome(o);
-                }
-                Err(e) if e.is_backend_failure() => permit.record(Outcome::Failure),
-                Err(_) => permit.record(Outcome::Neutral),
-            }
-            drop(permit);
-            match result {
-                Ok(r) => return Ok(r),
-                Err(e) => {
-                    let d = self.retry_delay(&e, &mut delays).ok_or(e)?;
-                    tokio::select! {
-                        _ = tokio::time::sleep(d) => {}
-                        _ = cancelled(cancel) => return Err(LlmError::Cancelled),
-                    }
-                }
-            }
-        }
-    }
-
     pub(super) async fn run_translate(
         &self,
         request: TranslateRequest<'_>,
@@ -594,88 +554,6 @@ impl<'a> Unit<'a> {
         let est_out = est_tokens(&rendered) * 2 + 16;
         Unit { seg, prot, rendered, est_out, members, wire_id, part }
     }
-}
-
-/// Chat template tokens around the two messages.
-const TEMPLATE_TOKENS: u32 = 32;
-
-/// Prompt tokens of `bytes` bytes, estimated high: 3 bytes a token (a real small model's
-/// tokenizer gives about 3.3 on French prose, fewer on markup).
-fn prompt_tokens(bytes: usize) -> u32 {
-    u32::try_from(bytes.div_ceil(3)).unwrap_or(u32::MAX)
-}
-
-/// Tokens every batch prompt spends before its segments: the system message, the read-only
-/// context at its longest, the JSON frame and the chat template.
-pub(crate) fn fixed_prompt_tokens() -> u32 {
-    prompt_tokens(prompt::BATCH_SYSTEM.len() + CONTEXT_CHARS * 2 + 200) + TEMPLATE_TOKENS
-}
-
-/// Prompt tokens of one unit on the wire (its text and its JSON entry).
-fn input_tokens(u: &Unit<'_>) -> u32 {
-    prompt_tokens(u.rendered.len()) + 12
-}
-
-/// Output tokens allowed for an estimated output of `est` tokens.
-fn output_allowance(est: u32) -> u32 {
-    est * 3 / 2 + 128
-}
-
-/// Context a unit needs alone: the fixed prompt, the unit, and its estimated output.
-fn minimal_need(u: &Unit<'_>) -> u32 {
-    fixed_prompt_tokens() + input_tokens(u) + u.est_out
-}
-
-/// The error of a file that cannot be translated with this context.
-fn too_small(ctx: u32, segment: u32, need: u32) -> String {
-    format!(
-        "the LLM server's context ({ctx} tokens per slot) is too small: segment {segment} needs \
-         about {need} tokens with the instructions. Raise the context per slot on the server \
-         (llama-server: --ctx-size = slots x per-slot context; Ollama: TRADIA_LLM_NUM_CTX / \
-         OLLAMA_CONTEXT_LENGTH) or use a model with a larger context"
-    )
-}
-
-/// The owner name a job's retries queue under.
-fn retry_owner(owner: &str) -> String {
-    format!("{owner} (retries)")
-}
-
-/// Reads a streamed completion, cutting it as soon as `guard` says so (dropping the stream
-/// closes the connection, which stops the server generating). A cut answer comes back as
-/// truncated (`Finish::Length`), with its streamed pieces counted as its output tokens.
-async fn stream_guarded(
-    backend: &crate::backend::Backend,
-    req: &ChatRequest,
-    guard: &mut RunawayGuard,
-) -> Result<(ChatOutcome, Option<Cut>), LlmError> {
-    let mut stream = backend.chat_stream(req).await?;
-    let mut content = String::new();
-    let mut pieces = 0u64;
-    while let Some(ev) = stream.next().await {
-        match ev? {
-            StreamEvent::Delta(t) => {
-                pieces += 1;
-                content.push_str(&t);
-                if let Some(cut) = guard.push(&t) {
-                    let outcome = ChatOutcome {
-                        content,
-                        finish: Finish::Length,
-                        output_tokens: Some(pieces),
-                        structured: req.schema.is_some(),
-                        ..ChatOutcome::default()
-                    };
-                    return Ok((outcome, Some(cut)));
-                }
-            }
-            StreamEvent::Thinking(_) => {}
-            StreamEvent::Done(o) => return Ok((o, None)),
-        }
-    }
-    Err(LlmError::Connection {
-        url: backend.url().to_string(),
-        detail: "the stream ended without its final message".into(),
-    })
 }
 
 /// Plain text of the segments before `first`, at most [`CONTEXT_CHARS`] characters, in order.

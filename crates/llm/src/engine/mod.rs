@@ -3,7 +3,9 @@
 //! This module holds the engine itself (backends, scheduler, counters), single completions
 //! with retries ([`LlmEngine::call`]), streamed text, structured completions for the
 //! assistants, and the `tradia_core::Engine` implementation. The translation of documents in
-//! batches, with its repair ladder, lives in `batch`; the removal of thinking from token
+//! batches, with its repair ladder, lives in `batch`, with `budget` (what of the context a
+//! batch takes), `guarded` (batch requests streamed under a runaway guard) and `split` (a
+//! segment too long for the context cut at sentences); the removal of thinking from token
 //! streams in `think`.
 //!
 //! Transport failures are retried with exponential backoff and jitter; a request refused for
@@ -11,10 +13,12 @@
 //! [`EngineError`] instead of filling a document with kept sources.
 
 mod batch;
+mod budget;
+mod guarded;
 mod split;
 mod think;
 
-pub(crate) use batch::fixed_prompt_tokens;
+pub(crate) use budget::fixed_prompt_tokens;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use think::ThinkFilter;
