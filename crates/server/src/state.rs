@@ -1,5 +1,5 @@
 //! What every handler and worker shares: settings, the language-model gateway, the job store,
-//! the progress event hub and the shutdown token.
+//! the progress event hub, the rate limiters and the shutdown token.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tradia_core::CancelFlag;
 use tradia_store::JobId;
 
+use crate::access::RateLimits;
 use crate::error::{ApiError, ErrorCode};
 use crate::gateway::{LlmGateway, ModelInfo};
 use crate::jobs::model::JobView;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Woken when a job is queued, so an idle worker starts at once.
     pub job_queued: Notify,
+    /// Request rate limits per user and per address.
+    pub rate_limits: RateLimits,
     /// Cancel flags of the jobs this process is running.
     running: Mutex<HashMap<JobId, CancelFlag>>,
     models: Mutex<Option<(Instant, Vec<ModelInfo>)>>,
@@ -43,6 +46,7 @@ impl AppState {
     /// Assembles the state.
     pub fn new(settings: ServerSettings, gateway: Arc<dyn LlmGateway>, jobs: JobRepo) -> Self {
         let (events, _) = broadcast::channel(1024);
+        let rate_limits = RateLimits::new(&settings.access);
         AppState {
             settings: Arc::new(settings),
             gateway,
@@ -50,6 +54,7 @@ impl AppState {
             events,
             shutdown: CancellationToken::new(),
             job_queued: Notify::new(),
+            rate_limits,
             running: Mutex::new(HashMap::new()),
             models: Mutex::new(None),
             llm_health: Mutex::new(None),
