@@ -7,6 +7,11 @@
 //! two implementations with their own migrations (applied at start-up), and one test suite run on
 //! both. Only this crate knows SQL; the server holds an `Arc<dyn Store>` from [`connect`].
 //!
+//! The same store keeps the accounts ([`AccountStore`], which every [`Store`] also is): users and
+//! teams, sessions and API keys (by the hash of their secret only), the audit log, usage for
+//! quotas and sign-in failures for throttling. Every job has an owner, and the `…_for` job
+//! methods take the [`Caller`] and show nobody another user's jobs.
+//!
 //! Files are not in the database: [`BlobStore`] keeps them in `<data dir>/files`, and the
 //! database keeps their [`BlobKey`]s.
 //!
@@ -78,6 +83,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod blob;
 pub mod error;
 pub mod model;
@@ -88,11 +94,15 @@ pub mod store;
 
 use std::sync::Arc;
 
+pub use accounts::AccountStore;
 pub use blob::{BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, StoredBlob};
 pub use error::StoreError;
 pub use model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobFile, JobId, JobPage, JobStatus,
-    Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,
+    ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
+    FailureKey, FileExtracted, InProgress, Job, JobFile, JobId, JobPage, JobStatus, Lease,
+    NewApiKey, NewAuditEntry, NewJob, NewJobFile, NewSession, NewUser, OidcIdentity, PasswordHash,
+    Progress, QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts, StoredSegment,
+    Team, TeamId, TokenHash, User, UserId, UserState, UserUpdate,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

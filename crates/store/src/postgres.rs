@@ -20,10 +20,13 @@ use uuid::Uuid;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, JobStatus, Lease, NewJob,
-    RenewOutcome, StatusCounts, StoredSegment,
+    Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
+    JobStatus, Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
 };
-use crate::sql::{Dialect, FileUpdate, StoredTime, check_new_job, too_many_attempts};
+use crate::sql::{
+    Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, impl_account_store,
+    to_millis, too_many_attempts,
+};
 use crate::store::{Purged, Store, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -37,8 +40,15 @@ pub struct PgStore {
     pool: PgPool,
 }
 
+/// The advisory lock that serialises the transactions which may change who is an active
+/// administrator (an arbitrary constant, "tradia" in ASCII).
+const ADMIN_LOCK: i64 = 0x7472_6164_6961;
+
 impl Dialect for Postgres {
     type Time = OffsetDateTime;
+
+    const JOBS_OF_OWNER_TO_DELETE: &'static str =
+        "SELECT id FROM jobs WHERE owner = $1 ORDER BY id FOR UPDATE";
 
     fn rows_affected(done: &PgQueryResult) -> u64 {
         done.rows_affected()
@@ -50,7 +60,36 @@ impl StoredTime for OffsetDateTime {
     fn into_time(self, _column: &str) -> Result<OffsetDateTime, StoreError> {
         Ok(self)
     }
+
+    fn from_time(time: OffsetDateTime) -> Self {
+        to_millis(time)
+    }
 }
+
+impl SqlBackend for PgStore {
+    type Db = Postgres;
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Takes the administrators' advisory lock, held until the transaction ends.
+    async fn begin_admin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ADMIN_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
+impl_account_store!(PgStore, Postgres);
 
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -152,6 +191,59 @@ impl PgStore {
         }
     }
 
+    async fn insert_job(&self, owner: Option<UserId>, job: NewJob) -> StoreResult<Job> {
+        check_new_job(&job)?;
+        let id = JobId::new();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, owner, status, source_lang, target_lang, model) \
+             VALUES ($1, $2, 'queued', $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(owner.map(|o| o.0))
+        .bind(job.source_lang.as_ref().map(|l| l.as_str()))
+        .bind(job.target_lang.as_str())
+        .bind(&job.model)
+        .execute(&mut *tx)
+        .await?;
+        Queries::insert_files(&mut tx, id, &job.files).await?;
+        let created = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn cancel(&self, scope: JobScope, id: JobId) -> StoreResult<Job> {
+        let mut tx = self.pool.begin().await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
+             lease_expires_at = NULL, finished_at = now(), updated_at = now() \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let job = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn delete(&self, scope: JobScope, id: JobId) -> StoreResult<Vec<BlobKey>> {
+        let mut tx = self.pool.begin().await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        // Lock the row first: a worker's fenced write then waits, and fails once it is gone.
+        let locked = sqlx::query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if locked.is_none() {
+            return Err(StoreError::NotFound(id));
+        }
+        let deleted = Queries::delete_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(deleted.blob_keys())
+    }
+
     async fn end_job(
         &self,
         lease: &Lease,
@@ -209,25 +301,7 @@ impl Store for PgStore {
     }
 
     fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            check_new_job(&job)?;
-            let id = JobId::new();
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO jobs (id, status, source_lang, target_lang, model) \
-                 VALUES ($1, 'queued', $2, $3, $4)",
-            )
-            .bind(id.0)
-            .bind(job.source_lang.as_ref().map(|l| l.as_str()))
-            .bind(job.target_lang.as_str())
-            .bind(&job.model)
-            .execute(&mut *tx)
-            .await?;
-            Queries::insert_files(&mut tx, id, &job.files).await?;
-            let created = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(created)
-        })
+        Box::pin(self.insert_job(None, job))
     }
 
     fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
@@ -236,42 +310,63 @@ impl Store for PgStore {
 
     fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>> {
         Box::pin(async move {
-            Queries::list_jobs(&mut *self.pool.acquire().await?, limit, before).await
+            let mut conn = self.pool.acquire().await?;
+            Queries::list_jobs(&mut conn, JobScope::All, limit, before).await
         })
     }
 
     fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
-                 lease_expires_at = NULL, finished_at = now(), updated_at = now() \
-                 WHERE id = $1 AND status IN ('queued', 'running')",
-            )
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            let job = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(job)
-        })
+        Box::pin(self.cancel(JobScope::All, id))
     }
 
     fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
+        Box::pin(self.delete(JobScope::All, id))
+    }
+
+    fn create_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        job: NewJob,
+    ) -> BoxFuture<'a, StoreResult<Job>> {
+        Box::pin(self.insert_job(Some(caller.user), job))
+    }
+
+    fn get_job_for<'a>(&'a self, caller: &'a Caller, id: JobId) -> BoxFuture<'a, StoreResult<Job>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            // Lock the row first: a worker's fenced write then waits, and fails once it is gone.
-            let locked = sqlx::query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if locked.is_none() {
-                return Err(StoreError::NotFound(id));
-            }
-            let deleted = Queries::delete_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(deleted.blob_keys())
+            Queries::load_job_in(&mut *self.pool.acquire().await?, caller.into(), id).await
         })
+    }
+
+    fn list_jobs_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        limit: u32,
+        before: Option<JobId>,
+    ) -> BoxFuture<'a, StoreResult<JobPage>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            Queries::list_jobs(&mut conn, caller.into(), limit, before).await
+        })
+    }
+
+    fn cancel_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: JobId,
+    ) -> BoxFuture<'a, StoreResult<Job>> {
+        Box::pin(self.cancel(caller.into(), id))
+    }
+
+    fn delete_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: JobId,
+    ) -> BoxFuture<'a, StoreResult<Vec<BlobKey>>> {
+        Box::pin(self.delete(caller.into(), id))
+    }
+
+    fn jobs_in_progress(&self, user: UserId) -> BoxFuture<'_, StoreResult<InProgress>> {
+        Box::pin(async move { Queries::in_progress(&mut *self.pool.acquire().await?, user).await })
     }
 
     fn claim_next_job<'a>(

@@ -22,10 +22,13 @@ use uuid::Uuid;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, JobStatus, Lease, NewJob,
-    RenewOutcome, StatusCounts, StoredSegment,
+    Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
+    JobStatus, Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
 };
-use crate::sql::{Dialect, FileUpdate, StoredTime, check_new_job, corrupt, too_many_attempts};
+use crate::sql::{
+    Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, corrupt,
+    impl_account_store, too_many_attempts,
+};
 use crate::store::{Purged, Store, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -49,6 +52,10 @@ pub struct SqliteStore {
 impl Dialect for Sqlite {
     type Time = UnixMillis;
 
+    // No row locks: the transaction that runs it began with `BEGIN IMMEDIATE` and holds the one
+    // write lock.
+    const JOBS_OF_OWNER_TO_DELETE: &'static str = "SELECT id FROM jobs WHERE owner = $1";
+
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
     }
@@ -64,7 +71,34 @@ impl StoredTime for UnixMillis {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
             .map_err(|_| corrupt(column, self.0))
     }
+
+    fn from_time(time: OffsetDateTime) -> Self {
+        UnixMillis(i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+    }
 }
+
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
+
+    fn reader(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Any write transaction: with one writer connection, none runs beside another.
+    async fn begin_admin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_write().await
+    }
+}
+
+impl_account_store!(SqliteStore, Sqlite);
 
 fn now_ms() -> i64 {
     let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
@@ -218,6 +252,53 @@ impl SqliteStore {
         }
     }
 
+    async fn insert_job(&self, owner: Option<UserId>, job: NewJob) -> StoreResult<Job> {
+        check_new_job(&job)?;
+        let id = JobId::new();
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, owner, status, source_lang, target_lang, model, created_at, \
+             updated_at) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $6)",
+        )
+        .bind(id.0)
+        .bind(owner.map(|o| o.0))
+        .bind(job.source_lang.as_ref().map(|l| l.as_str()))
+        .bind(job.target_lang.as_str())
+        .bind(&job.model)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        Queries::insert_files(&mut tx, id, &job.files).await?;
+        let created = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn cancel(&self, scope: JobScope, id: JobId) -> StoreResult<Job> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
+             lease_expires_at = NULL, finished_at = $2, updated_at = $2 \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(id.0)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let job = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn delete(&self, scope: JobScope, id: JobId) -> StoreResult<Vec<BlobKey>> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        let deleted = Queries::delete_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(deleted.blob_keys())
+    }
+
     async fn end_job(
         &self,
         lease: &Lease,
@@ -277,26 +358,7 @@ impl Store for SqliteStore {
     }
 
     fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            check_new_job(&job)?;
-            let id = JobId::new();
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query(
-                "INSERT INTO jobs (id, status, source_lang, target_lang, model, created_at, \
-                 updated_at) VALUES ($1, 'queued', $2, $3, $4, $5, $5)",
-            )
-            .bind(id.0)
-            .bind(job.source_lang.as_ref().map(|l| l.as_str()))
-            .bind(job.target_lang.as_str())
-            .bind(&job.model)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            Queries::insert_files(&mut tx, id, &job.files).await?;
-            let created = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(created)
-        })
+        Box::pin(self.insert_job(None, job))
     }
 
     fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
@@ -305,35 +367,63 @@ impl Store for SqliteStore {
 
     fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>> {
         Box::pin(async move {
-            Queries::list_jobs(&mut *self.pool.acquire().await?, limit, before).await
+            let mut conn = self.pool.acquire().await?;
+            Queries::list_jobs(&mut conn, JobScope::All, limit, before).await
         })
     }
 
     fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query(
-                "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
-                 lease_expires_at = NULL, finished_at = $2, updated_at = $2 \
-                 WHERE id = $1 AND status IN ('queued', 'running')",
-            )
-            .bind(id.0)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            let job = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(job)
-        })
+        Box::pin(self.cancel(JobScope::All, id))
     }
 
     fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
+        Box::pin(self.delete(JobScope::All, id))
+    }
+
+    fn create_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        job: NewJob,
+    ) -> BoxFuture<'a, StoreResult<Job>> {
+        Box::pin(self.insert_job(Some(caller.user), job))
+    }
+
+    fn get_job_for<'a>(&'a self, caller: &'a Caller, id: JobId) -> BoxFuture<'a, StoreResult<Job>> {
         Box::pin(async move {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            let deleted = Queries::delete_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(deleted.blob_keys())
+            Queries::load_job_in(&mut *self.pool.acquire().await?, caller.into(), id).await
         })
+    }
+
+    fn list_jobs_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        limit: u32,
+        before: Option<JobId>,
+    ) -> BoxFuture<'a, StoreResult<JobPage>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            Queries::list_jobs(&mut conn, caller.into(), limit, before).await
+        })
+    }
+
+    fn cancel_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: JobId,
+    ) -> BoxFuture<'a, StoreResult<Job>> {
+        Box::pin(self.cancel(caller.into(), id))
+    }
+
+    fn delete_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: JobId,
+    ) -> BoxFuture<'a, StoreResult<Vec<BlobKey>>> {
+        Box::pin(self.delete(caller.into(), id))
+    }
+
+    fn jobs_in_progress(&self, user: UserId) -> BoxFuture<'_, StoreResult<InProgress>> {
+        Box::pin(async move { Queries::in_progress(&mut *self.pool.acquire().await?, user).await })
     }
 
     fn claim_next_job<'a>(
