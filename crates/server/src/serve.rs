@@ -98,6 +98,7 @@ pub async fn start(
     let listen = settings.listen;
     let metrics_listen = settings.metrics_addr;
     let state = Arc::new(AppState::new(settings, gateway, repo));
+    crate::accounts::sign_in::prepare(&state).await.context("cannot prepare the accounts")?;
 
     match state.check_llm().await {
         Ok(()) => {

@@ -2,13 +2,13 @@
 //! the progress event hub, the rate limiters and the shutdown token.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tradia_core::CancelFlag;
-use tradia_store::JobId;
+use tradia_store::{JobId, User};
 
 use crate::access::RateLimits;
 use crate::error::{ApiError, ErrorCode};
@@ -36,6 +36,10 @@ pub struct AppState {
     pub job_queued: Notify,
     /// Request rate limits per user and per address.
     pub rate_limits: RateLimits,
+    /// The one local user of single-user mode (`TRADIA_AUTH=none`), set at start-up.
+    pub single_user: OnceLock<User>,
+    /// The one-time first-start set-up token, while no administrator exists.
+    pub setup_token: Mutex<Option<String>>,
     /// Cancel flags of the jobs this process is running.
     running: Mutex<HashMap<JobId, CancelFlag>>,
     models: Mutex<Option<(Instant, Vec<ModelInfo>)>>,
@@ -55,6 +59,8 @@ impl AppState {
             shutdown: CancellationToken::new(),
             job_queued: Notify::new(),
             rate_limits,
+            single_user: OnceLock::new(),
+            setup_token: Mutex::new(None),
             running: Mutex::new(HashMap::new()),
             models: Mutex::new(None),
             llm_health: Mutex::new(None),

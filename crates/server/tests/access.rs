@@ -20,10 +20,9 @@ async fn start(dir: &std::path::Path, access: AccessSettings) -> RunningServer {
     tradia_server::start(settings, Arc::new(PseudoGateway), None).await.unwrap()
 }
 
+/// Local accounts (anonymous requests are counted by address) with `TRADIA_PUBLIC_URL`.
 fn public(url: &str) -> AccessSettings {
-    let mut access = AccessSettings::single_user();
-    access.public_url = Some(PublicUrl::parse(url).unwrap());
-    access
+    AccessSettings { public_url: Some(PublicUrl::parse(url).unwrap()), ..AccessSettings::default() }
 }
 
 fn assert_security_headers(headers: &HeaderMap, what: &str) {
@@ -62,7 +61,7 @@ async fn a_foreign_host_is_refused_except_for_probes() {
         assert_eq!(r.status(), 200, "{probe} answers whatever the Host");
     }
     for host in ["tradia.example.org", "TRADIA.example.org:80"] {
-        let r = c.get(url("/api/v1/jobs")).header("host", host).send().await.unwrap();
+        let r = c.get(url("/api/v1/config")).header("host", host).send().await.unwrap();
         assert_eq!(r.status(), 200, "Host {host} is the public host");
     }
     // A proxy that is not trusted cannot vouch for the host.
@@ -83,7 +82,7 @@ async fn a_trusted_proxy_vouches_for_host_address_and_tls_and_another_does_not()
     access.trusted_proxies = parse_trusted_proxies("127.0.0.1").unwrap();
     access.rate_limit_per_minute = NonZeroU32::new(2);
     let server = start(dir.path(), access).await;
-    let url = format!("{}/api/v1/jobs", base(&server));
+    let url = format!("{}/api/v1/config", base(&server));
     let c = client();
     let via_proxy = |client_addr: &'static str| {
         c.get(&url)
@@ -117,7 +116,7 @@ async fn a_trusted_proxy_vouches_for_host_address_and_tls_and_another_does_not()
     access.trusted_proxies = parse_trusted_proxies("10.0.0.0/8").unwrap();
     access.rate_limit_per_minute = NonZeroU32::new(2);
     let server = start(dir.path(), access).await;
-    let url = format!("{}/api/v1/jobs", base(&server));
+    let url = format!("{}/api/v1/config", base(&server));
     let r = c
         .get(&url)
         .header("host", "tradia.example.org")

@@ -5,8 +5,9 @@
 //!
 //! They are layers rather than handler code so that a new route cannot forget them; the router
 //! ([`crate::api::router`]) stacks them in the order [`origin`] → [`headers`] → [`host`] →
-//! [`rate`] → [`csrf`] (outermost first), so even a refused request gets the security headers
-//! and nothing is counted for a request with the wrong `Host`.
+//! the caller ([`crate::accounts::caller::resolve`]) → [`rate`] → [`csrf`] (outermost first), so
+//! even a refused request gets the security headers, nothing is counted for a request with the
+//! wrong `Host`, and a signed-in user is limited as a user wherever their requests come from.
 
 pub mod csrf;
 pub mod headers;

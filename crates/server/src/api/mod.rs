@@ -2,6 +2,7 @@
 //! browsable page ([`docs`]).
 
 pub mod assist;
+pub mod config;
 pub mod docs;
 pub mod input;
 pub mod meta;
@@ -11,13 +12,14 @@ pub mod text;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::access::{csrf, headers, host, origin, rate};
+use crate::accounts::{admin, caller, me, sign_in};
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
@@ -34,6 +36,11 @@ use routes::Access;
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,
         meta::models, meta::languages, meta::healthz, meta::livez, meta::readyz, meta::metrics,
+        config::config, sign_in::login, sign_in::logout, sign_in::setup,
+        me::me, me::list_keys, me::create_key, me::revoke_key,
+        admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
+        admin::create_user_key, admin::list_teams, admin::create_team, admin::add_member,
+        admin::remove_member, admin::list_jobs, admin::usage, admin::audit,
     ),
     tags(
         (name = "jobs", description = "Document translation jobs"),
@@ -41,6 +48,8 @@ use routes::Access;
         (name = "assistants", description = "Correction, reformulation, meeting summaries"),
         (name = "models", description = "Models and languages"),
         (name = "operations", description = "Health and metrics"),
+        (name = "accounts", description = "Configuration, sign-in, the caller's profile and API keys"),
+        (name = "admin", description = "Administration: users, teams, quotas, job metadata, usage, audit"),
     )
 )]
 pub struct ApiDoc;
@@ -64,7 +73,9 @@ pub fn router(state: Arc<AppState>, extra: Option<Router>) -> Router {
             Access::SignIn => {
                 handler.route_layer(from_fn_with_state(state.clone(), rate::limit_sign_in))
             }
-            Access::Public | Access::Probe | Access::User | Access::Admin => handler,
+            Access::User => handler.route_layer(from_fn(caller::require_user)),
+            Access::Admin => handler.route_layer(from_fn(caller::require_admin)),
+            Access::Public | Access::Probe => handler,
         };
         app = app.route(path, handler);
     }
@@ -75,6 +86,7 @@ pub fn router(state: Arc<AppState>, extra: Option<Router>) -> Router {
     }
     app.layer(from_fn_with_state(state.clone(), csrf::check))
         .layer(from_fn_with_state(state.clone(), rate::limit))
+        .layer(from_fn_with_state(state.clone(), caller::resolve))
         .layer(from_fn_with_state(state.clone(), host::check))
         .layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(catch_panic_layer())

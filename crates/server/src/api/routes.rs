@@ -12,7 +12,8 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{assist, docs, meta, text};
+use super::{assist, config, docs, meta, text};
+use crate::accounts::{admin, me, sign_in};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
 
@@ -90,7 +91,7 @@ impl Route {
 /// Every route of the API for this service (the router and the tests use the same list).
 /// `/metrics` is here only when it is served on the main port.
 pub fn table(state: &AppState) -> Vec<Route> {
-    use Access::{Probe, Public, User};
+    use Access::{Admin, Probe, Public, SignIn, User};
     let upload_limit = usize::try_from(state.settings.max_upload_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
@@ -117,6 +118,26 @@ pub fn table(state: &AppState) -> Vec<Route> {
             .body_limit(TEXT_BODY_LIMIT),
         Route::get("/api/v1/models", User, meta::models),
         Route::get("/api/v1/languages", User, meta::languages),
+        Route::get("/api/v1/config", Public, config::config),
+        Route::post("/api/v1/auth/login", SignIn, sign_in::login),
+        Route::post("/api/v1/auth/setup", SignIn, sign_in::setup),
+        Route::post("/api/v1/auth/logout", Public, sign_in::logout),
+        Route::get("/api/v1/me", User, me::me),
+        Route::get("/api/v1/me/keys", User, me::list_keys),
+        Route::post("/api/v1/me/keys", User, me::create_key),
+        Route::delete("/api/v1/me/keys/{id}", User, me::revoke_key),
+        Route::get("/api/v1/admin/users", Admin, admin::list_users),
+        Route::post("/api/v1/admin/users", Admin, admin::create_user),
+        Route::patch("/api/v1/admin/users/{id}", Admin, admin::update_user),
+        Route::delete("/api/v1/admin/users/{id}", Admin, admin::delete_user),
+        Route::post("/api/v1/admin/users/{id}/keys", Admin, admin::create_user_key),
+        Route::get("/api/v1/admin/teams", Admin, admin::list_teams),
+        Route::post("/api/v1/admin/teams", Admin, admin::create_team),
+        Route::put("/api/v1/admin/teams/{id}/members/{user}", Admin, admin::add_member),
+        Route::delete("/api/v1/admin/teams/{id}/members/{user}", Admin, admin::remove_member),
+        Route::get("/api/v1/admin/jobs", Admin, admin::list_jobs),
+        Route::get("/api/v1/admin/usage", Admin, admin::usage),
+        Route::get("/api/v1/admin/audit", Admin, admin::audit),
         Route::get("/healthz", Public, meta::healthz),
         Route::get("/livez", Probe, meta::livez),
         Route::get("/readyz", Probe, meta::readyz),

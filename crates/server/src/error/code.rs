@@ -123,6 +123,11 @@ error_codes! {
     SetupDone = "setup_done", CONFLICT,
         "First-start set-up asked for while an administrator already exists.";
     LoginTaken = "login_taken", CONFLICT, "Another user already has this login.";
+    IdentityTaken = "identity_taken", CONFLICT,
+        "Another user already signs in with this single-sign-on identity.";
+    TeamNameTaken = "team_name_taken", CONFLICT, "Another team already has this name.";
+    LastAdmin = "last_admin", CONFLICT,
+        "The change would leave no active administrator: name another one first.";
     UploadTooLarge = "upload_too_large", TOO_LARGE,
         "The upload exceeds `MAX_UPLOAD_MB` (all files of the request together).";
     RequestTooLarge = "request_too_large", TOO_LARGE,
@@ -303,6 +308,9 @@ mod tests {
             ("no_result", Some(409)),
             ("setup_done", Some(409)),
             ("login_taken", Some(409)),
+            ("identity_taken", Some(409)),
+            ("team_name_taken", Some(409)),
+            ("last_admin", Some(409)),
             ("upload_too_large", Some(413)),
             ("request_too_large", Some(413)),
             ("text_too_long", Some(413)),

@@ -212,7 +212,9 @@ impl ServeArgs {
 }
 
 impl ServerSettings {
-    /// Settings for tests and embedding: listens on `127.0.0.1:0`, data in `data_dir`.
+    /// Settings for tests and embedding: listens on `127.0.0.1:0`, data in `data_dir`, in
+    /// single-user mode (`TRADIA_AUTH=none`: tests that are not about accounts need no sign-in;
+    /// those that are set [`ServerSettings::access`] themselves).
     pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
         ServerSettings {
@@ -232,7 +234,7 @@ impl ServerSettings {
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
-            access: AccessSettings::default(),
+            access: AccessSettings::single_user(),
         }
     }
 
