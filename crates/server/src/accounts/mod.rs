@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod caller;
 pub mod me;
+pub mod offline;
 pub mod quota;
 pub mod secrets;
 pub mod sign_in;

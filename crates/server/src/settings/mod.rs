@@ -86,7 +86,7 @@ pub struct ServeArgs {
     pub llm: tradia_llm::LlmArgs,
     /// Sign-in, public address, quotas and rate limits.
     #[command(flatten)]
-    pub access: AccessArgs,
+    pub access: Box<AccessArgs>,
 }
 
 /// Checked service settings.
