@@ -51,7 +51,16 @@ impl App {
         if let Some(url) = database {
             settings.database_url = url.to_string();
         }
-        let server = tradia_server::start(settings, Arc::new(PseudoGateway), None).await.unwrap();
+        Self::start_with(dir, settings, Arc::new(PseudoGateway)).await
+    }
+
+    /// Starts a server with these settings and gateway, keeping `dir` alive with it.
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        settings: ServerSettings,
+        gateway: Arc<dyn tradia_server::LlmGateway>,
+    ) -> App {
+        let server = tradia_server::start(settings, gateway, None).await.unwrap();
         let base = format!("http://{}", server.addr);
         let login = unique("admin");
         let mut admin = NewUser::new(&login, Role::Admin);
@@ -180,8 +189,12 @@ impl Client {
 
     /// Uploads a small Markdown document; returns the job id.
     pub async fn create_job(&self) -> String {
-        let part = reqwest::multipart::Part::bytes(b"# Bonjour\n\nLe monde est grand.\n".to_vec())
-            .file_name("secret-notes.md");
+        self.upload("secret-notes.md", b"# Bonjour\n\nLe monde est grand.\n".to_vec()).await
+    }
+
+    /// Uploads one file to translate into English; returns the job id.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> String {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
         let form = reqwest::multipart::Form::new().part("file", part).text("target_lang", "en");
         let response =
             self.request(Method::POST, "/api/v1/jobs").multipart(form).send().await.unwrap();
