@@ -146,6 +146,7 @@ async fn purge_loop(state: Arc<AppState>) {
             }
             Err(e) => tracing::error!(error = %e, "purge of expired jobs failed"),
         }
+        crate::accounts::audit::purge_expired(&state).await;
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
             _ = tokio::time::sleep(PURGE_EVERY) => {}
