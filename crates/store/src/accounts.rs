@@ -64,8 +64,9 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Records a successful sign-in now ([`User::last_sign_in_at`]).
     fn record_sign_in(&self, id: UserId) -> BoxFuture<'_, StoreResult<()>>;
 
-    /// Deletes a user with their jobs, sessions, keys, memberships, usage and sign-in failures
-    /// (audit entries stay, naming their id). Returns the deleted jobs and the blobs they
+    /// Deletes a user with their jobs, sessions, keys, memberships and usage, and forgets their
+    /// login in the sign-in failures (which still count for their addresses); audit entries
+    /// stay, naming their id. Returns the deleted jobs and the blobs they
     /// referenced, for the caller to delete from the blob store. Fails with
     /// [`StoreError::LastAdmin`](crate::StoreError::LastAdmin) for the last active administrator.
     fn delete_user(&self, id: UserId) -> BoxFuture<'_, StoreResult<Purged>>;

@@ -25,10 +25,14 @@
 //! let store = tradia_store::connect(&tradia_store::sqlite_url(dir.path())).await?;
 //! let blobs = FsBlobStore::open(dir.path().join("files")).await?;
 //!
-//! // Upload: stream the file into the blob store, then create the job.
+//! // The signed-in user (the server finds them by their session's or API key's hash).
+//! let alice = store.create_user(NewUser::new("alice", Role::User)).await?;
+//! let caller = alice.caller();
+//!
+//! // Upload: stream the file into the blob store, then create the job, owned by the caller.
 //! let upload = blobs.put(&mut &b"<p>Bonjour</p>"[..], 50 << 20).await?;
 //! let job = store
-//!     .create_job(NewJob {
+//!     .create_job_for(&caller, NewJob {
 //!         source_lang: None,
 //!         target_lang: "en".parse()?,
 //!         model: None,
@@ -66,6 +70,7 @@
 //! store.set_file_output(lease, 0, output.key).await?;
 //! let done = store.finish_job(lease).await?;
 //! assert_eq!(done.status, JobStatus::Done);
+//! assert_eq!(store.get_job_for(&caller, job.id).await?.owner, Some(alice.id));
 //! assert_eq!((done.progress().done, done.progress().total), (1, 1));
 //!
 //! // Later: the retention period has passed.

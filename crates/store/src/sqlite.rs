@@ -22,12 +22,12 @@ use uuid::Uuid;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
-    JobStatus, Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
+    ClaimOptions, Claimed, ErrorInfo, Job, JobId, JobStatus, Lease, NewJob, RenewOutcome,
+    StoredSegment, UserId,
 };
 use crate::sql::{
     Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, corrupt,
-    impl_account_store, too_many_attempts,
+    impl_account_store, shared_job_methods, too_many_attempts,
 };
 use crate::store::{Purged, Store, StoreResult};
 
@@ -342,12 +342,11 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    // Every method that only forwards (reads, job creation, cancel, delete, worker writes).
+    shared_job_methods!(Sqlite);
+
     fn backend(&self) -> &'static str {
         "sqlite"
-    }
-
-    fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(Queries::ping(&self.pool))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -355,82 +354,6 @@ impl Store for SqliteStore {
             self.writer.close().await;
             self.pool.close().await;
         })
-    }
-
-    fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(self.insert_job(None, job))
-    }
-
-    fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move { Queries::load_job(&mut *self.pool.acquire().await?, id).await })
-    }
-
-    fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>> {
-        Box::pin(async move {
-            let mut conn = self.pool.acquire().await?;
-            Queries::list_jobs(&mut conn, JobScope::All, limit, before).await
-        })
-    }
-
-    fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(self.cancel(JobScope::All, id))
-    }
-
-    fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
-        Box::pin(self.delete(JobScope::All, id))
-    }
-
-    fn create_job_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        job: NewJob,
-    ) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.insert_job(Some(caller.user), job))
-    }
-
-    fn get_job_for<'a>(&'a self, caller: &'a Caller, id: JobId) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(async move {
-            Queries::load_job_in(&mut *self.pool.acquire().await?, caller.into(), id).await
-        })
-    }
-
-    fn list_jobs_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        limit: u32,
-        before: Option<JobId>,
-    ) -> BoxFuture<'a, StoreResult<JobPage>> {
-        Box::pin(async move {
-            let mut conn = self.pool.acquire().await?;
-            Queries::list_jobs(&mut conn, caller.into(), limit, before).await
-        })
-    }
-
-    fn cancel_job_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        id: JobId,
-    ) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.cancel(caller.into(), id))
-    }
-
-    fn delete_job_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        id: JobId,
-    ) -> BoxFuture<'a, StoreResult<Vec<BlobKey>>> {
-        Box::pin(self.delete(caller.into(), id))
-    }
-
-    fn jobs_in_progress(&self, user: UserId) -> BoxFuture<'_, StoreResult<InProgress>> {
-        Box::pin(async move { Queries::in_progress(&mut *self.pool.acquire().await?, user).await })
-    }
-
-    fn claim_next_job<'a>(
-        &'a self,
-        options: &'a ClaimOptions,
-    ) -> BoxFuture<'a, StoreResult<Option<Claimed>>> {
-        Box::pin(self.claim(options))
     }
 
     fn renew_lease<'a>(
@@ -493,73 +416,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_file_extracted<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        extracted: FileExtracted,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(
-            async move { self.update_file(lease, index, FileUpdate::extracted(extracted)?).await },
-        )
-    }
-
-    fn save_segment<'a>(
-        &'a self,
-        lease: &'a Lease,
-        segment: StoredSegment,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move { self.save(lease, &[segment]).await })
-    }
-
-    fn save_segments<'a>(
-        &'a self,
-        lease: &'a Lease,
-        segments: Vec<StoredSegment>,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move { self.save(lease, &segments).await })
-    }
-
-    fn saved_segments(
-        &self,
-        job: JobId,
-        index: u32,
-    ) -> BoxFuture<'_, StoreResult<Vec<StoredSegment>>> {
-        Box::pin(async move {
-            Queries::saved_segments(&mut *self.pool.acquire().await?, job, index).await
-        })
-    }
-
-    fn set_file_output<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        output: BlobKey,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.update_file(lease, index, FileUpdate::Output(output)))
-    }
-
-    fn set_file_failed<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        error: ErrorInfo,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.update_file(lease, index, FileUpdate::Failed(error)))
-    }
-
-    fn finish_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.end_job(lease, JobStatus::Done, None))
-    }
-
-    fn fail_job<'a>(
-        &'a self,
-        lease: &'a Lease,
-        error: ErrorInfo,
-    ) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.end_job(lease, JobStatus::Failed, Some(error)))
-    }
-
     fn purge_expired(&self, older_than: Duration) -> BoxFuture<'_, StoreResult<Purged>> {
         Box::pin(async move {
             let cutoff = now_ms().saturating_sub(duration_ms(older_than));
@@ -575,9 +431,5 @@ impl Store for SqliteStore {
             tx.commit().await?;
             Ok(purged)
         })
-    }
-
-    fn count_by_status(&self) -> BoxFuture<'_, StoreResult<StatusCounts>> {
-        Box::pin(async move { Queries::count_by_status(&mut *self.pool.acquire().await?).await })
     }
 }

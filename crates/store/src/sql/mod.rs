@@ -14,6 +14,9 @@
 //! - **how a write transaction begins** ([`SqlBackend`]), which is all the account statements
 //!   need from a backend.
 //!
+//! The trait methods that only forward (to a shared helper, or to the backend's own claim, fence
+//! or clock) are written once too, by `shared_job_methods!` and `impl_account_store!`.
+//!
 //! The account tables (users, sessions, keys, audit, usage, failures) take their times from this
 //! process on both backends ([`now`]), bound as parameters like any value: that is what lets
 //! their statements be shared. Only leases need the one database clock (they fence workers on
@@ -27,6 +30,7 @@
 mod account_rows;
 mod account_store;
 mod credentials;
+mod job_methods;
 mod queries;
 mod records;
 mod rows;
@@ -41,6 +45,7 @@ use crate::error::StoreError;
 use crate::store::StoreResult;
 
 pub(crate) use account_store::{Accounts, impl_account_store};
+pub(crate) use job_methods::shared_job_methods;
 pub(crate) use queries::{FileUpdate, JobScope, Queries};
 pub(crate) use rows::{check_new_job, corrupt, too_many_attempts};
 

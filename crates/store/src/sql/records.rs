@@ -48,10 +48,10 @@ const FAILURES_OF_ADDRESS: &str = "SELECT COUNT(*) AS n, MAX(at) AS last_at \
 
 /// Forgetting a login's failures keeps them counted for their address: a successful sign-in
 /// proves the account's owner is there, not that the address is harmless.
-const FORGET_FAILURES_OF_LOGIN: &str =
+pub(crate) const FORGET_FAILURES_OF_LOGIN: &str =
     "UPDATE sign_in_failures SET login_key = NULL WHERE login_key = $1";
 
-const DELETE_EMPTY_FAILURES: &str =
+pub(crate) const DELETE_EMPTY_FAILURES: &str =
     "DELETE FROM sign_in_failures WHERE login_key IS NULL AND remote_addr IS NULL";
 
 const PURGE_FAILURES: &str = "DELETE FROM sign_in_failures WHERE at < $1";

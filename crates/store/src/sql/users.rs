@@ -13,6 +13,7 @@ use super::account_rows::{
     is_unique_violation, name_key, user_columns,
 };
 use super::account_store::Accounts;
+use super::records::{DELETE_EMPTY_FAILURES, FORGET_FAILURES_OF_LOGIN};
 use super::{Dialect, SqlBackend, StoredTime, corrupt, now};
 use crate::blob::BlobKey;
 use crate::error::StoreError;
@@ -55,8 +56,6 @@ const DELETE_JOBS_OF_OWNER: &str = "DELETE FROM jobs WHERE owner = $1";
 const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 
 const DELETE_SESSIONS_OF_USER: &str = "DELETE FROM sessions WHERE user_id = $1";
-
-const DELETE_FAILURES_OF_LOGIN: &str = "DELETE FROM sign_in_failures WHERE login_key = $1";
 
 const INSERT_TEAM: &str =
     "INSERT INTO teams (id, name, name_key, created_at) VALUES ($1, $2, $3, $4)";
@@ -306,10 +305,12 @@ where
             }
         }
         sqlx::query(DELETE_JOBS_OF_OWNER).bind(id.0).execute(&mut *tx).await?;
-        sqlx::query(DELETE_FAILURES_OF_LOGIN)
+        // The login is forgotten; the failures still count for their addresses.
+        sqlx::query(FORGET_FAILURES_OF_LOGIN)
             .bind(name_key(&user.login).as_str())
             .execute(&mut *tx)
             .await?;
+        sqlx::query(DELETE_EMPTY_FAILURES).execute(&mut *tx).await?;
         // Sessions, keys, memberships and usage go with the row (ON DELETE CASCADE).
         sqlx::query(DELETE_USER).bind(id.0).execute(&mut *tx).await?;
         tx.commit().await?;

@@ -3,8 +3,8 @@
 //! takes their jobs with them.
 
 use tradia_store::{
-    BlobKey, Caller, JobId, JobStatus, NewApiKey, NewSession, NewUser, Role, StoreError, TokenHash,
-    User, UserState, UserUpdate,
+    BlobKey, Caller, FailureKey, JobId, JobStatus, NewApiKey, NewSession, NewUser, Role,
+    StoreError, TokenHash, User, UserState, UserUpdate,
 };
 
 use super::cases::{S, claim, new_job};
@@ -211,6 +211,8 @@ pub async fn deleting_a_user_deletes_their_jobs(store: S) {
     store.create_api_key(key).await.unwrap();
     let team = store.create_team("Lab").await.unwrap();
     store.add_team_member(team.id, alice.id).await.unwrap();
+    let address: std::net::IpAddr = "192.0.2.9".parse().unwrap();
+    store.record_sign_in_failure(Some("alice"), Some(address)).await.unwrap();
 
     let purged = store.delete_user(alice.id).await.expect("delete alice");
     let mut jobs = purged.jobs.clone();
@@ -233,6 +235,12 @@ pub async fn deleting_a_user_deletes_their_jobs(store: S) {
     assert!(store.find_session(hash(1)).await.unwrap().is_none());
     assert!(store.find_api_key(hash(3)).await.unwrap().is_none());
     assert!(store.team_members(team.id).await.unwrap().is_empty());
+    let epoch = time::OffsetDateTime::UNIX_EPOCH;
+    let by_login = store.count_sign_in_failures(FailureKey::Login("alice"), epoch).await.unwrap();
+    assert_eq!(by_login.count, 0, "the login is forgotten");
+    let by_address =
+        store.count_sign_in_failures(FailureKey::Address(address), epoch).await.unwrap();
+    assert_eq!(by_address.count, 1, "the address still counts");
     assert!(matches!(
         store.save_segment(&running.lease, super::cases::seg(0, 0, "late")).await,
         Err(StoreError::LeaseLost(_))
