@@ -170,7 +170,7 @@ pub async fn create_key_for(
             "`name` must have at most 100 characters",
         ));
     }
-    let key = new_api_key();
+    let key = new_api_key()?;
     let prefix = shown_prefix(&key);
     let stored = state
         .jobs

@@ -177,7 +177,7 @@ pub async fn run_keys(args: KeysArgs) -> anyhow::Result<()> {
     match args.command {
         KeysCommand::Create { user, name } => {
             let user = find_user(&*store, &user).await?;
-            let key = new_api_key();
+            let key = new_api_key().map_err(|e| anyhow::anyhow!(e.message))?;
             let name = name
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty())

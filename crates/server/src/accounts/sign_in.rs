@@ -116,7 +116,7 @@ async fn open_session(
     origin: &RequestOrigin,
     user: &User,
 ) -> ApiResult<Response> {
-    let token = random_token();
+    let token = random_token()?;
     let csrf_token = csrf_token_for(&token);
     let lifetime = state.settings.access.session_lifetime;
     let session = state
@@ -354,8 +354,10 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
             let _ = state.single_user.set(user);
         }
         AuthMode::Accounts(_) => {
+            // The decoy hash of unknown logins is made now, not on the first sign-in.
+            tokio::task::spawn_blocking(tradia_auth::password::warm_up).await?;
             if store.count_active_admins().await? == 0 {
-                let token = random_token();
+                let token = random_token().map_err(|e| anyhow::anyhow!(e.message))?;
                 let base = state.settings.access.public_url.as_ref().map_or_else(
                     || format!("http://{}", state.settings.listen),
                     |p| p.origin.clone(),
