@@ -2,10 +2,12 @@
 //! once, and writing to a standard output that may be closed early (`tradia inspect … | head`).
 
 pub(crate) mod inspect;
+pub(crate) mod keys;
 pub(crate) mod llm;
 pub(crate) mod serve;
 pub(crate) mod simulate;
 pub(crate) mod translate;
+pub(crate) mod users;
 
 use std::io::Write;
 use std::path::Path;
