@@ -100,7 +100,9 @@ pub mod store;
 use std::sync::Arc;
 
 pub use accounts::AccountStore;
-pub use blob::{BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, StoredBlob};
+pub use blob::{
+    BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, ListedBlob, StoredBlob, orphan_blobs,
+};
 pub use error::StoreError;
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,

@@ -5,8 +5,31 @@
 //! claim exclusive and avoids `SQLITE_BUSY` on a lock upgrade. WAL lets readers (progress
 //! polling, SSE) run beside the writer. Times are Unix milliseconds from this process's clock
 //! (one process owns the file).
+//!
+//! ## Storage faults
+//! When a write fails on a full disk or an I/O error, SQLite may roll the transaction back by
+//! itself. sqlx does not notice: the `ROLLBACK` it sends when the transaction is dropped then
+//! fails ("no transaction is active"), its transaction depth stays at one, and every later
+//! `BEGIN IMMEDIATE` on that connection failed with "attempted to call begin_with at non-zero
+//! transaction depth" until a restart, since the writer pool has a single connection. So every
+//! connection returned to a pool is checked ([`release_clean`]): one still inside a transaction
+//! is closed, and the pool opens a fresh one, so the store recovers by itself as soon as writes
+//! work again. The failed write itself is [`StoreError::StorageFull`] or
+//! [`StoreError::StorageUnavailable`] (see [`crate::error`]).
+//!
+//! ## Deleted means gone
+//! `secure_delete` is on, so SQLite overwrites deleted rows (segments, file names, errors) with
+//! zeros instead of leaving them in free space; and after a deletion the write-ahead log, which
+//! still holds the pages as they were, is checkpointed and truncated (`wal_checkpoint(TRUNCATE)`).
+//!
+//! ## Damage
+//! Opening a database runs `PRAGMA quick_check`: a damaged file is refused with
+//! [`StoreError::DatabaseDamaged`], naming the problem and how to restore a backup, instead of
+//! starting a service whose every list and upload fails. [`SqliteStore::integrity_check`] is the
+//! full check (`tradia check-storage`), [`SqliteStore::backup_into`] a consistent copy taken
+//! while serving (`VACUUM INTO`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -14,7 +37,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteQueryResult, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tradia_core::BoxFuture;
 use uuid::Uuid;
@@ -47,6 +70,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The single writer.
     writer: SqlitePool,
+    /// The database file (`None` in memory).
+    path: Option<PathBuf>,
 }
 
 impl Dialect for Sqlite {
@@ -96,6 +121,38 @@ impl SqlBackend for SqliteStore {
     async fn begin_admin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.begin_write().await
     }
+
+    async fn after_deletion(&self) {
+        self.checkpoint().await;
+    }
+}
+
+/// Whether a connection going back to its pool may be used again: not when it is still inside a
+/// transaction (see the module documentation, "Storage faults").
+fn release_clean(
+    conn: &mut SqliteConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        // The ping queues behind the rollback a dropped transaction sent: once it answers, the
+        // depth below is the one that rollback left.
+        conn.ping().await?;
+        if conn.is_in_transaction() {
+            tracing::warn!(
+                "a database connection was left inside a failed transaction; it is replaced"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    })
+}
+
+/// The problems `PRAGMA quick_check` or `PRAGMA integrity_check` (`check`) lists; empty when the
+/// database is sound.
+async fn run_check(pool: &SqlitePool, check: &str) -> StoreResult<Vec<String>> {
+    let rows: Vec<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("PRAGMA {check}"))).fetch_all(pool).await?;
+    Ok(if rows.len() == 1 && rows[0] == "ok" { Vec::new() } else { rows })
 }
 
 impl_account_store!(SqliteStore, Sqlite);
@@ -139,6 +196,18 @@ async fn touch(tx: &mut SqliteConnection, job: JobId) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// The claimable job to take next: round robin by owner (see [`Store::claim_next_job`]). An
+/// owner's load counts its running jobs whose lease holds; `owner IS owner` also matches two
+/// `NULL`s, so the ownerless jobs are one owner.
+const FAIREST_CANDIDATE: &str = "WITH owner_load AS ( \
+       SELECT owner, \
+         SUM(CASE WHEN status = 'running' AND lease_expires_at > $1 THEN 1 ELSE 0 END) AS running, \
+         MAX(started_at) AS last_started \
+       FROM jobs GROUP BY owner) \
+     SELECT j.id, j.attempts FROM jobs j JOIN owner_load l ON l.owner IS j.owner \
+     WHERE j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= $1) \
+     ORDER BY l.running, l.last_started NULLS FIRST, j.id LIMIT 1";
+
 impl SqliteStore {
     /// Opens (creating it if missing, with its folder) the database at `url` (`sqlite:PATH`,
     /// `sqlite://PATH` or `sqlite::memory:`), sets WAL, `synchronous=NORMAL`, foreign keys and a
@@ -161,8 +230,10 @@ impl SqliteStore {
         {
             tokio::fs::create_dir_all(parent).await?;
         }
+        let path = (!in_memory).then(|| options.get_filename().to_path_buf());
         let options = options
             .create_if_missing(true)
+            .pragma("secure_delete", "ON")
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
@@ -177,16 +248,83 @@ impl SqliteStore {
                 .connect_with(options)
                 .await?;
             MIGRATOR.run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), pool });
+            return Ok(SqliteStore { writer: pool.clone(), pool, path });
         }
+        let damaged = |problem: String| {
+            let file = options.get_filename().display();
+            StoreError::DatabaseDamaged(format!("{file}: {problem}"))
+        };
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .after_release(release_clean)
             .connect_with(options.clone())
-            .await?;
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::DatabaseDamaged(problem) => damaged(problem),
+                other => other,
+            })?;
+        let problems = match run_check(&writer, "quick_check").await {
+            Ok(problems) => problems,
+            Err(StoreError::DatabaseDamaged(problem)) => vec![problem],
+            Err(other) => return Err(other),
+        };
+        if !problems.is_empty() {
+            writer.close().await;
+            return Err(damaged(problems.join("; ")));
+        }
         MIGRATOR.run(&writer).await?;
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(SqliteStore { pool, writer })
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .after_release(release_clean)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool, writer, path })
+    }
+
+    /// The database file; `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The full integrity check (`PRAGMA integrity_check`, which reads every page and index;
+    /// slower than the quick check run at opening): the problems found, none when the database
+    /// is sound.
+    pub async fn integrity_check(&self) -> StoreResult<Vec<String>> {
+        run_check(&self.pool, "integrity_check").await
+    }
+
+    /// Writes a consistent copy of the database to the new file `target` (`VACUUM INTO`: a
+    /// read transaction, so the service goes on reading and writing meanwhile). Fails if
+    /// `target` exists.
+    pub async fn backup_into(&self, target: &Path) -> StoreResult<()> {
+        let Some(target) = target.to_str() else {
+            return Err(StoreError::Invalid(format!(
+                "the backup path {} is not valid UTF-8",
+                target.display()
+            )));
+        };
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Copies the pages the write-ahead log holds into the database file and empties the log,
+    /// so that the versions of deleted rows it held are gone. A reader in the middle of a
+    /// transaction can keep the checkpoint from finishing: that is logged, and the next one
+    /// completes it.
+    async fn checkpoint(&self) {
+        if self.path.is_none() {
+            return;
+        }
+        let result: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writer).await;
+        match result {
+            Ok((0, _, _)) => {}
+            Ok((_, log, done)) => {
+                tracing::warn!(log, done, "WAL checkpoint after a deletion could not finish")
+            }
+            Err(err) => tracing::warn!(%err, "WAL checkpoint after a deletion failed"),
+        }
     }
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
@@ -204,14 +342,8 @@ impl SqliteStore {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         loop {
             let now = now_ms();
-            let candidate = sqlx::query(
-                "SELECT id, attempts FROM jobs \
-                 WHERE status = 'queued' OR (status = 'running' AND lease_expires_at <= $1) \
-                 ORDER BY id LIMIT 1",
-            )
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let candidate =
+                sqlx::query(FAIREST_CANDIDATE).bind(now).fetch_optional(&mut *tx).await?;
             let Some(candidate) = candidate else {
                 tx.commit().await?;
                 return Ok(None);
@@ -296,6 +428,7 @@ impl SqliteStore {
         Queries::check_visible(&mut tx, scope, id).await?;
         let deleted = Queries::delete_job(&mut tx, id).await?;
         tx.commit().await?;
+        self.checkpoint().await;
         Ok(deleted.blob_keys())
     }
 
@@ -429,6 +562,9 @@ impl Store for SqliteStore {
             .await?;
             let purged = Queries::purge(&mut tx, ids).await?;
             tx.commit().await?;
+            if !purged.jobs.is_empty() {
+                self.checkpoint().await;
+            }
             Ok(purged)
         })
     }

@@ -1,7 +1,7 @@
 //! One storage test suite, run on both backends.
 //!
-//! Every case (jobs and the queue in `cases.rs`, owners and isolation in `owners.rs`, accounts in
-//! `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
+//! Every case (jobs and the queue in `cases.rs`, owners and isolation in `owners.rs`, fair
+//! claiming in `fairness.rs`, accounts in `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
 //! folder; on PostgreSQL a new schema `tradia_t_<random>` in the database named by
 //! `TRADIA_TEST_DATABASE_URL`, reached through `search_path` and dropped afterwards (even when the
 //! case fails), so no test sees another's rows and cases run in parallel. Without the variable the PostgreSQL cases print that
@@ -11,6 +11,7 @@
 
 mod accounts;
 mod cases;
+mod fairness;
 mod owners;
 
 use std::future::Future;
@@ -140,6 +141,11 @@ suite! {
         concurrent_demotions_keep_an_admin,
         deleting_a_user_deletes_their_jobs,
         scope_follows_the_callers_role,
+    }
+    fairness {
+        owners_take_turns,
+        owners_take_turns_when_each_job_ends_before_the_next_claim,
+        ownerless_jobs_count_as_one_owner,
     }
     accounts {
         users_crud,
