@@ -236,6 +236,14 @@ impl FsBlobStore {
         Ok(FsBlobStore { root, tmp })
     }
 
+    /// The blob folder `root` as it is, without creating it or touching its temporary files:
+    /// for tools (`tradia purge`, backups) that run beside a service whose uploads are in
+    /// flight.
+    pub fn attach(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        FsBlobStore { tmp: root.join(".tmp"), root }
+    }
+
     /// The folder blobs are kept in.
     pub fn root(&self) -> &Path {
         &self.root

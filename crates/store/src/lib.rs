@@ -91,6 +91,7 @@
 pub mod accounts;
 pub mod blob;
 pub mod error;
+pub mod maintenance;
 pub mod model;
 pub mod postgres;
 mod sql;
@@ -104,6 +105,7 @@ pub use blob::{
     BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, ListedBlob, StoredBlob, orphan_blobs,
 };
 pub use error::StoreError;
+pub use maintenance::{CopyReport, DataLayout, MaintenanceError, backup_sqlite, restore_sqlite};
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
     FailureKey, FileExtracted, InProgress, Job, JobFile, JobId, JobPage, JobStatus, Lease,
@@ -131,6 +133,17 @@ pub fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite:{}", data_dir.join("tradia.db").display())
 }
 
+/// The database file a `sqlite:` URL names; `None` for another scheme or an in-memory database.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    if scheme.as_deref() != Some("sqlite") {
+        return None;
+    }
+    let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url).ok()?;
+    let path = options.get_filename();
+    (path != std::path::Path::new(":memory:")).then(|| path.to_path_buf())
+}
+
 /// `url` with its secrets masked, for logs and `--check-config`: the one redactor of
 /// `tradia_core`.
 pub use tradia_core::redact_url;
@@ -152,6 +165,15 @@ mod tests {
             redact_url("postgres://db/x?user=a&password=1&sslmode=disable"),
             "postgres://db/x?user=a&password=***&sslmode=disable"
         );
+    }
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        let path = |url: &str| sqlite_path(url).map(|p| p.display().to_string());
+        assert_eq!(path("sqlite:./data/tradia.db").as_deref(), Some("./data/tradia.db"));
+        assert_eq!(path("sqlite:///srv/t.db").as_deref(), Some("/srv/t.db"));
+        assert_eq!(path("sqlite::memory:"), None);
+        assert_eq!(path("postgres://db/x"), None);
     }
 
     #[test]
