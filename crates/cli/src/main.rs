@@ -42,6 +42,15 @@ enum Command {
     /// Run a simulated Ollama/OpenAI-compatible server (no GPU needed).
     #[command(name = "simulate-llm")]
     SimulateLlm(tradia_llm_sim::SimulateArgs),
+    /// Back up the embedded database and its files into a new folder, while serving.
+    Backup(cmd::storage::BackupArgs),
+    /// Restore a backup into a data folder that holds no data (or replace it with --force).
+    Restore(cmd::storage::RestoreArgs),
+    /// Delete the files no job refers to (--dry-run lists them).
+    Purge(cmd::storage::PurgeArgs),
+    /// Check the storage in full: database integrity, a test write, missing and extra files.
+    #[command(name = "check-storage")]
+    CheckStorage(cmd::storage::CheckStorageArgs),
 }
 
 /// How a command ended, mapped to the process exit status.
@@ -74,6 +83,10 @@ fn main() -> ExitCode {
         Command::Models(args) => cmd::llm::models(args),
         Command::Check(args) => cmd::llm::check(args),
         Command::SimulateLlm(args) => cmd::simulate::run(args),
+        Command::Backup(args) => cmd::storage::backup(args),
+        Command::Restore(args) => cmd::storage::restore(args),
+        Command::Purge(args) => cmd::storage::purge(args),
+        Command::CheckStorage(args) => cmd::storage::check_storage(args),
     };
     outcome.into()
 }
