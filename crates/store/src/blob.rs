@@ -203,10 +203,11 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Every stored blob, in key order (uploads still being written are not blobs yet).
     fn list(&self) -> BoxFuture<'_, Result<Vec<ListedBlob>, BlobError>>;
 
-    /// Checks that a write works now (readiness): writes and deletes a one-byte blob.
+    /// Checks that a write works now (readiness): writes and deletes a 64 KiB blob (a one-byte
+    /// one can fit in the last free block of a full disk).
     fn check_writable(&self) -> BoxFuture<'_, Result<(), BlobError>> {
         Box::pin(async move {
-            let probe = self.put_bytes(vec![0]).await?;
+            let probe = self.put_bytes(vec![0; 64 << 10]).await?;
             self.delete(&probe.key).await?;
             Ok(())
         })

@@ -15,6 +15,28 @@
 //! Files are not in the database: [`BlobStore`] keeps them in `<data dir>/files`, and the
 //! database keeps their [`BlobKey`]s.
 //!
+//! ## When storage fails
+//! A write refused by a full disk is [`StoreError::StorageFull`], one refused by a read-only
+//! or failing disk or a lost database connection [`StoreError::StorageUnavailable`] (the blob
+//! store's I/O errors say the same through [`BlobError::code`]); nothing of the write is kept,
+//! the store stays usable and writes work again as soon as the storage does.
+//! [`Store::check_writable`] and [`BlobStore::check_writable`] tell a readiness probe whether a
+//! write works now. A damaged SQLite file is refused at opening ([`StoreError::DatabaseDamaged`],
+//! which says how to restore a backup); [`maintenance`] makes and restores backups.
+//!
+//! ## Deleted means gone
+//! On SQLite, deleting a job (or a user, or purging) leaves its text in no file of the data
+//! folder: `secure_delete` overwrites the deleted rows, and the write-ahead log that still held
+//! them is checkpointed and truncated right after (see [`SqliteStore`]). The caller deletes the
+//! returned blobs; files no job refers to are found with [`orphan_blobs`].
+//!
+//! On PostgreSQL a deleted row's bytes stay in its table page, and in the write-ahead log and
+//! its archives, until the space is reused: autovacuum (or `VACUUM`) marks the space free and
+//! later rows overwrite it, but nothing zeroes it, and `VACUUM FULL` rewrites the table into
+//! new files without overwriting the old ones on disk. What PostgreSQL guarantees is that no
+//! query sees a deleted row; keeping the text off the disk is the job of the disk's encryption
+//! and of the WAL archive's retention.
+//!
 //! ## A job's life
 //! ```
 //! # use std::time::Duration;
@@ -139,9 +161,12 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     if scheme.as_deref() != Some("sqlite") {
         return None;
     }
+    // sqlx names an in-memory database `file:sqlx-in-memory-N`: tell it by the URL.
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
     let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url).ok()?;
-    let path = options.get_filename();
-    (path != std::path::Path::new(":memory:")).then(|| path.to_path_buf())
+    Some(options.get_filename().to_path_buf())
 }
 
 /// `url` with its secrets masked, for logs and `--check-config`: the one redactor of

@@ -303,6 +303,10 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn check_writable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(Queries::probe_write(&self.pool))
+    }
+
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.pool.close().await;

@@ -12,7 +12,7 @@
 //! fails ("no transaction is active"), its transaction depth stays at one, and every later
 //! `BEGIN IMMEDIATE` on that connection failed with "attempted to call begin_with at non-zero
 //! transaction depth" until a restart, since the writer pool has a single connection. So every
-//! connection returned to a pool is checked ([`release_clean`]): one still inside a transaction
+//! connection returned to a pool is checked (`release_clean`): one still inside a transaction
 //! is closed, and the pool opens a fresh one, so the store recovers by itself as soon as writes
 //! work again. The failed write itself is [`StoreError::StorageFull`] or
 //! [`StoreError::StorageUnavailable`] (see [`crate::error`]).
@@ -147,6 +147,20 @@ fn release_clean(
     })
 }
 
+/// The size of the file [`SqliteStore::check_writable`] writes: about what saving a long
+/// segment needs.
+const PROBE_FILE_BYTES: usize = 64 << 10;
+
+/// Writes and syncs [`PROBE_FILE_BYTES`] to `path` (the space is really allocated).
+async fn write_probe_file(path: &Path) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(path).await?;
+    file.write_all(&[0u8; PROBE_FILE_BYTES]).await?;
+    // tokio reports a failed write at the next flush, not at `sync_all`.
+    file.flush().await?;
+    file.sync_all().await
+}
+
 /// The problems `PRAGMA quick_check` or `PRAGMA integrity_check` (`check`) lists; empty when the
 /// database is sound.
 async fn run_check(pool: &SqlitePool, check: &str) -> StoreResult<Vec<String>> {
@@ -223,7 +237,10 @@ impl SqliteStore {
     }
 
     async fn connect_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
-        let in_memory = options.get_filename() == Path::new(":memory:");
+        // sqlx renames `sqlite::memory:` to a shared-cache `file:sqlx-in-memory-N`.
+        let name = options.get_filename();
+        let in_memory = name == Path::new(":memory:")
+            || name.to_str().is_some_and(|n| n.starts_with("file:sqlx-in-memory-"));
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
@@ -480,6 +497,25 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    /// The probe row, then a file of 64 KiB beside the database: SQLite reuses
+    /// the space its write-ahead log already holds, so on a full disk the small row can still be
+    /// written while the next real write fails.
+    fn check_writable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move {
+            Queries::probe_write(&self.writer).await?;
+            let Some(path) = &self.path else { return Ok(()) };
+            let mut probe = path.clone().into_os_string();
+            probe.push("-probe");
+            let probe = PathBuf::from(probe);
+            let written = write_probe_file(&probe).await;
+            let _ = tokio::fs::remove_file(&probe).await;
+            written.map_err(|err| match err.kind() {
+                std::io::ErrorKind::StorageFull => StoreError::StorageFull(sqlx::Error::Io(err)),
+                _ => StoreError::StorageUnavailable(sqlx::Error::Io(err)),
+            })
+        })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -61,9 +61,10 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Checks that a write works now (readiness while the disk is full or read-only): writes
-    /// one small row, within [`PING_TIMEOUT`]. Fails with [`StoreError::StorageFull`] or
-    /// [`StoreError::StorageUnavailable`] when it does not. A write that needs more room than
-    /// this one can still fail on a nearly full disk.
+    /// one small row within [`PING_TIMEOUT`] (SQLite also a 64 KiB file beside the database).
+    /// Fails with [`StoreError::StorageFull`] or [`StoreError::StorageUnavailable`] when it
+    /// does not. A write that needs more room than the probe can still fail on a nearly full
+    /// disk.
     fn check_writable(&self) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Every blob key a job refers to (inputs and outputs): what the blob store must keep. A

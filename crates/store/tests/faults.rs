@@ -127,6 +127,12 @@ async fn a_full_disk_fails_writes_and_the_store_recovers_once_space_is_freed() {
         Ok(_) => panic!("a blob was written on a full disk"),
     }
 
+    // The readiness probes say so.
+    assert_full(store.check_writable().await, "store probe");
+    match blobs.check_writable().await {
+        Err(err) => assert_eq!(err.code(), "storage_full", "{err}"),
+        Ok(()) => panic!("the blob probe wrote on a full disk"),
+    }
     // Space is freed: the same store writes again.
     std::fs::remove_file(&ballast_path).expect("free space");
     for id in 2000..2004 {

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use tradia_core::LanguageTag;
 use tradia_store::{
-    BlobStore, ClaimOptions, DataLayout, FsBlobStore, JobStatus, MaintenanceError, NewJob,
-    NewJobFile, SqliteStore, Store, StoreError, StoredSegment, orphan_blobs,
+    AccountStore, BlobStore, ClaimOptions, DataLayout, FsBlobStore, JobStatus, MaintenanceError,
+    NewJob, NewJobFile, NewUser, Role, SqliteStore, Store, StoreError, StoredSegment, orphan_blobs,
 };
 
 async fn open(dir: &Path) -> (SqliteStore, FsBlobStore) {
@@ -28,17 +28,8 @@ async fn upload(
     text: &str,
 ) -> tradia_store::Job {
     let blob = blobs.put_bytes(text.as_bytes().to_vec()).await.expect("put");
-    let job = NewJob {
-        source_lang: None,
-        target_lang: LanguageTag::parse("de").expect("tag"),
-        model: None,
-        files: vec![NewJobFile {
-            name: name.into(),
-            format: None,
-            input_blob: blob.key,
-            size: blob.size,
-        }],
-    };
+    let mut job = new_job_of(blob.key, blob.size);
+    job.files[0].name = name.into();
     store.create_job(job).await.expect("create")
 }
 
@@ -103,7 +94,29 @@ async fn a_deleted_jobs_text_is_in_no_file_of_the_data_folder() {
     // The store is still open (a serving process): the database, its -wal and -shm, the blobs.
     assert_eq!(files_containing(dir.path(), marker.as_bytes()), Vec::<String>::new());
     assert_eq!(store.get_job(kept.id).await.expect("the other job stays").id, kept.id);
+
+    // Deleting a user deletes their jobs' text just as thoroughly.
+    let user = store.create_user(NewUser::new("erika", Role::User)).await.expect("user");
+    let marker = "Weltschmerz-42b1";
+    let blob = blobs.put_bytes(marker.as_bytes().to_vec()).await.expect("put");
+    let mut new = new_job_of(blob.key, blob.size);
+    new.files[0].name = format!("{marker}.txt");
+    store.create_job_for(&user.caller(), new).await.expect("create for the user");
+    assert!(!files_containing(dir.path(), marker.as_bytes()).is_empty(), "the marker was written");
+    for key in store.delete_user(user.id).await.expect("delete user").blobs {
+        blobs.delete(&key).await.expect("delete blob");
+    }
+    assert_eq!(files_containing(dir.path(), marker.as_bytes()), Vec::<String>::new());
     store.close().await;
+}
+
+fn new_job_of(input_blob: tradia_store::BlobKey, size: u64) -> NewJob {
+    NewJob {
+        source_lang: None,
+        target_lang: LanguageTag::parse("de").expect("tag"),
+        model: None,
+        files: vec![NewJobFile { name: "a.txt".into(), format: None, input_blob, size }],
+    }
 }
 
 #[tokio::test]

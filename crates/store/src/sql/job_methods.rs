@@ -16,12 +16,6 @@ macro_rules! shared_job_methods {
             Box::pin($crate::sql::Queries::<$db>::ping($crate::sql::SqlBackend::reader(self)))
         }
 
-        fn check_writable(&self) -> ::tradia_core::BoxFuture<'_, $crate::StoreResult<()>> {
-            Box::pin($crate::sql::Queries::<$db>::probe_write($crate::sql::SqlBackend::writer(
-                self,
-            )))
-        }
-
         fn referenced_blobs(
             &self,
         ) -> ::tradia_core::BoxFuture<'_, $crate::StoreResult<Vec<$crate::BlobKey>>> {

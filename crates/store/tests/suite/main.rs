@@ -130,6 +130,7 @@ suite! {
         purge_expired,
         too_many_attempts,
         count_by_status,
+        referenced_blobs_and_the_write_probe,
         close_then_fail,
     }
     owners {
@@ -243,4 +244,12 @@ async fn sqlite_in_memory_keeps_its_rows() {
     // Several operations, possibly on other pool connections: still one database.
     assert_eq!(store.get_job(job.id).await.expect("get").id, job.id);
     assert_eq!(store.list_jobs(10, None).await.expect("list").jobs.len(), 1);
+    // Its write probe writes no file (there is no folder to probe).
+    store.check_writable().await.expect("writable");
+    let probes: Vec<_> = std::fs::read_dir(".")
+        .expect("cwd")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with("-probe"))
+        .collect();
+    assert!(probes.is_empty(), "{probes:?}");
 }
