@@ -78,7 +78,7 @@ pub enum StoreError {
     #[error("the storage is full: {0}")]
     StorageFull(#[source] sqlx::Error),
     /// The storage cannot be written or reached now: a read-only file or file system, an I/O
-    /// error, a lost or refused database connection. May succeed later.
+    /// error, a lost or refused database connection (or none free in time). May succeed later.
     #[error("the storage is unavailable: {0}")]
     StorageUnavailable(#[source] sqlx::Error),
     /// The SQLite database file is damaged (a failed integrity check, `SQLITE_CORRUPT`, not a
@@ -191,7 +191,12 @@ fn fault_of_code(code: &str) -> Fault {
 pub fn classify(err: sqlx::Error) -> StoreError {
     let fault = match &err {
         sqlx::Error::Database(db) => db.code().map_or(Fault::Other, |code| fault_of_code(&code)),
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => Fault::Unavailable,
+        // A database that cannot be reached shows as the pool's wait for a connection timing
+        // out (its connection attempts keep failing meanwhile).
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::PoolTimedOut => Fault::Unavailable,
         _ => Fault::Other,
     };
     match fault {
@@ -266,6 +271,7 @@ mod tests {
         let err = classify(sqlx::Error::Io(std::io::Error::other("connection reset")));
         assert_eq!(err.code(), "storage_unavailable");
         assert!(err.is_transient());
+        assert_eq!(classify(sqlx::Error::PoolTimedOut).code(), "storage_unavailable");
         assert_eq!(classify(sqlx::Error::RowNotFound).code(), "database_error");
     }
 }

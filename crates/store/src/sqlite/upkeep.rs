@@ -42,6 +42,10 @@ pub(super) fn release_clean(
     _meta: sqlx::pool::PoolConnectionMetadata,
 ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
     Box::pin(async move {
+        // Only a rollback may still be queued, and it lowers the depth: at zero, nothing to do.
+        if !conn.is_in_transaction() {
+            return Ok(true);
+        }
         // The ping queues behind the rollback a dropped transaction sent: once it answers, the
         // depth below is the one that rollback left.
         conn.ping().await?;

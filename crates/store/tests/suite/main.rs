@@ -253,3 +253,13 @@ async fn sqlite_in_memory_keeps_its_rows() {
         .collect();
     assert!(probes.is_empty(), "{probes:?}");
 }
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_unavailable_storage() {
+    // Port 1 on the loopback: nothing listens, the connection is refused at once.
+    let options = PgConnectOptions::from_str("postgres://tradia@127.0.0.1:1/tradia").unwrap();
+    match PgStore::connect_with(options).await {
+        Err(err) => assert_eq!(err.code(), "storage_unavailable", "{err}"),
+        Ok(_) => panic!("connected to a closed port"),
+    }
+}
