@@ -108,7 +108,7 @@ impl SqlBackend for SqliteStore {
     }
 
     async fn after_deletion(&self) {
-        self.checkpoint().await;
+        self.checkpoint_soon();
     }
 }
 
@@ -343,7 +343,7 @@ impl SqliteStore {
         Queries::check_visible(&mut tx, scope, id).await?;
         let deleted = Queries::delete_job(&mut tx, id).await?;
         tx.commit().await?;
-        self.checkpoint().await;
+        self.checkpoint_soon();
         Ok(deleted.blob_keys())
     }
 
@@ -486,7 +486,7 @@ impl Store for SqliteStore {
             let purged = Queries::purge(&mut tx, ids).await?;
             tx.commit().await?;
             if !purged.jobs.is_empty() {
-                self.checkpoint().await;
+                self.checkpoint_soon();
             }
             Ok(purged)
         })

@@ -41,6 +41,19 @@ fn segment(id: u32, content: String) -> StoredSegment {
     StoredSegment { file_index: 0, segment_id: id, content, kept_code: None, kept_message: None }
 }
 
+/// The files under `dir` still holding `marker` two seconds after a deletion answered (the
+/// checkpoint runs right after it, in the background); polled, so usually at once.
+async fn files_still_containing(dir: &Path, marker: &[u8]) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let found = files_containing(dir, marker);
+        if found.is_empty() || std::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The files under `dir` (recursively) whose bytes contain `marker`.
 fn files_containing(dir: &Path, marker: &[u8]) -> Vec<String> {
     let mut found = Vec::new();
@@ -92,7 +105,7 @@ async fn a_deleted_jobs_text_is_in_no_file_of_the_data_folder() {
         blobs.delete(&key).await.expect("delete blob");
     }
     // The store is still open (a serving process): the database, its -wal and -shm, the blobs.
-    assert_eq!(files_containing(dir.path(), marker.as_bytes()), Vec::<String>::new());
+    assert_eq!(files_still_containing(dir.path(), marker.as_bytes()).await, Vec::<String>::new());
     assert_eq!(store.get_job(kept.id).await.expect("the other job stays").id, kept.id);
 
     // Deleting a user deletes their jobs' text just as thoroughly.
@@ -106,7 +119,7 @@ async fn a_deleted_jobs_text_is_in_no_file_of_the_data_folder() {
     for key in store.delete_user(user.id).await.expect("delete user").blobs {
         blobs.delete(&key).await.expect("delete blob");
     }
-    assert_eq!(files_containing(dir.path(), marker.as_bytes()), Vec::<String>::new());
+    assert_eq!(files_still_containing(dir.path(), marker.as_bytes()).await, Vec::<String>::new());
     store.close().await;
 }
 

@@ -15,7 +15,8 @@
 //! ## Deleted means gone
 //! `secure_delete` is on, so SQLite overwrites deleted rows (segments, file names, errors) with
 //! zeros instead of leaving them in free space; and after a deletion the write-ahead log, which
-//! still holds the pages as they were, is checkpointed and truncated (`wal_checkpoint(TRUNCATE)`).
+//! still holds the pages as they were, is checkpointed and truncated (`wal_checkpoint(TRUNCATE)`),
+//! in the background right after the deletion answers.
 //!
 //! ## Damage
 //! Opening a database runs `PRAGMA quick_check`: a damaged file is refused with
@@ -107,11 +108,27 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Starts [`SqliteStore::checkpoint`] in the background: the deletion that calls it answers
+    /// at once (the server deletes the blobs right after), and the checkpoint follows within
+    /// milliseconds, holding the writer meanwhile.
+    pub(super) fn checkpoint_soon(&self) {
+        if self.path.is_none() {
+            return;
+        }
+        let store = self.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { store.checkpoint().await });
+            }
+            Err(_) => tracing::warn!("no async runtime: the WAL checkpoint after a deletion waits"),
+        }
+    }
+
     /// Copies the pages the write-ahead log holds into the database file and empties the log,
     /// so that the versions of deleted rows it held are gone. A reader in the middle of a
     /// transaction can keep the checkpoint from finishing: that is logged, and the next one
     /// completes it.
-    pub(super) async fn checkpoint(&self) {
+    async fn checkpoint(&self) {
         if self.path.is_none() {
             return;
         }
