@@ -46,6 +46,15 @@ enum Command {
     Users(tradia_server::accounts::offline::UsersArgs),
     /// Manage API keys on the configured store while the service is stopped.
     Keys(tradia_server::accounts::offline::KeysArgs),
+    /// Back up the embedded database and its files into a new folder, while serving.
+    Backup(cmd::storage::BackupArgs),
+    /// Restore a backup into a data folder that holds no data (or replace it with --force).
+    Restore(cmd::storage::RestoreArgs),
+    /// Delete the files no job refers to (--dry-run lists them).
+    Purge(cmd::storage::PurgeArgs),
+    /// Check the storage in full: database integrity, a test write, missing and extra files.
+    #[command(name = "check-storage")]
+    CheckStorage(cmd::storage::CheckStorageArgs),
 }
 
 /// How a command ended, mapped to the process exit status.
@@ -80,6 +89,10 @@ fn main() -> ExitCode {
         Command::SimulateLlm(args) => cmd::simulate::run(args),
         Command::Users(args) => cmd::users::run(args),
         Command::Keys(args) => cmd::keys::run(args),
+        Command::Backup(args) => cmd::storage::backup(args),
+        Command::Restore(args) => cmd::storage::restore(args),
+        Command::Purge(args) => cmd::storage::purge(args),
+        Command::CheckStorage(args) => cmd::storage::check_storage(args),
     };
     outcome.into()
 }

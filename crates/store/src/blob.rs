@@ -5,8 +5,10 @@
 //! leaves nothing behind. Keys are generated here and validated on the way back in, so a key read
 //! from the database (or forged) can never name a path outside the blob folder.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -81,7 +83,8 @@ pub enum BlobError {
     /// kept.
     #[error("reading the uploaded data failed: {0}")]
     Source(std::io::Error),
-    /// The file system refused an operation.
+    /// The file system refused an operation: [`BlobError::code`] says `storage_full` when it
+    /// has no space left, `storage_unavailable` when it is read-only or not writable.
     #[error("blob storage I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -94,6 +97,15 @@ impl BlobError {
             BlobError::InvalidKey(_) => "invalid_blob_key",
             BlobError::NotFound(_) => "blob_not_found",
             BlobError::Source(_) => "upload_read_failed",
+            BlobError::Io(err) if err.kind() == std::io::ErrorKind::StorageFull => "storage_full",
+            BlobError::Io(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                "storage_unavailable"
+            }
             BlobError::Io(_) => "blob_io_error",
         }
     }
@@ -106,6 +118,38 @@ pub struct StoredBlob {
     pub key: BlobKey,
     /// Its size in bytes.
     pub size: u64,
+}
+
+/// A blob found by [`BlobStore::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedBlob {
+    /// Its key.
+    pub key: BlobKey,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was written.
+    pub modified: SystemTime,
+}
+
+/// The blobs of `listed` that no job refers to (`referenced`, from
+/// [`Store::referenced_blobs`](crate::Store::referenced_blobs)) and that are older than
+/// `min_age` at `now`: what `tradia purge` deletes.
+///
+/// List the blobs *before* reading the references: an upload writes its blob first and creates
+/// its job after, so a blob listed just before its job appeared looks unreferenced. `min_age`
+/// (an hour is plenty) leaves such uploads alone.
+pub fn orphan_blobs(
+    listed: Vec<ListedBlob>,
+    referenced: &[BlobKey],
+    min_age: Duration,
+    now: SystemTime,
+) -> Vec<ListedBlob> {
+    let referenced: HashSet<&BlobKey> = referenced.iter().collect();
+    listed
+        .into_iter()
+        .filter(|blob| !referenced.contains(&blob.key))
+        .filter(|blob| now.duration_since(blob.modified).is_ok_and(|age| age >= min_age))
+        .collect()
 }
 
 /// A blob opened for streaming.
@@ -155,6 +199,19 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Deletes a blob; `false` if it did not exist.
     fn delete<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<bool, BlobError>>;
+
+    /// Every stored blob, in key order (uploads still being written are not blobs yet).
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedBlob>, BlobError>>;
+
+    /// Checks that a write works now (readiness): writes and deletes a 64 KiB blob (a one-byte
+    /// one can fit in the last free block of a full disk).
+    fn check_writable(&self) -> BoxFuture<'_, Result<(), BlobError>> {
+        Box::pin(async move {
+            let probe = self.put_bytes(vec![0; 64 << 10]).await?;
+            self.delete(&probe.key).await?;
+            Ok(())
+        })
+    }
 }
 
 /// Blobs as files in one folder (`<data dir>/files`), one file per key.
@@ -178,6 +235,14 @@ impl FsBlobStore {
             }
         }
         Ok(FsBlobStore { root, tmp })
+    }
+
+    /// The blob folder `root` as it is, without creating it or touching its temporary files:
+    /// for tools (`tradia purge`, backups) that run beside a service whose uploads are in
+    /// flight.
+    pub fn attach(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        FsBlobStore { tmp: root.join(".tmp"), root }
     }
 
     /// The folder blobs are kept in.
@@ -262,6 +327,26 @@ impl BlobStore for FsBlobStore {
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
                 Err(err) => Err(err.into()),
             }
+        })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedBlob>, BlobError>> {
+        Box::pin(async move {
+            let mut blobs = Vec::new();
+            let mut entries = tokio::fs::read_dir(&self.root).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                // `.tmp` and anything else that is not a key is not a blob.
+                let Some(key) = entry.file_name().to_str().and_then(|n| BlobKey::parse(n).ok())
+                else {
+                    continue;
+                };
+                let meta = entry.metadata().await?;
+                if meta.is_file() {
+                    blobs.push(ListedBlob { key, size: meta.len(), modified: meta.modified()? });
+                }
+            }
+            blobs.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(blobs)
         })
     }
 }

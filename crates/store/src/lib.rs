@@ -15,6 +15,28 @@
 //! Files are not in the database: [`BlobStore`] keeps them in `<data dir>/files`, and the
 //! database keeps their [`BlobKey`]s.
 //!
+//! ## When storage fails
+//! A write refused by a full disk is [`StoreError::StorageFull`], one refused by a read-only
+//! or failing disk or a lost database connection [`StoreError::StorageUnavailable`] (the blob
+//! store's I/O errors say the same through [`BlobError::code`]); nothing of the write is kept,
+//! the store stays usable and writes work again as soon as the storage does.
+//! [`Store::check_writable`] and [`BlobStore::check_writable`] tell a readiness probe whether a
+//! write works now. A damaged SQLite file is refused at opening ([`StoreError::DatabaseDamaged`],
+//! which says how to restore a backup); [`maintenance`] makes and restores backups.
+//!
+//! ## Deleted means gone
+//! On SQLite, deleting a job (or a user, or purging) leaves its text in no file of the data
+//! folder: `secure_delete` overwrites the deleted rows, and the write-ahead log that still held
+//! them is checkpointed and truncated right after (see [`SqliteStore`]). The caller deletes the
+//! returned blobs; files no job refers to are found with [`orphan_blobs`].
+//!
+//! On PostgreSQL a deleted row's bytes stay in its table page, and in the write-ahead log and
+//! its archives, until the space is reused: autovacuum (or `VACUUM`) marks the space free and
+//! later rows overwrite it, but nothing zeroes it, and `VACUUM FULL` rewrites the table into
+//! new files without overwriting the old ones on disk. What PostgreSQL guarantees is that no
+//! query sees a deleted row; keeping the text off the disk is the job of the disk's encryption
+//! and of the WAL archive's retention.
+//!
 //! ## A job's life
 //! ```
 //! # use std::time::Duration;
@@ -91,6 +113,7 @@
 pub mod accounts;
 pub mod blob;
 pub mod error;
+pub mod maintenance;
 pub mod model;
 pub mod postgres;
 mod sql;
@@ -100,8 +123,11 @@ pub mod store;
 use std::sync::Arc;
 
 pub use accounts::AccountStore;
-pub use blob::{BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, StoredBlob};
+pub use blob::{
+    BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, ListedBlob, StoredBlob, orphan_blobs,
+};
 pub use error::StoreError;
+pub use maintenance::{CopyReport, DataLayout, MaintenanceError, backup_sqlite, restore_sqlite};
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
     FailureKey, FileExtracted, InProgress, Job, JobFile, JobId, JobPage, JobStatus, Lease,
@@ -129,6 +155,20 @@ pub fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite:{}", data_dir.join("tradia.db").display())
 }
 
+/// The database file a `sqlite:` URL names; `None` for another scheme or an in-memory database.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    if scheme.as_deref() != Some("sqlite") {
+        return None;
+    }
+    // sqlx names an in-memory database `file:sqlx-in-memory-N`: tell it by the URL.
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url).ok()?;
+    Some(options.get_filename().to_path_buf())
+}
+
 /// `url` with its secrets masked, for logs and `--check-config`: the one redactor of
 /// `tradia_core`.
 pub use tradia_core::redact_url;
@@ -150,6 +190,15 @@ mod tests {
             redact_url("postgres://db/x?user=a&password=1&sslmode=disable"),
             "postgres://db/x?user=a&password=***&sslmode=disable"
         );
+    }
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        let path = |url: &str| sqlite_path(url).map(|p| p.display().to_string());
+        assert_eq!(path("sqlite:./data/tradia.db").as_deref(), Some("./data/tradia.db"));
+        assert_eq!(path("sqlite:///srv/t.db").as_deref(), Some("/srv/t.db"));
+        assert_eq!(path("sqlite::memory:"), None);
+        assert_eq!(path("postgres://db/x"), None);
     }
 
     #[test]

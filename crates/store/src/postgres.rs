@@ -87,6 +87,10 @@ impl SqlBackend for PgStore {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ADMIN_LOCK).execute(&mut *tx).await?;
         Ok(tx)
     }
+
+    /// Nothing to do: a deleted row's bytes stay in its page until `VACUUM` reuses the space
+    /// (see the crate documentation, "Deleted means gone").
+    async fn after_deletion(&self) {}
 }
 
 impl_account_store!(PgStore, Postgres);
@@ -124,6 +128,18 @@ async fn touch(tx: &mut PgConnection, job: JobId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The claimable job to take next: round robin by owner (see [`Store::claim_next_job`]). An
+/// owner's load counts its running jobs whose lease holds; `IS NOT DISTINCT FROM` also matches
+/// two `NULL`s, so the ownerless jobs are one owner. Only the chosen job row is locked.
+const FAIREST_CANDIDATE: &str = "WITH owner_load AS ( \
+       SELECT owner, \
+         COUNT(*) FILTER (WHERE status = 'running' AND lease_expires_at > now()) AS running, \
+         MAX(started_at) AS last_started \
+       FROM jobs GROUP BY owner) \
+     SELECT j.id, j.attempts FROM jobs j JOIN owner_load l ON l.owner IS NOT DISTINCT FROM j.owner \
+     WHERE j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= now()) \
+     ORDER BY l.running, l.last_started NULLS FIRST, j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED";
+
 impl PgStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and applies the migrations (under
     /// sqlx's advisory lock, so replicas starting together do not race).
@@ -145,13 +161,7 @@ impl PgStore {
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
         loop {
             let mut tx = self.pool.begin().await?;
-            let candidate = sqlx::query(
-                "SELECT id, attempts FROM jobs \
-                 WHERE status = 'queued' OR (status = 'running' AND lease_expires_at <= now()) \
-                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
+            let candidate = sqlx::query(FAIREST_CANDIDATE).fetch_optional(&mut *tx).await?;
             let Some(candidate) = candidate else {
                 tx.commit().await?;
                 return Ok(None);
@@ -291,6 +301,10 @@ impl Store for PgStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn check_writable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(Queries::probe_write(&self.pool))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -5,8 +5,12 @@
 //! claim exclusive and avoids `SQLITE_BUSY` on a lock upgrade. WAL lets readers (progress
 //! polling, SSE) run beside the writer. Times are Unix milliseconds from this process's clock
 //! (one process owns the file).
+//!
+//! What keeps the file sound and the store usable through faults, deletions and damage is in
+//! `sqlite/upkeep.rs`.
+//!
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -31,6 +35,10 @@ use crate::sql::{
 };
 use crate::store::{Purged, Store, StoreResult};
 
+mod upkeep;
+
+use upkeep::{release_clean, run_check};
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The statements SQLite shares with PostgreSQL.
@@ -47,6 +55,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The single writer.
     writer: SqlitePool,
+    /// The database file (`None` in memory).
+    path: Option<PathBuf>,
 }
 
 impl Dialect for Sqlite {
@@ -96,6 +106,10 @@ impl SqlBackend for SqliteStore {
     async fn begin_admin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.begin_write().await
     }
+
+    async fn after_deletion(&self) {
+        self.checkpoint_soon();
+    }
 }
 
 impl_account_store!(SqliteStore, Sqlite);
@@ -139,6 +153,18 @@ async fn touch(tx: &mut SqliteConnection, job: JobId) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// The claimable job to take next: round robin by owner (see [`Store::claim_next_job`]). An
+/// owner's load counts its running jobs whose lease holds; `owner IS owner` also matches two
+/// `NULL`s, so the ownerless jobs are one owner.
+const FAIREST_CANDIDATE: &str = "WITH owner_load AS ( \
+       SELECT owner, \
+         SUM(CASE WHEN status = 'running' AND lease_expires_at > $1 THEN 1 ELSE 0 END) AS running, \
+         MAX(started_at) AS last_started \
+       FROM jobs GROUP BY owner) \
+     SELECT j.id, j.attempts FROM jobs j JOIN owner_load l ON l.owner IS j.owner \
+     WHERE j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= $1) \
+     ORDER BY l.running, l.last_started NULLS FIRST, j.id LIMIT 1";
+
 impl SqliteStore {
     /// Opens (creating it if missing, with its folder) the database at `url` (`sqlite:PATH`,
     /// `sqlite://PATH` or `sqlite::memory:`), sets WAL, `synchronous=NORMAL`, foreign keys and a
@@ -154,15 +180,20 @@ impl SqliteStore {
     }
 
     async fn connect_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
-        let in_memory = options.get_filename() == Path::new(":memory:");
+        // sqlx renames `sqlite::memory:` to a shared-cache `file:sqlx-in-memory-N`.
+        let name = options.get_filename();
+        let in_memory = name == Path::new(":memory:")
+            || name.to_str().is_some_and(|n| n.starts_with("file:sqlx-in-memory-"));
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
             tokio::fs::create_dir_all(parent).await?;
         }
+        let path = (!in_memory).then(|| options.get_filename().to_path_buf());
         let options = options
             .create_if_missing(true)
+            .pragma("secure_delete", "ON")
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
@@ -177,16 +208,38 @@ impl SqliteStore {
                 .connect_with(options)
                 .await?;
             MIGRATOR.run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), pool });
+            return Ok(SqliteStore { writer: pool.clone(), pool, path });
         }
+        let damaged = |problem: String| {
+            let file = options.get_filename().display();
+            StoreError::DatabaseDamaged(format!("{file}: {problem}"))
+        };
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .after_release(release_clean)
             .connect_with(options.clone())
-            .await?;
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::DatabaseDamaged(problem) => damaged(problem),
+                other => other,
+            })?;
+        let problems = match run_check(&writer, "quick_check").await {
+            Ok(problems) => problems,
+            Err(StoreError::DatabaseDamaged(problem)) => vec![problem],
+            Err(other) => return Err(other),
+        };
+        if !problems.is_empty() {
+            writer.close().await;
+            return Err(damaged(problems.join("; ")));
+        }
         MIGRATOR.run(&writer).await?;
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(SqliteStore { pool, writer })
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .after_release(release_clean)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool, writer, path })
     }
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
@@ -204,14 +257,8 @@ impl SqliteStore {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         loop {
             let now = now_ms();
-            let candidate = sqlx::query(
-                "SELECT id, attempts FROM jobs \
-                 WHERE status = 'queued' OR (status = 'running' AND lease_expires_at <= $1) \
-                 ORDER BY id LIMIT 1",
-            )
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let candidate =
+                sqlx::query(FAIREST_CANDIDATE).bind(now).fetch_optional(&mut *tx).await?;
             let Some(candidate) = candidate else {
                 tx.commit().await?;
                 return Ok(None);
@@ -296,6 +343,7 @@ impl SqliteStore {
         Queries::check_visible(&mut tx, scope, id).await?;
         let deleted = Queries::delete_job(&mut tx, id).await?;
         tx.commit().await?;
+        self.checkpoint_soon();
         Ok(deleted.blob_keys())
     }
 
@@ -347,6 +395,14 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    /// The probe row, then a file beside the database (see `probe_disk`).
+    fn check_writable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move {
+            Queries::probe_write(&self.writer).await?;
+            self.probe_disk().await
+        })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -429,6 +485,9 @@ impl Store for SqliteStore {
             .await?;
             let purged = Queries::purge(&mut tx, ids).await?;
             tx.commit().await?;
+            if !purged.jobs.is_empty() {
+                self.checkpoint_soon();
+            }
             Ok(purged)
         })
     }

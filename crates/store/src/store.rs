@@ -5,7 +5,7 @@
 //! same [`BoxFuture`] as the engine trait) so the trait stays object-safe without a macro.
 //!
 //! ## The lease queue
-//! A job row is also the queue entry: [`Store::claim_next_job`] turns the oldest `queued` job (or a
+//! A job row is also the queue entry: [`Store::claim_next_job`] turns a `queued` job (or a
 //! `running` job whose lease expired, such as one left by a killed process or replica) into
 //! `running` under a lease held by one worker until `lease_expires_at`. The worker renews the
 //! lease ([`Store::renew_lease`]) well before it expires, and presents its [`Lease`] on every write;
@@ -59,6 +59,17 @@ pub trait Store: AccountStore + Send + Sync + 'static {
 
     /// Checks the database answers (readiness probe); fails after [`PING_TIMEOUT`] at most.
     fn ping(&self) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Checks that a write works now (readiness while the disk is full or read-only): writes
+    /// one small row within [`PING_TIMEOUT`] (SQLite also a 64 KiB file beside the database).
+    /// Fails with [`StoreError::StorageFull`] or [`StoreError::StorageUnavailable`] when it
+    /// does not. A write that needs more room than the probe can still fail on a nearly full
+    /// disk.
+    fn check_writable(&self) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Every blob key a job refers to (inputs and outputs): what the blob store must keep. A
+    /// blob in the blob store and not here belongs to no job (see [`crate::orphan_blobs`]).
+    fn referenced_blobs(&self) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>>;
 
     /// Closes the connections, waiting for those in use (graceful shutdown, after the jobs were
     /// requeued). Operations after this fail.
@@ -122,7 +133,11 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// A user's `queued` and `running` jobs and their files (the "documents in progress" quota).
     fn jobs_in_progress(&self, user: UserId) -> BoxFuture<'_, StoreResult<InProgress>>;
 
-    /// Claims the oldest claimable job: `queued`, or `running` with an expired lease. The job
+    /// Claims a claimable job: `queued`, or `running` with an expired lease. Owners take turns
+    /// (round robin): the job comes from the owner with the fewest running jobs, then from the
+    /// one served least recently (whose latest job started longest ago, or never), and is that
+    /// owner's oldest; the ownerless jobs count as one owner. So one user's hundred queued jobs
+    /// do not make another's wait behind all of them. The job
     /// becomes `running`, its `attempts` grows by one and the lease holds `lease_ttl`. A job
     /// already claimed `max_attempts` times is failed (`too_many_attempts`) instead, and the
     /// search goes on. `None` when nothing is claimable.

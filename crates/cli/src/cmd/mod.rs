@@ -6,6 +6,7 @@ pub(crate) mod keys;
 pub(crate) mod llm;
 pub(crate) mod serve;
 pub(crate) mod simulate;
+pub(crate) mod storage;
 pub(crate) mod translate;
 pub(crate) mod users;
 

@@ -176,6 +176,15 @@ error_codes! {
          pause.";
     Cancelled = "cancelled", UNAVAILABLE,
         "A text translation was interrupted because the server is shutting down.";
+    StorageFull = "storage_full", Some(StatusCode::INSUFFICIENT_STORAGE),
+        "The server's disk is full: nothing of the request was kept; it works again as soon as \
+         space is freed, with no restart.";
+    StorageUnavailable = "storage_unavailable", UNAVAILABLE,
+        "The server's storage cannot be written right now (read-only, I/O error, database \
+         unreachable); try again shortly.";
+    DatabaseDamaged = "database_damaged", UNAVAILABLE,
+        "The database file is damaged; an administrator must restore it from a backup \
+         (`tradia restore`).";
     StorageError = "storage_error", STORED_ONLY,
         "A job's error: the database or the file storage failed while the job ran.";
     NoFile = "no_file", STORED_ONLY, "A job's error: the job has no file to translate.";
@@ -332,6 +341,9 @@ mod tests {
             ("llm_invalid_answer", Some(502)),
             ("llm_unavailable", Some(503)),
             ("cancelled", Some(503)),
+            ("storage_full", Some(507)),
+            ("storage_unavailable", Some(503)),
+            ("database_damaged", Some(503)),
             ("storage_error", None),
             ("no_file", None),
             ("too_many_attempts", None),

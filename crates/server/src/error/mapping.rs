@@ -69,6 +69,9 @@ impl From<&StoreError> for ErrorCode {
             StoreError::IdentityTaken => ErrorCode::IdentityTaken,
             StoreError::TeamNameTaken(_) => ErrorCode::TeamNameTaken,
             StoreError::LastAdmin => ErrorCode::LastAdmin,
+            StoreError::StorageFull(_) => ErrorCode::StorageFull,
+            StoreError::StorageUnavailable(_) => ErrorCode::StorageUnavailable,
+            StoreError::DatabaseDamaged(_) => ErrorCode::DatabaseDamaged,
             // The rest are faults of the storage or of the service's use of it, never of the
             // client's request: a job records them as `storage_error`, a request answers
             // `internal_error` (see `ApiError::internal`).
@@ -91,11 +94,43 @@ impl From<&BlobError> for ErrorCode {
             BlobError::TooLarge { .. } => ErrorCode::UploadTooLarge,
             // Reading the client's data failed: the upload itself is broken.
             BlobError::Source(_) => ErrorCode::MalformedMultipart,
-            BlobError::InvalidKey(_) | BlobError::NotFound(_) | BlobError::Io(_) => {
-                ErrorCode::StorageError
-            }
+            BlobError::Io(io) => storage_io_code(io),
+            BlobError::InvalidKey(_) | BlobError::NotFound(_) => ErrorCode::StorageError,
         }
     }
+}
+
+/// The code of a failed file-system operation: a full disk and a storage that refuses writes
+/// have their own codes; anything else is a storage fault.
+pub(crate) fn storage_io_code(error: &std::io::Error) -> ErrorCode {
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            ErrorCode::StorageFull
+        }
+        std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+            ErrorCode::StorageUnavailable
+        }
+        _ => ErrorCode::StorageError,
+    }
+}
+
+/// The answer to a request that storage could not serve: the code says which fault, the detail
+/// goes to the log only (it names files and statements).
+pub(crate) fn storage_fault(code: ErrorCode, error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %error, error.code = code.as_str(), "storage fault");
+    let message = match code {
+        ErrorCode::StorageFull => {
+            "the server's disk is full: nothing was kept; try again once space has been freed"
+        }
+        ErrorCode::StorageUnavailable => {
+            "the server's storage cannot be written right now; nothing was kept; try again shortly"
+        }
+        ErrorCode::DatabaseDamaged => {
+            "the server's database is damaged; an administrator must restore it from a backup"
+        }
+        _ => return ApiError::internal("the database failed", error),
+    };
+    ApiError::new(code, message)
 }
 
 impl From<FormatError> for ApiError {
@@ -109,7 +144,10 @@ impl From<StoreError> for ApiError {
     /// other is a fault of the storage, answered `500` and logged.
     fn from(error: StoreError) -> Self {
         match ErrorCode::from(&error) {
-            ErrorCode::StorageError => ApiError::internal("the database failed", error),
+            code @ (ErrorCode::StorageError
+            | ErrorCode::StorageFull
+            | ErrorCode::StorageUnavailable
+            | ErrorCode::DatabaseDamaged) => storage_fault(code, error),
             code => ApiError::new(code, error.to_string()),
         }
     }
@@ -274,6 +312,9 @@ mod tests {
             ),
             (StoreError::Database(sqlx::Error::PoolTimedOut), "storage_error"),
             (StoreError::Io(std::io::Error::other("disk full")), "storage_error"),
+            (StoreError::StorageFull(sqlx::Error::PoolTimedOut), "storage_full"),
+            (StoreError::StorageUnavailable(sqlx::Error::PoolTimedOut), "storage_unavailable"),
+            (StoreError::DatabaseDamaged("page 3 is malformed".into()), "database_damaged"),
         ];
         for (error, code) in cases {
             assert_eq!(ErrorCode::from(&error).as_str(), code, "{error}");
@@ -290,6 +331,8 @@ mod tests {
             (BlobError::NotFound(key), "storage_error"),
             (BlobError::Source(std::io::Error::other("client gone")), "malformed_multipart"),
             (BlobError::Io(std::io::Error::other("disk full")), "storage_error"),
+            (BlobError::Io(std::io::ErrorKind::StorageFull.into()), "storage_full"),
+            (BlobError::Io(std::io::ErrorKind::ReadOnlyFilesystem.into()), "storage_unavailable"),
         ];
         for (error, code) in cases {
             assert_eq!(ErrorCode::from(&error).as_str(), code, "{error}");
@@ -297,5 +340,16 @@ mod tests {
         }
         let segment = RepoError::Segment { file: 0, segment: 1, message: "bad markup".into() };
         assert_eq!(ErrorCode::from(&segment), ErrorCode::StorageError);
+    }
+
+    #[test]
+    fn a_full_disk_is_answered_as_such_without_internals() {
+        let api = ApiError::from(StoreError::StorageFull(sqlx::Error::PoolTimedOut));
+        assert_eq!((api.code.as_str(), api.status().as_u16()), ("storage_full", 507));
+        assert!(api.message.contains("disk is full"), "{}", api.message);
+        assert!(!api.message.contains("pool"), "{}", api.message);
+        let api = ApiError::from(StoreError::DatabaseDamaged("/data/tradia.db: page 3".into()));
+        assert_eq!(api.code.as_str(), "database_damaged");
+        assert!(!api.message.contains("/data"), "{}", api.message);
     }
 }

@@ -19,6 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::ToSchema;
 
 pub use code::{ErrorCode, UnknownErrorCode};
+pub(crate) use mapping::storage_fault;
 
 /// A failure answered to an API client.
 #[derive(Debug, Clone)]

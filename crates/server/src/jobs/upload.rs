@@ -73,7 +73,7 @@ fn store_error(error: BlobError, file_name: &str, limit: u64) -> ApiError {
             }
         }
         e @ (BlobError::InvalidKey(_) | BlobError::NotFound(_) | BlobError::Io(_)) => {
-            ApiError::internal("cannot store an uploaded file", e)
+            crate::error::storage_fault(ErrorCode::from(&e), e)
         }
     }
 }

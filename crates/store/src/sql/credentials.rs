@@ -73,7 +73,7 @@ fn user_missing(err: sqlx::Error, user: UserId) -> StoreError {
     if is_foreign_key_violation(&err) {
         StoreError::UserNotFound(user)
     } else {
-        StoreError::Database(err)
+        StoreError::from(err)
     }
 }
 

@@ -16,6 +16,15 @@ macro_rules! shared_job_methods {
             Box::pin($crate::sql::Queries::<$db>::ping($crate::sql::SqlBackend::reader(self)))
         }
 
+        fn referenced_blobs(
+            &self,
+        ) -> ::tradia_core::BoxFuture<'_, $crate::StoreResult<Vec<$crate::BlobKey>>> {
+            Box::pin(async move {
+                let mut conn = $crate::sql::SqlBackend::reader(self).acquire().await?;
+                $crate::sql::Queries::<$db>::referenced_blobs(&mut conn).await
+            })
+        }
+
         fn create_job(
             &self,
             job: $crate::NewJob,

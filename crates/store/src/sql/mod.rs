@@ -95,6 +95,10 @@ pub(crate) trait SqlBackend: Sync {
     fn begin_admin_write(
         &self,
     ) -> impl Future<Output = StoreResult<Transaction<'static, Self::Db>>> + Send;
+
+    /// Runs after a transaction that deleted document text committed: SQLite moves the
+    /// overwritten pages out of its write-ahead log (see `SqliteStore`), PostgreSQL does nothing.
+    fn after_deletion(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// `time` truncated to whole milliseconds: the precision both databases keep, so a time reads

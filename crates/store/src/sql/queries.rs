@@ -69,6 +69,13 @@ const INSERT_FILE: &str = "INSERT INTO job_files \
 
 const DELETE_JOB: &str = "DELETE FROM jobs WHERE id = $1";
 
+/// The probe of [`Store::check_writable`](crate::Store::check_writable): one row, rewritten.
+const PROBE_WRITE: &str = "INSERT INTO storage_probe (id, checked_at) VALUES (1, $1) \
+     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at";
+
+const REFERENCED_BLOBS: &str = "SELECT input_blob FROM job_files \
+     UNION SELECT output_blob FROM job_files WHERE output_blob IS NOT NULL";
+
 const STATUS_OF_JOB: &str = "SELECT status FROM jobs WHERE id = $1";
 
 const COUNT_BY_STATUS: &str = "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status";
@@ -146,7 +153,7 @@ fn file_missing(err: sqlx::Error, job: JobId, index: u32) -> StoreError {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::FileNotFound { job, index }
         }
-        _ => StoreError::Database(err),
+        _ => StoreError::from(err),
     }
 }
 
@@ -176,8 +183,27 @@ where
         let probe = sqlx::query("SELECT 1").execute(pool);
         match tokio::time::timeout(PING_TIMEOUT, probe).await {
             Ok(result) => result.map(|_| ()).map_err(StoreError::from),
-            Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+            Err(_) => Err(StoreError::StorageUnavailable(sqlx::Error::PoolTimedOut)),
         }
+    }
+
+    /// Writes the probe row within [`PING_TIMEOUT`] (a writer busy that long counts as
+    /// unavailable).
+    pub(crate) async fn probe_write(pool: &Pool<D>) -> StoreResult<()> {
+        let at = super::now().unix_timestamp();
+        let probe = sqlx::query(PROBE_WRITE).bind(at).execute(pool);
+        match tokio::time::timeout(PING_TIMEOUT, probe).await {
+            Ok(result) => result.map(|_| ()).map_err(StoreError::from),
+            Err(_) => Err(StoreError::StorageUnavailable(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
+    /// The blob keys of every job's files, inputs and outputs.
+    pub(crate) async fn referenced_blobs(conn: &mut D::Connection) -> StoreResult<Vec<BlobKey>> {
+        let rows: Vec<(String,)> = sqlx::query_as(REFERENCED_BLOBS).fetch_all(&mut *conn).await?;
+        rows.into_iter()
+            .map(|(key,)| BlobKey::parse(&key).map_err(|_| super::corrupt("blob key", &key)))
+            .collect()
     }
 
     /// One job with its files; [`StoreError::NotFound`] if absent.

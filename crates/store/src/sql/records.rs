@@ -171,7 +171,7 @@ where
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                     StoreError::UserNotFound(user)
                 }
-                _ => StoreError::Database(e),
+                _ => StoreError::from(e),
             })?;
         Ok(())
     }

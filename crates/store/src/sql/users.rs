@@ -88,7 +88,7 @@ fn taken(err: sqlx::Error, login: &str) -> StoreError {
     } else if is_unique_violation(&err, "oidc") {
         StoreError::IdentityTaken
     } else {
-        StoreError::Database(err)
+        StoreError::from(err)
     }
 }
 
@@ -314,6 +314,7 @@ where
         // Sessions, keys, memberships and usage go with the row (ON DELETE CASCADE).
         sqlx::query(DELETE_USER).bind(id.0).execute(&mut *tx).await?;
         tx.commit().await?;
+        b.after_deletion().await;
         Ok(Purged { jobs: jobs.into_iter().map(|(id,)| JobId(id)).collect(), blobs })
     }
 
@@ -344,7 +345,7 @@ where
                 if is_unique_violation(&e, "name_key") {
                     StoreError::TeamNameTaken(name.to_string())
                 } else {
-                    StoreError::Database(e)
+                    StoreError::from(e)
                 }
             })?;
         let team = Self::team_by_id(&mut tx, id).await?;
@@ -380,7 +381,7 @@ where
             if is_foreign_key_violation(&e) {
                 StoreError::TeamNotFound(team)
             } else {
-                StoreError::Database(e)
+                StoreError::from(e)
             }
         })?;
         tx.commit().await?;

@@ -532,3 +532,21 @@ pub async fn close_then_fail(store: S) {
     assert!(store.ping().await.is_err(), "a closed store does not answer");
     assert!(store.create_job(new_job(1)).await.is_err());
 }
+
+pub async fn referenced_blobs_and_the_write_probe(store: S) {
+    store.check_writable().await.expect("an empty store is writable");
+    store.check_writable().await.expect("the probe can be written again");
+    assert!(store.referenced_blobs().await.expect("none yet").is_empty());
+    let nj = new_job(2);
+    let job = store.create_job(nj.clone()).await.expect("create");
+    let c = claim(&store, "w1", 60_000).await.expect("claim");
+    let out = BlobKey::generate();
+    store.set_file_output(&c.lease, 1, out.clone()).await.unwrap();
+    let mut keys = store.referenced_blobs().await.expect("referenced");
+    keys.sort();
+    let mut expected = vec![nj.files[0].input_blob.clone(), nj.files[1].input_blob.clone(), out];
+    expected.sort();
+    assert_eq!(keys, expected);
+    store.delete_job(job.id).await.expect("delete");
+    assert!(store.referenced_blobs().await.expect("after delete").is_empty());
+}

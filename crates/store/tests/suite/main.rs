@@ -1,7 +1,7 @@
 //! One storage test suite, run on both backends.
 //!
-//! Every case (jobs and the queue in `cases.rs`, owners and isolation in `owners.rs`, accounts in
-//! `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
+//! Every case (jobs and the queue in `cases.rs`, owners and isolation in `owners.rs`, fair
+//! claiming in `fairness.rs`, accounts in `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
 //! folder; on PostgreSQL a new schema `tradia_t_<random>` in the database named by
 //! `TRADIA_TEST_DATABASE_URL`, reached through `search_path` and dropped afterwards (even when the
 //! case fails), so no test sees another's rows and cases run in parallel. Without the variable the PostgreSQL cases print that
@@ -11,6 +11,7 @@
 
 mod accounts;
 mod cases;
+mod fairness;
 mod owners;
 
 use std::future::Future;
@@ -129,6 +130,7 @@ suite! {
         purge_expired,
         too_many_attempts,
         count_by_status,
+        referenced_blobs_and_the_write_probe,
         close_then_fail,
     }
     owners {
@@ -140,6 +142,11 @@ suite! {
         concurrent_demotions_keep_an_admin,
         deleting_a_user_deletes_their_jobs,
         scope_follows_the_callers_role,
+    }
+    fairness {
+        owners_take_turns,
+        owners_take_turns_when_each_job_ends_before_the_next_claim,
+        ownerless_jobs_count_as_one_owner,
     }
     accounts {
         users_crud,
@@ -237,4 +244,22 @@ async fn sqlite_in_memory_keeps_its_rows() {
     // Several operations, possibly on other pool connections: still one database.
     assert_eq!(store.get_job(job.id).await.expect("get").id, job.id);
     assert_eq!(store.list_jobs(10, None).await.expect("list").jobs.len(), 1);
+    // Its write probe writes no file (there is no folder to probe).
+    store.check_writable().await.expect("writable");
+    let probes: Vec<_> = std::fs::read_dir(".")
+        .expect("cwd")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with("-probe"))
+        .collect();
+    assert!(probes.is_empty(), "{probes:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_unavailable_storage() {
+    // Port 1 on the loopback: nothing listens, the connection is refused at once.
+    let options = PgConnectOptions::from_str("postgres://tradia@127.0.0.1:1/tradia").unwrap();
+    match PgStore::connect_with(options).await {
+        Err(err) => assert_eq!(err.code(), "storage_unavailable", "{err}"),
+        Ok(_) => panic!("connected to a closed port"),
+    }
 }
