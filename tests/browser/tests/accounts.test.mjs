@@ -1,0 +1,410 @@
+// Accounts in the page (issue 12, point 7), in real headless Chromium against the server (see
+// lib/harness.mjs): sign-in, the first start, API keys, "my translations" from the service,
+// the administration page, and all of it right to left in Arabic. Each test starts its own
+// server with the accounts it needs. A service without accounts (no `tradia users` command,
+// or no `auth` in GET /api/v1/config) skips these tests, saying so.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { skipReason, serverHasAccounts, startServer, launchBrowser, openPage, screenshot } from '../lib/harness.mjs';
+
+const skip = skipReason() ?? (serverHasAccounts() ? false
+  : 'the service under test has no accounts yet (no `tradia users` command)');
+let browser;
+const files = mkdtempSync(path.join(tmpdir(), 'tradia-browser-accounts-'));
+
+const ADMIN = { login: 'adele', password: 'admin-pass-2026', role: 'admin' };
+const ALICE = { login: 'alice', password: 'alice-pass-2026', role: 'user' };
+const BOB = { login: 'bob', password: 'bob-pass-2026', role: 'user' };
+
+before(async () => {
+  if (!skip) browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+function file(name, content) {
+  const p = path.join(files, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+function assertClean(seen) {
+  assert.deepEqual(seen.foreign, [], `requests to other hosts: ${seen.foreign.join(', ')}`);
+  assert.deepEqual(seen.errors, [], seen.errors.join('\n'));
+}
+
+/**
+ * Runs `fn(server)` against a server started with `auth`, or skips the test when that server
+ * has no accounts (an older service).
+ */
+async function withServer(t, auth, fn) {
+  const server = await startServer({ auth });
+  try {
+    const config = await (await fetch(`${server.url}/api/v1/config`)).json().catch(() => ({}));
+    if (!config.auth) {
+      t.skip(`the ${server.kind} service has no accounts (no \`auth\` in GET /api/v1/config)`);
+      return;
+    }
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Opens the page and waits for the sign-in screen. */
+async function signInScreen(page, server, suffix = '') {
+  await page.goto(`${server.url}/${suffix}`);
+  await page.waitForSelector('#signin-form:not([hidden])');
+}
+
+/** Signs in through the page and waits until the application is ready. */
+async function signIn(page, server, user) {
+  await signInScreen(page, server);
+  await page.fill('#signin-login', user.login);
+  await page.fill('#signin-password', user.password);
+  await page.click('#signin-submit');
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+const scenari = (text) => '<?xml version="1.0"?>\n<sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core" xmlns:op="utc.fr:ics/opale3">'
+  + `<op:expUc><sc:para xml:space="preserve">${text}</sc:para></op:expUc></sc:item>\n`;
+
+test('sign-in: a wrong password is refused, the right one opens the page; sign out', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE] }, async (server) => {
+  const anonymous = await fetch(`${server.url}/api/v1/jobs`);
+  assert.equal(anonymous.status, 401, 'the API asks for credentials');
+  assert.equal((await anonymous.json()).error.code, 'unauthenticated');
+  const { context, page, seen } = await openPage(browser, server);
+  await signInScreen(page, server);
+  // Nothing but the sign-in is offered.
+  assert.equal(await page.isVisible('#tablist'), false);
+  assert.equal(await page.isVisible('#user-menu'), false);
+  assert.equal(await page.isVisible('#setup-form'), false);
+  await screenshot(page, 'fr-signin');
+  await page.fill('#signin-login', ALICE.login);
+  await page.fill('#signin-password', 'not-her-password');
+  await page.click('#signin-submit');
+  await page.locator('#signin-messages p').filter({ hasText: 'Identifiant ou mot de passe incorrect.' }).waitFor();
+  await screenshot(page, 'fr-signin-error');
+  assert.equal(await page.isVisible('#tablist'), false, 'still nothing else');
+  await page.fill('#signin-password', ALICE.password);
+  await page.click('#signin-submit');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.isVisible('#signin-form'), false);
+  assert.equal(await page.isVisible('#tablist'), true);
+  assert.match(await page.textContent('#user-name'), /alice/i);
+  // The user menu: usage against the quotas, no administration for a user.
+  await page.click('#user-menu-button');
+  assert.equal(await page.getAttribute('#user-menu-button', 'aria-expanded'), 'true');
+  assert.match(await page.textContent('#user-usage'), /caractères aujourd'hui/);
+  assert.equal(await page.isVisible('#menu-admin'), false, 'no administration for a user');
+  assert.equal(await page.isVisible('#single-user-banner'), false);
+  await screenshot(page, 'fr-user-menu');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.isVisible('#user-menu-panel'), false, 'Escape closes the menu');
+  // Unsafe requests carry the session's CSRF token, multipart uploads included.
+  const upload = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/jobs');
+  await page.setInputFiles('#doc-files', [file('bonjour.xml', scenari('Bonjour.'))]);
+  await page.click('#doc-submit');
+  const csrf = (await upload).headers()['x-csrf-token'];
+  const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+  assert.ok(csrf && csrf === me.csrf_token, `the upload carried X-CSRF-Token (${csrf})`);
+  await page.locator('#jobs > li').first().waitFor();
+  assert.deepEqual(await page.locator('#doc-messages p').allTextContents(), []);
+  // Without the token the service refuses a cookie-authenticated unsafe request.
+  const refused = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/me/keys', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name":"x"}' });
+    return [r.status, (await r.json()).error.code];
+  });
+  assert.deepEqual(refused, [403, 'csrf_failed']);
+  // Signing out brings the sign-in back, also after a reload.
+  await page.click('#user-menu-button');
+  await page.click('#sign-out');
+  await page.waitForSelector('#signin-form:not([hidden])');
+  await page.reload();
+  await page.waitForSelector('#signin-form:not([hidden])');
+  assert.equal(await page.isVisible('#tablist'), false);
+  assertClean(seen);
+  await context.close();
+}));
+
+test('sign-in: repeated failures are throttled, and the page says how long to wait', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+  const { context, page, seen } = await openPage(browser, server);
+  await signInScreen(page, server);
+  let message = '';
+  // The service decides after how many failures it refuses (a few; the tenth at the latest).
+  for (let attempt = 1; attempt <= 12 && !/Réessayez dans \d+/.test(message); attempt++) {
+    await page.fill('#signin-login', ALICE.login);
+    await page.fill('#signin-password', `wrong-${attempt}`);
+    const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/login');
+    await page.click('#signin-submit');
+    await answer;
+    await page.waitForFunction(() => !document.getElementById('signin-submit').disabled);
+    message = await page.textContent('#signin-messages');
+  }
+  assert.match(message, /Trop de tentatives de connexion\. Réessayez dans \d+ (s|min)\./);
+  assertClean(seen);
+  await context.close();
+}));
+
+test('first start: only the set-up is offered; it creates the administrator, signed in', { skip }, (t) => withServer(t, { mode: 'local', setupRequired: true }, async (server) => {
+  const config = await (await fetch(`${server.url}/api/v1/config`)).json();
+  assert.equal(config.auth.setup_required, true);
+  const token = server.setupToken;
+  assert.ok(token, 'the service printed a set-up token');
+  const { context, page, seen } = await openPage(browser, server);
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('#setup-form:not([hidden])');
+  assert.equal(await page.isVisible('#signin-form'), false, 'no sign-in before an administrator exists');
+  assert.equal(await page.isVisible('#tablist'), false, 'nothing else either');
+  await screenshot(page, 'fr-setup');
+  // A wrong token, then two different passwords: each refused with its message.
+  await page.fill('#setup-token', 'not-the-token');
+  await page.fill('#setup-login', ADMIN.login);
+  await page.fill('#setup-password', ADMIN.password);
+  await page.fill('#setup-confirm', ADMIN.password);
+  await page.click('#setup-submit');
+  await page.locator('#setup-messages p').filter({ hasText: "Ce jeton de mise en service n'est pas le bon" }).waitFor();
+  // The link printed in the log fills the token in.
+  await page.goto(`${server.url}/?setup_token=${encodeURIComponent(token)}`);
+  await page.waitForSelector('#setup-form:not([hidden])');
+  assert.equal(await page.inputValue('#setup-token'), token);
+  await page.fill('#setup-login', ADMIN.login);
+  await page.fill('#setup-name', 'Adèle Martin');
+  await page.fill('#setup-password', ADMIN.password);
+  await page.fill('#setup-confirm', `${ADMIN.password}-typo`);
+  await page.click('#setup-submit');
+  await page.locator('#setup-messages p').filter({ hasText: 'Les deux mots de passe ne sont pas identiques.' }).waitFor();
+  await page.fill('#setup-confirm', ADMIN.password);
+  await page.click('#setup-submit');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.doesNotMatch(page.url(), /setup_token/, 'the token left the address bar');
+  assert.equal(await page.isVisible('#tablist'), true);
+  await page.click('#user-menu-button');
+  assert.equal(await page.isVisible('#menu-admin'), true, 'the first account administers the service');
+  // Done once: the service refuses a second set-up, and the page asks for a sign-in.
+  const again = await fetch(`${server.url}/api/v1/auth/setup`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token, login: 'mallory', password: 'mallory-pass-2026' }) });
+  assert.equal(again.status, 409);
+  const fresh = await openPage(browser, server);
+  await signInScreen(fresh.page, server);
+  assert.equal(await fresh.page.isVisible('#setup-form'), false);
+  assertClean(fresh.seen);
+  await fresh.context.close();
+  assertClean(seen);
+  await context.close();
+}));
+
+test('API key: created and shown once with a copy button, usable as a Bearer key, revoked after a confirmation', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+  const { context, page, seen } = await openPage(browser, server);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+  await signIn(page, server, ALICE);
+  await page.click('#user-menu-button');
+  await page.click('#menu-account');
+  await page.waitForSelector('#view-account:not([hidden])');
+  assert.equal(await page.isVisible('#tablist'), false, 'the account is a page of its own');
+  await page.locator('#keys-empty').waitFor();
+  await page.fill('#key-name', 'script de publication');
+  await page.click('#key-create');
+  await page.waitForSelector('#new-key:not([hidden])');
+  const key = (await page.textContent('#new-key-value')).trim();
+  assert.match(key, /^\S{20,}$/, `a key: ${key}`);
+  assert.match(await page.textContent('#new-key'), /ne sera plus jamais affichée/);
+  await page.click('#new-key-copy');
+  await page.locator('#new-key-status').filter({ hasText: 'Clé copiée.' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+  const row = page.locator('#keys tr').filter({ hasText: 'script de publication' });
+  await row.waitFor();
+  await screenshot(page, 'fr-account-key');
+  // The key works for scripts, and is the user's.
+  const asKey = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal(asKey.status, 200);
+  assert.equal((await asKey.json()).login, ALICE.login);
+  // Shown once: after a reload only its name and its beginning are listed.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  await row.waitFor();
+  assert.equal(await page.isVisible('#new-key'), false);
+  assert.equal((await page.textContent('body')).includes(key), false, 'the key is not shown again');
+  const prefix = (await row.locator('code').textContent()).replace('…', '');
+  assert.ok(prefix.length >= 4 && key.startsWith(prefix), `the prefix ${prefix} begins the key`);
+  // Revoking asks first; "cancel" keeps the key.
+  await row.locator('[data-action="revoke"]').click();
+  assert.match(await row.textContent(), /Révoquer « script de publication » \?/);
+  await row.locator('[data-action="cancel-revoke"]').click();
+  assert.equal(await row.locator('[data-action="revoke"]').count(), 1);
+  await row.locator('[data-action="revoke"]').click();
+  await row.locator('[data-action="confirm-revoke"]').click();
+  await page.locator('#key-messages p').filter({ hasText: 'Clé révoquée.' }).waitFor();
+  await page.locator('#keys-empty').waitFor();
+  const revoked = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal(revoked.status, 401, 'a revoked key no longer works');
+  assertClean(seen);
+  await context.close();
+}));
+
+test('my translations come from the service: the same on another computer, nobody else\'s', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE, BOB] }, async (server) => {
+  const first = await openPage(browser, server);
+  await signIn(first.page, server, ALICE);
+  await first.page.setInputFiles('#doc-files', [file('rapport-alice.xml', scenari('Le rapport d\'Alice.'))]);
+  await first.page.click('#doc-submit');
+  const row = first.page.locator('#jobs > li').first();
+  await row.waitFor();
+  const id = await row.getAttribute('data-job-id');
+  await row.locator('[data-role="status"]').filter({ hasText: 'Terminée' }).waitFor({ timeout: 30000 });
+  // Another computer: a fresh browser profile, nothing in its storage.
+  const second = await openPage(browser, server);
+  await signIn(second.page, server, ALICE);
+  const there = second.page.locator(`#jobs > li[data-job-id="${id}"]`);
+  await there.waitFor();
+  assert.match(await there.textContent(), /rapport-alice\.xml/);
+  assert.equal(await there.locator('[data-action="download"]').count(), 1);
+  await screenshot(second.page, 'fr-my-translations');
+  // Bob sees none of it, and the service does not know Alice's job for him.
+  const third = await openPage(browser, server);
+  await signIn(third.page, server, BOB);
+  assert.equal(await third.page.locator('#jobs > li').count(), 0);
+  assert.equal(await third.page.isVisible('#jobs-empty'), true);
+  const status = await third.page.evaluate(async (job) => (await fetch(`/api/v1/jobs/${job}`)).status, id);
+  assert.equal(status, 404);
+  for (const p of [first, second, third]) { assertClean(p.seen); await p.context.close(); }
+}));
+
+test('the administration page is offered to administrators only, and manages users, teams, usage and audit', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE, BOB] }, async (server) => {
+  // A user: no link, the address shows the translations, and the API says no.
+  const user = await openPage(browser, server);
+  await signIn(user.page, server, BOB);
+  await user.page.goto(`${server.url}/#admin`);
+  await user.page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await user.page.isVisible('#view-admin'), false);
+  assert.equal(await user.page.isVisible('#tablist'), true);
+  assert.equal(await user.page.isVisible('#menu-admin'), false);
+  const forbidden = await user.page.evaluate(async () => { const r = await fetch('/api/v1/admin/users'); return [r.status, (await r.json()).error.code]; });
+  assert.deepEqual(forbidden, [403, 'forbidden']);
+  assertClean(user.seen);
+  await user.context.close();
+
+  const { context, page, seen } = await openPage(browser, server);
+  await signIn(page, server, ADMIN);
+  await page.click('#user-menu-button');
+  await page.click('#menu-admin');
+  await page.waitForSelector('#view-admin:not([hidden])');
+  const users = page.locator('#users');
+  for (const login of [ADMIN.login, ALICE.login, BOB.login]) await users.locator(`tr[data-login="${login}"]`).waitFor();
+  // Create a user.
+  await page.fill('#new-user-login', 'carol');
+  await page.fill('#new-user-name', 'Carole Dupont');
+  await page.fill('#new-user-password', 'carol-pass-2026');
+  await page.click('#new-user-submit');
+  const carol = users.locator('tr[data-login="carol"]');
+  await carol.waitFor();
+  assert.match(await carol.textContent(), /Carole Dupont/);
+  // Make Bob an administrator, disable Carol.
+  await users.locator(`tr[data-login="${BOB.login}"] select[data-action="role"]`).selectOption('admin');
+  await page.locator('#admin-messages p').filter({ hasText: 'Administrateur' }).waitFor();
+  assert.equal(await users.locator(`tr[data-login="${BOB.login}"] select[data-action="role"]`).inputValue(), 'admin');
+  await carol.locator('[data-action="state"]').click();
+  await users.locator('tr[data-login="carol"][data-state="disabled"]').waitFor();
+  assert.match(await carol.textContent(), /Désactivé/);
+  const disabled = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: 'carol', password: 'carol-pass-2026' }) });
+  assert.equal(disabled.status, 403, 'a disabled account cannot sign in');
+  // Quotas of Alice.
+  await users.locator(`tr[data-login="${ALICE.login}"] [data-action="quotas"]`).click();
+  const quotaForm = page.locator('form.quota-form');
+  await quotaForm.locator('input[name="chars_per_day"]').fill('5000');
+  await quotaForm.locator('button[type="submit"]').click();
+  await page.locator('#admin-messages p').filter({ hasText: 'Quotas de' }).waitFor();
+  assert.match(await users.locator(`tr[data-login="${ALICE.login}"]`).textContent(), /Caractères par jour : 5[\s\u202f ]?000/);
+  // A team, and Alice in it.
+  await page.fill('#new-team-name', 'Lettres');
+  await page.click('#new-team-submit');
+  const team = page.locator('#teams li.team[data-team="Lettres"]');
+  await team.waitFor();
+  const aliceId = await users.locator(`tr[data-login="${ALICE.login}"]`).getAttribute('data-user-id');
+  await team.locator('select').selectOption(aliceId);
+  await team.locator('button[type="submit"]').click();
+  await page.locator('#teams li.team[data-team="Lettres"] li[data-member]').first().waitFor();
+  assert.match(await page.locator('#teams li.team[data-team="Lettres"] .members').textContent(), /alice/i);
+  // Usage per user for the month, and the audit log (sign-ins at least).
+  assert.match(await page.inputValue('#usage-month'), /^\d{4}-\d{2}$/);
+  await page.locator('#usage tr').first().waitFor();
+  await page.locator('#audit tr').first().waitFor();
+  assert.ok(await page.locator('#audit tr').count() >= 2, 'the audit log lists events');
+  await screenshot(page, 'fr-admin');
+  // "Since" a moment in the future: nothing; the export link follows the filter.
+  await page.fill('#audit-since', '2099-01-01T00:00');
+  await page.click('#audit-form button[type="submit"]');
+  await page.locator('#audit-empty').waitFor();
+  const href = await page.getAttribute('#audit-export', 'href');
+  assert.match(href, /^\/api\/v1\/admin\/audit\?since=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A00\.000Z&format=jsonl$/);
+  await page.fill('#audit-since', '');
+  await page.click('#audit-form button[type="submit"]');
+  await page.locator('#audit tr').first().waitFor();
+  const exported = await page.evaluate(async () => {
+    const r = await fetch(document.getElementById('audit-export').getAttribute('href'));
+    return [r.headers.get('content-type'), await r.text()];
+  });
+  assert.match(exported[0], /ndjson|jsonl|json/);
+  const lines = exported[1].trim().split('\n');
+  assert.ok(lines.length >= 2 && lines.every((l) => typeof JSON.parse(l) === 'object'), 'JSON lines');
+  // The same page in Arabic, right to left.
+  await page.selectOption('#ui-lang', 'ar');
+  await page.waitForFunction(() => document.documentElement.dir === 'rtl');
+  assert.equal(await page.textContent('#admin-title'), 'الإدارة');
+  await screenshot(page, 'ar-admin');
+  assertClean(seen);
+  await context.close();
+}));
+
+test('Arabic: the sign-in, its errors, the user menu and the account page are right to left', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+  const { context, page, seen } = await openPage(browser, server, { locale: 'ar-MA' });
+  await signInScreen(page, server);
+  assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('signin-form')).direction), 'rtl');
+  assert.equal(await page.textContent('#signin-submit'), 'تسجيل الدخول');
+  await page.fill('#signin-login', ALICE.login);
+  await page.fill('#signin-password', 'wrong');
+  await page.click('#signin-submit');
+  await page.locator('#signin-messages p').filter({ hasText: 'اسم المستخدم أو كلمة المرور غير صحيحة.' }).waitFor();
+  await screenshot(page, 'ar-signin-error');
+  await page.fill('#signin-password', ALICE.password);
+  await page.click('#signin-submit');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.click('#user-menu-button');
+  // The menu opens towards the middle of the page: in Arabic its left edge is the button's.
+  const [menu, button] = await Promise.all(['#user-menu-panel', '#user-menu-button'].map((s) => page.locator(s).boundingBox()));
+  assert.ok(menu.x >= 0, `the menu stays on the screen: ${JSON.stringify(menu)}`);
+  assert.ok(Math.abs(menu.x - button.x) < 2, `anchored at the button's left edge: menu ${menu.x}, button ${button.x}`);
+  await screenshot(page, 'ar-user-menu');
+  await page.click('#menu-account');
+  await page.waitForSelector('#view-account:not([hidden])');
+  assert.equal(await page.textContent('#account-title'), 'حسابي');
+  await page.fill('#key-name', 'سكربت');
+  await page.click('#key-create');
+  await page.waitForSelector('#new-key:not([hidden])');
+  // The key stays left to right inside the Arabic page.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('new-key-value')).direction), 'ltr');
+  await screenshot(page, 'ar-account');
+  assertClean(seen);
+  await context.close();
+}));
+
+test('single-user mode: a banner, no sign-in and no sign-out', { skip }, (t) => withServer(t, { mode: 'none' }, async (server) => {
+  const { context, page, seen } = await openPage(browser, server);
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.isVisible('#signin-form'), false);
+  assert.match(await page.textContent('#single-user-banner'), /Mode mono-utilisateur/);
+  assert.equal(await page.isVisible('#single-user-banner'), true);
+  if (await page.isVisible('#user-menu-button')) {
+    await page.click('#user-menu-button');
+    assert.equal(await page.isVisible('#sign-out'), false, 'nobody to sign out');
+  }
+  await screenshot(page, 'fr-single-user');
+  assertClean(seen);
+  await context.close();
+}));

@@ -1,0 +1,259 @@
+// The administration view, for administrators only (the service answers `403 forbidden` to
+// others, and the page does not offer it to them): users (create, role, disable, quotas),
+// teams and their members, usage per user and month, and the audit log with a "since" filter
+// and its JSON-lines export. Administrators see figures and metadata, never documents.
+import * as i18n from './i18n.js';
+import { t, num } from './i18n.js';
+import * as api from './api.js';
+import * as auth from './auth.js';
+import { el, showErrors, dateTime } from './dom.js';
+
+const $ = (id) => document.getElementById(id);
+const QUOTAS = ['chars_per_day', 'chars_per_month', 'jobs_in_progress', 'upload_bytes'];
+let users = [];
+let teams = [];
+let usage = [];
+let entries = [];
+let editingQuotas = null; // id of the user whose quotas are being edited
+
+function fail(e) {
+  showErrors($('admin-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+}
+
+function said(message) {
+  $('admin-messages').replaceChildren(el('p', { class: 'message ok', role: 'status', text: message }));
+}
+
+function nameOf(u) { return u.display_name || u.login; }
+
+// ---- Users -----------------------------------------------------------------------------------
+
+function quotaEditor(u) {
+  const form = el('form', { class: 'quota-form', 'data-quotas-for': u.id, novalidate: true });
+  for (const q of QUOTAS) {
+    const id = `quota-${u.id}-${q}`;
+    const value = u.quotas?.[q];
+    form.append(el('div', { class: 'field narrow' },
+      el('label', { for: id, text: t(`quota_${q}`) }),
+      el('input', { type: 'number', id, min: '0', step: '1', name: q, value: value ?? '', placeholder: t('quota_unlimited') })));
+  }
+  const save = el('button', { type: 'submit', class: 'button primary small', text: t('save') });
+  const cancel = el('button', { type: 'button', class: 'button link small', text: t('cancel') });
+  cancel.addEventListener('click', () => { editingQuotas = null; renderUsers(); });
+  form.append(el('div', { class: 'actions' }, save, cancel), el('p', { class: 'hint', text: t('quota_hint') }));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const quotas = {};
+    for (const q of QUOTAS) {
+      const raw = form.elements[q].value.trim();
+      quotas[q] = raw === '' ? null : Math.max(0, Math.floor(Number(raw)));
+    }
+    patchUser(u, { quotas }, t('quotas_saved', { name: nameOf(u) }));
+  });
+  return el('tr', { class: 'editor-row' }, el('td', { colspan: '5' }, form));
+}
+
+function quotaSummary(u) {
+  const set = QUOTAS.filter((q) => u.quotas?.[q] !== null && u.quotas?.[q] !== undefined);
+  return set.length ? set.map((q) => `${t(`quota_${q}`)} : ${num(u.quotas[q])}`).join(' · ') : t('quotas_default');
+}
+
+function userRow(u) {
+  const me = auth.user();
+  const role = el('select', { 'data-action': 'role', 'aria-label': t('role_of', { name: nameOf(u) }) },
+    new Option(t('role_user'), 'user'), new Option(t('role_admin'), 'admin'));
+  role.value = u.role;
+  // Nobody removes their own administration by mistake (another administrator can).
+  role.disabled = u.id === me?.id;
+  role.addEventListener('change', () => patchUser(u, { role: role.value }, t('role_saved', { name: nameOf(u), role: role.value === 'admin' ? t('role_admin') : t('role_user') })));
+  const active = (u.state ?? 'active') === 'active';
+  const toggle = el('button', { type: 'button', class: 'button link small', 'data-action': 'state',
+    text: active ? t('user_disable') : t('user_enable'), 'aria-label': t(active ? 'user_disable_named' : 'user_enable_named', { name: nameOf(u) }) });
+  toggle.disabled = u.id === me?.id;
+  toggle.addEventListener('click', () => patchUser(u, { state: active ? 'disabled' : 'active' },
+    t(active ? 'user_disabled_done' : 'user_enabled_done', { name: nameOf(u) })));
+  const quotas = el('button', { type: 'button', class: 'button link small', 'data-action': 'quotas', text: t('quotas_edit'),
+    'aria-label': t('quotas_edit_named', { name: nameOf(u) }), 'aria-expanded': String(editingQuotas === u.id) });
+  quotas.addEventListener('click', () => { editingQuotas = editingQuotas === u.id ? null : u.id; renderUsers(); });
+  const who = el('td', {}, el('bdi', { class: 'user-display', text: nameOf(u) }), el('br'),
+    el('bdi', { class: 'hint', text: u.email ? `${u.login} · ${u.email}` : u.login }));
+  const row = el('tr', { 'data-user-id': u.id, 'data-login': u.login, 'data-state': u.state ?? 'active' }, who,
+    el('td', {}, role),
+    el('td', {}, el('span', { class: `badge ${active ? 'status-done' : 'status-cancelled'}`, text: active ? t('state_active') : t('state_disabled') })),
+    el('td', { class: 'hint' }, el('span', { text: t('usage_month_short', { used: num(u.usage?.chars_month ?? 0) }) }), el('br'), el('span', { text: quotaSummary(u) })),
+    el('td', {}, el('div', { class: 'row-actions' }, toggle, quotas)));
+  return editingQuotas === u.id ? [row, quotaEditor(u)] : [row];
+}
+
+function renderUsers() {
+  $('users').replaceChildren(...users.flatMap(userRow));
+  renderTeams();
+}
+
+async function loadUsers() {
+  const body = await api.json('/api/v1/admin/users');
+  users = body.users ?? body ?? [];
+  renderUsers();
+}
+
+async function patchUser(u, change, done) {
+  try {
+    await api.sendJson('PATCH', `/api/v1/admin/users/${encodeURIComponent(u.id)}`, change);
+    if ('quotas' in change) editingQuotas = null;
+    await loadUsers();
+    said(done);
+    $('users').querySelector(`[data-user-id="${u.id}"] [data-action]`)?.closest('tr')?.querySelector('select, button')?.focus();
+  } catch (e) {
+    fail(e);
+    await loadUsers().catch(() => {});
+  }
+}
+
+async function createUser(event) {
+  event.preventDefault();
+  const login = $('new-user-login').value.trim();
+  if (!login) { showErrors($('admin-messages'), [t('user_login_missing')]); return; }
+  const input = { login, role: $('new-user-role').value };
+  for (const [id, key] of [['new-user-name', 'display_name'], ['new-user-email', 'email'], ['new-user-password', 'password']]) {
+    const value = id === 'new-user-password' ? $(id).value : $(id).value.trim();
+    if (value) input[key] = value;
+  }
+  try {
+    await api.sendJson('POST', '/api/v1/admin/users', input);
+    for (const id of ['new-user-login', 'new-user-name', 'new-user-email', 'new-user-password']) $(id).value = '';
+    $('new-user-role').value = 'user';
+    await loadUsers();
+    said(t('user_created', { name: input.display_name || login }));
+    $('new-user-login').focus();
+  } catch (e) { fail(e); }
+}
+
+// ---- Teams -----------------------------------------------------------------------------------
+
+function teamItem(team) {
+  const members = team.members ?? [];
+  const list = el('ul', { class: 'members' }, ...members.map((m) => {
+    const remove = el('button', { type: 'button', class: 'button link small', text: t('remove'), 'aria-label': t('member_remove', { name: nameOf(m), team: team.name }) });
+    remove.addEventListener('click', () => member('DELETE', team, m, t('member_removed', { name: nameOf(m), team: team.name })));
+    return el('li', { 'data-member': m.login ?? m.id }, el('bdi', { text: nameOf(m) }), ' ', remove);
+  }));
+  const others = users.filter((u) => !members.some((m) => m.id === u.id));
+  const pickId = `team-add-${team.id}`;
+  const pick = el('select', { id: pickId }, ...others.map((u) => new Option(nameOf(u), u.id)));
+  const add = el('button', { type: 'submit', class: 'button secondary small', text: t('member_add') });
+  const form = el('form', { class: 'inline-form', novalidate: true },
+    el('div', { class: 'field narrow' }, el('label', { for: pickId, text: t('member_add_to', { team: team.name }) }), pick), add);
+  form.hidden = others.length === 0;
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const u = users.find((x) => x.id === pick.value);
+    if (u) member('PUT', team, u, t('member_added', { name: nameOf(u), team: team.name }));
+  });
+  return el('li', { class: 'team', 'data-team': team.name },
+    el('h3', {}, el('bdi', { text: team.name }), ' ', el('span', { class: 'hint', text: t('team_members_count', { count: num(members.length) }) })),
+    members.length ? list : el('p', { class: 'hint', text: t('team_no_members') }), form);
+}
+
+function renderTeams() {
+  $('teams-empty').hidden = teams.length > 0;
+  $('teams').replaceChildren(...teams.map(teamItem));
+}
+
+async function loadTeams() {
+  const body = await api.json('/api/v1/admin/teams');
+  teams = body.teams ?? body ?? [];
+  renderTeams();
+}
+
+async function member(method, team, u, done) {
+  try {
+    await api.request(`/api/v1/admin/teams/${encodeURIComponent(team.id)}/members/${encodeURIComponent(u.id)}`, { method });
+    await loadTeams();
+    said(done);
+  } catch (e) { fail(e); }
+}
+
+async function createTeam(event) {
+  event.preventDefault();
+  const name = $('new-team-name').value.trim();
+  if (!name) { showErrors($('admin-messages'), [t('team_name_missing')]); return; }
+  try {
+    await api.sendJson('POST', '/api/v1/admin/teams', { name });
+    $('new-team-name').value = '';
+    await loadTeams();
+    said(t('team_created', { name }));
+  } catch (e) { fail(e); }
+}
+
+// ---- Usage and audit -------------------------------------------------------------------------
+
+function renderUsage() {
+  $('usage').replaceChildren(...usage.map((row) => el('tr', { 'data-login': row.login ?? '' },
+    el('td', {}, el('bdi', { text: row.display_name || row.login || row.user_id })),
+    el('td', { class: 'num', text: num(row.chars ?? row.characters ?? row.chars_month ?? 0) }),
+    el('td', { class: 'num', text: num(row.jobs ?? row.documents ?? 0) }))));
+}
+
+async function loadUsage(event) {
+  event?.preventDefault();
+  const input = $('usage-month');
+  if (!input.value) input.value = new Date().toISOString().slice(0, 7);
+  try {
+    const body = await api.json(`/api/v1/admin/usage?month=${encodeURIComponent(input.value)}`);
+    usage = body.users ?? body.usage ?? [];
+    renderUsage();
+  } catch (e) { fail(e); }
+}
+
+function auditText(value) {
+  if (value === null || value === undefined || value === '') return '—';
+  return typeof value === 'object' ? value.login ?? value.id ?? JSON.stringify(value) : String(value);
+}
+
+function renderAudit() {
+  $('audit-empty').hidden = entries.length > 0;
+  $('audit').replaceChildren(...entries.map((e) => {
+    const action = e.action ?? e.event ?? e.kind ?? '';
+    return el('tr', { 'data-action-name': action },
+      el('td', { text: dateTime(e.at ?? e.time ?? e.timestamp) }),
+      el('td', {}, el('bdi', { text: auditText(e.actor ?? e.user ?? e.user_login) })),
+      el('td', { text: i18n.has(`audit_${action}`) ? t(`audit_${action}`) : action }),
+      el('td', {}, el('bdi', { dir: 'ltr', text: [auditText(e.object ?? e.object_id ?? e.target), e.detail ? auditText(e.detail) : null].filter((x) => x && x !== '—').join(' · ') || '—' })),
+      el('td', {}, el('bdi', { dir: 'ltr', text: auditText(e.address ?? e.ip ?? e.from) })));
+  }));
+}
+
+function auditQuery(extra = {}) {
+  const params = new URLSearchParams();
+  const since = $('audit-since').value;
+  if (since) params.set('since', new Date(since).toISOString());
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params.toString();
+}
+
+async function loadAudit(event) {
+  event?.preventDefault();
+  $('audit-export').href = `/api/v1/admin/audit?${auditQuery({ format: 'jsonl' })}`;
+  try {
+    const body = await api.json(`/api/v1/admin/audit?${auditQuery({ limit: '200' })}`);
+    entries = body.entries ?? [];
+    renderAudit();
+  } catch (e) { fail(e); }
+}
+
+/** Called when the administration view is shown: everything read afresh. */
+export async function showAdmin() {
+  showErrors($('admin-messages'), []);
+  try {
+    await Promise.all([loadUsers(), loadTeams()]);
+  } catch (e) { fail(e); }
+  await Promise.all([loadUsage(), loadAudit()]);
+}
+
+export function initAdmin() {
+  $('user-form').addEventListener('submit', createUser);
+  $('team-form').addEventListener('submit', createTeam);
+  $('usage-form').addEventListener('submit', loadUsage);
+  $('audit-form').addEventListener('submit', loadAudit);
+  i18n.onChange(() => { renderUsers(); renderUsage(); renderAudit(); });
+}
