@@ -28,10 +28,13 @@ export function noteAuthFailure(error) {
   return false;
 }
 
-/** A wait in seconds, as "45 s" or "3 min" in the interface language. */
+/** A wait in seconds, as "45 s", "3 min", "5 h" or "12 days" in the interface language. */
 export function waitText(seconds) {
   const s = Math.max(1, Math.ceil(seconds));
-  return s < 120 ? t('wait_seconds', { n: num(s) }) : t('wait_minutes', { n: num(Math.ceil(s / 60)) });
+  if (s < 120) return t('wait_seconds', { n: num(s) });
+  if (s < 2 * 3600) return t('wait_minutes', { n: num(Math.ceil(s / 60)) });
+  if (s < 48 * 3600) return t('wait_hours', { n: num(Math.ceil(s / 3600)) });
+  return t('wait_days', { n: num(Math.ceil(s / 86400)) });
 }
 
 /** An error from the API, with the server's stable code when it sent one. */

@@ -247,6 +247,19 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
     handle,
     config,
     setupToken,
+    /**
+     * `429 quota_exceeded` with `Retry-After` (seconds to the next UTC midnight) when `n` more
+     * characters would pass the caller's daily quota; false when the request may go on.
+     */
+    refuseOverQuota(res, caller, n, error) {
+      const limit = caller?.user.quotas.chars_per_day;
+      if (limit === null || limit === undefined || caller.user.usage.chars_today + n <= limit) return false;
+      const now = new Date();
+      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+      res.setHeader('Retry-After', String(Math.ceil((midnight - now.getTime()) / 1000)));
+      error(res, 429, 'quota_exceeded', `daily quota of ${limit} characters reached; it resets at midnight UTC`);
+      return true;
+    },
     /** Counts characters a caller translated, as the service's usage does. */
     countChars(caller, n) { if (caller) { caller.user.usage.chars_today += n; caller.user.usage.chars_month += n; } },
     countJob(caller) { if (caller) caller.user.jobs = (caller.user.jobs ?? 0) + 1; },

@@ -256,6 +256,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
       }
       if (p === '/api/v1/translate/stream' && req.method === 'POST') {
         const input = JSON.parse((await body(req)).toString());
+        if (accounts.refuseOverQuota(res, caller, [...input.text].length, error)) return undefined;
         accounts.countChars(caller, [...input.text].length);
         const text = pseudo(input.text, input.target_lang);
         return streamTokens(res, words(text), { translations: [{ text, source_lang: input.source_lang ?? 'fr', detected: !input.source_lang }] });

@@ -146,7 +146,7 @@ test('sign-in: repeated failures are throttled, and the page says how long to wa
     await page.waitForFunction(() => !document.getElementById('signin-submit').disabled);
     message = await page.textContent('#signin-messages');
   }
-  assert.match(message, /Trop de tentatives de connexion\. Réessayez dans \d+ (s|min)\./);
+  assert.match(message, /Trop de tentatives de connexion\. Réessayez dans \d+ (s|min|h)\./);
   assertClean(seen);
   await context.close();
 }));
@@ -243,6 +243,74 @@ test('API key: created and shown once with a copy button, usable as a Bearer key
   await page.locator('#keys-empty').waitFor();
   const revoked = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
   assert.equal(revoked.status, 401, 'a revoked key no longer works');
+  assertClean(seen);
+  await context.close();
+}));
+
+test('an ended session brings the sign-in back; the same user then goes on where they were', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+  const { context, page, seen } = await openPage(browser, server);
+  await signIn(page, server, ALICE);
+  await page.click('#user-menu-button');
+  await page.click('#menu-account');
+  await page.waitForSelector('#view-account:not([hidden])');
+  await page.evaluate(() => { window.__samePage = true; });
+  // The session ends behind the page's back (expired, or signed out from elsewhere).
+  await context.clearCookies();
+  await page.fill('#key-name', 'après reconnexion');
+  await page.click('#key-create');
+  await page.waitForSelector('#signin-form:not([hidden])');
+  assert.match(await page.textContent('#signin-messages'), /Votre session a pris fin/);
+  assert.equal(await page.isVisible('#view-account'), false, 'nothing of the page while signed out');
+  await page.fill('#signin-login', ALICE.login);
+  await page.fill('#signin-password', ALICE.password);
+  await page.click('#signin-submit');
+  await page.waitForSelector('#view-account:not([hidden])');
+  assert.equal(await page.evaluate(() => window.__samePage), true, 'the same page, not reloaded');
+  // The new session's CSRF token is the one sent now.
+  await page.click('#key-create');
+  await page.waitForSelector('#new-key:not([hidden])');
+  assert.deepEqual(await page.locator('#key-messages p.error').allTextContents(), []);
+  assertClean(seen);
+  await context.close();
+}));
+
+test('usage is shown against the quotas; over a quota the page says when it renews', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE] }, async (server) => {
+  const admin = await openPage(browser, server);
+  await signIn(admin.page, server, ADMIN);
+  await admin.page.goto(`${server.url}/#admin`);
+  const row = admin.page.locator(`#users tr[data-login="${ALICE.login}"]`);
+  await row.waitFor();
+  await row.locator('[data-action="quotas"]').click();
+  await admin.page.locator('form.quota-form input[name="chars_per_day"]').fill('40');
+  await admin.page.locator('form.quota-form button[type="submit"]').click();
+  await admin.page.locator('#admin-messages p').filter({ hasText: 'Quotas de' }).waitFor();
+  assertClean(admin.seen);
+  await admin.context.close();
+
+  const { context, page, seen } = await openPage(browser, server);
+  await signIn(page, server, ALICE);
+  await page.click('#user-menu-button');
+  assert.match(await page.textContent('#user-usage [data-usage="usage_today"]'), /^0 \/ 40 caractères aujourd'hui$/);
+  assert.equal(await page.locator('#user-usage meter').count(), 1, 'a meter for the limited figure');
+  await page.keyboard.press('Escape');
+  await page.click('#tab-text');
+  await page.selectOption('#text-source-lang', 'fr');
+  await page.selectOption('#text-target-lang', 'en');
+  const text = 'Trente caractères, pas un de plus.'.slice(0, 30);
+  let refused = '';
+  for (let attempt = 1; attempt <= 3 && !refused; attempt++) {
+    await page.fill('#text-source', text);
+    const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/translate/stream');
+    await page.click('#text-submit');
+    await answer;
+    await page.waitForFunction(() => document.getElementById('text-output').getAttribute('aria-busy') === 'false'
+      && (document.getElementById('text-output').textContent || document.querySelector('#text-messages p')));
+    refused = (await page.locator('#text-messages p').allTextContents()).join(' ');
+  }
+  assert.match(refused, /Vous avez atteint votre quota\. Il se renouvelle dans \d+ (s|min|h)\./);
+  await page.click('#user-menu-button');
+  await page.locator('#user-usage [data-usage="usage_today"]').filter({ hasText: /^30 \/ 40 caractères aujourd'hui$/ }).waitFor();
+  await screenshot(page, 'fr-quota-reached');
   assertClean(seen);
   await context.close();
 }));
