@@ -29,7 +29,8 @@ export function usageItems(usage = {}, quotas = {}) {
   return [
     usageLine('usage_today', usage.chars_today, quotas.chars_per_day),
     usageLine('usage_month', usage.chars_month, quotas.chars_per_month),
-    usageLine('usage_in_progress', usage.jobs_in_progress, quotas.jobs_in_progress),
+    usageLine('usage_in_progress', usage.jobs_in_progress ?? usage.documents_in_progress,
+      quotas.jobs_in_progress ?? quotas.documents_in_progress),
   ];
 }
 

@@ -26,13 +26,21 @@ function said(message) {
 
 function nameOf(u) { return u.display_name || u.login; }
 
+/** The name of a user the service names by id only (audit entries, usage rows). */
+function named(value) {
+  if (typeof value !== 'string') return value;
+  const u = users.find((x) => x.id === value);
+  return u ? u.login : value;
+}
+
 // ---- Users -----------------------------------------------------------------------------------
 
 function quotaEditor(u) {
   const form = el('form', { class: 'quota-form', 'data-quotas-for': u.id, novalidate: true });
   for (const q of QUOTAS) {
     const id = `quota-${u.id}-${q}`;
-    const value = u.quotas?.[q];
+    // The store's name for the documents in progress, should the service pass it on as is.
+    const value = u.quotas?.[q] ?? (q === 'jobs_in_progress' ? u.quotas?.documents_in_progress : undefined);
     form.append(el('div', { class: 'field narrow' },
       el('label', { for: id, text: t(`quota_${q}`) }),
       el('input', { type: 'number', id, min: '0', step: '1', name: q, value: value ?? '', placeholder: t('quota_unlimited') })));
@@ -75,8 +83,11 @@ function userRow(u) {
   const quotas = el('button', { type: 'button', class: 'button link small', 'data-action': 'quotas', text: t('quotas_edit'),
     'aria-label': t('quotas_edit_named', { name: nameOf(u) }), 'aria-expanded': String(editingQuotas === u.id) });
   quotas.addEventListener('click', () => { editingQuotas = editingQuotas === u.id ? null : u.id; renderUsers(); });
+  const seen = 'last_sign_in_at' in u
+    ? (u.last_sign_in_at ? t('last_sign_in', { date: dateTime(u.last_sign_in_at) }) : t('never_signed_in')) : null;
   const who = el('td', {}, el('bdi', { class: 'user-display', text: nameOf(u) }), el('br'),
-    el('bdi', { class: 'hint', text: u.email ? `${u.login} · ${u.email}` : u.login }));
+    el('bdi', { class: 'hint', text: u.email ? `${u.login} · ${u.email}` : u.login }),
+    seen ? el('br') : null, seen ? el('span', { class: 'hint', text: seen }) : null);
   const row = el('tr', { 'data-user-id': u.id, 'data-login': u.login, 'data-state': u.state ?? 'active' }, who,
     el('td', {}, role),
     el('td', {}, el('span', { class: `badge ${active ? 'status-done' : 'status-cancelled'}`, text: active ? t('state_active') : t('state_disabled') })),
@@ -189,7 +200,7 @@ async function createTeam(event) {
 
 function renderUsage() {
   $('usage').replaceChildren(...usage.map((row) => el('tr', { 'data-login': row.login ?? '' },
-    el('td', {}, el('bdi', { text: row.display_name || row.login || row.user_id })),
+    el('td', {}, el('bdi', { text: row.display_name || row.login || named(row.user_id) })),
     el('td', { class: 'num', text: num(row.chars ?? row.characters ?? row.chars_month ?? 0) }),
     el('td', { class: 'num', text: num(row.jobs ?? row.documents ?? 0) }))));
 }
@@ -216,10 +227,10 @@ function renderAudit() {
     const action = e.action ?? e.event ?? e.kind ?? '';
     return el('tr', { 'data-action-name': action },
       el('td', { text: dateTime(e.at ?? e.time ?? e.timestamp) }),
-      el('td', {}, el('bdi', { text: auditText(e.actor ?? e.user ?? e.user_login) })),
+      el('td', {}, el('bdi', { text: auditText(named(e.actor ?? e.user ?? e.user_login)) })),
       el('td', { text: i18n.has(`audit_${action}`) ? t(`audit_${action}`) : action }),
       el('td', {}, el('bdi', { dir: 'ltr', text: [auditText(e.object ?? e.object_id ?? e.target), e.detail ? auditText(e.detail) : null].filter((x) => x && x !== '—').join(' · ') || '—' })),
-      el('td', {}, el('bdi', { dir: 'ltr', text: auditText(e.address ?? e.ip ?? e.from) })));
+      el('td', {}, el('bdi', { dir: 'ltr', text: auditText(e.remote_addr ?? e.address ?? e.ip ?? e.from) })));
   }));
 }
 

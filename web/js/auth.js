@@ -19,6 +19,19 @@ const listeners = new Set();
 
 const $ = (id) => document.getElementById(id);
 
+// What each screen says, kept as functions so that a change of language says it again.
+const said = { signin: null, setup: null };
+
+function say(screen, make) {
+  said[screen] = make;
+  showErrors($(`${screen}-messages`), make ? [make()] : []);
+}
+
+/** The message of an error, in the interface language of the moment. */
+function errorMessage(e) {
+  return () => (e instanceof api.ApiError ? e.display() : t('error_generic'));
+}
+
 /** The signed-in user (the `Me` of the API), or null. */
 export function user() { return current; }
 
@@ -78,7 +91,7 @@ function prepareSignIn() {
   const params = new URLSearchParams(location.search);
   const code = params.get(AUTH_ERROR_PARAM);
   if (code) {
-    showErrors($('signin-messages'), [new api.ApiError(400, code, null).display()]);
+    say('signin', errorMessage(new api.ApiError(400, code, null)));
     params.delete(AUTH_ERROR_PARAM);
     history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}${location.hash}`);
   }
@@ -86,19 +99,18 @@ function prepareSignIn() {
 
 async function submitSignIn(event) {
   event.preventDefault();
-  const messages = $('signin-messages');
   const login = $('signin-login').value.trim();
   const password = $('signin-password').value;
-  if (!login || !password) { showErrors(messages, [t('signin_missing')]); return; }
+  if (!login || !password) { say('signin', () => t('signin_missing')); return; }
   const button = $('signin-submit');
   button.disabled = true;
   try {
     const body = await api.sendJson('POST', '/api/v1/auth/login', { login, password });
-    showErrors(messages, []);
+    say('signin', null);
     $('signin-password').value = '';
     finish(body);
   } catch (e) {
-    showErrors(messages, [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+    say('signin', errorMessage(e));
     $('signin-password').select();
   } finally {
     button.disabled = false;
@@ -107,20 +119,19 @@ async function submitSignIn(event) {
 
 async function submitSetUp(event) {
   event.preventDefault();
-  const messages = $('setup-messages');
   const token = $('setup-token').value.trim();
   const login = $('setup-login').value.trim();
   const password = $('setup-password').value;
   const displayName = $('setup-name').value.trim();
-  if (!token || !login || !password) { showErrors(messages, [t('setup_missing')]); return; }
-  if (password !== $('setup-confirm').value) { showErrors(messages, [t('setup_password_mismatch')]); return; }
+  if (!token || !login || !password) { say('setup', () => t('setup_missing')); return; }
+  if (password !== $('setup-confirm').value) { say('setup', () => t('setup_password_mismatch')); return; }
   const button = $('setup-submit');
   button.disabled = true;
   try {
     const request = { token, login, password };
     if (displayName) request.display_name = displayName;
     const body = await api.sendJson('POST', '/api/v1/auth/setup', request);
-    showErrors(messages, []);
+    say('setup', null);
     for (const id of ['setup-password', 'setup-confirm', 'setup-token']) $(id).value = '';
     api.reloadConfig();
     // The token's link has done its work: keep it out of the address bar and the history.
@@ -133,10 +144,10 @@ async function submitSetUp(event) {
       // Someone else created the administrator meanwhile: sign in like everybody.
       prepareSignIn();
       showScreen('signin');
-      showErrors($('signin-messages'), [t('error_setup_done')]);
+      say('signin', () => t('error_setup_done'));
       return;
     }
-    showErrors(messages, [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+    say('setup', errorMessage(e));
   } finally {
     button.disabled = false;
   }
@@ -147,7 +158,7 @@ async function signInAgain() {
   if (pending || !config) return;
   const before = current?.id;
   prepareSignIn();
-  showErrors($('signin-messages'), [t('error_unauthenticated')]);
+  say('signin', () => t('error_unauthenticated'));
   const body = await waitFor('signin');
   // Another person took the seat: nothing of the previous user's page may stay.
   if (body.user?.id !== before) { location.reload(); return; }
@@ -163,7 +174,10 @@ export async function signedIn() {
   $('signin-form').addEventListener('submit', submitSignIn);
   $('setup-form').addEventListener('submit', submitSetUp);
   renderOidc();
-  i18n.onChange(renderOidc);
+  i18n.onChange(() => {
+    renderOidc();
+    for (const screen of Object.keys(said)) say(screen, said[screen]);
+  });
   if (!config) { showScreen(null); return null; }
   $('single-user-banner').hidden = !(config.single_user || config.mode === 'none');
   let body = null;

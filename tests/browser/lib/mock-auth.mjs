@@ -38,16 +38,17 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
 
   const addUser = ({ login, password = null, role = 'user', display_name = null, email = null, state = 'active' }) => {
     const user = { id: randomUUID(), login, password, role, state, display_name: display_name ?? login, email,
-      quotas: { ...NO_QUOTAS }, usage: { chars_today: 0, chars_month: 0, jobs_in_progress: 0 }, created_at: new Date().toISOString() };
+      quotas: { ...NO_QUOTAS }, usage: { chars_today: 0, chars_month: 0, jobs_in_progress: 0 }, created_at: new Date().toISOString(), last_sign_in_at: null };
     byId.set(user.id, user);
     return user;
   };
   for (const u of users) addUser(u);
   const local = mode === 'none' ? addUser({ login: 'local', display_name: 'Local' }) : null;
   const findLogin = (login) => [...byId.values()].find((u) => u.login === login);
+  // As the store keeps them: the actor by id, the address, never any document text.
   const record = (req, caller, action, object = null, detail = null) => audit.push({
-    id: audit.length + 1, at: new Date().toISOString(), actor: caller?.login ?? null, action,
-    address: req.socket.remoteAddress, object, detail,
+    id: audit.length + 1, at: new Date().toISOString(), actor: caller?.id ?? null, action,
+    remote_addr: req.socket.remoteAddress, object, detail,
   });
 
   const teamsOf = (user) => [...teams.values()].filter((t) => t.members.has(user.id)).map((t) => ({ id: t.id, name: t.name }));
@@ -58,9 +59,11 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
   const adminView = (user) => ({
     id: user.id, login: user.login, display_name: user.display_name, email: user.email, role: user.role,
     state: user.state, teams: teamsOf(user), quotas: { ...user.quotas }, usage: { ...user.usage }, created_at: user.created_at,
+    last_sign_in_at: user.last_sign_in_at,
   });
 
   const signIn = (res, user) => {
+    user.last_sign_in_at = new Date().toISOString();
     const sid = token();
     const session = { userId: user.id, csrf: token() };
     sessions.set(sid, session);

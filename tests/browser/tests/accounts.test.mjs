@@ -402,6 +402,8 @@ test('the administration page is offered to administrators only, and manages use
   await page.locator('#usage tr').first().waitFor();
   await page.locator('#audit tr').first().waitFor();
   assert.ok(await page.locator('#audit tr').count() >= 2, 'the audit log lists events');
+  const who = await page.locator('#audit tr td:nth-child(2)').allTextContents();
+  assert.ok(who.includes(ADMIN.login), `the administrator's own sign-in is named by login: ${who.join(', ')}`);
   await screenshot(page, 'fr-admin');
   // "Since" a moment in the future: nothing; the export link follows the filter.
   await page.fill('#audit-since', '2099-01-01T00:00');
@@ -476,3 +478,27 @@ test('single-user mode: a banner, no sign-in and no sign-out', { skip }, (t) => 
   assertClean(seen);
   await context.close();
 }));
+
+test('OpenID Connect: the button is named after the provider and starts the flow; a failed sign-in says so', { skip }, async (t) => {
+  if ((process.env.TRADIA_BROWSER_SERVER ?? 'real') !== 'mock') {
+    // The real flow needs an OpenID provider: the end-to-end test with `oidc-provider` has it.
+    t.skip('needs an OpenID provider (the OpenID Connect end-to-end test)');
+    return;
+  }
+  await withServer(t, { mode: 'oidc', oidcLabel: 'Keycloak' }, async (server) => {
+    const { context, page, seen } = await openPage(browser, server);
+    await signInScreen(page, server, '?auth_error=oidc_failed#text');
+    assert.equal(await page.isVisible('#signin-local'), false, 'no password form without local accounts');
+    assert.equal(await page.textContent('#signin-oidc'), 'Se connecter avec Keycloak');
+    assert.equal(await page.getAttribute('#signin-oidc', 'href'), '/api/v1/auth/oidc/start?return_to=%2F%23text');
+    assert.match(await page.textContent('#signin-messages'), /La connexion par le compte de l'établissement a échoué/);
+    assert.equal(new URL(page.url()).search, '', 'the error left the address bar');
+    await page.selectOption('#ui-lang', 'ar');
+    await page.waitForFunction(() => document.documentElement.dir === 'rtl');
+    assert.equal(await page.textContent('#signin-oidc'), 'تسجيل الدخول عبر Keycloak');
+    assert.match(await page.textContent('#signin-messages'), /فشل تسجيل الدخول عبر حساب المؤسسة/, 'the message follows the language');
+    await screenshot(page, 'ar-signin-oidc');
+    assertClean(seen);
+    await context.close();
+  });
+});
