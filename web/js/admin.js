@@ -16,6 +16,13 @@ let usage = [];
 let entries = [];
 let editingQuotas = null; // id of the user whose quotas are being edited
 
+/** The list in an answer: `body[name]` for the first name it has, or the body when a list. */
+function listOf(body, ...names) {
+  if (Array.isArray(body)) return body;
+  for (const name of names) if (Array.isArray(body?.[name])) return body[name];
+  return [];
+}
+
 function fail(e) {
   showErrors($('admin-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
 }
@@ -103,7 +110,7 @@ function renderUsers() {
 
 async function loadUsers() {
   const body = await api.json('/api/v1/admin/users');
-  users = body.users ?? body ?? [];
+  users = listOf(body, 'users');
   renderUsers();
 }
 
@@ -172,7 +179,7 @@ function renderTeams() {
 
 async function loadTeams() {
   const body = await api.json('/api/v1/admin/teams');
-  teams = body.teams ?? body ?? [];
+  teams = listOf(body, 'teams');
   renderTeams();
 }
 
@@ -201,8 +208,8 @@ async function createTeam(event) {
 function renderUsage() {
   $('usage').replaceChildren(...usage.map((row) => el('tr', { 'data-login': row.login ?? '' },
     el('td', {}, el('bdi', { text: row.display_name || row.login || named(row.user_id) })),
-    el('td', { class: 'num', text: num(row.chars ?? row.characters ?? row.chars_month ?? 0) }),
-    el('td', { class: 'num', text: num(row.jobs ?? row.documents ?? 0) }))));
+    el('td', { class: 'num', text: num(row.chars ?? row.characters ?? row.chars_month ?? row.usage?.chars_month ?? 0) }),
+    el('td', { class: 'num', text: num(row.jobs ?? row.documents ?? row.jobs_created ?? 0) }))));
 }
 
 async function loadUsage(event) {
@@ -211,7 +218,7 @@ async function loadUsage(event) {
   if (!input.value) input.value = new Date().toISOString().slice(0, 7);
   try {
     const body = await api.json(`/api/v1/admin/usage?month=${encodeURIComponent(input.value)}`);
-    usage = body.users ?? body.usage ?? [];
+    usage = listOf(body, 'users', 'usage', 'rows');
     renderUsage();
   } catch (e) { fail(e); }
 }
@@ -247,7 +254,7 @@ async function loadAudit(event) {
   $('audit-export').href = `/api/v1/admin/audit?${auditQuery({ format: 'jsonl' })}`;
   try {
     const body = await api.json(`/api/v1/admin/audit?${auditQuery({ limit: '200' })}`);
-    entries = body.entries ?? [];
+    entries = listOf(body, 'entries');
     renderAudit();
   } catch (e) { fail(e); }
 }

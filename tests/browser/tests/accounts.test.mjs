@@ -56,6 +56,21 @@ async function withServer(t, auth, fn) {
   }
 }
 
+/** The controls under `selector` that have no accessible name (see ui.test.mjs). */
+function unnamedControls(page, selector) {
+  return page.evaluate((root) => {
+    const name = (el) => {
+      if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+      const by = el.getAttribute('aria-labelledby');
+      if (by) return by.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim();
+      if (el.labels?.length) return [...el.labels].map((l) => l.textContent).join(' ').trim();
+      return el.textContent.trim();
+    };
+    return [...document.querySelector(root).querySelectorAll('button, select, textarea, input, a[href]')]
+      .filter((el) => !name(el)).map((el) => el.outerHTML.slice(0, 120));
+  }, selector);
+}
+
 /** Opens the page and waits for the sign-in screen. */
 async function signInScreen(page, server, suffix = '') {
   await page.goto(`${server.url}/${suffix}`);
@@ -220,6 +235,8 @@ test('API key: created and shown once with a copy button, usable as a Bearer key
   const row = page.locator('#keys tr').filter({ hasText: 'script de publication' });
   await row.waitFor();
   await screenshot(page, 'fr-account-key');
+  assert.deepEqual(await unnamedControls(page, '#view-account'), [], 'every control of the account page is named');
+  assert.deepEqual(await unnamedControls(page, '#user-menu'), [], 'every control of the user menu is named');
   // The key works for scripts, and is the user's.
   const asKey = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
   assert.equal(asKey.status, 200);
@@ -404,6 +421,10 @@ test('the administration page is offered to administrators only, and manages use
   assert.ok(await page.locator('#audit tr').count() >= 2, 'the audit log lists events');
   const who = await page.locator('#audit tr td:nth-child(2)').allTextContents();
   assert.ok(who.includes(ADMIN.login), `the administrator's own sign-in is named by login: ${who.join(', ')}`);
+  await users.locator(`tr[data-login="${ALICE.login}"] [data-action="quotas"]`).click();
+  await page.locator('form.quota-form').waitFor();
+  assert.deepEqual(await unnamedControls(page, '#view-admin'), [], 'every control of the administration is named');
+  await users.locator(`tr[data-login="${ALICE.login}"] [data-action="quotas"]`).click();
   await screenshot(page, 'fr-admin');
   // "Since" a moment in the future: nothing; the export link follows the filter.
   await page.fill('#audit-since', '2099-01-01T00:00');
