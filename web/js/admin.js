@@ -10,6 +10,7 @@ import { el, showErrors, dateTime } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const QUOTAS = ['chars_per_day', 'chars_per_month', 'jobs_in_progress', 'upload_bytes'];
+const AUDIT_SHOWN = 200;
 let users = [];
 let teams = [];
 let usage = [];
@@ -27,8 +28,10 @@ function fail(e) {
   showErrors($('admin-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
 }
 
+/** Says that a change was made; the audit log, which records it, is read again. */
 function said(message) {
   $('admin-messages').replaceChildren(el('p', { class: 'message ok', role: 'status', text: message }));
+  loadAudit();
 }
 
 function nameOf(u) { return u.display_name || u.login; }
@@ -46,8 +49,7 @@ function quotaEditor(u) {
   const form = el('form', { class: 'quota-form', 'data-quotas-for': u.id, novalidate: true });
   for (const q of QUOTAS) {
     const id = `quota-${u.id}-${q}`;
-    // The store's name for the documents in progress, should the service pass it on as is.
-    const value = u.quotas?.[q] ?? (q === 'jobs_in_progress' ? u.quotas?.documents_in_progress : undefined);
+    const value = quotaOf(u, q);
     form.append(el('div', { class: 'field narrow' },
       el('label', { for: id, text: t(`quota_${q}`) }),
       el('input', { type: 'number', id, min: '0', step: '1', name: q, value: value ?? '', placeholder: t('quota_unlimited') })));
@@ -63,14 +65,21 @@ function quotaEditor(u) {
       const raw = form.elements[q].value.trim();
       quotas[q] = raw === '' ? null : Math.max(0, Math.floor(Number(raw)));
     }
+    // The service's administration API (for now) names this limit as its store does.
+    quotas.documents_in_progress = quotas.jobs_in_progress;
     patchUser(u, { quotas }, t('quotas_saved', { name: nameOf(u) }));
   });
   return el('tr', { class: 'editor-row' }, el('td', { colspan: '5' }, form));
 }
 
+/** A user's quota `q`, or null for the service's default. */
+function quotaOf(u, q) {
+  return u.quotas?.[q] ?? (q === 'jobs_in_progress' ? u.quotas?.documents_in_progress : null) ?? null;
+}
+
 function quotaSummary(u) {
-  const set = QUOTAS.filter((q) => u.quotas?.[q] !== null && u.quotas?.[q] !== undefined);
-  return set.length ? set.map((q) => `${t(`quota_${q}`)} : ${num(u.quotas[q])}`).join(' · ') : t('quotas_default');
+  const set = QUOTAS.filter((q) => quotaOf(u, q) !== null);
+  return set.length ? set.map((q) => `${t(`quota_${q}`)} : ${num(quotaOf(u, q))}`).join(' · ') : t('quotas_default');
 }
 
 function userRow(u) {
@@ -98,7 +107,8 @@ function userRow(u) {
   const row = el('tr', { 'data-user-id': u.id, 'data-login': u.login, 'data-state': u.state ?? 'active' }, who,
     el('td', {}, role),
     el('td', {}, el('span', { class: `badge ${active ? 'status-done' : 'status-cancelled'}`, text: active ? t('state_active') : t('state_disabled') })),
-    el('td', { class: 'hint' }, el('span', { text: t('usage_month_short', { used: num(u.usage?.chars_month ?? 0) }) }), el('br'), el('span', { text: quotaSummary(u) })),
+    el('td', { class: 'hint' }, u.usage ? el('span', { text: t('usage_month_short', { used: num(u.usage.chars_month ?? 0) }) }) : null,
+      u.usage ? el('br') : null, el('span', { text: quotaSummary(u) })),
     el('td', {}, el('div', { class: 'row-actions' }, toggle, quotas)));
   return editingQuotas === u.id ? [row, quotaEditor(u)] : [row];
 }
@@ -148,8 +158,14 @@ async function createUser(event) {
 
 // ---- Teams -----------------------------------------------------------------------------------
 
+/** A team member, given as a user id (as the service lists them) or as a user. */
+function member_(m) {
+  if (typeof m !== 'string') return m;
+  return users.find((u) => u.id === m) ?? { id: m, login: m };
+}
+
 function teamItem(team) {
-  const members = team.members ?? [];
+  const members = (team.members ?? []).map(member_);
   const list = el('ul', { class: 'members' }, ...members.map((m) => {
     const remove = el('button', { type: 'button', class: 'button link small', text: t('remove'), 'aria-label': t('member_remove', { name: nameOf(m), team: team.name }) });
     remove.addEventListener('click', () => member('DELETE', team, m, t('member_removed', { name: nameOf(m), team: team.name })));
@@ -207,9 +223,8 @@ async function createTeam(event) {
 
 function renderUsage() {
   $('usage').replaceChildren(...usage.map((row) => el('tr', { 'data-login': row.login ?? '' },
-    el('td', {}, el('bdi', { text: row.display_name || row.login || named(row.user_id) })),
-    el('td', { class: 'num', text: num(row.chars ?? row.characters ?? row.chars_month ?? row.usage?.chars_month ?? 0) }),
-    el('td', { class: 'num', text: num(row.jobs ?? row.documents ?? row.jobs_created ?? 0) }))));
+    el('td', {}, el('bdi', { text: row.display_name || row.login || named(row.user ?? row.user_id) })),
+    el('td', { class: 'num', text: num(row.characters ?? row.chars ?? row.chars_month ?? 0) }))));
 }
 
 async function loadUsage(event) {
@@ -253,8 +268,10 @@ async function loadAudit(event) {
   event?.preventDefault();
   $('audit-export').href = `/api/v1/admin/audit?${auditQuery({ format: 'jsonl' })}`;
   try {
-    const body = await api.json(`/api/v1/admin/audit?${auditQuery({ limit: '200' })}`);
-    entries = listOf(body, 'entries');
+    const body = await api.json(`/api/v1/admin/audit?${auditQuery()}`);
+    // Newest first, whatever order the service keeps; the export has them all.
+    entries = listOf(body, 'entries').slice()
+      .sort((a, b) => String(b.at ?? '').localeCompare(String(a.at ?? ''))).slice(0, AUDIT_SHOWN);
     renderAudit();
   } catch (e) { fail(e); }
 }

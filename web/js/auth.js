@@ -10,7 +10,8 @@ import { showErrors } from './dom.js';
 
 // Query parameters the service puts in links to the page.
 const AUTH_ERROR_PARAM = 'auth_error';
-const SETUP_TOKEN_PARAM = 'setup_token';
+// The service prints `/?setup=<token>`; `setup_token` is accepted too.
+const SETUP_TOKEN_PARAMS = ['setup', 'setup_token'];
 
 let config = null; // the `auth` part of GET /api/v1/config
 let current = null; // the signed-in user: GET /api/v1/me
@@ -136,7 +137,7 @@ async function submitSetUp(event) {
     api.reloadConfig();
     // The token's link has done its work: keep it out of the address bar and the history.
     const params = new URLSearchParams(location.search);
-    params.delete(SETUP_TOKEN_PARAM);
+    for (const name of SETUP_TOKEN_PARAMS) params.delete(name);
     history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}${location.hash}`);
     finish(body);
   } catch (e) {
@@ -182,9 +183,10 @@ export async function signedIn() {
   $('single-user-banner').hidden = !(config.single_user || config.mode === 'none');
   let body = null;
   if (config.setup_required) {
-    $('setup-token').value = new URLSearchParams(location.search).get(SETUP_TOKEN_PARAM) ?? '';
+    const params = new URLSearchParams(location.search);
+    $('setup-token').value = SETUP_TOKEN_PARAMS.map((name) => params.get(name)).find(Boolean) ?? '';
     // Without TRADIA_PUBLIC_URL the service cannot refuse requests for other host names.
-    $('setup-public-url').hidden = !('public_url' in config) || !!config.public_url;
+    $('setup-public-url').hidden = !config.host_check_off;
     body = await waitFor('setup');
   } else {
     try {

@@ -9,6 +9,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const NO_QUOTAS = { chars_per_day: null, chars_per_month: null, jobs_in_progress: null, upload_bytes: null };
 
+const weak = (password) => [...password].length < 10;
+
 function token(prefix = '') { return prefix + randomBytes(18).toString('base64url'); }
 
 function cookies(req) {
@@ -43,7 +45,8 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
     return user;
   };
   for (const u of users) addUser(u);
-  const local = mode === 'none' ? addUser({ login: 'local', display_name: 'Local' }) : null;
+  // Single-user mode's one local user administers the service, as the service's does.
+  const local = mode === 'none' ? addUser({ login: 'local', role: 'admin', display_name: 'Local user' }) : null;
   const findLogin = (login) => [...byId.values()].find((u) => u.login === login);
   // As the store keeps them: the actor by id, the address, never any document text.
   const record = (req, caller, action, object = null, detail = null) => audit.push({
@@ -58,7 +61,7 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
   });
   const adminView = (user) => ({
     id: user.id, login: user.login, display_name: user.display_name, email: user.email, role: user.role,
-    state: user.state, teams: teamsOf(user), quotas: { ...user.quotas }, usage: { ...user.usage }, created_at: user.created_at,
+    state: user.state, quotas: { ...user.quotas }, has_password: !!user.password, created_at: user.created_at,
     last_sign_in_at: user.last_sign_in_at,
   });
 
@@ -100,6 +103,8 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
   const config = () => ({
     mode: local ? 'none' : mode, local: mode !== 'oidc' && !local, oidc: mode === 'oidc', oidc_label: mode === 'oidc' ? oidcLabel ?? 'SSO' : null,
     setup_required: !setupDone, single_user: !!local,
+    // The tests run without TRADIA_PUBLIC_URL: the service's Host check is off.
+    host_check_off: true,
   });
 
   /**
@@ -112,6 +117,7 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
       if (setupDone) return error(res, 409, 'setup_done', 'an administrator exists'), true;
       if (!input.token || input.token !== setupToken) return error(res, 403, 'setup_token_invalid', 'wrong set-up token'), true;
       if (!input.login || !input.password) return error(res, 400, 'invalid_request', 'login and password are required'), true;
+      if (weak(input.password)) return error(res, 400, 'invalid_request', '`password` must have at least 10 characters'), true;
       const user = addUser({ login: input.login, password: input.password, role: 'admin', display_name: input.display_name || input.login });
       setupDone = true;
       record(req, user, 'setup', user.id);
@@ -186,11 +192,12 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
 
   const handleAdmin = async (req, res, p, admin, { json, error, readJson }) => {
     const url = new URL(req.url, 'http://localhost');
-    if (p === '/api/v1/admin/users' && req.method === 'GET') return json(res, 200, { users: [...byId.values()].filter((u) => u !== local).map(adminView) });
+    if (p === '/api/v1/admin/users' && req.method === 'GET') return json(res, 200, { users: [...byId.values()].map(adminView) });
     if (p === '/api/v1/admin/users' && req.method === 'POST') {
       const input = await readJson(req);
       if (!input.login) return error(res, 400, 'invalid_request', 'login is required');
       if (findLogin(input.login)) return error(res, 400, 'invalid_request', `login ${input.login} is taken`);
+      if (input.password && weak(input.password)) return error(res, 400, 'invalid_request', '`password` must have at least 10 characters');
       const user = addUser({ login: input.login, password: input.password ?? null, role: input.role ?? 'user', display_name: input.display_name || input.login, email: input.email ?? null });
       record(req, admin, 'user_created', user.id);
       return json(res, 201, adminView(user));
@@ -204,15 +211,15 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
         for (const field of ['role', 'state', 'display_name', 'password']) if (field in input) user[field] = input[field];
         if (input.quotas) Object.assign(user.quotas, input.quotas);
         if ('role' in input) record(req, admin, 'role_changed', user.id, input.role);
-        if (input.quotas) record(req, admin, 'quotas_changed', user.id);
+        if (input.quotas) record(req, admin, 'quota_changed', user.id);
         if ('state' in input) record(req, admin, 'state_changed', user.id, input.state);
         return json(res, 200, adminView(user));
       }
       if (req.method === 'DELETE') { byId.delete(user.id); res.writeHead(204); return res.end(); }
     }
     if (p === '/api/v1/admin/teams' && req.method === 'GET') {
-      return json(res, 200, { teams: [...teams.values()].map((t) => ({ id: t.id, name: t.name,
-        members: [...t.members].map((id) => byId.get(id)).filter(Boolean).map((u) => ({ id: u.id, login: u.login, display_name: u.display_name })) })) });
+      // Members by user id, as the service lists them.
+      return json(res, 200, { teams: [...teams.values()].map((t) => ({ id: t.id, name: t.name, members: [...t.members].filter((id) => byId.has(id)) })) });
     }
     if (p === '/api/v1/admin/teams' && req.method === 'POST') {
       const input = await readJson(req);
@@ -231,12 +238,13 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
     }
     if (p === '/api/v1/admin/usage' && req.method === 'GET') {
       const month = url.searchParams.get('month') ?? new Date().toISOString().slice(0, 7);
-      return json(res, 200, { month, users: [...byId.values()].filter((u) => u !== local).map((u) => ({
-        user_id: u.id, login: u.login, display_name: u.display_name, chars: u.usage.chars_month, jobs: u.jobs ?? 0 })) });
+      return json(res, 200, { month, users: [...byId.values()].map((u) => ({
+        user: u.id, login: u.login, characters: u.usage.chars_month })) });
     }
     if (p === '/api/v1/admin/audit' && req.method === 'GET') {
       const since = url.searchParams.get('since');
-      const entries = audit.filter((e) => !since || e.at >= new Date(since).toISOString()).slice().reverse();
+      // Oldest first, as the service answers.
+      const entries = audit.filter((e) => !since || e.at >= new Date(since).toISOString());
       if (url.searchParams.get('format') === 'jsonl' || (req.headers.accept ?? '').includes('application/x-ndjson')) {
         res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Content-Disposition': 'attachment; filename="tradia-audit.jsonl"' });
         return res.end(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''));
@@ -265,7 +273,6 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
     },
     /** Counts characters a caller translated, as the service's usage does. */
     countChars(caller, n) { if (caller) { caller.user.usage.chars_today += n; caller.user.usage.chars_month += n; } },
-    countJob(caller) { if (caller) caller.user.jobs = (caller.user.jobs ?? 0) + 1; },
     audit,
     users: byId,
   };

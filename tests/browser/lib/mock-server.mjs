@@ -200,7 +200,6 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         const now = new Date().toISOString();
         const job = { id: randomUUID(), owner: caller?.user.id ?? null, status: 'queued', done: 0, total: 0, source_lang: source, target_lang: target, model: form.get('model') || 'sim-model', files, created_at: now, started_at: null, finished_at: null, updated_at: now, listeners: new Set() };
         jobs.set(job.id, job);
-        accounts.countJob(caller);
         run(job);
         return json(res, 202, view(job));
       }

@@ -138,8 +138,7 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true, a
       /** The one-time set-up token the service printed at its first start (from its log). */
       get setupToken() {
         const log = `${server.head}\n${server.output}`;
-        return log.match(/setup_token=([A-Za-z0-9_-]+)/)?.[1]
-          ?? log.match(/set-?up token[^A-Za-z0-9_-]+([A-Za-z0-9_-]{16,})/i)?.[1] ?? null;
+        return log.match(/[?&]setup=([A-Za-z0-9_-]+)/)?.[1] ?? null;
       },
       async close() {
         await stop(server);
