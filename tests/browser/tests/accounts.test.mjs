@@ -451,6 +451,10 @@ test('the administration page is offered to administrators only, and manages use
   await page.waitForFunction(() => document.documentElement.dir === 'rtl');
   assert.equal(await page.textContent('#admin-title'), 'الإدارة');
   await screenshot(page, 'ar-admin');
+  // On a phone the tables scroll inside their cards; the page itself does not scroll sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no horizontal scroll');
+  await screenshot(page, 'ar-phone-admin');
   assertClean(seen);
   await context.close();
 }));
