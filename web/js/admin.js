@@ -222,6 +222,7 @@ async function createTeam(event) {
 // ---- Usage and audit -------------------------------------------------------------------------
 
 function renderUsage() {
+  $('usage-empty').hidden = usage.length > 0;
   $('usage').replaceChildren(...usage.map((row) => el('tr', { 'data-login': row.login ?? '' },
     el('td', {}, el('bdi', { text: row.display_name || row.login || named(row.user ?? row.user_id) })),
     el('td', { class: 'num', text: num(row.characters ?? row.chars ?? row.chars_month ?? 0) }))));
@@ -243,6 +244,22 @@ function auditText(value) {
   return typeof value === 'object' ? value.login ?? value.id ?? JSON.stringify(value) : String(value);
 }
 
+/** An audit entry's detail in a few words: changes as "before → after", ids as logins. */
+function detailText(detail) {
+  if (detail === null || detail === undefined || detail === '') return null;
+  if (typeof detail !== 'object') return String(detail);
+  const value = (v) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(named(v)));
+  if ('from' in detail && 'to' in detail) {
+    const { from, to } = detail;
+    if (from && to && typeof from === 'object' && typeof to === 'object') {
+      return Object.keys({ ...from, ...to }).filter((k) => JSON.stringify(from[k]) !== JSON.stringify(to[k]))
+        .map((k) => `${k}: ${value(from[k])} → ${value(to[k])}`).join(' · ') || null;
+    }
+    return `${value(from)} → ${value(to)}`;
+  }
+  return Object.entries(detail).map(([k, v]) => `${k}: ${value(v)}`).join(' · ') || null;
+}
+
 function renderAudit() {
   $('audit-empty').hidden = entries.length > 0;
   $('audit').replaceChildren(...entries.map((e) => {
@@ -251,7 +268,7 @@ function renderAudit() {
       el('td', { text: dateTime(e.at ?? e.time ?? e.timestamp) }),
       el('td', {}, el('bdi', { text: auditText(named(e.actor ?? e.user ?? e.user_login)) })),
       el('td', { text: i18n.has(`audit_${action}`) ? t(`audit_${action}`) : action }),
-      el('td', {}, el('bdi', { dir: 'ltr', text: [auditText(e.object ?? e.object_id ?? e.target), e.detail ? auditText(e.detail) : null].filter((x) => x && x !== '—').join(' · ') || '—' })),
+      el('td', {}, el('bdi', { dir: 'ltr', text: [auditText(named(e.object ?? e.object_id ?? e.target)), detailText(e.detail)].filter((x) => x && x !== '—').join(' · ') || '—' })),
       el('td', {}, el('bdi', { dir: 'ltr', text: auditText(e.remote_addr ?? e.address ?? e.ip ?? e.from) })));
   }));
 }

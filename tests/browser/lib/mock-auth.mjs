@@ -24,11 +24,13 @@ function cookies(req) {
 
 /**
  * The accounts state of one mock server. `mode` is `local` (sign-in required), `none` (single
- * user) or `oidc`; `setupRequired` starts with no administrator, `users` with these accounts
- * (`{login, password, role?, display_name?, state?}`); `throttleAfter` failures of one login in
- * a minute answer `429 sign_in_throttled`.
+ * user) or `oidc`; `users` are the accounts it starts with (`{login, password, role?,
+ * display_name?, state?}`): without an active administrator among them, as for the service, the
+ * first start's set-up is required; `throttleAfter` failures of one login in a minute answer
+ * `429 sign_in_throttled`.
  */
-export function createAccounts({ mode = 'none', setupRequired = false, users = [], throttleAfter = 5, oidcLabel = null } = {}) {
+export function createAccounts({ mode = 'none', users = [], throttleAfter = 5, oidcLabel = null } = {}) {
+  const setupRequired = mode !== 'none' && !users.some((u) => u.role === 'admin' && (u.state ?? 'active') === 'active');
   const byId = new Map();
   const sessions = new Map(); // session id → { userId, csrf }
   const keys = new Map(); // key id → { id, userId, name, prefix, key, created_at, last_used_at }
@@ -208,11 +210,14 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
       if (!user) return error(res, 404, 'user_not_found', 'no such user');
       if (req.method === 'PATCH') {
         const input = await readJson(req);
+        if (input.password && weak(input.password)) return error(res, 400, 'invalid_request', '`password` must have at least 10 characters');
+        // The details say what changed, as the service's do: `{from, to}`.
+        const before = { role: user.role, state: user.state, quotas: { ...user.quotas } };
         for (const field of ['role', 'state', 'display_name', 'password']) if (field in input) user[field] = input[field];
         if (input.quotas) Object.assign(user.quotas, input.quotas);
-        if ('role' in input) record(req, admin, 'role_changed', user.id, input.role);
-        if (input.quotas) record(req, admin, 'quota_changed', user.id);
-        if ('state' in input) record(req, admin, 'state_changed', user.id, input.state);
+        if ('role' in input) record(req, admin, 'role_changed', user.id, { from: before.role, to: user.role });
+        if (input.quotas) record(req, admin, 'quota_changed', user.id, { from: before.quotas, to: { ...user.quotas } });
+        if ('state' in input) record(req, admin, 'state_changed', user.id, { from: before.state, to: user.state });
         return json(res, 200, adminView(user));
       }
       if (req.method === 'DELETE') { byId.delete(user.id); res.writeHead(204); return res.end(); }
@@ -238,7 +243,8 @@ export function createAccounts({ mode = 'none', setupRequired = false, users = [
     }
     if (p === '/api/v1/admin/usage' && req.method === 'GET') {
       const month = url.searchParams.get('month') ?? new Date().toISOString().slice(0, 7);
-      return json(res, 200, { month, users: [...byId.values()].map((u) => ({
+      // Only the users who translated that month, as the service lists them.
+      return json(res, 200, { month, users: [...byId.values()].filter((u) => u.usage.chars_month > 0).map((u) => ({
         user: u.id, login: u.login, characters: u.usage.chars_month })) });
     }
     if (p === '/api/v1/admin/audit' && req.method === 'GET') {

@@ -147,7 +147,7 @@ test('sign-in: a wrong password is refused, the right one opens the page; sign o
   await context.close();
 }));
 
-test('sign-in: repeated failures are throttled, and the page says how long to wait', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+test('sign-in: repeated failures are throttled, and the page says how long to wait', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE] }, async (server) => {
   const { context, page, seen } = await openPage(browser, server);
   await signInScreen(page, server);
   let message = '';
@@ -214,7 +214,7 @@ test('first start: only the set-up is offered; it creates the administrator, sig
   await context.close();
 }));
 
-test('API key: created and shown once with a copy button, usable as a Bearer key, revoked after a confirmation', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+test('API key: created and shown once with a copy button, usable as a Bearer key, revoked after a confirmation', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE] }, async (server) => {
   const { context, page, seen } = await openPage(browser, server);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
   await signIn(page, server, ALICE);
@@ -264,7 +264,7 @@ test('API key: created and shown once with a copy button, usable as a Bearer key
   await context.close();
 }));
 
-test('an ended session brings the sign-in back; the same user then goes on where they were', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+test('an ended session brings the sign-in back; the same user then goes on where they were', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE] }, async (server) => {
   const { context, page, seen } = await openPage(browser, server);
   await signIn(page, server, ALICE);
   await page.click('#user-menu-button');
@@ -330,9 +330,18 @@ test('usage is shown against the quotas; over a quota the page says when it rene
   await screenshot(page, 'fr-quota-reached');
   assertClean(seen);
   await context.close();
+  // The administrator's usage per user counts the characters that were translated.
+  const report = await openPage(browser, server);
+  await signIn(report.page, server, ADMIN);
+  await report.page.goto(`${server.url}/#admin`);
+  const usage = report.page.locator(`#usage tr[data-login="${ALICE.login}"]`);
+  await usage.waitFor();
+  assert.equal((await usage.locator('td.num').textContent()).trim(), '30');
+  assertClean(report.seen);
+  await report.context.close();
 }));
 
-test('my translations come from the service: the same on another computer, nobody else\'s', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE, BOB] }, async (server) => {
+test('my translations come from the service: the same on another computer, nobody else\'s', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE, BOB] }, async (server) => {
   const first = await openPage(browser, server);
   await signIn(first.page, server, ALICE);
   await first.page.setInputFiles('#doc-files', [file('rapport-alice.xml', scenari('Le rapport d\'Alice.'))]);
@@ -395,7 +404,7 @@ test('the administration page is offered to administrators only, and manages use
   // The audit log, read again after each change, records it (by whom, in words).
   const roleChange = page.locator('#audit tr[data-action-name="role_changed"]').first();
   await roleChange.waitFor();
-  assert.match(await roleChange.textContent(), new RegExp(`${ADMIN.login}.*rôle modifié`));
+  assert.match(await roleChange.textContent(), new RegExp(`${ADMIN.login}.*rôle modifié.*${BOB.login}.*user → admin`));
   await carol.locator('[data-action="state"]').click();
   await users.locator('tr[data-login="carol"][data-state="disabled"]').waitFor();
   assert.match(await carol.textContent(), /Désactivé/);
@@ -420,7 +429,8 @@ test('the administration page is offered to administrators only, and manages use
   assert.match(await page.locator('#teams li.team[data-team="Lettres"] .members').textContent(), /alice/i);
   // Usage per user for the month, and the audit log (sign-ins at least).
   assert.match(await page.inputValue('#usage-month'), /^\d{4}-\d{2}$/);
-  await page.locator('#usage tr').first().waitFor();
+  // Nobody translated yet: the month's usage says so (the quota test checks the figures).
+  await page.locator('#usage-empty:not([hidden])').waitFor();
   await page.locator('#audit tr').first().waitFor();
   assert.ok(await page.locator('#audit tr').count() >= 2, 'the audit log lists events');
   const who = await page.locator('#audit tr td:nth-child(2)').allTextContents();
@@ -459,7 +469,7 @@ test('the administration page is offered to administrators only, and manages use
   await context.close();
 }));
 
-test('Arabic: the sign-in, its errors, the user menu and the account page are right to left', { skip }, (t) => withServer(t, { mode: 'local', users: [ALICE] }, async (server) => {
+test('Arabic: the sign-in, its errors, the user menu and the account page are right to left', { skip }, (t) => withServer(t, { mode: 'local', users: [ADMIN, ALICE] }, async (server) => {
   const { context, page, seen } = await openPage(browser, server, { locale: 'ar-MA' });
   await signInScreen(page, server);
   assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
@@ -514,7 +524,7 @@ test('OpenID Connect: the button is named after the provider and starts the flow
     t.skip('needs an OpenID provider (the OpenID Connect end-to-end test)');
     return;
   }
-  await withServer(t, { mode: 'oidc', oidcLabel: 'Keycloak' }, async (server) => {
+  await withServer(t, { mode: 'oidc', oidcLabel: 'Keycloak', users: [ADMIN] }, async (server) => {
     const { context, page, seen } = await openPage(browser, server);
     await signInScreen(page, server, '?auth_error=oidc_failed#text');
     assert.equal(await page.isVisible('#signin-local'), false, 'no password form without local accounts');
