@@ -6,7 +6,7 @@ import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { el, showErrors, dateTime } from './dom.js';
+import { el, showErrors, dateTime, copyText, selectText, passwordLongEnough, MIN_PASSWORD_CHARS } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const QUOTAS = ['chars_per_day', 'chars_per_month', 'jobs_in_progress', 'upload_bytes'];
@@ -15,7 +15,7 @@ let users = [];
 let teams = [];
 let usage = [];
 let entries = [];
-let editingQuotas = null; // id of the user whose quotas are being edited
+let editing = null; // { id, kind: 'quotas' | 'password' }: the editor open under a user's row
 
 /** The list in an answer: `body[name]` for the first name it has, or the body when a list. */
 function listOf(body, ...names) {
@@ -56,7 +56,7 @@ function quotaEditor(u) {
   }
   const save = el('button', { type: 'submit', class: 'button primary small', text: t('save') });
   const cancel = el('button', { type: 'button', class: 'button link small', text: t('cancel') });
-  cancel.addEventListener('click', () => { editingQuotas = null; renderUsers(); });
+  cancel.addEventListener('click', () => { editing = null; renderUsers(); });
   form.append(el('div', { class: 'actions' }, save, cancel), el('p', { class: 'hint', text: t('quota_hint') }));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -96,9 +96,22 @@ function userRow(u) {
   toggle.disabled = u.id === me?.id;
   toggle.addEventListener('click', () => patchUser(u, { state: active ? 'disabled' : 'active' },
     t(active ? 'user_disabled_done' : 'user_enabled_done', { name: nameOf(u) })));
-  const quotas = el('button', { type: 'button', class: 'button link small', 'data-action': 'quotas', text: t('quotas_edit'),
-    'aria-label': t('quotas_edit_named', { name: nameOf(u) }), 'aria-expanded': String(editingQuotas === u.id) });
-  quotas.addEventListener('click', () => { editingQuotas = editingQuotas === u.id ? null : u.id; renderUsers(); });
+  const editorButton = (kind, text, label) => {
+    const open = editing?.id === u.id && editing.kind === kind;
+    const button = el('button', { type: 'button', class: 'button link small', 'data-action': kind, text,
+      'aria-label': label, 'aria-expanded': String(open) });
+    button.addEventListener('click', () => {
+      editing = open ? null : { id: u.id, kind };
+      renderUsers();
+      $('users').querySelector('.editor-row input')?.focus();
+    });
+    return button;
+  };
+  const quotas = editorButton('quotas', t('quotas_edit'), t('quotas_edit_named', { name: nameOf(u) }));
+  const password = editorButton('password', t('password_edit'), t('password_edit_named', { name: nameOf(u) }));
+  const key = el('button', { type: 'button', class: 'button link small', 'data-action': 'key', text: t('user_key_create'),
+    'aria-label': t('user_key_create_named', { name: nameOf(u) }) });
+  key.addEventListener('click', () => createKeyFor(u, key));
   const seen = 'last_sign_in_at' in u
     ? (u.last_sign_in_at ? t('last_sign_in', { date: dateTime(u.last_sign_in_at) }) : t('never_signed_in')) : null;
   const who = el('td', {}, el('bdi', { class: 'user-display', text: nameOf(u) }), el('br'),
@@ -109,8 +122,49 @@ function userRow(u) {
     el('td', {}, el('span', { class: `badge ${active ? 'status-done' : 'status-cancelled'}`, text: active ? t('state_active') : t('state_disabled') })),
     el('td', { class: 'hint' }, u.usage ? el('span', { text: t('usage_month_short', { used: num(u.usage.chars_month ?? 0) }) }) : null,
       u.usage ? el('br') : null, el('span', { text: quotaSummary(u) })),
-    el('td', {}, el('div', { class: 'row-actions' }, toggle, quotas)));
-  return editingQuotas === u.id ? [row, quotaEditor(u)] : [row];
+    el('td', {}, el('div', { class: 'row-actions' }, toggle, quotas, password, key)));
+  if (editing?.id !== u.id) return [row];
+  return [row, editing.kind === 'quotas' ? quotaEditor(u) : passwordEditor(u)];
+}
+
+function passwordEditor(u) {
+  const id = `password-${u.id}`;
+  const input = el('input', { type: 'password', id, autocomplete: 'new-password', minlength: String(MIN_PASSWORD_CHARS) });
+  const save = el('button', { type: 'submit', class: 'button primary small', text: t('save') });
+  const cancel = el('button', { type: 'button', class: 'button link small', text: t('cancel') });
+  cancel.addEventListener('click', () => { editing = null; renderUsers(); });
+  const form = el('form', { class: 'quota-form', 'data-password-for': u.id, novalidate: true },
+    el('div', { class: 'field' }, el('label', { for: id, text: t('password_new_for', { name: nameOf(u) }) }), input),
+    el('div', { class: 'actions' }, save, cancel), el('p', { class: 'hint', text: t('password_rule') }));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!passwordLongEnough(input.value)) {
+      showErrors($('admin-messages'), [t('password_too_short', { min: MIN_PASSWORD_CHARS })]);
+      return;
+    }
+    patchUser(u, { password: input.value }, t('password_saved', { name: nameOf(u) }));
+  });
+  return el('tr', { class: 'editor-row' }, el('td', { colspan: '5' }, form));
+}
+
+/** Creates an API key for a user (for a script run on their behalf) and shows it once. */
+async function createKeyFor(u, button) {
+  button.disabled = true;
+  try {
+    const created = await api.sendJson('POST', `/api/v1/admin/users/${encodeURIComponent(u.id)}/keys`, { name: t('key_from_admin') });
+    $('admin-new-key-for').textContent = t('user_key_created', { name: nameOf(u) });
+    $('admin-new-key-value').textContent = created.key;
+    $('admin-new-key-status').textContent = '';
+    $('admin-new-key').hidden = false;
+    said(t('user_key_created', { name: nameOf(u) }));
+    $('admin-new-key-copy').focus();
+  } catch (e) { fail(e); } finally { button.disabled = false; }
+}
+
+async function copyAdminKey() {
+  const node = $('admin-new-key-value');
+  if (await copyText(node.textContent)) $('admin-new-key-status').textContent = t('key_copied');
+  else { selectText(node); $('admin-new-key-status').textContent = t('copy_select'); }
 }
 
 function renderUsers() {
@@ -127,7 +181,7 @@ async function loadUsers() {
 async function patchUser(u, change, done) {
   try {
     await api.sendJson('PATCH', `/api/v1/admin/users/${encodeURIComponent(u.id)}`, change);
-    if ('quotas' in change) editingQuotas = null;
+    if ('quotas' in change || 'password' in change) editing = null;
     await loadUsers();
     said(done);
     $('users').querySelector(`[data-user-id="${u.id}"] [data-action]`)?.closest('tr')?.querySelector('select, button')?.focus();
@@ -141,6 +195,11 @@ async function createUser(event) {
   event.preventDefault();
   const login = $('new-user-login').value.trim();
   if (!login) { showErrors($('admin-messages'), [t('user_login_missing')]); return; }
+  const password = $('new-user-password').value;
+  if (password && !passwordLongEnough(password)) {
+    showErrors($('admin-messages'), [t('password_too_short', { min: MIN_PASSWORD_CHARS })]);
+    return;
+  }
   const input = { login, role: $('new-user-role').value };
   for (const [id, key] of [['new-user-name', 'display_name'], ['new-user-email', 'email'], ['new-user-password', 'password']]) {
     const value = id === 'new-user-password' ? $(id).value : $(id).value.trim();
@@ -296,6 +355,9 @@ async function loadAudit(event) {
 /** Called when the administration view is shown: everything read afresh. */
 export async function showAdmin() {
   showErrors($('admin-messages'), []);
+  // A key created for someone is shown once: not again when the view comes back.
+  $('admin-new-key').hidden = true;
+  $('admin-new-key-value').textContent = '';
   try {
     await Promise.all([loadUsers(), loadTeams()]);
   } catch (e) { fail(e); }
@@ -307,5 +369,6 @@ export function initAdmin() {
   $('team-form').addEventListener('submit', createTeam);
   $('usage-form').addEventListener('submit', loadUsage);
   $('audit-form').addEventListener('submit', loadAudit);
+  $('admin-new-key-copy').addEventListener('click', copyAdminKey);
   i18n.onChange(() => { renderUsers(); renderUsage(); renderAudit(); });
 }

@@ -6,7 +6,7 @@
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import * as api from './api.js';
-import { showErrors } from './dom.js';
+import { showErrors, passwordLongEnough, MIN_PASSWORD_CHARS } from './dom.js';
 
 // Query parameters the service puts in links to the page.
 const AUTH_ERROR_PARAM = 'auth_error';
@@ -125,6 +125,7 @@ async function submitSetUp(event) {
   const password = $('setup-password').value;
   const displayName = $('setup-name').value.trim();
   if (!token || !login || !password) { say('setup', () => t('setup_missing')); return; }
+  if (!passwordLongEnough(password)) { say('setup', () => t('password_too_short', { min: MIN_PASSWORD_CHARS })); return; }
   if (password !== $('setup-confirm').value) { say('setup', () => t('setup_password_mismatch')); return; }
   const button = $('setup-submit');
   button.disabled = true;

@@ -45,3 +45,9 @@ export function selectText(node) {
   getSelection().removeAllRanges();
   getSelection().addRange(range);
 }
+
+/** The service's rule for local passwords: at least this many characters. */
+export const MIN_PASSWORD_CHARS = 10;
+
+/** Whether a new password is long enough for the service. */
+export function passwordLongEnough(password) { return [...password].length >= MIN_PASSWORD_CHARS; }

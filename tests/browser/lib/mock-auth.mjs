@@ -76,6 +76,15 @@ export function createAccounts({ mode = 'none', users = [], throttleAfter = 5, o
     return { user: me(user, session, 'session'), csrf_token: session.csrf };
   };
 
+  /** A new API key of `user`, made by `actor`: the answer that shows it once. */
+  const newKey = (req, actor, user, name) => {
+    const key = { id: randomUUID(), userId: user.id, name: name || 'key', key: token('tdk_'), created_at: new Date().toISOString(), last_used_at: null };
+    key.prefix = key.key.slice(0, 8);
+    keys.set(key.id, key);
+    record(req, actor, 'key_created', key.id, actor === user ? null : { user: user.id });
+    return { id: key.id, name: key.name, prefix: key.prefix, key: key.key };
+  };
+
   /** The caller of a request: { user, session, auth } or null. */
   const callerOf = (req) => {
     if (local) return { user: local, session: null, auth: 'none' };
@@ -169,11 +178,7 @@ export function createAccounts({ mode = 'none', users = [], throttleAfter = 5, o
     }
     if (p === '/api/v1/me/keys' && req.method === 'POST') {
       const input = await readJson(req);
-      const key = { id: randomUUID(), userId: user.id, name: input.name || 'key', key: token('tdk_'), created_at: new Date().toISOString(), last_used_at: null };
-      key.prefix = key.key.slice(0, 8);
-      keys.set(key.id, key);
-      record(req, user, 'key_created', key.id);
-      return json(res, 201, { id: key.id, name: key.name, prefix: key.prefix, key: key.key }), true;
+      return json(res, 201, newKey(req, user, user, input.name)), true;
     }
     const km = p.match(/^\/api\/v1\/me\/keys\/([\w-]+)$/);
     if (km && req.method === 'DELETE') {
@@ -203,6 +208,13 @@ export function createAccounts({ mode = 'none', users = [], throttleAfter = 5, o
       const user = addUser({ login: input.login, password: input.password ?? null, role: input.role ?? 'user', display_name: input.display_name || input.login, email: input.email ?? null });
       record(req, admin, 'user_created', user.id);
       return json(res, 201, adminView(user));
+    }
+    const uk = p.match(/^\/api\/v1\/admin\/users\/([\w-]+)\/keys$/);
+    if (uk && req.method === 'POST') {
+      const user = byId.get(uk[1]);
+      if (!user) return error(res, 404, 'user_not_found', 'no such user');
+      const input = await readJson(req);
+      return json(res, 201, newKey(req, admin, user, input.name));
     }
     const um = p.match(/^\/api\/v1\/admin\/users\/([\w-]+)$/);
     if (um) {

@@ -190,6 +190,10 @@ test('first start: only the set-up is offered; it creates the administrator, sig
   assert.equal(await page.inputValue('#setup-token'), token);
   await page.fill('#setup-login', ADMIN.login);
   await page.fill('#setup-name', 'Adèle Martin');
+  await page.fill('#setup-password', 'court');
+  await page.fill('#setup-confirm', 'court');
+  await page.click('#setup-submit');
+  await page.locator('#setup-messages p').filter({ hasText: 'Le mot de passe doit compter au moins 10 caractères.' }).waitFor();
   await page.fill('#setup-password', ADMIN.password);
   await page.fill('#setup-confirm', `${ADMIN.password}-typo`);
   await page.click('#setup-submit');
@@ -417,6 +421,22 @@ test('the administration page is offered to administrators only, and manages use
   await quotaForm.locator('button[type="submit"]').click();
   await page.locator('#admin-messages p').filter({ hasText: 'Quotas de' }).waitFor();
   assert.match(await users.locator(`tr[data-login="${ALICE.login}"]`).textContent(), /Caractères par jour : 5[\s\u202f ]?000/);
+  // A new password for Alice (too short first), then a key for her scripts, shown once.
+  await users.locator(`tr[data-login="${ALICE.login}"] [data-action="password"]`).click();
+  const passwordForm = page.locator('form[data-password-for]');
+  await passwordForm.locator('input').fill('court');
+  await passwordForm.locator('button[type="submit"]').click();
+  await page.locator('#admin-messages p').filter({ hasText: 'au moins 10 caractères' }).waitFor();
+  await passwordForm.locator('input').fill('alice-new-pass-2026');
+  await passwordForm.locator('button[type="submit"]').click();
+  await page.locator('#admin-messages p').filter({ hasText: `Mot de passe de ${ALICE.login} enregistré.` }).waitFor();
+  const relogin = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: ALICE.login, password: 'alice-new-pass-2026' }) });
+  assert.equal(relogin.status, 200, 'Alice signs in with her new password');
+  await users.locator(`tr[data-login="${ALICE.login}"] [data-action="key"]`).click();
+  await page.waitForSelector('#admin-new-key:not([hidden])');
+  const aliceKey = (await page.textContent('#admin-new-key-value')).trim();
+  const asAlice = await fetch(`${server.url}/api/v1/me`, { headers: { Authorization: `Bearer ${aliceKey}` } });
+  assert.equal((await asAlice.json()).login, ALICE.login, 'the key acts as Alice');
   // A team, and Alice in it.
   await page.fill('#new-team-name', 'Lettres');
   await page.click('#new-team-submit');
