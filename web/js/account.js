@@ -5,11 +5,20 @@ import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { el, showErrors, dateTime, copyText, selectText } from './dom.js';
+import { el, dateTime, copyText, selectText } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 let keys = [];
 let confirming = null; // id of the key whose revocation awaits a confirmation
+let message = null; // { kind: 'ok' | 'error', text: () => string }: follows the language
+
+function showMessage() {
+  $('key-messages').replaceChildren(...(message ? [el('p', { class: `message ${message.kind}`, text: message.text() })] : []));
+}
+
+function tell(kind, text) { message = text ? { kind, text } : null; showMessage(); }
+
+function fail(e) { tell('error', () => (e instanceof api.ApiError ? e.display() : t('error_generic'))); }
 
 /** One line of usage: "1 234 / 10 000 characters today", or without a limit. */
 function usageLine(key, used, limit) {
@@ -103,7 +112,7 @@ async function loadKeys() {
     keys = body.keys ?? [];
     renderKeys();
   } catch (e) {
-    showErrors($('key-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+    fail(e);
   }
 }
 
@@ -114,7 +123,7 @@ async function createKey(event) {
   button.disabled = true;
   try {
     const created = await api.sendJson('POST', '/api/v1/me/keys', { name });
-    showErrors($('key-messages'), []);
+    tell('ok', null);
     $('key-name').value = '';
     // The only time the key is seen: the service keeps only a hash of it.
     $('new-key-value').textContent = created.key;
@@ -123,7 +132,7 @@ async function createKey(event) {
     $('new-key-copy').focus();
     await loadKeys();
   } catch (e) {
-    showErrors($('key-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+    fail(e);
   } finally {
     button.disabled = false;
   }
@@ -136,13 +145,12 @@ async function revoke(id, button) {
   } catch (e) {
     if (e.status !== 404) {
       button.disabled = false;
-      showErrors($('key-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+      fail(e);
       return;
     }
   }
   confirming = null;
-  showErrors($('key-messages'), []);
-  $('key-messages').append(el('p', { class: 'message ok', text: t('key_revoked') }));
+  tell('ok', () => t('key_revoked'));
   await loadKeys();
   $('key-name').focus();
 }
@@ -159,6 +167,7 @@ export function showAccount() {
   $('new-key').hidden = true;
   $('new-key-value').textContent = '';
   confirming = null;
+  tell('ok', null);
   auth.refresh();
   loadKeys();
 }
@@ -169,5 +178,5 @@ export function initAccount() {
   renderUser(auth.user());
   $('key-form').addEventListener('submit', createKey);
   $('new-key-copy').addEventListener('click', copyKey);
-  i18n.onChange(() => { renderUser(auth.user()); renderKeys(); });
+  i18n.onChange(() => { renderUser(auth.user()); renderKeys(); showMessage(); });
 }

@@ -6,7 +6,7 @@ import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { el, showErrors, dateTime, copyText, selectText, passwordLongEnough, MIN_PASSWORD_CHARS } from './dom.js';
+import { el, dateTime, copyText, selectText, passwordLongEnough, MIN_PASSWORD_CHARS } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const QUOTAS = ['chars_per_day', 'chars_per_month', 'jobs_in_progress', 'upload_bytes'];
@@ -24,15 +24,33 @@ function listOf(body, ...names) {
   return [];
 }
 
-function fail(e) {
-  showErrors($('admin-messages'), [e instanceof api.ApiError ? e.display() : t('error_generic')]);
+// The message above the administration, kept as a function so that it follows the language.
+let keyOwner = null; // the user whose new key is shown
+
+function renderNewKey() {
+  $('admin-new-key-for').textContent = keyOwner ? t('user_key_created', { name: nameOf(keyOwner) }) : '';
 }
 
+let message = null; // { kind: 'ok' | 'error', text: () => string }
+
+function showMessage() {
+  const box = $('admin-messages');
+  if (!message) { box.replaceChildren(); return; }
+  box.replaceChildren(el('p', { class: `message ${message.kind}`, role: message.kind === 'ok' ? 'status' : null, text: message.text() }));
+}
+
+/** Shows a problem (a function giving its text). */
+function warn(text) { message = { kind: 'error', text }; showMessage(); }
+
+function fail(e) { warn(() => (e instanceof api.ApiError ? e.display() : t('error_generic'))); }
+
 /** Says that a change was made; the audit log, which records it, is read again. */
-function said(message) {
-  $('admin-messages').replaceChildren(el('p', { class: 'message ok', role: 'status', text: message }));
+function said(text) {
+  message = { kind: 'ok', text };
+  showMessage();
   loadAudit();
 }
+
 
 function nameOf(u) { return u.display_name || u.login; }
 
@@ -67,7 +85,7 @@ function quotaEditor(u) {
     }
     // The service's administration API (for now) names this limit as its store does.
     quotas.documents_in_progress = quotas.jobs_in_progress;
-    patchUser(u, { quotas }, t('quotas_saved', { name: nameOf(u) }));
+    patchUser(u, { quotas }, () => t('quotas_saved', { name: nameOf(u) }));
   });
   return el('tr', { class: 'editor-row' }, el('td', { colspan: '5' }, form));
 }
@@ -89,13 +107,13 @@ function userRow(u) {
   role.value = u.role;
   // Nobody removes their own administration by mistake (another administrator can).
   role.disabled = u.id === me?.id;
-  role.addEventListener('change', () => patchUser(u, { role: role.value }, t('role_saved', { name: nameOf(u), role: role.value === 'admin' ? t('role_admin') : t('role_user') })));
+  role.addEventListener('change', () => patchUser(u, { role: role.value }, () => t('role_saved', { name: nameOf(u), role: role.value === 'admin' ? t('role_admin') : t('role_user') })));
   const active = (u.state ?? 'active') === 'active';
   const toggle = el('button', { type: 'button', class: 'button link small', 'data-action': 'state',
     text: active ? t('user_disable') : t('user_enable'), 'aria-label': t(active ? 'user_disable_named' : 'user_enable_named', { name: nameOf(u) }) });
   toggle.disabled = u.id === me?.id;
   toggle.addEventListener('click', () => patchUser(u, { state: active ? 'disabled' : 'active' },
-    t(active ? 'user_disabled_done' : 'user_enabled_done', { name: nameOf(u) })));
+    () => t(active ? 'user_disabled_done' : 'user_enabled_done', { name: nameOf(u) })));
   const editorButton = (kind, text, label) => {
     const open = editing?.id === u.id && editing.kind === kind;
     const button = el('button', { type: 'button', class: 'button link small', 'data-action': kind, text,
@@ -139,10 +157,10 @@ function passwordEditor(u) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!passwordLongEnough(input.value)) {
-      showErrors($('admin-messages'), [t('password_too_short', { min: MIN_PASSWORD_CHARS })]);
+      warn(() => t('password_too_short', { min: MIN_PASSWORD_CHARS }));
       return;
     }
-    patchUser(u, { password: input.value }, t('password_saved', { name: nameOf(u) }));
+    patchUser(u, { password: input.value }, () => t('password_saved', { name: nameOf(u) }));
   });
   return el('tr', { class: 'editor-row' }, el('td', { colspan: '5' }, form));
 }
@@ -152,11 +170,12 @@ async function createKeyFor(u, button) {
   button.disabled = true;
   try {
     const created = await api.sendJson('POST', `/api/v1/admin/users/${encodeURIComponent(u.id)}/keys`, { name: t('key_from_admin') });
-    $('admin-new-key-for').textContent = t('user_key_created', { name: nameOf(u) });
+    keyOwner = u;
+    renderNewKey();
     $('admin-new-key-value').textContent = created.key;
     $('admin-new-key-status').textContent = '';
     $('admin-new-key').hidden = false;
-    said(t('user_key_created', { name: nameOf(u) }));
+    said(() => t('user_key_created', { name: nameOf(u) }));
     $('admin-new-key-copy').focus();
   } catch (e) { fail(e); } finally { button.disabled = false; }
 }
@@ -194,10 +213,10 @@ async function patchUser(u, change, done) {
 async function createUser(event) {
   event.preventDefault();
   const login = $('new-user-login').value.trim();
-  if (!login) { showErrors($('admin-messages'), [t('user_login_missing')]); return; }
+  if (!login) { warn(() => t('user_login_missing')); return; }
   const password = $('new-user-password').value;
   if (password && !passwordLongEnough(password)) {
-    showErrors($('admin-messages'), [t('password_too_short', { min: MIN_PASSWORD_CHARS })]);
+    warn(() => t('password_too_short', { min: MIN_PASSWORD_CHARS }));
     return;
   }
   const input = { login, role: $('new-user-role').value };
@@ -210,7 +229,7 @@ async function createUser(event) {
     for (const id of ['new-user-login', 'new-user-name', 'new-user-email', 'new-user-password']) $(id).value = '';
     $('new-user-role').value = 'user';
     await loadUsers();
-    said(t('user_created', { name: input.display_name || login }));
+    said(() => t('user_created', { name: input.display_name || login }));
     $('new-user-login').focus();
   } catch (e) { fail(e); }
 }
@@ -227,7 +246,7 @@ function teamItem(team) {
   const members = (team.members ?? []).map(member_);
   const list = el('ul', { class: 'members' }, ...members.map((m) => {
     const remove = el('button', { type: 'button', class: 'button link small', text: t('remove'), 'aria-label': t('member_remove', { name: nameOf(m), team: team.name }) });
-    remove.addEventListener('click', () => member('DELETE', team, m, t('member_removed', { name: nameOf(m), team: team.name })));
+    remove.addEventListener('click', () => member('DELETE', team, m, () => t('member_removed', { name: nameOf(m), team: team.name })));
     return el('li', { 'data-member': m.login ?? m.id }, el('bdi', { text: nameOf(m) }), ' ', remove);
   }));
   const others = users.filter((u) => !members.some((m) => m.id === u.id));
@@ -240,7 +259,7 @@ function teamItem(team) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const u = users.find((x) => x.id === pick.value);
-    if (u) member('PUT', team, u, t('member_added', { name: nameOf(u), team: team.name }));
+    if (u) member('PUT', team, u, () => t('member_added', { name: nameOf(u), team: team.name }));
   });
   return el('li', { class: 'team', 'data-team': team.name },
     el('h3', {}, el('bdi', { text: team.name }), ' ', el('span', { class: 'hint', text: t('team_members_count', { count: num(members.length) }) })),
@@ -269,12 +288,12 @@ async function member(method, team, u, done) {
 async function createTeam(event) {
   event.preventDefault();
   const name = $('new-team-name').value.trim();
-  if (!name) { showErrors($('admin-messages'), [t('team_name_missing')]); return; }
+  if (!name) { warn(() => t('team_name_missing')); return; }
   try {
     await api.sendJson('POST', '/api/v1/admin/teams', { name });
     $('new-team-name').value = '';
     await loadTeams();
-    said(t('team_created', { name }));
+    said(() => t('team_created', { name }));
   } catch (e) { fail(e); }
 }
 
@@ -354,7 +373,8 @@ async function loadAudit(event) {
 
 /** Called when the administration view is shown: everything read afresh. */
 export async function showAdmin() {
-  showErrors($('admin-messages'), []);
+  message = null;
+  showMessage();
   // A key created for someone is shown once: not again when the view comes back.
   $('admin-new-key').hidden = true;
   $('admin-new-key-value').textContent = '';
@@ -370,5 +390,5 @@ export function initAdmin() {
   $('usage-form').addEventListener('submit', loadUsage);
   $('audit-form').addEventListener('submit', loadAudit);
   $('admin-new-key-copy').addEventListener('click', copyAdminKey);
-  i18n.onChange(() => { renderUsers(); renderUsage(); renderAudit(); });
+  i18n.onChange(() => { renderUsers(); renderUsage(); renderAudit(); showMessage(); renderNewKey(); });
 }

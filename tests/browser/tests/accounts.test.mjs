@@ -480,6 +480,8 @@ test('the administration page is offered to administrators only, and manages use
   await page.selectOption('#ui-lang', 'ar');
   await page.waitForFunction(() => document.documentElement.dir === 'rtl');
   assert.equal(await page.textContent('#admin-title'), 'الإدارة');
+  assert.match(await page.textContent('#admin-messages'), /أُضيف alice إلى Lettres/, 'the last message follows the language');
+  assert.match(await page.textContent('#admin-new-key-for'), /أُنشئ مفتاح API لـ alice/);
   await screenshot(page, 'ar-admin');
   // On a phone the tables scroll inside their cards; the page itself does not scroll sideways.
   await page.setViewportSize({ width: 390, height: 844 });
