@@ -5,7 +5,7 @@
 // or no `auth` in GET /api/v1/config) skips these tests, saying so.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { skipReason, serverHasAccounts, startServer, launchBrowser, openPage, screenshot } from '../lib/harness.mjs';
@@ -25,6 +25,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  rmSync(files, { recursive: true, force: true });
 });
 
 function file(name, content) {

@@ -1,7 +1,7 @@
 // The web interface in real headless Chromium against the server (see lib/harness.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { skipReason, startServer, launchBrowser, openPage, load, screenshot } from '../lib/harness.mjs';
@@ -70,6 +70,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  // The files the tests wrote (one is larger than the upload limit).
+  rmSync(files, { recursive: true, force: true });
 });
 
 /**
