@@ -1,21 +1,74 @@
 // The HTTP API under /api/v1 (same origin only), and the error type the pages show.
-import { t, has } from './i18n.js';
+// Signed-in requests ride on the service's session cookie; every unsafe request (POST, PUT,
+// PATCH, DELETE, uploads included) also carries the session's X-CSRF-Token, and an answer
+// `401 unauthenticated` (the session expired, or was ended elsewhere) brings the sign-in back.
+import { t, has, num } from './i18n.js';
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+let csrfToken = null;
+let onUnauthenticated = null;
+
+/** Keeps the CSRF token of the session (from sign-in or GET /api/v1/me). */
+export function setCsrfToken(token) { csrfToken = token || null; }
+
+/** The header that proves a request comes from this page, for an unsafe `method`. */
+export function csrfHeaders(method = 'GET') {
+  return csrfToken && UNSAFE.has(method.toUpperCase()) ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
+/** Calls `fn` when the service answers `401 unauthenticated` to a request of the page. */
+export function whenUnauthenticated(fn) { onUnauthenticated = fn; }
+
+/** Whether an error means "sign in again"; tells the sign-in screen when it does. */
+export function noteAuthFailure(error) {
+  if (error?.status === 401 && error.code === 'unauthenticated') {
+    onUnauthenticated?.();
+    return true;
+  }
+  return false;
+}
+
+/** A wait in seconds, as "45 s", "3 min", "5 h" or "12 days" in the interface language. */
+export function waitText(seconds) {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 120) return t('wait_seconds', { n: num(s) });
+  if (s < 2 * 3600) return t('wait_minutes', { n: num(Math.ceil(s / 60)) });
+  if (s < 48 * 3600) return t('wait_hours', { n: num(Math.ceil(s / 3600)) });
+  return t('wait_days', { n: num(Math.ceil(s / 86400)) });
+}
 
 /** An error from the API, with the server's stable code when it sent one. */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code;
+    /** Seconds to wait before trying again (the `Retry-After` of a 429), or null. */
+    this.retryAfter = retryAfter;
   }
 
-  /** The message to show: the catalogue's text for the code, else the server's message. */
+  /**
+   * The message to show: the catalogue's text for the code (with the wait, when the server said
+   * how long), else the server's message.
+   */
   display() {
+    if (this.code && this.retryAfter !== null && has(`retry_${this.code}`)) {
+      return t(`retry_${this.code}`, { wait: waitText(this.retryAfter) });
+    }
     if (this.code && has(`error_${this.code}`)) return t(`error_${this.code}`);
     if (this.status === 413) return t('error_upload_too_large');
     if (this.status === 0) return t('error_network');
     return this.message ? t('error_with_message', { message: this.message }) : t('error_generic');
   }
+}
+
+/** The seconds of a `Retry-After` header (a number of seconds or an HTTP date), or null. */
+export function retryAfter(value) {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : null;
 }
 
 async function errorFrom(response) {
@@ -26,19 +79,28 @@ async function errorFrom(response) {
     code = body?.error?.code ?? null;
     message = body?.error?.message ?? null;
   } catch { /* not JSON */ }
-  return new ApiError(response.status, code, message);
+  return new ApiError(response.status, code, message, retryAfter(response.headers.get('Retry-After')));
 }
 
-/** fetch() that turns network failures and non-2xx answers into ApiError. */
+/**
+ * fetch() that adds the CSRF header to unsafe requests and turns network failures and non-2xx
+ * answers into ApiError.
+ */
 export async function request(path, options = {}) {
+  const headers = new Headers(options.headers ?? {});
+  for (const [name, value] of Object.entries(csrfHeaders(options.method))) headers.set(name, value);
   let response;
   try {
-    response = await fetch(path, options);
+    response = await fetch(path, { ...options, headers });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', e.message);
   }
-  if (!response.ok) throw await errorFrom(response);
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    noteAuthFailure(error);
+    throw error;
+  }
   return response;
 }
 
@@ -56,6 +118,15 @@ export function postJson(path, body, options = {}) {
     headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream, application/json' },
     body: JSON.stringify(body),
     ...options,
+  });
+}
+
+/** Sends a JSON body with `method` and returns the JSON answer (null for 204). */
+export function sendJson(method, path, body) {
+  return json(path, {
+    method,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
 
@@ -130,8 +201,11 @@ export function models() {
 }
 
 let configPromise = null;
+/** Forgets the configuration read before (it says whether the set-up is still required). */
+export function reloadConfig() { configPromise = null; }
+
 /**
- * Upload limits and formats, from GET /api/v1/config when the server has it; otherwise the
+ * Upload limits, formats and sign-in methods, from GET /api/v1/config when the server has it; otherwise the
  * documented defaults (50 MB per request, 20 files) and no format list (the server decides).
  */
 export function config() {
@@ -139,6 +213,8 @@ export function config() {
     maxUploadBytes: c.max_upload_bytes ?? (c.max_upload_mb ?? 50) * 1024 * 1024,
     maxFiles: c.max_files ?? 20,
     extensions: normaliseExtensions(c.extensions ?? c.formats),
+    // How people sign in (null: a service without accounts, everything is shared).
+    auth: c.auth ?? null,
   }));
   return configPromise;
 }

@@ -1,8 +1,13 @@
-// Entry point: interface language, tabs, backend status, shared pickers, then each tab's module.
+// Entry point: interface language, then who the user is (sign-in or first start when the
+// service has accounts), then tabs, backend status, shared pickers, each tab's module, and the
+// account and administration views.
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import * as api from './api.js';
+import * as auth from './auth.js';
 import { initTabs } from './tabs.js';
+import { initAccount, showAccount } from './account.js';
+import { initAdmin, showAdmin } from './admin.js';
 import { initDocuments } from './documents.js';
 import { initText } from './text.js';
 import { initAssistants } from './assist.js';
@@ -87,7 +92,11 @@ async function fillModelPickers() {
   return list;
 }
 
-/** Shows the LLM backend state from /healthz, refreshed every 30 s. */
+/**
+ * Shows the LLM backend state from /healthz (public: shown on the sign-in screen too),
+ * refreshed every 30 s. `models` is filled once the user may list them; returns a function
+ * that checks again.
+ */
 function initStatus(models) {
   const box = document.getElementById('status');
   const text = document.getElementById('status-text');
@@ -120,6 +129,33 @@ function initStatus(models) {
   i18n.onChange(render);
   check();
   setInterval(check, 30000);
+  return check;
+}
+
+const VIEWS = { account: showAccount, admin: showAdmin };
+
+/**
+ * Shows the view the URL fragment names (#account, #admin for administrators), else the tabs.
+ * The views are pages of their own: the tabs are hidden while one is shown.
+ */
+function initViews() {
+  let shown = null;
+  const apply = () => {
+    let name = location.hash.slice(1);
+    if (!(name in VIEWS) || !auth.user() || (name === 'admin' && !auth.isAdmin())) name = null;
+    // Fresh figures for the user fire this again: a view already shown is not reloaded.
+    if (name === shown) return;
+    shown = name;
+    document.getElementById('tabs-view').hidden = !!name;
+    for (const view of Object.keys(VIEWS)) document.getElementById(`view-${view}`).hidden = view !== name;
+    if (name) {
+      VIEWS[name]();
+      document.getElementById(`view-${name}`).focus();
+    }
+  };
+  window.addEventListener('hashchange', apply);
+  auth.onUser(apply);
+  apply();
 }
 
 async function main() {
@@ -127,10 +163,17 @@ async function main() {
   const uiLang = document.getElementById('ui-lang');
   uiLang.value = i18n.lang();
   uiLang.addEventListener('change', () => i18n.setLanguage(uiLang.value, true));
-  initTabs(document.getElementById('tablist'));
-  const [, models] = await Promise.all([fillLanguagePickers(), fillModelPickers()]);
-  initStatus(models);
-  initDocuments();
+  const models = [];
+  const checkStatus = initStatus(models);
+  await auth.signedIn();
+  initTabs(document.getElementById('tablist'), Object.keys(VIEWS));
+  const [, list] = await Promise.all([fillLanguagePickers(), fillModelPickers()]);
+  models.push(...list);
+  checkStatus();
+  initAccount();
+  initAdmin();
+  initViews();
+  await initDocuments();
   initText();
   initAssistants();
   document.body.dataset.ready = 'true';

@@ -1,11 +1,13 @@
 // Documents tab: choose files, upload them as one job, follow each job live (SSE), cancel,
-// download, and keep the user's recent jobs (their ids in localStorage) across reloads.
+// download, and "my translations": the user's jobs as the service lists them (GET
+// /api/v1/jobs), so the history is the same on any computer and in any browser.
 import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
 
-const HISTORY_KEY = 'tradia.jobs';
-const HISTORY_MAX = 50;
+// Where earlier versions of the page kept job ids; the service's list replaces it.
+const OLD_HISTORY_KEY = 'tradia.jobs';
+const PAGE_SIZE = 50;
 // Browsers allow six HTTP/1.1 connections per host: keep some free for the rest of the page.
 const MAX_LIVE_STREAMS = 3;
 const POLL_MS = 2500;
@@ -15,20 +17,7 @@ const jobs = new Map(); // id → { job, el, stream }
 const polled = new Set();
 let selected = [];
 let limits = null;
-
-function history() {
-  try {
-    const ids = JSON.parse(localStorage.getItem(HISTORY_KEY));
-    return Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
-  } catch { return []; }
-}
-
-function saveHistory(ids) {
-  try { localStorage.setItem(HISTORY_KEY, JSON.stringify(ids.slice(0, HISTORY_MAX))); } catch { /* private mode */ }
-}
-
-function remember(id) { saveHistory([id, ...history().filter((x) => x !== id)]); }
-function forget(id) { saveHistory(history().filter((x) => x !== id)); }
+let nextPage = null; // the `next` cursor of the last page of the list, null at the end
 
 function time(value) {
   if (value === null || value === undefined) return null;
@@ -172,12 +161,16 @@ function upload(form, onProgress) {
     xhr.open('POST', '/api/v1/jobs');
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
+    for (const [name, value] of Object.entries(api.csrfHeaders('POST'))) xhr.setRequestHeader(name, value);
     xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
     xhr.addEventListener('load', () => {
       if (xhr.status >= 200 && xhr.status < 300 && xhr.response) resolve(xhr.response);
       else {
         const err = xhr.response?.error;
-        reject(new api.ApiError(xhr.status, err?.code ?? null, err?.message ?? null));
+        const error = new api.ApiError(xhr.status, err?.code ?? null, err?.message ?? null,
+          api.retryAfter(xhr.getResponseHeader('Retry-After')));
+        api.noteAuthFailure(error);
+        reject(error);
       }
     });
     xhr.addEventListener('error', () => reject(new api.ApiError(0, 'network', null)));
@@ -212,7 +205,6 @@ async function submit(event) {
     showMessages(messages, []);
     selected = [];
     renderSelection();
-    remember(job.id);
     show(job, true);
     follow(job.id);
   } catch (e) {
@@ -427,26 +419,32 @@ function removeRow(id) {
   stopFollowing(id);
   jobs.get(id)?.el.remove();
   jobs.delete(id);
-  forget(id);
   document.getElementById('jobs-empty').hidden = jobs.size > 0;
 }
 
-/** Shows the jobs whose ids this browser kept, newest first, and follows the unfinished ones. */
-async function loadHistory() {
-  const ids = history();
-  if (!ids.length) return;
-  const found = new Map();
+/**
+ * Shows one page of the user's jobs as the service lists them (newest first; the next page
+ * with "show more") and follows the unfinished ones.
+ */
+async function loadHistory(more = false) {
+  const button = document.getElementById('jobs-more');
+  const messages = document.getElementById('jobs-messages');
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (more && nextPage) params.set('before', nextPage);
+  button.disabled = true;
   try {
-    const body = await api.json('/api/v1/jobs?limit=100');
-    for (const j of body.jobs ?? []) if (ids.includes(j.id)) found.set(j.id, j);
-  } catch { /* fall back to one request per job */ }
-  await Promise.all(ids.filter((id) => !found.has(id)).map(async (id) => {
-    try { found.set(id, await api.json(`/api/v1/jobs/${encodeURIComponent(id)}`)); } catch (e) {
-      if (e.status === 404) forget(id);
-    }
-  }));
-  for (const id of ids) if (found.has(id)) show(found.get(id));
-  for (const id of ids) follow(id);
+    const body = await api.json(`/api/v1/jobs?${params}`);
+    const list = body.jobs ?? [];
+    for (const j of list) show(j);
+    for (const j of list) follow(j.id);
+    nextPage = body.next ?? null;
+    showMessages(messages, []);
+  } catch (e) {
+    showMessages(messages, [t('jobs_load_failed', { reason: e instanceof api.ApiError ? e.display() : t('error_generic') })]);
+  } finally {
+    button.disabled = false;
+    button.hidden = !nextPage;
+  }
 }
 
 export async function initDocuments() {
@@ -475,5 +473,7 @@ export async function initDocuments() {
   i18n.onChange(() => { renderLimits(); renderSelection(); for (const e of jobs.values()) render(e); });
   setInterval(() => { for (const e of jobs.values()) if (!FINAL.has(e.job.status)) renderTime(e); }, 1000);
   setInterval(() => { for (const id of [...polled]) refresh(id); }, POLL_MS);
+  document.getElementById('jobs-more').addEventListener('click', () => loadHistory(true));
+  try { localStorage.removeItem(OLD_HISTORY_KEY); } catch { /* private mode */ }
   await loadHistory();
 }

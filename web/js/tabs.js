@@ -1,9 +1,10 @@
 // WAI-ARIA tabs: roving tabindex, arrow keys (following the reading direction), Home/End.
-// The selected tab is remembered in the URL fragment so a reload stays on it.
+// The selected tab is remembered in the URL fragment so a reload stays on it. Fragments that
+// name another view of the page (`views`, e.g. #account) are left to that view.
 
-export function initTabs(tablist) {
+export function initTabs(tablist, views = []) {
   const tabs = [...tablist.querySelectorAll('[role="tab"]')];
-  const select = (tab, focus) => {
+  const select = (tab, focus, keepHash = false) => {
     for (const other of tabs) {
       const on = other === tab;
       other.setAttribute('aria-selected', String(on));
@@ -12,7 +13,7 @@ export function initTabs(tablist) {
     }
     if (focus) tab.focus();
     const name = tab.id.replace(/^tab-/, '');
-    if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
+    if (!keepHash && location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
   };
   tablist.addEventListener('click', (e) => {
     const tab = e.target.closest('[role="tab"]');
@@ -34,5 +35,5 @@ export function initTabs(tablist) {
   const fromHash = () => tabs.find((tab) => tab.id === `tab-${location.hash.slice(1)}`);
   // A link or a typed address such as /#text opens that tab, on load or later.
   window.addEventListener('hashchange', () => { const tab = fromHash(); if (tab) select(tab, false); });
-  select(fromHash() ?? tabs[0], false);
+  select(fromHash() ?? tabs[0], false, views.includes(location.hash.slice(1)));
 }

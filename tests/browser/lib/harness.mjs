@@ -1,11 +1,12 @@
 // Shared set-up for the browser tests: the server under test, headless Chromium with a fresh
 // profile, and a guard that records every request the page makes to another host.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startMockServer } from './mock-server.mjs';
-import { startRealServer } from './real-server.mjs';
+import { startRealServer, tradiaBinary } from './real-server.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(REPO, 'test-output', 'screenshots');
@@ -26,6 +27,15 @@ export async function startServer(options = {}) {
   const which = process.env.TRADIA_BROWSER_SERVER ?? 'real';
   if (which === 'mock') return startMockServer(options);
   return startRealServer(options);
+}
+
+/**
+ * Whether the server under test has accounts: the mock has; the real service has when its
+ * binary knows `tradia users` (the accounts tests create their users with it).
+ */
+export function serverHasAccounts() {
+  if ((process.env.TRADIA_BROWSER_SERVER ?? 'real') === 'mock') return true;
+  return spawnSync(tradiaBinary(), ['users', '--help'], { stdio: 'ignore' }).status === 0;
 }
 
 export async function launchBrowser() {

@@ -3,11 +3,13 @@
 // build the pages before the service existed, and still lets them be worked on without a Rust
 // build: TRADIA_BROWSER_SERVER=mock selects it (the tests use the real service by default).
 // It also advertises GET /api/v1/config (limits and formats), which the service may add.
+// Accounts (sign-in, CSRF, keys, administration) are in mock-auth.mjs; jobs have an owner.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { createAccounts } from './mock-auth.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -70,7 +72,12 @@ function translated(f, target) {
     : f.text.split('\n').map((l) => pseudo(l, target)).join('\n');
 }
 
-export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, maxUploadMb = 1, llmReachable = true } = {}) {
+/**
+ * Starts the mock. `auth` configures accounts (see createAccounts): single-user mode by default,
+ * as the real service runs for the tests that are not about accounts.
+ */
+export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, maxUploadMb = 1, llmReachable = true, auth = {} } = {}) {
+  const accounts = createAccounts(auth);
   const jobs = new Map();
   const requests = [];
 
@@ -136,6 +143,7 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+  const readJson = async (req) => { try { return JSON.parse((await body(req)).toString() || '{}'); } catch { return {}; } };
   const sse = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
   const streamTokens = async (res, tokens, done) => {
     sse(res);
@@ -169,9 +177,11 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         return json(res, 200, llmReachable ? { status: 'healthy', database: 'ok', llm: 'ok', version: 'mock' }
           : { status: 'degraded', database: 'ok', llm: 'connection refused', reason: 'LLM backend unreachable: connection refused', version: 'mock' });
       }
+      if (await accounts.handle(req, res, p, { json, error, readJson })) return undefined;
+      const caller = req.caller ?? null;
       if (p === '/api/v1/languages') return json(res, 200, { languages: LANGUAGES });
       if (p === '/api/v1/models') return json(res, 200, { models: [{ name: 'sim-small', backend: 'mock', default: false, vision: false }, { name: 'sim-model', backend: 'mock', default: true, vision: true }], default: 'sim-model' });
-      if (p === '/api/v1/config') return json(res, 200, { max_upload_mb: maxUploadMb, max_files: 5, extensions: EXTENSIONS });
+      if (p === '/api/v1/config') return json(res, 200, { max_upload_mb: maxUploadMb, max_files: 5, extensions: EXTENSIONS, auth: accounts.config() });
       if (p === '/api/v1/jobs' && req.method === 'POST') {
         const raw = await body(req);
         if (raw.length > maxUploadMb * 1024 * 1024) return error(res, 413, 'upload_too_large', `upload larger than ${maxUploadMb} MB`);
@@ -188,19 +198,28 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
         const source = form.get('source_lang') ?? 'auto';
         if (source === target) return error(res, 400, 'same_language', 'same source and target');
         const now = new Date().toISOString();
-        const job = { id: randomUUID(), status: 'queued', done: 0, total: 0, source_lang: source, target_lang: target, model: form.get('model') || 'sim-model', files, created_at: now, started_at: null, finished_at: null, updated_at: now, listeners: new Set() };
+        const job = { id: randomUUID(), owner: caller?.user.id ?? null, status: 'queued', done: 0, total: 0, source_lang: source, target_lang: target, model: form.get('model') || 'sim-model', files, created_at: now, started_at: null, finished_at: null, updated_at: now, listeners: new Set() };
         jobs.set(job.id, job);
         run(job);
         return json(res, 202, view(job));
       }
       if (p === '/api/v1/jobs' && req.method === 'GET') {
-        return json(res, 200, { jobs: [...jobs.values()].reverse().map(view) });
+        const mine = [...jobs.values()].filter((j) => j.owner === (caller?.user.id ?? null)).reverse();
+        const limit = Number(url.searchParams.get('limit') ?? 50);
+        const before = url.searchParams.get('before');
+        const from = before ? mine.findIndex((j) => j.id === before) + 1 : 0;
+        const page = mine.slice(from, from + limit);
+        return json(res, 200, { jobs: page.map(view), next: from + limit < mine.length ? page[page.length - 1].id : null });
       }
       const m = p.match(/^\/api\/v1\/jobs\/([\w-]+)(\/(events|result|cancel))?$/);
       if (m) {
-        const job = jobs.get(m[1]);
-        if (!job) return error(res, 404, 'job_not_found', 'no such job');
         const action = m[3];
+        const found = jobs.get(m[1]);
+        // Another user's job does not exist for the caller; an administrator sees its metadata.
+        const mine = found && found.owner === (caller?.user.id ?? null);
+        const adminMeta = found && caller?.user.role === 'admin' && !action && req.method === 'GET';
+        const job = mine || adminMeta ? found : null;
+        if (!job) return error(res, 404, 'job_not_found', 'no such job');
         if (!action && req.method === 'GET') return json(res, 200, view(job));
         if (!action && req.method === 'DELETE') { clearTimeout(job.timer); jobs.delete(job.id); res.writeHead(204); return res.end(); }
         if (action === 'cancel' && req.method === 'POST') {
@@ -236,6 +255,8 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
       }
       if (p === '/api/v1/translate/stream' && req.method === 'POST') {
         const input = JSON.parse((await body(req)).toString());
+        if (accounts.refuseOverQuota(res, caller, [...input.text].length, error)) return undefined;
+        accounts.countChars(caller, [...input.text].length);
         const text = pseudo(input.text, input.target_lang);
         return streamTokens(res, words(text), { translations: [{ text, source_lang: input.source_lang ?? 'fr', detected: !input.source_lang }] });
       }
@@ -269,6 +290,8 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
     kind: 'mock',
     url: `http://127.0.0.1:${port}`,
     requests,
+    accounts,
+    setupToken: accounts.setupToken,
     async close() {
       for (const job of jobs.values()) { clearTimeout(job.timer); for (const r of job.listeners) r.end(); }
       server.closeAllConnections();
@@ -278,6 +301,11 @@ export async function startMockServer({ segmentMs = 60, slowSegmentMs = 500, max
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const s = await startMockServer({ maxUploadMb: Number(process.env.MAX_UPLOAD_MB ?? 1) });
+  // MOCK_AUTH=local|none|setup: accounts for working on the page by hand (admin / admin-password).
+  const mode = process.env.MOCK_AUTH ?? 'none';
+  const auth = mode === 'setup' ? { mode: 'local', setupRequired: true }
+    : mode === 'local' ? { mode: 'local', users: [{ login: 'admin', password: 'admin-password', role: 'admin' }] } : { mode: 'none' };
+  const s = await startMockServer({ maxUploadMb: Number(process.env.MAX_UPLOAD_MB ?? 1), auth });
   console.log(s.url);
+  if (s.setupToken) console.log(`set-up token: ${s.setupToken}`);
 }

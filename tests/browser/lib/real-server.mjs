@@ -1,6 +1,8 @@
 // Starts the real service for the browser tests: `tradia simulate-llm` (the LLM simulator) and
 // `tradia serve` pointed at it, both on 127.0.0.1 and free ports, with a fresh data folder.
 // The binary is $TRADIA_BIN, else the workspace's debug build ($CARGO_TARGET_DIR or target/).
+// Accounts: single-user mode (`TRADIA_AUTH=none`) unless the test asks for local accounts,
+// which are then created with `tradia users add` before the service starts.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -33,7 +35,11 @@ function start(bin, args, env) {
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   const child = spawn(bin, args, { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   child.output = '';
-  const keep = (chunk) => { child.output = (child.output + chunk).slice(-4000); };
+  child.head = ''; // the start of the output too: the first start prints its set-up link there
+  const keep = (chunk) => {
+    if (child.head.length < 8000) child.head += chunk;
+    child.output = (child.output + chunk).slice(-4000);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -53,6 +59,21 @@ async function waitFor(what, child, check, timeoutMs = 60000) {
   throw new Error(`${what} not ready after ${timeoutMs / 1000} s:\n${child.output}`);
 }
 
+/** Runs a command to its end, with `input` on its standard input; rejects when it fails. */
+function runToEnd(bin, args, env, input) {
+  return new Promise((resolve, reject) => {
+    const merged = { ...process.env, ...env };
+    for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+    const child = spawn(bin, args, { env: merged, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c) => { output += c; });
+    child.stderr.on('data', (c) => { output += c; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`tradia ${args.join(' ')} exited ${code}:\n${output}`))));
+    child.stdin.end(input ?? '');
+  });
+}
+
 async function stop(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
@@ -64,8 +85,10 @@ async function stop(child) {
 /**
  * Starts the service. `llmReachable: false` points it at a closed port instead of the simulator,
  * as when the GPU server is down: the service starts anyway and reports itself degraded.
+ * `auth`: `{ mode: 'none' }` (the default), or `{ mode: 'local', users: [{login, password,
+ * role}] }`, or `{ mode: 'local', setupRequired: true }` (no administrator: the first start).
  */
-export async function startRealServer({ maxUploadMb = 50, llmReachable = true } = {}) {
+export async function startRealServer({ maxUploadMb = 50, llmReachable = true, auth = { mode: 'none' } } = {}) {
   const bin = tradiaBinary();
   if (!existsSync(bin)) {
     throw new Error(`the tradia binary was not found at ${bin}: build it (cargo build -p tradia) or set TRADIA_BIN`);
@@ -88,7 +111,13 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true } 
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    const store = { TRADIA_DATA_DIR: data, DATABASE_URL: undefined, TRADIA_AUTH: auth.mode ?? 'none' };
+    for (const u of auth.setupRequired ? [] : auth.users ?? []) {
+      await runToEnd(bin, ['users', 'add', u.login, ...(u.role === 'admin' ? ['--admin'] : []), '--password-stdin'],
+        store, `${u.password}\n`);
+    }
     server = start(bin, ['serve'], {
+      TRADIA_AUTH: auth.mode ?? 'none',
       TRADIA_HOST: '127.0.0.1',
       PORT: String(port),
       TRADIA_DATA_DIR: data,
@@ -106,6 +135,11 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true } 
       engine,
       url,
       simUrl,
+      /** The one-time set-up token the service printed at its first start (from its log). */
+      get setupToken() {
+        const log = `${server.head}\n${server.output}`;
+        return log.match(/[?&]setup=([A-Za-z0-9_-]+)/)?.[1] ?? null;
+      },
       async close() {
         await stop(server);
         await stop(sim);

@@ -1,7 +1,7 @@
 // The web interface in real headless Chromium against the server (see lib/harness.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { skipReason, startServer, launchBrowser, openPage, load, screenshot } from '../lib/harness.mjs';
@@ -42,6 +42,19 @@ async function unzip(buf) {
   return out;
 }
 
+/** How many jobs "my translations" lists now (the service's list: earlier tests' jobs too). */
+function jobCount(page) { return page.locator('#jobs > li').count(); }
+
+/**
+ * The row of the job just uploaded: the list comes from the service, so it may already show
+ * older jobs; the new one is put first once the upload is answered.
+ */
+async function uploadedJob(page, before) {
+  await page.waitForFunction((n) => document.querySelectorAll('#jobs > li').length > n, before, { timeout: 30000 });
+  const id = await page.locator('#jobs > li').first().getAttribute('data-job-id');
+  return page.locator(`#jobs > li[data-job-id="${id}"]`);
+}
+
 function assertClean(seen) {
   assert.deepEqual(seen.foreign, [], `requests to other hosts: ${seen.foreign.join(', ')}`);
   assert.deepEqual(seen.errors, [], seen.errors.join('\n'));
@@ -57,6 +70,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  // The files the tests wrote (one is larger than the upload limit).
+  rmSync(files, { recursive: true, force: true });
 });
 
 /**
@@ -84,21 +99,23 @@ const DOC_B = scenari('Ordre du jour', ['Premier point.', 'Deuxième point.', 'T
 test('two files make one job with a progress bar each; both reach 100 % and the zip downloads', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
+  const before = await jobCount(page);
   await page.selectOption('#doc-target', 'en');
   await page.setInputFiles('#doc-files', [file('accueil.xml', DOC_A), file('ordre-du-jour.xml', DOC_B)]);
   assert.equal(await page.locator('#doc-selected li').count(), 2);
   // Every state the job row shows, as the SSE events arrive.
   await page.evaluate(() => {
     window.__seen = new Set();
+    const known = new Set([...document.querySelectorAll('#jobs > li')].map((li) => li.dataset.jobId));
     new MutationObserver(() => {
-      const row = document.querySelector('#jobs > li');
+      const row = [...document.querySelectorAll('#jobs > li')].find((li) => !known.has(li.dataset.jobId));
       if (row) window.__seen.add(`${row.dataset.status} ${row.querySelector('[data-role="total"]')?.textContent ?? ''}`);
     }).observe(document.getElementById('jobs'), { childList: true, subtree: true, characterData: true });
   });
   await page.click('#doc-submit');
-  const job = page.locator('#jobs > li').first();
+  const job = await uploadedJob(page, before);
   await job.waitFor();
-  assert.equal(await page.locator('#jobs > li').count(), 1, 'one job for one upload');
+  assert.equal(await jobCount(page), before + 1, 'one job for one upload');
   assert.equal(await job.locator('progress').count(), 2, 'a progress bar per file');
   // Progress is followed live: at least one intermediate value shows before the end.
   await job.locator('[data-role="status"]').filter({ hasText: 'Terminée' }).waitFor({ timeout: 30000 });
@@ -158,9 +175,10 @@ test('a running job can be cancelled', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
   const long = scenari('Un long document', Array.from({ length: 120 }, (_, i) => `Phrase numéro ${i + 1} du long document, qui prend du temps à traduire.`));
+  const before = await jobCount(page);
   await page.setInputFiles('#doc-files', [file('slow-long.xml', long)]);
   await page.click('#doc-submit');
-  const job = page.locator('#jobs > li').first();
+  const job = await uploadedJob(page, before);
   await job.locator('[data-role="status"]').filter({ hasText: 'En cours' }).waitFor({ timeout: 20000 });
   await job.locator('[data-action="cancel"]').click();
   await job.locator('[data-role="status"]').filter({ hasText: 'Annulée' }).waitFor({ timeout: 10000 });
@@ -171,12 +189,13 @@ test('a running job can be cancelled', { skip }, async () => {
   await context.close();
 });
 
-test('history survives a reload', { skip }, async () => {
+test('history survives a reload: it comes from the service', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
+  const before = await jobCount(page);
   await page.setInputFiles('#doc-files', [file('histoire.xml', scenari('Histoire', ['Il était une fois.', 'Fin.']))]);
   await page.click('#doc-submit');
-  const job = page.locator('#jobs > li').first();
+  const job = await uploadedJob(page, before);
   const id = await job.getAttribute('data-job-id');
   await job.locator('[data-role="status"]').filter({ hasText: 'Terminée' }).waitFor({ timeout: 30000 });
   await page.reload();
@@ -186,6 +205,13 @@ test('history survives a reload', { skip }, async () => {
   assert.match(await row.textContent(), /histoire\.xml/);
   assert.match(await row.locator('[data-role="status"]').textContent(), /Terminée/);
   assert.equal(await row.locator('[data-action="download"]').count(), 1);
+  assert.equal(await page.evaluate(() => localStorage.getItem('tradia.jobs')), null, 'no job ids kept in the browser');
+  // Another browser (a fresh profile: nothing in its storage) lists the same job.
+  const other = await openPage(browser, server);
+  await load(other.page, server);
+  await other.page.locator(`#jobs > li[data-job-id="${id}"]`).waitFor();
+  assertClean(other.seen);
+  await other.context.close();
   assertClean(seen);
   await context.close();
 });
@@ -193,6 +219,7 @@ test('history survives a reload', { skip }, async () => {
 test('rejected files get clear messages before and after upload', { skip }, async () => {
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
+  const before = await jobCount(page);
   const limit = await page.evaluate(async () => (await import('/assets/js/api.js')).config());
   await page.setInputFiles('#doc-files', [
     file('image.exe', 'MZ'),
@@ -215,7 +242,7 @@ test('rejected files get clear messages before and after upload', { skip }, asyn
   const text = await refused.textContent();
   assert.doesNotMatch(text, /Erreur :|[a-z]+_[a-z]+/, `a sentence, not a code: ${text}`);
   assert.match(await page.locator('#doc-messages').textContent(), /abime\.docx/, await page.locator('#doc-messages').textContent());
-  assert.equal(await page.locator('#jobs > li').count(), 0, 'no job for a refused upload');
+  assert.equal(await jobCount(page), before, 'no job for a refused upload');
   assertClean(seen);
   await context.close();
 });
@@ -325,9 +352,10 @@ test('Arabic interface is right to left; screenshots of every page in French and
   await page.waitForFunction(() => document.getElementById('text-output').getAttribute('aria-busy') === 'false' && document.getElementById('text-output').textContent.length > 0, null, { timeout: 30000 });
   // A finished job in the list, so the Arabic documents page shows a row with its bars.
   await page.click('#tab-documents');
+  const before = await jobCount(page);
   await page.setInputFiles('#doc-files', [file('keep-rapport.xml', scenari('Rapport annuel', ['Bilan financier.', 'Perspectives.'])), file('annexe.xml', scenari('Annexe', ['Sources.']))]);
   await page.click('#doc-submit');
-  const job = page.locator('#jobs > li').first();
+  const job = await uploadedJob(page, before);
   await job.locator('[data-role="status"]').filter({ hasText: 'منتهية' }).waitFor({ timeout: 30000 });
   if (server.kind === 'mock') {
     // The mock keeps the first segment of a "keep" file in the source language.
