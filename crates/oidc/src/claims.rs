@@ -30,7 +30,8 @@ pub struct Identity {
     pub issuer: String,
     /// The subject (`sub`): unique and never reassigned within the issuer.
     pub subject: String,
-    /// `preferred_username`, else `email`, else the subject: never empty.
+    /// `preferred_username`, else `email`, else the subject; without control characters, at
+    /// most 200 characters, never empty. Not unique: see the README on login collisions.
     pub login: String,
     /// `email`, when the provider sent one.
     pub email: Option<String>,
@@ -61,7 +62,10 @@ pub(crate) fn identity_from_claims(
         claim_text(id_token, name).or_else(|| user_info.and_then(|info| claim_text(info, name)))
     };
     let email = text("email");
-    let login = text("preferred_username").or_else(|| email.clone()).unwrap_or(subject.to_string());
+    let login = text("preferred_username")
+        .or_else(|| email.clone())
+        .or_else(|| clean(subject))
+        .unwrap_or_else(|| "oidc-user".to_string());
     let display_name = text("name")
         .or_else(|| {
             let full = [text("given_name"), text("family_name")]
@@ -128,8 +132,19 @@ fn role_values(value: &Value) -> Vec<String> {
     }
 }
 
+/// The longest login, e-mail or name kept (the store's limit for a login).
+const MAX_TEXT_CHARS: usize = 200;
+
+/// A text claim without control characters or surrounding space, at most
+/// [`MAX_TEXT_CHARS`]: claims are the provider's input, and a login must be storable.
 fn claim_text(claims: &Map<String, Value>, name: &str) -> Option<String> {
-    let text = claims.get(name)?.as_str()?.trim();
+    clean(claims.get(name)?.as_str()?)
+}
+
+fn clean(text: &str) -> Option<String> {
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    let text: String = text.trim().chars().take(MAX_TEXT_CHARS).collect();
+    let text = text.trim_end();
     (!text.is_empty()).then(|| text.to_string())
 }
 
@@ -186,6 +201,17 @@ mod tests {
         assert_eq!(identity.email_verified, Some(true));
         assert_eq!(identity.display_name, "Alice Martin");
         assert_eq!(identity.roles, ["tradia-admin"]);
+    }
+
+    #[test]
+    fn text_claims_lose_control_characters_and_are_bounded() {
+        let claims = map(json!({
+            "preferred_username": " al\u{0}ice\n ",
+            "name": format!("{} x", "n".repeat(199)),
+        }));
+        let identity = identity_from_claims("i", "s", &claims, None, None);
+        assert_eq!(identity.login, "alice");
+        assert_eq!(identity.display_name, "n".repeat(199), "cut at 200, no trailing space");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! token, a secret or a claim value.
 
 /// One failure of discovery, of starting a sign-in or of completing one.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OidcError {
     /// The settings cannot be used (the issuer is not a URL, a scope is empty…). Unavailable.
     #[error("OpenID Connect settings are invalid: {0}")]
@@ -40,6 +40,10 @@ pub enum OidcError {
     /// replayed callback). Failed.
     #[error("the sign-in state does not match the one that was started")]
     StateMismatch,
+    /// The sealed pending login that came back (a cookie) was not sealed by this service with
+    /// this key, or was altered. Failed.
+    #[error("the sign-in in progress cannot be read back: {0}")]
+    InvalidPendingLogin(String),
     /// The sign-in was started longer ago than `login_timeout` allows. Failed.
     #[error("the sign-in was started too long ago; start again")]
     LoginExpired,
@@ -86,6 +90,7 @@ impl OidcError {
             | Self::InvalidProvider { .. }
             | Self::ClientRejected(_) => OidcErrorKind::Unavailable,
             Self::StateMismatch
+            | Self::InvalidPendingLogin(_)
             | Self::LoginExpired
             | Self::Denied { .. }
             | Self::TokenRejected(_)

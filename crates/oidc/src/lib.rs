@@ -24,12 +24,16 @@ mod claims;
 mod client;
 mod error;
 mod http;
+mod lazy;
 mod pending;
+mod seal;
 mod settings;
 
 pub use claims::{Identity, is_admin};
 pub use client::OidcClient;
 pub use error::{OidcError, OidcErrorKind};
 pub use http::MAX_BODY_BYTES;
+pub use lazy::{DEFAULT_RETRY_AFTER, LazyOidcClient};
 pub use pending::{PendingLogin, local_return_to};
+pub use seal::SealKey;
 pub use settings::{DEFAULT_HTTP_TIMEOUT, DEFAULT_LOGIN_TIMEOUT, DEFAULT_SCOPES, OidcSettings};

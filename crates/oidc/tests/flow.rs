@@ -19,6 +19,10 @@ async fn alice_signs_in_with_her_claims_and_the_admin_role() {
     let code = callback.code.expect("a code");
     let state = callback.state.unwrap();
 
+    // As the server keeps it between the redirect and the callback: sealed in a cookie.
+    let key = tradia_oidc::SealKey::derive(common::CLIENT_SECRET.as_bytes()).unwrap();
+    let cookie = pending.seal(&key).unwrap();
+    let pending = PendingLogin::unseal(&cookie, &key).unwrap();
     let identity = client.complete(pending, &code, &state).await.unwrap();
     assert_eq!(identity.issuer, provider.issuer);
     assert_eq!(identity.subject, "alice");

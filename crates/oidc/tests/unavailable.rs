@@ -161,3 +161,32 @@ async fn a_provider_gone_between_the_redirect_and_the_callback_is_unreachable() 
         .unwrap_err();
     unreachable_reason(&err);
 }
+
+#[tokio::test]
+async fn a_provider_down_at_start_up_is_used_once_it_is_back() {
+    let port = closed_port().await;
+    let issuer = format!("http://127.0.0.1:{port}");
+    let retry_after = Duration::from_secs(2);
+    let lazy = tradia_oidc::LazyOidcClient::with_retry_after(
+        OidcSettings::new(&issuer, common::CLIENT_ID, common::CLIENT_SECRET.into()),
+        retry_after,
+    );
+    // The failure is remembered from a moment between these two.
+    let before = Instant::now();
+    unreachable_reason(&lazy.get().await.unwrap_err());
+    let after = Instant::now();
+
+    let port_text = port.to_string();
+    let Some(provider) = Provider::start_with(&[("OIDC_PORT", &port_text)]).await else { return };
+    assert_eq!(provider.issuer, issuer);
+    let remembered = lazy.get().await;
+    if before.elapsed() < retry_after {
+        // The provider is up, so only the remembered failure can answer this.
+        unreachable_reason(&remembered.unwrap_err());
+    }
+    tokio::time::sleep(retry_after.saturating_sub(after.elapsed())).await;
+    let client = lazy.get().await.expect("discovered once retry_after has passed");
+    assert_eq!(client.issuer(), issuer);
+    let again = lazy.get().await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&client, &again), "discovered once, then kept");
+}
