@@ -16,7 +16,8 @@
 //! # let _ = (authorize_url, admin); Ok(()) }
 //! ```
 //!
-//! See `README.md` beside this crate for what the server does with each piece.
+//! `README.md` beside this crate says what the server does with each piece, route by route,
+//! and which API code each [`OidcError`] becomes.
 
 #![forbid(unsafe_code)]
 
