@@ -22,7 +22,7 @@
 // endpoint returns: "signature" (payload changed, signature kept), "nonce", "audience",
 // "issuer", "expired" (each re-signed with the real key, so only that check can refuse it),
 // "foreign-key" (signed by another key under the published key id), "unknown-key" (signed by
-// another key under an unpublished key id), "rotate" (not a tampering: the provider signs
+// another key under an unpublished key id), "unsigned" (`alg: none`, no signature), "rotate" (not a tampering: the provider signs
 // with a second key that its first key-set answer leaves out, as just after a key rotation;
 // later answers list it).
 import { createServer } from 'node:http';
@@ -106,6 +106,8 @@ function tampered(idToken) {
     }
     case 'foreign-key':
       return signJwt(header, payload, otherKey.privateKey);
+    case 'unsigned':
+      return `${b64(JSON.stringify({ alg: 'none', typ: header.typ }))}.${p}.`;
     case 'unknown-key':
       return signJwt({ ...header, kid: 'unpublished' }, payload, otherKey.privateKey);
     default:

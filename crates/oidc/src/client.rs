@@ -138,7 +138,19 @@ impl OidcClient {
         }
         let jwks_uri = metadata.jwks_uri().clone();
         let jwks = metadata.jwks().clone();
-        let signing_algs = metadata.id_token_signing_alg_values_supported().clone();
+        // An unsigned ID token proves nothing, whatever the provider says it may send.
+        let signing_algs: Vec<_> = metadata
+            .id_token_signing_alg_values_supported()
+            .iter()
+            .filter(|alg| **alg != CoreJwsSigningAlgorithm::None)
+            .cloned()
+            .collect();
+        if signing_algs.is_empty() {
+            return Err(OidcError::InvalidProvider {
+                issuer: shown,
+                reason: "it signs ID tokens with no algorithm (only `none`)".into(),
+            });
+        }
         let end_session_endpoint =
             metadata.additional_metadata().end_session_endpoint.as_ref().map(|u| u.url().clone());
         let client = RpClient::from_provider_metadata(

@@ -20,6 +20,7 @@ async fn refusal(mode: &str) -> Option<String> {
         Err(err @ OidcError::InvalidIdToken(_)) => {
             assert_eq!(err.kind(), OidcErrorKind::Failed);
             let OidcError::InvalidIdToken(reason) = err else { unreachable!() };
+            eprintln!("OIDC_TAMPER={mode}: {reason}");
             Some(reason.to_lowercase())
         }
         other => panic!("OIDC_TAMPER={mode}: expected InvalidIdToken, got {other:?}"),
@@ -60,6 +61,12 @@ async fn an_expired_token_is_refused() {
 async fn a_token_signed_by_another_key_under_the_published_key_id_is_refused() {
     let Some(reason) = refusal("foreign-key").await else { return };
     assert!(reason.contains("signature"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_unsigned_token_is_refused() {
+    let Some(reason) = refusal("unsigned").await else { return };
+    assert!(reason.contains("no signature"), "{reason}");
 }
 
 #[tokio::test]
