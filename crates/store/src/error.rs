@@ -1,17 +1,39 @@
 //! Storage errors, with stable codes.
 //!
-//! Database driver errors never leave the crate as "row not found": a missing job is
-//! [`StoreError::NotFound`], decided at the boundary, so the server maps it to `404` without
-//! knowing SQL.
+//! Database driver errors never leave the crate as "row not found" or "unique violation": a
+//! missing job is [`StoreError::NotFound`], a login already used is [`StoreError::LoginTaken`],
+//! decided at the boundary, so the server maps them to HTTP answers without knowing SQL.
 
-use crate::model::{JobId, JobStatus};
+use crate::model::{ApiKeyId, JobId, JobStatus, TeamId, UserId};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// No job with this identifier.
+    /// No job with this identifier (or none the caller may see: the two are not told apart).
     #[error("job {0} not found")]
     NotFound(JobId),
+    /// No user with this identifier.
+    #[error("user {0} not found")]
+    UserNotFound(UserId),
+    /// No team with this identifier.
+    #[error("team {0} not found")]
+    TeamNotFound(TeamId),
+    /// No API key with this identifier (or none of the caller's).
+    #[error("API key {0} not found")]
+    ApiKeyNotFound(ApiKeyId),
+    /// Another user already has this login (whatever its letter case).
+    #[error("the login `{0}` is already taken")]
+    LoginTaken(String),
+    /// Another user already signs in with this OpenID Connect identity.
+    #[error("this OpenID Connect identity already belongs to another user")]
+    IdentityTaken,
+    /// Another team already has this name (whatever its letter case).
+    #[error("the team name `{0}` is already taken")]
+    TeamNameTaken(String),
+    /// The change would leave no active administrator: demote, disable or delete another one
+    /// only after naming a new one.
+    #[error("the last active administrator cannot be demoted, disabled or deleted")]
+    LastAdmin,
     /// The job has no file with this index.
     #[error("job {job} has no file #{index}")]
     FileNotFound {
@@ -59,6 +81,13 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::NotFound(_) => "job_not_found",
+            StoreError::UserNotFound(_) => "user_not_found",
+            StoreError::TeamNotFound(_) => "team_not_found",
+            StoreError::ApiKeyNotFound(_) => "api_key_not_found",
+            StoreError::LoginTaken(_) => "login_taken",
+            StoreError::IdentityTaken => "identity_taken",
+            StoreError::TeamNameTaken(_) => "team_name_taken",
+            StoreError::LastAdmin => "last_admin",
             StoreError::FileNotFound { .. } => "file_not_found",
             StoreError::LeaseLost(_) => "lease_lost",
             StoreError::WrongStatus { .. } => "wrong_status",

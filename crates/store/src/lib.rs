@@ -7,6 +7,11 @@
 //! two implementations with their own migrations (applied at start-up), and one test suite run on
 //! both. Only this crate knows SQL; the server holds an `Arc<dyn Store>` from [`connect`].
 //!
+//! The same store keeps the accounts ([`AccountStore`], which every [`Store`] also is): users and
+//! teams, sessions and API keys (by the hash of their secret only), the audit log, usage for
+//! quotas and sign-in failures for throttling. Every job has an owner, and the `…_for` job
+//! methods take the [`Caller`] and show nobody another user's jobs.
+//!
 //! Files are not in the database: [`BlobStore`] keeps them in `<data dir>/files`, and the
 //! database keeps their [`BlobKey`]s.
 //!
@@ -20,10 +25,14 @@
 //! let store = tradia_store::connect(&tradia_store::sqlite_url(dir.path())).await?;
 //! let blobs = FsBlobStore::open(dir.path().join("files")).await?;
 //!
-//! // Upload: stream the file into the blob store, then create the job.
+//! // The signed-in user (the server finds them by their session's or API key's hash).
+//! let alice = store.create_user(NewUser::new("alice", Role::User)).await?;
+//! let caller = alice.caller();
+//!
+//! // Upload: stream the file into the blob store, then create the job, owned by the caller.
 //! let upload = blobs.put(&mut &b"<p>Bonjour</p>"[..], 50 << 20).await?;
 //! let job = store
-//!     .create_job(NewJob {
+//!     .create_job_for(&caller, NewJob {
 //!         source_lang: None,
 //!         target_lang: "en".parse()?,
 //!         model: None,
@@ -61,6 +70,7 @@
 //! store.set_file_output(lease, 0, output.key).await?;
 //! let done = store.finish_job(lease).await?;
 //! assert_eq!(done.status, JobStatus::Done);
+//! assert_eq!(store.get_job_for(&caller, job.id).await?.owner, Some(alice.id));
 //! assert_eq!((done.progress().done, done.progress().total), (1, 1));
 //!
 //! // Later: the retention period has passed.
@@ -78,6 +88,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod blob;
 pub mod error;
 pub mod model;
@@ -88,11 +99,15 @@ pub mod store;
 
 use std::sync::Arc;
 
+pub use accounts::AccountStore;
 pub use blob::{BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, StoredBlob};
 pub use error::StoreError;
 pub use model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobFile, JobId, JobPage, JobStatus,
-    Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,
+    ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
+    FailureKey, FileExtracted, InProgress, Job, JobFile, JobId, JobPage, JobStatus, Lease,
+    NewApiKey, NewAuditEntry, NewJob, NewJobFile, NewSession, NewUser, OidcIdentity, PasswordHash,
+    Progress, QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts, StoredSegment,
+    Team, TeamId, TokenHash, User, UserId, UserState, UserUpdate,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -20,10 +20,13 @@ use uuid::Uuid;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, JobStatus, Lease, NewJob,
-    RenewOutcome, StatusCounts, StoredSegment,
+    ClaimOptions, Claimed, ErrorInfo, Job, JobId, JobStatus, Lease, NewJob, RenewOutcome,
+    StoredSegment, UserId,
 };
-use crate::sql::{Dialect, FileUpdate, StoredTime, check_new_job, too_many_attempts};
+use crate::sql::{
+    Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, impl_account_store,
+    shared_job_methods, to_millis, too_many_attempts,
+};
 use crate::store::{Purged, Store, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -37,8 +40,15 @@ pub struct PgStore {
     pool: PgPool,
 }
 
+/// The advisory lock that serialises the transactions which may change who is an active
+/// administrator (an arbitrary constant, "tradia" in ASCII).
+const ADMIN_LOCK: i64 = 0x7472_6164_6961;
+
 impl Dialect for Postgres {
     type Time = OffsetDateTime;
+
+    const JOBS_OF_OWNER_TO_DELETE: &'static str =
+        "SELECT id FROM jobs WHERE owner = $1 ORDER BY id FOR UPDATE";
 
     fn rows_affected(done: &PgQueryResult) -> u64 {
         done.rows_affected()
@@ -50,7 +60,36 @@ impl StoredTime for OffsetDateTime {
     fn into_time(self, _column: &str) -> Result<OffsetDateTime, StoreError> {
         Ok(self)
     }
+
+    fn from_time(time: OffsetDateTime) -> Self {
+        to_millis(time)
+    }
 }
+
+impl SqlBackend for PgStore {
+    type Db = Postgres;
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Takes the administrators' advisory lock, held until the transaction ends.
+    async fn begin_admin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ADMIN_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
+impl_account_store!(PgStore, Postgres);
 
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -152,6 +191,59 @@ impl PgStore {
         }
     }
 
+    async fn insert_job(&self, owner: Option<UserId>, job: NewJob) -> StoreResult<Job> {
+        check_new_job(&job)?;
+        let id = JobId::new();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, owner, status, source_lang, target_lang, model) \
+             VALUES ($1, $2, 'queued', $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(owner.map(|o| o.0))
+        .bind(job.source_lang.as_ref().map(|l| l.as_str()))
+        .bind(job.target_lang.as_str())
+        .bind(&job.model)
+        .execute(&mut *tx)
+        .await?;
+        Queries::insert_files(&mut tx, id, &job.files).await?;
+        let created = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn cancel(&self, scope: JobScope, id: JobId) -> StoreResult<Job> {
+        let mut tx = self.pool.begin().await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
+             lease_expires_at = NULL, finished_at = now(), updated_at = now() \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let job = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn delete(&self, scope: JobScope, id: JobId) -> StoreResult<Vec<BlobKey>> {
+        let mut tx = self.pool.begin().await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        // Lock the row first: a worker's fenced write then waits, and fails once it is gone.
+        let locked = sqlx::query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if locked.is_none() {
+            return Err(StoreError::NotFound(id));
+        }
+        let deleted = Queries::delete_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(deleted.blob_keys())
+    }
+
     async fn end_job(
         &self,
         lease: &Lease,
@@ -194,91 +286,17 @@ impl PgStore {
 }
 
 impl Store for PgStore {
+    // Every method that only forwards (reads, job creation, cancel, delete, worker writes).
+    shared_job_methods!(Postgres);
+
     fn backend(&self) -> &'static str {
         "postgres"
-    }
-
-    fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(Queries::ping(&self.pool))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.pool.close().await;
         })
-    }
-
-    fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            check_new_job(&job)?;
-            let id = JobId::new();
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO jobs (id, status, source_lang, target_lang, model) \
-                 VALUES ($1, 'queued', $2, $3, $4)",
-            )
-            .bind(id.0)
-            .bind(job.source_lang.as_ref().map(|l| l.as_str()))
-            .bind(job.target_lang.as_str())
-            .bind(&job.model)
-            .execute(&mut *tx)
-            .await?;
-            Queries::insert_files(&mut tx, id, &job.files).await?;
-            let created = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(created)
-        })
-    }
-
-    fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move { Queries::load_job(&mut *self.pool.acquire().await?, id).await })
-    }
-
-    fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>> {
-        Box::pin(async move {
-            Queries::list_jobs(&mut *self.pool.acquire().await?, limit, before).await
-        })
-    }
-
-    fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
-                 lease_expires_at = NULL, finished_at = now(), updated_at = now() \
-                 WHERE id = $1 AND status IN ('queued', 'running')",
-            )
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            let job = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(job)
-        })
-    }
-
-    fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
-        Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            // Lock the row first: a worker's fenced write then waits, and fails once it is gone.
-            let locked = sqlx::query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if locked.is_none() {
-                return Err(StoreError::NotFound(id));
-            }
-            let deleted = Queries::delete_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(deleted.blob_keys())
-        })
-    }
-
-    fn claim_next_job<'a>(
-        &'a self,
-        options: &'a ClaimOptions,
-    ) -> BoxFuture<'a, StoreResult<Option<Claimed>>> {
-        Box::pin(self.claim(options))
     }
 
     fn renew_lease<'a>(
@@ -334,73 +352,6 @@ impl Store for PgStore {
         })
     }
 
-    fn set_file_extracted<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        extracted: FileExtracted,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(
-            async move { self.update_file(lease, index, FileUpdate::extracted(extracted)?).await },
-        )
-    }
-
-    fn save_segment<'a>(
-        &'a self,
-        lease: &'a Lease,
-        segment: StoredSegment,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move { self.save(lease, &[segment]).await })
-    }
-
-    fn save_segments<'a>(
-        &'a self,
-        lease: &'a Lease,
-        segments: Vec<StoredSegment>,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move { self.save(lease, &segments).await })
-    }
-
-    fn saved_segments(
-        &self,
-        job: JobId,
-        index: u32,
-    ) -> BoxFuture<'_, StoreResult<Vec<StoredSegment>>> {
-        Box::pin(async move {
-            Queries::saved_segments(&mut *self.pool.acquire().await?, job, index).await
-        })
-    }
-
-    fn set_file_output<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        output: BlobKey,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.update_file(lease, index, FileUpdate::Output(output)))
-    }
-
-    fn set_file_failed<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        error: ErrorInfo,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.update_file(lease, index, FileUpdate::Failed(error)))
-    }
-
-    fn finish_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.end_job(lease, JobStatus::Done, None))
-    }
-
-    fn fail_job<'a>(
-        &'a self,
-        lease: &'a Lease,
-        error: ErrorInfo,
-    ) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.end_job(lease, JobStatus::Failed, Some(error)))
-    }
-
     fn purge_expired(&self, older_than: Duration) -> BoxFuture<'_, StoreResult<Purged>> {
         Box::pin(async move {
             let mut tx = self.pool.begin().await?;
@@ -416,9 +367,5 @@ impl Store for PgStore {
             tx.commit().await?;
             Ok(purged)
         })
-    }
-
-    fn count_by_status(&self) -> BoxFuture<'_, StoreResult<StatusCounts>> {
-        Box::pin(async move { Queries::count_by_status(&mut *self.pool.acquire().await?).await })
     }
 }

@@ -22,10 +22,13 @@ use uuid::Uuid;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, JobStatus, Lease, NewJob,
-    RenewOutcome, StatusCounts, StoredSegment,
+    ClaimOptions, Claimed, ErrorInfo, Job, JobId, JobStatus, Lease, NewJob, RenewOutcome,
+    StoredSegment, UserId,
 };
-use crate::sql::{Dialect, FileUpdate, StoredTime, check_new_job, corrupt, too_many_attempts};
+use crate::sql::{
+    Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, corrupt,
+    impl_account_store, shared_job_methods, too_many_attempts,
+};
 use crate::store::{Purged, Store, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -49,6 +52,10 @@ pub struct SqliteStore {
 impl Dialect for Sqlite {
     type Time = UnixMillis;
 
+    // No row locks: the transaction that runs it began with `BEGIN IMMEDIATE` and holds the one
+    // write lock.
+    const JOBS_OF_OWNER_TO_DELETE: &'static str = "SELECT id FROM jobs WHERE owner = $1";
+
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
     }
@@ -64,7 +71,34 @@ impl StoredTime for UnixMillis {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
             .map_err(|_| corrupt(column, self.0))
     }
+
+    fn from_time(time: OffsetDateTime) -> Self {
+        UnixMillis(i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+    }
 }
+
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
+
+    fn reader(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Any write transaction: with one writer connection, none runs beside another.
+    async fn begin_admin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_write().await
+    }
+}
+
+impl_account_store!(SqliteStore, Sqlite);
 
 fn now_ms() -> i64 {
     let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
@@ -218,6 +252,53 @@ impl SqliteStore {
         }
     }
 
+    async fn insert_job(&self, owner: Option<UserId>, job: NewJob) -> StoreResult<Job> {
+        check_new_job(&job)?;
+        let id = JobId::new();
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, owner, status, source_lang, target_lang, model, created_at, \
+             updated_at) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $6)",
+        )
+        .bind(id.0)
+        .bind(owner.map(|o| o.0))
+        .bind(job.source_lang.as_ref().map(|l| l.as_str()))
+        .bind(job.target_lang.as_str())
+        .bind(&job.model)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        Queries::insert_files(&mut tx, id, &job.files).await?;
+        let created = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn cancel(&self, scope: JobScope, id: JobId) -> StoreResult<Job> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
+             lease_expires_at = NULL, finished_at = $2, updated_at = $2 \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(id.0)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let job = Queries::load_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn delete(&self, scope: JobScope, id: JobId) -> StoreResult<Vec<BlobKey>> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        Queries::check_visible(&mut tx, scope, id).await?;
+        let deleted = Queries::delete_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(deleted.blob_keys())
+    }
+
     async fn end_job(
         &self,
         lease: &Lease,
@@ -261,12 +342,11 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    // Every method that only forwards (reads, job creation, cancel, delete, worker writes).
+    shared_job_methods!(Sqlite);
+
     fn backend(&self) -> &'static str {
         "sqlite"
-    }
-
-    fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(Queries::ping(&self.pool))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -274,73 +354,6 @@ impl Store for SqliteStore {
             self.writer.close().await;
             self.pool.close().await;
         })
-    }
-
-    fn create_job(&self, job: NewJob) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            check_new_job(&job)?;
-            let id = JobId::new();
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query(
-                "INSERT INTO jobs (id, status, source_lang, target_lang, model, created_at, \
-                 updated_at) VALUES ($1, 'queued', $2, $3, $4, $5, $5)",
-            )
-            .bind(id.0)
-            .bind(job.source_lang.as_ref().map(|l| l.as_str()))
-            .bind(job.target_lang.as_str())
-            .bind(&job.model)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            Queries::insert_files(&mut tx, id, &job.files).await?;
-            let created = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(created)
-        })
-    }
-
-    fn get_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move { Queries::load_job(&mut *self.pool.acquire().await?, id).await })
-    }
-
-    fn list_jobs(&self, limit: u32, before: Option<JobId>) -> BoxFuture<'_, StoreResult<JobPage>> {
-        Box::pin(async move {
-            Queries::list_jobs(&mut *self.pool.acquire().await?, limit, before).await
-        })
-    }
-
-    fn cancel_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Job>> {
-        Box::pin(async move {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query(
-                "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, \
-                 lease_expires_at = NULL, finished_at = $2, updated_at = $2 \
-                 WHERE id = $1 AND status IN ('queued', 'running')",
-            )
-            .bind(id.0)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            let job = Queries::load_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(job)
-        })
-    }
-
-    fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>> {
-        Box::pin(async move {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            let deleted = Queries::delete_job(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(deleted.blob_keys())
-        })
-    }
-
-    fn claim_next_job<'a>(
-        &'a self,
-        options: &'a ClaimOptions,
-    ) -> BoxFuture<'a, StoreResult<Option<Claimed>>> {
-        Box::pin(self.claim(options))
     }
 
     fn renew_lease<'a>(
@@ -403,73 +416,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_file_extracted<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        extracted: FileExtracted,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(
-            async move { self.update_file(lease, index, FileUpdate::extracted(extracted)?).await },
-        )
-    }
-
-    fn save_segment<'a>(
-        &'a self,
-        lease: &'a Lease,
-        segment: StoredSegment,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move { self.save(lease, &[segment]).await })
-    }
-
-    fn save_segments<'a>(
-        &'a self,
-        lease: &'a Lease,
-        segments: Vec<StoredSegment>,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move { self.save(lease, &segments).await })
-    }
-
-    fn saved_segments(
-        &self,
-        job: JobId,
-        index: u32,
-    ) -> BoxFuture<'_, StoreResult<Vec<StoredSegment>>> {
-        Box::pin(async move {
-            Queries::saved_segments(&mut *self.pool.acquire().await?, job, index).await
-        })
-    }
-
-    fn set_file_output<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        output: BlobKey,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.update_file(lease, index, FileUpdate::Output(output)))
-    }
-
-    fn set_file_failed<'a>(
-        &'a self,
-        lease: &'a Lease,
-        index: u32,
-        error: ErrorInfo,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.update_file(lease, index, FileUpdate::Failed(error)))
-    }
-
-    fn finish_job<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.end_job(lease, JobStatus::Done, None))
-    }
-
-    fn fail_job<'a>(
-        &'a self,
-        lease: &'a Lease,
-        error: ErrorInfo,
-    ) -> BoxFuture<'a, StoreResult<Job>> {
-        Box::pin(self.end_job(lease, JobStatus::Failed, Some(error)))
-    }
-
     fn purge_expired(&self, older_than: Duration) -> BoxFuture<'_, StoreResult<Purged>> {
         Box::pin(async move {
             let cutoff = now_ms().saturating_sub(duration_ms(older_than));
@@ -485,9 +431,5 @@ impl Store for SqliteStore {
             tx.commit().await?;
             Ok(purged)
         })
-    }
-
-    fn count_by_status(&self) -> BoxFuture<'_, StoreResult<StatusCounts>> {
-        Box::pin(async move { Queries::count_by_status(&mut *self.pool.acquire().await?).await })
     }
 }

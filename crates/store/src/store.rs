@@ -16,16 +16,24 @@
 //! ## Resuming
 //! Each finished segment is saved by [`Store::save_segment`] as it arrives. A worker that claims a
 //! job again reads [`Store::saved_segments`] per file and only translates the others.
+//!
+//! ## Owners
+//! A job created by [`Store::create_job_for`] belongs to its caller. The `…_for` methods take the
+//! [`Caller`] and see only what it may: a user their own jobs, an administrator every job. Another
+//! user's job is [`StoreError::NotFound`], exactly like a job that does not exist, and
+//! [`Store::delete_job_for`] / [`Store::cancel_job_for`] leave it untouched. The methods without
+//! a caller (the worker's, and the first ones the server used) see every job.
 
 use std::time::Duration;
 
 use tradia_core::BoxFuture;
 
+use crate::accounts::AccountStore;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobId, JobPage, Lease, NewJob,
-    RenewOutcome, StatusCounts, StoredSegment,
+    Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
+    Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
 };
 
 /// How long [`Store::ping`] waits for the database.
@@ -43,8 +51,9 @@ pub struct Purged {
     pub blobs: Vec<BlobKey>,
 }
 
-/// Durable state of the translation service.
-pub trait Store: Send + Sync + 'static {
+/// Durable state of the translation service: jobs here, people in the [`AccountStore`] every
+/// store also is.
+pub trait Store: AccountStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `--check-config`.
     fn backend(&self) -> &'static str;
 
@@ -73,6 +82,45 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a job, whatever its status, with its files and segments. Returns the blob keys it
     /// referenced, for the caller to delete from the blob store.
     fn delete_job(&self, id: JobId) -> BoxFuture<'_, StoreResult<Vec<BlobKey>>>;
+
+    /// Creates a `queued` job owned by `caller` (see [`Store::create_job`]).
+    fn create_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        job: NewJob,
+    ) -> BoxFuture<'a, StoreResult<Job>>;
+
+    /// One job the caller may see; [`StoreError::NotFound`] for another user's job, as for a
+    /// missing one.
+    fn get_job_for<'a>(&'a self, caller: &'a Caller, id: JobId) -> BoxFuture<'a, StoreResult<Job>>;
+
+    /// The jobs the caller may see (a user's own, or every job for an administrator), newest
+    /// first, paginated like [`Store::list_jobs`].
+    fn list_jobs_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        limit: u32,
+        before: Option<JobId>,
+    ) -> BoxFuture<'a, StoreResult<JobPage>>;
+
+    /// [`Store::cancel_job`] on a job the caller may see; another user's job is
+    /// [`StoreError::NotFound`] and stays as it is.
+    fn cancel_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: JobId,
+    ) -> BoxFuture<'a, StoreResult<Job>>;
+
+    /// [`Store::delete_job`] on a job the caller may see; another user's job is
+    /// [`StoreError::NotFound`] and stays as it is.
+    fn delete_job_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: JobId,
+    ) -> BoxFuture<'a, StoreResult<Vec<BlobKey>>>;
+
+    /// A user's `queued` and `running` jobs and their files (the "documents in progress" quota).
+    fn jobs_in_progress(&self, user: UserId) -> BoxFuture<'_, StoreResult<InProgress>>;
 
     /// Claims the oldest claimable job: `queued`, or `running` with an expired lease. The job
     /// becomes `running`, its `attempts` grows by one and the lease holds `lease_ttl`. A job

@@ -5,6 +5,8 @@
 //! `t('key'…)` and `setStatus('key')` calls. Keys built at run time (`error_${code}`,
 //! `status_${status}`, `kept_${code}`) are checked against the codes the page expects.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,7 @@
 //! The interface's HTTP surface: page, assets, content types, caching and security headers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;

@@ -18,16 +18,16 @@ use super::rows::{
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
-    ErrorInfo, FileExtracted, Job, JobId, JobPage, JobStatus, NewJobFile, RenewOutcome,
-    StatusCounts, StoredSegment,
+    Caller, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage, JobStatus, NewJobFile,
+    RenewOutcome, StatusCounts, StoredSegment, UserId,
 };
 use crate::store::{PING_TIMEOUT, Purged, StoreResult};
 
 /// The columns of [`JobRow`], as a literal for `concat!`.
 macro_rules! job_columns {
     () => {
-        "id, status, source_lang, target_lang, model, error_code, error_message, attempts, \
-         lease_owner, lease_expires_at, created_at, updated_at, started_at, finished_at"
+        "id, owner, status, source_lang, target_lang, model, error_code, error_message, \
+         attempts, lease_owner, lease_expires_at, created_at, updated_at, started_at, finished_at"
     };
 }
 
@@ -38,6 +38,21 @@ const NEWEST_JOBS: &str =
 
 const JOBS_BEFORE: &str =
     concat!("SELECT ", job_columns!(), " FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT $2");
+
+const IS_OWNED_BY: &str = "SELECT CAST(1 AS BIGINT) FROM jobs WHERE id = $1 AND owner = $2";
+
+const NEWEST_JOBS_OF_OWNER: &str =
+    concat!("SELECT ", job_columns!(), " FROM jobs WHERE owner = $2 ORDER BY id DESC LIMIT $1");
+
+const JOBS_OF_OWNER_BEFORE: &str = concat!(
+    "SELECT ",
+    job_columns!(),
+    " FROM jobs WHERE owner = $3 AND id < $1 ORDER BY id DESC LIMIT $2"
+);
+
+const IN_PROGRESS_OF_OWNER: &str = "SELECT COUNT(DISTINCT j.id) AS jobs, COUNT(*) AS files \
+     FROM jobs j JOIN job_files f ON f.job_id = j.id \
+     WHERE j.owner = $1 AND j.status IN ('queued', 'running')";
 
 /// The columns of [`FileRow`]: a file with its saved and kept segment counts.
 const FILES_OF_JOB: &str = "SELECT f.file_index, f.name, f.format, f.input_blob, f.size, \
@@ -79,6 +94,22 @@ const SET_FILE_OUTPUT: &str =
 
 const SET_FILE_FAILED: &str = "UPDATE job_files SET error_code = $3, error_message = $4 \
      WHERE job_id = $1 AND file_index = $2";
+
+/// Which jobs a query may see: every job (the worker's and the unscoped methods, and an
+/// administrator's), or one owner's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobScope {
+    /// Every job.
+    All,
+    /// Only the jobs this user owns.
+    Owner(UserId),
+}
+
+impl From<&Caller> for JobScope {
+    fn from(caller: &Caller) -> Self {
+        if caller.is_admin() { JobScope::All } else { JobScope::Owner(caller.user) }
+    }
+}
 
 /// A change a worker makes to one file of the job it holds.
 #[derive(Debug)]
@@ -137,6 +168,8 @@ where
     for<'r> SegmentRow: FromRow<'r, D::Row>,
     for<'r> StatusCountRow: FromRow<'r, D::Row>,
     for<'r> (String,): FromRow<'r, D::Row>,
+    for<'r> (i64,): FromRow<'r, D::Row>,
+    for<'r> (i64, i64): FromRow<'r, D::Row>,
 {
     /// Checks that the database answers within [`PING_TIMEOUT`].
     pub(crate) async fn ping(pool: &Pool<D>) -> StoreResult<()> {
@@ -158,23 +191,74 @@ where
         job.into_job(files)
     }
 
+    /// Fails with [`StoreError::NotFound`] unless `scope` may see job `id` (which must then still
+    /// be looked up: an absent job passes under [`JobScope::All`]).
+    pub(crate) async fn check_visible(
+        conn: &mut D::Connection,
+        scope: JobScope,
+        id: JobId,
+    ) -> StoreResult<()> {
+        let JobScope::Owner(owner) = scope else { return Ok(()) };
+        let owned: Option<(i64,)> =
+            sqlx::query_as(IS_OWNED_BY).bind(id.0).bind(owner.0).fetch_optional(&mut *conn).await?;
+        match owned {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound(id)),
+        }
+    }
+
+    /// Job `id` if `scope` may see it; [`StoreError::NotFound`] otherwise, as if it were absent.
+    pub(crate) async fn load_job_in(
+        conn: &mut D::Connection,
+        scope: JobScope,
+        id: JobId,
+    ) -> StoreResult<Job> {
+        Self::check_visible(conn, scope, id).await?;
+        Self::load_job(conn, id).await
+    }
+
+    /// A user's unfinished jobs and their files.
+    pub(crate) async fn in_progress(
+        conn: &mut D::Connection,
+        owner: UserId,
+    ) -> StoreResult<InProgress> {
+        let (jobs, files): (i64, i64) =
+            sqlx::query_as(IN_PROGRESS_OF_OWNER).bind(owner.0).fetch_one(&mut *conn).await?;
+        Ok(InProgress {
+            jobs: u64::try_from(jobs).map_err(|_| super::corrupt("jobs", jobs))?,
+            files: u64::try_from(files).map_err(|_| super::corrupt("files", files))?,
+        })
+    }
+
     async fn load_files(conn: &mut D::Connection, id: JobId) -> StoreResult<Vec<FileRow>> {
         Ok(sqlx::query_as(FILES_OF_JOB).bind(id.0).fetch_all(&mut *conn).await?)
     }
 
-    /// A page of jobs, newest first (see [`Store::list_jobs`](crate::Store::list_jobs)).
+    /// A page of the jobs `scope` sees, newest first (see
+    /// [`Store::list_jobs`](crate::Store::list_jobs)).
     pub(crate) async fn list_jobs(
         conn: &mut D::Connection,
+        scope: JobScope,
         limit: u32,
         before: Option<JobId>,
     ) -> StoreResult<JobPage> {
         let limit = check_limit(limit)?;
-        let query = match before {
-            Some(before) => sqlx::query_as(JOBS_BEFORE).bind(before.0),
-            None => sqlx::query_as(NEWEST_JOBS),
+        // Placeholders: `before` is $1 when present, then the limit, then the owner.
+        let query = match (scope, before) {
+            (JobScope::All, Some(before)) => sqlx::query_as(JOBS_BEFORE).bind(before.0),
+            (JobScope::All, None) => sqlx::query_as(NEWEST_JOBS),
+            (JobScope::Owner(_), Some(before)) => {
+                sqlx::query_as(JOBS_OF_OWNER_BEFORE).bind(before.0)
+            }
+            (JobScope::Owner(_), None) => sqlx::query_as(NEWEST_JOBS_OF_OWNER),
         };
         // One row more than asked says whether there is a next page.
-        let mut rows: Vec<JobRow<D::Time>> = query.bind(limit + 1).fetch_all(&mut *conn).await?;
+        let query = query.bind(limit + 1);
+        let query = match scope {
+            JobScope::All => query,
+            JobScope::Owner(owner) => query.bind(owner.0),
+        };
+        let mut rows: Vec<JobRow<D::Time>> = query.fetch_all(&mut *conn).await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut jobs = Vec::with_capacity(rows.len());

@@ -14,12 +14,14 @@ use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::model::{
     ErrorInfo, Job, JobFile, JobId, JobStatus, NewJob, Progress, StatusCounts, StoredSegment,
+    UserId,
 };
 
 /// A `jobs` row; `T` is how the backend stores a time.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct JobRow<T> {
     pub id: Uuid,
+    pub owner: Option<Uuid>,
     pub status: String,
     pub source_lang: Option<String>,
     pub target_lang: String,
@@ -132,6 +134,7 @@ impl<T: StoredTime> JobRow<T> {
     pub(crate) fn into_job(self, files: Vec<FileRow>) -> Result<Job, StoreError> {
         Ok(Job {
             id: JobId(self.id),
+            owner: self.owner.map(UserId),
             status: status(&self.status)?,
             source_lang: opt_lang("source_lang", self.source_lang)?,
             target_lang: lang("target_lang", &self.target_lang)?,

@@ -15,6 +15,7 @@ use crate::{BlobKey, SqliteStore, Store};
 fn job_row() -> JobRow<OffsetDateTime> {
     JobRow {
         id: Uuid::now_v7(),
+        owner: None,
         status: "queued".into(),
         source_lang: None,
         target_lang: "fr".into(),
@@ -147,4 +148,75 @@ async fn hand_edited_rows_read_back_as_corrupt() {
     edit_by_hand(&path, "UPDATE job_files SET size = 5").await;
     assert_eq!(store.get_job(id).await.unwrap().files[0].size, 5);
     store.close().await;
+}
+
+// ---- Account rows.
+
+use super::account_rows::{SessionRow, UserRow, check_name, name_key};
+use super::{StoredTime, to_millis};
+
+fn user_row() -> UserRow<OffsetDateTime> {
+    UserRow {
+        id: Uuid::now_v7(),
+        login: "Alice".into(),
+        display_name: "Alice".into(),
+        email: None,
+        role: "user".into(),
+        state: "active".into(),
+        password_hash: None,
+        oidc_issuer: None,
+        oidc_subject: None,
+        quota_chars_per_day: None,
+        quota_chars_per_month: Some(5),
+        quota_documents_in_progress: None,
+        quota_upload_bytes: None,
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        last_sign_in_at: None,
+    }
+}
+
+#[test]
+fn user_rows_convert_and_name_bad_columns() {
+    let user = user_row().into_user().unwrap();
+    assert_eq!(user.quotas.chars_per_month, Some(5));
+    assert_eq!(user.role, crate::Role::User);
+
+    let mut bad_role = user_row();
+    bad_role.role = "root".into();
+    assert_eq!(corrupt_message(bad_role.into_user()), "column role holds `root`");
+    let mut half_identity = user_row();
+    half_identity.oidc_issuer = Some("https://sso".into());
+    assert!(corrupt_message(half_identity.into_user()).starts_with("column oidc_subject"));
+    let mut negative = user_row();
+    negative.quota_upload_bytes = Some(-1);
+    assert_eq!(corrupt_message(negative.into_user()), "column quota_upload_bytes holds `-1`");
+
+    let session = SessionRow {
+        session_id: Uuid::now_v7(),
+        session_user: Uuid::now_v7(),
+        csrf_hash: vec![0; 16],
+        session_created_at: OffsetDateTime::UNIX_EPOCH,
+        expires_at: OffsetDateTime::UNIX_EPOCH,
+        last_seen_at: OffsetDateTime::UNIX_EPOCH,
+    };
+    assert_eq!(corrupt_message(session.into_session()), "column csrf_hash holds `16 bytes`");
+}
+
+#[test]
+fn names_fold_case_and_refuse_padding() {
+    assert_eq!(name_key("ÉLodie"), name_key("élodie"));
+    assert!(check_name("login", "jean.dupont@example.org").is_ok());
+    for bad in ["", " x", "x ", "a\tb", "\u{0}"] {
+        assert!(matches!(check_name("login", bad), Err(StoreError::Invalid(_))), "{bad:?}");
+    }
+}
+
+#[test]
+fn times_keep_milliseconds_on_both_backends() {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+    let kept = to_millis(t);
+    assert_eq!(kept.unix_timestamp_nanos(), 1_700_000_000_123_000_000);
+    let sqlite = crate::sqlite::UnixMillis::from_time(t).into_time("t").unwrap();
+    let postgres = <OffsetDateTime as StoredTime>::from_time(t);
+    assert_eq!((sqlite, postgres), (kept, kept));
 }

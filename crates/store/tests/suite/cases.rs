@@ -11,13 +11,13 @@ use tradia_store::{
     RenewOutcome, Store, StoreError, StoredSegment,
 };
 
-type S = Arc<dyn Store>;
+pub type S = Arc<dyn Store>;
 
 fn lang(tag: &str) -> LanguageTag {
     LanguageTag::parse(tag).expect("valid tag")
 }
 
-fn new_job(files: usize) -> NewJob {
+pub fn new_job(files: usize) -> NewJob {
     NewJob {
         source_lang: None,
         target_lang: lang("en"),
@@ -41,7 +41,7 @@ fn opts(worker: &str, ttl_ms: u64) -> ClaimOptions {
     }
 }
 
-fn seg(file: u32, id: u32, text: &str) -> StoredSegment {
+pub fn seg(file: u32, id: u32, text: &str) -> StoredSegment {
     StoredSegment {
         file_index: file,
         segment_id: id,
@@ -51,7 +51,7 @@ fn seg(file: u32, id: u32, text: &str) -> StoredSegment {
     }
 }
 
-async fn claim(store: &S, worker: &str, ttl_ms: u64) -> Option<Claimed> {
+pub async fn claim(store: &S, worker: &str, ttl_ms: u64) -> Option<Claimed> {
     store.claim_next_job(&opts(worker, ttl_ms)).await.expect("claim")
 }
 

@@ -1,6 +1,7 @@
 //! One storage test suite, run on both backends.
 //!
-//! Every case in `cases.rs` gets a fresh, empty store: on SQLite a new file in a temporary
+//! Every case (jobs and the queue in `cases.rs`, owners and isolation in `owners.rs`, accounts in
+//! `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
 //! folder; on PostgreSQL a new schema `tradia_t_<random>` in the database named by
 //! `TRADIA_TEST_DATABASE_URL`, reached through `search_path` and dropped afterwards (even when the
 //! case fails), so no test sees another's rows and cases run in parallel. Without the variable the PostgreSQL cases print that
@@ -8,7 +9,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod cases;
+mod owners;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -78,46 +81,78 @@ where
     }
 }
 
+/// One test per case and backend: `sqlite::<file>::<case>` and `postgres::<file>::<case>`.
 macro_rules! suite {
-    ($($case:ident),* $(,)?) => {
+    ($($file:ident { $($case:ident),* $(,)? })*) => {
         mod sqlite {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::run_sqlite(super::cases::$case).await;
+                mod $file {
+                    $(
+                        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                        async fn $case() {
+                            crate::run_sqlite(crate::$file::$case).await;
+                        }
+                    )*
                 }
             )*
         }
         mod postgres {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::run_postgres(super::cases::$case).await;
+                mod $file {
+                    $(
+                        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                        async fn $case() {
+                            crate::run_postgres(crate::$file::$case).await;
+                        }
+                    )*
                 }
             )*
         }
     };
 }
 
-suite!(
-    create_and_get,
-    pagination_newest_first,
-    claim_work_finish,
-    fail_job_records_error,
-    concurrent_claimers_never_share,
-    expired_lease_is_reclaimed,
-    same_worker_id_after_restart_is_fenced,
-    renewal_keeps_the_lease,
-    requeue_on_shutdown,
-    save_segment_is_idempotent,
-    resume_data_per_file,
-    cancel,
-    delete_returns_blobs,
-    purge_expired,
-    too_many_attempts,
-    count_by_status,
-    close_then_fail,
-);
+suite! {
+    cases {
+        create_and_get,
+        pagination_newest_first,
+        claim_work_finish,
+        fail_job_records_error,
+        concurrent_claimers_never_share,
+        expired_lease_is_reclaimed,
+        same_worker_id_after_restart_is_fenced,
+        renewal_keeps_the_lease,
+        requeue_on_shutdown,
+        save_segment_is_idempotent,
+        resume_data_per_file,
+        cancel,
+        delete_returns_blobs,
+        purge_expired,
+        too_many_attempts,
+        count_by_status,
+        close_then_fail,
+    }
+    owners {
+        users_see_only_their_own_jobs,
+        owner_pages_hold_only_the_owners_jobs,
+        first_admin_adopts_ownerless_jobs,
+        promoting_the_first_admin_adopts_ownerless_jobs,
+        the_last_active_admin_stays,
+        concurrent_demotions_keep_an_admin,
+        deleting_a_user_deletes_their_jobs,
+        scope_follows_the_callers_role,
+    }
+    accounts {
+        users_crud,
+        disabled_users_are_not_found,
+        sessions,
+        api_keys,
+        teams,
+        audit_log,
+        usage_sums,
+        sign_in_failures,
+        key_revocation_follows_the_callers_role,
+    }
+}
 
 /// SQLite only: the state survives closing and reopening the file (a process restart), and a job
 /// left running by the dead process is taken over once its lease expires.

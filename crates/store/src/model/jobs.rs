@@ -1,50 +1,16 @@
-//! The records the store keeps: jobs, their files, saved segments and leases.
+//! Jobs, their files, saved segments and leases.
 //!
-//! These are plain data types with no SQL in them, so the server can build its JSON from them and
-//! tests can compare them. Everything the server needs to resume a job after a crash is here: the
-//! per-file extraction results and one [`StoredSegment`] per finished segment.
+//! Everything the server needs to resume a job after a crash is here: the per-file extraction
+//! results and one [`StoredSegment`] per finished segment.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tradia_core::{LanguageTag, SegmentId};
-use uuid::Uuid;
 
+use super::ids::{JobId, UserId};
 use crate::blob::BlobKey;
-
-/// A job's identifier: a UUID v7, so identifiers sort in creation order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct JobId(pub Uuid);
-
-impl JobId {
-    /// A fresh identifier, later than every identifier this process made before.
-    pub fn new() -> Self {
-        JobId(Uuid::now_v7())
-    }
-}
-
-impl Default for JobId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl FromStr for JobId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(JobId)
-    }
-}
 
 /// Where a job stands. Stored as the lower-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -184,6 +150,9 @@ pub struct JobFile {
 pub struct Job {
     /// Identifier.
     pub id: JobId,
+    /// Who created it; `None` for a job created before accounts existed (the first administrator
+    /// adopts those) or through the unscoped [`Store::create_job`](crate::Store::create_job).
+    pub owner: Option<UserId>,
     /// Current status.
     pub status: JobStatus,
     /// Source language asked for; `None`: detect.
@@ -337,4 +306,13 @@ impl StatusCounts {
     pub fn get(&self, status: JobStatus) -> u64 {
         self.counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n)
     }
+}
+
+/// A user's unfinished work, for the "documents in progress" quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InProgress {
+    /// Their `queued` and `running` jobs.
+    pub jobs: u64,
+    /// The files of those jobs.
+    pub files: u64,
 }

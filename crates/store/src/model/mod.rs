@@ -1,0 +1,24 @@
+//! The records the store keeps: jobs and their files, segments and leases; users, teams,
+//! sessions and API keys; the audit log and sign-in failures.
+//!
+//! These are plain data types with no SQL in them, so the server can build its JSON from them and
+//! tests can compare them. Secrets never appear here: sessions and keys are known by the hash of
+//! their token ([`TokenHash`]), passwords by their PHC hash ([`PasswordHash`]).
+
+mod accounts;
+mod credentials;
+mod ids;
+mod jobs;
+mod records;
+
+pub use accounts::{
+    Caller, NewUser, OidcIdentity, PasswordHash, QuotaOverrides, Role, Team, User, UserState,
+    UserUpdate,
+};
+pub use credentials::{ApiKey, NewApiKey, NewSession, Session, TokenHash};
+pub use ids::{ApiKeyId, AuditId, JobId, SessionId, TeamId, UserId};
+pub use jobs::{
+    ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobFile, JobPage, JobStatus,
+    Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,
+};
+pub use records::{AuditEntry, FailureCount, FailureKey, MAX_AUDIT_DETAIL_BYTES, NewAuditEntry};
