@@ -6,13 +6,16 @@
 //! ```no_run
 //! # async fn sign_in(settings: tradia_oidc::OidcSettings, callback: url::Url)
 //! # -> Result<(), tradia_oidc::OidcError> {
-//! let client = tradia_oidc::OidcClient::discover(settings).await?; // once, at start-up
+//! use tradia_oidc::{LazyOidcClient, PendingLogin, SealKey};
+//! let oidc = LazyOidcClient::new(settings); // at start-up; discovers on first use
+//! let key = SealKey::derive(b"a secret every replica shares")?;
 //! // GET /api/v1/auth/oidc/start?return_to=/jobs
-//! let (authorize_url, pending) = client.begin(&callback, "/jobs");
-//! // … keep `pending` under `pending.state()`, redirect to `authorize_url` …
-//! // GET /api/v1/auth/oidc/callback?code=…&state=…: take `pending` back (and delete it)
-//! let identity = client.complete(pending, "code", "state").await?;
-//! let admin = tradia_oidc::is_admin(&identity, client.settings());
+//! let (authorize_url, pending) = oidc.get().await?.begin(&callback, "/jobs");
+//! let cookie = pending.seal(&key)?; // … set it, redirect to `authorize_url` …
+//! // GET /api/v1/auth/oidc/callback?code=…&state=…
+//! let pending = PendingLogin::unseal(&cookie, &key)?;
+//! let identity = oidc.get().await?.complete(pending, "code", "state").await?;
+//! let admin = tradia_oidc::is_admin(&identity, oidc.settings());
 //! # let _ = (authorize_url, admin); Ok(()) }
 //! ```
 //!
