@@ -24,7 +24,9 @@
 // "foreign-key" (signed by another key under the published key id), "unknown-key" (signed by
 // another key under an unpublished key id), "unsigned" (`alg: none`, no signature), "rotate" (not a tampering: the provider signs
 // with a second key that its first key-set answer leaves out, as just after a key rotation;
-// later answers list it).
+// later answers list it), "id-token-claims" (the ID token carries the profile, e-mail and
+// role claims, and the user-info endpoint answers 503), "userinfo-down" (the user-info endpoint
+// answers 503).
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -130,6 +132,9 @@ server.listen(port, '127.0.0.1', () => {
       id_token_signed_response_alg: 'ES256',
     }],
     pkce: { required: () => true },
+    // By default (as the specification says for the code flow) the ID token carries no profile
+    // claims: they come from the user info.
+    conformIdTokenClaims: tamper !== 'id-token-claims',
     // oidc-provider signs with the first key of the set.
     jwks: { keys: tamper === 'rotate' ? [rotatedKey.jwk, signingKey.jwk] : [signingKey.jwk] },
     cookies: { keys: ['tradia-oidc-test-cookie-key'] },
@@ -151,7 +156,16 @@ server.listen(port, '127.0.0.1', () => {
   // Development interactions over http on 127.0.0.1: no proxy, no TLS.
   provider.proxy = false;
   let keySetAnswers = 0;
-  if (tamper === 'rotate') {
+  if (tamper === 'id-token-claims' || tamper === 'userinfo-down') {
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/me') {
+        ctx.status = 503;
+        ctx.body = 'user info is down';
+        return;
+      }
+      await next();
+    });
+  } else if (tamper === 'rotate') {
     provider.use(async (ctx, next) => {
       await next();
       if (ctx.path === '/jwks' && ctx.status === 200 && keySetAnswers++ === 0) {

@@ -1,6 +1,7 @@
 //! The authorisation-code flow end to end against the real `oidc-provider`: identities and
-//! roles come out right, and a forged state, a wrong PKCE verifier, a replayed code or a
-//! stale pending login are refused.
+//! roles come out right (from the user info, or from the ID token alone when it carries them),
+//! and a forged state, a wrong PKCE verifier, a replayed code or a stale pending login are
+//! refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -142,4 +143,37 @@ async fn the_authorisation_request_asks_for_pkce_and_the_logout_url_names_the_cl
     // The provider accepts it: it shows its logout confirmation rather than an error.
     let answer = reqwest::get(logout).await.unwrap();
     assert!(answer.status().is_success(), "{}", answer.status());
+}
+
+#[tokio::test]
+async fn claims_in_the_id_token_spare_the_user_info_request() {
+    // This provider's user-info endpoint answers 503: asking it would fail the sign-in.
+    let Some(provider) = Provider::start_with(&[("OIDC_TAMPER", "id-token-claims")]).await else {
+        return;
+    };
+    let client = provider.client().await;
+    let (pending, callback) = sign_in(&client, "alice").await;
+    let identity =
+        client.complete(pending, &callback.code.unwrap(), &callback.state.unwrap()).await.unwrap();
+    assert_eq!(identity.login, "alice");
+    assert_eq!(identity.display_name, "Alice Martin");
+    assert_eq!(identity.roles, ["tradia-admin", "staff"]);
+}
+
+#[tokio::test]
+async fn user_info_that_is_needed_and_down_is_unavailable() {
+    let Some(provider) = Provider::start_with(&[("OIDC_TAMPER", "userinfo-down")]).await else {
+        return;
+    };
+    let client = provider.client().await;
+    let (pending, callback) = sign_in(&client, "alice").await;
+    let err = client
+        .complete(pending, &callback.code.unwrap(), &callback.state.unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OidcError::Unreachable { ref url, .. } if url.ends_with("/me")),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), OidcErrorKind::Unavailable);
 }
