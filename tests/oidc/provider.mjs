@@ -1,5 +1,6 @@
 // A real OpenID provider for Tradia's sign-in tests: npm `oidc-provider` (OpenID-certified),
-// listening on 127.0.0.1 with one confidential client, PKCE required, and two test accounts.
+// listening on 127.0.0.1 with one confidential client (and the same as a public client, its id
+// followed by "-public"), PKCE required, and two test accounts.
 // Its built-in development login and consent forms take any password for a known login.
 //
 // Usage: node provider.mjs [--port N] [--client-id ID] [--client-secret S]
@@ -129,6 +130,15 @@ server.listen(port, '127.0.0.1', () => {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    }, {
+      // The same registration as a public client (no secret: PKCE alone).
+      client_id: `${clientId}-public`,
+      redirect_uris: redirectUris,
+      post_logout_redirect_uris: postLogoutRedirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
       id_token_signed_response_alg: 'ES256',
     }],
     pkce: { required: () => true },

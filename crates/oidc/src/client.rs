@@ -100,9 +100,9 @@ impl OidcClient {
     /// `settings.http_timeout`). The issuer in the document must be exactly the configured one.
     pub async fn discover(settings: OidcSettings) -> Result<Self, OidcError> {
         let shown = redact_url(&settings.issuer);
-        let issuer = IssuerUrl::new(settings.issuer.clone())
+        let configured = IssuerUrl::new(settings.issuer.clone())
             .map_err(|e| OidcError::InvalidSettings(format!("issuer {shown} is not a URL: {e}")))?;
-        if !matches!(issuer.url().scheme(), "https" | "http") {
+        if !matches!(configured.url().scheme(), "https" | "http") {
             return Err(OidcError::InvalidSettings(format!(
                 "issuer {shown} is not an http(s) URL"
             )));
@@ -113,14 +113,12 @@ impl OidcClient {
         if settings.scopes.iter().any(|s| s.is_empty() || s.contains(char::is_whitespace)) {
             return Err(OidcError::InvalidSettings("a scope is empty or contains a space".into()));
         }
-        if issuer.url().scheme() == "http" && !is_loopback(issuer.url()) {
+        if configured.url().scheme() == "http" && !is_loopback(configured.url()) {
             tracing::warn!(oidc.issuer = %shown, "OpenID issuer over plain http: tokens travel unencrypted");
         }
         let http = HttpClient::new(settings.http_timeout)
             .map_err(|e| OidcError::InvalidSettings(format!("HTTP client: {}", describe(&e))))?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer.clone(), &http)
-            .await
-            .map_err(|e| discovery_error(&shown, e))?;
+        let (issuer, metadata) = discover_issuer(configured, &http, &shown).await?;
         let basic = CoreClientAuthMethod::ClientSecretBasic;
         let post = CoreClientAuthMethod::ClientSecretPost;
         // Discovery: "if omitted, the default is client_secret_basic".
@@ -156,7 +154,7 @@ impl OidcClient {
         let client = RpClient::from_provider_metadata(
             metadata,
             ClientId::new(settings.client_id.clone()),
-            Some(ClientSecret::new(settings.client_secret.expose_secret().to_string())),
+            client_secret(&settings),
         )
         .set_auth_type(auth_type);
         tracing::info!(oidc.issuer = %shown, "OpenID provider discovered");
@@ -318,12 +316,16 @@ impl OidcClient {
         access_token: &AccessToken,
     ) -> Result<Map<String, Value>, Verification> {
         let jwks = self.jwks.read().unwrap_or_else(PoisonError::into_inner).clone();
-        let verifier = IdTokenVerifier::new_confidential_client(
-            ClientId::new(self.settings.client_id.clone()),
-            ClientSecret::new(self.settings.client_secret.expose_secret().to_string()),
-            self.issuer.clone(),
-            jwks,
-        )
+        let client_id = ClientId::new(self.settings.client_id.clone());
+        let verifier = match client_secret(&self.settings) {
+            Some(secret) => IdTokenVerifier::new_confidential_client(
+                client_id,
+                secret,
+                self.issuer.clone(),
+                jwks,
+            ),
+            None => IdTokenVerifier::new_public_client(client_id, self.issuer.clone(), jwks),
+        }
         .set_allowed_algs(self.signing_algs.iter().cloned());
         let claims = id_token.claims(&verifier, nonce).map_err(|e| match e {
             ClaimsVerificationError::SignatureVerification(
@@ -370,12 +372,53 @@ impl OidcClient {
     }
 }
 
+/// The discovery document and the issuer as it spells itself. Where the configured issuer
+/// differs from the document's only by a final slash (`https://id.example` read back from a
+/// `Url` as `https://id.example/`, a Keycloak realm written with one), both name the same
+/// discovery URL, and the document's spelling is taken: it is the one its ID tokens carry.
+async fn discover_issuer(
+    configured: IssuerUrl,
+    http: &HttpClient,
+    shown: &str,
+) -> Result<(IssuerUrl, ProviderMetadataWithLogout), OidcError> {
+    match ProviderMetadataWithLogout::discover_async(configured.clone(), http).await {
+        Ok(metadata) => Ok((configured, metadata)),
+        Err(DiscoveryError::Validation(message)) if message.starts_with("unexpected issuer") => {
+            let text = configured.as_str();
+            let toggled = match text.strip_suffix('/') {
+                Some(without) => without.to_string(),
+                None => format!("{text}/"),
+            };
+            let refused = || OidcError::InvalidProvider {
+                issuer: shown.to_string(),
+                reason: format!("{message}; set the issuer exactly as the provider writes it"),
+            };
+            let alternative = IssuerUrl::new(toggled).map_err(|_| refused())?;
+            match ProviderMetadataWithLogout::discover_async(alternative.clone(), http).await {
+                Ok(metadata) => {
+                    tracing::info!(
+                        oidc.issuer = %redact_url(alternative.as_str()),
+                        "OpenID issuer taken as the provider spells it (final slash)"
+                    );
+                    Ok((alternative, metadata))
+                }
+                Err(_) => Err(refused()),
+            }
+        }
+        Err(e) => Err(discovery_error(shown, e)),
+    }
+}
+
 /// Why an ID token did not verify with the keys at hand.
 enum Verification {
     /// It names a key the cached key set does not have: fetch the set again.
     UnknownKey,
     /// Anything else: final.
     Refused(OidcError),
+}
+
+fn client_secret(settings: &OidcSettings) -> Option<ClientSecret> {
+    settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_string()))
 }
 
 fn id_claims_subject(claims: &Map<String, Value>) -> Result<String, OidcError> {

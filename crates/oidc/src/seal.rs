@@ -24,8 +24,9 @@ const MAX_SEALED_LEN: usize = 4096;
 pub struct SealKey(RandomizedNonceKey);
 
 impl SealKey {
-    /// Derives the key from a secret that every replica has — the OpenID client secret will do
-    /// (`settings.client_secret`), or a dedicated one. At least 16 bytes.
+    /// Derives the key from a secret that every replica has — the OpenID client secret of a
+    /// confidential client will do (`settings.client_secret`), or a dedicated one (a public
+    /// client has no secret). At least 16 bytes.
     pub fn derive(secret: &[u8]) -> Result<Self, OidcError> {
         if secret.len() < 16 {
             return Err(OidcError::InvalidSettings(

@@ -25,8 +25,9 @@ pub struct OidcSettings {
     pub issuer: String,
     /// The client id registered at the provider for this Tradia instance.
     pub client_id: String,
-    /// The client secret (this relying party is a confidential client).
-    pub client_secret: SecretString,
+    /// The client secret of a confidential client; `None` for a public client, which then
+    /// rests on PKCE alone (and cannot accept ID tokens signed with the secret, `HS256`…).
+    pub client_secret: Option<SecretString>,
     /// The claim that carries the user's roles or groups, found in the ID token or else in the
     /// user info: a top-level name (`groups`, `https://example.org/roles`) or a dotted path
     /// into nested objects (`realm_access.roles`). Its value may be a string or a list of
@@ -45,17 +46,22 @@ pub struct OidcSettings {
 }
 
 impl OidcSettings {
-    /// Settings for a provider with the defaults for everything else: no role claim, no
-    /// administrator values, the default scopes and limits.
+    /// Settings for a confidential client, with the defaults for everything else: no role
+    /// claim, no administrator values, the default scopes and limits.
     pub fn new(
         issuer: impl Into<String>,
         client_id: impl Into<String>,
         client_secret: SecretString,
     ) -> Self {
+        Self { client_secret: Some(client_secret), ..Self::public(issuer, client_id) }
+    }
+
+    /// As [`OidcSettings::new`], for a public client (no secret).
+    pub fn public(issuer: impl Into<String>, client_id: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
             client_id: client_id.into(),
-            client_secret,
+            client_secret: None,
             role_claim: None,
             admin_values: Vec::new(),
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_string()).collect(),

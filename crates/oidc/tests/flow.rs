@@ -177,3 +177,19 @@ async fn user_info_that_is_needed_and_down_is_unavailable() {
     );
     assert_eq!(err.kind(), OidcErrorKind::Unavailable);
 }
+
+#[tokio::test]
+async fn a_public_client_signs_in_with_pkce_alone() {
+    let Some(provider) = Provider::start().await else { return };
+    let mut settings = tradia_oidc::OidcSettings::public(
+        &provider.issuer,
+        format!("{}-public", common::CLIENT_ID),
+    );
+    settings.role_claim = Some("realm_access.roles".into());
+    let client = tradia_oidc::OidcClient::discover(settings).await.unwrap();
+    let (pending, callback) = sign_in(&client, "alice").await;
+    let identity =
+        client.complete(pending, &callback.code.unwrap(), &callback.state.unwrap()).await.unwrap();
+    assert_eq!(identity.subject, "alice");
+    assert_eq!(identity.roles, ["tradia-admin", "staff"]);
+}
