@@ -21,8 +21,8 @@ use openidconnect::{
     EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields,
     IdTokenVerifier, IssuerUrl, JsonWebKeySetUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse,
-    StandardTokenResponse, TokenResponse, UserInfoClaims, UserInfoError,
+    RedirectUrl, Scope, SignatureVerificationError, StandardErrorResponse, StandardTokenResponse,
+    TokenResponse, UserInfoClaims,
 };
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
@@ -32,7 +32,8 @@ use url::Url;
 
 use crate::claims::{ExtraClaims, Identity, identity_from_claims, needs_user_info};
 use crate::error::{OidcError, describe};
-use crate::http::{HttpClient, HttpError};
+use crate::http::HttpClient;
+use crate::mapping::{discovery_error, token_error, user_info_error};
 use crate::pending::{PendingLogin, local_return_to, same_secret};
 use crate::settings::OidcSettings;
 
@@ -435,71 +436,4 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Domain(name)) => name == "localhost",
         None => false,
     }
-}
-
-fn unreachable(err: HttpError) -> OidcError {
-    OidcError::Unreachable { url: err.url, reason: err.reason }
-}
-
-fn discovery_error(issuer: &str, err: DiscoveryError<HttpError>) -> OidcError {
-    let invalid =
-        |reason: String| OidcError::InvalidProvider { issuer: issuer.to_string(), reason };
-    match err {
-        DiscoveryError::Request(e) => unreachable(e),
-        DiscoveryError::Response(status, _, message) => {
-            invalid(format!("answered HTTP {status}: {message}"))
-        }
-        DiscoveryError::Parse(e) => {
-            invalid(format!("its document is not valid at `{}`: {}", e.path(), e.inner()))
-        }
-        DiscoveryError::Validation(message) => invalid(message),
-        DiscoveryError::UrlParse(e) => OidcError::InvalidSettings(format!("issuer {issuer}: {e}")),
-        DiscoveryError::Other(message) => invalid(message),
-        // `DiscoveryError` is non-exhaustive upstream.
-        other => invalid(describe(&other)),
-    }
-}
-
-fn token_error(
-    err: RequestTokenError<HttpError, StandardErrorResponse<CoreErrorResponseType>>,
-) -> OidcError {
-    match err {
-        RequestTokenError::ServerResponse(answer) => {
-            let text = match answer.error_description() {
-                Some(description) => format!("{}: {}", answer.error(), bounded(description)),
-                None => answer.error().to_string(),
-            };
-            match answer.error() {
-                CoreErrorResponseType::InvalidClient
-                | CoreErrorResponseType::UnauthorizedClient => OidcError::ClientRejected(text),
-                _ => OidcError::TokenRejected(text),
-            }
-        }
-        RequestTokenError::Request(e) => unreachable(e),
-        // The parser's own message may quote the token; its path says enough.
-        RequestTokenError::Parse(e, _) => {
-            OidcError::InvalidTokenResponse(format!("cannot read `{}`", e.path()))
-        }
-        RequestTokenError::Other(message) => OidcError::InvalidTokenResponse(bounded(&message)),
-    }
-}
-
-fn user_info_error(err: UserInfoError<HttpError>) -> OidcError {
-    match err {
-        UserInfoError::Request(e) => unreachable(e),
-        UserInfoError::ClaimsVerification(e) => OidcError::InvalidUserInfo(describe(&e)),
-        UserInfoError::Parse(e) => {
-            OidcError::InvalidUserInfo(format!("cannot read `{}`", e.path()))
-        }
-        UserInfoError::Response(status, _, message) => {
-            OidcError::InvalidUserInfo(format!("HTTP {status}: {}", bounded(&message)))
-        }
-        UserInfoError::Other(message) => OidcError::InvalidUserInfo(bounded(&message)),
-        // `UserInfoError` is non-exhaustive upstream.
-        other => OidcError::InvalidUserInfo(describe(&other)),
-    }
-}
-
-fn bounded(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(300).collect()
 }

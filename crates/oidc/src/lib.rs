@@ -29,6 +29,7 @@ mod client;
 mod error;
 mod http;
 mod lazy;
+mod mapping;
 mod pending;
 mod seal;
 mod settings;
