@@ -42,6 +42,10 @@ enum Command {
     /// Run a simulated Ollama/OpenAI-compatible server (no GPU needed).
     #[command(name = "simulate-llm")]
     SimulateLlm(tradia_llm_sim::SimulateArgs),
+    /// Manage accounts on the configured store while the service is stopped.
+    Users(tradia_server::accounts::offline::UsersArgs),
+    /// Manage API keys on the configured store while the service is stopped.
+    Keys(tradia_server::accounts::offline::KeysArgs),
 }
 
 /// How a command ended, mapped to the process exit status.
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
         Command::Models(args) => cmd::llm::models(args),
         Command::Check(args) => cmd::llm::check(args),
         Command::SimulateLlm(args) => cmd::simulate::run(args),
+        Command::Users(args) => cmd::users::run(args),
+        Command::Keys(args) => cmd::keys::run(args),
     };
     outcome.into()
 }

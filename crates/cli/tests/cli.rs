@@ -384,3 +384,65 @@ fn unknown_language_codes_are_refused_naming_the_flag() {
     assert_eq!(ok.status.code(), Some(0), "stderr: {}", stderr(&ok));
     assert!(!dir.path().join("translated-xx").exists(), "nothing ran for a refused code");
 }
+
+#[test]
+fn a_failing_file_is_named_once_and_an_empty_one_is_said_to_be_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pic.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01").unwrap();
+    std::fs::write(dir.path().join("empty.docx"), b"").unwrap();
+    let out = tradia(
+        &["translate", "pic.png", "empty.docx", "--to", "en", "--engine", "pseudo"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("error: pic.png: unsupported format"), "{err}");
+    assert!(!err.contains("pic.png: pic.png"), "{err}");
+    assert!(err.contains("error: empty.docx: the file is empty (0 bytes)"), "{err}");
+    let out = tradia(&["inspect", "empty.docx"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("the file is empty"), "{}", stderr(&out));
+}
+
+#[test]
+fn inspect_into_a_closed_pipe_ends_quietly_with_success() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let text: String =
+        (0..6000).map(|i| format!("Paragraph number {i} of a long file.\n\n")).collect();
+    std::fs::write(dir.path().join("long.txt"), text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tradia"))
+        .args(["inspect", "long.txt"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0u8; 64];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout); // like `head -c 64`: the reader goes away with most of the output unread
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "no panic, no message: {}", stderr(&out));
+    assert!(String::from_utf8_lossy(&head).starts_with("long.txt (plain text)"));
+}
+
+#[test]
+fn csv_options_choose_the_header_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "label,note\nHello world,Internal note\n").unwrap();
+    let out = tradia(&["inspect", "t.csv", "--json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let texts: Vec<&str> =
+        json["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Hello world", "Internal note"]);
+    let out = tradia(
+        &["inspect", "t.csv", "--json", "--csv-translate-header", "--csv-columns", "label"],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let texts: Vec<&str> =
+        json["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["label", "Hello world"]);
+}

@@ -86,6 +86,7 @@ fn best<T, F: FnMut() -> T>(mut f: F, check: impl Fn(&T) -> u64) -> (Duration, u
 fn options() -> ExtractOptions {
     ExtractOptions {
         limits: Limits { max_entry_bytes: 1 << 30, max_total_bytes: 1 << 31, ..Limits::default() },
+        ..ExtractOptions::default()
     }
 }
 

@@ -47,11 +47,22 @@ pub enum Format {
     WebVtt,
     /// EPUB e-book.
     Epub,
+    /// Any other well-formed XML, read with W3C ITS 2.0 rules (built in for SVG, Android
+    /// strings, .NET `.resx`, Qt Linguist `.ts`, DocBook and DITA).
+    Xml,
+    /// Java `.properties` resource bundle.
+    JavaProperties,
+    /// CSV or TSV table.
+    Csv,
+    /// Apple `.strings`.
+    AppleStrings,
+    /// Apple String Catalog (`.xcstrings`).
+    XcStrings,
 }
 
 impl Format {
     /// Every format, for messages and the interface.
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 23] = [
         Format::Scenari,
         Format::ScenariArchive,
         Format::Docx,
@@ -70,6 +81,11 @@ impl Format {
         Format::Srt,
         Format::WebVtt,
         Format::Epub,
+        Format::Xml,
+        Format::JavaProperties,
+        Format::Csv,
+        Format::AppleStrings,
+        Format::XcStrings,
     ];
 
     /// The stable name of the format: the one the API, the store and the job JSON use (the
@@ -94,6 +110,11 @@ impl Format {
             Format::Srt => "srt",
             Format::WebVtt => "web_vtt",
             Format::Epub => "epub",
+            Format::Xml => "xml",
+            Format::JavaProperties => "java_properties",
+            Format::Csv => "csv",
+            Format::AppleStrings => "apple_strings",
+            Format::XcStrings => "xc_strings",
         }
     }
 
@@ -118,6 +139,11 @@ impl Format {
             Format::Srt => "SubRip (.srt)",
             Format::WebVtt => "WebVTT (.vtt)",
             Format::Epub => "EPUB",
+            Format::Xml => "XML (ITS 2.0; SVG, Android strings, .resx, Qt .ts, DocBook, DITA)",
+            Format::JavaProperties => "Java properties (.properties)",
+            Format::Csv => "CSV/TSV table",
+            Format::AppleStrings => "Apple strings (.strings)",
+            Format::XcStrings => "Apple String Catalog (.xcstrings)",
         }
     }
 
@@ -180,6 +206,8 @@ impl Default for Limits {
 pub struct ExtractOptions {
     /// Resource limits.
     pub limits: Limits,
+    /// How CSV/TSV tables are read (header row, chosen columns).
+    pub csv: crate::CsvOptions,
 }
 
 /// Options for merging.
@@ -209,6 +237,10 @@ pub struct Report {
     pub unknown_fields: BTreeMap<String, u64>,
     /// Non-fatal remarks.
     pub warnings: Vec<String>,
+    /// Notes for translators by segment id (ITS localization notes, `.resx` comments, Qt
+    /// `extracomment`s): context to give the model with the segment.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<u32, String>,
 }
 
 /// The untranslated rest of a document, able to rebuild it around translations.

@@ -1,6 +1,8 @@
 //! Character encodings of text formats: decided once on reading, reused on writing.
 //!
-//! Order of evidence: a byte-order mark; then bytes that are valid UTF-8 with non-ASCII content
+//! Order of evidence: a byte-order mark (UTF-8, UTF-16, UTF-32); then the zero-byte pattern of
+//! UTF-16 or UTF-32 text without a mark whose first character is ASCII (as RFC 4627 tells JSON
+//! readers to do, and the XML specification's appendix F for `<?xml`); then bytes that are valid UTF-8 with non-ASCII content
 //! (a stronger signal than a declaration, which is often stale: pages declaring `gb2312` served as
 //! UTF-8 are common); then the declaration the format carries (XML declaration, HTML `meta
 //! charset`, PO `Content-Type`), then `chardetng` for undeclared legacy 8-bit text such as
@@ -26,8 +28,18 @@ pub(crate) struct Decoded {
     pub bom: &'static [u8],
     /// The original bytes (returned unchanged by an identity rebuild).
     original: Vec<u8>,
+    /// Set for UTF-32 text (which `encoding_rs` does not handle): `encoding` is then UTF-16 of
+    /// the same byte order, standing for "any character can be written".
+    utf32: Option<Endian>,
     /// Remarks for the report (a declaration contradicted by the bytes…).
     pub warnings: Vec<String>,
+}
+
+/// Byte order of a UTF-32 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endian {
+    Little,
+    Big,
 }
 
 /// How characters the encoding cannot represent are written.
@@ -51,6 +63,9 @@ pub(crate) fn decode(
     declared: Option<&str>,
 ) -> Result<Decoded, FormatError> {
     let mut warnings = Vec::new();
+    if let Some(decoded) = decode_wide(part, bytes)? {
+        return Ok(decoded);
+    }
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let bom: &'static [u8] = match bom_len {
             3 => b"\xEF\xBB\xBF",
@@ -66,7 +81,14 @@ pub(crate) fn decode(
                 encoding.name()
             ),
         })?;
-        return Ok(Decoded { text, encoding, bom, original: bytes.to_vec(), warnings });
+        return Ok(Decoded {
+            text,
+            encoding,
+            bom,
+            original: bytes.to_vec(),
+            warnings,
+            utf32: None,
+        });
     }
     let declared_encoding = declared.and_then(|label| {
         let found = for_label(label);
@@ -88,6 +110,7 @@ pub(crate) fn decode(
                     bom: b"",
                     original: bytes.to_vec(),
                     warnings,
+                    utf32: None,
                 });
             }
             Some(enc) if enc != UTF_8 => warnings.push(format!(
@@ -103,6 +126,7 @@ pub(crate) fn decode(
             bom: b"",
             original: bytes.to_vec(),
             warnings,
+            utf32: None,
         });
     }
     if let Some(enc) = declared_encoding {
@@ -115,7 +139,14 @@ pub(crate) fn decode(
             ),
         })?;
         check_not_binary(part, &text, false)?;
-        return Ok(Decoded { text, encoding: enc, bom: b"", original: bytes.to_vec(), warnings });
+        return Ok(Decoded {
+            text,
+            encoding: enc,
+            bom: b"",
+            original: bytes.to_vec(),
+            warnings,
+            utf32: None,
+        });
     }
     if bytes.contains(&0) {
         return Err(undecidable(
@@ -134,7 +165,99 @@ pub(crate) fn decode(
     })?;
     check_not_binary(part, &text, true)?;
     warnings.push(format!("{part}: no declared encoding; detected {}", guess.name()));
-    Ok(Decoded { text, encoding: guess, bom: b"", original: bytes.to_vec(), warnings })
+    Ok(Decoded { text, encoding: guess, bom: b"", original: bytes.to_vec(), warnings, utf32: None })
+}
+
+/// The wide encodings a text can be in: UTF-16 or UTF-32, with or without a byte-order mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wide {
+    Utf16(Endian),
+    Utf32(Endian),
+}
+
+/// Which wide encoding `bytes` are in, and the length of their byte-order mark: a mark, or for
+/// text without one, the zero bytes around a first ASCII character (`{\0"\0` is UTF-16LE JSON).
+pub(crate) fn sniff_wide(bytes: &[u8]) -> Option<(Wide, usize)> {
+    use Endian::{Big, Little};
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some((Wide::Utf32(Little), 4)),
+        [0, 0, 0xFE, 0xFF, ..] => Some((Wide::Utf32(Big), 4)),
+        [0xFF, 0xFE, ..] => Some((Wide::Utf16(Little), 2)),
+        [0xFE, 0xFF, ..] => Some((Wide::Utf16(Big), 2)),
+        [a, 0, 0, 0, ..] if a.is_ascii() && *a != 0 => Some((Wide::Utf32(Little), 0)),
+        [0, 0, 0, a, ..] if a.is_ascii() && *a != 0 => Some((Wide::Utf32(Big), 0)),
+        [a, 0, b, ..] if a.is_ascii() && *a != 0 && *b != 0 => Some((Wide::Utf16(Little), 0)),
+        [0, a, 0, ..] if a.is_ascii() && *a != 0 => Some((Wide::Utf16(Big), 0)),
+        [a, 0] if a.is_ascii() && *a != 0 => Some((Wide::Utf16(Little), 0)),
+        [0, a] if a.is_ascii() && *a != 0 => Some((Wide::Utf16(Big), 0)),
+        _ => None,
+    }
+}
+
+/// `bytes` in a wide encoding decoded to text (without the mark); `None` when they do not decode.
+pub(crate) fn decode_wide_text(bytes: &[u8]) -> Option<(String, Wide, usize)> {
+    let (wide, bom_len) = sniff_wide(bytes)?;
+    let body = &bytes[bom_len..];
+    let text = match wide {
+        Wide::Utf16(Endian::Little) => decode_strict(UTF_16LE, body)?,
+        Wide::Utf16(Endian::Big) => decode_strict(UTF_16BE, body)?,
+        Wide::Utf32(endian) => {
+            if !body.len().is_multiple_of(4) {
+                return None;
+            }
+            body.chunks_exact(4)
+                .map(|c| {
+                    let word = [c[0], c[1], c[2], c[3]];
+                    let code = match endian {
+                        Endian::Little => u32::from_le_bytes(word),
+                        Endian::Big => u32::from_be_bytes(word),
+                    };
+                    char::from_u32(code)
+                })
+                .collect::<Option<String>>()?
+        }
+    };
+    Some((text, wide, bom_len))
+}
+
+/// Decodes UTF-16 and UTF-32 text (marked, or recognised by its zero bytes); `Ok(None)` for
+/// bytes in no wide encoding. Marked bytes that do not decode are refused.
+fn decode_wide(part: &str, bytes: &[u8]) -> Result<Option<Decoded>, FormatError> {
+    let Some((wide, bom_len)) = sniff_wide(bytes) else { return Ok(None) };
+    let name = match wide {
+        Wide::Utf16(Endian::Little) => "UTF-16LE",
+        Wide::Utf16(Endian::Big) => "UTF-16BE",
+        Wide::Utf32(Endian::Little) => "UTF-32LE",
+        Wide::Utf32(Endian::Big) => "UTF-32BE",
+    };
+    let Some((text, _, _)) = decode_wide_text(bytes) else {
+        if bom_len == 0 {
+            return Ok(None);
+        }
+        return Err(FormatError::Encoding {
+            part: part.to_string(),
+            message: format!("starts with a {name} byte-order mark but is not valid {name}"),
+        });
+    };
+    if bom_len == 0 && text.contains('\0') {
+        // Zero bytes that are not the high bytes of ASCII characters: binary data.
+        return Ok(None);
+    }
+    check_not_binary(part, &text, false)?;
+    let bom: &'static [u8] = match (wide, bom_len) {
+        (_, 0) => b"",
+        (Wide::Utf16(Endian::Little), _) => b"\xFF\xFE",
+        (Wide::Utf16(Endian::Big), _) => b"\xFE\xFF",
+        (Wide::Utf32(Endian::Little), _) => b"\xFF\xFE\0\0",
+        (Wide::Utf32(Endian::Big), _) => b"\0\0\xFE\xFF",
+    };
+    let (encoding, utf32) = match wide {
+        Wide::Utf16(Endian::Little) => (UTF_16LE, None),
+        Wide::Utf16(Endian::Big) => (UTF_16BE, None),
+        Wide::Utf32(endian @ Endian::Little) => (UTF_16LE, Some(endian)),
+        Wide::Utf32(endian @ Endian::Big) => (UTF_16BE, Some(endian)),
+    };
+    Ok(Some(Decoded { text, encoding, bom, original: bytes.to_vec(), warnings: Vec::new(), utf32 }))
 }
 
 fn undecidable(part: &str, why: &str) -> FormatError {
@@ -197,7 +320,15 @@ impl Decoded {
     ) -> Vec<u8> {
         let mut out = Vec::with_capacity(text.len() + 4);
         out.extend_from_slice(self.bom);
-        if encoding == UTF_8 {
+        if let Some(endian) = self.utf32 {
+            for c in text.chars() {
+                let code = u32::from(c);
+                out.extend_from_slice(&match endian {
+                    Endian::Little => code.to_le_bytes(),
+                    Endian::Big => code.to_be_bytes(),
+                });
+            }
+        } else if encoding == UTF_8 {
             out.extend_from_slice(text.as_bytes());
         } else if encoding == UTF_16LE {
             text.encode_utf16().for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
@@ -223,7 +354,11 @@ impl Decoded {
         unmappable: Unmappable,
     ) -> Vec<u8> {
         let redeclared = output_declared
-            .filter(|_| self.bom.is_empty() && output_declared != source_declared)
+            .filter(|_| {
+                self.bom.is_empty()
+                    && self.encoding.is_ascii_compatible()
+                    && output_declared != source_declared
+            })
             .and_then(for_label)
             .filter(|e| *e != self.encoding && e.is_ascii_compatible());
         match redeclared {

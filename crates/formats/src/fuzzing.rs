@@ -38,7 +38,7 @@ fn merge_options() -> MergeOptions {
 /// Arbitrary bytes as a Scenari item: extract, identity merge, pseudo merge, re-extract.
 pub fn scenari_xml(data: &[u8]) {
     let _ = detect("fuzz.xml", data);
-    let options = ExtractOptions { limits: fuzz_limits() };
+    let options = ExtractOptions { limits: fuzz_limits(), ..ExtractOptions::default() };
     let Ok(doc) = extract_as(Format::Scenari, "fuzz.xml", data, &options) else {
         return;
     };
@@ -78,7 +78,7 @@ pub fn archive(data: &[u8]) {
             }
         }
     }
-    let options = ExtractOptions { limits };
+    let options = ExtractOptions { limits, ..ExtractOptions::default() };
     let Ok(doc) = extract_as(Format::ScenariArchive, "fuzz.scar", data, &options) else {
         return;
     };
@@ -178,7 +178,7 @@ pub fn office_package(data: &[u8]) -> Option<usize> {
     ) {
         return None;
     }
-    let options = ExtractOptions { limits: fuzz_limits() };
+    let options = ExtractOptions { limits: fuzz_limits(), ..ExtractOptions::default() };
     let doc = extract_as(format, "fuzz.bin", data, &options).ok()?;
     let identity = doc.merge_identity(&merge_options()).expect("identity merge of a package");
     assert!(identity == data, "identity merge changed the package");

@@ -1,6 +1,7 @@
-//! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML) and text-based (Markdown, plain text,
-//! PO, JSON, YAML, SRT, WebVTT) filters, shared by the cargo-fuzz targets `xml_formats` and
-//! `text_formats` and by the test replaying their seed corpora.
+//! Fuzz entry points for the XML-based (XLIFF, HTML/XHTML, generic XML with ITS rules) and
+//! text-based (Markdown, plain text, PO, JSON, YAML, SRT, WebVTT, Java properties, CSV, Apple
+//! strings and String Catalogs) filters, shared by the cargo-fuzz targets `xml_formats` and `text_formats` and by
+//! the test replaying their seed corpora.
 //!
 //! Whatever the bytes, for every format of the family: extraction never panics; a document that
 //! extracts merges back byte-exactly with unchanged segments; a pseudo-translation merges, and
@@ -20,7 +21,7 @@ use crate::fuzzing::fuzz_limits;
 use crate::{ExtractOptions, Format, FormatError, MergeOptions, detect, extract_as};
 
 fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
-    let options = ExtractOptions { limits: fuzz_limits() };
+    let options = ExtractOptions { limits: fuzz_limits(), ..ExtractOptions::default() };
     let Ok(doc) = extract_as(format, name, data, &options) else {
         return;
     };
@@ -39,7 +40,7 @@ fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
     // changed text differently: re-extraction is required only for self-describing input.
     let self_describing = std::str::from_utf8(data).is_ok()
         || encoding_rs::Encoding::for_bom(data).is_some()
-        || (matches!(format, Format::Xliff | Format::Html)
+        || (matches!(format, Format::Xliff | Format::Html | Format::Xml)
             && crate::encoding::html_declared(data)
                 .is_some_and(|l| crate::encoding::for_label(&l).is_some())
             // Known limit: a `<meta charset>` that the translated text pushes past the prescan
@@ -56,11 +57,13 @@ fn round_trip(format: Format, name: &str, data: &[u8], target: &str) {
     }
 }
 
-/// Arbitrary bytes as XLIFF and as HTML/XHTML.
+/// Arbitrary bytes as XLIFF, as HTML/XHTML and as generic XML (ITS rules, built-in vocabularies).
 pub fn xml_formats(data: &[u8]) {
     let _ = detect("fuzz.xlf", data);
+    let _ = detect("fuzz.svg", data);
     round_trip(Format::Xliff, "fuzz.xlf", data, "fr");
     round_trip(Format::Html, "fuzz.html", data, "ar");
+    round_trip(Format::Xml, "fuzz.xml", data, "fr");
 }
 
 /// Arbitrary bytes as every text-based format.
@@ -74,6 +77,10 @@ pub fn text_formats(data: &[u8]) {
         (Format::Yaml, "fuzz.yaml"),
         (Format::Srt, "fuzz.srt"),
         (Format::WebVtt, "fuzz.vtt"),
+        (Format::JavaProperties, "fuzz.properties"),
+        (Format::Csv, "fuzz.csv"),
+        (Format::AppleStrings, "fuzz.strings"),
+        (Format::XcStrings, "fuzz.xcstrings"),
     ] {
         round_trip(format, name, data, "fr");
     }

@@ -59,6 +59,16 @@ pub(crate) struct HtmlParts {
 /// Recognises HTML by content: a doctype or an `html`/`head`/`body` element near the start.
 pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
     let head = &bytes[..bytes.len().min(4096)];
+    // XML whose root is not an HTML element (a DITA topic has a `<body>`, a DocBook one a
+    // `<title>`) is another vocabulary, whatever elements it holds.
+    let root = crate::xml::root_name(&String::from_utf8_lossy(head))
+        .map(|r| r.to_ascii_lowercase())
+        .filter(|r| !r.starts_with("!doctype"));
+    if let Some(root) = root
+        && !HTML_ROOTS.contains(&root.as_str())
+    {
+        return None;
+    }
     let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
     let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
     let text = String::from_utf8_lossy(&lower);
@@ -76,6 +86,14 @@ pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
     }
     None
 }
+
+/// Elements an HTML page or fragment may start with.
+pub(crate) const HTML_ROOTS: [&str; 40] = [
+    "html", "head", "body", "meta", "link", "title", "script", "style", "base", "noscript",
+    "template", "div", "p", "span", "table", "header", "footer", "nav", "main", "section",
+    "article", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "form", "a", "b",
+    "i", "em", "strong", "br", "img", "figure",
+];
 
 /// Extracts an HTML page.
 pub(crate) fn extract(

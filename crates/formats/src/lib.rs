@@ -12,9 +12,11 @@
 
 #![forbid(unsafe_code)]
 
+mod apple_strings;
 pub mod archive;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod detect;
 mod document;
 mod encoding;
 mod error;
@@ -28,63 +30,28 @@ mod splice;
 pub(crate) mod xml;
 
 mod catalog;
+mod csv;
 mod epub;
 mod html;
+mod its;
 mod markdown;
 mod office;
 mod po;
+mod properties;
 mod scenari;
 mod subtitles;
 mod text;
+mod xcstrings;
 mod xliff;
 
 pub use archive::{EntryInfo, EntryMethod, SafeZip};
+pub use csv::CsvOptions;
+pub use detect::detect;
 pub use document::{
     Document, ExtractOptions, Format, KeptField, Limits, MergeOptions, Report, Skeleton,
     UnknownFormat,
 };
 pub use error::FormatError;
-
-/// Extensions of zip-based formats: such a file must be a zip archive.
-const ZIP_EXTENSIONS: [&str; 10] =
-    ["docx", "pptx", "xlsx", "odt", "odp", "ods", "epub", "scar", "scwsp", "zip"];
-
-/// Detects the format of `bytes` by content; `name` (the file name) only breaks ties, such as
-/// Markdown versus plain text. Zip-based families come first, then XML, then text formats, with
-/// plain text as the fallback for anything that decodes as text.
-pub fn detect(name: &str, bytes: &[u8]) -> Result<Format, FormatError> {
-    // A file named as a zip-based format that is not a zip is a damaged document, not text to
-    // translate as such (a `.docx` holding plain text would come back as a broken `.docx`).
-    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    if let Some(ext) = extension.as_deref()
-        && ZIP_EXTENSIONS.contains(&ext)
-        && !bytes.starts_with(b"PK")
-    {
-        return Err(FormatError::Malformed {
-            part: name.to_string(),
-            offset: 0,
-            message: format!("a .{ext} file is a zip archive, and this one is not"),
-        });
-    }
-    type Sniffer = fn(&str, &[u8]) -> Option<Format>;
-    let sniffers: [Sniffer; 11] = [
-        office::ooxml::sniff,
-        office::odf::sniff,
-        epub::sniff,
-        scenari::sniff,
-        xliff::sniff,
-        html::sniff,
-        subtitles::sniff,
-        po::sniff,
-        catalog::sniff,
-        markdown::sniff,
-        text::sniff,
-    ];
-    sniffers
-        .iter()
-        .find_map(|sniff| sniff(name, bytes))
-        .ok_or_else(|| FormatError::Unsupported { name: name.to_string() })
-}
 
 /// Extracts a document of any supported format.
 pub fn extract(
@@ -119,5 +86,10 @@ pub fn extract_as(
         Format::Json | Format::Yaml => catalog::extract(format, name, bytes, options),
         Format::Srt | Format::WebVtt => subtitles::extract(format, name, bytes, options),
         Format::Epub => epub::extract(format, name, bytes, options),
+        Format::Xml => its::extract(format, name, bytes, options),
+        Format::JavaProperties => properties::extract(format, name, bytes, options),
+        Format::Csv => csv::extract(format, name, bytes, options),
+        Format::AppleStrings => apple_strings::extract(format, name, bytes, options),
+        Format::XcStrings => xcstrings::extract(format, name, bytes, options),
     }
 }

@@ -130,7 +130,8 @@ fn zip_with(name: &str, data: &[u8]) -> Vec<u8> {
 }
 
 fn extract_err(bytes: &[u8], limits: Limits) -> FormatError {
-    extract("hostile.scar", bytes, &ExtractOptions { limits }).unwrap_err()
+    extract("hostile.scar", bytes, &ExtractOptions { limits, ..ExtractOptions::default() })
+        .unwrap_err()
 }
 
 #[test]

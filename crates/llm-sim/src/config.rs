@@ -48,11 +48,20 @@ pub enum FaultKind {
     Reset,
     /// Long gaps between stream chunks.
     SlowStream,
+    /// Every entry's id shifted to the next segment's (the last one to an unused id), as a real
+    /// small model answers.
+    ShiftIds,
+    /// One entry carries the source text of another segment of the request.
+    ForeignSource,
+    /// Every segment of at most three words answered with its source unchanged.
+    CopyShort,
+    /// The answer falls into a repetition loop up to the output limit (`length`).
+    RepeatLoop,
 }
 
 impl FaultKind {
     /// Every kind, in the order the simulator draws them.
-    pub const ALL: [FaultKind; 18] = [
+    pub const ALL: [FaultKind; 22] = [
         FaultKind::DropCode,
         FaultKind::DupCode,
         FaultKind::InventCode,
@@ -71,6 +80,10 @@ impl FaultKind {
         FaultKind::Timeout,
         FaultKind::Reset,
         FaultKind::SlowStream,
+        FaultKind::ShiftIds,
+        FaultKind::ForeignSource,
+        FaultKind::CopyShort,
+        FaultKind::RepeatLoop,
     ];
 
     /// The name used in a fault spec and in `/sim/stats`.
@@ -94,6 +107,10 @@ impl FaultKind {
             FaultKind::Timeout => "timeout",
             FaultKind::Reset => "reset",
             FaultKind::SlowStream => "slow_stream",
+            FaultKind::ShiftIds => "shift_ids",
+            FaultKind::ForeignSource => "foreign_source",
+            FaultKind::CopyShort => "copy_short",
+            FaultKind::RepeatLoop => "repeat_loop",
         }
     }
 
@@ -298,9 +315,46 @@ impl Latency {
     }
 }
 
+/// Which real server the simulator stands for where servers differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Ollama: its native API (`/api/*`) and its OpenAI layer (`/v1/*`, Ollama's error shape).
+    #[default]
+    Ollama,
+    /// llama.cpp's `llama-server`: `/v1/*` with its error bodies and statuses (500 for a
+    /// malformed body, `exceed_context_size_error`), stream chunk shapes and `timings`,
+    /// `/health`, `/props`, `/v1/models` with `meta.n_ctx`; any model name is served by the one
+    /// model; `/api/*` is not served. Shapes observed on a real build (issue 18).
+    LlamaCpp,
+}
+
+impl Flavor {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Ollama => "ollama",
+            Flavor::LlamaCpp => "llamacpp",
+        }
+    }
+}
+
+impl FromStr for Flavor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ollama" => Ok(Flavor::Ollama),
+            "llamacpp" | "llama.cpp" | "llama-server" => Ok(Flavor::LlamaCpp),
+            other => Err(format!("unknown flavor {other:?} (ollama or llamacpp)")),
+        }
+    }
+}
+
 /// Everything the simulator needs to start.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// The server it behaves like.
+    pub flavor: Flavor,
     /// Address to bind.
     pub host: IpAddr,
     /// Port to bind (0: any free port).
@@ -333,6 +387,7 @@ pub const DEFAULT_MODEL: &str = "mistral-small3.2:latest";
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
+            flavor: Flavor::Ollama,
             host: IpAddr::from([127, 0, 0, 1]),
             port: 11434,
             slots: 4,

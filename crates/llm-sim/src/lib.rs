@@ -6,6 +6,9 @@
 //! - speaks the Ollama native API (`/api/chat`, `/api/generate`, `/api/tags`, `/api/version`,
 //!   `/api/ps`, `/api/show`) and the OpenAI-compatible API (`/v1/chat/completions`,
 //!   `/v1/models`) on one port, with the shapes and error bodies of `llm-servers.md` §1 and §4;
+//!   or, with [`Flavor::LlamaCpp`], behaves like llama.cpp's `llama-server` where it differs
+//!   (`/health`, `/props`, `/v1/models` `meta`, error bodies and statuses, context-overflow
+//!   errors, stream chunk shapes, `timings`), as observed on a real build;
 //! - translates deterministically: requests following the batch wire contract ([`wire`],
 //!   `WIRE.md`) get each segment pseudo-translated with `tradia_core::pseudo`, anything else gets
 //!   a pseudo-translation of its last user text;
@@ -43,7 +46,7 @@ pub mod wire;
 use std::net::IpAddr;
 
 pub use config::{
-    ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Latency, SimConfig,
+    ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Flavor, Latency, SimConfig,
 };
 pub use engine::SimStats;
 pub use server::{SimHandle, StartError, start};
@@ -51,6 +54,9 @@ pub use server::{SimHandle, StartError, start};
 /// Options of `tradia simulate-llm`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
+    /// The server to behave like: ollama, or llamacpp (llama.cpp's llama-server).
+    #[arg(long, default_value = "ollama")]
+    pub flavor: Flavor,
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 11434)]
     pub port: u16,
@@ -85,6 +91,7 @@ impl SimulateArgs {
     /// The configuration these options describe (latency model: profile A defaults).
     pub fn to_config(&self) -> SimConfig {
         SimConfig {
+            flavor: self.flavor,
             host: self.host,
             port: self.port,
             slots: self.slots,

@@ -83,7 +83,7 @@ async fn ollama_chat_non_streaming() {
     assert_eq!(v["message"], json!({"role": "assistant", "content": BATCH_ANSWER}));
     assert!(v["created_at"].as_str().unwrap().ends_with('Z'));
     check_metrics(&v);
-    // tokens ≈ ceil(bytes/4), runs cut at character boundaries.
+    // Word pieces of at most 4 characters, punctuation by twos: between bytes/4 and bytes/2.
     let eval = v["eval_count"].as_u64().unwrap();
     let bytes = BATCH_ANSWER.len() as u64;
     assert!(
@@ -584,4 +584,113 @@ async fn num_ctx_change_reloads_and_stats_reset() {
     assert_eq!((st.requests, st.output_tokens, st.segments.len()), (0, 0, 0));
     assert_eq!(st.wall_seconds, 0.0);
     let _ = FaultSpec::none();
+}
+
+/// The llama.cpp flavor answers as a real `llama-server` build did (issue 18, observed side by
+/// side): `/health`, `/props`, `/v1/models` with `meta.n_ctx`, 404 on `/v1/models/{id}`, its
+/// error bodies (500 for a malformed body, 400 `exceed_context_size_error` with its fields, a
+/// refused schema), its stream chunks (role alone first, bare content deltas, `delta:{}` with
+/// the finish reason, a usage chunk with `choices:[]` and `timings`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llama_cpp_flavor_matches_llama_server() {
+    let s = sim(|c| {
+        c.flavor = tradia_llm_sim::Flavor::LlamaCpp;
+        c.models = Some(vec!["SmolLM2-135M-Instruct".into()]);
+        c.latency.default_num_ctx = 512;
+        c.slots = 2;
+    })
+    .await;
+    let c = reqwest::Client::new();
+    let b = s.base_url();
+    let get = |p: &str| c.get(format!("{b}{p}")).send();
+    assert_eq!(
+        get("/health").await.unwrap().json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
+    let props: Value = get("/props").await.unwrap().json().await.unwrap();
+    assert_eq!(props["default_generation_settings"]["n_ctx"], 512);
+    assert_eq!(props["total_slots"], 2);
+    assert_eq!(props["model_alias"], "SmolLM2-135M-Instruct");
+    let models: Value = get("/v1/models").await.unwrap().json().await.unwrap();
+    assert_eq!(models["data"][0]["id"], "SmolLM2-135M-Instruct");
+    assert_eq!(models["data"][0]["meta"]["n_ctx"], 512);
+    assert_eq!(models["data"][0]["owned_by"], "llamacpp");
+    let r = get("/v1/models/SmolLM2-135M-Instruct").await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": {"code": 404, "message": "File Not Found", "type": "not_found_error"}})
+    );
+    assert_eq!(get("/api/tags").await.unwrap().status(), 404, "no Ollama API");
+
+    let url = format!("{b}/v1/chat/completions");
+    let post =
+        |body: String| c.post(&url).header("content-type", "application/json").body(body).send();
+    let r = post("{bad".into()).await.unwrap();
+    assert_eq!(r.status(), 500);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "server_error");
+    assert_eq!(v["error"]["code"], 500);
+    assert!(
+        v["error"]["message"].as_str().unwrap().starts_with("[json.exception.parse_error.101]")
+    );
+    let r = post(json!({"model": "x"}).to_string()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": {"code": 400, "message": "'messages' is required", "type": "invalid_request_error"}})
+    );
+    let long = "Bonjour tout le monde, ceci est un texte. ".repeat(80);
+    let r =
+        post(json!({"messages": [{"role": "user", "content": long}]}).to_string()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "exceed_context_size_error");
+    assert_eq!(v["error"]["n_ctx"], 512);
+    let n = v["error"]["n_prompt_tokens"].as_u64().unwrap();
+    assert!(n > 512, "{v}");
+    assert_eq!(
+        v["error"]["message"],
+        format!(
+            "request ({n} tokens) exceeds the available context size (512 tokens), try increasing it"
+        )
+    );
+    let bad_schema = json!({"messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "bogus"}}}});
+    let r = post(bad_schema.to_string()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"],
+        "Unable to generate parser for this template. Automatic parser generation failed: JSON schema error at #: unrecognized type bogus"
+    );
+
+    // Any model name is served by the one model, under its alias; the answer carries timings.
+    let body = json!({"model": "whatever", "max_tokens": 64, "messages": [{"role": "user", "content": "Bonjour"}]});
+    let v: Value = post(body.to_string()).await.unwrap().json().await.unwrap();
+    assert_eq!(v["model"], "SmolLM2-135M-Instruct");
+    assert!(v["timings"]["predicted_n"].as_u64().is_some(), "{v}");
+    let mut sbody = body.clone();
+    sbody["stream"] = json!(true);
+    sbody["stream_options"] = json!({"include_usage": true});
+    let text = post(sbody.to_string()).await.unwrap().text().await.unwrap();
+    let chunks: Vec<Value> = text
+        .split("\n\n")
+        .filter(|e| !e.is_empty() && *e != "data: [DONE]")
+        .map(|e| serde_json::from_str(&e["data: ".len()..]).unwrap())
+        .collect();
+    assert!(text.ends_with("data: [DONE]\n\n"));
+    let n = chunks.len();
+    assert_eq!(chunks[0]["choices"][0]["delta"], json!({"role": "assistant", "content": null}));
+    for ch in &chunks[1..n - 2] {
+        let delta = ch["choices"][0]["delta"].as_object().unwrap();
+        assert_eq!(delta.keys().collect::<Vec<_>>(), ["content"], "{ch}");
+    }
+    assert_eq!(
+        chunks[n - 2]["choices"],
+        json!([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    );
+    assert_eq!(chunks[n - 1]["choices"], json!([]));
+    assert!(chunks[n - 1]["usage"]["completion_tokens"].as_u64().is_some());
+    assert!(chunks[n - 1]["timings"].is_object());
 }

@@ -34,7 +34,8 @@ fn batch() -> String {
 }
 
 fn chat(stream: bool) -> Value {
-    json!({"model": "m", "stream": stream, "think": false,
+    // A JSON constraint, as the client sends: without one the answer comes in a fence.
+    json!({"model": "m", "stream": stream, "think": false, "format": "json",
            "messages": [{"role": "system", "content": "Translate."}, {"role": "user", "content": batch()}]})
 }
 

@@ -3,14 +3,17 @@
 //! A DSI deploying Tradia next to (or far from) its GPU server meets the same few problems: the
 //! server is not reachable, its certificate is not trusted, the key is refused, the model is not
 //! pulled, the context is too small for the batches. [`check`] tries each step in order for every
-//! backend and says which one failed and what to change, naming the variable.
+//! backend and says which one failed and what to change, naming the variable; its last step is
+//! a real structured translation, which reports the context per slot the server gives, whether
+//! the JSON schema is enforced, and the speed in tokens per second.
 //!
 //! Dependencies point one way: this module reads the engine ([`LlmEngine::settings`],
 //! [`LlmEngine::backends`]) and the backends; the engine knows nothing of it.
 
 use std::fmt;
 
-use crate::backend::ModelInfo;
+use crate::answer::{Alignment, align, parse_translations};
+use crate::backend::{ChatRequest, ModelInfo};
 use crate::engine::LlmEngine;
 use crate::error::LlmError;
 use crate::prompt;
@@ -173,7 +176,25 @@ pub async fn check(engine: &LlmEngine) -> CheckReport {
             continue;
         }
         report.push(CheckStatus::Ok, format!("model {model} is available on {url}"));
-        // 3. Context: what the model supports, and what it runs with if loaded.
+        // 3. The context per slot the server gives, and a real structured translation in it.
+        let (ctx, from) = match b.context_size(model).await {
+            Ok(Some(n)) => (n, "reported by the server"),
+            _ => (settings.num_ctx, "configured, TRADIA_LLM_NUM_CTX"),
+        };
+        let minimum = crate::engine::fixed_prompt_tokens() + 256;
+        if ctx < minimum {
+            report.push(
+                CheckStatus::Error,
+                format!(
+                    "{url} gives a context of {ctx} tokens per slot ({from}): too small for Tradia's \
+                     requests, which need at least {minimum}. Raise it on the server (llama-server: \
+                     --ctx-size = slots x per-slot context; Ollama: TRADIA_LLM_NUM_CTX)"
+                ),
+            );
+            continue;
+        }
+        trial_translation(&mut report, b, settings, ctx, from).await;
+        // 4. Ollama: what the model supports, and what it runs with if loaded.
         if b.kind() == EngineKind::Ollama {
             if let Ok(details) = b.show(model).await
                 && let Some(trained) = details.context_length
@@ -219,6 +240,76 @@ pub async fn check(engine: &LlmEngine) -> CheckReport {
         }
     }
     report
+}
+
+/// Sends one small batch the way a translation does and reports how it went.
+async fn trial_translation(
+    report: &mut CheckReport,
+    b: &crate::backend::Backend,
+    settings: &crate::settings::LlmSettings,
+    ctx: u32,
+    from: &str,
+) {
+    let url = b.url();
+    let segments = [
+        prompt::WireSegment { id: "1".into(), text: "Bonjour tout le monde." },
+        prompt::WireSegment { id: "2".into(), text: "Merci beaucoup pour votre aide." },
+    ];
+    let req = ChatRequest {
+        model: settings.model.clone(),
+        system: prompt::BATCH_SYSTEM.to_string(),
+        user: prompt::batch_user_message("French", "English", &[], &segments, false),
+        images: Vec::new(),
+        schema: Some(prompt::translations_schema().clone()),
+        max_tokens: 160,
+        temperature: settings.temperature,
+    };
+    let started = std::time::Instant::now();
+    let outcome = match b.chat(&req).await {
+        Ok(o) => o,
+        Err(e) if e.is_context_overflow() => {
+            report.push(
+                CheckStatus::Error,
+                format!(
+                    "{url} refused a small translation request: its context ({ctx} tokens per slot, \
+                     {from}) is too small ({e})"
+                ),
+            );
+            return;
+        }
+        Err(e) => {
+            report.push(
+                CheckStatus::Error,
+                format!("a trial translation failed on {url}: {}", explain(&e, b.kind())),
+            );
+            return;
+        }
+    };
+    let seconds = outcome.busy.unwrap_or_else(|| started.elapsed()).as_secs_f64().max(1e-3);
+    let tps = outcome.output_tokens.map(|n| n as f64 / seconds);
+    let schema = if outcome.structured && !b.schema_refused() {
+        "JSON schema enforced"
+    } else {
+        "JSON schema NOT enforced (the server refused response_format: answers are checked and \
+         repaired, expect more re-asked segments)"
+    };
+    let speed = tps.map_or_else(|| "speed unknown".to_string(), |t| format!("{t:.1} tokens/s"));
+    let ids = ["1".to_string(), "2".to_string()];
+    let parsed = parse_translations(&outcome.content);
+    let enforced = outcome.structured && !b.schema_refused();
+    let (aligned, answer) = match align(&ids, &parsed, false) {
+        Alignment::Aligned(_) => (true, "answered in the batch format".to_string()),
+        Alignment::Misaligned(how) => (false, format!("answered with the wrong ids ({how})")),
+        _ => (false, "did not answer in the batch format".to_string()),
+    };
+    let status = if aligned && enforced { CheckStatus::Ok } else { CheckStatus::Warning };
+    report.push(
+        status,
+        format!(
+            "a trial translation on {url} {answer}: context of {ctx} tokens per slot ({from}), \
+             {schema}, {speed}"
+        ),
+    );
 }
 
 /// Why `tradia models` / `tradia check` could not run.

@@ -5,7 +5,7 @@
 //! Layers, bottom up: [`backend`] (HTTP dialects), [`scheduler`] (slots, priorities, fairness,
 //! circuit breakers), [`prompt`] (versioned prompts and schemas), [`answer`] (tolerant JSON
 //! extraction, validation, code reinsertion), [`engine`] ([`LlmEngine`], which implements
-//! `tradia_core::Engine`), [`diagnostics`] (`tradia models` / `tradia check`, which reads the
+//! `tradia_core::Engine`; [`runaway`] watches its streamed batch answers), [`diagnostics`] (`tradia models` / `tradia check`, which reads the
 //! engine). Each layer uses only those below it.
 
 #![forbid(unsafe_code)]
@@ -16,6 +16,7 @@ pub mod diagnostics;
 pub mod engine;
 pub mod error;
 pub mod prompt;
+pub mod runaway;
 pub mod scheduler;
 pub mod settings;
 

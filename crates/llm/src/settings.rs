@@ -242,11 +242,24 @@ pub struct LlmSettings {
     pub no_proxy: Option<String>,
     /// Sampling temperature for translation.
     pub temperature: f32,
+    /// Repetition penalty sent to Ollama (`options.repeat_penalty`, over the last 64 tokens);
+    /// 1.0 turns it off. Curbs the loops a small model falls into.
+    pub repeat_penalty: f32,
+    /// `frequency_penalty` sent to OpenAI-compatible servers (the standard parameter: llama.cpp
+    /// applies it over its last 64 tokens, vLLM over the whole answer); 0 turns it off.
+    pub frequency_penalty: f32,
     /// Consecutive backend failures that open its circuit breaker.
     pub breaker_threshold: u32,
     /// How long an open breaker stays open before one probe request.
     pub breaker_cooldown: Duration,
 }
+
+/// Ollama's own default repetition penalty, sent explicitly so that a Modelfile cannot turn
+/// it off.
+pub const DEFAULT_REPEAT_PENALTY: f32 = 1.1;
+/// A mild frequency penalty: enough to push a model out of a loop, too little to make it
+/// avoid words a translation must repeat.
+pub const DEFAULT_FREQUENCY_PENALTY: f32 = 0.2;
 
 impl LlmSettings {
     /// Settings for one Ollama server at `base_url` with model `model` and defaults otherwise
@@ -273,6 +286,8 @@ impl LlmSettings {
             https_proxy: None,
             no_proxy: None,
             temperature: 0.1,
+            repeat_penalty: DEFAULT_REPEAT_PENALTY,
+            frequency_penalty: DEFAULT_FREQUENCY_PENALTY,
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(5),
         }
@@ -482,6 +497,8 @@ impl LlmArgs {
             https_proxy,
             no_proxy: self.no_proxy.clone().filter(|s| !s.trim().is_empty()),
             temperature: 0.1,
+            repeat_penalty: DEFAULT_REPEAT_PENALTY,
+            frequency_penalty: DEFAULT_FREQUENCY_PENALTY,
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(5),
         })

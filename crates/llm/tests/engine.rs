@@ -79,6 +79,11 @@ fn upper(rendered: &str) -> String {
     out
 }
 
+/// Translation requests a mock received (the context-size probe to `/api/show` aside).
+async fn chat_requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/api/chat").count()
+}
+
 async fn run(
     engine: &LlmEngine,
     segs: &[Segment],
@@ -147,16 +152,14 @@ async fn only_failed_ids_are_sent_again_with_a_stricter_note() {
             let (segs, note, _) = batch_of(r);
             let ids: Vec<String> = segs.iter().map(|s| s.0.clone()).collect();
             seen2.lock().unwrap().push((ids, note));
-            // First answer: id 1 missing, id 2 with a dropped code, id 3 an extra unknown id.
+            // First answer: every id once, id 2 with a dropped code.
             let mut out = Vec::new();
             for (id, t) in &segs {
                 match (note, id.as_str()) {
-                    (false, "1") => {}
                     (false, "2") => out.push((id.clone(), "TEXTE SANS BALISE".to_string())),
                     _ => out.push((id.clone(), upper(t))),
                 }
             }
-            out.push(("99".into(), "intrus".into()));
             answer(&out)
         })
         .mount(&server)
@@ -177,7 +180,48 @@ async fn only_failed_ids_are_sent_again_with_a_stricter_note() {
         })
         .collect();
     resent.sort();
-    assert_eq!(resent, ["1", "2"]);
+    assert_eq!(resent, ["2"]);
+}
+
+#[tokio::test]
+async fn an_answer_with_unknown_or_missing_ids_is_not_used_and_asked_again_in_smaller_requests() {
+    let server = MockServer::start().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    Mock::given(method("POST"))
+        .and(path("/api/chat"))
+        .respond_with(move |r: &Request| {
+            let (segs, note, _) = batch_of(r);
+            seen2.lock().unwrap().push(segs.iter().map(|s| s.0.clone()).collect::<Vec<_>>());
+            if note {
+                return answer(
+                    &segs.iter().map(|(id, t)| (id.clone(), upper(t))).collect::<Vec<_>>(),
+                );
+            }
+            // First answer: id 1 missing, an unknown id 99, the others well formed but marked,
+            // so that any use of them shows.
+            let mut out: Vec<(String, String)> = segs
+                .iter()
+                .filter(|(id, _)| id != "1")
+                .map(|(id, t)| (id.clone(), format!("UNTRUSTED {}", upper(t))))
+                .collect();
+            out.push(("99".into(), "intrus <x1/>".into()));
+            answer(&out)
+        })
+        .mount(&server)
+        .await;
+    let engine = LlmEngine::new(settings(&server.uri())).unwrap();
+    let segs: Vec<Segment> = (0..4).map(|i| seg(i, &format!("texte <x1/> {i}"))).collect();
+    let (r, _) = run(&engine, &segs, CancelFlag::new()).await;
+    let r = r.unwrap();
+    for (i, x) in r.iter().enumerate() {
+        assert!(x.kept.is_none());
+        assert_eq!(x.content.render(), format!("TEXTE <x1/> {i}"));
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "the whole batch, then its two halves: {seen:?}");
+    assert_eq!(seen[1].len() + seen[2].len(), 4);
+    assert_eq!(engine.detailed_stats().misaligned, 1);
 }
 
 #[tokio::test]
@@ -214,11 +258,12 @@ async fn codes_the_model_keeps_dropping_are_reinserted_and_empty_answers_keep_th
     assert_eq!(r[1].kept.as_ref().unwrap().code, "empty_answer");
     assert_eq!(r[1].content, segs[1].content);
     assert_eq!(r[2].kept.as_ref().unwrap().code, "copy_of_source");
-    // A short name the model keeps as is is accepted unchanged.
-    assert!(r[3].kept.is_none());
-    assert_eq!(reported.iter().filter(|x| x.kept.is_some()).count(), 2);
+    // A short name the model keeps as is stays unchanged, and is reported, not silently accepted.
+    assert_eq!(r[3].content, segs[3].content);
+    assert_eq!(r[3].kept.as_ref().unwrap().code, "copy_of_source");
+    assert_eq!(reported.iter().filter(|x| x.kept.is_some()).count(), 3);
     let ds = engine.detailed_stats();
-    assert_eq!(ds.kept, 2);
+    assert_eq!(ds.kept, 3);
     assert_eq!(ds.repaired, 1);
 }
 
@@ -306,11 +351,7 @@ async fn cancelling_stops_queued_and_in_flight_requests() {
         start.elapsed()
     );
     assert!(reported.is_empty());
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        1,
-        "queued requests were never sent"
-    );
+    assert_eq!(chat_requests(&server).await, 1, "queued requests were never sent");
     let slots = &engine.detailed_stats().slots[0];
     assert_eq!(slots.in_flight, 0);
 }
@@ -378,7 +419,7 @@ async fn batching_off_sends_one_segment_per_request() {
     let segs: Vec<Segment> = (0..5).map(|i| seg(i, &format!("phrase {i}"))).collect();
     let (r, _) = run(&engine, &segs, CancelFlag::new()).await;
     assert_eq!(r.unwrap().len(), 5);
-    assert_eq!(server.received_requests().await.unwrap().len(), 5);
+    assert_eq!(chat_requests(&server).await, 5);
 }
 
 /// Two jobs on one slot: the small one, started after the large one, is not starved; an

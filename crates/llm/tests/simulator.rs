@@ -306,6 +306,32 @@ async fn the_openai_dialect_works_end_to_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_dialect_works_against_the_llama_cpp_flavor() {
+    let handle = start(SimConfig {
+        port: 0,
+        time_scale: 400.0,
+        flavor: tradia_llm_sim::Flavor::LlamaCpp,
+        models: Some(vec!["SmolLM2-135M-Instruct".into()]),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let segs = segments(70);
+    let mut s =
+        LlmSettings::for_openai(&format!("{}/v1", handle.base_url()), "SmolLM2-135M-Instruct");
+    s.timeout = Duration::from_secs(5);
+    let engine = LlmEngine::new(s).unwrap();
+    let run = translate(&engine, &segs).await;
+    check_codes(&segs, &run);
+    for (seg, r) in segs.iter().zip(&run.results) {
+        assert_eq!(r.content, expected(seg), "segment {}", seg.id);
+    }
+    assert!(engine.stats().output_tokens > 0, "usage read from llama-server answers");
+    let report = diagnostics::check(&engine).await;
+    assert!(report.ok(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_models_and_text_stream_against_the_simulator() {
     let config = SimConfig {
         port: 0,
@@ -358,4 +384,71 @@ async fn check_models_and_text_stream_against_the_simulator() {
     };
     let report = diagnostics::check(&LlmEngine::new(other.settings().unwrap()).unwrap()).await;
     assert!(report.to_string().contains("ollama pull llama3:70b"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repetition_loops_are_cut_before_the_output_limit_and_the_document_completes() {
+    for flavor in [tradia_llm_sim::Flavor::Ollama, tradia_llm_sim::Flavor::LlamaCpp] {
+        let handle = start(SimConfig {
+            port: 0,
+            time_scale: 400.0,
+            flavor,
+            faults: FaultSpec::parse("repeat_loop=0.3").unwrap(),
+            seed: 5,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let segs = segments(280);
+        let mut s = match flavor {
+            tradia_llm_sim::Flavor::Ollama => {
+                LlmSettings::for_ollama(&handle.base_url(), "mistral-small3.2:latest")
+            }
+            tradia_llm_sim::Flavor::LlamaCpp => LlmSettings::for_openai(
+                &format!("{}/v1", handle.base_url()),
+                "mistral-small3.2:latest",
+            ),
+        };
+        s.timeout = Duration::from_secs(5);
+        let engine = LlmEngine::new(s).unwrap();
+        let run = translate(&engine, &segs).await;
+        check_codes(&segs, &run);
+        for (seg, r) in segs.iter().zip(&run.results) {
+            if r.kept.is_none() {
+                assert_eq!(r.content, expected(seg), "segment {}", seg.id);
+            }
+        }
+        let kept = run.results.iter().filter(|r| r.kept.is_some()).count();
+        let ds = engine.detailed_stats();
+        let loops = handle.stats().faults.get("repeat_loop").copied().unwrap_or(0);
+        println!(
+            "{flavor:?} repeat_loop=0.3: {} segments, {kept} kept, {} answers cut, {} tokens wasted, {loops} loops",
+            segs.len(),
+            ds.cut_answers,
+            ds.wasted_tokens
+        );
+        assert!(loops > 0 && ds.cut_answers >= loops / 2, "{loops} loops, {} cut", ds.cut_answers);
+        // A loop starts halfway through an answer; cut early, it costs less than the output
+        // limit of the smallest first request, which it would otherwise run to.
+        let sink = Collect::default();
+        let request = TranslateRequest {
+            source: Some(LanguageTag::parse("fr").unwrap()),
+            target: LanguageTag::parse("en").unwrap(),
+            segments: &segs,
+            pending: segs.iter().map(|s| s.id).collect(),
+            priority: Priority::Document,
+            owner: "plan".into(),
+            cancel: CancelFlag::new(),
+            sink: &sink,
+        };
+        let limit = engine.batch_requests(&request).iter().map(|r| r.max_tokens).min().unwrap();
+        assert!(ds.wasted_tokens > 0);
+        assert!(
+            ds.wasted_tokens < ds.cut_answers * u64::from(limit),
+            "{} tokens for {} cuts (limit {limit})",
+            ds.wasted_tokens,
+            ds.cut_answers
+        );
+        assert!(kept * 100 <= segs.len() * 2, "{kept} kept");
+    }
 }

@@ -110,6 +110,10 @@ async fn main() {
         .env("OLLAMA_BASE_URL", sim.base_url())
         .env("OLLAMA_MODEL", DEFAULT_MODEL)
         .env("TRADIA_WORKERS", "0")
+        // A load test, not an accounts test: one implicit user, and 700 requests at once from
+        // one address must not meet the rate limit.
+        .env("TRADIA_AUTH", "none")
+        .env("TRADIA_RATE_LIMIT_PER_MINUTE", "0")
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,14 +1,17 @@
 //! The Tradia service: the HTTP API, durable document jobs, text translation, the writing
 //! assistants, health and metrics.
 //!
-//! Layout: [`settings`] (flags and environment), [`serve`](mod@serve) (start and graceful stop), [`api`]
-//! (routes and handlers), [`jobs`] (upload, job store access, the runner), [`gateway`] (what the
+//! Layout: [`settings`] (flags and environment), [`serve`](mod@serve) (start and graceful stop),
+//! [`access`] (what every request passes first: `Host`, CSRF, rate limits, security headers),
+//! [`api`] (routes and handlers), [`jobs`] (upload, job store access, the runner), [`gateway`] (what the
 //! service needs from the language-model layer), [`error`] (the error codes and the one error →
 //! response conversion), [`sse`] (event-stream helpers), [`telemetry`] (logs and metrics). Only
 //! this crate knows HTTP.
 
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod accounts;
 pub mod api;
 pub mod detect;
 pub mod error;

@@ -98,6 +98,7 @@ pub async fn start(
     let listen = settings.listen;
     let metrics_listen = settings.metrics_addr;
     let state = Arc::new(AppState::new(settings, gateway, repo));
+    crate::accounts::sign_in::prepare(&state).await.context("cannot prepare the accounts")?;
 
     match state.check_llm().await {
         Ok(()) => {
@@ -115,7 +116,8 @@ pub async fn start(
     let tracker = TaskTracker::new();
     crate::jobs::runner::spawn_workers(&state, &tracker);
 
-    let app = crate::api::router(state.clone(), extra);
+    let app = crate::api::router(state.clone(), extra)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let token = state.shutdown.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned()).await
@@ -137,8 +139,31 @@ pub async fn start(
         }
         None => (None, None),
     };
+    log_access_settings(&state.settings.access);
     tracing::info!(addr = %addr, workers = state.settings.workers, "Tradia is listening");
     Ok(RunningServer { addr, metrics_addr, state, server, metrics_server, tracker })
+}
+
+/// Says at start-up what protects the service, and what does not.
+fn log_access_settings(access: &crate::settings::AccessSettings) {
+    match &access.public_url {
+        Some(public) => {
+            tracing::info!(public_url = %public.origin, "Host check on: requests for another host are refused")
+        }
+        None => tracing::warn!(
+            "TRADIA_PUBLIC_URL is not set: the Host check is off (DNS rebinding is not prevented); set it to the address people use"
+        ),
+    }
+    if access.mode == crate::settings::AuthMode::SingleUser {
+        tracing::warn!(
+            "TRADIA_AUTH=none: single-user mode, no sign-in; everyone who reaches this port acts as the one local user"
+        );
+    }
+    if access.trusted_proxies.is_empty() {
+        tracing::info!(
+            "no trusted proxy (TRADIA_AUTH_PROXY_TRUSTED): forwarding headers are ignored"
+        );
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

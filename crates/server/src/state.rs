@@ -1,15 +1,16 @@
 //! What every handler and worker shares: settings, the language-model gateway, the job store,
-//! the progress event hub and the shutdown token.
+//! the progress event hub, the rate limiters and the shutdown token.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tradia_core::CancelFlag;
-use tradia_store::JobId;
+use tradia_store::{JobId, User};
 
+use crate::access::RateLimits;
 use crate::error::{ApiError, ErrorCode};
 use crate::gateway::{LlmGateway, ModelInfo};
 use crate::jobs::model::JobView;
@@ -33,6 +34,12 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Woken when a job is queued, so an idle worker starts at once.
     pub job_queued: Notify,
+    /// Request rate limits per user and per address.
+    pub rate_limits: RateLimits,
+    /// The one local user of single-user mode (`TRADIA_AUTH=none`), set at start-up.
+    pub single_user: OnceLock<User>,
+    /// The one-time first-start set-up token, while no administrator exists.
+    pub setup_token: Mutex<Option<String>>,
     /// Cancel flags of the jobs this process is running.
     running: Mutex<HashMap<JobId, CancelFlag>>,
     models: Mutex<Option<(Instant, Vec<ModelInfo>)>>,
@@ -43,6 +50,7 @@ impl AppState {
     /// Assembles the state.
     pub fn new(settings: ServerSettings, gateway: Arc<dyn LlmGateway>, jobs: JobRepo) -> Self {
         let (events, _) = broadcast::channel(1024);
+        let rate_limits = RateLimits::new(&settings.access);
         AppState {
             settings: Arc::new(settings),
             gateway,
@@ -50,6 +58,9 @@ impl AppState {
             events,
             shutdown: CancellationToken::new(),
             job_queued: Notify::new(),
+            rate_limits,
+            single_user: OnceLock::new(),
+            setup_token: Mutex::new(None),
             running: Mutex::new(HashMap::new()),
             models: Mutex::new(None),
             llm_health: Mutex::new(None),

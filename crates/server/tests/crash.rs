@@ -29,6 +29,8 @@ fn spawn_server(data_dir: &Path, port: u16, sim_url: &str, log: &Path) -> Child 
         .env("BATCH_SIZE", BATCH_SIZE.to_string())
         .env("TRADIA_JOB_LEASE_SECS", "3")
         .env("TRADIA_WORKERS", "1")
+        // A crash test, not an accounts test: one implicit user.
+        .env("TRADIA_AUTH", "none")
         .env("LOG_LEVEL", "info")
         .stdout(Stdio::from(log_file.try_clone().unwrap()))
         .stderr(Stdio::from(log_file))

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use tradia_formats::{ExtractOptions, KeptField, Report};
+use tradia_formats::{KeptField, Report};
 
 use crate::Outcome;
 
@@ -20,6 +20,8 @@ pub(crate) struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    read: super::ReadArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -32,6 +34,9 @@ struct SegmentView<'a> {
     text: String,
     /// What is sent to the model once edge whitespace and wrapping codes are set aside.
     sent: String,
+    /// A note for translators (ITS localization note, resource comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,21 +51,14 @@ struct InspectView<'a> {
 
 /// Runs `tradia inspect`.
 pub(crate) fn run(args: InspectArgs) -> Outcome {
-    let bytes = match std::fs::read(&args.file) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("error: {}: cannot read the file: {error}", args.file.display());
+    let document = match super::read_document(&args.file, &args.read.extract_options()) {
+        Ok((_, document)) => document,
+        Err(message) => {
+            eprintln!("error: {}: {message}", args.file.display());
             return Outcome::Failed;
         }
     };
-    let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let document = match tradia_formats::extract(&name, &bytes, &ExtractOptions::default()) {
-        Ok(document) => document,
-        Err(error) => {
-            eprintln!("error: {}: {error}", args.file.display());
-            return Outcome::Failed;
-        }
-    };
+    let report: &Report = &document.report;
     let segments = document
         .segments
         .iter()
@@ -71,9 +69,9 @@ pub(crate) fn run(args: InspectArgs) -> Outcome {
             inline_codes: s.content.code_count(),
             text: s.content.render(),
             sent: s.edges().core.render(),
+            note: report.notes.get(&s.id).map(String::as_str),
         })
         .collect();
-    let report: &Report = &document.report;
     let view = InspectView {
         file: args.file.display().to_string(),
         format: document.format.label(),
@@ -82,39 +80,52 @@ pub(crate) fn run(args: InspectArgs) -> Outcome {
         unknown_fields: &report.unknown_fields,
         warnings: &report.warnings,
     };
-    if args.json {
+    let text = if args.json {
         match serde_json::to_string_pretty(&view) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => format!("{text}\n"),
             Err(error) => {
                 eprintln!("error: cannot print JSON: {error}");
                 return Outcome::Failed;
             }
         }
     } else {
-        print_text(&view);
+        render_text(&view)
+    };
+    // A reader that stops early (`| head`) is not a failure.
+    match super::print_stdout(&text) {
+        Ok(_) => Outcome::Success,
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            Outcome::Failed
+        }
     }
-    Outcome::Success
 }
 
-fn print_text(view: &InspectView<'_>) {
-    println!("{} ({}): {} segments", view.file, view.format, view.segments.len());
+fn render_text(view: &InspectView<'_>) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({}): {} segments", view.file, view.format, view.segments.len());
     for s in &view.segments {
-        println!("#{:<4} {} [{}]", s.id, s.location, s.field);
-        println!("      {}", s.text);
+        let _ = writeln!(out, "#{:<4} {} [{}]", s.id, s.location, s.field);
+        let _ = writeln!(out, "      {}", s.text);
+        if let Some(note) = s.note {
+            let _ = writeln!(out, "      note: {note}");
+        }
     }
     if !view.kept.is_empty() {
-        println!("\nKept as they are ({}):", view.kept.len());
+        let _ = writeln!(out, "\nKept as they are ({}):", view.kept.len());
         for k in view.kept {
-            println!("  {} [{}]: {}", k.location, k.field, k.reason);
+            let _ = writeln!(out, "  {} [{}]: {}", k.location, k.field, k.reason);
         }
     }
     if !view.unknown_fields.is_empty() {
-        println!("\nUnknown text fields (kept, please report them):");
+        let _ = writeln!(out, "\nUnknown text fields (kept, please report them):");
         for (field, count) in view.unknown_fields {
-            println!("  {field}: {count}");
+            let _ = writeln!(out, "  {field}: {count}");
         }
     }
     for w in view.warnings {
-        println!("warning: {w}");
+        let _ = writeln!(out, "warning: {w}");
     }
+    out
 }

@@ -1,7 +1,98 @@
-//! One module per subcommand.
+//! One module per subcommand, and what they share: reading a document with errors worded
+//! once, and writing to a standard output that may be closed early (`tradia inspect … | head`).
 
 pub(crate) mod inspect;
+pub(crate) mod keys;
 pub(crate) mod llm;
 pub(crate) mod serve;
 pub(crate) mod simulate;
 pub(crate) mod translate;
+pub(crate) mod users;
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+use tradia_formats::{CsvOptions, Document, ExtractOptions};
+
+/// How files are read, shared by `translate` and `inspect`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ReadArgs {
+    /// CSV/TSV: translate the first row too (by default it is a header and kept).
+    #[arg(long)]
+    csv_translate_header: bool,
+    /// CSV/TSV: translate only these columns (header names or 1-based numbers, comma-separated).
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    csv_columns: Option<Vec<String>>,
+}
+
+impl ReadArgs {
+    /// The extraction options these arguments ask for.
+    pub(crate) fn extract_options(&self) -> ExtractOptions {
+        ExtractOptions {
+            csv: CsvOptions {
+                translate_header: self.csv_translate_header,
+                columns: self.csv_columns.clone(),
+            },
+            ..ExtractOptions::default()
+        }
+    }
+}
+
+/// The file name of `path`, as the filters name the file in their messages.
+pub(crate) fn file_label(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// `message` about `path` without the file name a filter already put in front of it, so that
+/// a line reads `error: dir/pic.png: unsupported format…`, never `pic.png: pic.png: …`.
+pub(crate) fn without_name(path: &Path, message: &str) -> String {
+    let name = file_label(path);
+    match message.strip_prefix(&name).and_then(|rest| rest.strip_prefix(": ")) {
+        Some(rest) if !name.is_empty() => rest.to_string(),
+        _ => message.to_string(),
+    }
+}
+
+/// Reads and extracts a file; the message of a failure does not repeat the file name. An empty
+/// file is refused as such (there is nothing to translate, and the filters would only say that
+/// it is not a well-formed whatever its name promises).
+pub(crate) fn read_document(
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<(Vec<u8>, Document), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.is_empty() {
+        return Err("the file is empty (0 bytes): nothing to translate".to_string());
+    }
+    let document = tradia_formats::extract(&file_label(path), &bytes, options)
+        .map_err(|e| without_name(path, &e.to_string()))?;
+    Ok((bytes, document))
+}
+
+/// Writes `text` to standard output. A closed pipe (the reader, such as `head`, has all it
+/// wants) is not an error: `Ok(false)` tells the caller to stop writing and end normally.
+pub(crate) fn print_stdout(text: &str) -> std::io::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_is_said_once() {
+        let path = Path::new("dir/pic.png");
+        assert_eq!(without_name(path, "pic.png: unsupported format"), "unsupported format");
+        assert_eq!(
+            without_name(path, "word/document.xml: not well-formed"),
+            "word/document.xml: not well-formed"
+        );
+        assert_eq!(without_name(path, "pic.pngx: other"), "pic.pngx: other");
+    }
+}

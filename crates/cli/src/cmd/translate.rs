@@ -25,6 +25,7 @@ use tradia_core::{
 };
 use tradia_formats::{Document, ExtractOptions, MergeOptions};
 
+use super::file_label;
 use crate::Outcome;
 use crate::engine::EngineKind;
 
@@ -50,6 +51,8 @@ pub(crate) struct TranslateArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    read: super::ReadArgs,
     /// LLM connection settings (used by the ollama and openai engines).
     #[command(flatten)]
     llm: tradia_llm::LlmArgs,
@@ -208,7 +211,7 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         .collect();
 
     // Extract everything first, so the progress bar knows the total.
-    let options = ExtractOptions::default();
+    let options = args.read.extract_options();
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
         match load(file, &options) {
@@ -301,21 +304,15 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
 
 fn set_error(reports: &mut [FileReport], index: usize, error: anyhow::Error) {
     if let Some(report) = reports.get_mut(index) {
-        eprintln!("error: {}: {error:#}", report.input.display());
-        report.error = Some(format!("{error:#}"));
+        let message = super::without_name(&report.input, &format!("{error:#}"));
+        eprintln!("error: {}: {message}", report.input.display());
+        report.error = Some(message);
     }
-}
-
-fn file_label(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Reads and extracts a file; the bytes are kept for a file that may be copied unchanged.
 fn load(file: &Path, options: &ExtractOptions) -> anyhow::Result<(Vec<u8>, Document)> {
-    let bytes = std::fs::read(file).with_context(|| "cannot read the file".to_string())?;
-    let name = file_label(file);
-    let document = tradia_formats::extract(&name, &bytes, options)?;
-    Ok((bytes, document))
+    super::read_document(file, options).map_err(anyhow::Error::msg)
 }
 
 /// Detects a file's source language on its text and says what was found on stderr.
@@ -408,7 +405,7 @@ fn progress_bar(total: u64) -> ProgressBar {
 fn print_summary(summary: &Summary, json: bool) {
     if json {
         match serde_json::to_string_pretty(summary) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => print_line(&text),
             Err(error) => eprintln!("error: cannot print the summary: {error}"),
         }
         return;
@@ -436,7 +433,14 @@ fn print_summary(summary: &Summary, json: bool) {
             llm.requests, llm.retries, llm.prompt_tokens, llm.output_tokens
         ));
     }
-    println!("{line}");
+    print_line(&line);
+}
+
+/// Prints a line on stdout; a closed pipe ends the output quietly.
+fn print_line(line: &str) {
+    if let Err(error) = super::print_stdout(&format!("{line}\n")) {
+        eprintln!("error: cannot print the summary: {error}");
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::{Scalar, Style};
 
-pub(super) fn offset_of(text: &str, line: usize, column: usize) -> u64 {
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> u64 {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     (start + column.saturating_sub(1)) as u64
 }

@@ -6,7 +6,8 @@
 //! translated value is re-escaped in place: nothing is re-serialised, so key order, indentation,
 //! comments (YAML), anchors and number formats stay as they were. Placeholders (`{name}`,
 //! `{{count}}`, `%{count}`, `%s`, ICU `{n, plural, …}`) and HTML tags become inline codes.
-//! In JSON, keys starting with `@` (ARB metadata) are kept. In YAML, plain scalars that YAML
+//! In JSON, keys starting with `@` (ARB metadata) are kept, and an ARB message's
+//! `@key.description` is its segment's note. In YAML, plain scalars that YAML
 //! would read as booleans, nulls or numbers are not text; a translation that a plain scalar
 //! cannot hold (a leading indicator, `: `, ` #`…) is written double-quoted.
 
@@ -24,6 +25,7 @@ use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
 };
+pub(crate) use json::offset_of as json_offset;
 use json::{JsonScanner, json_quote, json_quote_with, offset_of};
 pub(crate) use yaml::yaml_scalars;
 use yaml::{collect_strings, plain_safe, yaml_double, yaml_double_with};
@@ -103,12 +105,15 @@ pub(crate) fn extract(
     let mut report = Report::default();
     report.warnings.extend(decoded.warnings.iter().cloned());
     let text = &decoded.text;
+    let mut json = None;
     let scalars = if format == Format::Json {
-        serde_json::from_str::<serde_json::Value>(text).map_err(|e| FormatError::Malformed {
-            part: name.to_string(),
-            offset: offset_of(text, e.line(), e.column()),
-            message: e.to_string(),
-        })?;
+        json = Some(serde_json::from_str::<serde_json::Value>(text).map_err(|e| {
+            FormatError::Malformed {
+                part: name.to_string(),
+                offset: offset_of(text, e.line(), e.column()),
+                message: e.to_string(),
+            }
+        })?);
         let mut scanner = JsonScanner { s: text.as_bytes(), src: text, pos: 0, out: Vec::new() };
         scanner.value("", false).map_err(|offset| FormatError::Malformed {
             part: name.to_string(),
@@ -157,6 +162,9 @@ pub(crate) fn extract(
             kept.push(scalar);
         }
     }
+    if let Some(json) = &json {
+        arb_notes(json, &collected, &kept, &mut report);
+    }
     let segments = collected.segments.clone();
     Ok(Document::new(
         format,
@@ -169,6 +177,25 @@ pub(crate) fn extract(
             scalars: kept,
         }),
     ))
+}
+
+/// Flutter ARB: the `description` of a message's `@key` metadata is its segment's note.
+fn arb_notes(
+    json: &serde_json::Value,
+    collected: &Collected,
+    kept: &[Scalar],
+    report: &mut Report,
+) {
+    for (segment, scalar) in collected.segments.iter().zip(kept) {
+        let description = json
+            .get(format!("@{}", scalar.path))
+            .and_then(|meta| meta.get("description"))
+            .and_then(serde_json::Value::as_str)
+            .filter(|d| !d.trim().is_empty());
+        if let Some(description) = description {
+            report.notes.insert(segment.id, description.to_string());
+        }
+    }
 }
 
 struct CatalogSkeleton {
@@ -274,6 +301,18 @@ mod tests {
             out,
             "{\n  \"greeting\": \"Bonjour \\\"{name}\\\" !\",\n  \"count\": 3,\n  \"nested\": {\"items\": \"{{count}} éléments\\n\", \"@meta\": \"keep\"}\n}\n"
         );
+    }
+
+    #[test]
+    fn arb_descriptions_are_notes_and_metadata_is_kept() {
+        let src = "{\n  \"@@locale\": \"en\",\n  \"hello\": \"Hello {name}\",\n  \"@hello\": {\"description\": \"Greeting on the home screen\", \"placeholders\": {\"name\": {\"type\": \"String\"}}},\n  \"bye\": \"Goodbye\"\n}\n";
+        let d = extract(Format::Json, "app_en.arb", src.as_bytes(), &ExtractOptions::default())
+            .unwrap();
+        let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(rendered, ["Hello <x1/>", "Goodbye"]);
+        assert_eq!(d.report.notes.get(&0).map(String::as_str), Some("Greeting on the home screen"));
+        assert_eq!(d.report.notes.get(&1), None);
+        assert_eq!(crate::detect("app_en.arb", src.as_bytes()).unwrap(), Format::Json);
     }
 
     #[test]

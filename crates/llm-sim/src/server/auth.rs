@@ -21,7 +21,12 @@ pub(super) async fn auth(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
     {
         let dialect =
             if req.uri().path().starts_with("/v1") { Dialect::OpenAi } else { Dialect::Ollama };
-        let mut resp = sim_error(&sim, dialect, StatusCode::UNAUTHORIZED, MSG_UNAUTHORIZED);
+        let msg = if sim.config.flavor == crate::config::Flavor::LlamaCpp {
+            "Invalid API Key"
+        } else {
+            MSG_UNAUTHORIZED
+        };
+        let mut resp = sim_error(&sim, dialect, StatusCode::UNAUTHORIZED, msg);
         resp.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ollama\""));
         return resp;

@@ -14,14 +14,14 @@ use rand::rngs::StdRng;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::errors::sim_error;
+use super::errors::{context_error, sim_error};
 use super::faults::transport_fault;
 use super::models::thinking_capable;
 use super::request::{Api, Ask, parse_body, read_ask};
 use super::respond::{Meta, collect_full, now_rfc3339, stream_response, unix_now};
-use super::{ConnKill, MSG_CONTEXT, MSG_QUEUE_FULL, MSG_RUNNER_DIED};
+use super::{ConnKill, MSG_QUEUE_FULL, MSG_RUNNER_DIED};
 use crate::answer::{self, Composed};
-use crate::config::FaultKind;
+use crate::config::{FaultKind, Flavor};
 use crate::engine::{Event, Job, Sim, Started};
 
 /// `POST /api/chat`.
@@ -50,6 +50,11 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     };
     let v = match parse_body(&body) {
         Ok(v) => v,
+        // llama-server lets its JSON parser's exception through as a 500.
+        Err(msg) if api == Api::OpenAi && sim.config.flavor == Flavor::LlamaCpp => {
+            let msg = format!("[json.exception.parse_error.101] parse error: {msg}");
+            return sim_error(&sim, dialect, StatusCode::INTERNAL_SERVER_ERROR, &msg);
+        }
         Err(msg) => return sim_error(&sim, dialect, StatusCode::BAD_REQUEST, &msg),
     };
     let ask = match read_ask(&sim, api, &v) {
@@ -77,7 +82,7 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         sim.record_segments(sources);
     }
     if ask.prompt_tokens > ask.num_ctx {
-        return sim_error(&sim, dialect, StatusCode::BAD_REQUEST, MSG_CONTEXT);
+        return context_error(&sim, dialect, ask.prompt_tokens, ask.num_ctx);
     }
     let mut applied = composed.applied.clone();
     let slow = drawn.contains(&FaultKind::SlowStream);
@@ -117,6 +122,8 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         created: unix_now(),
         include_usage: ask.include_usage,
         raw: ask.raw,
+        llama: sim.config.flavor == Flavor::LlamaCpp,
+        role_sent: std::sync::atomic::AtomicBool::new(false),
     };
     let mut resp = if ask.stream {
         stream_response(api, meta, first, rx, in_flight)
@@ -141,7 +148,7 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
 
 /// The output tokens (`true` for the thinking trace, which comes first when the model thinks,
 /// then the content) and the `done_reason`: `length` when the `truncate` fault or the request's
-/// output limit cuts them.
+/// output limit cuts them, or when the `repeat_loop` fault loops up to that limit.
 fn output_tokens(
     sim: &Sim,
     ask: &Ask,
@@ -158,18 +165,35 @@ fn output_tokens(
     }
     let content_tokens = answer::tokenize(&composed.content);
     let content_len = content_tokens.len();
-    let keep = if composed.truncate { content_len / 2 } else { content_len };
+    let keep =
+        if composed.truncate || composed.repeat_loop { content_len / 2 } else { content_len };
     tokens.extend(content_tokens.into_iter().take(keep).map(|t| (false, t.to_string())));
     let mut done_reason = if composed.truncate { "length" } else { "stop" };
-    if let Some(max) = ask.max_tokens {
-        let max = usize::try_from(max).unwrap_or(usize::MAX);
-        if tokens.len() > max {
-            tokens.truncate(max);
-            done_reason = "length";
+    if composed.repeat_loop {
+        // Like a small model stuck in a loop: the same sentence until the output limit, or
+        // until the context is full when the request set none.
+        let room = u64::from(ask.num_ctx.saturating_sub(ask.prompt_tokens)).max(1);
+        let limit = usize::try_from(ask.max_tokens.unwrap_or(room).min(room)).unwrap_or(usize::MAX);
+        let phrase = answer::tokenize(LOOP_PHRASE);
+        let mut i = 0;
+        while tokens.len() < limit {
+            tokens.push((false, phrase[i % phrase.len()].to_string()));
+            i += 1;
         }
+        done_reason = "length";
+    }
+    // Generation stops where the context is full, whatever the output limit.
+    let room = u64::from(ask.num_ctx.saturating_sub(ask.prompt_tokens)).max(1);
+    let max = usize::try_from(ask.max_tokens.map_or(room, |m| m.min(room))).unwrap_or(usize::MAX);
+    if tokens.len() > max {
+        tokens.truncate(max);
+        done_reason = "length";
     }
     (tokens, done_reason)
 }
+
+/// What the `repeat_loop` fault repeats (seen on a real small model, issue 18).
+const LOOP_PHRASE: &str = " C'est la foi.";
 
 /// The simulated load, queue and prefill times, cached prompt tokens and slot of a request.
 fn timing_headers(resp: &mut Response, st: &Started) {

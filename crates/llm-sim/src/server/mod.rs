@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use crate::config::{ConfigError, SimConfig};
+use crate::config::{ConfigError, Flavor, SimConfig};
 use crate::engine::{Sim, SimStats};
 
 /// Version reported by `GET /api/version`.
@@ -178,20 +178,32 @@ async fn serve_connection(stream: tokio::net::TcpStream, app: Router) {
 }
 
 fn router(sim: Arc<Sim>) -> Router {
-    let api = Router::new()
-        .route("/api/chat", post(generation::ollama_chat))
-        .route("/api/generate", post(generation::ollama_generate))
-        .route("/api/tags", get(models::ollama_tags))
-        .route("/api/version", get(models::ollama_version))
-        .route("/api/ps", get(models::ollama_ps))
-        .route("/api/show", post(models::ollama_show))
+    let llama = sim.config.flavor == Flavor::LlamaCpp;
+    let mut api = Router::new()
         .route("/v1/chat/completions", post(generation::openai_chat))
         .route("/v1/models", get(models::openai_models))
-        .route("/v1/models/{model}", get(models::openai_model))
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&sim), auth::auth));
-    Router::new()
-        .route("/", get(|| async { "Ollama is running" }).head(|| async { "" }))
-        .route("/sim/stats", get(sim_stats))
+        .route("/v1/models/{model}", get(models::openai_model));
+    if llama {
+        api = api.route("/props", get(models::llama_props));
+    } else {
+        api = api
+            .route("/api/chat", post(generation::ollama_chat))
+            .route("/api/generate", post(generation::ollama_generate))
+            .route("/api/tags", get(models::ollama_tags))
+            .route("/api/version", get(models::ollama_version))
+            .route("/api/ps", get(models::ollama_ps))
+            .route("/api/show", post(models::ollama_show));
+    }
+    let api = api.route_layer(middleware::from_fn_with_state(Arc::clone(&sim), auth::auth));
+    let root = if llama {
+        // llama-server answers `/health` without a key, and its web page at `/`.
+        Router::new()
+            .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+            .route("/", get(|| async { "llama-server" }))
+    } else {
+        Router::new().route("/", get(|| async { "Ollama is running" }).head(|| async { "" }))
+    };
+    root.route("/sim/stats", get(sim_stats))
         .route("/sim/reset", post(sim_reset))
         .merge(api)
         .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found") })

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::OLLAMA_VERSION;
 use super::errors::{Dialect, not_found_model, sim_error};
 use super::request::parse_body;
-use crate::config::DEFAULT_MODEL;
+use crate::config::{DEFAULT_MODEL, Flavor};
 use crate::engine::{Sim, fnv1a};
 
 fn model_names(sim: &Sim) -> Vec<String> {
@@ -120,8 +120,60 @@ pub(super) async fn ollama_show(State(sim): State<Arc<Sim>>, body: Bytes) -> Res
     .into_response()
 }
 
+/// Per-slot context, training context, vocabulary and size, as llama-server's `meta` gives them.
+fn llama_meta(sim: &Sim) -> Value {
+    json!({
+        "vocab_type": 2,
+        "n_vocab": 131_072,
+        "n_ctx": sim.config.latency.default_num_ctx,
+        "n_ctx_train": 131_072,
+        "n_embd": 5120,
+        "n_params": 23_572_403_200_u64,
+        "size": MODEL_SIZE,
+        "ftype": "Q4_K_M"
+    })
+}
+
+/// `GET /props` (llama-server): the per-slot context in `default_generation_settings.n_ctx`,
+/// the slot count, the model alias.
+pub(super) async fn llama_props(State(sim): State<Arc<Sim>>) -> Response {
+    let name = model_names(&sim).into_iter().next().unwrap_or_default();
+    let n_ctx = sim.config.latency.default_num_ctx;
+    axum::Json(json!({
+        "default_generation_settings": {
+            "params": { "temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05,
+                        "repeat_last_n": 64, "repeat_penalty": 1.0, "presence_penalty": 0.0,
+                        "frequency_penalty": 0.0, "max_tokens": -1, "n_predict": -1 },
+            "n_ctx": n_ctx
+        },
+        "total_slots": sim.config.slots,
+        "model_alias": name,
+        "model_path": format!("/models/{name}.gguf"),
+        "modalities": { "vision": false, "audio": false },
+        "endpoint_slots": true,
+        "endpoint_props": false,
+        "endpoint_metrics": true
+    }))
+    .into_response()
+}
+
 /// `GET /v1/models`.
 pub(super) async fn openai_models(State(sim): State<Arc<Sim>>) -> Response {
+    if sim.config.flavor == Flavor::LlamaCpp {
+        let name = model_names(&sim).into_iter().next().unwrap_or_default();
+        return axum::Json(json!({
+            "models": [{ "name": name, "model": name, "modified_at": "", "size": "", "digest": "",
+                         "type": "model", "description": "", "tags": [""],
+                         "capabilities": ["completion"], "parameters": "",
+                         "details": { "parent_model": "", "format": "gguf", "family": "",
+                                      "families": [""], "parameter_size": "",
+                                      "quantization_level": "" } }],
+            "object": "list",
+            "data": [{ "id": name, "aliases": [name], "tags": [], "object": "model",
+                       "created": 1_751_364_000, "owned_by": "llamacpp", "meta": llama_meta(&sim) }]
+        }))
+        .into_response();
+    }
     let data: Vec<Value> = model_names(&sim)
         .into_iter()
         .map(|m| json!({"id": m, "object": "model", "created": 1_751_364_000, "owned_by": "library"}))
@@ -134,6 +186,11 @@ pub(super) async fn openai_model(
     State(sim): State<Arc<Sim>>,
     Path(model): Path<String>,
 ) -> Response {
+    if sim.config.flavor == Flavor::LlamaCpp {
+        // llama-server has no such route: its 404 for any id.
+        sim.record_error(404);
+        return super::errors::llama_error(StatusCode::NOT_FOUND, "File Not Found", json!({}));
+    }
     if !sim.config.knows_model(&model) {
         return sim_error(&sim, Dialect::OpenAi, StatusCode::NOT_FOUND, &not_found_model(&model));
     }

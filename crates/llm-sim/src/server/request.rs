@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::errors::{Dialect, not_found_model, sim_error};
 use super::models::thinking_capable;
 use crate::answer::{self, Structured};
+use crate::config::{DEFAULT_MODEL, Flavor};
 use crate::engine::Sim;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -95,7 +96,25 @@ fn read_think(v: &Value) -> Option<bool> {
 pub(super) fn read_ask(sim: &Sim, api: Api, v: &Value) -> Result<Ask, Box<Response>> {
     let dialect = api.dialect();
     let lat = &sim.config.latency;
-    let model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
+    let llama = sim.config.flavor == Flavor::LlamaCpp;
+    if llama && v.get("messages").and_then(Value::as_array).is_none() {
+        return Err(Box::new(sim_error(
+            sim,
+            dialect,
+            StatusCode::BAD_REQUEST,
+            "'messages' is required",
+        )));
+    }
+    let mut model = v.get("model").and_then(Value::as_str).unwrap_or("").to_string();
+    if llama {
+        // llama-server serves its one model whatever the request names, under its alias.
+        model = sim
+            .config
+            .models
+            .as_ref()
+            .and_then(|m| m.first().cloned())
+            .unwrap_or_else(|| DEFAULT_MODEL.to_string());
+    }
     if model.is_empty() {
         return Err(Box::new(sim_error(
             sim,
@@ -187,6 +206,18 @@ pub(super) fn read_ask(sim: &Sim, api: Api, v: &Value) -> Result<Ask, Box<Respon
             raw = v.get("raw").and_then(Value::as_bool).unwrap_or(false);
         }
     }
+    if let Structured::Schema(schema) = &structured
+        && let Err(msg) = check_schema(schema, "#")
+    {
+        let msg = if llama {
+            format!(
+                "Unable to generate parser for this template. Automatic parser generation failed: {msg}"
+            )
+        } else {
+            format!("invalid JSON schema in format: {msg}")
+        };
+        return Err(Box::new(sim_error(sim, dialect, StatusCode::BAD_REQUEST, &msg)));
+    }
     if think == Some(true) && !thinking_capable(&model) {
         let msg = format!("\"{model}\" does not support thinking");
         return Err(Box::new(sim_error(sim, dialect, StatusCode::BAD_REQUEST, &msg)));
@@ -205,6 +236,48 @@ pub(super) fn read_ask(sim: &Sim, api: Api, v: &Value) -> Result<Ask, Box<Respon
         load,
         raw,
     })
+}
+
+/// Refuses a schema a grammar cannot be built from, as llama.cpp's converter does: an unknown
+/// `type`, or a `properties`/`items`/`required` of the wrong JSON type. Says where.
+pub(super) fn check_schema(schema: &Value, at: &str) -> Result<(), String> {
+    const TYPES: [&str; 7] = ["object", "array", "string", "number", "integer", "boolean", "null"];
+    let Some(obj) = schema.as_object() else {
+        return if schema.is_boolean() {
+            Ok(())
+        } else {
+            Err(format!("JSON schema error at {at}: a schema must be an object"))
+        };
+    };
+    let types: Vec<&Value> = match obj.get("type") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(t) => vec![t],
+    };
+    for t in types {
+        match t.as_str() {
+            Some(name) if TYPES.contains(&name) => {}
+            Some(name) => {
+                return Err(format!("JSON schema error at {at}: unrecognized type {name}"));
+            }
+            None => return Err(format!("JSON schema error at {at}: type must be a string")),
+        }
+    }
+    if let Some(props) = obj.get("properties") {
+        let Some(props) = props.as_object() else {
+            return Err(format!("JSON schema error at {at}/properties: must be an object"));
+        };
+        for (name, sub) in props {
+            check_schema(sub, &format!("{at}/properties/{name}"))?;
+        }
+    }
+    if let Some(items) = obj.get("items") {
+        check_schema(items, &format!("{at}/items"))?;
+    }
+    if obj.get("required").is_some_and(|r| !r.is_array()) {
+        return Err(format!("JSON schema error at {at}/required: must be an array"));
+    }
+    Ok(())
 }
 
 fn keep_alive_zero(v: &Value) -> bool {

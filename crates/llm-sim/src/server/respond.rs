@@ -35,6 +35,10 @@ pub(super) struct Meta {
     pub(super) created: u64,
     pub(super) include_usage: bool,
     pub(super) raw: bool,
+    /// llama-server's shapes on `/v1` (stream deltas, `timings`, fingerprint).
+    pub(super) llama: bool,
+    /// Whether llama-server's role-only first chunk went out.
+    pub(super) role_sent: std::sync::atomic::AtomicBool,
 }
 
 fn insert_metrics(obj: &mut Map<String, Value>, t: &Timings) {
@@ -91,6 +95,25 @@ fn usage(t: &Timings) -> Value {
     })
 }
 
+/// llama-server's `timings` object.
+fn llama_timings(t: &Timings) -> Value {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let per_s = |n: u32, ns: u64| if ns == 0 { 0.0 } else { f64::from(n) * 1e9 / ns as f64 };
+    json!({
+        "cache_n": 0,
+        "prompt_n": t.prompt_eval_count,
+        "prompt_ms": ms(t.prompt_eval_ns),
+        "prompt_per_second": per_s(t.prompt_eval_count, t.prompt_eval_ns),
+        "predicted_n": t.eval_count,
+        "predicted_ms": ms(t.eval_ns),
+        "predicted_per_second": per_s(t.eval_count, t.eval_ns)
+    })
+}
+
+fn fingerprint(meta: &Meta) -> &'static str {
+    if meta.llama { "b0-unknown" } else { "fp_ollama" }
+}
+
 /// The non-streamed answer.
 pub(super) fn full_response(
     api: Api,
@@ -106,15 +129,19 @@ pub(super) fn full_response(
             if !thinking.is_empty() {
                 message["reasoning"] = json!(thinking);
             }
-            json!({
+            let mut body = json!({
                 "id": meta.id,
                 "object": "chat.completion",
                 "created": meta.created,
                 "model": meta.model,
-                "system_fingerprint": "fp_ollama",
+                "system_fingerprint": fingerprint(meta),
                 "choices": [{ "index": 0, "message": message, "finish_reason": t.done_reason }],
                 "usage": usage(t)
-            })
+            });
+            if meta.llama {
+                body["timings"] = llama_timings(t);
+            }
+            body
         }
     };
     axum::Json(body).into_response()
@@ -146,6 +173,27 @@ fn frame(api: Api, meta: &Meta, ev: Event) -> Vec<Bytes> {
         (Api::Chat | Api::Generate, Event::Done(t)) => {
             vec![line(ollama_final(api, meta, "", "", &t))]
         }
+        (Api::OpenAi, Event::Token { thinking, text }) if meta.llama => {
+            // llama-server: the role alone in a first chunk, then bare content deltas.
+            let mut out = Vec::new();
+            if !meta.role_sent.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                let first = json!({ "role": "assistant", "content": null });
+                out.push(sse(chunk(
+                    meta,
+                    json!([{ "index": 0, "delta": first, "finish_reason": null }]),
+                )));
+            }
+            let delta = if thinking {
+                json!({ "reasoning_content": text })
+            } else {
+                json!({ "content": text })
+            };
+            out.push(sse(chunk(
+                meta,
+                json!([{ "index": 0, "delta": delta, "finish_reason": null }]),
+            )));
+            out
+        }
         (Api::OpenAi, Event::Token { thinking, text }) => {
             let delta = if thinking {
                 json!({ "role": "assistant", "content": "", "reasoning": text })
@@ -162,6 +210,9 @@ fn frame(api: Api, meta: &Meta, ev: Event) -> Vec<Bytes> {
             if meta.include_usage {
                 let mut c = chunk(meta, json!([]));
                 c["usage"] = usage(&t);
+                if meta.llama {
+                    c["timings"] = llama_timings(&t);
+                }
                 out.push(sse(c));
             }
             out.push(Bytes::from_static(b"data: [DONE]\n\n"));
@@ -176,7 +227,7 @@ fn chunk(meta: &Meta, choices: Value) -> Value {
         "object": "chat.completion.chunk",
         "created": meta.created,
         "model": meta.model,
-        "system_fingerprint": "fp_ollama",
+        "system_fingerprint": fingerprint(meta),
         "choices": choices
     })
 }

@@ -152,6 +152,8 @@ pub struct Backend {
     api_key: Option<SecretString>,
     auth: AuthScheme,
     num_ctx: u32,
+    repeat_penalty: f32,
+    frequency_penalty: f32,
     timeout: Duration,
     schema: Arc<openai::SchemaSupport>,
 }
@@ -206,6 +208,8 @@ impl Backend {
             api_key: server.api_key.clone(),
             auth: server.auth,
             num_ctx: settings.num_ctx,
+            repeat_penalty: settings.repeat_penalty,
+            frequency_penalty: settings.frequency_penalty,
             timeout: settings.timeout,
             schema: Arc::default(),
         }
@@ -231,7 +235,12 @@ impl Backend {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self.client.request(method, self.endpoint(path));
+        self.request_url(method, &self.endpoint(path))
+    }
+
+    /// A request to any URL of the server, with its credentials.
+    fn request_url(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let rb = self.client.request(method, url);
         match &self.api_key {
             None => rb,
             Some(key) => match self.auth {
@@ -296,6 +305,20 @@ impl Backend {
 
     async fn post(&self, path: &str, body: &Value) -> Result<reqwest::Response, LlmError> {
         self.send(self.request(reqwest::Method::POST, path).json(body)).await
+    }
+
+    /// The context per slot a request may use: llama-server's `/props` or `/v1/models` `meta`;
+    /// on Ollama the `num_ctx` Tradia sends, bounded by the model's trained context
+    /// (`/api/show`). `None` when the server does not say (the configured size applies).
+    pub async fn context_size(&self, model: &str) -> Result<Option<u32>, LlmError> {
+        match self.kind {
+            EngineKind::Ollama => {
+                let trained = self.show(model).await?.context_length;
+                let trained = trained.map_or(u32::MAX, |t| u32::try_from(t).unwrap_or(u32::MAX));
+                Ok(Some(self.num_ctx.min(trained)))
+            }
+            EngineKind::Openai => openai::context_size(self, model).await,
+        }
     }
 
     /// The models the server offers (`/api/tags` or `/v1/models`).

@@ -1,7 +1,9 @@
 //! Ollama's native API (`llm-servers.md` §1): `POST /api/chat` with `think:false`, the same
 //! `options.num_ctx` on every request (a different value reloads the model), `num_predict` from
-//! the request's output budget and `format` with the JSON schema; and the endpoints `tradia
-//! check` reads (`/api/tags`, `/api/version`, `/api/ps`, `/api/show`).
+//! the request's output budget, `format` with the JSON schema, and `repeat_penalty` (Ollama's
+//! own default, 1.1 over the last 64 tokens, sent so that a Modelfile cannot turn it off: it
+//! curbs repetition loops); and the endpoints `tradia check` reads (`/api/tags`,
+//! `/api/version`, `/api/ps`, `/api/show`).
 
 use std::time::Duration;
 
@@ -86,6 +88,8 @@ fn body(b: &Backend, req: &ChatRequest, stream: bool) -> Value {
             "num_ctx": b.num_ctx,
             "num_predict": req.max_tokens,
             "temperature": req.temperature,
+            "repeat_penalty": b.repeat_penalty,
+            "repeat_last_n": 64,
         },
     });
     if let Some(schema) = &req.schema {

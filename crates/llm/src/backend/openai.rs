@@ -2,7 +2,9 @@
 //! `POST /v1/chat/completions` with `response_format` carrying the JSON schema. A server that
 //! rejects `response_format` gets the request again without it, and is remembered as refusing
 //! it ([`SchemaSupport`]): its answers are then unconstrained and the engine's validator and
-//! repair ladder carry the load alone.
+//! repair ladder carry the load alone. Repetition is curbed with the standard
+//! `frequency_penalty` (0.2 by default; llama.cpp applies it over its last 64 tokens), not with
+//! `repeat_penalty`, which only some servers accept and strict ones refuse as unknown.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -56,7 +58,7 @@ fn image_mime(b64: &str) -> &'static str {
     }
 }
 
-fn body(req: &ChatRequest, stream: bool, with_schema: bool) -> Value {
+fn body(b: &Backend, req: &ChatRequest, stream: bool, with_schema: bool) -> Value {
     let user_content = if req.images.is_empty() {
         json!(req.user)
     } else {
@@ -80,6 +82,9 @@ fn body(req: &ChatRequest, stream: bool, with_schema: bool) -> Value {
         "temperature": req.temperature,
         "top_p": 1.0,
     });
+    if b.frequency_penalty != 0.0 {
+        body["frequency_penalty"] = json!(b.frequency_penalty);
+    }
     if stream {
         body["stream_options"] = json!({ "include_usage": true });
     }
@@ -115,11 +120,11 @@ async fn send(
     stream: bool,
 ) -> Result<(reqwest::Response, bool), LlmError> {
     let with_schema = req.schema.is_some() && !b.schema.refused();
-    let resp = match b.post(CHAT, &body(req, stream, with_schema)).await {
+    let resp = match b.post(CHAT, &body(b, req, stream, with_schema)).await {
         Err(e) if with_schema && refuses_schema(&e) => {
             tracing::warn!(url = %b.shown, error = %e, "server refused response_format; sending without it");
             b.schema.mark_refused();
-            b.post(CHAT, &body(req, stream, false)).await?
+            b.post(CHAT, &body(b, req, stream, false)).await?
         }
         other => other?,
     };
@@ -168,6 +173,53 @@ struct OpenAiModels {
 #[serde(default)]
 struct OpenAiModel {
     id: Option<String>,
+    /// llama-server: the model's metadata, `n_ctx` the context per slot.
+    meta: Option<LlamaMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LlamaMeta {
+    n_ctx: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LlamaProps {
+    default_generation_settings: Option<LlamaGenerationSettings>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LlamaGenerationSettings {
+    n_ctx: Option<u64>,
+}
+
+/// The context per slot the server reports: llama-server's `GET /props`
+/// (`default_generation_settings.n_ctx`, at the server's root, beside `/v1`), else the `meta.n_ctx`
+/// of `model` (or of the only model) in `GET /v1/models`. `None` when the server says neither
+/// (vLLM, LM Studio…: the configured size applies).
+pub(super) async fn context_size(b: &Backend, model: &str) -> Result<Option<u32>, LlmError> {
+    let root = b.base.strip_suffix("/v1").unwrap_or(&b.base);
+    let props = b.request_url(reqwest::Method::GET, &format!("{root}/props"));
+    if let Ok(resp) = b.send(props).await
+        && let Ok(p) = resp.json::<LlamaProps>().await
+        && let Some(n) = p.default_generation_settings.and_then(|g| g.n_ctx).filter(|n| *n > 0)
+    {
+        return Ok(Some(u32::try_from(n).unwrap_or(u32::MAX)));
+    }
+    let v: OpenAiModels = b.get_json("/models").await?;
+    let data = v.data.unwrap_or_default();
+    let pick = data.iter().find(|m| m.id.as_deref() == Some(model)).or(if data.len() == 1 {
+        data.first()
+    } else {
+        None
+    });
+    Ok(pick
+        .and_then(|m| m.meta.as_ref())
+        .and_then(|m| m.n_ctx)
+        .filter(|n| *n > 0)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -93,6 +93,8 @@ impl fmt::Debug for LlmSettings {
             https_proxy,
             no_proxy,
             temperature,
+            repeat_penalty,
+            frequency_penalty,
             breaker_threshold,
             breaker_cooldown,
         } = self;
@@ -112,6 +114,8 @@ impl fmt::Debug for LlmSettings {
             .field("https_proxy", &redact_opt(https_proxy))
             .field("no_proxy", no_proxy)
             .field("temperature", temperature)
+            .field("repeat_penalty", repeat_penalty)
+            .field("frequency_penalty", frequency_penalty)
             .field("breaker_threshold", breaker_threshold)
             .field("breaker_cooldown", breaker_cooldown)
             .finish()

@@ -21,6 +21,7 @@ use tokio_util::task::AbortOnDropHandle;
 use tradia_core::{LanguageTag, Priority};
 use utoipa::ToSchema;
 
+use crate::accounts::{Identity, quota};
 use crate::api::input::Payload;
 use crate::detect::{detect_language, parse_language};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -158,6 +159,15 @@ fn summary_schema() -> serde_json::Value {
 
 fn language_name(lang: Option<&LanguageTag>) -> String {
     lang.map_or_else(|| "the same language as the input".to_string(), |l| l.english_name())
+}
+
+/// Counts an assistant request's characters against the caller's quota, and in their usage
+/// (on acceptance: what was sent is what is counted).
+async fn charge(state: &AppState, identity: &Identity, chars: usize) -> ApiResult<()> {
+    let chars = u64::try_from(chars).unwrap_or(u64::MAX);
+    quota::check_chars(state, &identity.user, chars).await?;
+    quota::add_usage(state, identity.user.id, chars).await;
+    Ok(())
 }
 
 fn check_text(text: &str) -> ApiResult<()> {
@@ -362,9 +372,11 @@ fn stream<T: DeserializeOwned + Serialize + Send + 'static>(
     responses((status = 200, body = Correction), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn correct(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<Correction>> {
     let request = correction_request(&state, &payload).await?;
+    charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(Json(complete(&state, "correct", request, None).await?))
 }
 
@@ -374,9 +386,11 @@ pub async fn correct(
     responses((status = 200, description = "text/event-stream: `token`, then `done` (Correction) or `error`")))]
 pub async fn correct_stream(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let request = correction_request(&state, &payload).await?;
+    charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(stream::<Correction>(state, "correct", request))
 }
 
@@ -386,9 +400,11 @@ pub async fn correct_stream(
     responses((status = 200, body = Reformulation), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn reformulate(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<Reformulation>> {
     let request = reformulation_request(&state, &payload).await?;
+    charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(Json(complete(&state, "reformulate", request, None).await?))
 }
 
@@ -398,9 +414,11 @@ pub async fn reformulate(
     responses((status = 200, description = "text/event-stream: `token`, then `done` (Reformulation) or `error`")))]
 pub async fn reformulate_stream(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let request = reformulation_request(&state, &payload).await?;
+    charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(stream::<Reformulation>(state, "reformulate", request))
 }
 
@@ -410,9 +428,11 @@ pub async fn reformulate_stream(
     responses((status = 200, body = Summary), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn summary(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<Summary>> {
     let request = summary_request(&state, &payload).await?;
+    charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(Json(complete(&state, "summary", request, None).await?))
 }
 
@@ -422,8 +442,10 @@ pub async fn summary(
     responses((status = 200, description = "text/event-stream: `token`, then `done` (Summary) or `error`")))]
 pub async fn summary_stream(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let request = summary_request(&state, &payload).await?;
+    charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(stream::<Summary>(state, "summary", request))
 }

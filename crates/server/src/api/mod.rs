@@ -1,24 +1,29 @@
-//! The HTTP surface: routes, middleware, the OpenAPI document and its browsable page.
+//! The HTTP surface: the route table ([`routes`]), the handlers, the OpenAPI document and its
+//! browsable page ([`docs`]).
 
 pub mod assist;
+pub mod config;
+pub mod docs;
 pub mod input;
 pub mod meta;
+pub mod routes;
 pub mod text;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
-use axum::routing::{get, post};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
+use crate::access::{csrf, headers, host, origin, rate};
+use crate::accounts::{admin, caller, me, sign_in};
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
+use routes::Access;
 
 /// The OpenAPI description of the service.
 #[derive(OpenApi)]
@@ -31,6 +36,11 @@ use crate::state::AppState;
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,
         meta::models, meta::languages, meta::healthz, meta::livez, meta::readyz, meta::metrics,
+        config::config, sign_in::login, sign_in::logout, sign_in::setup,
+        me::me, me::list_keys, me::create_key, me::revoke_key,
+        admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
+        admin::create_user_key, admin::list_teams, admin::create_team, admin::add_member,
+        admin::remove_member, admin::list_jobs, admin::usage, admin::audit,
     ),
     tags(
         (name = "jobs", description = "Document translation jobs"),
@@ -38,20 +48,11 @@ use crate::state::AppState;
         (name = "assistants", description = "Correction, reformulation, meeting summaries"),
         (name = "models", description = "Models and languages"),
         (name = "operations", description = "Health and metrics"),
+        (name = "accounts", description = "Configuration, sign-in, the caller's profile and API keys"),
+        (name = "admin", description = "Administration: users, teams, quotas, job metadata, usage, audit"),
     )
 )]
 pub struct ApiDoc;
-
-async fn openapi_json() -> impl IntoResponse {
-    match ApiDoc::openapi().to_json() {
-        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(e) => ApiError::internal("cannot render the OpenAPI document", e).into_response(),
-    }
-}
-
-async fn api_docs_page() -> Html<&'static str> {
-    Html(include_str!("docs.html"))
-}
 
 async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such endpoint")
@@ -62,47 +63,35 @@ pub fn metrics_router(state: Arc<AppState>) -> Router {
     Router::new().route("/metrics", get(meta::metrics)).with_state(state)
 }
 
-/// Every route of the service. `extra` (the web interface) is merged in; its routes must not
-/// overlap the API's.
+/// Every route of the service, with the access layers around them. `extra` (the web interface)
+/// is merged in; its routes must not overlap the API's.
 pub fn router(state: Arc<AppState>, extra: Option<Router>) -> Router {
-    let upload_limit = (state.settings.max_upload_bytes as usize).saturating_add(1024 * 1024);
-    let text_limit = 16 * 1024 * 1024;
-    let jobs_routes = Router::new()
-        .route("/api/v1/jobs", post(jobs::create_job).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/api/v1/jobs", get(jobs::list_jobs))
-        .route("/api/v1/jobs/{id}", get(jobs::get_job).delete(jobs::delete_job))
-        .route("/api/v1/jobs/{id}/events", get(jobs::job_events))
-        .route("/api/v1/jobs/{id}/result", get(jobs::job_result))
-        .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel_job));
-    let text_routes = Router::new()
-        .route("/api/v1/translate", post(text::translate))
-        .route("/api/v1/translate/stream", post(text::translate_stream))
-        .route("/api/v1/assist/correct", post(assist::correct))
-        .route("/api/v1/assist/correct/stream", post(assist::correct_stream))
-        .route("/api/v1/assist/reformulate", post(assist::reformulate))
-        .route("/api/v1/assist/reformulate/stream", post(assist::reformulate_stream))
-        .route("/api/v1/assist/summary", post(assist::summary))
-        .route("/api/v1/assist/summary/stream", post(assist::summary_stream))
-        .layer(DefaultBodyLimit::max(text_limit));
-    let mut app = Router::new()
-        .merge(jobs_routes)
-        .merge(text_routes)
-        .route("/api/v1/models", get(meta::models))
-        .route("/api/v1/languages", get(meta::languages))
-        .route("/healthz", get(meta::healthz))
-        .route("/livez", get(meta::livez))
-        .route("/readyz", get(meta::readyz))
-        .route("/api/openapi.json", get(openapi_json))
-        .route("/api/docs", get(api_docs_page));
-    if state.settings.metrics_addr.is_none() {
-        app = app.route("/metrics", get(meta::metrics));
+    let mut app = Router::new();
+    for route in routes::table(&state) {
+        let (path, access, handler) = route.into_parts();
+        let handler = match access {
+            Access::SignIn => {
+                handler.route_layer(from_fn_with_state(state.clone(), rate::limit_sign_in))
+            }
+            Access::User => handler.route_layer(from_fn(caller::require_user)),
+            Access::Admin => handler.route_layer(from_fn(caller::require_admin)),
+            Access::Public | Access::Probe => handler,
+        };
+        app = app.route(path, handler);
     }
-    let mut app = app.route("/api/{*rest}", axum::routing::any(not_found)).with_state(state);
+    let mut app =
+        app.route("/api/{*rest}", axum::routing::any(not_found)).with_state(state.clone());
     if let Some(extra) = extra {
         app = app.merge(extra);
     }
-    app.layer(axum::middleware::from_fn(crate::telemetry::track_http))
+    app.layer(from_fn_with_state(state.clone(), csrf::check))
+        .layer(from_fn_with_state(state.clone(), rate::limit))
+        .layer(from_fn_with_state(state.clone(), caller::resolve))
+        .layer(from_fn_with_state(state.clone(), host::check))
+        .layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(catch_panic_layer())
+        .layer(axum::middleware::from_fn(headers::add))
+        .layer(from_fn_with_state(state, origin::identify))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request
                 .headers()

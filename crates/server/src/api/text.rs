@@ -17,6 +17,7 @@ use tokio_util::task::AbortOnDropHandle;
 use tradia_core::{CancelFlag, Content, LanguageTag, NoSink, Priority, Segment, TranslateRequest};
 use utoipa::ToSchema;
 
+use crate::accounts::{Identity, quota};
 use crate::api::input::Payload;
 use crate::detect::{check_pair, detect_language, parse_language, parse_source};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -128,7 +129,22 @@ fn source_for(given: &Option<LanguageTag>, text: &str) -> (Option<LanguageTag>, 
     }
 }
 
-async fn translate_one(state: &AppState, checked: &Checked, text: &str) -> ApiResult<Translation> {
+/// Counts the texts' characters against the caller's quota, and in their usage (on acceptance:
+/// what was sent is what is counted).
+async fn charge(state: &AppState, identity: &Identity, checked: &Checked) -> ApiResult<()> {
+    let chars: usize = checked.texts.iter().map(|t| t.chars().count()).sum();
+    let chars = u64::try_from(chars).unwrap_or(u64::MAX);
+    quota::check_chars(state, &identity.user, chars).await?;
+    quota::add_usage(state, identity.user.id, chars).await;
+    Ok(())
+}
+
+async fn translate_one(
+    state: &AppState,
+    checked: &Checked,
+    text: &str,
+    owner: &str,
+) -> ApiResult<Translation> {
     let (source, detected) = source_for(&checked.source, text);
     if text.trim().is_empty() {
         return Ok(Translation {
@@ -151,7 +167,8 @@ async fn translate_one(state: &AppState, checked: &Checked, text: &str) -> ApiRe
         segments: &segments,
         pending: vec![0],
         priority: Priority::Interactive,
-        owner: "text".into(),
+        // Round robin by user: one user's many requests do not hold up another's.
+        owner: owner.to_string(),
         cancel: CancelFlag::new(),
         sink: &NoSink,
     };
@@ -177,10 +194,13 @@ async fn translate_one(state: &AppState, checked: &Checked, text: &str) -> ApiRe
         (status = 503, body = crate::error::ErrorBody)))]
 pub async fn translate(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<TranslateResponse>> {
     let checked = check(&state, &payload).await?;
-    let futures = checked.texts.iter().map(|t| translate_one(&state, &checked, t));
+    charge(&state, &identity, &checked).await?;
+    let owner = identity.user.id.to_string();
+    let futures = checked.texts.iter().map(|t| translate_one(&state, &checked, t, &owner));
     let translations = futures::future::try_join_all(futures).await?;
     Ok(Json(TranslateResponse { translations }))
 }
@@ -192,9 +212,11 @@ pub async fn translate(
         (status = 400, body = crate::error::ErrorBody)))]
 pub async fn translate_stream(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let checked = check(&state, &payload).await?;
+    charge(&state, &identity, &checked).await?;
     let (tx, rx) = mpsc::unbounded_channel::<StreamMsg<TranslateResponse>>();
     let task_state = state.clone();
     let task = tokio::spawn(async move {

@@ -58,6 +58,9 @@ const CONFLICT: Option<StatusCode> = Some(StatusCode::CONFLICT);
 const TOO_LARGE: Option<StatusCode> = Some(StatusCode::PAYLOAD_TOO_LARGE);
 const UNPROCESSABLE: Option<StatusCode> = Some(StatusCode::UNPROCESSABLE_ENTITY);
 const UNAVAILABLE: Option<StatusCode> = Some(StatusCode::SERVICE_UNAVAILABLE);
+const UNAUTHORIZED: Option<StatusCode> = Some(StatusCode::UNAUTHORIZED);
+const FORBIDDEN: Option<StatusCode> = Some(StatusCode::FORBIDDEN);
+const TOO_MANY: Option<StatusCode> = Some(StatusCode::TOO_MANY_REQUESTS);
 /// Only stored on a job or a file, never answered.
 const STORED_ONLY: Option<StatusCode> = None;
 
@@ -89,13 +92,42 @@ error_codes! {
     RequestRejected = "request_rejected", BAD_REQUEST,
         "The LLM server refused the request itself (e.g. the model does not exist there); also \
          a job's error.";
+    OidcFailed = "oidc_failed", BAD_REQUEST,
+        "Single sign-on failed: a tampered or expired state, or an ID token that does not \
+         validate; no session was opened.";
+    Unauthenticated = "unauthenticated", UNAUTHORIZED,
+        "No credentials, or expired ones: sign in, or send `Authorization: Bearer <API key>`.";
+    InvalidCredentials = "invalid_credentials", UNAUTHORIZED,
+        "Wrong login or password (the same answer for both), or an unknown or revoked API key.";
+    AccountDisabled = "account_disabled", FORBIDDEN,
+        "The account exists but an administrator disabled it.";
+    CsrfFailed = "csrf_failed", FORBIDDEN,
+        "A cookie-authenticated change without the `X-CSRF-Token` header of the session, or \
+         sent from another site (`Origin`).";
+    Forbidden = "forbidden", FORBIDDEN, "An administrator's route called by a user.";
+    SetupTokenInvalid = "setup_token_invalid", FORBIDDEN,
+        "First-start set-up with a wrong or missing one-time token (the log prints it).";
     JobNotFound = "job_not_found", NOT_FOUND,
         "No such job (never existed, deleted, or purged after the retention period).";
     NotFound = "not_found", NOT_FOUND, "No such endpoint under `/api/`.";
+    UserNotFound = "user_not_found", NOT_FOUND, "No user with this id or login.";
+    KeyNotFound = "key_not_found", NOT_FOUND,
+        "No API key with this id among the caller's (another user's key answers this too).";
+    TeamNotFound = "team_not_found", NOT_FOUND, "No team with this id.";
+    MisdirectedRequest = "misdirected_request", Some(StatusCode::MISDIRECTED_REQUEST),
+        "The request's `Host` is not the address in `TRADIA_PUBLIC_URL`; nothing was done.";
     JobNotFinished = "job_not_finished", CONFLICT,
         "Result asked for before the job is `done`.";
     NoResult = "no_result", CONFLICT,
         "The job is `done` but none of its files could be translated.";
+    SetupDone = "setup_done", CONFLICT,
+        "First-start set-up asked for while an administrator already exists.";
+    LoginTaken = "login_taken", CONFLICT, "Another user already has this login.";
+    IdentityTaken = "identity_taken", CONFLICT,
+        "Another user already signs in with this single-sign-on identity.";
+    TeamNameTaken = "team_name_taken", CONFLICT, "Another team already has this name.";
+    LastAdmin = "last_admin", CONFLICT,
+        "The change would leave no active administrator: name another one first.";
     UploadTooLarge = "upload_too_large", TOO_LARGE,
         "The upload exceeds `MAX_UPLOAD_MB` (all files of the request together).";
     RequestTooLarge = "request_too_large", TOO_LARGE,
@@ -125,6 +157,15 @@ error_codes! {
         "A file could not be written back: the number of translations did not match.";
     InvalidTranslation = "invalid_translation", UNPROCESSABLE,
         "A file could not be written back: a translation's inline codes did not match.";
+    QuotaExceeded = "quota_exceeded", TOO_MANY,
+        "Over a quota (characters a day or a month, documents in progress); the message names \
+         it and when it resets, `Retry-After` gives the seconds until then.";
+    RateLimited = "rate_limited", TOO_MANY,
+        "Too many requests a minute from this user or address; `Retry-After` says when to \
+         try again.";
+    SignInThrottled = "sign_in_throttled", TOO_MANY,
+        "Too many failed sign-ins for this account or address; `Retry-After` says when to \
+         try again.";
     InternalError = "internal_error", Some(StatusCode::INTERNAL_SERVER_ERROR),
         "A fault on the server's side; the log has the cause (a storage failure during a \
          request is answered with this code too).";
@@ -225,7 +266,7 @@ mod tests {
             Err(UnknownErrorCode("no_such_code".into()))
         );
         assert_eq!(ErrorCode::from_stored("too_many_attempts"), ErrorCode::TooManyAttempts);
-        assert_eq!(ErrorCode::from_stored("quota_exceeded"), ErrorCode::FileFailed);
+        assert_eq!(ErrorCode::from_stored("written_by_a_later_version"), ErrorCode::FileFailed);
     }
 
     /// The codes clients already rely on (the web interface translates most of them) keep their
@@ -250,10 +291,26 @@ mod tests {
             ("invalid_style", Some(400)),
             ("invalid_image", Some(400)),
             ("request_rejected", Some(400)),
+            ("oidc_failed", Some(400)),
+            ("unauthenticated", Some(401)),
+            ("invalid_credentials", Some(401)),
+            ("account_disabled", Some(403)),
+            ("csrf_failed", Some(403)),
+            ("forbidden", Some(403)),
+            ("setup_token_invalid", Some(403)),
             ("job_not_found", Some(404)),
             ("not_found", Some(404)),
+            ("user_not_found", Some(404)),
+            ("key_not_found", Some(404)),
+            ("team_not_found", Some(404)),
+            ("misdirected_request", Some(421)),
             ("job_not_finished", Some(409)),
             ("no_result", Some(409)),
+            ("setup_done", Some(409)),
+            ("login_taken", Some(409)),
+            ("identity_taken", Some(409)),
+            ("team_name_taken", Some(409)),
+            ("last_admin", Some(409)),
             ("upload_too_large", Some(413)),
             ("request_too_large", Some(413)),
             ("text_too_long", Some(413)),
@@ -268,6 +325,9 @@ mod tests {
             ("invalid_document", Some(422)),
             ("translation_count_mismatch", Some(422)),
             ("invalid_translation", Some(422)),
+            ("quota_exceeded", Some(429)),
+            ("rate_limited", Some(429)),
+            ("sign_in_throttled", Some(429)),
             ("internal_error", Some(500)),
             ("llm_invalid_answer", Some(502)),
             ("llm_unavailable", Some(503)),

@@ -62,6 +62,13 @@ impl From<&StoreError> for ErrorCode {
     fn from(error: &StoreError) -> Self {
         match error {
             StoreError::NotFound(_) => ErrorCode::JobNotFound,
+            StoreError::UserNotFound(_) => ErrorCode::UserNotFound,
+            StoreError::TeamNotFound(_) => ErrorCode::TeamNotFound,
+            StoreError::ApiKeyNotFound(_) => ErrorCode::KeyNotFound,
+            StoreError::LoginTaken(_) => ErrorCode::LoginTaken,
+            StoreError::IdentityTaken => ErrorCode::IdentityTaken,
+            StoreError::TeamNameTaken(_) => ErrorCode::TeamNameTaken,
+            StoreError::LastAdmin => ErrorCode::LastAdmin,
             // The rest are faults of the storage or of the service's use of it, never of the
             // client's request: a job records them as `storage_error`, a request answers
             // `internal_error` (see `ApiError::internal`).
@@ -94,6 +101,17 @@ impl From<&BlobError> for ErrorCode {
 impl From<FormatError> for ApiError {
     fn from(error: FormatError) -> Self {
         ApiError::new(ErrorCode::from(&error), error.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// A client-facing store error (not found, taken, last administrator) with its code; any
+    /// other is a fault of the storage, answered `500` and logged.
+    fn from(error: StoreError) -> Self {
+        match ErrorCode::from(&error) {
+            ErrorCode::StorageError => ApiError::internal("the database failed", error),
+            code => ApiError::new(code, error.to_string()),
+        }
     }
 }
 
@@ -234,6 +252,13 @@ mod tests {
         let job = JobId::new();
         let cases = [
             (StoreError::NotFound(job), "job_not_found"),
+            (StoreError::UserNotFound(tradia_store::UserId::new()), "user_not_found"),
+            (StoreError::TeamNotFound(tradia_store::TeamId::new()), "team_not_found"),
+            (StoreError::ApiKeyNotFound(tradia_store::ApiKeyId::new()), "key_not_found"),
+            (StoreError::LoginTaken("alice".into()), "login_taken"),
+            (StoreError::IdentityTaken, "identity_taken"),
+            (StoreError::TeamNameTaken("dsi".into()), "team_name_taken"),
+            (StoreError::LastAdmin, "last_admin"),
             (StoreError::FileNotFound { job, index: 2 }, "storage_error"),
             (StoreError::LeaseLost(job), "storage_error"),
             (

@@ -27,6 +27,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What happened, for people.
     pub message: String,
+    /// Seconds after which trying again may succeed, sent as `Retry-After` (quotas, rate
+    /// limits, sign-in throttling).
+    pub retry_after: Option<u64>,
 }
 
 /// The body of every error response.
@@ -55,7 +58,14 @@ impl ErrorDetail {
 impl ApiError {
     /// An error with `code` (and the status the code is answered with).
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into() }
+        ApiError { code, message: message.into(), retry_after: None }
+    }
+
+    /// The same error, answered with `Retry-After: <seconds>` (at least 1).
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     /// The HTTP status: the code's, or `500` for a code only ever stored on a job.
@@ -96,7 +106,11 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -148,8 +162,19 @@ mod tests {
             body,
             serde_json::json!({"error": {"code": "upload_too_large", "message": "the upload is too large"}})
         );
+        assert!(response_has_no_retry_after().await);
+        let limited = ApiError::new(ErrorCode::RateLimited, "slow down")
+            .with_retry_after(std::time::Duration::from_millis(2100))
+            .into_response();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()[axum::http::header::RETRY_AFTER], "3");
         let stored_only = ApiError::new(ErrorCode::StorageError, "x");
         assert_eq!(stored_only.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    async fn response_has_no_retry_after() -> bool {
+        let response = ApiError::new(ErrorCode::JobNotFound, "x").into_response();
+        !response.headers().contains_key(axum::http::header::RETRY_AFTER)
     }
 
     #[tokio::test]

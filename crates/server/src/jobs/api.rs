@@ -2,6 +2,11 @@
 //!
 //! A job id is parsed once, here at the edge ([`JobPath`]); everything behind takes a typed
 //! [`JobId`]. A path segment that is not a job id is a job that does not exist (`404`).
+//!
+//! Every route is owner-scoped: another user's job is `404 job_not_found`, never `403`, so its
+//! existence is not revealed. An administrator may read another user's job's metadata, cancel or
+//! delete it, but the routes that return its content (the result, the event stream with its
+//! file names) answer `404` to them too.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,16 +14,18 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::extract::{Extension, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::response::sse::{Event, Sse};
 use futures::Stream;
 use serde::Deserialize;
-use tradia_store::JobId;
+use tradia_store::{Caller, Job, JobId, Role};
 use utoipa::IntoParams;
 
+use crate::access::RequestOrigin;
+use crate::accounts::{Identity, audit, quota};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::jobs::download::download;
 use crate::jobs::follow::follow_job;
@@ -48,6 +55,8 @@ impl<S: Send + Sync> FromRequestParts<S> for JobPath {
         (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
 pub async fn create_job(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
+    Extension(origin): Extension<RequestOrigin>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let multipart = multipart.map_err(|e| {
@@ -56,14 +65,29 @@ pub async fn create_job(
             format!("expected a multipart/form-data upload: {}", e.body_text()),
         )
     })?;
-    let new_job = read_upload(&state, multipart).await?;
+    quota::check_jobs_in_progress(&state, &identity.user).await?;
+    quota::check_chars(&state, &identity.user, 0).await?;
+    let limit = quota::quotas_of(&state, &identity.user)
+        .upload_bytes
+        .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes));
+    let new_job = read_upload(&state, multipart, limit).await?;
     let job = state
         .jobs
-        .create_job(new_job)
+        .create_job_for(&identity.caller(), new_job)
         .await
         .map_err(|e| ApiError::internal("cannot store the job", e))?;
     let job = job_view(&job);
-    tracing::info!(job.id = %job.id, files = job.files.len(), target = %job.target_lang, "job queued");
+    tracing::info!(job.id = %job.id, user.id = %identity.user.id, files = job.files.len(), target = %job.target_lang, "job queued");
+    let sizes: Vec<u64> = job.files.iter().map(|f| f.size_bytes).collect();
+    audit::record(
+        &state,
+        Some(identity.user.id),
+        "job_created",
+        Some(job.id.to_string()),
+        origin.client,
+        Some(serde_json::json!({ "files": job.files.len(), "bytes": sizes.iter().sum::<u64>() })),
+    )
+    .await;
     state.job_queued.notify_one();
     state.publish(job.clone());
     Ok((StatusCode::ACCEPTED, Json(job)))
@@ -83,6 +107,7 @@ pub struct ListQuery {
     responses((status = 200, body = JobList)))]
 pub async fn list_jobs(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<JobList>> {
     let Query(query) = query.map_err(|e| {
@@ -97,16 +122,22 @@ pub async fn list_jobs(
     };
     let page = state
         .jobs
-        .list_jobs(limit, before)
+        .list_jobs_for(&own(&identity), limit, before)
         .await
         .map_err(|e| ApiError::internal("cannot list jobs", e))?;
     Ok(Json(page))
 }
 
-async fn load(state: &AppState, id: JobId) -> ApiResult<JobView> {
+/// The caller as the owner only: what routes returning document content, and the caller's own
+/// list, use (an administrator gets `404` there for another user's job, as anyone does).
+fn own(identity: &Identity) -> Caller {
+    Caller { user: identity.user.id, role: Role::User }
+}
+
+async fn load(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job> {
     state
         .jobs
-        .get_job(id)
+        .find_job_for(caller, id)
         .await
         .map_err(|e| ApiError::internal("cannot read the job", e))?
         .ok_or_else(|| ApiError::job_not_found(id))
@@ -118,14 +149,24 @@ async fn load(state: &AppState, id: JobId) -> ApiResult<JobView> {
     responses((status = 200, body = JobView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_job(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     JobPath(id): JobPath,
 ) -> ApiResult<Json<JobView>> {
-    let mut job = load(&state, id).await?;
-    state
-        .jobs
-        .add_kept_details(&mut job)
-        .await
-        .map_err(|e| ApiError::internal("cannot read the kept segments", e))?;
+    let stored = load(&state, &identity.caller(), id).await?;
+    let mut job = job_view(&stored);
+    if stored.owner == Some(identity.user.id) {
+        state
+            .jobs
+            .add_kept_details(&mut job)
+            .await
+            .map_err(|e| ApiError::internal("cannot read the kept segments", e))?;
+    } else {
+        // An administrator looking at another user's job: its metadata only. File names can be
+        // content ("dismissal-J-Martin.docx"), and kept segments quote the text.
+        for file in &mut job.files {
+            file.name = format!("file-{}", file.index + 1);
+        }
+    }
     Ok(Json(job))
 }
 
@@ -135,11 +176,12 @@ pub async fn get_job(
     responses((status = 200, body = JobView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn cancel_job(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     JobPath(id): JobPath,
 ) -> ApiResult<Json<JobView>> {
     let job = state
         .jobs
-        .cancel_job(id)
+        .cancel_job_for(&identity.caller(), id)
         .await
         .map_err(|e| ApiError::internal("cannot cancel the job", e))?
         .ok_or_else(|| ApiError::job_not_found(id))?;
@@ -155,18 +197,31 @@ pub async fn cancel_job(
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete_job(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
+    Extension(origin): Extension<RequestOrigin>,
     JobPath(id): JobPath,
 ) -> ApiResult<StatusCode> {
+    // Checked first so that another user's running job is not even interrupted.
+    load(&state, &identity.caller(), id).await?;
     state.cancel_running(id);
     let deleted = state
         .jobs
-        .delete_job(id)
+        .delete_job_for(&identity.caller(), id)
         .await
         .map_err(|e| ApiError::internal("cannot delete the job", e))?;
     if !deleted {
         return Err(ApiError::job_not_found(id));
     }
     tracing::info!(job.id = %id, "job deleted");
+    audit::record(
+        &state,
+        Some(identity.user.id),
+        "job_deleted",
+        Some(id.to_string()),
+        origin.client,
+        None,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,14 +232,11 @@ pub async fn delete_job(
         (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn job_result(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
+    Extension(origin): Extension<RequestOrigin>,
     JobPath(id): JobPath,
 ) -> ApiResult<Response> {
-    let job = state
-        .jobs
-        .find_job(id)
-        .await
-        .map_err(|e| ApiError::internal("cannot read the job", e))?
-        .ok_or_else(|| ApiError::job_not_found(id))?;
+    let job = load(&state, &own(&identity), id).await?;
     if job.status != tradia_store::JobStatus::Done {
         return Err(ApiError::new(
             ErrorCode::JobNotFinished,
@@ -205,6 +257,15 @@ pub async fn job_result(
             "no file of this job could be translated; see each file's error",
         ));
     }
+    audit::record(
+        &state,
+        Some(identity.user.id),
+        "job_downloaded",
+        Some(id.to_string()),
+        origin.client,
+        None,
+    )
+    .await;
     let id_text = id.to_string();
     let zip_name =
         format!("tradia-{}-{}.zip", job.target_lang, id_text.get(..8).unwrap_or(&id_text));
@@ -218,9 +279,10 @@ pub async fn job_result(
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn job_events(
     State(state): State<Arc<AppState>>,
+    identity: Identity,
     JobPath(id): JobPath,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let rx = state.events.subscribe();
-    let job = load(&state, id).await?;
+    let job = job_view(&load(&state, &own(&identity), id).await?);
     Ok(follow_job(state, rx, job))
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::io::AsyncRead;
 use tradia_core::{Content, KeptReason, SegmentResult};
 use tradia_store::{
-    BlobError, BlobKey, BlobStore, ErrorInfo, FsBlobStore, Job, JobId, NewJob, StatusCounts, Store,
-    StoreError, StoredBlob, StoredSegment,
+    BlobError, BlobKey, BlobStore, Caller, ErrorInfo, FsBlobStore, Job, JobId, NewJob,
+    StatusCounts, Store, StoreError, StoredBlob, StoredSegment,
 };
 
 use crate::error::ErrorCode;
@@ -121,6 +121,11 @@ pub fn stored_segment(file_index: u32, r: &SegmentResult) -> StoredSegment {
 }
 
 impl JobRepo {
+    /// The store itself, for the accounts (users, sessions, keys, audit, usage).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// A repository over an open store and blob store.
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
         JobRepo { store, blobs }
@@ -160,6 +165,55 @@ impl JobRepo {
                 Err(e.into())
             }
         }
+    }
+
+    /// Creates a job owned by `caller` (see [`JobRepo::create_job`]).
+    pub async fn create_job_for(&self, caller: &Caller, job: NewJob) -> Result<Job, RepoError> {
+        let keys: Vec<BlobKey> = job.files.iter().map(|f| f.input_blob.clone()).collect();
+        match self.store.create_job_for(caller, job).await {
+            Ok(job) => Ok(job),
+            Err(e) => {
+                self.delete_blobs(&keys).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// A job `caller` may see (their own; any for an administrator); `None` otherwise.
+    pub async fn find_job_for(&self, caller: &Caller, id: JobId) -> Result<Option<Job>, RepoError> {
+        found(self.store.get_job_for(caller, id).await)
+    }
+
+    /// A page of the jobs `caller` may see, newest first.
+    pub async fn list_jobs_for(
+        &self,
+        caller: &Caller,
+        limit: u32,
+        before: Option<JobId>,
+    ) -> Result<JobList, RepoError> {
+        let page = self.store.list_jobs_for(caller, limit, before).await?;
+        Ok(JobList {
+            jobs: page.jobs.iter().map(job_view).collect(),
+            next: page.next.map(|id| id.to_string()),
+        })
+    }
+
+    /// Cancels a job `caller` may see; `None` otherwise.
+    pub async fn cancel_job_for(
+        &self,
+        caller: &Caller,
+        id: JobId,
+    ) -> Result<Option<JobView>, RepoError> {
+        Ok(found(self.store.cancel_job_for(caller, id).await)?.as_ref().map(job_view))
+    }
+
+    /// Deletes a job `caller` may see, and its files; false otherwise.
+    pub async fn delete_job_for(&self, caller: &Caller, id: JobId) -> Result<bool, RepoError> {
+        let Some(keys) = found(self.store.delete_job_for(caller, id).await)? else {
+            return Ok(false);
+        };
+        self.delete_blobs(&keys).await;
+        Ok(true)
     }
 
     /// The stored record of a job; `None` when unknown.

@@ -80,9 +80,11 @@ fn store_error(error: BlobError, file_name: &str, limit: u64) -> ApiError {
 
 /// Reads and checks a `POST /api/v1/jobs` form; the files are in blob storage when it returns
 /// `Ok`, and none are left behind when it returns `Err`.
-pub async fn read_upload(state: &AppState, multipart: Multipart) -> ApiResult<NewJob> {
+/// `limit` is the most bytes the request's files may hold together (`MAX_UPLOAD_MB`, or the
+/// user's upload quota when smaller).
+pub async fn read_upload(state: &AppState, multipart: Multipart, limit: u64) -> ApiResult<NewJob> {
     let mut keys: Vec<BlobKey> = Vec::new();
-    let result = read_parts(state, multipart, &mut keys).await;
+    let result = read_parts(state, multipart, &mut keys, limit).await;
     if result.is_err() {
         state.jobs.delete_blobs(&keys).await;
     }
@@ -101,8 +103,8 @@ async fn read_parts(
     state: &AppState,
     mut multipart: Multipart,
     keys: &mut Vec<BlobKey>,
+    limit: u64,
 ) -> ApiResult<NewJob> {
-    let limit = state.settings.max_upload_bytes;
     let max_files = state.settings.max_files;
     let mut files: Vec<NewJobFile> = Vec::new();
     let mut fields = Fields::default();

@@ -146,6 +146,7 @@ async fn purge_loop(state: Arc<AppState>) {
             }
             Err(e) => tracing::error!(error = %e, "purge of expired jobs failed"),
         }
+        crate::accounts::audit::purge_expired(&state).await;
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
             _ = tokio::time::sleep(PURGE_EVERY) => {}
@@ -311,6 +312,20 @@ async fn translate_file(task: &FileTask<'_>) -> Result<FileOutcome, Stop> {
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
     };
     task.state.jobs.set_file_extracted(task.lease, task.file.index, extracted).await?;
+    // A document's characters count in its owner's usage once, when first extracted (a job
+    // resumed after a restart extracts again, and is not counted again).
+    if let Some(owner) = task.job.owner
+        && !task.file.extracted
+    {
+        let chars: usize =
+            document.segments.iter().map(|s| s.content.plain_text().chars().count()).sum();
+        crate::accounts::quota::add_usage(
+            task.state,
+            owner,
+            u64::try_from(chars).unwrap_or(u64::MAX),
+        )
+        .await;
+    }
     let translations = translate::translate_segments(task, &document, source).await?;
     merge::merge_and_store(task, document, translations).await
 }

@@ -70,7 +70,9 @@ pub(super) async fn translate_segments(
             segments: &document.segments,
             pending,
             priority: Priority::Document,
-            owner: job.id.to_string(),
+            // Round robin by user, so one person's large job does not hold up another's;
+            // jobs from before accounts (no owner) are each their own owner.
+            owner: job.owner.map_or_else(|| job.id.to_string(), |user| user.to_string()),
             cancel: cancel.clone(),
             sink: &sink,
         };

@@ -11,8 +11,12 @@
 //! * end tags must match their start tags (checked here, on the raw names);
 //! * exactly one root element, no text outside it, every element closed;
 //! * attributes are checked (duplicates, quoting, `<` in values, entity references);
-//! * namespace prefixes are resolved per element scope, declarations on inner elements included,
-//!   and an unbound prefix is an error.
+//! * namespace prefixes are resolved per element scope, declarations on inner elements included.
+//!   A prefix declared nowhere in the document (a tool's private element written without its
+//!   declaration) is read as part of a namespace-less name, which is unambiguous, and listed in
+//!   [`StrictReader::unbound_prefixes`] for the report; an undeclared prefix on the root (the
+//!   vocabulary cannot be told) or one declared elsewhere in the document (used outside its
+//!   declaration's scope: which namespace was meant?) is refused, naming the prefix.
 //!
 //! Every error names the part (file or archive entry) and a byte offset, never a line number:
 //! Scenari items are often one very long line.
@@ -72,6 +76,8 @@ pub(crate) struct StrictReader<'a> {
     pending_pop: bool,
     seen_root: bool,
     done: bool,
+    /// Prefixes used without any declaration in the document, read as namespace-less names.
+    unbound: Vec<String>,
 }
 
 impl<'a> StrictReader<'a> {
@@ -100,6 +106,7 @@ impl<'a> StrictReader<'a> {
             pending_pop: false,
             seen_root: false,
             done: false,
+            unbound: Vec::new(),
         }
     }
 
@@ -184,11 +191,8 @@ impl<'a> StrictReader<'a> {
                 self.check_name(name, start)?;
                 self.push_scope(e, start)?;
                 self.element_ns = self.lookup(name, true);
-                let prefix_ok = self.element_ns.is_some() || !name.contains(':');
-                if !prefix_ok {
-                    return Err(
-                        self.error_at(start, format!("unbound namespace prefix in <{name}>"))
-                    );
+                if self.element_ns.is_none() && name.contains(':') {
+                    self.accept_unbound(name, start, self.open.is_empty())?;
                 }
                 if matches!(event, Event::Start(_)) {
                     if self.open.len() >= MAX_DEPTH {
@@ -321,16 +325,66 @@ impl<'a> StrictReader<'a> {
         }
         // Attribute prefixes must be bound too (checked after this element's declarations).
         if has_prefixed {
-            for &(key, _) in &self.attrs {
+            for i in 0..self.attrs.len() {
+                let key = self.attrs[i].0;
                 if key.contains(':')
                     && !key.starts_with("xmlns:")
                     && self.resolve(key, false).is_none()
                 {
-                    return Err(self.error_at(at, format!("unbound namespace prefix in `{key}`")));
+                    self.accept_unbound(key, at, false)?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Accepts the undeclared prefix of `qname` as part of a namespace-less name when that is
+    /// unambiguous (see the module documentation), else refuses it.
+    fn accept_unbound(&mut self, qname: &str, at: usize, root: bool) -> Result<(), FormatError> {
+        let prefix = qname.split(':').next().unwrap_or(qname);
+        if root {
+            return Err(self.error_at(
+                at,
+                format!(
+                    "unbound namespace prefix in <{qname}>: the root element's prefix `{prefix}` is declared nowhere, so its vocabulary cannot be told"
+                ),
+            ));
+        }
+        let declaration = format!("xmlns:{prefix}");
+        let declared_elsewhere =
+            memchr::memmem::find_iter(self.text.as_bytes(), &declaration).any(|i| {
+                let rest = self.text[i + declaration.len()..].trim_start();
+                rest.starts_with('=')
+            });
+        if declared_elsewhere {
+            return Err(self.error_at(
+                at,
+                format!(
+                    "unbound namespace prefix in `{qname}`: `{prefix}` is declared elsewhere in the document but not on this element or an ancestor, so which namespace is meant is ambiguous"
+                ),
+            ));
+        }
+        if !self.unbound.iter().any(|p| p == prefix) {
+            self.unbound.push(prefix.to_string());
+        }
+        Ok(())
+    }
+
+    /// Prefixes used without a declaration anywhere in the document, read as part of
+    /// namespace-less names (in order of first use).
+    pub fn unbound_prefixes(&self) -> &[String] {
+        &self.unbound
+    }
+
+    /// Raw name and raw value (sub-slices of the input) of each attribute of the last start or
+    /// empty tag returned, in order.
+    pub fn raw_attributes(&self) -> &[(&'a str, &'a str)] {
+        &self.attrs
+    }
+
+    /// The byte offset of `part`, a sub-slice of the input text, in that text.
+    pub fn offset_in_input(&self, part: &str) -> Option<usize> {
+        (part.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)
     }
 
     /// `part` as a sub-slice of the input text (events of a reader over a string borrow it).
@@ -351,6 +405,42 @@ impl<'a> StrictReader<'a> {
             self.bindings.truncate(mark);
         }
     }
+}
+
+/// Reads the whole of `text` (file or entry `part`), returning the first well-formedness error.
+pub(crate) fn check_well_formed(part: &str, text: &str) -> Result<(), FormatError> {
+    let mut reader = StrictReader::new(text, part, 0);
+    while reader.next_token()?.is_some() {}
+    Ok(())
+}
+
+/// The qualified name of the root element of an XML text (its start, at least), skipping a
+/// byte-order mark, the XML declaration, comments and processing instructions; `None` when the
+/// text does not start like XML (a DOCTYPE stops the search: such documents are refused anyway).
+pub(crate) fn root_name(text: &str) -> Option<&str> {
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = &after[after.find("?>")? + 2..];
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else if let Some(after) = rest.strip_prefix('<') {
+            let end = after
+                .find(|c: char| c.is_whitespace() || matches!(c, '>' | '/'))
+                .unwrap_or(after.len());
+            let name = &after[..end];
+            let first = name.chars().next()?;
+            return (first.is_alphabetic() || first == '_').then_some(name);
+        } else {
+            return None;
+        }
+    }
+}
+
+/// The local part of a qualified name.
+pub(crate) fn local_name(qname: &str) -> &str {
+    qname.rsplit(':').next().unwrap_or(qname)
 }
 
 /// XML whitespace only (NBSP and other Unicode spaces are content).
@@ -439,73 +529,4 @@ pub(crate) fn attribute<'a>(e: &'a BytesStart<'a>, name: &str) -> Option<Cow<'a,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn all(text: &str) -> Result<Vec<(usize, usize)>, FormatError> {
-        let mut r = StrictReader::new(text, "t.xml", 0);
-        let mut out = Vec::new();
-        while let Some(t) = r.next_token()? {
-            out.push((t.start, t.end));
-        }
-        Ok(out)
-    }
-
-    #[test]
-    fn ranges_cover_the_input() {
-        let text = "<?xml version=\"1.0\"?>\n<a:r xmlns:a=\"u\">x &amp; <b/></a:r >";
-        let ranges = all(text).unwrap();
-        let mut pos = 0;
-        for (s, e) in ranges {
-            assert_eq!(s, pos);
-            pos = e;
-        }
-        assert_eq!(pos, text.len());
-    }
-
-    #[test]
-    fn malformed_inputs_are_refused_with_offsets() {
-        let cases = [
-            ("<a><b></a>", 6),
-            ("<a></a><b/>", 7),
-            ("<a>&foo;</a>", 3),
-            ("<a>", 3),
-            ("x<a/>", 0),
-            ("<p:a/>", 0),
-            ("<a b='<'/>", 0),
-        ];
-        for (text, offset) in cases {
-            match all(text) {
-                Err(FormatError::Malformed { offset: o, .. }) => assert_eq!(o, offset, "{text}"),
-                other => panic!("{text}: {other:?}"),
-            }
-        }
-        assert!(matches!(
-            all("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>"),
-            Err(FormatError::Doctype { .. })
-        ));
-    }
-
-    #[test]
-    fn namespaces_resolve_per_scope() {
-        let text = "<a xmlns:p=\"one\"><p:b xmlns:p=\"two\"><p:c/></p:b><p:d/></a>";
-        let mut r = StrictReader::new(text, "t", 0);
-        let mut seen = Vec::new();
-        while let Some(t) = r.next_token().unwrap() {
-            if let Event::Start(_) | Event::Empty(_) = &t.event {
-                let name = t.name;
-                seen.push(format!("{name}={}", r.resolve(name, true).unwrap_or("-")));
-            }
-        }
-        assert_eq!(seen, ["a=-", "p:b=two", "p:c=two", "p:d=one"]);
-    }
-
-    #[test]
-    fn entities_resolve() {
-        assert_eq!(resolve_entity("#x41"), Some('A'));
-        assert_eq!(resolve_entity("#65"), Some('A'));
-        assert_eq!(resolve_entity("#0"), None);
-        assert_eq!(resolve_entity("#x"), None);
-        assert_eq!(resolve_entity("nbsp"), None);
-    }
-}
+mod tests;

@@ -8,7 +8,11 @@
 //! catalogue is already in the target language, otherwise from a table), the singular translation
 //! going to the form gettext picks for n = 1. The header entry is kept, with `Language` (and
 //! `Plural-Forms` when taken from the table) updated. Placeholders (`%s`, `%(name)s`, `{name}`)
-//! and HTML tags become inline codes.
+//! and HTML tags become inline codes. Every construct GNU gettext reads is accepted: `domain`
+//! lines (kept), a keyword whose string starts on the next line, strings continued over several
+//! lines, `msgctxt`, and `#~` obsolete entries (kept as they are, never translated).
+
+mod plural;
 
 use std::ops::Range;
 
@@ -18,6 +22,7 @@ use crate::encoding::{self, Decoded, Unmappable};
 use crate::placeholders;
 use crate::splice::{self, Collected, Edit, SlotBuilder};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
+use plural::{parse_plural_forms, table_plural_forms};
 
 /// Recognises PO by `msgid`/`msgstr` lines near the start.
 pub(crate) fn sniff(name: &str, bytes: &[u8]) -> Option<Format> {
@@ -201,6 +206,15 @@ fn parse(part: &str, text: &str) -> Result<Vec<Entry>, FormatError> {
         }
         let (keyword, rest) =
             trimmed.split_once(|c: char| c.is_whitespace()).unwrap_or((trimmed, ""));
+        if keyword == "domain" {
+            // `domain "name"`: the entries after it belong to that domain; the line is kept.
+            unquote(part, rest.trim(), range.start)?;
+            if in_entry && !entry.fields.is_empty() {
+                entries.push(std::mem::take(&mut entry));
+            }
+            in_entry = false;
+            continue;
+        }
         let known = keyword == "msgctxt"
             || keyword == "msgid"
             || keyword == "msgid_plural"
@@ -224,7 +238,12 @@ fn parse(part: &str, text: &str) -> Result<Vec<Entry>, FormatError> {
             keyword: keyword.to_string(),
             range: range.clone(),
             lines: vec![range.clone()],
-            value: unquote(part, rest.trim(), range.start)?,
+            // The string may start on the next line (`msgstr[0]` alone, then `"…"` lines).
+            value: if rest.trim().is_empty() {
+                String::new()
+            } else {
+                unquote(part, rest.trim(), range.start)?
+            },
         });
     }
     if in_entry {
@@ -334,7 +353,7 @@ impl PoSkeleton {
         {
             return (n, one, None);
         }
-        let forms = table_plural_forms(target.primary());
+        let forms = table_plural_forms(target);
         let (n, one) = parse_plural_forms(forms).unwrap_or((2, 0));
         (n, one, Some(forms.to_string()))
     }
@@ -446,183 +465,13 @@ impl Skeleton for PoSkeleton {
     }
 }
 
-/// `Plural-Forms` formulas by primary language subtag.
-fn table_plural_forms(primary: &str) -> &'static str {
-    match primary {
-        "ja" | "zh" | "ko" | "vi" | "th" | "id" | "ms" | "lo" | "my" | "tr" | "fa" | "ka" => {
-            "nplurals=1; plural=0;"
-        }
-        "fr" | "pt" | "hy" | "ln" | "wa" | "oc" | "br" => "nplurals=2; plural=(n > 1);",
-        "ar" => {
-            "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"
-        }
-        "ru" | "uk" | "be" | "sr" | "hr" | "bs" => {
-            "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
-        }
-        "pl" => {
-            "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
-        }
-        "cs" | "sk" => "nplurals=3; plural=(n==1) ? 0 : (n>=2 && n<=4) ? 1 : 2;",
-        "he" => "nplurals=2; plural=(n != 1);",
-        _ => "nplurals=2; plural=(n != 1);",
-    }
-}
-
-/// Reads `nplurals=N; plural=EXPR;` and returns N and the form index for n = 1.
-fn parse_plural_forms(forms: &str) -> Option<(usize, usize)> {
-    let mut n = None;
-    let mut expr = None;
-    for part in forms.split(';') {
-        let (k, v) = part.split_once('=')?;
-        match k.trim() {
-            "nplurals" => n = v.trim().parse::<usize>().ok(),
-            "plural" => expr = Some(v.trim().to_string()),
-            _ => {}
-        }
-        if n.is_some() && expr.is_some() {
-            break;
-        }
-    }
-    let n = n.filter(|n| (1..=16).contains(n))?;
-    let one = eval_plural(&expr?, 1)?;
-    Some((n, usize::try_from(one).ok().filter(|i| *i < n).unwrap_or(0)))
-}
-
-/// Evaluates a gettext plural expression (C syntax) for `n`.
-fn eval_plural(expr: &str, n: u64) -> Option<u64> {
-    let tokens = lex(expr)?;
-    let mut p = Parser { tokens, pos: 0, n };
-    let value = p.ternary()?;
-    (p.pos == p.tokens.len()).then_some(value)
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(u64),
-    N,
-    Op(&'static str),
-}
-
-fn lex(s: &str) -> Option<Vec<Tok>> {
-    const OPS: [&str; 19] = [
-        "||", "&&", "==", "!=", "<=", ">=", "<", ">", "?", ":", "(", ")", "+", "-", "*", "/", "%",
-        "!", "",
-    ];
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c.is_ascii_digit() {
-            let len = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            out.push(Tok::Num(s[i..i + len].parse().ok()?));
-            i += len;
-        } else if c == b'n' {
-            out.push(Tok::N);
-            i += 1;
-        } else {
-            let op = OPS.iter().find(|op| !op.is_empty() && s[i..].starts_with(**op))?;
-            out.push(Tok::Op(op));
-            i += op.len();
-        }
-        if out.len() > 512 {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-struct Parser {
-    tokens: Vec<Tok>,
-    pos: usize,
-    n: u64,
-}
-
-impl Parser {
-    fn eat(&mut self, op: &'static str) -> bool {
-        if self.tokens.get(self.pos) == Some(&Tok::Op(op)) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn ternary(&mut self) -> Option<u64> {
-        let cond = self.binary(0)?;
-        if self.eat("?") {
-            let a = self.ternary()?;
-            if !self.eat(":") {
-                return None;
-            }
-            let b = self.ternary()?;
-            return Some(if cond != 0 { a } else { b });
-        }
-        Some(cond)
-    }
-
-    fn binary(&mut self, level: usize) -> Option<u64> {
-        const LEVELS: [&[&str]; 6] = [
-            &["||"],
-            &["&&"],
-            &["==", "!="],
-            &["<=", ">=", "<", ">"],
-            &["+", "-"],
-            &["*", "/", "%"],
-        ];
-        if level == LEVELS.len() {
-            return self.unary();
-        }
-        let mut left = self.binary(level + 1)?;
-        'outer: loop {
-            for &op in LEVELS[level] {
-                if self.eat(op) {
-                    let right = self.binary(level + 1)?;
-                    left = match op {
-                        "||" => u64::from(left != 0 || right != 0),
-                        "&&" => u64::from(left != 0 && right != 0),
-                        "==" => u64::from(left == right),
-                        "!=" => u64::from(left != right),
-                        "<=" => u64::from(left <= right),
-                        ">=" => u64::from(left >= right),
-                        "<" => u64::from(left < right),
-                        ">" => u64::from(left > right),
-                        "+" => left.checked_add(right)?,
-                        "-" => left.checked_sub(right)?,
-                        "*" => left.checked_mul(right)?,
-                        "/" => left.checked_div(right)?,
-                        _ => left.checked_rem(right)?,
-                    };
-                    continue 'outer;
-                }
-            }
-            return Some(left);
-        }
-    }
-
-    fn unary(&mut self) -> Option<u64> {
-        if self.eat("!") {
-            return Some(u64::from(self.unary()? == 0));
-        }
-        if self.eat("(") {
-            let v = self.ternary()?;
-            return self.eat(")").then_some(v);
-        }
-        let tok = self.tokens.get(self.pos)?.clone();
-        self.pos += 1;
-        match tok {
-            Tok::Num(v) => Some(v),
-            Tok::N => Some(self.n),
-            Tok::Op(_) => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tag(lang: &str) -> LanguageTag {
+        LanguageTag::parse(lang).unwrap()
+    }
 
     fn opts(lang: &str) -> MergeOptions {
         MergeOptions { target: LanguageTag::parse(lang).unwrap() }
@@ -655,10 +504,10 @@ mod tests {
     #[test]
     fn plural_expressions_evaluate() {
         assert_eq!(parse_plural_forms("nplurals=2; plural=(n > 1);"), Some((2, 0)));
-        assert_eq!(parse_plural_forms(table_plural_forms("ar")), Some((6, 1)));
-        assert_eq!(parse_plural_forms(table_plural_forms("ru")), Some((3, 0)));
+        assert_eq!(parse_plural_forms(table_plural_forms(&tag("ar"))), Some((6, 1)));
+        assert_eq!(parse_plural_forms(table_plural_forms(&tag("ru"))), Some((3, 0)));
         assert_eq!(parse_plural_forms("nplurals=INTEGER; plural=EXPRESSION;"), None);
-        assert_eq!(eval_plural("n%10==1 && n%100!=11 ? 0 : 2", 21), Some(0));
+        assert_eq!(plural::eval_plural("n%10==1 && n%100!=11 ? 0 : 2", 21), Some(0));
     }
 
     #[test]

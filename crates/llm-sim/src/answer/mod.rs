@@ -1,17 +1,24 @@
-//! What the simulated model answers: deterministic pseudo-translation (WIRE.md §4) and the
-//! content faults of WIRE.md §5, plus the token model (`tokens ≈ ceil(bytes/4)`).
+//! What the simulated model answers: deterministic pseudo-translation (WIRE.md §4, in
+//! `pseudo`), shaped by the request's `response_format`, with the content faults of WIRE.md §5
+//! (in `faults`), plus the token model (in `tokens`).
+
+mod faults;
+mod pseudo;
+mod tokens;
+
+use faults::batch_answer;
+pub use faults::render_pieces;
+pub use pseudo::{pseudo_content, pseudo_run, pseudo_segment};
+pub use tokens::{count_tokens, thinking_trace, tokenize};
 
 use std::collections::BTreeSet;
 
-use rand::Rng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
-use tradia_core::content::escape_text;
-use tradia_core::pseudo::{pseudo_content, pseudo_text};
-use tradia_core::{Content, Piece};
+use tradia_core::pseudo::pseudo_text;
 
 use crate::config::FaultKind;
-use crate::wire::{BatchAnswer, BatchRequest, WireSegment};
+use crate::wire::BatchRequest;
 
 /// The structured-output constraint a request carries.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +57,18 @@ impl Structured {
     }
 }
 
+impl Structured {
+    /// Whether a batch answer (`{"translations":[…]}`) satisfies this constraint.
+    pub fn allows_batch(&self) -> bool {
+        match self {
+            Structured::None | Structured::Json => true,
+            Structured::Schema(s) => {
+                s.get("properties").and_then(|p| p.get("translations")).is_some()
+            }
+        }
+    }
+}
+
 /// The model's answer before timing: the text and what shaped it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composed {
@@ -61,6 +80,8 @@ pub struct Composed {
     pub applied: Vec<FaultKind>,
     /// Whether the `truncate` fault cuts the output.
     pub truncate: bool,
+    /// Whether the `repeat_loop` fault turns the output into a loop up to the output limit.
+    pub repeat_loop: bool,
 }
 
 /// Builds the answer to a request whose last user text is `user_text`, given the drawn faults.
@@ -71,11 +92,18 @@ pub fn compose(
     rng: &mut StdRng,
 ) -> Composed {
     let mut applied = Vec::new();
-    let (mut content, batch_sources) = match BatchRequest::from_user_text(user_text) {
+    // `response_format` is honoured: a schema of another shape gets an answer of that shape, and
+    // without any constraint the batch answer comes in a Markdown fence, as an unconstrained
+    // model writes it.
+    let batch = BatchRequest::from_user_text(user_text).filter(|_| structured.allows_batch());
+    let (mut content, batch_sources) = match batch {
         Some(req) => {
             let sources = req.segments.iter().map(|s| s.text.clone()).collect();
             let answer = batch_answer(&req, drawn, rng, &mut applied);
-            let text = serde_json::to_string(&answer).unwrap_or_default();
+            let mut text = serde_json::to_string(&answer).unwrap_or_default();
+            if *structured == Structured::None && !drawn.contains(&FaultKind::Fences) {
+                text = format!("```json\n{text}\n```");
+            }
             (text, Some(sources))
         }
         None => {
@@ -109,8 +137,12 @@ pub fn compose(
     if truncate {
         applied.push(FaultKind::Truncate);
     }
+    let repeat_loop = drawn.contains(&FaultKind::RepeatLoop);
+    if repeat_loop {
+        applied.push(FaultKind::RepeatLoop);
+    }
     applied.sort();
-    Composed { content, batch_sources, applied, truncate }
+    Composed { content, batch_sources, applied, truncate, repeat_loop }
 }
 
 /// The answer to a request that does not follow the wire contract.
@@ -153,233 +185,12 @@ fn value_for_schema(schema: &Value, text: &str, depth: usize) -> Value {
     }
 }
 
-/// Pseudo-translation of one rendered segment.
-pub fn pseudo_segment(text: &str) -> String {
-    match Content::parse(text) {
-        Ok(c) => pseudo_content(&c).render(),
-        Err(_) => pseudo_text(text),
-    }
-}
-
-fn batch_answer(
-    req: &BatchRequest,
-    drawn: &BTreeSet<FaultKind>,
-    rng: &mut StdRng,
-    applied: &mut Vec<FaultKind>,
-) -> BatchAnswer {
-    // Pieces of each answer, kept unvalidated so that code faults can break them.
-    let mut answers: Vec<(String, Option<Vec<Piece>>)> = req
-        .segments
-        .iter()
-        .map(|s| match Content::parse(&s.text) {
-            Ok(c) => (s.id.clone(), Some(pseudo_content(&c).pieces().to_vec())),
-            Err(_) => (s.id.clone(), None),
-        })
-        .collect();
-    let mut texts: Vec<Option<String>> = vec![None; answers.len()];
-
-    for kind in
-        [FaultKind::DropCode, FaultKind::DupCode, FaultKind::InventCode, FaultKind::ReorderCodes]
-    {
-        if !drawn.contains(&kind) {
-            continue;
-        }
-        let candidates: Vec<usize> = answers
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, p))| p.as_ref().is_some_and(|p| code_fault_applies(kind, p)))
-            .map(|(i, _)| i)
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        let i = candidates[rng.random_range(0..candidates.len())];
-        if let Some(pieces) = answers[i].1.as_mut() {
-            apply_code_fault(kind, pieces, rng);
-            applied.push(kind);
-        }
-    }
-    if drawn.contains(&FaultKind::Echo) {
-        let i = rng.random_range(0..answers.len());
-        texts[i] = Some(req.segments[i].text.clone());
-        applied.push(FaultKind::Echo);
-    }
-    let mut out: Vec<WireSegment> = answers
-        .into_iter()
-        .zip(texts)
-        .zip(&req.segments)
-        .map(|(((id, pieces), text), src)| WireSegment {
-            id,
-            text: text.unwrap_or_else(|| match pieces {
-                Some(p) => render_pieces(&p),
-                None => pseudo_text(&src.text),
-            }),
-        })
-        .collect();
-    if drawn.contains(&FaultKind::MissingId) {
-        let i = rng.random_range(0..out.len());
-        out.remove(i);
-        applied.push(FaultKind::MissingId);
-    }
-    if drawn.contains(&FaultKind::ExtraId) {
-        let id = unused_id(req);
-        let src = &req.segments[rng.random_range(0..req.segments.len())];
-        let at = rng.random_range(0..=out.len());
-        out.insert(at, WireSegment { id, text: pseudo_segment(&src.text) });
-        applied.push(FaultKind::ExtraId);
-    }
-    if drawn.contains(&FaultKind::DupId) && !out.is_empty() {
-        let i = rng.random_range(0..out.len());
-        let id = out[i].id.clone();
-        let text = req
-            .segments
-            .iter()
-            .find(|s| s.id == id)
-            .map_or_else(|| format!("{} (bis)", out[i].text), |s| format!("{} ⟦bís⟧", s.text));
-        out.insert(i + 1, WireSegment { id, text });
-        applied.push(FaultKind::DupId);
-    }
-    BatchAnswer { translations: out }
-}
-
-/// An id the request does not use.
-fn unused_id(req: &BatchRequest) -> String {
-    let max_numeric = req.segments.iter().filter_map(|s| s.id.parse::<u64>().ok()).max();
-    let mut candidate = match max_numeric {
-        Some(n) => (n + 1).to_string(),
-        None => "extra".to_string(),
-    };
-    while req.segments.iter().any(|s| s.id == candidate) {
-        candidate.push('x');
-    }
-    candidate
-}
-
-fn code_fault_applies(kind: FaultKind, pieces: &[Piece]) -> bool {
-    let codes = pieces.iter().filter(|p| !matches!(p, Piece::Text(_))).count();
-    match kind {
-        FaultKind::InventCode => true,
-        FaultKind::ReorderCodes => pieces.iter().any(|p| matches!(p, Piece::Open(_))) || codes >= 2,
-        _ => codes >= 1,
-    }
-}
-
-fn code_ids(pieces: &[Piece]) -> Vec<u32> {
-    let mut ids: Vec<u32> = pieces
-        .iter()
-        .filter_map(|p| match p {
-            Piece::Open(id) | Piece::Standalone(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    ids.dedup();
-    ids
-}
-
-fn apply_code_fault(kind: FaultKind, pieces: &mut Vec<Piece>, rng: &mut StdRng) {
-    let ids = code_ids(pieces);
-    match kind {
-        FaultKind::DropCode => {
-            let id = ids[rng.random_range(0..ids.len())];
-            pieces.retain(|p| !matches!(p, Piece::Open(i) | Piece::Close(i) | Piece::Standalone(i) if *i == id));
-        }
-        FaultKind::DupCode => {
-            let id = ids[rng.random_range(0..ids.len())];
-            let paired = pieces.contains(&Piece::Open(id));
-            if paired {
-                pieces.push(Piece::Open(id));
-                pieces.push(Piece::Close(id));
-            } else {
-                pieces.push(Piece::Standalone(id));
-            }
-        }
-        FaultKind::InventCode => {
-            let id = ids.iter().max().map_or(99, |m| (m + 1).max(99));
-            pieces.push(Piece::Standalone(id));
-        }
-        FaultKind::ReorderCodes => {
-            let paired: Vec<u32> = pieces
-                .iter()
-                .filter_map(|p| if let Piece::Open(i) = p { Some(*i) } else { None })
-                .collect();
-            if !paired.is_empty() {
-                // `</gN>…<gN>`: closed before it is opened.
-                let id = paired[rng.random_range(0..paired.len())];
-                for p in pieces.iter_mut() {
-                    let swapped = match p {
-                        Piece::Open(i) if *i == id => Piece::Close(id),
-                        Piece::Close(i) if *i == id => Piece::Open(id),
-                        _ => continue,
-                    };
-                    *p = swapped;
-                }
-            } else {
-                // Two standalone codes swap places.
-                let pos: Vec<usize> = pieces
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| matches!(p, Piece::Standalone(_)))
-                    .map(|(i, _)| i)
-                    .collect();
-                pieces.swap(pos[0], pos[pos.len() - 1]);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Renders pieces like [`Content::render`], without checking them (faults break structure).
-pub fn render_pieces(pieces: &[Piece]) -> String {
-    let mut out = String::new();
-    for p in pieces {
-        match p {
-            Piece::Text(t) => out.push_str(&escape_text(t)),
-            Piece::Open(id) => out.push_str(&format!("<g{id}>")),
-            Piece::Close(id) => out.push_str(&format!("</g{id}>")),
-            Piece::Standalone(id) => out.push_str(&format!("<x{id}/>")),
-        }
-    }
-    out
-}
-
-/// Splits text into simulated tokens: runs of at most 4 bytes, cut at character boundaries
-/// (so ASCII text gives `ceil(bytes/4)` tokens).
-pub fn tokenize(text: &str) -> Vec<&str> {
-    let mut out = Vec::with_capacity(text.len() / 4 + 1);
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if i + c.len_utf8() - start > 4 && i > start {
-            out.push(&text[start..i]);
-            start = i;
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
-/// Number of simulated tokens of `text`.
-pub fn count_tokens(text: &str) -> u32 {
-    u32::try_from(tokenize(text).len()).unwrap_or(u32::MAX)
-}
-
-/// A thinking trace of about `tokens` tokens for a thinking-capable model.
-pub fn thinking_trace(user_text: &str, tokens: u32) -> String {
-    let seed = "Let me look at the request carefully and work out the answer step by step. ";
-    let mut out = String::new();
-    let head: String = user_text.chars().take(60).collect();
-    out.push_str(&format!("The user wrote: {head}. "));
-    while count_tokens(&out) < tokens {
-        out.push_str(seed);
-    }
-    tokenize(&out).into_iter().take(tokens as usize).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::BatchAnswer;
     use rand::SeedableRng;
+    use tradia_core::Content;
 
     fn batch(segments: &[(&str, &str)]) -> String {
         let segs: Vec<Value> =
@@ -391,7 +202,23 @@ mod tests {
 
     fn run(text: &str, faults: &[FaultKind]) -> Composed {
         let drawn = faults.iter().copied().collect();
-        compose(text, &Structured::None, &drawn, &mut StdRng::seed_from_u64(1))
+        compose(text, &Structured::Json, &drawn, &mut StdRng::seed_from_u64(1))
+    }
+
+    #[test]
+    fn response_format_shapes_the_batch_answer() {
+        let b = batch(&[("1", "a")]);
+        let none = compose(&b, &Structured::None, &BTreeSet::new(), &mut StdRng::seed_from_u64(1));
+        assert!(none.content.starts_with("```json\n{\"translations\""), "{}", none.content);
+        let other = json!({"type":"object","properties":{"summary":{"type":"string"}},"required":["summary"]});
+        let c = compose(
+            &b,
+            &Structured::Schema(other),
+            &BTreeSet::new(),
+            &mut StdRng::seed_from_u64(1),
+        );
+        assert!(c.content.starts_with("{\"summary\""), "{}", c.content);
+        assert!(c.batch_sources.is_none());
     }
 
     fn parse(c: &Composed) -> BatchAnswer {
@@ -412,7 +239,8 @@ mod tests {
 
     #[test]
     fn plain_text_and_schemas() {
-        let c = run("Bonjour", &[]);
+        let c =
+            compose("Bonjour", &Structured::None, &BTreeSet::new(), &mut StdRng::seed_from_u64(1));
         assert_eq!(c.content, "⟦Bóñjóúr⟧");
         assert!(c.batch_sources.is_none());
         let schema = json!({"type":"object","properties":{"corrected":{"type":"string"},
@@ -463,6 +291,36 @@ mod tests {
         assert_eq!(ids.len(), 3);
         let a = parse(&run(&b, &[FaultKind::Echo]));
         assert!(a.translations.iter().any(|t| ["a", "b", "c"].contains(&t.text.as_str())));
+        let a = parse(&run(&b, &[FaultKind::ShiftIds]));
+        let ids: Vec<_> = a.translations.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["2", "3", "4"]);
+        assert_eq!(a.translations[0].text, pseudo_segment("a"));
+    }
+
+    #[test]
+    fn real_model_content_faults() {
+        let b = batch(&[("1", "Merci beaucoup !"), ("2", "Un paragraphe de plus de trois mots.")]);
+        let c = run(&b, &[FaultKind::CopyShort]);
+        assert_eq!(c.applied, vec![FaultKind::CopyShort]);
+        let a = parse(&c);
+        assert_eq!(a.translations[0].text, "Merci beaucoup !");
+        assert_eq!(a.translations[1].text, pseudo_segment("Un paragraphe de plus de trois mots."));
+        let a = parse(&run(&b, &[FaultKind::ForeignSource]));
+        let foreign: Vec<_> = a
+            .translations
+            .iter()
+            .filter(|t| {
+                let other = if t.id == "1" {
+                    "Un paragraphe de plus de trois mots."
+                } else {
+                    "Merci beaucoup !"
+                };
+                t.text == other
+            })
+            .collect();
+        assert_eq!(foreign.len(), 1, "{a:?}");
+        let c = run(&b, &[FaultKind::RepeatLoop]);
+        assert!(c.repeat_loop && c.applied == vec![FaultKind::RepeatLoop]);
     }
 
     #[test]
@@ -479,11 +337,25 @@ mod tests {
     }
 
     #[test]
+    fn urls_and_addresses_are_not_pseudo_translated() {
+        assert_eq!(
+            pseudo_run("Voir https://exemple.org/a, ou écrire à a@b.fr."),
+            "⟦Vóír⟧ https://exemple.org/a⟦, óú éçríré à⟧ a@b.fr⟦.⟧"
+        );
+        assert_eq!(pseudo_run("Rien ici"), pseudo_text("Rien ici"));
+    }
+
+    #[test]
     fn tokens() {
         assert_eq!(count_tokens(""), 0);
         assert_eq!(count_tokens("abcd"), 1);
         assert_eq!(count_tokens("abcde"), 2);
         assert_eq!(tokenize("ééé").concat(), "ééé");
+        let fr = "Bonjour tout le monde, ceci est un texte.";
+        assert_eq!(count_tokens(fr), 13);
+        assert_eq!(tokenize(fr).concat(), fr);
+        let mixed = "a  b\n\n{\"id\":\"1\"} ";
+        assert_eq!(tokenize(mixed).concat(), mixed);
         assert_eq!(count_tokens(&thinking_trace("x", 100)), 100);
     }
 }

@@ -7,7 +7,9 @@
 //! Inline codes map to the segment model: `g`, `mrk` (1.x) and `pc`, `mrk` (2.x) become paired
 //! codes; `x`, `bx`, `ex` and whole `ph`, `bpt`, `ept`, `it` elements (1.x), and `ph`, `sc`, `ec`,
 //! `sm`, `em`, `cp` (2.x) become standalone codes; the target receives the source's own code
-//! markup, so ids always match. Machine-translated targets are marked for review: 1.x
+//! markup, so ids always match. A 1.2 unit segmented by its tool (`<seg-source>` with
+//! `<mrk mtype="seg">` markers) is translated marker by marker, and its target mirrors the
+//! seg-source: the same markers, each holding its translation. Machine-translated targets are marked for review: 1.x
 //! `state="needs-review-translation"` with `state-qualifier="mt-suggestion"` on the target, 2.x
 //! `state="translated"` with `subState="tradia:mt"` on the segment; `target-language` (1.x) or
 //! `trgLang` (2.x) is set to the target language. Units with `translate="no"` are kept.
@@ -23,10 +25,11 @@ use crate::splice::{self, Collected, Edit, Markup, SlotBuilder};
 use crate::xml::{self, StrictReader};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 
-/// Recognises XLIFF by its root element.
+/// Recognises XLIFF by its root element, prefixed (`<xlf:xliff xmlns:xlf=…>`) or not.
 pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]);
-    head.contains("<xliff").then_some(Format::Xliff)
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let root = xml::root_name(&head)?;
+    (xml::local_name(root) == "xliff").then_some(Format::Xliff)
 }
 
 /// Where a unit's target is, if it has one.
@@ -51,7 +54,14 @@ struct Unit {
     target: Option<Target>,
     /// 2.x: the `<segment>` start tag (for `state`).
     segment_tag: Option<Range<usize>>,
+    /// 1.2 `seg-source` segmentation: the content of `<seg-source>`, and each
+    /// `<mrk mtype="seg">` with its segment index and content range. The target is the
+    /// seg-source content with each marker's content translated.
+    segmented: Option<(Range<usize>, Vec<SegMarker>)>,
 }
+
+/// A `<mrk mtype="seg">` of a seg-source: its segment index and content range.
+type SegMarker = (usize, Range<usize>);
 
 /// Extracts an XLIFF file.
 pub(crate) fn extract(
@@ -63,7 +73,7 @@ pub(crate) fn extract(
     let decoded = encoding::decode(name, bytes, encoding::xml_declared(bytes).as_deref())?;
     let mut report = Report::default();
     report.warnings.extend(decoded.warnings.iter().cloned());
-    let scan = scan(name, &decoded.text)?;
+    let scan = scan(name, &decoded.text, &mut report)?;
     let segments = scan.collected.segments.clone();
     Ok(Document::new(format, segments, report, Box::new(XliffSkeleton { decoded, scan })))
 }
@@ -91,9 +101,14 @@ struct Pending {
     target: Option<Target>,
     target_start: Option<Range<usize>>,
     segment_tag: Option<Range<usize>>,
+    /// `<seg-source>` content start, then its range once closed.
+    seg_source_start: Option<usize>,
+    seg_source: Option<Range<usize>>,
+    /// Collected `<mrk mtype="seg">`: content, slot, mid, content range.
+    segs: Vec<(Content, splice::Slot, String, Range<usize>)>,
 }
 
-fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
+fn scan(part: &str, text: &str, report: &mut Report) -> Result<Scan, FormatError> {
     let mut reader = StrictReader::new(text, part, 0);
     let mut out = Scan::default();
     let mut stack: Vec<String> = Vec::new();
@@ -104,6 +119,8 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
     let mut unit_id = String::new();
     // Inside a source being collected: the builder, content start, and the depth of opaque codes.
     let mut source: Option<(SlotBuilder, usize)> = None;
+    // Inside a `<mrk mtype="seg">` of a seg-source: builder, content start, depth, mid.
+    let mut seg: Option<(SlotBuilder, usize, usize, String)> = None;
     let mut opaque: Option<(usize, usize)> = None; // (start offset, depth)
     while let Some(token) = reader.next_token()? {
         let (start, end) = (token.start, token.end);
@@ -119,6 +136,8 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                         opaque = None;
                         if let Some((b, _)) = source.as_mut() {
                             b.standalone(Markup::Source(from..end));
+                        } else if let Some((b, ..)) = seg.as_mut() {
+                            b.standalone(Markup::Source(from..end));
                         }
                     }
                 }
@@ -128,6 +147,47 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                 stack.pop();
             } else if matches!(token.event, Event::Start(_)) {
                 stack.push(lname);
+            }
+            continue;
+        }
+        if let Some((b, content_start, depth, _)) = seg.as_mut() {
+            match &token.event {
+                Event::End(_) if stack.len() == *depth => {
+                    let content_start = *content_start;
+                    if let Some((b, _, _, mid)) = seg.take() {
+                        let (content, slot) = b.finish(content_start..start);
+                        if let Some(p) = pending.as_mut() {
+                            p.segs.push((content, slot, mid, content_start..start));
+                        }
+                    }
+                    stack.pop();
+                    translate_stack.pop();
+                }
+                Event::Text(_) => b.text(&text[start..end]),
+                Event::GeneralRef(r) => {
+                    if let Some(c) = xml::resolve_entity(r) {
+                        b.text(&c.to_string());
+                    }
+                }
+                Event::CData(_) => {
+                    b.text(text.get(start + 9..end.saturating_sub(3)).unwrap_or_default())
+                }
+                Event::Start(_) => {
+                    stack.push(lname.clone());
+                    match lname.as_str() {
+                        "g" | "mrk" => {
+                            b.open(Markup::Source(start..end));
+                        }
+                        _ => opaque = Some((start, 1)),
+                    }
+                }
+                Event::End(_) => {
+                    stack.pop();
+                    b.close(Markup::Source(start..end));
+                }
+                _ => {
+                    b.standalone(Markup::Source(start..end));
+                }
             }
             continue;
         }
@@ -226,7 +286,20 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                     "source" if matches!(parent, "trans-unit" | "segment") && !is_empty => {
                         source = Some((SlotBuilder::new(), end));
                     }
-                    "seg-source" if !is_empty => {}
+                    "seg-source" if !is_empty && parent == "trans-unit" => {
+                        if let Some(p) = pending.as_mut() {
+                            p.seg_source_start = Some(end);
+                        }
+                    }
+                    "mrk"
+                        if parent == "seg-source"
+                            && xml::attribute(e, "mtype").as_deref() == Some("seg")
+                            && !is_empty =>
+                    {
+                        let mid = xml::attribute(e, "mid").unwrap_or_default().to_string();
+                        // Pushed below like any element: the depth after that is this marker's.
+                        seg = Some((SlotBuilder::new(), end, stack.len() + 1, mid));
+                    }
                     "target" if matches!(parent, "trans-unit" | "segment") => {
                         if let Some(p) = pending.as_mut() {
                             if is_empty {
@@ -262,6 +335,9 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
                     "seg-source" => {
                         if let Some(p) = pending.as_mut() {
                             p.insert_at = end;
+                            if let Some(from) = p.seg_source_start.take() {
+                                p.seg_source = Some(from..start);
+                            }
                         }
                     }
                     "trans-unit" | "segment" if pending.is_some() => {
@@ -275,6 +351,11 @@ fn scan(part: &str, text: &str) -> Result<Scan, FormatError> {
             _ => {}
         }
     }
+    for prefix in reader.unbound_prefixes() {
+        report.warnings.push(format!(
+            "{part}: namespace prefix `{prefix}` is declared nowhere; its elements were read as names without a namespace"
+        ));
+    }
     Ok(out)
 }
 
@@ -283,8 +364,32 @@ fn finish_unit(part: &str, p: Pending, out: &mut Scan) {
     if !p.translate {
         return;
     }
-    let segment = out.collected.segments.len();
     let field = if out.version2 { "segment" } else { "trans-unit" };
+    if let Some(seg_source) = p.seg_source.filter(|_| !p.segs.is_empty()) {
+        // Segmented by the tool that wrote the file: one segment per marker, mirrored into the
+        // target; the whole source is not a segment of its own.
+        let mut segs = Vec::new();
+        for (content, slot, mid, range) in p.segs {
+            let segment = out.collected.segments.len();
+            let location = format!("{part}: unit {} segment {mid}", p.id);
+            if out.collected.push(content, slot, location, "mrk") {
+                segs.push((segment, range));
+            }
+        }
+        if let Some(&(first, _)) = segs.first() {
+            out.units.push(Unit {
+                segment: first,
+                source_name,
+                insert_at: p.insert_at,
+                indent,
+                target: p.target,
+                segment_tag: p.segment_tag,
+                segmented: Some((seg_source, segs)),
+            });
+        }
+        return;
+    }
+    let segment = out.collected.segments.len();
     if out.collected.push(content, slot, format!("{part}: unit {}", p.id), field) {
         out.units.push(Unit {
             segment,
@@ -293,6 +398,7 @@ fn finish_unit(part: &str, p: Pending, out: &mut Scan) {
             indent,
             target: p.target,
             segment_tag: p.segment_tag,
+            segmented: None,
         });
     }
 }
@@ -361,12 +467,35 @@ impl Skeleton for XliffSkeleton {
         };
         let mut edits = Vec::new();
         for unit in &self.scan.units {
-            let translation = &translations[unit.segment];
-            if *translation == segments[unit.segment].content {
-                continue;
-            }
-            let slot = &self.scan.collected.slots[unit.segment];
-            let body = splice::render(src, slot, translation, &splice::escape_markup_text, &[]);
+            let body = match &unit.segmented {
+                Some((seg_source, segs)) => {
+                    if segs.iter().all(|(i, _)| translations[*i] == segments[*i].content) {
+                        continue;
+                    }
+                    let seg_edits: Vec<Edit> = segs
+                        .iter()
+                        .map(|(i, range)| Edit {
+                            range: range.clone(),
+                            text: splice::render(
+                                src,
+                                &self.scan.collected.slots[*i],
+                                &translations[*i],
+                                &splice::escape_markup_text,
+                                &[],
+                            ),
+                        })
+                        .collect();
+                    splice::apply_within(src, seg_source.clone(), &seg_edits)
+                }
+                None => {
+                    let translation = &translations[unit.segment];
+                    if *translation == segments[unit.segment].content {
+                        continue;
+                    }
+                    let slot = &self.scan.collected.slots[unit.segment];
+                    splice::render(src, slot, translation, &splice::escape_markup_text, &[])
+                }
+            };
             let target_attrs: &[(&str, &str)] = if v2 { &[] } else { &state_attrs };
             let target_name = unit.source_name.replace("source", "target");
             match &unit.target {
@@ -423,54 +552,4 @@ impl Skeleton for XliffSkeleton {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tradia_core::LanguageTag;
-
-    fn opts() -> MergeOptions {
-        MergeOptions { target: LanguageTag::parse("fr").unwrap() }
-    }
-
-    #[test]
-    fn xliff_12_inline_codes_and_new_target() {
-        let src = "<?xml version=\"1.0\"?>\n<xliff version=\"1.2\" xmlns=\"urn:oasis:names:tc:xliff:document:1.2\">\n <file source-language=\"en\" datatype=\"plaintext\" original=\"a\">\n  <body>\n   <trans-unit id=\"1\">\n    <source>Click <g id=\"1\">Save</g> or press <x id=\"2\"/> &amp; <ph id=\"3\">{0}</ph></source>\n   </trans-unit>\n   <trans-unit id=\"2\" translate=\"no\"><source>ACME</source></trans-unit>\n   <trans-unit id=\"3\"><source>Hello</source><target state=\"new\">Old</target></trans-unit>\n  </body>\n </file>\n</xliff>\n";
-        let d =
-            extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
-        let rendered: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
-        assert_eq!(rendered, vec!["Click <g1>Save</g1> or press <x2/> &amp; <x3/>", "Hello"]);
-        assert_eq!(d.merge_identity(&opts()).unwrap(), src.as_bytes());
-        let t = vec![
-            Content::parse("Appuyez sur <x2/> &amp; <x3/> ou cliquez sur <g1>Enregistrer</g1>")
-                .unwrap(),
-            Content::text("Bonjour"),
-        ];
-        let out = String::from_utf8(d.merge(&t, &opts()).unwrap()).unwrap();
-        assert!(out.contains("<file source-language=\"en\" datatype=\"plaintext\" original=\"a\" target-language=\"fr\">"), "{out}");
-        assert!(out.contains("{0}</ph></source>\n    <target state=\"needs-review-translation\" state-qualifier=\"mt-suggestion\">Appuyez sur <x id=\"2\"/> &amp; <ph id=\"3\">{0}</ph> ou cliquez sur <g id=\"1\">Enregistrer</g></target>\n   </trans-unit>"), "{out}");
-        assert!(out.contains("<target state=\"needs-review-translation\" state-qualifier=\"mt-suggestion\">Bonjour</target>"), "{out}");
-        roxmltree::Document::parse(&out).unwrap();
-    }
-
-    #[test]
-    fn xliff_20_inline_codes_and_state() {
-        let src = "<xliff xmlns=\"urn:oasis:names:tc:xliff:document:2.0\" version=\"2.0\" srcLang=\"en\">\n<file id=\"f\"><unit id=\"u1\">\n  <segment>\n    <source>Press <pc id=\"1\">Start</pc><ph id=\"2\"/> now</source>\n  </segment>\n  <ignorable><source> </source></ignorable>\n</unit></file></xliff>";
-        let d =
-            extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap();
-        assert_eq!(d.segments.len(), 1);
-        assert_eq!(d.segments[0].content.render(), "Press <g1>Start</g1><x2/> now");
-        let t = Content::parse("Appuyez maintenant sur <g1>Démarrer</g1><x2/>").unwrap();
-        let out = String::from_utf8(d.merge(&[t], &opts()).unwrap()).unwrap();
-        assert!(out.contains("srcLang=\"en\" trgLang=\"fr\">"), "{out}");
-        assert!(out.contains("<segment state=\"translated\" subState=\"tradia:mt\">"), "{out}");
-        assert!(out.contains("</source>\n    <target>Appuyez maintenant sur <pc id=\"1\">Démarrer</pc><ph id=\"2\"/></target>"), "{out}");
-        roxmltree::Document::parse(&out).unwrap();
-    }
-
-    #[test]
-    fn doctype_is_refused() {
-        let src = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><xliff version=\"1.2\"/>";
-        let err = extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default())
-            .unwrap_err();
-        assert_eq!(err.code(), "doctype_refused");
-    }
-}
+mod tests;

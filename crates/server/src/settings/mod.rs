@@ -4,7 +4,10 @@
 //! The names the deployment guides already use (`PORT`, `DATABASE_URL`, `MAX_UPLOAD_MB`,
 //! `LOG_LEVEL`) stay as they are; Tradia's own settings are prefixed `TRADIA_`. A wrong value
 //! stops start-up with a message naming the variable. `--check-config` prints the effective
-//! configuration with secrets masked.
+//! configuration with secrets masked. Who may use the service (sign-in, the public address,
+//! quotas, rate limits) is in [`access`].
+
+pub mod access;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +15,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use tradia_core::redact_url;
+
+pub use access::{AccessArgs, AccessSettings, AuthMode};
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +84,9 @@ pub struct ServeArgs {
     /// LLM backends (Ollama or OpenAI-compatible).
     #[command(flatten)]
     pub llm: tradia_llm::LlmArgs,
+    /// Sign-in, public address, quotas and rate limits.
+    #[command(flatten)]
+    pub access: Box<AccessArgs>,
 }
 
 /// Checked service settings.
@@ -116,6 +124,8 @@ pub struct ServerSettings {
     pub llm: Option<tradia_llm::LlmSettings>,
     /// Model for image summaries.
     pub vision_model: Option<String>,
+    /// Sign-in, public address, quotas and rate limits.
+    pub access: AccessSettings,
 }
 
 /// A setting with a wrong value.
@@ -128,7 +138,7 @@ pub struct SettingsError {
     pub message: String,
 }
 
-fn err(name: &'static str, message: impl Into<String>) -> SettingsError {
+pub(crate) fn err(name: &'static str, message: impl Into<String>) -> SettingsError {
     SettingsError { name, message: message.into() }
 }
 
@@ -196,12 +206,15 @@ impl ServeArgs {
                     .map_err(|e| SettingsError { name: e.variable, message: e.message.clone() })?,
             ),
             vision_model: self.vision_model.clone().filter(|m| !m.trim().is_empty()),
+            access: self.access.settings()?,
         })
     }
 }
 
 impl ServerSettings {
-    /// Settings for tests and embedding: listens on `127.0.0.1:0`, data in `data_dir`.
+    /// Settings for tests and embedding: listens on `127.0.0.1:0`, data in `data_dir`, in
+    /// single-user mode (`TRADIA_AUTH=none`: tests that are not about accounts need no sign-in;
+    /// those that are set [`ServerSettings::access`] themselves).
     pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
         ServerSettings {
@@ -221,6 +234,7 @@ impl ServerSettings {
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
+            access: AccessSettings::single_user(),
         }
     }
 
@@ -263,7 +277,8 @@ impl ServerSettings {
                 },
             ),
         ];
-        lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+        let own: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        own + &self.access.describe()
     }
 }
 
