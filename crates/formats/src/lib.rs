@@ -63,6 +63,35 @@ pub fn extract(
     extract_as(format, name, bytes, options)
 }
 
+/// Extracts the document in the file at `path` (`name` is what detection and locations call it).
+///
+/// Scenari archives (`.scar`, `.scwsp`) are read from the file itself: only their items are
+/// decompressed, and [`Document::merge_to_path`] streams every other entry from the input file,
+/// so an archive of any size (zip64 included) costs memory in proportion to its largest parsed
+/// entry. Other files are read into memory and handled by [`extract`]. A caller that has a file
+/// (the command line, an upload spooled to disk) should use this and
+/// [`Document::merge_to_path`] rather than [`extract_as`] and [`Document::merge`].
+pub fn extract_path(
+    name: &str,
+    path: &std::path::Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    if scenari::is_archive_name(name) && file_looks_like_zip(path) {
+        return scenari::extract_archive_file(name, path, options);
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?;
+    extract(name, &bytes, options)
+}
+
+/// True when the file starts like a zip archive.
+fn file_looks_like_zip(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && archive::looks_like_zip(&head)
+}
+
 /// Extracts a document whose format is already known.
 pub fn extract_as(
     format: Format,
