@@ -216,3 +216,68 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 fn io_error(what: &str, e: &std::io::Error) -> FormatError {
     FormatError::Archive(format!("{what}: {e}"))
 }
+
+/// Where an archive skeleton's untouched entries come from on merge: the input bytes, or the
+/// file the archive was read from (then merging into a file streams them).
+pub(crate) enum Source {
+    /// The archive, in memory.
+    Bytes(Vec<u8>),
+    /// The archive's file.
+    File(std::path::PathBuf),
+}
+
+impl Source {
+    /// The entry indices of the entries called by `changes`' names.
+    pub(crate) fn by_index(
+        &self,
+        limits: &Limits,
+        changes: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<BTreeMap<usize, Vec<u8>>, FormatError> {
+        if changes.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let index_of = |entries: &[EntryInfo], name: &str| {
+            entries
+                .iter()
+                .position(|e| e.name == name)
+                .ok_or_else(|| FormatError::Archive(format!("no entry named `{name}`")))
+        };
+        let entries = match self {
+            Source::Bytes(bytes) => SafeZip::open(bytes, limits)?.entries,
+            Source::File(path) => open_file(path, limits)?.entries,
+        };
+        changes.iter().map(|(name, data)| Ok((index_of(&entries, name)?, data.clone()))).collect()
+    }
+
+    /// The rewritten archive, in memory (see [`SafeZip::rewrite`]).
+    pub(crate) fn rewrite(
+        &self,
+        limits: &Limits,
+        replacements: &BTreeMap<usize, Vec<u8>>,
+    ) -> Result<Vec<u8>, FormatError> {
+        match self {
+            Source::Bytes(bytes) => SafeZip::open(bytes, limits)?.rewrite(replacements),
+            Source::File(path) => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| io_error("cannot read the archive again", &e))?;
+                SafeZip::open(&bytes, limits)?.rewrite(replacements)
+            }
+        }
+    }
+
+    /// The rewritten archive, into the file at `output`; streamed from a file source.
+    pub(crate) fn rewrite_to_path(
+        &self,
+        limits: &Limits,
+        replacements: &BTreeMap<usize, Vec<u8>>,
+        output: &Path,
+    ) -> Result<(), FormatError> {
+        match self {
+            Source::File(path) => rewrite_file(path, limits, replacements, output),
+            Source::Bytes(_) => {
+                let bytes = self.rewrite(limits, replacements)?;
+                std::fs::write(output, bytes).map_err(|e| io_error("cannot write the output", &e))
+            }
+        }
+    }
+}

@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use tradia_core::{Content, Segment};
 
+use crate::archive::file::Source;
 use crate::{Document, Format, FormatError, MergeOptions, Report, Skeleton};
 use inline::ParaPlan;
 
@@ -293,7 +294,7 @@ fn valid_sheet_name(name: &str, used: &Mutex<HashSet<String>>) -> bool {
 /// The skeleton of an office package.
 pub(crate) struct OfficeSkeleton {
     /// The original package.
-    pub original: Vec<u8>,
+    pub original: Source,
     /// The parts that carry segments.
     pub parts: Vec<PartPlan>,
     /// Slot → segment id.
@@ -310,6 +311,28 @@ impl Skeleton for OfficeSkeleton {
         translations: &[Content],
         options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
+        let changes = self.changes(translations, options)?;
+        self.original.rewrite(&self.limits, &changes)
+    }
+
+    fn merge_to_path(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+        output: &std::path::Path,
+    ) -> Result<(), FormatError> {
+        let changes = self.changes(translations, options)?;
+        self.original.rewrite_to_path(&self.limits, &changes, output)
+    }
+}
+
+impl OfficeSkeleton {
+    /// The rewritten parts, by entry index.
+    fn changes(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+    ) -> Result<BTreeMap<usize, Vec<u8>>, FormatError> {
         let by_slot: Vec<&Content> =
             self.slot_to_segment.iter().map(|&id| &translations[id as usize]).collect();
         let source_by_slot: Vec<&Content> =
@@ -334,14 +357,14 @@ impl Skeleton for OfficeSkeleton {
                 changes.insert(part.name.clone(), out.into_bytes());
             }
         }
-        package::rewrite(&self.original, self.limits, &changes)
+        self.original.by_index(&self.limits, &changes)
     }
 }
 
 /// Assembles a document from the parts' plans and pending segments.
 pub(crate) fn assemble(
     format: Format,
-    original: &[u8],
+    original: Source,
     parts: Vec<PartPlan>,
     segments: Segments,
     report: Report,
@@ -367,8 +390,7 @@ pub(crate) fn assemble(
     }
     let sources = out.iter().map(|s| s.content.clone()).collect();
     let parts: Vec<PartPlan> = parts.into_iter().filter(|p| !p.repls.is_empty()).collect();
-    let skeleton =
-        OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources, limits };
+    let skeleton = OfficeSkeleton { original, parts, slot_to_segment, sources, limits };
     Document::new(format, out, report, Box::new(skeleton))
 }
 

@@ -23,6 +23,10 @@
 //! translated document runs right to left.
 
 use std::collections::HashMap;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use crate::archive::file::Source;
 
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::{self, Package};
@@ -54,7 +58,14 @@ pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
     if !names.iter().any(|n| n == "mimetype") {
         return None;
     }
-    let mut pkg = Package::open(bytes, crate::Limits::default()).ok()?;
+    sniff_package(&mut Package::open(bytes, crate::Limits::default()).ok()?)
+}
+
+/// Recognises ODT, ODP and ODS by the `mimetype` entry of an open package.
+pub(crate) fn sniff_package<R: Read + Seek>(pkg: &mut Package<'_, R>) -> Option<Format> {
+    if !pkg.has("mimetype") {
+        return None;
+    }
     let mime = pkg.read("mimetype").ok()?;
     if mime.len() > 200 {
         return None;
@@ -69,7 +80,27 @@ pub(crate) fn extract(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    let mut pkg = Package::open(bytes, options.limits)?;
+    let pkg = Package::open(bytes, options.limits)?;
+    extract_package(format, pkg, Source::Bytes(bytes.to_vec()), options)
+}
+
+/// Extracts an ODT, ODP or ODS document read from the file at `path`: only the parts that carry text are
+/// decompressed, and merging streams every other entry (media) from that file.
+pub(crate) fn extract_file(
+    format: Format,
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let pkg = Package::of(crate::archive::file::open_file(path, &options.limits)?);
+    extract_package(format, pkg, Source::File(path.to_path_buf()), options)
+}
+
+fn extract_package<R: Read + Seek>(
+    format: Format,
+    mut pkg: Package<'_, R>,
+    original: Source,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
     if !pkg.has("mimetype") {
         return Err(FormatError::Invalid(
             "not an OpenDocument package: no `mimetype` entry".into(),
@@ -131,7 +162,7 @@ pub(crate) fn extract(
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
-    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+    Ok(office::assemble(format, original, parts, segments, report, options.limits))
 }
 
 struct Walk<'a> {

@@ -16,10 +16,11 @@ pub(crate) mod rules;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tradia_core::Content;
 
+use crate::archive::file::Source;
 use crate::archive::{SafeZip, looks_like_zip};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, Limits, MergeOptions, Report,
@@ -147,12 +148,6 @@ struct ArchiveDoc {
     items: Vec<ArchiveItem>,
 }
 
-/// Where an archive's untouched entries come from on merge.
-enum Source {
-    Bytes(Vec<u8>),
-    File(PathBuf),
-}
-
 struct ArchiveItem {
     index: usize,
     first: usize,
@@ -261,34 +256,15 @@ impl ArchiveDoc {
 
 impl Skeleton for ArchiveDoc {
     fn merge(&self, translations: &[Content], _: &MergeOptions) -> Result<Vec<u8>, FormatError> {
-        let replacements = self.replacements(translations)?;
-        match &self.source {
-            Source::Bytes(bytes) => SafeZip::open(bytes, &self.limits)?.rewrite(&replacements),
-            Source::File(path) => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    FormatError::Archive(format!("cannot read the archive again: {e}"))
-                })?;
-                SafeZip::open(&bytes, &self.limits)?.rewrite(&replacements)
-            }
-        }
+        self.source.rewrite(&self.limits, &self.replacements(translations)?)
     }
 
     fn merge_to_path(
         &self,
         translations: &[Content],
-        options: &MergeOptions,
+        _: &MergeOptions,
         output: &Path,
     ) -> Result<(), FormatError> {
-        match &self.source {
-            Source::File(path) => {
-                let replacements = self.replacements(translations)?;
-                crate::archive::file::rewrite_file(path, &self.limits, &replacements, output)
-            }
-            Source::Bytes(_) => {
-                let bytes = self.merge(translations, options)?;
-                std::fs::write(output, bytes)
-                    .map_err(|e| FormatError::Archive(format!("cannot write the output: {e}")))
-            }
-        }
+        self.source.rewrite_to_path(&self.limits, &self.replacements(translations)?, output)
     }
 }

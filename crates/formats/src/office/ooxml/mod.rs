@@ -41,6 +41,10 @@ mod word;
 
 use std::collections::{HashMap, HashSet};
 
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use crate::archive::file::Source;
 use crate::office::package::Package;
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
 use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
@@ -52,7 +56,11 @@ pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
     if !bytes.starts_with(b"PK") {
         return None;
     }
-    let names = office::package::entry_names(bytes)?;
+    sniff_names(&office::package::entry_names(bytes)?)
+}
+
+/// Recognises DOCX, PPTX and XLSX by their entry names (see [`sniff`]).
+pub(crate) fn sniff_names(names: &[String]) -> Option<Format> {
     let names: Vec<String> = names.iter().map(|n| n.replace('\\', "/")).collect();
     if !names.iter().any(|n| n == "[Content_Types].xml") {
         return None;
@@ -173,7 +181,27 @@ pub(crate) fn extract(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    let mut pkg = Package::open(bytes, options.limits)?;
+    let pkg = Package::open(bytes, options.limits)?;
+    extract_package(format, pkg, Source::Bytes(bytes.to_vec()), options)
+}
+
+/// Extracts a DOCX, PPTX or XLSX document read from the file at `path`: only the parts that carry text are
+/// decompressed, and merging streams every other entry (media) from that file.
+pub(crate) fn extract_file(
+    format: Format,
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let pkg = Package::of(crate::archive::file::open_file(path, &options.limits)?);
+    extract_package(format, pkg, Source::File(path.to_path_buf()), options)
+}
+
+fn extract_package<R: Read + Seek>(
+    format: Format,
+    mut pkg: Package<'_, R>,
+    original: Source,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
     let ct_name = pkg
         .names
         .iter()
@@ -277,7 +305,7 @@ pub(crate) fn extract(
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
-    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+    Ok(office::assemble(format, original, parts, segments, report, options.limits))
 }
 
 /// Where a part comes in reading order.
