@@ -630,7 +630,7 @@ fn odt_right_to_left_target_sets_writing_mode_on_paragraph_styles() {
 }
 
 #[test]
-fn spreadsheet_table_column_headers_are_kept() {
+fn spreadsheet_table_column_headers_are_translated_with_the_table() {
     let table = format!(
         r#"<table xmlns="{S}" id="1" name="Inventory" displayName="Inventory" ref="A1:B3"><tableColumns count="2"><tableColumn id="1" name="Item"/><tableColumn id="2" name="Quantity"/></tableColumns></table>"#
     );
@@ -653,6 +653,15 @@ fn spreadsheet_table_column_headers_are_kept() {
         ("xl/tables/table1.xml", &table),
     ]);
     let doc = open(&bytes);
-    assert_eq!(rendered(&doc), ["Apple"]);
-    assert_eq!(doc.report.kept.len(), 2);
+    assert_eq!(rendered(&doc), ["Item", "Quantity", "Apple"]);
+    assert!(doc.report.kept.is_empty());
+    let out = merge(&doc, &["Article", "Quantité", "Pomme"], &fr());
+    assert!(read_entry(&out, "xl/sharedStrings.xml").contains("<si><t>Article</t></si>"));
+    let table = read_entry(&out, "xl/tables/table1.xml");
+    assert!(
+        table.contains(
+            r#"<tableColumn id="1" name="Article"/><tableColumn id="2" name="Quantité"/>"#
+        ),
+        "{table}"
+    );
 }

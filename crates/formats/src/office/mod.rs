@@ -136,6 +136,10 @@ pub(crate) struct Pending {
 pub(crate) struct Segments {
     /// In slot order.
     pub pending: Vec<Pending>,
+    /// Groups of slots that name things which must stay distinct and non-empty together (the
+    /// columns of one spreadsheet table): when a group's translations are not, the whole group
+    /// keeps its sources.
+    pub distinct_groups: Vec<Vec<usize>>,
 }
 
 impl Segments {
@@ -303,6 +307,8 @@ pub(crate) struct OfficeSkeleton {
     pub sources: Vec<Content>,
     /// Limits the package was read with (it is re-opened to write).
     pub limits: crate::Limits,
+    /// See [`Segments::distinct_groups`].
+    pub distinct_groups: Vec<Vec<usize>>,
 }
 
 impl Skeleton for OfficeSkeleton {
@@ -333,10 +339,26 @@ impl OfficeSkeleton {
         translations: &[Content],
         options: &MergeOptions,
     ) -> Result<BTreeMap<usize, Vec<u8>>, FormatError> {
-        let by_slot: Vec<&Content> =
+        let mut by_slot: Vec<&Content> =
             self.slot_to_segment.iter().map(|&id| &translations[id as usize]).collect();
         let source_by_slot: Vec<&Content> =
             self.slot_to_segment.iter().map(|&id| &self.sources[id as usize]).collect();
+        for group in &self.distinct_groups {
+            let mut seen = HashSet::new();
+            let distinct = group.iter().all(|&slot| {
+                let name = by_slot[slot].plain_text();
+                let name = name.trim();
+                !name.is_empty()
+                    && name.chars().count() <= 255
+                    && !name.contains(['\n', '\r'])
+                    && seen.insert(name.to_lowercase())
+            });
+            if !distinct {
+                for &slot in group {
+                    by_slot[slot] = source_by_slot[slot];
+                }
+            }
+        }
         let any_changed = by_slot.iter().zip(&source_by_slot).any(|(a, b)| a != b);
         let mut changes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for part in &self.parts {
@@ -390,7 +412,14 @@ pub(crate) fn assemble(
     }
     let sources = out.iter().map(|s| s.content.clone()).collect();
     let parts: Vec<PartPlan> = parts.into_iter().filter(|p| !p.repls.is_empty()).collect();
-    let skeleton = OfficeSkeleton { original, parts, slot_to_segment, sources, limits };
+    let skeleton = OfficeSkeleton {
+        original,
+        parts,
+        slot_to_segment,
+        sources,
+        limits,
+        distinct_groups: segments.distinct_groups,
+    };
     Document::new(format, out, report, Box::new(skeleton))
 }
 

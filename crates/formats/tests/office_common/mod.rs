@@ -148,6 +148,8 @@ fn visible_attrs(e: &quick_xml::events::BytesStart<'_>, out: &mut String) {
         let key = a.key.into_inner();
         let visible = key == "descr"
             || (key == "name" && (name == "sheet" || name.ends_with(":sheet")))
+            // Table column names are renamed with their header cells.
+            || (key == "name" && (name == "tableColumn" || name.ends_with(":tableColumn")))
             || (key == "table:name" && name == "table:table");
         if visible {
             out.push_str(&a.value);

@@ -19,9 +19,9 @@
 //! its result translated; any other field (page numbers, SEQ, dates, Zotero citations…) is kept
 //! whole as one code. Tracked changes: insertions and moved-to text are translated inside a
 //! wrapper code; deletions and moved-from text are kept as they are. Formulas, numbers and dates
-//! live in worksheet cells, which are never touched (only inline string cells are). Shared
-//! strings that name a table column or a pivot cache field are kept, since Excel requires those
-//! names to match the header cells.
+//! live in worksheet cells, which are never touched (only inline string cells are). Table header
+//! strings are translated together with the tables' `tableColumn/@name`, unless structured
+//! references or pivot caches use them (then kept and reported; see `sheet`).
 //!
 //! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
 //! their paragraph properties, and rebuilt Word runs get `w:rtl`, inserted in schema order.
@@ -39,14 +39,14 @@ mod drawing;
 mod sheet;
 mod word;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use std::io::{Read, Seek};
 use std::path::Path;
 
 use crate::archive::file::Source;
 use crate::office::package::Package;
-use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
+use crate::office::xml::{self, NodeId, Ns, Tree};
 use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
 use crate::{Document, ExtractOptions, Format, FormatError, Report};
 
@@ -104,6 +104,8 @@ enum Kind {
     Core,
     /// Word styles: only the language defaults (`w:lang`), retagged when anything was translated.
     WordStyles,
+    /// Spreadsheet table definitions: column names, renamed with their header cells.
+    Table,
 }
 
 fn classify(content_type: &str) -> Option<Kind> {
@@ -126,6 +128,7 @@ fn classify(content_type: &str) -> Option<Kind> {
             "spreadsheetml.worksheet+xml" => Kind::Worksheet,
             "spreadsheetml.comments+xml" => Kind::SheetComments,
             "spreadsheetml.sheet.main+xml" | "spreadsheetml.template.main+xml" => Kind::Workbook,
+            "spreadsheetml.table+xml" => Kind::Table,
             "drawingml.chart+xml" | "drawingml.diagramdata+xml" | "drawing+xml" => Kind::Drawing,
             _ => return None,
         }
@@ -243,41 +246,20 @@ fn extract_package<R: Read + Seek>(
     }
 
     // Spreadsheet tables and pivot caches name their columns after the header cells' text, and
-    // Excel repairs a file where they disagree: strings used as such names are kept.
-    let mut column_names: HashSet<String> = HashSet::new();
-    if format == Format::Xlsx {
-        let names = pkg.names.clone();
-        for name in names {
-            let normal = name.replace('\\', "/");
-            let part_name = format!("/{}", normal.trim_start_matches('/')).to_ascii_lowercase();
-            let Some(ct) = overrides.get(&part_name) else { continue };
-            let ct = ct.to_ascii_lowercase();
-            let element = if ct.ends_with("spreadsheetml.table+xml") {
-                "tableColumn"
-            } else if ct.ends_with("spreadsheetml.pivotcachedefinition+xml") {
-                "cacheField"
-            } else {
-                continue;
-            };
-            let text = office::part_text(&name, pkg.read(&name)?)?;
-            let tree = xml::parse(&name, &text)?;
-            for node in &tree.nodes {
-                if let NodeKind::Elem(e) = &node.kind
-                    && e.is(Ns::S, element)
-                    && let Some(v) = e.attr_value(Ns::None, "name")
-                {
-                    column_names.insert(v.to_string());
-                }
-            }
-        }
-    }
+    // Excel repairs a file where they disagree (see `sheet::Tables`).
+    let mut report = Report::default();
+    let tables = if format == Format::Xlsx {
+        sheet::Tables::read(&mut pkg, &overrides, &mut report)?
+    } else {
+        sheet::Tables::default()
+    };
 
     // Reading order: title, then the main text, then what hangs off it.
     selected.sort_by_key(|(name, kind)| (part_rank(name, *kind), office::natural_key(name)));
 
     let mut segments = Segments::default();
     let mut parts = Vec::new();
-    let mut report = Report::default();
+    let mut header_slots = HashMap::new();
     for (part_idx, (name, kind)) in selected.iter().enumerate() {
         let text = office::part_text(name, pkg.read(name)?)?;
         // Worksheets only matter for inline strings; most have none and can be large.
@@ -295,7 +277,8 @@ fn extract_package<R: Read + Seek>(
             counters: HashMap::new(),
             langs: Vec::new(),
             other_texts: &other_texts,
-            column_names: &column_names,
+            tables: &tables,
+            header_slots: &mut header_slots,
             report: &mut report,
         };
         let mut repls = Vec::new();
@@ -333,7 +316,10 @@ struct Walk<'a> {
     segs: &'a mut Segments,
     counters: HashMap<String, usize>,
     other_texts: &'a [String],
-    column_names: &'a HashSet<String>,
+    tables: &'a sheet::Tables,
+    /// Shared string slots of translatable table headers, by text (filled by the shared strings
+    /// part, read by the table parts that come after it).
+    header_slots: &'a mut HashMap<String, usize>,
     report: &'a mut Report,
     /// Language attribute values of the runs of the paragraphs being walked (a stack: a text
     /// box's paragraph inside a run takes its own off the top).
@@ -376,6 +362,7 @@ impl Walk<'_> {
             | (Ns::Dc, "title", Kind::Core) => return self.plain(id, out),
             (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => return,
             (Ns::S, "sheet", Kind::Workbook) => return self.sheet_name(id, out),
+            (Ns::S, "table", Kind::Table) => return self.table_columns(id, out),
             (Ns::W, "lang", Kind::WordStyles) => {
                 let mark = self.langs.len();
                 self.word_lang(id);
