@@ -387,6 +387,11 @@ fn presentation_bold_moves_alt_text_layouts_and_rtl() {
         rendered(&doc),
         ["A red apple", "Press <g1>Start</g1> now", "Ministry of Education"]
     );
+    // The placeholder's prompt is kept, and the report says so.
+    let kept: Vec<_> = doc.report.kept.iter().filter(|k| k.field == "p:sp").collect();
+    assert_eq!(kept.len(), 1, "{:?}", doc.report.kept);
+    assert!(kept[0].location.contains("(title): `Click to edit title`"), "{:?}", kept[0]);
+    assert!(kept[0].reason.contains("placeholder prompt"));
     let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
     let out = merge(&doc, &["تفاحة حمراء", "<g1>ابدأ</g1> الآن اضغط", "وزارة التربية"], &ar);
     let xml = read_entry(&out, "ppt/slides/slide1.xml");

@@ -360,7 +360,9 @@ impl Walk<'_> {
             (Ns::Tc, "text", Kind::ThreadedComments)
             | (Ns::P, "text", Kind::PptComments)
             | (Ns::Dc, "title", Kind::Core) => return self.plain(id, out),
-            (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => return,
+            (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => {
+                return self.report_placeholder(id);
+            }
             (Ns::S, "sheet", Kind::Workbook) => return self.sheet_name(id, out),
             (Ns::S, "table", Kind::Table) => return self.table_columns(id, out),
             (Ns::W, "lang", Kind::WordStyles) => {
@@ -396,6 +398,37 @@ impl Walk<'_> {
         for &c in &e.children {
             self.collect(c, out);
         }
+    }
+
+    /// A layout's or master's placeholder is kept: its text is the prompt PowerPoint shows
+    /// while editing ("Click to edit Master title style"), replaced by each slide's own text and
+    /// never shown in a presentation. Kept visibly, in the report, when it has text.
+    fn report_placeholder(&mut self, sp: NodeId) {
+        let t = self.tree;
+        let text = t
+            .descendants(sp)
+            .into_iter()
+            .filter(|&n| t.elem(n).is_some_and(|e| e.is(Ns::A, "t")))
+            .map(|n| t.text_of(n))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !office::worth(&text) {
+            return;
+        }
+        let kind = t
+            .child(sp, Ns::P, "nvSpPr")
+            .and_then(|(n, _)| t.child(n, Ns::P, "nvPr"))
+            .and_then(|(n, _)| t.child(n, Ns::P, "ph"))
+            .and_then(|(_, ph)| ph.attr_value(Ns::None, "type"))
+            .unwrap_or("body")
+            .to_string();
+        let location = self.location("placeholder");
+        self.report.kept.push(crate::KeptField {
+            location: format!("{location} ({kind}): `{text}`"),
+            field: "p:sp".into(),
+            reason: "placeholder prompt text of a layout or master (each slide has its own)"
+                .into(),
+        });
     }
 
     fn is_placeholder(&self, sp: NodeId) -> bool {
