@@ -670,3 +670,29 @@ fn spreadsheet_table_column_headers_are_translated_with_the_table() {
         "{table}"
     );
 }
+
+#[test]
+fn odt_language_tags_become_the_target() {
+    const STYLE_NS: &str = r#"xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0""#;
+    let body = format!(
+        r#"<office:automatic-styles {STYLE_NS}><style:style style:name="P1" style:family="paragraph"><style:text-properties fo:language="fr" fo:country="FR" style:language-complex="ar" style:country-complex="SA"/></style:style><style:style style:name="Code" style:family="text"><style:text-properties fo:language="zxx" fo:country="none"/></style:style></office:automatic-styles><office:text><text:p text:style-name="P1">Bonjour le monde</text:p></office:text>"#
+    );
+    let bytes = odf("application/vnd.oasis.opendocument.text", &body);
+    let doc = open(&bytes);
+    assert_eq!(doc.merge_identity(&fr()).unwrap(), bytes, "identity is byte-exact");
+    let pt_br = MergeOptions { target: LanguageTag::parse("pt-BR").unwrap() };
+    let out = merge(&doc, &["Olá mundo", "Relatório anual"], &pt_br);
+    let c = read_entry(&out, "content.xml");
+    assert!(
+        c.contains(r#"<style:text-properties fo:language="pt" fo:country="BR" style:language-complex="ar" style:country-complex="SA"/>"#),
+        "{c}"
+    );
+    assert!(c.contains(r#"fo:language="zxx" fo:country="none""#), "code stays untagged: {c}");
+    // Arabic names the complex-script language; a target without a region has no country.
+    let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
+    let c = read_entry(&merge(&doc, &["مرحبا", "تقرير"], &ar), "content.xml");
+    assert!(c.contains(r#"fo:language="fr" fo:country="FR" style:language-complex="ar" style:country-complex="none""#), "{c}");
+    // Nothing translated: nothing retagged.
+    let c = read_entry(&merge(&doc, &["Annual report", "Bonjour le monde"], &pt_br), "content.xml");
+    assert!(c.contains(r#"fo:language="fr" fo:country="FR""#), "{c}");
+}

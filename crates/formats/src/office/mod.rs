@@ -73,6 +73,15 @@ pub(crate) enum ReplKind {
         /// Which kind of language the attribute names.
         which: LangSlot,
     },
+    /// An OpenDocument language (`country: false`) or country attribute, replaced by the
+    /// target's primary language or region (`none` without one) once anything was translated,
+    /// when the attribute is the one that names languages like the target (see [`LangSlot`]).
+    OdfLang {
+        /// Which kind of language the attribute names.
+        which: LangSlot,
+        /// The country attribute rather than the language one.
+        country: bool,
+    },
     /// Markup written only when the document was translated into a right-to-left language.
     RtlDocument {
         /// Replacement markup.
@@ -259,6 +268,23 @@ fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
             };
             if translated && (*which == LangSlot::Any || *which == ctx.lang_slot) {
                 xml::escape_attr(ctx.lang, b'"', out);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+        ReplKind::OdfLang { which, country } => {
+            if ctx.any_changed && *which == ctx.lang_slot {
+                let mut subtags = ctx.lang.split('-');
+                let primary = subtags.next().unwrap_or(ctx.lang);
+                let region = subtags.find(|s| {
+                    (s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
+                        || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
+                });
+                let value = match country {
+                    false => primary.to_string(),
+                    true => region.map_or_else(|| "none".to_string(), str::to_ascii_uppercase),
+                };
+                xml::escape_attr(&value, b'"', out);
             } else {
                 out.push_str(&ctx.src[repl.range.clone()]);
             }

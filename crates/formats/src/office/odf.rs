@@ -31,7 +31,7 @@ use crate::archive::file::Source;
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::{self, Package};
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
-use crate::office::{self, AttrCheck, PartPlan, Repl, ReplKind, Segments};
+use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
 use crate::{Document, ExtractOptions, Format, FormatError, KeptField, Report};
 
 const MIME_TEXT: &str = "application/vnd.oasis.opendocument.text";
@@ -158,6 +158,9 @@ fn extract_package<R: Read + Seek>(
         let mut repls = Vec::new();
         if let Some(root) = tree.root() {
             walk.collect(root, &mut repls);
+            // Language attributes of a style come after its right-to-left insertions in
+            // document order only most of the time: replacements are applied in order.
+            repls.sort_by_key(|r| r.range.start);
         }
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
@@ -227,8 +230,9 @@ impl Walk<'_> {
             (Ns::Style, "style") | (Ns::Style, "default-style")
                 if e.attr_value(Ns::Style, "family") == Some("paragraph") =>
             {
-                return self.rtl_style(id, out);
+                self.rtl_style(id, out);
             }
+            (Ns::Style, "text-properties") => self.language_attrs(id, out),
             _ => {}
         }
         for &c in &e.children {
@@ -275,6 +279,58 @@ impl Walk<'_> {
             range: a.value_range.clone(),
             kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::SheetName },
         });
+    }
+
+    /// Language tags of a style's text properties (`fo:language`/`fo:country` for Latin
+    /// scripts, `style:language-asian`… and `style:language-complex`…, and the
+    /// `style:rfc-language-tag*` forms), retagged with the target once anything was translated,
+    /// so that LibreOffice proof-reads and hyphenates the translation in its own language. The
+    /// tags are those of the styles, shared by every paragraph using them: a document where
+    /// some text stays in the source language has it tagged with the target too. `zxx` (no
+    /// linguistic content, e.g. code) is kept.
+    fn language_attrs(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let Some(e) = self.tree.elem(id) else { return };
+        let sets = [
+            (Ns::Fo, "language", Ns::Fo, "country", "rfc-language-tag", LangSlot::Latin),
+            (
+                Ns::Style,
+                "language-asian",
+                Ns::Style,
+                "country-asian",
+                "rfc-language-tag-asian",
+                LangSlot::EastAsian,
+            ),
+            (
+                Ns::Style,
+                "language-complex",
+                Ns::Style,
+                "country-complex",
+                "rfc-language-tag-complex",
+                LangSlot::Complex,
+            ),
+        ];
+        for (lang_ns, lang, country_ns, country, rfc, which) in sets {
+            let Some(l) = e.attr(lang_ns, lang) else { continue };
+            if l.value == "zxx" || l.value.is_empty() {
+                continue;
+            }
+            out.push(Repl {
+                range: l.value_range.clone(),
+                kind: ReplKind::OdfLang { which, country: false },
+            });
+            if let Some(c) = e.attr(country_ns, country) {
+                out.push(Repl {
+                    range: c.value_range.clone(),
+                    kind: ReplKind::OdfLang { which, country: true },
+                });
+            }
+            if let Some(r) = e.attr(Ns::Style, rfc) {
+                out.push(Repl {
+                    range: r.value_range.clone(),
+                    kind: ReplKind::Lang { slot: None, which },
+                });
+            }
+        }
     }
 
     /// For right-to-left targets: paragraph styles (and the default paragraph style) get

@@ -185,7 +185,13 @@ fn run_props(name: &str) -> bool {
 /// Whether attribute `key` of element `element` names a language (Word `w:lang`'s three
 /// attributes, DrawingML's `lang`): the one value a translation may change outside text.
 pub fn is_language_attr(element: &str, key: &str) -> bool {
-    element.ends_with(":lang") || element == "lang" || key == "lang"
+    element.ends_with(":lang")
+        || element == "lang"
+        || key == "lang"
+        // OpenDocument text properties: `fo:language`, `fo:country`, `style:language-asian`,
+        // `style:country-complex`, `style:rfc-language-tag`…
+        || (element.ends_with(":text-properties")
+            && (key.contains(":language") || key.contains(":country") || key.contains(":rfc-language-tag")))
 }
 
 /// The value of attribute `a` of element `element`, or `*` for a language value.

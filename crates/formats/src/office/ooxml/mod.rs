@@ -426,8 +426,7 @@ impl Walk<'_> {
         self.report.kept.push(crate::KeptField {
             location: format!("{location} ({kind}): `{text}`"),
             field: "p:sp".into(),
-            reason: "placeholder prompt text of a layout or master (each slide has its own)"
-                .into(),
+            reason: "placeholder prompt text of a layout or master (each slide has its own)".into(),
         });
     }
 
