@@ -4,9 +4,12 @@
 //! Why a layer of our own over the `zip` crate: the crate reads and writes zips well, but it has
 //! no notion of a *budget*. An uploaded archive is hostile until proven otherwise:
 //!
-//! * **Zip bombs.** Headers declare sizes, but headers lie. [`SafeZip`] checks the declared sizes
-//!   when it opens the archive (cheap early refusal) *and* enforces [`Limits`] while expanding:
-//!   [`SafeZip::read`] pulls decompressed bytes through a counting reader that never asks the
+//! * **Zip bombs.** Headers declare sizes, but headers lie. Two budgets: entries that are only
+//!   copied (media, binaries: never decompressed) are held to `max_copied_entry_bytes` and
+//!   `max_copied_total_bytes`, checked on the declared sizes when the archive is opened; entries
+//!   that a filter decompresses and parses are held to the much smaller `max_entry_bytes` and
+//!   `max_total_bytes`, checked on the declared size before [`SafeZip::read`] starts (cheap early
+//!   refusal) *and* while expanding: [`SafeZip::read`] pulls decompressed bytes through a counting reader that never asks the
 //!   decompressor for more than one byte past the remaining budget, and fails with
 //!   [`FormatError::LimitExceeded`] as soon as an entry expands past `max_entry_bytes` or all reads
 //!   together past `max_total_bytes`. [`SafeZip::bytes_expanded`] exposes the count so tests can
@@ -25,6 +28,9 @@
 //! entry), with their timestamps and attributes, and the archive comment is kept. When nothing is
 //! replaced, the input bytes are returned as they are, so an identity round trip is byte-exact
 //! for the whole archive, not only for each entry.
+//!
+//! Archives of any size: [`mod@file`] opens the same reader over a file and rewrites into a file,
+//! streaming untouched entries, so that memory follows the parsed entries, not the archive.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read, Seek, Write};
@@ -65,7 +71,7 @@ pub struct EntryInfo {
 }
 
 /// A zip archive validated against [`Limits`], read with a byte budget: over bytes in memory
-/// (the default), or over a file ([`SafeZip::open_file`], see [`file`]).
+/// (the default), or over a file ([`file::open_file`]).
 pub struct SafeZip<'a, R: Read + Seek = Cursor<&'a [u8]>> {
     bytes: &'a [u8],
     archive: ZipArchive<R>,
