@@ -129,9 +129,10 @@ fn column_names_that_would_collide_keep_their_sources_with_their_headers() {
 }
 
 #[test]
-fn tables_used_by_structured_references_or_pivots_are_kept_and_reported() {
-    // A worksheet formula names table `Villes` (any case): its headers are kept.
-    let bytes = xlsx("SUM(villes[Population])", "", &table("tableb", &["Code", "Région"], ""));
+fn tables_with_references_that_cannot_be_rewritten_are_kept_and_reported() {
+    // A worksheet formula names table `Villes` (any case) in a way that cannot be read: its
+    // headers are kept.
+    let bytes = xlsx("SUM(villes[[Population])", "", &table("tableb", &["Code", "Région"], ""));
     let doc = open(&bytes);
     assert_eq!(texts(&doc), ["Feuil1", "Code", "Région"]);
     let kept: Vec<_> = doc.report.kept.iter().map(|k| (k.field.as_str(), &k.reason)).collect();
@@ -150,5 +151,63 @@ fn tables_used_by_structured_references_or_pivots_are_kept_and_reported() {
     let bytes = xlsx("1+1", "", &table("tableb", &["Code", "Région"], calc));
     let doc = open(&bytes);
     assert_eq!(texts(&doc), ["Feuil1", "Ville", "Population"]);
-    assert!(doc.report.kept.iter().any(|k| k.reason.contains("calculated")));
+    assert!(doc.report.kept.iter().any(|k| k.location.contains("table `tableb`")));
+
+    // A defined name using the table.
+    let bytes = xlsx_with_workbook_extra(
+        r#"<definedNames><definedName name="total">SUM(Villes[Population])</definedName></definedNames>"#,
+    );
+    let doc = open(&bytes);
+    assert_eq!(texts(&doc), ["Feuil1", "Code", "Région"]);
+}
+
+fn xlsx_with_workbook_extra(extra: &str) -> Vec<u8> {
+    let bytes = xlsx("1+1", "", &table("tableb", &["Code", "Région"], ""));
+    let mut a = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..a.len() {
+        let mut f = a.by_index(i).unwrap();
+        let mut text = String::new();
+        f.read_to_string(&mut text).unwrap();
+        let name = f.name().unwrap().to_string();
+        if name == "xl/workbook.xml" {
+            text = text.replace("</workbook>", &format!("{extra}</workbook>"));
+        }
+        entries.push((name, text));
+    }
+    let entries: Vec<(&str, String)> =
+        entries.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    zip_of(&entries)
+}
+
+#[test]
+fn structured_references_follow_the_renamed_columns() {
+    let calc =
+        r#"<calculatedColumnFormula>Villes[[#This Row],[Population]]*2</calculatedColumnFormula>"#;
+    let bytes = xlsx(
+        "SUM(Villes[Population])&amp;\"Villes[Ville]\"",
+        calc,
+        &table("tableb", &["Code", "Région"], ""),
+    );
+    let doc = open(&bytes);
+    assert_eq!(texts(&doc), ["Feuil1", "Ville", "Population", "Code", "Région"]);
+    let fr = MergeOptions { target: LanguageTag::parse("fr").unwrap() };
+    assert!(doc.merge_identity(&fr).unwrap() == bytes, "identity is byte-exact");
+    let out = merge(&doc, english);
+    let sheet = read_entry(&out, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains(r#"<f>SUM(Villes[[Inhabitants]])&amp;"Villes[Ville]"</f>"#),
+        "the reference is renamed, the string literal is not: {sheet}"
+    );
+    let t1 = read_entry(&out, "xl/tables/table1.xml");
+    assert!(
+        t1.contains(
+            "<calculatedColumnFormula>Villes[[#This Row],[Inhabitants]]*2</calculatedColumnFormula>"
+        ),
+        "{t1}"
+    );
+    assert!(t1.contains(r#"name="Inhabitants""#), "{t1}");
+    // A formula that cannot be read keeps its table's names.
+    let bytes = xlsx("SUM(Villes[Inconnue])", "", &table("tableb", &["Code", "Région"], ""));
+    assert_eq!(texts(&open(&bytes)), ["Feuil1", "Code", "Région"]);
 }

@@ -82,6 +82,13 @@ pub(crate) enum ReplKind {
         /// The country attribute rather than the language one.
         country: bool,
     },
+    /// A spreadsheet formula holding structured references to renamed table columns: rewritten
+    /// (pieces in order, XML-escaped) when any of those columns' names changed.
+    Formula {
+        /// Literal text, and column names by their header's slot (`simple`: see
+        /// `ooxml::formula::Piece::Col`).
+        pieces: Vec<FormulaPiece>,
+    },
     /// Markup written only when the document was translated into a right-to-left language.
     RtlDocument {
         /// Replacement markup.
@@ -93,6 +100,20 @@ pub(crate) enum ReplKind {
         slot: usize,
         /// Replacement markup.
         markup: String,
+    },
+}
+
+/// A piece of a [`ReplKind::Formula`].
+#[derive(Debug)]
+pub(crate) enum FormulaPiece {
+    /// Written as it is.
+    Lit(String),
+    /// The translation of the column name in `slot`.
+    Col {
+        /// The header's slot.
+        slot: usize,
+        /// Whether the name stood directly in the reference's brackets.
+        simple: bool,
     },
 }
 
@@ -285,6 +306,28 @@ fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
                     true => region.map_or_else(|| "none".to_string(), str::to_ascii_uppercase),
                 };
                 xml::escape_attr(&value, b'"', out);
+            } else {
+                out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+        ReplKind::Formula { pieces } => {
+            let changed = pieces
+                .iter()
+                .any(|p| matches!(p, FormulaPiece::Col { slot, .. } if ctx.changed(*slot)));
+            if changed {
+                let mut formula = String::new();
+                for piece in pieces {
+                    match piece {
+                        FormulaPiece::Lit(text) => formula.push_str(text),
+                        FormulaPiece::Col { slot, simple } => {
+                            formula.push_str(&ooxml::formula::escape_column(
+                                &ctx.by_slot[*slot].plain_text(),
+                                *simple,
+                            ))
+                        }
+                    }
+                }
+                xml::escape_text(&formula, out);
             } else {
                 out.push_str(&ctx.src[repl.range.clone()]);
             }

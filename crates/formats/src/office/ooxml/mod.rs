@@ -20,8 +20,9 @@
 //! whole as one code. Tracked changes: insertions and moved-to text are translated inside a
 //! wrapper code; deletions and moved-from text are kept as they are. Formulas, numbers and dates
 //! live in worksheet cells, which are never touched (only inline string cells are). Table header
-//! strings are translated together with the tables' `tableColumn/@name`, unless structured
-//! references or pivot caches use them (then kept and reported; see `sheet`).
+//! strings are translated together with the tables' `tableColumn/@name` and the structured
+//! references of formulas, unless a reference cannot be rewritten safely or a pivot cache uses
+//! them (then kept and reported; see `sheet`).
 //!
 //! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
 //! their paragraph properties, and rebuilt Word runs get `w:rtl`, inserted in schema order.
@@ -36,6 +37,7 @@
 //! replaced, never added (text without a tag takes the retagged defaults).
 
 mod drawing;
+pub(crate) mod formula;
 mod sheet;
 mod word;
 
@@ -255,15 +257,20 @@ fn extract_package<R: Read + Seek>(
     };
 
     // Reading order: title, then the main text, then what hangs off it.
-    selected.sort_by_key(|(name, kind)| (part_rank(name, *kind), office::natural_key(name)));
+    // Shared strings come before worksheets of the same rank whatever their names: the
+    // worksheets' formulas and the tables take the header translations from them.
+    selected.sort_by_key(|(name, kind)| {
+        (part_rank(name, *kind), *kind != Kind::SharedStrings, office::natural_key(name))
+    });
 
     let mut segments = Segments::default();
     let mut parts = Vec::new();
     let mut header_slots = HashMap::new();
     for (part_idx, (name, kind)) in selected.iter().enumerate() {
         let text = office::part_text(name, pkg.read(name)?)?;
-        // Worksheets only matter for inline strings; most have none and can be large.
-        if *kind == Kind::Worksheet && !text.contains("inlineStr") {
+        // Worksheets only matter for inline strings and formulas naming renamed tables; most
+        // have neither and can be large.
+        if *kind == Kind::Worksheet && !text.contains("inlineStr") && !tables.named_in(&text) {
             continue;
         }
         let tree = xml::parse(name, &text)?;
@@ -388,11 +395,14 @@ impl Walk<'_> {
                 kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::None },
             });
         }
-        // Worksheets: only inline strings matter; skip everything else cheaply.
+        // Worksheets: only inline strings and formulas matter; skip everything else cheaply.
         if self.kind == Kind::Worksheet
             && e.is(Ns::S, "c")
             && e.attr_value(Ns::None, "t") != Some("inlineStr")
         {
+            if let Some((f, _)) = tree.child(id, Ns::S, "f") {
+                self.formula(f, out);
+            }
             return;
         }
         for &c in &e.children {

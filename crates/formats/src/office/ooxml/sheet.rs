@@ -6,11 +6,13 @@
 //! (with a warning) a file where they differ. A header held in the shared strings is translated
 //! and the table definitions' column names take the same translation (one segment, so the two
 //! cannot differ); when a table's translated names are not distinct and non-empty, all its
-//! columns keep their source names. Renaming is refused, and the header kept and reported, where
-//! a reference would need rewriting: a table named in any formula or other part
-//! (`Sales[Amount]`, which also covers defined names and charts), a table with calculated or
-//! totals-row formulas (`[@Amount]`), and names of pivot cache fields (pivot caches copy the
-//! header names and their items; they are not rewritten).
+//! columns keep their source names. Structured references to renamed columns in worksheet
+//! cells' formulas and in the tables' calculated and totals-row formulas are rewritten with the
+//! same names ([`super::formula`]). Renaming is refused, and the headers kept and reported, where
+//! a reference cannot be rewritten safely: a table named by a defined name or any part other
+//! than worksheets (charts, …), a formula naming the table that cannot be read, a table formula
+//! that cannot be read (it may refer to its columns unqualified), and names of pivot cache fields
+//! (pivot caches copy the header names and their items; they are not rewritten).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek};
@@ -19,7 +21,7 @@ use super::{Kind, Walk};
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::Package;
 use crate::office::xml::{self, NodeId, NodeKind, Ns};
-use crate::office::{self, AttrCheck, Repl, ReplKind};
+use crate::office::{self, AttrCheck, FormulaPiece, Repl, ReplKind};
 use crate::{FormatError, KeptField, Report};
 
 impl Walk<'_> {
@@ -153,6 +155,20 @@ pub(super) struct Tables {
     pub kept: HashMap<String, String>,
     /// Header texts renamed together with their tables' column names.
     pub renamed: HashSet<String>,
+    /// Tables whose columns are renamed, for reading formulas: lower-case display name and
+    /// column names.
+    pub formula_tables: Vec<(String, Vec<String>)>,
+}
+
+impl Tables {
+    /// Whether a part's text may hold a structured reference to a renamed table.
+    pub(super) fn named_in(&self, text: &str) -> bool {
+        if self.formula_tables.is_empty() {
+            return false;
+        }
+        let lower = text.to_lowercase();
+        self.formula_tables.iter().any(|(t, _)| lower.contains(&format!("{t}[")))
+    }
 }
 
 impl Tables {
@@ -166,6 +182,8 @@ impl Tables {
         let mut tables = Vec::new();
         let mut pivot_fields = Vec::new();
         let mut others = Vec::new();
+        // Formula texts, with the table whose own formula it is (`None`: a worksheet's).
+        let mut formulas: Vec<(String, Option<usize>)> = Vec::new();
         for name in pkg.names.clone() {
             let normal = name.replace('\\', "/");
             let part_name = format!("/{}", normal.trim_start_matches('/')).to_ascii_lowercase();
@@ -175,15 +193,16 @@ impl Tables {
             if !is_table && !is_pivot {
                 let lower = part_name.as_str();
                 if lower.ends_with(".xml") && !lower.ends_with("sharedstrings.xml") {
-                    others.push(name);
+                    let worksheet = ct.ends_with("spreadsheetml.worksheet+xml");
+                    others.push((name, worksheet));
                 }
                 continue;
             }
             let text = crate::office::part_text(&name, pkg.read(&name)?)?;
             let tree = xml::parse(&name, &text)?;
             let mut table = Table { part: name.clone(), ..Table::default() };
-            for node in &tree.nodes {
-                let NodeKind::Elem(e) = &node.kind else { continue };
+            for (node, entry) in tree.nodes.iter().enumerate() {
+                let NodeKind::Elem(e) = &entry.kind else { continue };
                 if is_pivot && e.is(Ns::S, "cacheField") {
                     pivot_fields.extend(e.attr_value(Ns::None, "name").map(str::to_string));
                 } else if is_table && e.is(Ns::S, "table") {
@@ -193,23 +212,56 @@ impl Tables {
                 } else if is_table
                     && (e.is(Ns::S, "calculatedColumnFormula") || e.is(Ns::S, "totalsRowFormula"))
                 {
-                    table.formulas = true;
+                    formulas.push((tree.text_of(node), Some(tables.len())));
                 }
             }
             if is_table {
                 tables.push(table);
             }
         }
-        // A table named anywhere else (formulas in worksheets, defined names, charts, other
-        // tables' formulas) has structured references to its columns.
+        // Structured references: those in worksheet cells' formulas and in tables' own formulas
+        // are rewritten when they can be read; a table named anywhere else (defined names,
+        // charts, …) or in a formula that cannot be read keeps its names.
         if !tables.is_empty() {
-            for name in others {
+            for (name, worksheet) in others {
                 let data = pkg.read(&name)?;
-                let text = String::from_utf8_lossy(&data).to_lowercase();
-                for table in &mut tables {
-                    if let Some(display) = &table.display
-                        && text.contains(&format!("{}[", display.to_lowercase()))
-                    {
+                let text = String::from_utf8_lossy(&data);
+                let lower = text.to_lowercase();
+                let named: Vec<usize> = (0..tables.len())
+                    .filter(|&t| {
+                        tables[t]
+                            .display
+                            .as_ref()
+                            .is_some_and(|d| lower.contains(&format!("{}[", d.to_lowercase())))
+                    })
+                    .collect();
+                if named.is_empty() {
+                    continue;
+                }
+                if !worksheet {
+                    named.iter().for_each(|&t| tables[t].referenced = true);
+                    continue;
+                }
+                let tree = xml::parse(&name, &text)?;
+                for node in 0..tree.nodes.len() {
+                    if tree.elem(node).is_some_and(|e| e.is(Ns::S, "f")) {
+                        formulas.push((tree.text_of(node), None));
+                    }
+                }
+            }
+            let known: Vec<(String, Vec<String>)> = tables
+                .iter()
+                .map(|t| (t.display.clone().unwrap_or_default().to_lowercase(), t.columns.clone()))
+                .collect();
+            for (formula, owner) in &formulas {
+                if super::formula::split(formula, &known, owner.is_some()).is_some() {
+                    continue;
+                }
+                // Unreadable: the tables it names keep their names, and so does the table whose
+                // own formula it is (it may refer to its columns unqualified).
+                let lower = formula.to_lowercase();
+                for (t, table) in tables.iter_mut().enumerate() {
+                    if *owner == Some(t) || lower.contains(&format!("{}[", known[t].0)) {
                         table.referenced = true;
                     }
                 }
@@ -224,19 +276,12 @@ impl Tables {
         }
         for table in &tables {
             let display = table.display.clone().unwrap_or_default();
-            let why = if table.referenced {
-                Some(format!(
-                    "names a column of table `{display}`, which formulas or other parts refer to \
-                     by structured references (those are not rewritten)"
-                ))
-            } else if table.formulas {
-                Some(format!(
-                    "names a column of table `{display}`, which has calculated or totals-row \
-                     formulas (those are not rewritten)"
-                ))
-            } else {
-                None
-            };
+            let why = table.referenced.then(|| {
+                format!(
+                    "names a column of table `{display}`, which a defined name, another part or \
+                     a formula that cannot be read refers to by structured references"
+                )
+            });
             if let Some(why) = why {
                 report.kept.push(KeptField {
                     location: format!("{} › table `{display}`", table.part),
@@ -254,6 +299,10 @@ impl Tables {
                     out.renamed.insert(column.clone());
                 }
             }
+            if !table.referenced {
+                let display = table.display.clone().unwrap_or_default().to_lowercase();
+                out.formula_tables.push((display, table.columns.clone()));
+            }
         }
         Ok(out)
     }
@@ -265,7 +314,6 @@ struct Table {
     part: String,
     display: Option<String>,
     columns: Vec<String>,
-    formulas: bool,
     referenced: bool,
 }
 
@@ -277,6 +325,10 @@ impl Walk<'_> {
         let mut group = Vec::new();
         for node in id..tree.nodes.len() {
             let NodeKind::Elem(e) = &tree.nodes[node].kind else { continue };
+            if e.is(Ns::S, "calculatedColumnFormula") || e.is(Ns::S, "totalsRowFormula") {
+                self.formula(node, out);
+                continue;
+            }
             if !e.is(Ns::S, "tableColumn") {
                 continue;
             }
@@ -293,6 +345,42 @@ impl Walk<'_> {
         }
         if group.len() > 1 {
             self.segs.distinct_groups.push(group);
+        }
+    }
+
+    /// A formula (`f` in a cell, a table's calculated or totals-row formula): its references to
+    /// renamed columns are rewritten with the headers' translations. Formulas that cannot be
+    /// read never reach here for a renamed table (see [`Tables::read`]).
+    pub(super) fn formula(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let tree = self.tree;
+        let Some(e) = tree.elem(id) else { return };
+        if e.end_tag.is_none() || self.tables.formula_tables.is_empty() {
+            return;
+        }
+        let text = tree.text_of(id);
+        let strict = self.kind == Kind::Table;
+        let Some(pieces) = super::formula::split(&text, &self.tables.formula_tables, strict) else {
+            return;
+        };
+        let mut any = false;
+        let mut written = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            written.push(match piece {
+                super::formula::Piece::Lit(text) => FormulaPiece::Lit(text),
+                super::formula::Piece::Col { name, simple, .. } => {
+                    match self.header_slots.get(&name) {
+                        Some(&slot) if self.tables.renamed.contains(&name) => {
+                            any = true;
+                            FormulaPiece::Col { slot, simple }
+                        }
+                        // Not renamed: written as it stands.
+                        _ => FormulaPiece::Lit(super::formula::escape_column(&name, false)),
+                    }
+                }
+            });
+        }
+        if any {
+            out.push(Repl { range: e.inner(), kind: ReplKind::Formula { pieces: written } });
         }
     }
 }
