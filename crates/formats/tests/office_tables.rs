@@ -211,3 +211,53 @@ fn structured_references_follow_the_renamed_columns() {
     let bytes = xlsx("SUM(Villes[Inconnue])", "", &table("tableb", &["Code", "Région"], ""));
     assert_eq!(texts(&open(&bytes)), ["Feuil1", "Code", "Région"]);
 }
+
+/// `bytes` with one more part, typed in `[Content_Types].xml`.
+fn with_part(bytes: &[u8], name: &str, content_type: &str, xml: &str) -> Vec<u8> {
+    let mut a = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..a.len() {
+        let mut f = a.by_index(i).unwrap();
+        let mut text = String::new();
+        f.read_to_string(&mut text).unwrap();
+        let entry = f.name().unwrap().to_string();
+        if entry == "[Content_Types].xml" {
+            text = text.replace(
+                "</Types>",
+                &format!(r#"<Override PartName="/{name}" ContentType="{content_type}"/></Types>"#),
+            );
+        }
+        entries.push((entry, text));
+    }
+    entries.push((name.to_string(), xml.to_string()));
+    let entries: Vec<(&str, String)> =
+        entries.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    zip_of(&entries)
+}
+
+#[test]
+fn pivot_cache_field_names_are_kept_and_reported() {
+    let bytes = xlsx("1+1", "", &table("tableb", &["Code", "Région"], ""));
+    let pivot = format!(
+        r#"<pivotCacheDefinition xmlns="{S}"><cacheSource type="worksheet"><worksheetSource name="Villes"/></cacheSource><cacheFields count="1"><cacheField name="Ville" numFmtId="0"/></cacheFields></pivotCacheDefinition>"#
+    );
+    let bytes = with_part(
+        &bytes,
+        "xl/pivotCache/pivotCacheDefinition1.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml",
+        &pivot,
+    );
+    let doc = open(&bytes);
+    // `Ville` names a pivot field: kept, in the cell and the table; `Population` is renamed.
+    assert_eq!(texts(&doc), ["Feuil1", "Population", "Code", "Région"]);
+    assert!(
+        doc.report
+            .kept
+            .iter()
+            .any(|k| k.location.contains("`Ville`") && k.reason.contains("pivot"))
+    );
+    let out = merge(&doc, english);
+    let t1 = read_entry(&out, "xl/tables/table1.xml");
+    assert!(t1.contains(r#"name="Ville""#) && t1.contains(r#"name="Inhabitants""#), "{t1}");
+    assert!(read_entry(&out, "xl/pivotCache/pivotCacheDefinition1.xml") == pivot);
+}
