@@ -180,10 +180,14 @@ impl std::str::FromStr for Format {
 pub struct Limits {
     /// Most entries an archive may have.
     pub max_entries: u64,
-    /// Most bytes one entry may expand to.
+    /// Most bytes one entry that is decompressed and parsed may expand to.
     pub max_entry_bytes: u64,
-    /// Most bytes all entries together may expand to.
+    /// Most bytes all decompressed and parsed entries together may expand to.
     pub max_total_bytes: u64,
+    /// Most bytes an entry that is only copied (never decompressed: media, binaries) may declare.
+    pub max_copied_entry_bytes: u64,
+    /// Most bytes all entries of an archive together may declare.
+    pub max_copied_total_bytes: u64,
     /// Most levels of archives inside archives. No filter opens an archive stored inside
     /// another (such entries are copied as opaque bytes), so nothing reaches this bound yet; it
     /// is the bound any filter that recurses must honour.
@@ -196,6 +200,8 @@ impl Default for Limits {
             max_entries: 10_000,
             max_entry_bytes: 256 * 1024 * 1024,
             max_total_bytes: 1024 * 1024 * 1024,
+            max_copied_entry_bytes: 64 << 30,
+            max_copied_total_bytes: 256 << 30,
             max_nesting: 2,
         }
     }
@@ -251,6 +257,20 @@ pub trait Skeleton: Send + Sync {
         translations: &[Content],
         options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError>;
+
+    /// Rebuilds the document into the file at `output`. Archive skeletons read from a file
+    /// ([`crate::extract_path`]) stream their untouched entries; others write what
+    /// [`Skeleton::merge`] returns.
+    fn merge_to_path(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+        output: &std::path::Path,
+    ) -> Result<(), FormatError> {
+        let bytes = self.merge(translations, options)?;
+        std::fs::write(output, bytes)
+            .map_err(|e| FormatError::Archive(format!("cannot write the output: {e}")))
+    }
 }
 
 /// A document split into segments and skeleton.
@@ -291,6 +311,24 @@ impl Document {
         translations: &[Content],
         options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
+        self.check(translations)?;
+        self.skeleton.merge(translations, options)
+    }
+
+    /// Like [`Document::merge`], into the file at `output`: for an archive extracted from a file
+    /// ([`crate::extract_path`]), untouched entries are streamed from the input file, so memory
+    /// stays bounded by the parsed entries whatever the archive's size.
+    pub fn merge_to_path(
+        &self,
+        translations: &[Content],
+        options: &MergeOptions,
+        output: &std::path::Path,
+    ) -> Result<(), FormatError> {
+        self.check(translations)?;
+        self.skeleton.merge_to_path(translations, options, output)
+    }
+
+    fn check(&self, translations: &[Content]) -> Result<(), FormatError> {
         if translations.len() != self.segments.len() {
             return Err(FormatError::TranslationCount {
                 expected: self.segments.len(),
@@ -302,7 +340,7 @@ impl Document {
                 .check_codes_against(&segment.content)
                 .map_err(|error| FormatError::InvalidTranslation { segment: segment.id, error })?;
         }
-        self.skeleton.merge(translations, options)
+        Ok(())
     }
 
     /// Rebuilds the document unchanged (identity merge).

@@ -27,6 +27,8 @@ pub fn fuzz_limits() -> Limits {
         max_entries: 1_000,
         max_entry_bytes: 1 << 20,
         max_total_bytes: 4 << 20,
+        max_copied_entry_bytes: 16 << 20,
+        max_copied_total_bytes: 64 << 20,
         max_nesting: 2,
     }
 }

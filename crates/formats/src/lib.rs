@@ -63,6 +63,64 @@ pub fn extract(
     extract_as(format, name, bytes, options)
 }
 
+/// Extracts the document in the file at `path` (`name` is what detection and locations call it).
+///
+/// Scenari archives (`.scar`, `.scwsp`) and OOXML/ODF packages are read from the file itself:
+/// only their items or text parts are decompressed, and [`Document::merge_to_path`] streams
+/// every other entry (media) from the input file,
+/// so an archive of any size (zip64 included) costs memory in proportion to its largest parsed
+/// entry. Other files are read into memory and handled by [`extract`]. A caller that has a file
+/// (the command line, an upload spooled to disk) should use this and
+/// [`Document::merge_to_path`] rather than [`extract_as`] and [`Document::merge`].
+pub fn extract_path(
+    name: &str,
+    path: &std::path::Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    if file_looks_like_zip(path) {
+        match zip_file_format(name, path) {
+            Some(format @ (Format::Docx | Format::Pptx | Format::Xlsx)) => {
+                return office::ooxml::extract_file(format, path, options);
+            }
+            Some(format @ (Format::Odt | Format::Odp | Format::Ods)) => {
+                return office::odf::extract_file(format, path, options);
+            }
+            Some(Format::ScenariArchive) => {
+                return scenari::extract_archive_file(name, path, options);
+            }
+            // EPUB, zips of Scenari items without the extension, and broken archives are read
+            // in memory, where detection and its messages are those of `extract`.
+            _ => {}
+        }
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?;
+    extract(name, &bytes, options)
+}
+
+/// The format of a zip file, by the same rules and in the same order as [`detect`] (office
+/// packages by their entries, then Scenari archives by their extension), read from the file's
+/// central directory; `None` leaves the file to in-memory detection.
+fn zip_file_format(name: &str, path: &std::path::Path) -> Option<Format> {
+    let zip = archive::file::open_file(path, &Limits::default()).ok()?;
+    let names: Vec<String> = zip.entries().iter().map(|e| e.name.clone()).collect();
+    if let Some(format) = office::ooxml::sniff_names(&names) {
+        return Some(format);
+    }
+    if let Some(format) = office::odf::sniff_package(&mut office::package::Package::of(zip)) {
+        return Some(format);
+    }
+    scenari::is_archive_name(name).then_some(Format::ScenariArchive)
+}
+
+/// True when the file starts like a zip archive.
+fn file_looks_like_zip(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && archive::looks_like_zip(&head)
+}
+
 /// Extracts a document whose format is already known.
 pub fn extract_as(
     format: Format,

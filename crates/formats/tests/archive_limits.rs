@@ -51,6 +51,8 @@ fn small_limits() -> Limits {
         max_entries: 10,
         max_entry_bytes: 1_000_000,
         max_total_bytes: 1_500_000,
+        max_copied_entry_bytes: 2_000_000,
+        max_copied_total_bytes: 3_000_000,
         max_nesting: 2,
     }
 }
@@ -65,17 +67,57 @@ fn assert_limit(err: FormatError, what: &str, limit: u64) {
 }
 
 #[test]
-fn declared_entry_size_over_limit_is_refused_at_open() {
+fn declared_entry_size_over_the_parsing_limit_is_refused_before_expanding() {
     let big = vec![0u8; 1_000_001];
     let bytes = zip_of(&[("a.xml", &big)]);
-    assert_limit(SafeZip::open(&bytes, &small_limits()).unwrap_err(), "entry size", 1_000_000);
+    // Only copied, the entry is fine: the parsing limits hold entries that are read.
+    let mut zip = SafeZip::open(&bytes, &small_limits()).unwrap();
+    assert_limit(zip.read(0).unwrap_err(), "entry size", 1_000_000);
+    assert_eq!(zip.bytes_expanded(), 0, "refused on the declared size, before expanding");
+    assert!(zip.rewrite(&std::collections::BTreeMap::new()).unwrap() == bytes);
 }
 
 #[test]
-fn declared_total_over_limit_is_refused_at_open() {
+fn declared_total_over_the_parsing_limit_is_refused_before_expanding() {
     let part = vec![0u8; 800_000];
     let bytes = zip_of(&[("a.xml", &part), ("b.xml", &part)]);
-    assert_limit(SafeZip::open(&bytes, &small_limits()).unwrap_err(), "total size", 1_500_000);
+    let mut zip = SafeZip::open(&bytes, &small_limits()).unwrap();
+    assert_eq!(zip.read(0).unwrap().len(), 800_000);
+    assert_limit(zip.read(1).unwrap_err(), "total size", 1_500_000);
+    assert_eq!(zip.bytes_expanded(), 800_000);
+}
+
+#[test]
+fn declared_sizes_over_the_copy_limits_are_refused_at_open() {
+    let big = vec![0u8; 2_000_001];
+    let bytes = zip_of(&[("video.mp4", &big)]);
+    assert_limit(
+        SafeZip::open(&bytes, &small_limits()).unwrap_err(),
+        "copied entry size",
+        2_000_000,
+    );
+    let part = vec![0u8; 1_600_000];
+    let bytes = zip_of(&[("a.mp4", &part), ("b.mp4", &part)]);
+    assert_limit(
+        SafeZip::open(&bytes, &small_limits()).unwrap_err(),
+        "copied total size",
+        3_000_000,
+    );
+}
+
+#[test]
+fn an_entry_over_the_parsing_limit_is_copied_when_another_is_replaced() {
+    let video = vec![7u8; 1_900_000];
+    let bytes = zip_of(&[("a.xml", b"<a/>"), ("video.mp4", &video)]);
+    let zip = SafeZip::open(&bytes, &small_limits()).unwrap();
+    let mut replacement = std::collections::BTreeMap::new();
+    replacement.insert(0, b"<b/>".to_vec());
+    let out = zip.rewrite(&replacement).unwrap();
+    let limits =
+        Limits { max_entry_bytes: 2_000_000, max_total_bytes: 2_000_000, ..small_limits() };
+    let mut again = SafeZip::open(&out, &limits).unwrap();
+    assert_eq!(again.read(0).unwrap(), b"<b/>");
+    assert_eq!(again.read(1).unwrap(), video);
 }
 
 #[test]
@@ -105,8 +147,13 @@ fn per_entry_limit_fires_while_expanding() {
     // stop at the limit, not trust the check done at open.
     let data = vec![b'a'; 3_000_000];
     let bytes = zip_of(&[("a.xml", &data)]);
-    let open_limits =
-        Limits { max_entry_bytes: 4_000_000, max_total_bytes: 4_000_000, ..small_limits() };
+    let open_limits = Limits {
+        max_entry_bytes: 4_000_000,
+        max_total_bytes: 4_000_000,
+        max_copied_entry_bytes: 4_000_000,
+        max_copied_total_bytes: 4_000_000,
+        ..small_limits()
+    };
     let mut zip = SafeZip::open(&bytes, &open_limits).unwrap();
     assert_eq!(zip.read(0).unwrap().len(), 3_000_000);
     assert_eq!(zip.bytes_expanded(), 3_000_000);
@@ -139,8 +186,21 @@ fn cumulative_limit_counts_every_entry() {
     assert!(zip.read(0).is_ok());
     assert!(zip.read(1).is_ok());
     assert!(zip.read(2).is_ok());
+    // The fourth read is refused on its declared size, before anything is expanded.
     assert_limit(zip.read(0).unwrap_err(), "total size", 2_000_000);
-    assert_eq!(zip.bytes_expanded(), 2_000_001);
+    assert_eq!(zip.bytes_expanded(), 1_800_000);
+    // Headers that understate the size: the count while expanding stops the read.
+    let mut lying = bytes.clone();
+    assert_eq!(patch_declared_size(&mut lying, 600_000, 10), 6);
+    let mut zip = SafeZip::open(&lying, &limits).unwrap();
+    let mut total = 0;
+    for index in [0, 1, 2, 0] {
+        if let Ok(data) = zip.read(index) {
+            total += data.len() as u64;
+        }
+    }
+    assert!(zip.bytes_expanded() <= 2_000_001, "expanded {}", zip.bytes_expanded());
+    assert!(total <= 2_000_000);
 }
 
 #[test]

@@ -158,7 +158,10 @@ fn pseudo_one(path: &Path) -> Result<PseudoOutput, String> {
         }
         // Language tags change only to the target's (runs merge, so their number may drop).
         let (langs_a, langs_b) = (language_values(tx), language_values(ty));
-        if let Some(q) = langs_b.iter().find(|q| *q != TARGET && !langs_a.contains(q)) {
+        // (OpenDocument's country attributes say `none` for a target without a region.)
+        if let Some(q) =
+            langs_b.iter().find(|q| *q != TARGET && *q != "none" && !langs_a.contains(q))
+        {
             return Err(format!(
                 "{file}: {} has language {q}, neither a source one nor the target",
                 x.name

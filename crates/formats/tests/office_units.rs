@@ -387,6 +387,11 @@ fn presentation_bold_moves_alt_text_layouts_and_rtl() {
         rendered(&doc),
         ["A red apple", "Press <g1>Start</g1> now", "Ministry of Education"]
     );
+    // The placeholder's prompt is kept, and the report says so.
+    let kept: Vec<_> = doc.report.kept.iter().filter(|k| k.field == "p:sp").collect();
+    assert_eq!(kept.len(), 1, "{:?}", doc.report.kept);
+    assert!(kept[0].location.contains("(title): `Click to edit title`"), "{:?}", kept[0]);
+    assert!(kept[0].reason.contains("placeholder prompt"));
     let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
     let out = merge(&doc, &["تفاحة حمراء", "<g1>ابدأ</g1> الآن اضغط", "وزارة التربية"], &ar);
     let xml = read_entry(&out, "ppt/slides/slide1.xml");
@@ -630,7 +635,7 @@ fn odt_right_to_left_target_sets_writing_mode_on_paragraph_styles() {
 }
 
 #[test]
-fn spreadsheet_table_column_headers_are_kept() {
+fn spreadsheet_table_column_headers_are_translated_with_the_table() {
     let table = format!(
         r#"<table xmlns="{S}" id="1" name="Inventory" displayName="Inventory" ref="A1:B3"><tableColumns count="2"><tableColumn id="1" name="Item"/><tableColumn id="2" name="Quantity"/></tableColumns></table>"#
     );
@@ -653,6 +658,41 @@ fn spreadsheet_table_column_headers_are_kept() {
         ("xl/tables/table1.xml", &table),
     ]);
     let doc = open(&bytes);
-    assert_eq!(rendered(&doc), ["Apple"]);
-    assert_eq!(doc.report.kept.len(), 2);
+    assert_eq!(rendered(&doc), ["Item", "Quantity", "Apple"]);
+    assert!(doc.report.kept.is_empty());
+    let out = merge(&doc, &["Article", "Quantité", "Pomme"], &fr());
+    assert!(read_entry(&out, "xl/sharedStrings.xml").contains("<si><t>Article</t></si>"));
+    let table = read_entry(&out, "xl/tables/table1.xml");
+    assert!(
+        table.contains(
+            r#"<tableColumn id="1" name="Article"/><tableColumn id="2" name="Quantité"/>"#
+        ),
+        "{table}"
+    );
+}
+
+#[test]
+fn odt_language_tags_become_the_target() {
+    const STYLE_NS: &str = r#"xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0""#;
+    let body = format!(
+        r#"<office:automatic-styles {STYLE_NS}><style:style style:name="P1" style:family="paragraph"><style:text-properties fo:language="fr" fo:country="FR" style:language-complex="ar" style:country-complex="SA"/></style:style><style:style style:name="Code" style:family="text"><style:text-properties fo:language="zxx" fo:country="none"/></style:style></office:automatic-styles><office:text><text:p text:style-name="P1">Bonjour le monde</text:p></office:text>"#
+    );
+    let bytes = odf("application/vnd.oasis.opendocument.text", &body);
+    let doc = open(&bytes);
+    assert_eq!(doc.merge_identity(&fr()).unwrap(), bytes, "identity is byte-exact");
+    let pt_br = MergeOptions { target: LanguageTag::parse("pt-BR").unwrap() };
+    let out = merge(&doc, &["Olá mundo", "Relatório anual"], &pt_br);
+    let c = read_entry(&out, "content.xml");
+    assert!(
+        c.contains(r#"<style:text-properties fo:language="pt" fo:country="BR" style:language-complex="ar" style:country-complex="SA"/>"#),
+        "{c}"
+    );
+    assert!(c.contains(r#"fo:language="zxx" fo:country="none""#), "code stays untagged: {c}");
+    // Arabic names the complex-script language; a target without a region has no country.
+    let ar = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
+    let c = read_entry(&merge(&doc, &["مرحبا", "تقرير"], &ar), "content.xml");
+    assert!(c.contains(r#"fo:language="fr" fo:country="FR" style:language-complex="ar" style:country-complex="none""#), "{c}");
+    // Nothing translated: nothing retagged.
+    let c = read_entry(&merge(&doc, &["Annual report", "Bonjour le monde"], &pt_br), "content.xml");
+    assert!(c.contains(r#"fo:language="fr" fo:country="FR""#), "{c}");
 }

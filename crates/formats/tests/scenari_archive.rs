@@ -7,7 +7,9 @@ use std::io::{Cursor, Read, Write};
 
 use tradia_core::pseudo::pseudo_content;
 use tradia_core::{Content, LanguageTag};
-use tradia_formats::{ExtractOptions, Format, FormatError, Limits, MergeOptions, detect, extract};
+use tradia_formats::{
+    ExtractOptions, Format, FormatError, Limits, MergeOptions, detect, extract, extract_path,
+};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
@@ -117,6 +119,72 @@ fn archive_is_detected_and_only_items_are_translated() {
             assert_eq!(b.data, a.data, "{} unchanged", b.name);
             assert_eq!(b.raw, a.raw, "{} compressed bytes reused", b.name);
         }
+    }
+}
+
+#[test]
+fn archive_read_from_a_file_merges_into_a_file_like_in_memory() {
+    let bytes = scar();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("export.scar");
+    std::fs::write(&input, &bytes).unwrap();
+    let options = ExtractOptions::default();
+    let doc = extract_path("export.scar", &input, &options).unwrap();
+    let in_memory = extract("export.scar", &bytes, &options).unwrap();
+    assert_eq!(doc.format, Format::ScenariArchive);
+    assert_eq!(doc.segments, in_memory.segments);
+
+    // Identity: the file comes back byte for byte.
+    let output = dir.path().join("identity.scar");
+    let sources: Vec<Content> = doc.segments.iter().map(|s| s.content.clone()).collect();
+    doc.merge_to_path(&sources, &opts(), &output).unwrap();
+    assert_eq!(std::fs::read(&output).unwrap(), bytes);
+
+    // A translation streams the untouched entries and writes what the in-memory merge writes.
+    let mut translations = sources.clone();
+    translations[1] = pseudo_content(&translations[1]);
+    let output = dir.path().join("translated.scar");
+    doc.merge_to_path(&translations, &opts(), &output).unwrap();
+    let streamed = std::fs::read(&output).unwrap();
+    assert_eq!(streamed, in_memory.merge(&translations, &opts()).unwrap());
+    assert_eq!(doc.merge(&translations, &opts()).unwrap(), streamed);
+    let text = String::from_utf8(entries(&streamed)[3].data.clone()).unwrap();
+    assert!(text.contains("<sp:title>⟦Çlóúds⟧</sp:title>"), "{text}");
+
+    // A bad translation is refused before anything is written.
+    let missing = dir.path().join("missing.scar");
+    assert!(doc.merge_to_path(&translations[..1], &opts(), &missing).is_err());
+    assert!(!missing.exists());
+}
+
+#[test]
+fn archive_read_from_a_file_holds_parsed_entries_to_the_parsing_limits_only() {
+    let mut padded = ITEM.to_string();
+    padded.push_str(&" ".repeat(200_000));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.scar");
+    std::fs::write(&input, zip_with("big.xml", padded.as_bytes())).unwrap();
+    let limits = Limits { max_entry_bytes: 100_000, ..Limits::default() };
+    let options = ExtractOptions { limits, ..ExtractOptions::default() };
+    match extract_path("big.scar", &input, &options).unwrap_err() {
+        FormatError::LimitExceeded { what, limit } => {
+            assert_eq!((what.as_str(), limit), ("entry size", 100_000));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same size in an entry that is only copied is within the (larger) copy limit…
+    let video = vec![0x5a_u8; padded.len()];
+    std::fs::write(&input, zip_with("video.mp4", &video)).unwrap();
+    let doc = extract_path("big.scar", &input, &options).unwrap();
+    assert!(doc.segments.is_empty());
+    // …which is configurable too.
+    let limits = Limits { max_copied_entry_bytes: 100_000, ..limits };
+    let options = ExtractOptions { limits, ..ExtractOptions::default() };
+    match extract_path("big.scar", &input, &options).unwrap_err() {
+        FormatError::LimitExceeded { what, limit } => {
+            assert_eq!((what.as_str(), limit), ("copied entry size", 100_000));
+        }
+        other => panic!("{other:?}"),
     }
 }
 

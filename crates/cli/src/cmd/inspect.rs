@@ -52,7 +52,7 @@ struct InspectView<'a> {
 /// Runs `tradia inspect`.
 pub(crate) fn run(args: InspectArgs) -> Outcome {
     let document = match super::read_document(&args.file, &args.read.extract_options()) {
-        Ok((_, document)) => document,
+        Ok(document) => document,
         Err(message) => {
             eprintln!("error: {}: {message}", args.file.display());
             return Outcome::Failed;

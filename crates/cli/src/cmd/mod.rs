@@ -58,17 +58,16 @@ pub(crate) fn without_name(path: &Path, message: &str) -> String {
 /// Reads and extracts a file; the message of a failure does not repeat the file name. An empty
 /// file is refused as such (there is nothing to translate, and the filters would only say that
 /// it is not a well-formed whatever its name promises).
-pub(crate) fn read_document(
-    path: &Path,
-    options: &ExtractOptions,
-) -> Result<(Vec<u8>, Document), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if bytes.is_empty() {
+///
+/// Archives are read from the file itself ([`tradia_formats::extract_path`]): their untouched
+/// entries are never loaded, and merging with [`Document::merge_to_path`] streams them.
+pub(crate) fn read_document(path: &Path, options: &ExtractOptions) -> Result<Document, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if metadata.len() == 0 {
         return Err("the file is empty (0 bytes): nothing to translate".to_string());
     }
-    let document = tradia_formats::extract(&file_label(path), &bytes, options)
-        .map_err(|e| without_name(path, &e.to_string()))?;
-    Ok((bytes, document))
+    tradia_formats::extract_path(&file_label(path), path, options)
+        .map_err(|e| without_name(path, &e.to_string()))
 }
 
 /// Writes `text` to standard output. A closed pipe (the reader, such as `head`, has all it

@@ -11,7 +11,7 @@
 //! never leaves a truncated file under the final name, and an input is never written over.
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -188,9 +188,9 @@ struct Loaded {
     document: Document,
     /// What the engine is told the source language is: `--from`, or detected on the file's text.
     source: Option<LanguageTag>,
-    /// The input bytes of a file detected to be in the target language already: copied as they
-    /// are instead of translated.
-    unchanged: Option<Vec<u8>>,
+    /// True for a file detected to be in the target language already: copied as it is instead
+    /// of translated.
+    unchanged: bool,
 }
 
 async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Engine) -> Summary {
@@ -215,7 +215,7 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
         match load(file, &options) {
-            Ok((bytes, document)) => {
+            Ok(document) => {
                 let source = match &args.from {
                     Some(from) => Some(from.clone()),
                     None => {
@@ -227,14 +227,14 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
                     }
                 };
                 // Only a detected source can equal the target: a given one was refused as usage.
-                let unchanged = (source.as_ref() == Some(&args.to)).then_some(bytes);
+                let unchanged = source.as_ref() == Some(&args.to);
                 loaded.push(Loaded { index, document, source, unchanged });
             }
             Err(error) => set_error(&mut reports, index, error),
         }
     }
     let total: usize =
-        loaded.iter().filter(|l| l.unchanged.is_none()).map(|l| l.document.segments.len()).sum();
+        loaded.iter().filter(|l| !l.unchanged).map(|l| l.document.segments.len()).sum();
     let bar = progress_bar(total as u64);
 
     if !loaded.is_empty()
@@ -257,8 +257,9 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         report.inline_codes = l.document.segments.iter().map(|s| s.content.code_count()).sum();
         bar.set_message(file_label(&report.input));
         let name = file_label(&report.input);
-        if let Some(bytes) = &l.unchanged {
-            match write_output(output_dir, &name, bytes) {
+        if l.unchanged {
+            let copy = |tmp: &Path| std::fs::copy(&report.input, tmp).map(|_| ());
+            match write_output(output_dir, &name, copy) {
                 Ok(output) => {
                     bar.suspend(|| {
                         eprintln!(
@@ -310,8 +311,8 @@ fn set_error(reports: &mut [FileReport], index: usize, error: anyhow::Error) {
     }
 }
 
-/// Reads and extracts a file; the bytes are kept for a file that may be copied unchanged.
-fn load(file: &Path, options: &ExtractOptions) -> anyhow::Result<(Vec<u8>, Document)> {
+/// Reads and extracts a file.
+fn load(file: &Path, options: &ExtractOptions) -> anyhow::Result<Document> {
     super::read_document(file, options).map_err(anyhow::Error::msg)
 }
 
@@ -370,20 +371,33 @@ async fn translate_one(
             *slot = result.content;
         }
     }
-    let bytes = document.merge(&translations, &MergeOptions { target: args.to.clone() })?;
-    let output = write_output(output_dir, name, &bytes)?;
+    let options = MergeOptions { target: args.to.clone() };
+    // Merged straight into the output file: an archive's untouched entries are streamed from
+    // the input, never held in memory.
+    let merge = |tmp: &Path| -> anyhow::Result<()> {
+        Ok(document.merge_to_path(&translations, &options, tmp)?)
+    };
+    let output = write_output(output_dir, name, merge)?;
     Ok((output, kept))
 }
 
-fn write_output(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+/// Writes an output file through `write` into a temporary name beside it, synced, then renamed
+/// into place, so that a failure never leaves a partial file under the output's name.
+fn write_output<E: Into<anyhow::Error>>(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> anyhow::Result<PathBuf> {
     let target = dir.join(name);
     let tmp = dir.join(format!(".{name}.tradia-partial"));
-    let mut file = std::fs::File::create(&tmp)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| {
+    let written = write(&tmp).map_err(Into::into).and_then(|()| {
+        std::fs::File::options().append(true).open(&tmp)?.sync_all()?;
+        Ok(())
+    });
+    if let Err(error) = written {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}", tmp.display())
-    })?;
+        return Err(error.context(format!("cannot write {}", tmp.display())));
+    }
     std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
     Ok(target)
 }

@@ -7,19 +7,20 @@
 //! replaced, and copies every other entry from the original package untouched.
 
 pub(crate) mod inline;
+mod merge;
 pub(crate) mod odf;
 pub(crate) mod ooxml;
 pub(crate) mod package;
 pub(crate) mod xml;
 
-use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
-use std::sync::Mutex;
 
 use tradia_core::{Content, Segment};
 
-use crate::{Document, Format, FormatError, MergeOptions, Report, Skeleton};
+use crate::archive::file::Source;
+use crate::{Document, Format, FormatError, Report};
 use inline::ParaPlan;
+pub(crate) use merge::{MergeCtx, OfficeSkeleton, write_range};
 
 /// A byte range of a part rewritten on merge.
 #[derive(Debug)]
@@ -72,6 +73,22 @@ pub(crate) enum ReplKind {
         /// Which kind of language the attribute names.
         which: LangSlot,
     },
+    /// An OpenDocument language (`country: false`) or country attribute, replaced by the
+    /// target's primary language or region (`none` without one) once anything was translated,
+    /// when the attribute is the one that names languages like the target (see [`LangSlot`]).
+    OdfLang {
+        /// Which kind of language the attribute names.
+        which: LangSlot,
+        /// The country attribute rather than the language one.
+        country: bool,
+    },
+    /// A spreadsheet formula holding structured references to renamed table columns: rewritten
+    /// (pieces in order, XML-escaped) when any of those columns' names changed.
+    Formula {
+        /// Literal text, and column names by their header's slot (`simple`: see
+        /// `ooxml::formula::Piece::Col`).
+        pieces: Vec<FormulaPiece>,
+    },
     /// Markup written only when the document was translated into a right-to-left language.
     RtlDocument {
         /// Replacement markup.
@@ -83,6 +100,20 @@ pub(crate) enum ReplKind {
         slot: usize,
         /// Replacement markup.
         markup: String,
+    },
+}
+
+/// A piece of a [`ReplKind::Formula`].
+#[derive(Debug)]
+pub(crate) enum FormulaPiece {
+    /// Written as it is.
+    Lit(String),
+    /// The translation of the column name in `slot`.
+    Col {
+        /// The header's slot.
+        slot: usize,
+        /// Whether the name stood directly in the reference's brackets.
+        simple: bool,
     },
 }
 
@@ -135,6 +166,10 @@ pub(crate) struct Pending {
 pub(crate) struct Segments {
     /// In slot order.
     pub pending: Vec<Pending>,
+    /// Groups of slots that name things which must stay distinct and non-empty together (the
+    /// columns of one spreadsheet table): when a group's translations are not, the whole group
+    /// keeps its sources.
+    pub distinct_groups: Vec<Vec<usize>>,
 }
 
 impl Segments {
@@ -162,186 +197,10 @@ pub(crate) struct PartPlan {
     pub repls: Vec<Repl>,
 }
 
-/// State for writing one part.
-pub(crate) struct MergeCtx<'a> {
-    /// The part's original text.
-    pub src: &'a str,
-    /// Translations by slot.
-    pub by_slot: &'a [&'a Content],
-    /// Sources by slot.
-    pub source_by_slot: &'a [&'a Content],
-    /// Whether the target language is written right to left.
-    pub rtl: bool,
-    /// The target language tag, written into translated runs' language attributes.
-    pub lang: &'a str,
-    /// Which Word language attribute names the target's language.
-    pub lang_slot: LangSlot,
-    /// Whether any segment was translated (differs from its source).
-    pub any_changed: bool,
-    /// Sheet names already written in this part (lower-cased).
-    pub sheet_names: &'a Mutex<HashSet<String>>,
-}
-
-impl MergeCtx<'_> {
-    fn changed(&self, slot: usize) -> bool {
-        self.by_slot[slot] != self.source_by_slot[slot]
-    }
-}
-
-/// Writes `range` of the part, applying the replacements of `repls` that lie inside it.
-pub(crate) fn write_range(
-    ctx: &MergeCtx<'_>,
-    range: Range<usize>,
-    repls: &[Repl],
-    out: &mut String,
-) {
-    let mut cursor = range.start;
-    let first = repls.partition_point(|r| r.range.start < range.start);
-    for repl in &repls[first..] {
-        if repl.range.start >= range.end
-            && !(repl.range.is_empty() && repl.range.start == range.end)
-        {
-            break;
-        }
-        if repl.range.end > range.end || repl.range.start < cursor {
-            continue;
-        }
-        out.push_str(&ctx.src[cursor..repl.range.start]);
-        write_repl(ctx, repl, out);
-        cursor = repl.range.end;
-    }
-    out.push_str(&ctx.src[cursor..range.end]);
-}
-
-fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
-    match &repl.kind {
-        ReplKind::Para { slot, plan } => {
-            if ctx.changed(*slot) {
-                inline::write_para(ctx, plan, ctx.by_slot[*slot], out);
-            } else {
-                write_range(ctx, repl.range.clone(), &plan.nested, out);
-            }
-        }
-        ReplKind::Plain { slot } => {
-            if ctx.changed(*slot) {
-                xml::escape_text(&ctx.by_slot[*slot].plain_text(), out);
-            } else {
-                out.push_str(&ctx.src[repl.range.clone()]);
-            }
-        }
-        ReplKind::Attr { slot, quote, check } => {
-            let text = ctx.by_slot[*slot].plain_text();
-            let ok = ctx.changed(*slot)
-                && match check {
-                    AttrCheck::None => true,
-                    AttrCheck::SheetName => valid_sheet_name(&text, ctx.sheet_names),
-                };
-            if ok {
-                xml::escape_attr(&text, *quote, out);
-            } else {
-                if *check == AttrCheck::SheetName
-                    && let Ok(mut names) = ctx.sheet_names.lock()
-                {
-                    names.insert(ctx.source_by_slot[*slot].plain_text().to_lowercase());
-                }
-                out.push_str(&ctx.src[repl.range.clone()]);
-            }
-        }
-        ReplKind::Lang { slot, which } => {
-            let translated = match slot {
-                Some(slot) => ctx.changed(*slot),
-                None => ctx.any_changed,
-            };
-            if translated && (*which == LangSlot::Any || *which == ctx.lang_slot) {
-                xml::escape_attr(ctx.lang, b'"', out);
-            } else {
-                out.push_str(&ctx.src[repl.range.clone()]);
-            }
-        }
-        ReplKind::RtlDocument { markup } => {
-            if ctx.rtl && ctx.any_changed {
-                out.push_str(markup);
-            } else {
-                out.push_str(&ctx.src[repl.range.clone()]);
-            }
-        }
-        ReplKind::Rtl { slot, markup } => {
-            if ctx.rtl && ctx.changed(*slot) {
-                out.push_str(markup);
-            } else {
-                out.push_str(&ctx.src[repl.range.clone()]);
-            }
-        }
-    }
-}
-
-fn valid_sheet_name(name: &str, used: &Mutex<HashSet<String>>) -> bool {
-    let ok = !name.trim().is_empty()
-        && name.chars().count() <= 31
-        && !name.contains(['[', ']', ':', '*', '?', '/', '\\'])
-        && !name.starts_with('\'')
-        && !name.ends_with('\'');
-    if !ok {
-        return false;
-    }
-    match used.lock() {
-        Ok(mut names) => names.insert(name.to_lowercase()),
-        Err(_) => false,
-    }
-}
-
-/// The skeleton of an office package.
-pub(crate) struct OfficeSkeleton {
-    /// The original package.
-    pub original: Vec<u8>,
-    /// The parts that carry segments.
-    pub parts: Vec<PartPlan>,
-    /// Slot → segment id.
-    pub slot_to_segment: Vec<u32>,
-    /// Segment id → slot's source content.
-    pub sources: Vec<Content>,
-    /// Limits the package was read with (it is re-opened to write).
-    pub limits: crate::Limits,
-}
-
-impl Skeleton for OfficeSkeleton {
-    fn merge(
-        &self,
-        translations: &[Content],
-        options: &MergeOptions,
-    ) -> Result<Vec<u8>, FormatError> {
-        let by_slot: Vec<&Content> =
-            self.slot_to_segment.iter().map(|&id| &translations[id as usize]).collect();
-        let source_by_slot: Vec<&Content> =
-            self.slot_to_segment.iter().map(|&id| &self.sources[id as usize]).collect();
-        let any_changed = by_slot.iter().zip(&source_by_slot).any(|(a, b)| a != b);
-        let mut changes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        for part in &self.parts {
-            let names = Mutex::new(HashSet::new());
-            let ctx = MergeCtx {
-                src: &part.src,
-                by_slot: &by_slot,
-                source_by_slot: &source_by_slot,
-                rtl: options.target.is_rtl(),
-                lang: options.target.as_str(),
-                lang_slot: LangSlot::of_target(&options.target),
-                any_changed,
-                sheet_names: &names,
-            };
-            let mut out = String::with_capacity(part.src.len() + part.src.len() / 4);
-            write_range(&ctx, 0..part.src.len(), &part.repls, &mut out);
-            if out != part.src {
-                changes.insert(part.name.clone(), out.into_bytes());
-            }
-        }
-        package::rewrite(&self.original, self.limits, &changes)
-    }
-}
-
 /// Assembles a document from the parts' plans and pending segments.
 pub(crate) fn assemble(
     format: Format,
-    original: &[u8],
+    original: Source,
     parts: Vec<PartPlan>,
     segments: Segments,
     report: Report,
@@ -367,8 +226,14 @@ pub(crate) fn assemble(
     }
     let sources = out.iter().map(|s| s.content.clone()).collect();
     let parts: Vec<PartPlan> = parts.into_iter().filter(|p| !p.repls.is_empty()).collect();
-    let skeleton =
-        OfficeSkeleton { original: original.to_vec(), parts, slot_to_segment, sources, limits };
+    let skeleton = OfficeSkeleton {
+        original,
+        parts,
+        slot_to_segment,
+        sources,
+        limits,
+        distinct_groups: segments.distinct_groups,
+    };
     Document::new(format, out, report, Box::new(skeleton))
 }
 

@@ -23,11 +23,15 @@
 //! translated document runs right to left.
 
 use std::collections::HashMap;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use crate::archive::file::Source;
 
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::{self, Package};
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
-use crate::office::{self, AttrCheck, PartPlan, Repl, ReplKind, Segments};
+use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
 use crate::{Document, ExtractOptions, Format, FormatError, KeptField, Report};
 
 const MIME_TEXT: &str = "application/vnd.oasis.opendocument.text";
@@ -54,7 +58,14 @@ pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
     if !names.iter().any(|n| n == "mimetype") {
         return None;
     }
-    let mut pkg = Package::open(bytes, crate::Limits::default()).ok()?;
+    sniff_package(&mut Package::open(bytes, crate::Limits::default()).ok()?)
+}
+
+/// Recognises ODT, ODP and ODS by the `mimetype` entry of an open package.
+pub(crate) fn sniff_package<R: Read + Seek>(pkg: &mut Package<'_, R>) -> Option<Format> {
+    if !pkg.has("mimetype") {
+        return None;
+    }
     let mime = pkg.read("mimetype").ok()?;
     if mime.len() > 200 {
         return None;
@@ -69,7 +80,27 @@ pub(crate) fn extract(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    let mut pkg = Package::open(bytes, options.limits)?;
+    let pkg = Package::open(bytes, options.limits)?;
+    extract_package(format, pkg, Source::Bytes(bytes.to_vec()), options)
+}
+
+/// Extracts an ODT, ODP or ODS document read from the file at `path`: only the parts that carry text are
+/// decompressed, and merging streams every other entry (media) from that file.
+pub(crate) fn extract_file(
+    format: Format,
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let pkg = Package::of(crate::archive::file::open_file(path, &options.limits)?);
+    extract_package(format, pkg, Source::File(path.to_path_buf()), options)
+}
+
+fn extract_package<R: Read + Seek>(
+    format: Format,
+    mut pkg: Package<'_, R>,
+    original: Source,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
     if !pkg.has("mimetype") {
         return Err(FormatError::Invalid(
             "not an OpenDocument package: no `mimetype` entry".into(),
@@ -127,11 +158,14 @@ pub(crate) fn extract(
         let mut repls = Vec::new();
         if let Some(root) = tree.root() {
             walk.collect(root, &mut repls);
+            // Language attributes of a style come after its right-to-left insertions in
+            // document order only most of the time: replacements are applied in order.
+            repls.sort_by_key(|r| r.range.start);
         }
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
-    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+    Ok(office::assemble(format, original, parts, segments, report, options.limits))
 }
 
 struct Walk<'a> {
@@ -196,8 +230,9 @@ impl Walk<'_> {
             (Ns::Style, "style") | (Ns::Style, "default-style")
                 if e.attr_value(Ns::Style, "family") == Some("paragraph") =>
             {
-                return self.rtl_style(id, out);
+                self.rtl_style(id, out);
             }
+            (Ns::Style, "text-properties") => self.language_attrs(id, out),
             _ => {}
         }
         for &c in &e.children {
@@ -244,6 +279,58 @@ impl Walk<'_> {
             range: a.value_range.clone(),
             kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::SheetName },
         });
+    }
+
+    /// Language tags of a style's text properties (`fo:language`/`fo:country` for Latin
+    /// scripts, `style:language-asian`… and `style:language-complex`…, and the
+    /// `style:rfc-language-tag*` forms), retagged with the target once anything was translated,
+    /// so that LibreOffice proof-reads and hyphenates the translation in its own language. The
+    /// tags are those of the styles, shared by every paragraph using them: a document where
+    /// some text stays in the source language has it tagged with the target too. `zxx` (no
+    /// linguistic content, e.g. code) is kept.
+    fn language_attrs(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let Some(e) = self.tree.elem(id) else { return };
+        let sets = [
+            (Ns::Fo, "language", Ns::Fo, "country", "rfc-language-tag", LangSlot::Latin),
+            (
+                Ns::Style,
+                "language-asian",
+                Ns::Style,
+                "country-asian",
+                "rfc-language-tag-asian",
+                LangSlot::EastAsian,
+            ),
+            (
+                Ns::Style,
+                "language-complex",
+                Ns::Style,
+                "country-complex",
+                "rfc-language-tag-complex",
+                LangSlot::Complex,
+            ),
+        ];
+        for (lang_ns, lang, country_ns, country, rfc, which) in sets {
+            let Some(l) = e.attr(lang_ns, lang) else { continue };
+            if l.value == "zxx" || l.value.is_empty() {
+                continue;
+            }
+            out.push(Repl {
+                range: l.value_range.clone(),
+                kind: ReplKind::OdfLang { which, country: false },
+            });
+            if let Some(c) = e.attr(country_ns, country) {
+                out.push(Repl {
+                    range: c.value_range.clone(),
+                    kind: ReplKind::OdfLang { which, country: true },
+                });
+            }
+            if let Some(r) = e.attr(Ns::Style, rfc) {
+                out.push(Repl {
+                    range: r.value_range.clone(),
+                    kind: ReplKind::Lang { slot: None, which },
+                });
+            }
+        }
     }
 
     /// For right-to-left targets: paragraph styles (and the default paragraph style) get

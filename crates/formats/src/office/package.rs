@@ -1,26 +1,32 @@
 //! Package access for the office filters, over the shared safe zip layer
 //! ([`crate::archive::SafeZip`]): limit-checked reads by entry name, and rewriting with
-//! untouched entries copied raw (same compressed bytes, same order, same names).
+//! untouched entries copied raw (same compressed bytes, same order, same names) by
+//! [`crate::archive::file::Source`].
 
-use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 
 use crate::archive::SafeZip;
 use crate::{FormatError, Limits};
 
-/// An open package.
-pub(crate) struct Package<'a> {
+/// An open package, in memory or read from a file.
+pub(crate) struct Package<'a, R: Read + Seek = Cursor<&'a [u8]>> {
     /// Entry names in stored order.
     pub names: Vec<String>,
-    zip: SafeZip<'a>,
+    zip: SafeZip<'a, R>,
 }
 
 impl<'a> Package<'a> {
     /// Opens `bytes` as a zip package, validated against `limits`.
     pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, FormatError> {
-        let zip = SafeZip::open(bytes, &limits)?;
+        Ok(Package::of(SafeZip::open(bytes, &limits)?))
+    }
+}
+
+impl<'a, R: Read + Seek> Package<'a, R> {
+    /// The package of an open archive.
+    pub fn of(zip: SafeZip<'a, R>) -> Self {
         let names = zip.entries().iter().map(|e| e.name.clone()).collect();
-        Ok(Package { names, zip })
+        Package { names, zip }
     }
 
     /// Reads entry `name`, enforcing the size limits while expanding.
@@ -39,25 +45,4 @@ impl<'a> Package<'a> {
 pub(crate) fn entry_names(bytes: &[u8]) -> Option<Vec<String>> {
     let archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     archive.file_names().map(|n| n.ok().map(|c| c.into_owned())).collect()
-}
-
-/// Rewrites `original` with the entries named in `changes` replaced; every other entry is
-/// copied raw, in the original order, with its original compression method.
-pub(crate) fn rewrite(
-    original: &[u8],
-    limits: Limits,
-    changes: &BTreeMap<String, Vec<u8>>,
-) -> Result<Vec<u8>, FormatError> {
-    if changes.is_empty() {
-        return Ok(original.to_vec());
-    }
-    let zip = SafeZip::open(original, &limits)?;
-    let mut by_index = BTreeMap::new();
-    for (name, data) in changes {
-        let index = zip
-            .index_of(name)
-            .ok_or_else(|| FormatError::Archive(format!("no entry named `{name}`")))?;
-        by_index.insert(index, data.clone());
-    }
-    zip.rewrite(&by_index)
 }

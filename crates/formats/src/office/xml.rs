@@ -45,6 +45,8 @@ pub(crate) enum Ns {
     Presentation,
     /// ODF style.
     Style,
+    /// ODF XSL-FO compatible attributes (`fo:language`, `fo:country`).
+    Fo,
     /// The `xml:` prefix.
     Xml,
     /// Any other namespace.
@@ -71,6 +73,7 @@ fn ns_of_uri(uri: &str) -> Ns {
         "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" => Ns::Svg,
         "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" => Ns::Presentation,
         "urn:oasis:names:tc:opendocument:xmlns:style:1.0" => Ns::Style,
+        "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" => Ns::Fo,
         "http://www.w3.org/XML/1998/namespace" => Ns::Xml,
         _ => Ns::Other,
     }

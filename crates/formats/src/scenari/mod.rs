@@ -15,9 +15,12 @@ mod item;
 pub(crate) mod rules;
 
 use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+use std::path::Path;
 
 use tradia_core::Content;
 
+use crate::archive::file::Source;
 use crate::archive::{SafeZip, looks_like_zip};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, Limits, MergeOptions, Report,
@@ -55,9 +58,14 @@ fn sniff_item(name: &str, bytes: &[u8]) -> bool {
     }
 }
 
-fn sniff_archive(name: &str, bytes: &[u8]) -> bool {
+/// True for the file-name extensions of archives that are Scenari by definition.
+pub(crate) fn is_archive_name(name: &str) -> bool {
     let lower = name.to_lowercase();
-    if ARCHIVE_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) {
+    ARCHIVE_EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
+}
+
+fn sniff_archive(name: &str, bytes: &[u8]) -> bool {
+    if is_archive_name(name) {
         return true;
     }
     let Ok(mut zip) = SafeZip::open(bytes, &Limits::default()) else {
@@ -132,10 +140,10 @@ impl Skeleton for ItemDoc {
     }
 }
 
-/// Skeleton of an archive: the original bytes and, per translated entry, its item skeleton and
-/// its slice of the document's segments.
+/// Skeleton of an archive: the original archive (bytes, or the file it is read from) and, per
+/// translated entry, its item skeleton and its slice of the document's segments.
 struct ArchiveDoc {
-    bytes: Vec<u8>,
+    source: Source,
     limits: Limits,
     items: Vec<ArchiveItem>,
 }
@@ -152,8 +160,28 @@ fn extract_archive(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
+    let mut zip = SafeZip::open(bytes, &options.limits)?;
+    archive_document(name, &mut zip, Source::Bytes(bytes.to_vec()), options)
+}
+
+/// Extracts a Scenari archive read from the file at `path`: only the items are decompressed,
+/// and merging streams every other entry from that file ([`crate::archive::file`]).
+pub(crate) fn extract_archive_file(
+    name: &str,
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let mut zip = crate::archive::file::open_file(path, &options.limits)?;
+    archive_document(name, &mut zip, Source::File(path.to_path_buf()), options)
+}
+
+fn archive_document<R: Read + Seek>(
+    name: &str,
+    zip: &mut SafeZip<'_, R>,
+    source: Source,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
     let limits = options.limits;
-    let mut zip = SafeZip::open(bytes, &limits)?;
     let mut report = Report::default();
     let mut segments = Vec::new();
     let mut items = Vec::new();
@@ -199,12 +227,16 @@ fn extract_archive(
         Format::ScenariArchive,
         segments,
         report,
-        Box::new(ArchiveDoc { bytes: bytes.to_vec(), limits, items }),
+        Box::new(ArchiveDoc { source, limits, items }),
     ))
 }
 
-impl Skeleton for ArchiveDoc {
-    fn merge(&self, translations: &[Content], _: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+impl ArchiveDoc {
+    /// The merged items, by entry index; items that come out unchanged are not replaced.
+    fn replacements(
+        &self,
+        translations: &[Content],
+    ) -> Result<BTreeMap<usize, Vec<u8>>, FormatError> {
         let mut replacements = BTreeMap::new();
         for item in &self.items {
             let slice = translations.get(item.first..item.first + item.count).ok_or(
@@ -218,6 +250,21 @@ impl Skeleton for ArchiveDoc {
                 replacements.insert(item.index, out);
             }
         }
-        SafeZip::open(&self.bytes, &self.limits)?.rewrite(&replacements)
+        Ok(replacements)
+    }
+}
+
+impl Skeleton for ArchiveDoc {
+    fn merge(&self, translations: &[Content], _: &MergeOptions) -> Result<Vec<u8>, FormatError> {
+        self.source.rewrite(&self.limits, &self.replacements(translations)?)
+    }
+
+    fn merge_to_path(
+        &self,
+        translations: &[Content],
+        _: &MergeOptions,
+        output: &Path,
+    ) -> Result<(), FormatError> {
+        self.source.rewrite_to_path(&self.limits, &self.replacements(translations)?, output)
     }
 }

@@ -148,6 +148,8 @@ fn visible_attrs(e: &quick_xml::events::BytesStart<'_>, out: &mut String) {
         let key = a.key.into_inner();
         let visible = key == "descr"
             || (key == "name" && (name == "sheet" || name.ends_with(":sheet")))
+            // Table column names are renamed with their header cells.
+            || (key == "name" && (name == "tableColumn" || name.ends_with(":tableColumn")))
             || (key == "table:name" && name == "table:table");
         if visible {
             out.push_str(&a.value);
@@ -183,7 +185,13 @@ fn run_props(name: &str) -> bool {
 /// Whether attribute `key` of element `element` names a language (Word `w:lang`'s three
 /// attributes, DrawingML's `lang`): the one value a translation may change outside text.
 pub fn is_language_attr(element: &str, key: &str) -> bool {
-    element.ends_with(":lang") || element == "lang" || key == "lang"
+    element.ends_with(":lang")
+        || element == "lang"
+        || key == "lang"
+        // OpenDocument text properties: `fo:language`, `fo:country`, `style:language-asian`,
+        // `style:country-complex`, `style:rfc-language-tag`…
+        || (element.ends_with(":text-properties")
+            && (key.contains(":language") || key.contains(":country") || key.contains(":rfc-language-tag")))
 }
 
 /// The value of attribute `a` of element `element`, or `*` for a language value.

@@ -19,9 +19,10 @@
 //! its result translated; any other field (page numbers, SEQ, dates, Zotero citations…) is kept
 //! whole as one code. Tracked changes: insertions and moved-to text are translated inside a
 //! wrapper code; deletions and moved-from text are kept as they are. Formulas, numbers and dates
-//! live in worksheet cells, which are never touched (only inline string cells are). Shared
-//! strings that name a table column or a pivot cache field are kept, since Excel requires those
-//! names to match the header cells.
+//! live in worksheet cells, which are never touched (only inline string cells are). Table header
+//! strings are translated together with the tables' `tableColumn/@name` and the structured
+//! references of formulas, unless a reference cannot be rewritten safely or a pivot cache uses
+//! them (then kept and reported; see `sheet`).
 //!
 //! Right-to-left targets: translated paragraphs get `w:bidi` (Word) or `rtl="1"` (DrawingML) in
 //! their paragraph properties, and rebuilt Word runs get `w:rtl`, inserted in schema order.
@@ -36,13 +37,18 @@
 //! replaced, never added (text without a tag takes the retagged defaults).
 
 mod drawing;
+pub(crate) mod formula;
 mod sheet;
 mod word;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use crate::archive::file::Source;
 use crate::office::package::Package;
-use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
+use crate::office::xml::{self, NodeId, Ns, Tree};
 use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
 use crate::{Document, ExtractOptions, Format, FormatError, Report};
 
@@ -52,7 +58,11 @@ pub(crate) fn sniff(_name: &str, bytes: &[u8]) -> Option<Format> {
     if !bytes.starts_with(b"PK") {
         return None;
     }
-    let names = office::package::entry_names(bytes)?;
+    sniff_names(&office::package::entry_names(bytes)?)
+}
+
+/// Recognises DOCX, PPTX and XLSX by their entry names (see [`sniff`]).
+pub(crate) fn sniff_names(names: &[String]) -> Option<Format> {
     let names: Vec<String> = names.iter().map(|n| n.replace('\\', "/")).collect();
     if !names.iter().any(|n| n == "[Content_Types].xml") {
         return None;
@@ -96,6 +106,8 @@ enum Kind {
     Core,
     /// Word styles: only the language defaults (`w:lang`), retagged when anything was translated.
     WordStyles,
+    /// Spreadsheet table definitions: column names, renamed with their header cells.
+    Table,
 }
 
 fn classify(content_type: &str) -> Option<Kind> {
@@ -118,6 +130,7 @@ fn classify(content_type: &str) -> Option<Kind> {
             "spreadsheetml.worksheet+xml" => Kind::Worksheet,
             "spreadsheetml.comments+xml" => Kind::SheetComments,
             "spreadsheetml.sheet.main+xml" | "spreadsheetml.template.main+xml" => Kind::Workbook,
+            "spreadsheetml.table+xml" => Kind::Table,
             "drawingml.chart+xml" | "drawingml.diagramdata+xml" | "drawing+xml" => Kind::Drawing,
             _ => return None,
         }
@@ -173,7 +186,27 @@ pub(crate) fn extract(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
-    let mut pkg = Package::open(bytes, options.limits)?;
+    let pkg = Package::open(bytes, options.limits)?;
+    extract_package(format, pkg, Source::Bytes(bytes.to_vec()), options)
+}
+
+/// Extracts a DOCX, PPTX or XLSX document read from the file at `path`: only the parts that carry text are
+/// decompressed, and merging streams every other entry (media) from that file.
+pub(crate) fn extract_file(
+    format: Format,
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let pkg = Package::of(crate::archive::file::open_file(path, &options.limits)?);
+    extract_package(format, pkg, Source::File(path.to_path_buf()), options)
+}
+
+fn extract_package<R: Read + Seek>(
+    format: Format,
+    mut pkg: Package<'_, R>,
+    original: Source,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
     let ct_name = pkg
         .names
         .iter()
@@ -215,45 +248,29 @@ pub(crate) fn extract(
     }
 
     // Spreadsheet tables and pivot caches name their columns after the header cells' text, and
-    // Excel repairs a file where they disagree: strings used as such names are kept.
-    let mut column_names: HashSet<String> = HashSet::new();
-    if format == Format::Xlsx {
-        let names = pkg.names.clone();
-        for name in names {
-            let normal = name.replace('\\', "/");
-            let part_name = format!("/{}", normal.trim_start_matches('/')).to_ascii_lowercase();
-            let Some(ct) = overrides.get(&part_name) else { continue };
-            let ct = ct.to_ascii_lowercase();
-            let element = if ct.ends_with("spreadsheetml.table+xml") {
-                "tableColumn"
-            } else if ct.ends_with("spreadsheetml.pivotcachedefinition+xml") {
-                "cacheField"
-            } else {
-                continue;
-            };
-            let text = office::part_text(&name, pkg.read(&name)?)?;
-            let tree = xml::parse(&name, &text)?;
-            for node in &tree.nodes {
-                if let NodeKind::Elem(e) = &node.kind
-                    && e.is(Ns::S, element)
-                    && let Some(v) = e.attr_value(Ns::None, "name")
-                {
-                    column_names.insert(v.to_string());
-                }
-            }
-        }
-    }
+    // Excel repairs a file where they disagree (see `sheet::Tables`).
+    let mut report = Report::default();
+    let tables = if format == Format::Xlsx {
+        sheet::Tables::read(&mut pkg, &overrides, &mut report)?
+    } else {
+        sheet::Tables::default()
+    };
 
     // Reading order: title, then the main text, then what hangs off it.
-    selected.sort_by_key(|(name, kind)| (part_rank(name, *kind), office::natural_key(name)));
+    // Shared strings come before worksheets of the same rank whatever their names: the
+    // worksheets' formulas and the tables take the header translations from them.
+    selected.sort_by_key(|(name, kind)| {
+        (part_rank(name, *kind), *kind != Kind::SharedStrings, office::natural_key(name))
+    });
 
     let mut segments = Segments::default();
     let mut parts = Vec::new();
-    let mut report = Report::default();
+    let mut header_slots = HashMap::new();
     for (part_idx, (name, kind)) in selected.iter().enumerate() {
         let text = office::part_text(name, pkg.read(name)?)?;
-        // Worksheets only matter for inline strings; most have none and can be large.
-        if *kind == Kind::Worksheet && !text.contains("inlineStr") {
+        // Worksheets only matter for inline strings and formulas naming renamed tables; most
+        // have neither and can be large.
+        if *kind == Kind::Worksheet && !text.contains("inlineStr") && !tables.named_in(&text) {
             continue;
         }
         let tree = xml::parse(name, &text)?;
@@ -267,7 +284,8 @@ pub(crate) fn extract(
             counters: HashMap::new(),
             langs: Vec::new(),
             other_texts: &other_texts,
-            column_names: &column_names,
+            tables: &tables,
+            header_slots: &mut header_slots,
             report: &mut report,
         };
         let mut repls = Vec::new();
@@ -277,7 +295,7 @@ pub(crate) fn extract(
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
-    Ok(office::assemble(format, bytes, parts, segments, report, options.limits))
+    Ok(office::assemble(format, original, parts, segments, report, options.limits))
 }
 
 /// Where a part comes in reading order.
@@ -305,7 +323,10 @@ struct Walk<'a> {
     segs: &'a mut Segments,
     counters: HashMap<String, usize>,
     other_texts: &'a [String],
-    column_names: &'a HashSet<String>,
+    tables: &'a sheet::Tables,
+    /// Shared string slots of translatable table headers, by text (filled by the shared strings
+    /// part, read by the table parts that come after it).
+    header_slots: &'a mut HashMap<String, usize>,
     report: &'a mut Report,
     /// Language attribute values of the runs of the paragraphs being walked (a stack: a text
     /// box's paragraph inside a run takes its own off the top).
@@ -346,8 +367,11 @@ impl Walk<'_> {
             (Ns::Tc, "text", Kind::ThreadedComments)
             | (Ns::P, "text", Kind::PptComments)
             | (Ns::Dc, "title", Kind::Core) => return self.plain(id, out),
-            (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => return,
+            (Ns::P, "sp", Kind::Layout) if self.is_placeholder(id) => {
+                return self.report_placeholder(id);
+            }
             (Ns::S, "sheet", Kind::Workbook) => return self.sheet_name(id, out),
+            (Ns::S, "table", Kind::Table) => return self.table_columns(id, out),
             (Ns::W, "lang", Kind::WordStyles) => {
                 let mark = self.langs.len();
                 self.word_lang(id);
@@ -371,16 +395,49 @@ impl Walk<'_> {
                 kind: ReplKind::Attr { slot, quote: a.quote, check: AttrCheck::None },
             });
         }
-        // Worksheets: only inline strings matter; skip everything else cheaply.
+        // Worksheets: only inline strings and formulas matter; skip everything else cheaply.
         if self.kind == Kind::Worksheet
             && e.is(Ns::S, "c")
             && e.attr_value(Ns::None, "t") != Some("inlineStr")
         {
+            if let Some((f, _)) = tree.child(id, Ns::S, "f") {
+                self.formula(f, out);
+            }
             return;
         }
         for &c in &e.children {
             self.collect(c, out);
         }
+    }
+
+    /// A layout's or master's placeholder is kept: its text is the prompt PowerPoint shows
+    /// while editing ("Click to edit Master title style"), replaced by each slide's own text and
+    /// never shown in a presentation. Kept visibly, in the report, when it has text.
+    fn report_placeholder(&mut self, sp: NodeId) {
+        let t = self.tree;
+        let text = t
+            .descendants(sp)
+            .into_iter()
+            .filter(|&n| t.elem(n).is_some_and(|e| e.is(Ns::A, "t")))
+            .map(|n| t.text_of(n))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !office::worth(&text) {
+            return;
+        }
+        let kind = t
+            .child(sp, Ns::P, "nvSpPr")
+            .and_then(|(n, _)| t.child(n, Ns::P, "nvPr"))
+            .and_then(|(n, _)| t.child(n, Ns::P, "ph"))
+            .and_then(|(_, ph)| ph.attr_value(Ns::None, "type"))
+            .unwrap_or("body")
+            .to_string();
+        let location = self.location("placeholder");
+        self.report.kept.push(crate::KeptField {
+            location: format!("{location} ({kind}): `{text}`"),
+            field: "p:sp".into(),
+            reason: "placeholder prompt text of a layout or master (each slide has its own)".into(),
+        });
     }
 
     fn is_placeholder(&self, sp: NodeId) -> bool {

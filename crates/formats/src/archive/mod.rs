@@ -4,9 +4,12 @@
 //! Why a layer of our own over the `zip` crate: the crate reads and writes zips well, but it has
 //! no notion of a *budget*. An uploaded archive is hostile until proven otherwise:
 //!
-//! * **Zip bombs.** Headers declare sizes, but headers lie. [`SafeZip`] checks the declared sizes
-//!   when it opens the archive (cheap early refusal) *and* enforces [`Limits`] while expanding:
-//!   [`SafeZip::read`] pulls decompressed bytes through a counting reader that never asks the
+//! * **Zip bombs.** Headers declare sizes, but headers lie. Two budgets: entries that are only
+//!   copied (media, binaries: never decompressed) are held to `max_copied_entry_bytes` and
+//!   `max_copied_total_bytes`, checked on the declared sizes when the archive is opened; entries
+//!   that a filter decompresses and parses are held to the much smaller `max_entry_bytes` and
+//!   `max_total_bytes`, checked on the declared size before [`SafeZip::read`] starts (cheap early
+//!   refusal) *and* while expanding: [`SafeZip::read`] pulls decompressed bytes through a counting reader that never asks the
 //!   decompressor for more than one byte past the remaining budget, and fails with
 //!   [`FormatError::LimitExceeded`] as soon as an entry expands past `max_entry_bytes` or all reads
 //!   together past `max_total_bytes`. [`SafeZip::bytes_expanded`] exposes the count so tests can
@@ -25,14 +28,19 @@
 //! entry), with their timestamps and attributes, and the archive comment is kept. When nothing is
 //! replaced, the input bytes are returned as they are, so an identity round trip is byte-exact
 //! for the whole archive, not only for each entry.
+//!
+//! Archives of any size: [`mod@file`] opens the same reader over a file and rewrites into a file,
+//! streaming untouched entries, so that memory follows the parsed entries, not the archive.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read, Seek, Write};
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::{FormatError, Limits};
+
+pub mod file;
 
 /// How an entry's data is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,16 +70,17 @@ pub struct EntryInfo {
     pub is_dir: bool,
 }
 
-/// A zip archive validated against [`Limits`], read with a byte budget.
-pub struct SafeZip<'a> {
+/// A zip archive validated against [`Limits`], read with a byte budget: over bytes in memory
+/// (the default), or over a file ([`file::open_file`]).
+pub struct SafeZip<'a, R: Read + Seek = Cursor<&'a [u8]>> {
     bytes: &'a [u8],
-    archive: ZipArchive<Cursor<&'a [u8]>>,
+    archive: ZipArchive<R>,
     entries: Vec<EntryInfo>,
     limits: Limits,
     expanded: u64,
 }
 
-impl std::fmt::Debug for SafeZip<'_> {
+impl<R: Read + Seek> std::fmt::Debug for SafeZip<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SafeZip")
             .field("entries", &self.entries.len())
@@ -88,7 +97,8 @@ pub fn looks_like_zip(bytes: &[u8]) -> bool {
 
 impl<'a> SafeZip<'a> {
     /// Opens and validates an archive: entry count, names, duplicates, encryption, methods,
-    /// declared sizes. Nothing is decompressed yet.
+    /// declared sizes (against [`Limits::max_copied_entry_bytes`]: an entry is only held to the
+    /// parsing limits when it is read). Nothing is decompressed yet.
     pub fn open(bytes: &'a [u8], limits: &Limits) -> Result<SafeZip<'a>, FormatError> {
         if let Some(count) = eocd_entry_count(bytes)
             && count > limits.max_entries
@@ -96,63 +106,79 @@ impl<'a> SafeZip<'a> {
             return Err(limit("entries", limits.max_entries));
         }
         let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
-        if archive.len() as u64 > limits.max_entries {
-            return Err(limit("entries", limits.max_entries));
-        }
-        let mut entries = Vec::with_capacity(archive.len());
-        let mut names = HashSet::with_capacity(archive.len());
-        let mut declared_total: u64 = 0;
-        for index in 0..archive.len() {
-            let file = archive.by_index_raw(index).map_err(zip_error)?;
-            let name = file.name().map_err(zip_error)?.into_owned();
-            let name_raw = file.name_raw().to_vec();
-            if !is_safe_name(&name) || file.enclosed_name().is_none() {
-                return Err(FormatError::UnsafeEntryName { name });
-            }
-            if !names.insert(name.clone()) {
-                return Err(FormatError::Archive(format!("duplicate entry name `{name}`")));
-            }
-            if file.encrypted() {
-                return Err(FormatError::Archive(format!(
-                    "entry `{name}` is encrypted; encrypted archives are not supported"
-                )));
-            }
-            if file.is_symlink() {
-                return Err(FormatError::Archive(format!(
-                    "entry `{name}` is a symbolic link; links are not allowed in documents"
-                )));
-            }
-            let method = match file.compression() {
-                CompressionMethod::Stored => EntryMethod::Stored,
-                CompressionMethod::Deflated => EntryMethod::Deflated,
-                other => {
-                    return Err(FormatError::Archive(format!(
-                        "entry `{name}` uses compression method {other}; only stored and \
-                         deflate are supported"
-                    )));
-                }
-            };
-            let declared_size = file.size();
-            if declared_size > limits.max_entry_bytes {
-                return Err(limit("entry size", limits.max_entry_bytes));
-            }
-            declared_total = declared_total.saturating_add(declared_size);
-            if declared_total > limits.max_total_bytes {
-                return Err(limit("total size", limits.max_total_bytes));
-            }
-            entries.push(EntryInfo {
-                index,
-                is_dir: file.is_dir(),
-                name,
-                name_raw,
-                declared_size,
-                compressed_size: file.compressed_size(),
-                method,
-            });
-        }
+        let entries = validate(&mut archive, limits)?;
         Ok(SafeZip { bytes, archive, entries, limits: *limits, expanded: 0 })
     }
 
+    /// The archive bytes this reader was opened on.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+/// Checks every entry of the central directory (see [`SafeZip::open`]).
+fn validate<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    limits: &Limits,
+) -> Result<Vec<EntryInfo>, FormatError> {
+    if archive.len() as u64 > limits.max_entries {
+        return Err(limit("entries", limits.max_entries));
+    }
+    let mut entries = Vec::with_capacity(archive.len());
+    let mut names = HashSet::with_capacity(archive.len());
+    let mut declared_total: u64 = 0;
+    for index in 0..archive.len() {
+        let file = archive.by_index_raw(index).map_err(zip_error)?;
+        let name = file.name().map_err(zip_error)?.into_owned();
+        let name_raw = file.name_raw().to_vec();
+        if !is_safe_name(&name) || file.enclosed_name().is_none() {
+            return Err(FormatError::UnsafeEntryName { name });
+        }
+        if !names.insert(name.clone()) {
+            return Err(FormatError::Archive(format!("duplicate entry name `{name}`")));
+        }
+        if file.encrypted() {
+            return Err(FormatError::Archive(format!(
+                "entry `{name}` is encrypted; encrypted archives are not supported"
+            )));
+        }
+        if file.is_symlink() {
+            return Err(FormatError::Archive(format!(
+                "entry `{name}` is a symbolic link; links are not allowed in documents"
+            )));
+        }
+        let method = match file.compression() {
+            CompressionMethod::Stored => EntryMethod::Stored,
+            CompressionMethod::Deflated => EntryMethod::Deflated,
+            other => {
+                return Err(FormatError::Archive(format!(
+                    "entry `{name}` uses compression method {other}; only stored and \
+                         deflate are supported"
+                )));
+            }
+        };
+        let declared_size = file.size();
+        if declared_size > limits.max_copied_entry_bytes {
+            return Err(limit("copied entry size", limits.max_copied_entry_bytes));
+        }
+        declared_total = declared_total.saturating_add(declared_size);
+        if declared_total > limits.max_copied_total_bytes {
+            return Err(limit("copied total size", limits.max_copied_total_bytes));
+        }
+        entries.push(EntryInfo {
+            index,
+            is_dir: file.is_dir(),
+            name,
+            name_raw,
+            declared_size,
+            compressed_size: file.compressed_size(),
+            method,
+        });
+    }
+    Ok(entries)
+}
+
+impl<'a, R: Read + Seek> SafeZip<'a, R> {
     /// The entries, in central directory order.
     pub fn entries(&self) -> &[EntryInfo] {
         &self.entries
@@ -173,11 +199,6 @@ impl<'a> SafeZip<'a> {
         self.entries.iter().position(|e| e.name == name)
     }
 
-    /// The archive bytes this reader was opened on.
-    pub fn bytes(&self) -> &'a [u8] {
-        self.bytes
-    }
-
     /// Total bytes expanded (decompressed) by [`SafeZip::read`] so far, across all entries.
     pub fn bytes_expanded(&self) -> u64 {
         self.expanded
@@ -189,9 +210,16 @@ impl<'a> SafeZip<'a> {
         let info = self.entry(index)?;
         let name = info.name.clone();
         let declared = info.declared_size;
-        let mut file = self.archive.by_index(index).map_err(zip_error)?;
         let entry_limit = self.limits.max_entry_bytes;
         let total_limit = self.limits.max_total_bytes;
+        // Cheap early refusal on the declared size; the counting below holds whatever it says.
+        if declared > entry_limit {
+            return Err(limit("entry size", entry_limit));
+        }
+        if self.expanded.saturating_add(declared) > total_limit {
+            return Err(limit("total size", total_limit));
+        }
+        let mut file = self.archive.by_index(index).map_err(zip_error)?;
         let mut out = Vec::with_capacity(declared.min(entry_limit).min(1 << 20) as usize);
         let mut entry_count: u64 = 0;
         let mut buf = [0u8; 16 * 1024];
@@ -247,6 +275,14 @@ impl<'a> SafeZip<'a> {
         self.read(index)
     }
 
+    fn entry(&self, index: usize) -> Result<&EntryInfo, FormatError> {
+        self.entries
+            .get(index)
+            .ok_or_else(|| FormatError::Archive(format!("no entry number {index}")))
+    }
+}
+
+impl SafeZip<'_> {
     /// Writes a new archive with the same entries, names and order, where entry `i` holds
     /// `replacements[i]` when present. Untouched entries are copied raw (compressed bytes reused);
     /// replaced ones are compressed with their original method and keep their timestamp and
@@ -373,12 +409,6 @@ impl<'a> SafeZip<'a> {
                 .map_err(|e| FormatError::Archive(format!("writing `{}`: {e}", info.name)))?;
         }
         Ok(writer.finish().map_err(zip_error)?.into_inner())
-    }
-
-    fn entry(&self, index: usize) -> Result<&EntryInfo, FormatError> {
-        self.entries
-            .get(index)
-            .ok_or_else(|| FormatError::Archive(format!("no entry number {index}")))
     }
 }
 
