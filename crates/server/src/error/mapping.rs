@@ -8,6 +8,7 @@ use axum::extract::multipart::MultipartError;
 use axum::http::StatusCode;
 use tradia_core::{EngineError, InvalidLanguage};
 use tradia_formats::FormatError;
+use tradia_oidc::OidcError;
 use tradia_store::{BlobError, StoreError};
 
 use crate::error::{ApiError, ErrorCode};
@@ -55,6 +56,25 @@ impl From<&InvalidLanguage> for ErrorCode {
         // Destructured so that the type growing variants or fields is noticed here.
         let InvalidLanguage(_) = error;
         ErrorCode::InvalidLanguage
+    }
+}
+
+impl From<&OidcError> for ErrorCode {
+    fn from(error: &OidcError) -> Self {
+        match error {
+            OidcError::InvalidSettings(_)
+            | OidcError::Unreachable { .. }
+            | OidcError::InvalidProvider { .. }
+            | OidcError::ClientRejected(_) => ErrorCode::OidcUnavailable,
+            OidcError::StateMismatch
+            | OidcError::InvalidPendingLogin(_)
+            | OidcError::LoginExpired
+            | OidcError::Denied { .. }
+            | OidcError::TokenRejected(_)
+            | OidcError::InvalidTokenResponse(_)
+            | OidcError::InvalidIdToken(_)
+            | OidcError::InvalidUserInfo(_) => ErrorCode::OidcFailed,
+        }
     }
 }
 
