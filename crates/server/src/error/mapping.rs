@@ -277,6 +277,35 @@ mod tests {
     }
 
     #[test]
+    fn every_oidc_error_has_its_code() {
+        let text = || "x".to_string();
+        let unavailable = [
+            OidcError::InvalidSettings(text()),
+            OidcError::Unreachable { url: text(), reason: text() },
+            OidcError::InvalidProvider { issuer: text(), reason: text() },
+            OidcError::ClientRejected(text()),
+        ];
+        for error in &unavailable {
+            assert_eq!(ErrorCode::from(error), ErrorCode::OidcUnavailable, "{error}");
+            assert_eq!(ErrorCode::from(error).status().map(|s| s.as_u16()), Some(503));
+        }
+        let failed = [
+            OidcError::StateMismatch,
+            OidcError::InvalidPendingLogin(text()),
+            OidcError::LoginExpired,
+            OidcError::denied("access_denied", None),
+            OidcError::TokenRejected(text()),
+            OidcError::InvalidTokenResponse(text()),
+            OidcError::InvalidIdToken(text()),
+            OidcError::InvalidUserInfo(text()),
+        ];
+        for error in &failed {
+            assert_eq!(ErrorCode::from(error), ErrorCode::OidcFailed, "{error}");
+            assert_eq!(ErrorCode::from(error).status().map(|s| s.as_u16()), Some(400));
+        }
+    }
+
+    #[test]
     fn every_engine_and_gateway_error_has_its_code() {
         let engine = [
             (EngineError::Cancelled, "cancelled", 503),

@@ -4,7 +4,6 @@
 //! and opens no session.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -56,7 +55,7 @@ fn start_url(public: &Url, return_to: &str) -> Url {
 /// Signs `login` in through the provider; the client then carries the session.
 async fn sign_in(app: &App, public: &Url, login: &str) -> Client {
     let mut browser = Browser::new();
-    let callback = browser.to_callback(&start_url(public, "/?view=jobs"), login).await;
+    let callback = browser.sign_in_until_callback(&start_url(public, "/?view=jobs"), login).await;
     assert!(callback.url.path().ends_with("/api/v1/auth/oidc/callback"), "{}", callback.url);
     assert!(browser.cookies.contains_key("tradia_oidc"), "the pending login rides in a cookie");
     let response = browser.get(&callback.url).await;
@@ -147,7 +146,7 @@ async fn sign_in_through_the_provider_sees_own_jobs_and_signs_out() {
     app.stop().await;
 }
 
-/// Counts the sessions in the store (through the admin's view of the users' sign-ins).
+/// How many users have this login (an OpenID user is created on their first sign-in).
 async fn users_named(app: &App, login: &str) -> usize {
     let users = app.server.state().jobs.store().list_users().await.unwrap();
     users.iter().filter(|u| u.login == login).count()
@@ -167,7 +166,7 @@ async fn assert_refused(browser: &mut Browser, app: &App, callback: &Url) {
 async fn a_tampered_state_is_refused_without_a_session() {
     let Some((app, _provider, public)) = start(None).await else { return };
     let mut browser = Browser::new();
-    let callback = browser.to_callback(&start_url(&public, "/"), "bob").await;
+    let callback = browser.sign_in_until_callback(&start_url(&public, "/"), "bob").await;
     let mut tampered = callback.url.clone();
     let pairs: Vec<(String, String)> = callback.url.query_pairs().into_owned().collect();
     tampered.query_pairs_mut().clear();
@@ -186,10 +185,8 @@ async fn a_tampered_state_is_refused_without_a_session() {
 async fn a_tampered_id_token_is_refused_without_a_session() {
     let Some((app, _provider, public)) = start(Some("signature")).await else { return };
     let mut browser = Browser::new();
-    let callback = browser.to_callback(&start_url(&public, "/"), "alice").await;
+    let callback = browser.sign_in_until_callback(&start_url(&public, "/"), "alice").await;
     assert_refused(&mut browser, &app, &callback.url).await;
     assert_eq!(users_named(&app, "alice").await, 0, "no user was created");
-    // Nobody is signed in: the next request is anonymous.
-    tokio::time::sleep(Duration::from_millis(10)).await;
     app.stop().await;
 }

@@ -129,7 +129,7 @@ impl Browser {
 
     /// Starts signing in at the service (`start`) and goes through the provider's forms as
     /// `login` until the provider redirects to the service's callback, which it returns.
-    pub async fn to_callback(&mut self, start: &Url, login: &str) -> Callback {
+    pub async fn sign_in_until_callback(&mut self, start: &Url, login: &str) -> Callback {
         let response = self.get(start).await;
         assert_eq!(response.status(), 302, "start: {}", response.text().await.unwrap());
         let mut url = start.join(location(&response)).unwrap();
