@@ -99,6 +99,7 @@ pub async fn start(
     let metrics_listen = settings.metrics_addr;
     let state = Arc::new(AppState::new(settings, gateway, repo));
     crate::accounts::sign_in::prepare(&state).await.context("cannot prepare the accounts")?;
+    crate::accounts::oidc::check_provider(&state).await;
 
     match state.check_llm().await {
         Ok(()) => {

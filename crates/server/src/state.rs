@@ -1,5 +1,5 @@
 //! What every handler and worker shares: settings, the language-model gateway, the job store,
-//! the progress event hub, the rate limiters and the shutdown token.
+//! the progress event hub, the rate limiters, the OpenID client and the shutdown token.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,6 +11,7 @@ use tradia_core::CancelFlag;
 use tradia_store::{JobId, User};
 
 use crate::access::RateLimits;
+use crate::accounts::oidc::OidcState;
 use crate::error::{ApiError, ErrorCode};
 use crate::gateway::{LlmGateway, ModelInfo};
 use crate::jobs::model::JobView;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub single_user: OnceLock<User>,
     /// The one-time first-start set-up token, while no administrator exists.
     pub setup_token: Mutex<Option<String>>,
+    /// Single sign-on through OpenID Connect, when enabled.
+    pub oidc: Option<OidcState>,
     /// Cancel flags of the jobs this process is running.
     running: Mutex<HashMap<JobId, CancelFlag>>,
     models: Mutex<Option<(Instant, Vec<ModelInfo>)>>,
@@ -51,6 +54,7 @@ impl AppState {
     pub fn new(settings: ServerSettings, gateway: Arc<dyn LlmGateway>, jobs: JobRepo) -> Self {
         let (events, _) = broadcast::channel(1024);
         let rate_limits = RateLimits::new(&settings.access);
+        let oidc = OidcState::from_settings(&settings);
         AppState {
             settings: Arc::new(settings),
             gateway,
@@ -61,6 +65,7 @@ impl AppState {
             rate_limits,
             single_user: OnceLock::new(),
             setup_token: Mutex::new(None),
+            oidc,
             running: Mutex::new(HashMap::new()),
             models: Mutex::new(None),
             llm_health: Mutex::new(None),

@@ -87,6 +87,9 @@ async function stop(child) {
  * as when the GPU server is down: the service starts anyway and reports itself degraded.
  * `auth`: `{ mode: 'none' }` (the default), or `{ mode: 'local', users: [{login, password,
  * role}] }`, or `{ mode: 'local', setupRequired: true }` (no administrator: the first start).
+ * `auth.oidc`: an async function given the service's URL (chosen before it starts, for the
+ * provider's redirect URI) that answers `{ issuer, clientId, clientSecret, label, roleClaim,
+ * adminValues }`: the service then offers OpenID Connect too (`TRADIA_AUTH_OIDC_*`).
  */
 export async function startRealServer({ maxUploadMb = 50, llmReachable = true, auth = { mode: 'none' } } = {}) {
   const bin = tradiaBinary();
@@ -111,12 +114,23 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true, a
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const store = { TRADIA_DATA_DIR: data, DATABASE_URL: undefined, TRADIA_AUTH: auth.mode ?? 'none' };
+    const oidc = auth.oidc ? await auth.oidc(url) : null;
+    const oidcEnv = oidc ? {
+      TRADIA_PUBLIC_URL: `${url}/`,
+      TRADIA_AUTH_OIDC_ISSUER: oidc.issuer,
+      TRADIA_AUTH_OIDC_CLIENT_ID: oidc.clientId,
+      TRADIA_AUTH_OIDC_CLIENT_SECRET: oidc.clientSecret,
+      TRADIA_AUTH_OIDC_LABEL: oidc.label,
+      TRADIA_AUTH_OIDC_ROLE_CLAIM: oidc.roleClaim,
+      TRADIA_AUTH_OIDC_ADMIN_VALUES: oidc.adminValues,
+    } : {};
+    const store = { ...oidcEnv, TRADIA_DATA_DIR: data, DATABASE_URL: undefined, TRADIA_AUTH: auth.mode ?? 'none' };
     for (const u of auth.setupRequired ? [] : auth.users ?? []) {
       await runToEnd(bin, ['users', 'add', u.login, ...(u.role === 'admin' ? ['--admin'] : []), '--password-stdin'],
         store, `${u.password}\n`);
     }
     server = start(bin, ['serve'], {
+      ...oidcEnv,
       TRADIA_AUTH: auth.mode ?? 'none',
       TRADIA_HOST: '127.0.0.1',
       PORT: String(port),

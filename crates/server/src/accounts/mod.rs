@@ -1,5 +1,6 @@
 //! Accounts at the HTTP edge: who is calling ([`caller`]), the secrets of passwords, sessions
-//! and keys ([`secrets`]), signing in and first-start set-up ([`sign_in`]), the caller's own
+//! and keys ([`secrets`]), signing in and first-start set-up ([`sign_in`]), single sign-on through OpenID Connect
+//! ([`oidc`]), the caller's own
 //! profile and keys ([`me`]), administration ([`admin`]), quotas and usage ([`quota`]) and the
 //! audit log ([`audit`]).
 //!
@@ -11,6 +12,7 @@ pub mod audit;
 pub mod caller;
 pub mod me;
 pub mod offline;
+pub mod oidc;
 pub mod quota;
 pub mod secrets;
 pub mod sign_in;

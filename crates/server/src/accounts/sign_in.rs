@@ -93,29 +93,33 @@ fn storage(e: StoreError) -> ApiError {
 }
 
 /// The `Set-Cookie` value of a session.
-fn session_cookie(
+pub(crate) fn session_cookie(
     state: &AppState,
     origin: &RequestOrigin,
     token: &str,
     max_age: Option<u64>,
 ) -> HeaderValue {
-    let secure =
-        origin.tls || state.settings.access.public_url.as_ref().is_some_and(|p| p.is_https());
     let age = max_age.map_or_else(|| "Max-Age=0".to_string(), |s| format!("Max-Age={s}"));
     let value = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; {age}{}",
-        if secure { "; Secure" } else { "" }
+        if secure_cookies(state, origin) { "; Secure" } else { "" }
     );
     HeaderValue::from_str(&value)
         .unwrap_or_else(|_| HeaderValue::from_static("tradia_session=; Max-Age=0"))
 }
 
-/// Opens a session for `user` and answers with it.
-async fn open_session(
+/// Whether cookies get `Secure`: the request came over TLS, or the public URL is https.
+pub(crate) fn secure_cookies(state: &AppState, origin: &RequestOrigin) -> bool {
+    origin.tls || state.settings.access.public_url.as_ref().is_some_and(|p| p.is_https())
+}
+
+/// Creates a session for `user` (and records the sign-in): the answer's body and the
+/// `Set-Cookie` value that carries the session.
+pub(crate) async fn create_session(
     state: &AppState,
     origin: &RequestOrigin,
     user: &User,
-) -> ApiResult<Response> {
+) -> ApiResult<(SignedIn, HeaderValue)> {
     let token = random_token()?;
     let csrf_token = csrf_token_for(&token);
     let lifetime = state.settings.access.session_lifetime;
@@ -135,10 +139,19 @@ async fn open_session(
     }
     let via = Via::Session { id: session.id, csrf_token: csrf_token.clone() };
     let me = me_of(state, user, &via).await?;
-    let mut response = Json(SignedIn { user: me, csrf_token }).into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, session_cookie(state, origin, &token, Some(lifetime.as_secs())));
+    let cookie = session_cookie(state, origin, &token, Some(lifetime.as_secs()));
+    Ok((SignedIn { user: me, csrf_token }, cookie))
+}
+
+/// Opens a session for `user` and answers with it.
+async fn open_session(
+    state: &AppState,
+    origin: &RequestOrigin,
+    user: &User,
+) -> ApiResult<Response> {
+    let (signed_in, cookie) = create_session(state, origin, user).await?;
+    let mut response = Json(signed_in).into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
     Ok(response)
 }
 
@@ -258,13 +271,23 @@ pub async fn login(
     open_session(&state, &origin, &user).await
 }
 
-/// `POST /api/v1/auth/logout`: ends the session (cookie cleared); `204`.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204)))]
+/// Answer of `POST /api/v1/auth/logout` for a user who signed in through OpenID Connect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedOut {
+    /// The provider's sign-out page (RP-initiated logout), to end the provider's session too.
+    pub logout_url: String,
+}
+
+/// `POST /api/v1/auth/logout`: ends the session (cookie cleared); `204`, or `200` with the
+/// provider's sign-out URL for an OpenID user whose provider has one.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses((status = 204), (status = 200, body = LoggedOut)))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     origin: axum::Extension<RequestOrigin>,
     identity: Option<Identity>,
 ) -> ApiResult<Response> {
+    let mut logout_url = None;
     if let Some(identity) = &identity {
         if let Via::Session { id, .. } = &identity.via {
             state.jobs.store().delete_session(*id).await.map_err(storage)?;
@@ -278,8 +301,14 @@ pub async fn logout(
             None,
         )
         .await;
+        if identity.user.oidc.is_some() {
+            logout_url = super::oidc::logout_url(&state).await;
+        }
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
+    let mut response = match logout_url {
+        Some(url) => Json(LoggedOut { logout_url: url.to_string() }).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    };
     response.headers_mut().insert(SET_COOKIE, session_cookie(&state, &origin.0, "", None));
     Ok(response)
 }

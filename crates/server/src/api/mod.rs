@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::access::{csrf, headers, host, origin, rate};
-use crate::accounts::{admin, caller, me, sign_in};
+use crate::accounts::{admin, caller, me, oidc, sign_in};
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
@@ -36,7 +36,8 @@ use routes::Access;
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,
         meta::models, meta::languages, meta::healthz, meta::livez, meta::readyz, meta::metrics,
-        config::config, sign_in::login, sign_in::logout, sign_in::setup,
+        config::config, sign_in::login, sign_in::logout, sign_in::setup, oidc::start,
+        oidc::callback,
         me::me, me::list_keys, me::create_key, me::revoke_key,
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
         admin::create_user_key, admin::list_teams, admin::create_team, admin::add_member,

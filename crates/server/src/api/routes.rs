@@ -13,7 +13,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::{assist, config, docs, meta, text};
-use crate::accounts::{admin, me, sign_in};
+use crate::accounts::{admin, me, oidc, sign_in};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
 
@@ -122,6 +122,8 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::post("/api/v1/auth/login", SignIn, sign_in::login),
         Route::post("/api/v1/auth/setup", SignIn, sign_in::setup),
         Route::post("/api/v1/auth/logout", Public, sign_in::logout),
+        Route::get("/api/v1/auth/oidc/start", SignIn, oidc::start),
+        Route::get("/api/v1/auth/oidc/callback", SignIn, oidc::callback),
         Route::get("/api/v1/me", User, me::me),
         Route::get("/api/v1/me/keys", User, me::list_keys),
         Route::post("/api/v1/me/keys", User, me::create_key),

@@ -95,6 +95,10 @@ error_codes! {
     OidcFailed = "oidc_failed", BAD_REQUEST,
         "Single sign-on failed: a tampered or expired state, or an ID token that does not \
          validate; no session was opened.";
+    OidcUnavailable = "oidc_unavailable", UNAVAILABLE,
+        "Single sign-on cannot be used right now: the OpenID provider is unreachable or \
+         unusable, or refuses this service's client credentials; an administrator has \
+         something to fix. Local sign-in keeps working.";
     Unauthenticated = "unauthenticated", UNAUTHORIZED,
         "No credentials, or expired ones: sign in, or send `Authorization: Bearer <API key>`.";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED,
@@ -301,6 +305,7 @@ mod tests {
             ("invalid_image", Some(400)),
             ("request_rejected", Some(400)),
             ("oidc_failed", Some(400)),
+            ("oidc_unavailable", Some(503)),
             ("unauthenticated", Some(401)),
             ("invalid_credentials", Some(401)),
             ("account_disabled", Some(403)),

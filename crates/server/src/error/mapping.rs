@@ -8,6 +8,7 @@ use axum::extract::multipart::MultipartError;
 use axum::http::StatusCode;
 use tradia_core::{EngineError, InvalidLanguage};
 use tradia_formats::FormatError;
+use tradia_oidc::OidcError;
 use tradia_store::{BlobError, StoreError};
 
 use crate::error::{ApiError, ErrorCode};
@@ -55,6 +56,25 @@ impl From<&InvalidLanguage> for ErrorCode {
         // Destructured so that the type growing variants or fields is noticed here.
         let InvalidLanguage(_) = error;
         ErrorCode::InvalidLanguage
+    }
+}
+
+impl From<&OidcError> for ErrorCode {
+    fn from(error: &OidcError) -> Self {
+        match error {
+            OidcError::InvalidSettings(_)
+            | OidcError::Unreachable { .. }
+            | OidcError::InvalidProvider { .. }
+            | OidcError::ClientRejected(_) => ErrorCode::OidcUnavailable,
+            OidcError::StateMismatch
+            | OidcError::InvalidPendingLogin(_)
+            | OidcError::LoginExpired
+            | OidcError::Denied { .. }
+            | OidcError::TokenRejected(_)
+            | OidcError::InvalidTokenResponse(_)
+            | OidcError::InvalidIdToken(_)
+            | OidcError::InvalidUserInfo(_) => ErrorCode::OidcFailed,
+        }
     }
 }
 
@@ -253,6 +273,35 @@ mod tests {
             assert_eq!(api.code.as_str(), code);
             assert_eq!(api.status().as_u16(), status, "{code}");
             assert_eq!(api.message, message, "{code}: the error keeps its own message");
+        }
+    }
+
+    #[test]
+    fn every_oidc_error_has_its_code() {
+        let text = || "x".to_string();
+        let unavailable = [
+            OidcError::InvalidSettings(text()),
+            OidcError::Unreachable { url: text(), reason: text() },
+            OidcError::InvalidProvider { issuer: text(), reason: text() },
+            OidcError::ClientRejected(text()),
+        ];
+        for error in &unavailable {
+            assert_eq!(ErrorCode::from(error), ErrorCode::OidcUnavailable, "{error}");
+            assert_eq!(ErrorCode::from(error).status().map(|s| s.as_u16()), Some(503));
+        }
+        let failed = [
+            OidcError::StateMismatch,
+            OidcError::InvalidPendingLogin(text()),
+            OidcError::LoginExpired,
+            OidcError::denied("access_denied", None),
+            OidcError::TokenRejected(text()),
+            OidcError::InvalidTokenResponse(text()),
+            OidcError::InvalidIdToken(text()),
+            OidcError::InvalidUserInfo(text()),
+        ];
+        for error in &failed {
+            assert_eq!(ErrorCode::from(error), ErrorCode::OidcFailed, "{error}");
+            assert_eq!(ErrorCode::from(error).status().map(|s| s.as_u16()), Some(400));
         }
     }
 

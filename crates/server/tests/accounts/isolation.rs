@@ -44,6 +44,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         ("POST", "/api/v1/me/keys") => Case::Caller,
         ("GET", "/api/v1/config" | "/healthz" | "/livez" | "/readyz" | "/metrics")
         | ("GET", "/api/openapi.json" | "/api/docs" | "/api/docs/docs.js" | "/api/docs/docs.css")
+        | ("GET", "/api/v1/auth/oidc/start" | "/api/v1/auth/oidc/callback")
         | ("POST", "/api/v1/auth/login" | "/api/v1/auth/setup" | "/api/v1/auth/logout") => {
             Case::Public
         }
