@@ -256,6 +256,29 @@ pub(crate) fn check_count(
     Ok(())
 }
 
+/// The translations that differ from their source, with their segment index, after checking
+/// their number: the segments a splicing merge rewrites (the others keep their bytes).
+pub(crate) fn changed<'a>(
+    segments: &'a [Segment],
+    translations: &'a [Content],
+) -> Result<impl Iterator<Item = (usize, &'a Content)> + 'a, FormatError> {
+    check_count(segments, translations)?;
+    Ok(translations.iter().zip(segments).enumerate().filter_map(|(i, (translation, segment))| {
+        (*translation != segment.content).then_some((i, translation))
+    }))
+}
+
+/// Renders a translation with only `slot`'s codes (no source to copy from): for formats whose
+/// codes are literal placeholders, written as they are.
+pub(crate) fn render_codes(
+    slot: &Slot,
+    translation: &Content,
+    escape: &dyn Fn(&str, &mut String),
+) -> String {
+    let codes = Slot { range: 0..0, codes: slot.codes.clone() };
+    render("", &codes, translation, escape, &[])
+}
+
 /// True when any translation differs from its source.
 pub(crate) fn any_changed(segments: &[Segment], translations: &[Content]) -> bool {
     segments.iter().zip(translations).any(|(s, t)| s.content != *t)
@@ -322,6 +345,14 @@ pub(crate) enum InlinePart {
     Close(String, Markup),
     /// A code with no pair (placeholder, self-closing tag, timestamp…).
     Standalone(Markup),
+}
+
+/// A segment's content and slot from a decoded string of a message format, its placeholders
+/// (`placeholders::parts`) as codes; `range` is where the string lies in the decoded text.
+pub(crate) fn placeholder_slot(value: &str, range: Range<usize>) -> (Content, Slot) {
+    let mut b = SlotBuilder::new();
+    build_inline(&mut b, crate::placeholders::parts(value));
+    b.finish(range)
 }
 
 /// Adds `parts` to `builder`, pairing opening and closing tags of the same name with stack
