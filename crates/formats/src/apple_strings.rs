@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use tradia_core::Content;
 
-use crate::encoding::{self, Decoded, Unmappable};
+use crate::encoding::{self, Decoded};
 use crate::splice::{self, Collected, Edit};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 
@@ -212,15 +212,16 @@ impl Skeleton for StringsSkeleton {
         translations: &[Content],
         _options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let edits = splice::changed(&self.collected.segments, translations)?
-            .map(|(i, translation)| {
+        splice::merge_changed(
+            &self.decoded,
+            &self.collected.segments,
+            translations,
+            |(i, translation)| {
                 let slot = &self.collected.slots[i];
                 let text = splice::render_codes(slot, translation, &escape);
                 Edit { range: slot.range.clone(), text }
-            })
-            .collect();
-        let text = splice::apply(&self.decoded.text, edits);
-        Ok(self.decoded.encode(&text, Unmappable::Question))
+            },
+        )
     }
 }
 

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use tradia_core::Content;
 
-use crate::encoding::{self, Decoded, Unmappable};
+use crate::encoding::{self, Decoded};
 use crate::splice::{self, Collected, Edit, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
@@ -232,8 +232,11 @@ impl Skeleton for CsvSkeleton {
         translations: &[Content],
         _options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let edits = splice::changed(&self.collected.segments, translations)?
-            .map(|(i, translation)| {
+        splice::merge_changed(
+            &self.decoded,
+            &self.collected.segments,
+            translations,
+            |(i, translation)| {
                 let field = &self.fields[i];
                 let value = translation.plain_text();
                 // Any delimiter candidate is quoted too, so that reading the output guesses the
@@ -248,10 +251,8 @@ impl Skeleton for CsvSkeleton {
                     value
                 };
                 Edit { range: field.range.clone(), text }
-            })
-            .collect();
-        let text = splice::apply(&self.decoded.text, edits);
-        Ok(self.decoded.encode(&text, Unmappable::Question))
+            },
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use tradia_core::Content;
 
-use crate::encoding::{self, Decoded, Unmappable};
+use crate::encoding::{self, Decoded};
 use crate::splice::{self, Collected, Edit};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 
@@ -229,16 +229,17 @@ impl Skeleton for PropertiesSkeleton {
             }
         };
         let escape = move |t: &str, out: &mut String| escape_value(t, out, &keep);
-        let edits = splice::changed(&self.collected.segments, translations)?
-            .map(|(i, translation)| {
+        splice::merge_changed(
+            &self.decoded,
+            &self.collected.segments,
+            translations,
+            |(i, translation)| {
                 let slot = &self.collected.slots[i];
                 // Codes are literal placeholders (`{0}`), written as they are.
                 let text = splice::render_codes(slot, translation, &escape);
                 Edit { range: slot.range.clone(), text }
-            })
-            .collect();
-        let text = splice::apply(&self.decoded.text, edits);
-        Ok(self.decoded.encode(&text, Unmappable::Question))
+            },
+        )
     }
 }
 

@@ -15,6 +15,7 @@ use std::ops::Range;
 use tradia_core::{CodeId, Content, ContentBuilder, Piece, Segment};
 
 use crate::FormatError;
+use crate::encoding::{Decoded, Unmappable};
 
 /// One replacement of a byte range of the source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +267,19 @@ pub(crate) fn changed<'a>(
     Ok(translations.iter().zip(segments).enumerate().filter_map(|(i, (translation, segment))| {
         (*translation != segment.content).then_some((i, translation))
     }))
+}
+
+/// A whole splicing merge of a decoded text file: the range of each changed segment replaced by
+/// `edit`'s rendering, the result encoded as the file was (unmappable characters as `?`).
+pub(crate) fn merge_changed(
+    decoded: &Decoded,
+    segments: &[Segment],
+    translations: &[Content],
+    edit: impl FnMut((usize, &Content)) -> Edit,
+) -> Result<Vec<u8>, FormatError> {
+    let edits = changed(segments, translations)?.map(edit).collect();
+    let text = apply(&decoded.text, edits);
+    Ok(decoded.encode(&text, Unmappable::Question))
 }
 
 /// Renders a translation with only `slot`'s codes (no source to copy from): for formats whose
