@@ -11,9 +11,8 @@ use std::ops::Range;
 
 use tradia_core::Content;
 
-use crate::encoding::{self, Decoded, Unmappable};
-use crate::placeholders;
-use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
+use crate::encoding::{self, Decoded};
+use crate::splice::{self, Collected, Edit};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 
 /// Recognises `.strings` by name.
@@ -177,9 +176,8 @@ pub(crate) fn extract(
                 else {
                     return Err(malformed(name, *offset, "expected `\"key\" = \"value\";`"));
                 };
-                let mut b = SlotBuilder::new();
-                splice::build_inline(&mut b, placeholders::parts(value));
-                let (content, slot) = b.finish(range.start + 1..range.end - 1);
+                let (content, slot) =
+                    splice::placeholder_slot(value, range.start + 1..range.end - 1);
                 let location = format!("{name}: {key}");
                 if collected.push(content, slot, location, key) {
                     notes.push(
@@ -214,20 +212,16 @@ impl Skeleton for StringsSkeleton {
         translations: &[Content],
         _options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let segments = &self.collected.segments;
-        splice::check_count(segments, translations)?;
-        let mut edits = Vec::new();
-        for (i, translation) in translations.iter().enumerate() {
-            if *translation == segments[i].content {
-                continue;
-            }
-            let slot = &self.collected.slots[i];
-            let codes = Slot { range: 0..0, codes: slot.codes.clone() };
-            let text = splice::render("", &codes, translation, &escape, &[]);
-            edits.push(Edit { range: slot.range.clone(), text });
-        }
-        let text = splice::apply(&self.decoded.text, edits);
-        Ok(self.decoded.encode(&text, Unmappable::Question))
+        splice::merge_changed(
+            &self.decoded,
+            &self.collected.segments,
+            translations,
+            |(i, translation)| {
+                let slot = &self.collected.slots[i];
+                let text = splice::render_codes(slot, translation, &escape);
+                Edit { range: slot.range.clone(), text }
+            },
+        )
     }
 }
 

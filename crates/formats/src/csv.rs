@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use tradia_core::Content;
 
-use crate::encoding::{self, Decoded, Unmappable};
+use crate::encoding::{self, Decoded};
 use crate::splice::{self, Collected, Edit, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
@@ -232,26 +232,27 @@ impl Skeleton for CsvSkeleton {
         translations: &[Content],
         _options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let segments = &self.collected.segments;
-        splice::check_count(segments, translations)?;
-        let mut edits = Vec::new();
-        for (i, translation) in translations.iter().enumerate() {
-            if *translation == segments[i].content {
-                continue;
-            }
-            let field = &self.fields[i];
-            let value = translation.plain_text();
-            // Any delimiter candidate is quoted too, so that reading the output guesses the same.
-            let needs_quotes = field.quoted
-                || value.contains([self.delimiter, ',', ';', '\t', '|', '"', '\n', '\r'])
-                || value.starts_with(' ')
-                || value.ends_with(' ');
-            let text =
-                if needs_quotes { format!("\"{}\"", value.replace('"', "\"\"")) } else { value };
-            edits.push(Edit { range: field.range.clone(), text });
-        }
-        let text = splice::apply(&self.decoded.text, edits);
-        Ok(self.decoded.encode(&text, Unmappable::Question))
+        splice::merge_changed(
+            &self.decoded,
+            &self.collected.segments,
+            translations,
+            |(i, translation)| {
+                let field = &self.fields[i];
+                let value = translation.plain_text();
+                // Any delimiter candidate is quoted too, so that reading the output guesses the
+                // same.
+                let needs_quotes = field.quoted
+                    || value.contains([self.delimiter, ',', ';', '\t', '|', '"', '\n', '\r'])
+                    || value.starts_with(' ')
+                    || value.ends_with(' ');
+                let text = if needs_quotes {
+                    format!("\"{}\"", value.replace('"', "\"\""))
+                } else {
+                    value
+                };
+                Edit { range: field.range.clone(), text }
+            },
+        )
     }
 }
 

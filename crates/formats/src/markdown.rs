@@ -18,7 +18,6 @@ use tradia_core::{CodeId, Content, Piece, Segment};
 use crate::catalog::{Style, write_scalar, yaml_scalars};
 use crate::encoding::{self, Decoded, Unmappable};
 use crate::html::{self, HtmlParts};
-use crate::placeholders;
 use crate::splice::{self, Collected, Edit, Markup, Slot, SlotBuilder};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
@@ -449,10 +448,8 @@ fn front_matter(
         if !FRONT_MATTER_TEXT.contains(&scalar.path.as_str()) {
             continue;
         }
-        let mut b = SlotBuilder::new();
-        splice::build_inline(&mut b, placeholders::parts(&scalar.value));
         let range = start + scalar.range.start..start + scalar.range.end;
-        let (content, slot) = b.finish(range.clone());
+        let (content, slot) = splice::placeholder_slot(&scalar.value, range.clone());
         if collected.push(content, slot, location(range.start), &scalar.path) {
             kinds.push(LeafKind::Front(scalar.style));
         }

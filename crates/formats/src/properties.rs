@@ -14,9 +14,8 @@ use std::ops::Range;
 
 use tradia_core::Content;
 
-use crate::encoding::{self, Decoded, Unmappable};
-use crate::placeholders;
-use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
+use crate::encoding::{self, Decoded};
+use crate::splice::{self, Collected, Edit};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 
 /// Recognises `.properties` by name (its syntax accepts almost any text).
@@ -38,9 +37,7 @@ pub(crate) fn extract(
     let mut collected = Collected::default();
     let mut ranges = Vec::new();
     for entry in entries(&decoded.text) {
-        let mut b = SlotBuilder::new();
-        splice::build_inline(&mut b, placeholders::parts(&entry.value));
-        let (content, slot) = b.finish(entry.value_range.clone());
+        let (content, slot) = splice::placeholder_slot(&entry.value, entry.value_range.clone());
         let location = format!("{name}:{} {}", entry.line, entry.key);
         if collected.push(content, slot, location, &entry.key) {
             ranges.push(entry.value_range);
@@ -220,8 +217,6 @@ impl Skeleton for PropertiesSkeleton {
         translations: &[Content],
         _options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let segments = &self.collected.segments;
-        splice::check_count(segments, translations)?;
         let ascii = self.ascii;
         let decoded = &self.decoded;
         let utf8 = decoded.encoding == encoding_rs::UTF_8;
@@ -234,19 +229,17 @@ impl Skeleton for PropertiesSkeleton {
             }
         };
         let escape = move |t: &str, out: &mut String| escape_value(t, out, &keep);
-        let mut edits = Vec::new();
-        for (i, translation) in translations.iter().enumerate() {
-            if *translation == segments[i].content {
-                continue;
-            }
-            let slot = &self.collected.slots[i];
-            let codes = Slot { range: 0..0, codes: slot.codes.clone() };
-            // Codes are literal placeholders (`{0}`), written as they are.
-            let text = splice::render("", &codes, translation, &escape, &[]);
-            edits.push(Edit { range: slot.range.clone(), text });
-        }
-        let text = splice::apply(&self.decoded.text, edits);
-        Ok(self.decoded.encode(&text, Unmappable::Question))
+        splice::merge_changed(
+            &self.decoded,
+            &self.collected.segments,
+            translations,
+            |(i, translation)| {
+                let slot = &self.collected.slots[i];
+                // Codes are literal placeholders (`{0}`), written as they are.
+                let text = splice::render_codes(slot, translation, &escape);
+                Edit { range: slot.range.clone(), text }
+            },
+        )
     }
 }
 

@@ -15,6 +15,7 @@ use std::ops::Range;
 use tradia_core::{CodeId, Content, ContentBuilder, Piece, Segment};
 
 use crate::FormatError;
+use crate::encoding::{Decoded, Unmappable};
 
 /// One replacement of a byte range of the source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +257,42 @@ pub(crate) fn check_count(
     Ok(())
 }
 
+/// The translations that differ from their source, with their segment index, after checking
+/// their number: the segments a splicing merge rewrites (the others keep their bytes).
+pub(crate) fn changed<'a>(
+    segments: &'a [Segment],
+    translations: &'a [Content],
+) -> Result<impl Iterator<Item = (usize, &'a Content)> + 'a, FormatError> {
+    check_count(segments, translations)?;
+    Ok(translations.iter().zip(segments).enumerate().filter_map(|(i, (translation, segment))| {
+        (*translation != segment.content).then_some((i, translation))
+    }))
+}
+
+/// A whole splicing merge of a decoded text file: the range of each changed segment replaced by
+/// `edit`'s rendering, the result encoded as the file was (unmappable characters as `?`).
+pub(crate) fn merge_changed(
+    decoded: &Decoded,
+    segments: &[Segment],
+    translations: &[Content],
+    edit: impl FnMut((usize, &Content)) -> Edit,
+) -> Result<Vec<u8>, FormatError> {
+    let edits = changed(segments, translations)?.map(edit).collect();
+    let text = apply(&decoded.text, edits);
+    Ok(decoded.encode(&text, Unmappable::Question))
+}
+
+/// Renders a translation with only `slot`'s codes (no source to copy from): for formats whose
+/// codes are literal placeholders, written as they are.
+pub(crate) fn render_codes(
+    slot: &Slot,
+    translation: &Content,
+    escape: &dyn Fn(&str, &mut String),
+) -> String {
+    let codes = Slot { range: 0..0, codes: slot.codes.clone() };
+    render("", &codes, translation, escape, &[])
+}
+
 /// True when any translation differs from its source.
 pub(crate) fn any_changed(segments: &[Segment], translations: &[Content]) -> bool {
     segments.iter().zip(translations).any(|(s, t)| s.content != *t)
@@ -322,6 +359,14 @@ pub(crate) enum InlinePart {
     Close(String, Markup),
     /// A code with no pair (placeholder, self-closing tag, timestamp…).
     Standalone(Markup),
+}
+
+/// A segment's content and slot from a decoded string of a message format, its placeholders
+/// (`placeholders::parts`) as codes; `range` is where the string lies in the decoded text.
+pub(crate) fn placeholder_slot(value: &str, range: Range<usize>) -> (Content, Slot) {
+    let mut b = SlotBuilder::new();
+    build_inline(&mut b, crate::placeholders::parts(value));
+    b.finish(range)
 }
 
 /// Adds `parts` to `builder`, pairing opening and closing tags of the same name with stack

@@ -16,8 +16,7 @@ use tradia_core::Content;
 
 use crate::catalog::json_offset;
 use crate::encoding::{self, Decoded, Unmappable};
-use crate::placeholders;
-use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
+use crate::splice::{self, Collected, Edit};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
 };
@@ -216,9 +215,7 @@ pub(crate) fn extract(
             .and_then(|u| u.get("value"))
             .and_then(Node::str)
             .unwrap_or(key);
-        let mut b = SlotBuilder::new();
-        splice::build_inline(&mut b, placeholders::parts(source));
-        let (content, slot) = b.finish(0..0);
+        let (content, slot) = splice::placeholder_slot(source, 0..0);
         if !collected.push(content, slot, location, key) {
             continue;
         }
@@ -272,17 +269,12 @@ impl Skeleton for XcSkeleton {
         translations: &[Content],
         options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let segments = &self.collected.segments;
-        splice::check_count(segments, translations)?;
         let src = &self.decoded.text;
         let target = options.target.as_str();
         let mut edits = Vec::new();
-        for (i, translation) in translations.iter().enumerate() {
-            if *translation == segments[i].content {
-                continue;
-            }
-            let codes = Slot { range: 0..0, codes: self.collected.slots[i].codes.clone() };
-            let value = splice::render("", &codes, translation, &splice::escape_none, &[]);
+        for (i, translation) in splice::changed(&self.collected.segments, translations)? {
+            let value =
+                splice::render_codes(&self.collected.slots[i], translation, &splice::escape_none);
             let quoted = serde_json::to_string(&value).unwrap_or_default();
             let unit = format!(
                 "{{ \"stringUnit\" : {{ \"state\" : \"needs_review\", \"value\" : {quoted} }} }}"

@@ -20,8 +20,7 @@ use std::ops::Range;
 use tradia_core::Content;
 
 use crate::encoding::{self, Decoded, Unmappable};
-use crate::placeholders;
-use crate::splice::{self, Collected, Edit, Slot, SlotBuilder};
+use crate::splice::{self, Collected, Edit};
 use crate::{
     Document, ExtractOptions, Format, FormatError, KeptField, MergeOptions, Report, Skeleton,
 };
@@ -155,9 +154,7 @@ pub(crate) fn extract(
     let mut collected = Collected::default();
     let mut kept = Vec::new();
     for scalar in scalars {
-        let mut b = SlotBuilder::new();
-        splice::build_inline(&mut b, placeholders::parts(&scalar.value));
-        let (content, slot) = b.finish(scalar.range.clone());
+        let (content, slot) = splice::placeholder_slot(&scalar.value, scalar.range.clone());
         if collected.push(content, slot, format!("{name}: {}", scalar.path), &scalar.path) {
             kept.push(scalar);
         }
@@ -211,21 +208,17 @@ impl Skeleton for CatalogSkeleton {
         translations: &[Content],
         _options: &MergeOptions,
     ) -> Result<Vec<u8>, FormatError> {
-        let segments = &self.collected.segments;
-        splice::check_count(segments, translations)?;
-        let mut edits = Vec::new();
-        for (i, translation) in translations.iter().enumerate() {
-            if *translation == segments[i].content {
-                continue;
-            }
-            let scalar = &self.scalars[i];
-            let slot = Slot { range: 0..0, codes: self.collected.slots[i].codes.clone() };
-            let value = splice::render("", &slot, translation, &splice::escape_none, &[]);
-            edits.push(Edit {
-                range: scalar.range.clone(),
-                text: write_scalar(&value, &scalar.style, &|c| !self.decoded.can_encode(c)),
-            });
-        }
+        let edits = splice::changed(&self.collected.segments, translations)?
+            .map(|(i, translation)| {
+                let scalar = &self.scalars[i];
+                let slot = &self.collected.slots[i];
+                let value = splice::render_codes(slot, translation, &splice::escape_none);
+                Edit {
+                    range: scalar.range.clone(),
+                    text: write_scalar(&value, &scalar.style, &|c| !self.decoded.can_encode(c)),
+                }
+            })
+            .collect();
         let text = splice::apply(&self.decoded.text, edits);
         if self.yaml
             && text != self.decoded.text

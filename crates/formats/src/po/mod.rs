@@ -19,8 +19,7 @@ use std::ops::Range;
 use tradia_core::{Content, LanguageTag};
 
 use crate::encoding::{self, Decoded, Unmappable};
-use crate::placeholders;
-use crate::splice::{self, Collected, Edit, SlotBuilder};
+use crate::splice::{self, Collected, Edit};
 use crate::{Document, ExtractOptions, Format, FormatError, MergeOptions, Report, Skeleton};
 use plural::{parse_plural_forms, table_plural_forms};
 
@@ -137,16 +136,12 @@ fn slot_at(range: Range<usize>) -> splice::Slot {
 /// A message as segment content; the codes' markup is kept in the content's own literal form,
 /// rebuilt from the source when merging (see [`PoSkeleton::message`]).
 fn message_content(value: &str) -> Content {
-    let mut b = SlotBuilder::new();
-    splice::build_inline(&mut b, placeholders::parts(value));
-    b.finish(0..0).0
+    splice::placeholder_slot(value, 0..0).0
 }
 
 /// The code markup of `value`'s placeholders, by code id.
 fn message_slot(value: &str) -> splice::Slot {
-    let mut b = SlotBuilder::new();
-    splice::build_inline(&mut b, placeholders::parts(value));
-    b.finish(0..0).1
+    splice::placeholder_slot(value, 0..0).1
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -2,7 +2,7 @@
 //! drawings, with `rtl="1"` for right-to-left targets and the `lang` of run properties.
 
 use super::Walk;
-use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
+use crate::office::inline::{self, Dialect, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::xml::{NodeId, NodeKind, Ns};
 use crate::office::{LangSlot, Repl, ReplKind};
 
@@ -56,15 +56,8 @@ impl Walk<'_> {
                     if let Some(rpr) = rpr {
                         self.drawing_lang(rpr);
                     }
-                    let key = rpr.map(|n| self.rpr_key(n, &[])).unwrap_or_default();
-                    let fmt = fmts.intern(
-                        key,
-                        Fmt {
-                            rtl: RunRtl::Nothing,
-                            run_open: Some(e.start_tag.clone()),
-                            rpr: rpr.map(|n| tree.nodes[n].range.clone()),
-                        },
-                    );
+                    let fmt =
+                        self.run_fmt(&mut fmts, e.start_tag.clone(), rpr, &[], RunRtl::Nothing);
                     for (rc, re) in tree.child_elems(c) {
                         if re.is(Ns::A, "t") {
                             items.push(Item::Text { fmt, text: tree.text_of(rc) });

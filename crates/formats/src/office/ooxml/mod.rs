@@ -44,9 +44,11 @@ mod word;
 use std::collections::HashMap;
 
 use std::io::{Read, Seek};
+use std::ops::Range;
 use std::path::Path;
 
 use crate::archive::file::Source;
+use crate::office::inline::{Fmt, FmtId, FmtTable, RunRtl};
 use crate::office::package::Package;
 use crate::office::xml::{self, NodeId, Ns, Tree};
 use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
@@ -479,6 +481,22 @@ impl Walk<'_> {
         }
         nested.extend(self.lang_repls(mark, Some(slot)));
         nested.sort_by_key(|r| r.range.start);
+    }
+
+    /// The format of a run whose start tag is `run_open` and properties element `rpr`: runs with
+    /// equal properties (minus `ignore`d ones, see [`Self::rpr_key`]) share one; merging copies
+    /// the start tag and properties back around the run's text.
+    fn run_fmt(
+        &self,
+        fmts: &mut FmtTable,
+        run_open: Range<usize>,
+        rpr: Option<NodeId>,
+        ignore: &[&str],
+        rtl: RunRtl,
+    ) -> FmtId {
+        let key = rpr.map(|n| self.rpr_key(n, ignore)).unwrap_or_default();
+        let rpr = rpr.map(|n| self.tree.nodes[n].range.clone());
+        fmts.intern(key, Fmt { rtl, run_open: Some(run_open), rpr })
     }
 
     /// Equivalence key of run properties: child elements' markup, minus `ignore`d ones.

@@ -101,15 +101,8 @@ impl Walk<'_> {
                 NodeKind::Other => items.push(Item::Raw { range: node.range.clone() }),
                 NodeKind::Elem(e) if e.is(Ns::S, "r") && e.end_tag.is_some() => {
                     let rpr = tree.child(c, Ns::S, "rPr").map(|(n, _)| n);
-                    let key = rpr.map(|n| self.rpr_key(n, &[])).unwrap_or_default();
-                    let fmt = fmts.intern(
-                        key,
-                        Fmt {
-                            rtl: RunRtl::Nothing,
-                            run_open: Some(e.start_tag.clone()),
-                            rpr: rpr.map(|n| tree.nodes[n].range.clone()),
-                        },
-                    );
+                    let fmt =
+                        self.run_fmt(&mut fmts, e.start_tag.clone(), rpr, &[], RunRtl::Nothing);
                     for (rc, re) in tree.child_elems(c) {
                         if re.is(Ns::S, "t") {
                             items.push(Item::Text { fmt, text: tree.text_of(rc) });

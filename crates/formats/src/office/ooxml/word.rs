@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::Walk;
-use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
+use crate::office::inline::{self, Dialect, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::xml::{NodeId, NodeKind, Ns};
 use crate::office::{LangSlot, Repl, ReplKind};
 
@@ -251,16 +251,8 @@ impl Walk<'_> {
         if let Some((lang, _)) = rpr.and_then(|n| tree.child(n, Ns::W, "lang")) {
             self.word_lang(lang);
         }
-        let key = rpr.map(|n| self.rpr_key(n, &["lang", "noProof"])).unwrap_or_default();
         let rtl = self.word_run_rtl(rpr);
-        let fmt = fmts.intern(
-            key,
-            Fmt {
-                rtl,
-                run_open: Some(r.start_tag.clone()),
-                rpr: rpr.map(|n| tree.nodes[n].range.clone()),
-            },
-        );
+        let fmt = self.run_fmt(fmts, r.start_tag.clone(), rpr, &["lang", "noProof"], rtl);
         for &c in &r.children {
             let node = &tree.nodes[c];
             match &node.kind {
