@@ -226,27 +226,6 @@ impl JobRepo {
         Ok(self.find_job(id).await?.as_ref().map(job_view))
     }
 
-    /// A page of jobs, newest first, created before `before` when given.
-    pub async fn list_jobs(&self, limit: u32, before: Option<JobId>) -> Result<JobList, RepoError> {
-        let page = self.store.list_jobs(limit, before).await?;
-        Ok(JobList {
-            jobs: page.jobs.iter().map(job_view).collect(),
-            next: page.next.map(|id| id.to_string()),
-        })
-    }
-
-    /// Cancels a job; `None` when unknown.
-    pub async fn cancel_job(&self, id: JobId) -> Result<Option<JobView>, RepoError> {
-        Ok(found(self.store.cancel_job(id).await)?.as_ref().map(job_view))
-    }
-
-    /// Deletes a job and its files; false when unknown.
-    pub async fn delete_job(&self, id: JobId) -> Result<bool, RepoError> {
-        let Some(keys) = found(self.store.delete_job(id).await)? else { return Ok(false) };
-        self.delete_blobs(&keys).await;
-        Ok(true)
-    }
-
     /// Fills each file's `kept_segments` (the reasons) for files that kept any.
     pub async fn add_kept_details(&self, job: &mut JobView) -> Result<(), RepoError> {
         for file in job.files.iter_mut().filter(|f| f.kept > 0) {
