@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::guidance::Guidance;
 use crate::lang::LanguageTag;
 use crate::pseudo::pseudo_content;
 use crate::segment::{Segment, SegmentId, SegmentResult};
@@ -83,6 +84,8 @@ pub struct TranslateRequest<'a> {
     pub cancel: CancelFlag,
     /// Told about each finished segment.
     pub sink: &'a dyn ResultSink,
+    /// Memory examples, glossary terms and style for this request (empty: none).
+    pub guidance: Arc<Guidance>,
 }
 
 impl<'a> TranslateRequest<'a> {
@@ -97,6 +100,7 @@ impl<'a> TranslateRequest<'a> {
             owner: String::new(),
             cancel: CancelFlag::new(),
             sink: &NoSink,
+            guidance: Arc::default(),
         }
     }
 
@@ -185,7 +189,7 @@ impl Engine for IdentityEngine {
         &'a self,
         request: TranslateRequest<'a>,
     ) -> BoxFuture<'a, Result<Vec<SegmentResult>, EngineError>> {
-        run_local(request, |s| SegmentResult { id: s.id, content: s.content.clone(), kept: None })
+        run_local(request, |s| SegmentResult { id: s.id, content: s.content.clone(), kept: None, flags: Vec::new() })
     }
 }
 
@@ -201,6 +205,7 @@ impl Engine for PseudoEngine {
             id: s.id,
             content: pseudo_content(&s.content),
             kept: None,
+            flags: Vec::new(),
         })
     }
 }

@@ -9,6 +9,7 @@
 pub mod content;
 pub mod detect;
 pub mod engine;
+pub mod guidance;
 pub mod lang;
 pub mod pseudo;
 pub mod redact;
@@ -19,6 +20,7 @@ pub use engine::{
     BoxFuture, CancelFlag, Engine, EngineError, EngineStats, IdentityEngine, NoSink, Priority,
     PseudoEngine, ResultSink, TranslateRequest,
 };
+pub use guidance::{Example, Formality, Guidance, SegmentFlag, Term};
 pub use lang::{InvalidLanguage, LANGUAGES, LanguageInfo, LanguageTag};
 pub use redact::redact_url;
 pub use segment::{KeptReason, Segment, SegmentId, SegmentResult};

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::content::{Content, Edges, MarkupError};
+use crate::guidance::SegmentFlag;
 
 /// Index of a segment in its document (0-based, document order).
 pub type SegmentId = u32;
@@ -50,6 +51,9 @@ pub struct SegmentResult {
     pub content: Content,
     /// Set when no acceptable translation was obtained and the source was kept.
     pub kept: Option<KeptReason>,
+    /// What happened on the way (memory reuse, repairs, glossary misses), for the quality report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<SegmentFlag>,
 }
 
 impl SegmentResult {
@@ -57,7 +61,7 @@ impl SegmentResult {
     /// into `core`; the edges are put back.
     pub fn from_core(segment: &Segment, core: &Content) -> Result<Self, MarkupError> {
         let content = segment.edges().rejoin(core)?;
-        Ok(SegmentResult { id: segment.id, content, kept: None })
+        Ok(SegmentResult { id: segment.id, content, kept: None, flags: Vec::new() })
     }
 
     /// The source kept for `segment`, with the reason.
@@ -66,6 +70,7 @@ impl SegmentResult {
             id: segment.id,
             content: segment.content.clone(),
             kept: Some(KeptReason { code: code.to_string(), message: message.into() }),
+            flags: Vec::new(),
         }
     }
 }

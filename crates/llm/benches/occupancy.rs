@@ -198,6 +198,7 @@ fn request<'a>(segs: &'a [Segment], owner: String) -> TranslateRequest<'a> {
         owner,
         cancel: CancelFlag::new(),
         sink: &NoSink,
+        guidance: Default::default(),
     }
 }
 

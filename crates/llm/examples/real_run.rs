@@ -43,6 +43,7 @@ async fn main() {
                 owner: name.clone(),
                 cancel: CancelFlag::new(),
                 sink: &NoSink,
+                guidance: Default::default(),
             })
             .await;
         match r {

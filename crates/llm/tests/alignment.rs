@@ -46,6 +46,7 @@ async fn run(engine: &LlmEngine, segs: &[Segment]) -> (Vec<SegmentResult>, Vec<S
         owner: "job".into(),
         cancel: CancelFlag::new(),
         sink: &sink,
+        guidance: Default::default(),
     };
     let r = engine.translate(req).await.unwrap();
     (r, sink.0.into_inner().unwrap())

@@ -62,6 +62,7 @@ async fn translate(e: &LlmEngine, segs: &[Segment]) -> Result<Vec<SegmentResult>
         owner: "job".into(),
         cancel: CancelFlag::new(),
         sink: &Nothing,
+        guidance: Default::default(),
     })
     .await
 }
@@ -99,6 +100,7 @@ async fn batches_are_sized_to_the_servers_context() {
         owner: "plan".into(),
         cancel: CancelFlag::new(),
         sink: &sink,
+        guidance: Default::default(),
     };
     let reqs = e.batch_requests(&request);
     assert!(reqs.len() > 6, "more, smaller batches than BATCH_SIZE alone gives: {}", reqs.len());

@@ -99,6 +99,7 @@ async fn run(
         owner: "job".into(),
         cancel,
         sink: &sink,
+        guidance: Default::default(),
     };
     let r = engine.translate(req).await;
     (r, sink.0.into_inner().unwrap())
@@ -467,6 +468,7 @@ async fn jobs_share_the_slot_fairly_and_interactive_text_goes_first() {
             owner: "big".into(),
             cancel: CancelFlag::new(),
             sink: &sink,
+            guidance: Default::default(),
         };
         e1.translate(req).await.map(|r| r.len())
     });
@@ -482,6 +484,7 @@ async fn jobs_share_the_slot_fairly_and_interactive_text_goes_first() {
             owner: "small".into(),
             cancel: CancelFlag::new(),
             sink: &sink,
+            guidance: Default::default(),
         };
         e2.translate(req).await.map(|r| r.len())
     });

@@ -179,6 +179,7 @@ async fn the_openai_backend_and_a_translation_against_a_real_llama_server() {
             owner: "real".into(),
             cancel: CancelFlag::new(),
             sink: &sink,
+            guidance: Default::default(),
         })
         .await
         .expect("the translation finishes");

@@ -179,6 +179,7 @@ async fn translate_corpus(files: &[PathBuf], faults: &str) -> (usize, usize) {
             owner: name.clone(),
             cancel: CancelFlag::new(),
             sink: &sink,
+            guidance: Default::default(),
         };
         let results =
             engine.translate(request).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -198,6 +198,7 @@ async fn translate(engine: &LlmEngine, segs: &[Segment]) -> Run {
         owner: "job-1".into(),
         cancel: CancelFlag::new(),
         sink: &sink,
+        guidance: Default::default(),
     };
     let results = engine.translate(request).await.expect("translation finishes");
     Run { results, reported: sink.0.into_inner().unwrap() }
@@ -440,6 +441,7 @@ async fn repetition_loops_are_cut_before_the_output_limit_and_the_document_compl
             owner: "plan".into(),
             cancel: CancelFlag::new(),
             sink: &sink,
+            guidance: Default::default(),
         };
         let limit = engine.batch_requests(&request).iter().map(|r| r.max_tokens).min().unwrap();
         assert!(ds.wasted_tokens > 0);

@@ -171,6 +171,7 @@ async fn translate_one(
         owner: owner.to_string(),
         cancel: CancelFlag::new(),
         sink: &NoSink,
+        guidance: Default::default(),
     };
     let started = std::time::Instant::now();
     let results = engine.translate(request).await;

@@ -106,7 +106,7 @@ pub fn segment_result(s: &StoredSegment) -> Result<SegmentResult, RepoError> {
         code: code.clone(),
         message: s.kept_message.clone().unwrap_or_default(),
     });
-    Ok(SegmentResult { id: s.segment_id, content, kept })
+    Ok(SegmentResult { id: s.segment_id, content, kept, flags: Vec::new() })
 }
 
 /// A result as a stored segment.

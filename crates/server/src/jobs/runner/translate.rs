@@ -75,6 +75,7 @@ pub(super) async fn translate_segments(
             owner: job.owner.map_or_else(|| job.id.to_string(), |user| user.to_string()),
             cancel: cancel.clone(),
             sink: &sink,
+            guidance: Default::default(),
         };
         let outcome = engine.translate(request).await;
         drop(sink);

@@ -1,0 +1,113 @@
+//! What an engine is told besides the segments themselves, and what it says back about each one.
+//!
+//! A translation request carries [`Guidance`]: earlier translations of similar segments (fuzzy
+//! translation-memory matches, per segment), glossary terms, the formality wanted, a brief about
+//! the document and free-form instructions. Engines that have no model (`identity`, `pseudo`)
+//! ignore it; the LLM engine sends each batch only the examples and terms that concern it, so the
+//! system prompt stays identical across requests.
+//!
+//! Each [`crate::SegmentResult`] carries [`SegmentFlag`]s: what happened to that segment on its way
+//! (reused from memory, codes repaired, a glossary term missing…). They feed the quality report.
+//!
+//! Both live here, in the domain crate, because the producers (the translation memory in the
+//! store, glossaries, the LLM engine) and the consumers (the job runner, the command line, the
+//! report) must agree on them without depending on each other.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Content;
+use crate::segment::SegmentId;
+
+/// Everything an engine may use besides the segments.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Guidance {
+    /// Earlier translations of similar segments, best first, per pending segment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub examples: BTreeMap<SegmentId, Vec<Example>>,
+    /// Glossary entries for the request's language pair; an engine sends a batch only the terms
+    /// whose source occurs in it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<Term>,
+    /// Register wanted in the target language.
+    #[serde(default)]
+    pub formality: Formality,
+    /// What the document is (title, domain), from the document or the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<String>,
+    /// Free-form instructions of the user (bounded by the caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+}
+
+impl Guidance {
+    /// True when there is nothing to tell the engine.
+    pub fn is_empty(&self) -> bool {
+        self == &Guidance::default()
+    }
+}
+
+/// An earlier translation shown to the engine as an example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// The earlier source segment.
+    pub source: Content,
+    /// Its validated translation.
+    pub target: Content,
+    /// Similarity to the segment it is an example for, in `0.0..=1.0`.
+    pub score: f32,
+}
+
+/// One glossary entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    /// The term in the source language.
+    pub source: String,
+    /// Its required translation (equal to `source` when `do_not_translate`).
+    pub target: String,
+    /// The term must appear unchanged in the translation.
+    #[serde(default)]
+    pub do_not_translate: bool,
+    /// Match the source term with its case.
+    #[serde(default)]
+    pub case_sensitive: bool,
+    /// A note for translators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The register of the translation (DeepL's `formality`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Formality {
+    /// Whatever the model finds natural.
+    #[default]
+    Default,
+    /// Formal address (vous, Sie, usted).
+    More,
+    /// Informal address (tu, du, tú).
+    Less,
+}
+
+/// What happened to one segment on its way to the output, for the quality report.
+///
+/// Producers add variants as they learn to detect things; consumers match exhaustively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "flag", rename_all = "snake_case")]
+pub enum SegmentFlag {
+    /// Taken from the translation memory as an exact match; no model was asked.
+    MemoryExact,
+    /// Translated with fuzzy memory matches given as examples.
+    MemoryFuzzy {
+        /// The best example's similarity.
+        score_percent: u8,
+    },
+    /// The model's inline codes were wrong and were repaired by alignment.
+    CodesRepaired,
+    /// A glossary source term occurs in the source and its target term not in the translation.
+    GlossaryTermMissing {
+        /// The source term.
+        term: String,
+    },
+}
