@@ -80,6 +80,11 @@ pub trait LlmGateway: Send + Sync {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, GatewayError>>;
     /// Ok when the backend answers.
     fn health(&self) -> BoxFuture<'_, Result<(), GatewayError>>;
+    /// True while every backend's circuit breaker is open (or half-open, waiting for its probe
+    /// to succeed): document jobs wait for the model. `false` for a gateway without breakers.
+    fn all_backends_down(&self) -> bool {
+        false
+    }
     /// The document engine for a model (`None`: the default one).
     fn engine(&self, model: Option<&str>) -> Arc<dyn Engine>;
     /// Counters of the document engines (requests, retries, tokens).

@@ -16,6 +16,7 @@ pub mod api;
 pub mod detect;
 pub mod error;
 pub mod gateway;
+pub mod health;
 pub mod jobs;
 pub mod llm;
 pub mod serve;

@@ -102,6 +102,16 @@ impl LlmGateway for LlmBackends {
         })
     }
 
+    /// Reads the default engine's scheduler (the engines of other models have their own
+    /// breakers over the same backends, and open on the same outage).
+    fn all_backends_down(&self) -> bool {
+        let slots = self.default.detailed_stats().slots;
+        !slots.is_empty()
+            && slots
+                .iter()
+                .all(|s| !matches!(s.breaker, tradia_llm::scheduler::BreakerState::Closed))
+    }
+
     fn engine(&self, model: Option<&str>) -> Arc<dyn Engine> {
         Arc::new(self.engine_for(model))
     }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub setup_token: Mutex<Option<String>>,
     /// Single sign-on through OpenID Connect, when enabled.
     pub oidc: Option<OidcState>,
+    /// The cached storage write probe (`/healthz`, `/readyz`).
+    pub storage: crate::health::StorageProbe,
     /// Cancel flags of the jobs this process is running.
     running: Mutex<HashMap<JobId, CancelFlag>>,
     models: Mutex<Option<(Instant, Vec<ModelInfo>)>>,
@@ -66,6 +68,7 @@ impl AppState {
             single_user: OnceLock::new(),
             setup_token: Mutex::new(None),
             oidc,
+            storage: crate::health::StorageProbe::default(),
             running: Mutex::new(HashMap::new()),
             models: Mutex::new(None),
             llm_health: Mutex::new(None),

@@ -74,6 +74,10 @@ fn describe() {
     describe_gauge!("tradia_llm_slots", "Configured request slots, by backend");
     describe_counter!("tradia_llm_dispatched_total", "LLM requests dispatched, by backend");
     describe_gauge!("tradia_llm_breaker_open", "1 while a backend's circuit breaker is open");
+    describe_counter!(
+        "tradia_storage_errors_total",
+        "Storage errors (failed writes of requests, jobs and the health probe), by error code"
+    );
 }
 
 /// Middleware recording `tradia_http_requests_total` and `tradia_http_request_duration_seconds`

@@ -9,8 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::accounts::Identity;
 use crate::error::ApiResult;
 use crate::gateway::ModelInfo;
+pub use crate::health::Health;
+use crate::health::{HealthReason, HealthStatus};
 use crate::state::AppState;
 
 /// Answer of `GET /api/v1/models`.
@@ -68,44 +71,21 @@ pub async fn languages() -> Json<LanguagesResponse> {
     Json(LanguagesResponse { languages })
 }
 
-/// Health report.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `healthy` or `degraded`.
-    pub status: &'static str,
-    /// `ok`, or why the database is not usable.
-    pub database: String,
-    /// `ok`, or why the language model is not reachable.
-    pub llm: String,
-    /// Why the service is degraded (absent when healthy).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Service version.
-    pub version: &'static str,
-}
-
-async fn health_report(state: &AppState) -> Health {
-    let (db, llm) = tokio::join!(state.check_database(), state.check_llm());
-    let mut reasons = Vec::new();
-    if let Err(e) = &db {
-        reasons.push(format!("database unreachable: {e}"));
-    }
-    if let Err(e) = &llm {
-        reasons.push(format!("LLM backend unreachable: {e}"));
-    }
-    Health {
-        status: if reasons.is_empty() { "healthy" } else { "degraded" },
-        database: db.err().unwrap_or_else(|| "ok".into()),
-        llm: llm.err().unwrap_or_else(|| "ok".into()),
-        reason: if reasons.is_empty() { None } else { Some(reasons.join("; ")) },
-        version: env!("CARGO_PKG_VERSION"),
-    }
-}
-
-/// Health: always 200 while the process serves; `degraded` says what is wrong.
+/// Health: always 200 while the process serves; `degraded` says what is wrong with stable codes
+/// (`status`, `database`, `llm`, `reason`). `details` (error texts, backend URLs) only for a
+/// signed-in administrator.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
-pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
-    Json(health_report(&state).await)
+pub async fn healthz(
+    State(state): State<Arc<AppState>>,
+    identity: Option<Identity>,
+) -> Json<Health> {
+    let admin = identity.is_some_and(|i| i.is_admin());
+    Json(crate::health::report(&state, admin).await)
+}
+
+/// `/healthz` on the separate metrics address: always with the details.
+pub async fn healthz_details(State(state): State<Arc<AppState>>) -> Json<Health> {
+    Json(crate::health::report(&state, true).await)
 }
 
 /// Liveness: the process answers.
@@ -114,12 +94,17 @@ pub async fn livez() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "alive"}))
 }
 
-/// Readiness: 200 when the database and the language model are reachable, else 503.
+/// Readiness: 200 when storage can be written (with space for uploads) and the language model
+/// is reachable, else 503 with the same report as `/healthz`.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
-    let report = health_report(&state).await;
-    let status = if report.reason.is_none() && !state.shutdown.is_cancelled() {
+    let mut report = crate::health::report(&state, false).await;
+    if state.shutdown.is_cancelled() {
+        report.status = HealthStatus::Degraded;
+        report.reason = Some(HealthReason::ShuttingDown);
+    }
+    let status = if report.status == HealthStatus::Healthy {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -61,7 +61,10 @@ async fn not_found() -> ApiError {
 
 /// The metrics route alone (for a separate metrics address).
 pub fn metrics_router(state: Arc<AppState>) -> Router {
-    Router::new().route("/metrics", get(meta::metrics)).with_state(state)
+    Router::new()
+        .route("/metrics", get(meta::metrics))
+        .route("/healthz", get(meta::healthz_details))
+        .with_state(state)
 }
 
 /// Every route of the service, with the access layers around them. `extra` (the web interface)

@@ -138,6 +138,7 @@ pub(crate) fn storage_io_code(error: &std::io::Error) -> ErrorCode {
 /// goes to the log only (it names files and statements).
 pub(crate) fn storage_fault(code: ErrorCode, error: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %error, error.code = code.as_str(), "storage fault");
+    crate::health::count_storage_error(code);
     let message = match code {
         ErrorCode::StorageFull => {
             "the server's disk is full: nothing was kept; try again once space has been freed"

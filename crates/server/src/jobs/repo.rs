@@ -143,6 +143,13 @@ impl JobRepo {
         self.store.ping().await.map_err(|e| e.to_string())
     }
 
+    /// Ok when a write works now, in the database and in the blob folder (the health probe).
+    pub async fn check_writable(&self) -> Result<(), RepoError> {
+        self.store.check_writable().await?;
+        self.blobs.check_writable().await?;
+        Ok(())
+    }
+
     // --- The API's side: uploads and job records ---
 
     /// Streams one uploaded file into blob storage, refusing more than `limit` bytes.

@@ -21,10 +21,36 @@ use crate::state::AppState;
 /// Longest accepted value of a text field.
 const MAX_FIELD_BYTES: usize = 1024;
 
-/// Keeps the last path component of a client file name, without control characters.
+/// True for a character that changes how a name is shown without being seen: bidirectional
+/// embeddings, overrides and isolates (`facture\u{202E}txt.exe` shows as `facturexe.txt`),
+/// directional marks, zero-width spaces and joiners used as separators, invisible operators,
+/// the byte-order mark, interlinear annotation and tag characters.
+///
+/// The zero-width non-joiner and joiner (U+200C, U+200D) are kept: Persian, Urdu and Indic
+/// scripts need them to spell words, and emoji sequences are built with them; alone they cannot
+/// reorder what a name shows.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' // soft hyphen
+        | '\u{061C}' // Arabic letter mark
+        | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
+        | '\u{180E}' // Mongolian vowel separator
+        | '\u{200B}' // zero-width space
+        | '\u{200E}' | '\u{200F}' // left-to-right and right-to-left marks
+        | '\u{202A}'..='\u{202E}' // embeddings, pop, overrides
+        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+        | '\u{2066}'..='\u{206F}' // isolates, deprecated format characters
+        | '\u{FEFF}' // byte-order mark, zero-width no-break space
+        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+        | '\u{E0000}'..='\u{E007F}' // tag characters
+    )
+}
+
+/// Keeps the last path component of a client file name, without control characters and without
+/// the invisible characters of [`is_invisible`].
 pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let cleaned: String = base.chars().filter(|c| !c.is_control() && !is_invisible(*c)).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
     let mut out: String = cleaned.chars().take(200).collect();
     if out.is_empty() {
@@ -83,6 +109,7 @@ fn store_error(error: BlobError, file_name: &str, limit: u64) -> ApiError {
 /// `limit` is the most bytes the request's files may hold together (`MAX_UPLOAD_MB`, or the
 /// user's upload quota when smaller).
 pub async fn read_upload(state: &AppState, multipart: Multipart, limit: u64) -> ApiResult<NewJob> {
+    crate::health::check_upload_space(state)?;
     let mut keys: Vec<BlobKey> = Vec::new();
     let result = read_parts(state, multipart, &mut keys, limit).await;
     if result.is_err() {
@@ -138,6 +165,8 @@ async fn read_parts(
             .await
             .map_err(|e| store_error(e, &file_name, limit))?;
         keys.push(stored.key.clone());
+        // A file that took the data folder below the threshold is refused with the others.
+        crate::health::check_upload_space(state)?;
         total += stored.size;
         files.push(NewJobFile {
             name: clean_name(&file_name),
@@ -230,6 +259,17 @@ mod tests {
         assert_eq!(clean_name("a\u{0}b.txt"), "ab.txt");
         assert_eq!(clean_name(""), "document");
         assert_eq!(clean_name(".hidden"), "hidden");
+    }
+
+    #[test]
+    fn bidirectional_controls_and_invisible_characters_are_removed() {
+        assert_eq!(clean_name("facture\u{202E}txt.exe"), "facturetxt.exe");
+        assert_eq!(clean_name("\u{2067}a\u{2069}\u{200B}b\u{FEFF}.txt\u{200F}"), "ab.txt");
+        assert_eq!(clean_name("x\u{E0041}\u{00AD}y.md"), "xy.md");
+        assert_eq!(clean_name("\u{202E}\u{202C}"), "document");
+        // Kept: letters of every script, and the joiners Persian spelling needs.
+        assert_eq!(clean_name("می\u{200C}خواهم.docx"), "می\u{200C}خواهم.docx");
+        assert_eq!(clean_name("تقرير.odt"), "تقرير.odt");
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Most files in one document job.
     #[arg(long, env = "TRADIA_MAX_FILES", default_value_t = 20)]
     pub max_files: usize,
+    /// Free space (megabytes) below which the data folder refuses new uploads, before the disk
+    /// is full; `/healthz` says `low_disk_space` meanwhile (0: no threshold).
+    #[arg(long, env = "TRADIA_MIN_FREE_MB", default_value_t = 200)]
+    pub min_free_mb: u64,
     /// Hours after which uploaded and produced files (and their jobs) are purged.
     #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
     pub retention_hours: u64,
@@ -102,6 +106,8 @@ pub struct ServerSettings {
     pub max_upload_bytes: u64,
     /// Most files per job.
     pub max_files: usize,
+    /// Free space below which uploads are refused, in bytes.
+    pub min_free_bytes: u64,
     /// How long inputs and outputs are kept.
     pub retention: Duration,
     /// Log filter.
@@ -191,6 +197,7 @@ impl ServeArgs {
             database_url,
             max_upload_bytes: self.max_upload_mb.saturating_mul(1024 * 1024),
             max_files: self.max_files,
+            min_free_bytes: self.min_free_mb.saturating_mul(1024 * 1024),
             retention: Duration::from_secs(self.retention_hours.saturating_mul(3600)),
             log_level: self.log_level.clone(),
             metrics_addr,
@@ -223,6 +230,7 @@ impl ServerSettings {
             data_dir,
             max_upload_bytes: 50 * 1024 * 1024,
             max_files: 20,
+            min_free_bytes: 0,
             retention: Duration::from_secs(24 * 3600),
             log_level: "info".into(),
             metrics_addr: None,
@@ -258,6 +266,7 @@ impl ServerSettings {
             ("DATABASE_URL", redact_url(&self.database_url)),
             ("MAX_UPLOAD_MB", (self.max_upload_bytes / (1024 * 1024)).to_string()),
             ("TRADIA_MAX_FILES", self.max_files.to_string()),
+            ("TRADIA_MIN_FREE_MB", (self.min_free_bytes / (1024 * 1024)).to_string()),
             ("TRADIA_RETENTION_HOURS", (self.retention.as_secs() / 3600).to_string()),
             ("LOG_LEVEL", self.log_level.clone()),
             (
