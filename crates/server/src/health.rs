@@ -274,7 +274,11 @@ pub fn check_upload_space(state: &AppState) -> Result<(), crate::error::ApiError
     if free >= min_free {
         return Ok(());
     }
-    tracing::warn!(free_mb = free >> 20, min_free_mb = min_free >> 20, "upload refused: low disk space");
+    tracing::warn!(
+        free_mb = free >> 20,
+        min_free_mb = min_free >> 20,
+        "upload refused: low disk space"
+    );
     Err(crate::error::ApiError::new(
         ErrorCode::StorageLow,
         "the server is running out of disk space, so new documents are refused for now; \

@@ -214,6 +214,21 @@ pub trait BlobStore: Send + Sync + 'static {
     }
 }
 
+/// Age after which a temporary file of a process not known to be dead (another host's, or one
+/// named before temporary names carried their process) is removed anyway: no upload lasts that
+/// long.
+pub const STALE_TMP_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// True for a temporary file [`FsBlobStore::open`] may remove.
+async fn is_stale_tmp(entry: &tokio::fs::DirEntry) -> bool {
+    let name = entry.file_name();
+    if crate::process::holder_is_dead(&name.to_string_lossy()) {
+        return true;
+    }
+    let modified = entry.metadata().await.and_then(|m| m.modified());
+    modified.is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TMP_AGE))
+}
+
 /// Blobs as files in one folder (`<data dir>/files`), one file per key.
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
@@ -223,13 +238,19 @@ pub struct FsBlobStore {
 
 impl FsBlobStore {
     /// Opens (creating it if needed) the folder `root`, and removes temporary files left by an
-    /// interrupted write.
+    /// interrupted write: those of a process of this host that no longer exists, and any older
+    /// than [`STALE_TMP_AGE`]. Temporary files are named `host:pid:key.part` (see
+    /// [`crate::process`]), so a second process opening the same folder (a replica sharing it,
+    /// or a start that fails later) never removes an upload another process is writing.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
         let root = root.into();
         let tmp = root.join(".tmp");
         tokio::fs::create_dir_all(&tmp).await?;
         let mut entries = tokio::fs::read_dir(&tmp).await?;
         while let Some(entry) = entries.next_entry().await? {
+            if !is_stale_tmp(&entry).await {
+                continue;
+            }
             if let Err(err) = tokio::fs::remove_file(entry.path()).await {
                 tracing::warn!(path = %entry.path().display(), %err, "cannot remove stale temporary blob");
             }
@@ -289,7 +310,7 @@ impl BlobStore for FsBlobStore {
     ) -> BoxFuture<'a, Result<StoredBlob, BlobError>> {
         Box::pin(async move {
             let key = BlobKey::generate();
-            let tmp_path = self.tmp.join(format!("{key}.part"));
+            let tmp_path = self.tmp.join(format!("{}:{key}.part", crate::process::holder_prefix()));
             match self.write_tmp(&tmp_path, reader, limit).await {
                 Ok(size) => {
                     if let Err(err) = tokio::fs::rename(&tmp_path, self.path(&key)).await {

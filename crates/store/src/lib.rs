@@ -116,6 +116,7 @@ pub mod error;
 pub mod maintenance;
 pub mod model;
 pub mod postgres;
+pub mod process;
 mod sql;
 pub mod sqlite;
 pub mod store;

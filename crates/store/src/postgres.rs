@@ -158,7 +158,30 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// Ends the unexpired leases whose holder is known dead (see [`crate::process`]): their
+    /// jobs are claimable now instead of when the lease runs out.
+    async fn expire_dead_leases(&self) -> StoreResult<()> {
+        let owners: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'running' \
+             AND lease_owner IS NOT NULL AND lease_expires_at > now()",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for owner in owners.iter().filter(|o| crate::process::holder_is_dead(o)) {
+            let ended = sqlx::query(
+                "UPDATE jobs SET lease_expires_at = now() WHERE status = 'running' \
+                 AND lease_owner = $1 AND lease_expires_at > now()",
+            )
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+            tracing::info!(worker = %owner, jobs = ended.rows_affected(), "lease holder is gone; its jobs are taken over now");
+        }
+        Ok(())
+    }
+
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
+        self.expire_dead_leases().await?;
         loop {
             let mut tx = self.pool.begin().await?;
             let candidate = sqlx::query(FAIREST_CANDIDATE).fetch_optional(&mut *tx).await?;

@@ -35,6 +35,7 @@ use crate::sql::{
 };
 use crate::store::{Purged, Store, StoreResult};
 
+mod holders;
 mod upkeep;
 
 use upkeep::{release_clean, run_check};
@@ -243,6 +244,7 @@ impl SqliteStore {
     }
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
+        self.expire_dead_leases().await?;
         // Idle workers poll: answer "nothing" from a reader without taking the write lock.
         let claimable: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM jobs \

@@ -135,12 +135,43 @@ fn serde_json_like(s: &str) -> Result<BlobKey, BlobError> {
 }
 
 #[tokio::test]
-async fn stale_temporary_files_are_removed_on_open() {
+async fn stale_temporary_files_are_removed_on_open_and_live_ones_kept() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join(".tmp")).unwrap();
-    std::fs::write(dir.path().join(".tmp/crashed.part"), b"half").unwrap();
+    let tmp = dir.path().join(".tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let host = tradia_store::process::host_name();
+    // A process that has exited: its upload is abandoned.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(tmp.join(format!("{host}:{gone_pid}:k1.part")), b"half").unwrap();
+    // A process that is still running (another `serve` on this folder): its upload stays.
+    let mut alive = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let live = tmp.join(format!("{host}:{}:k2.part", alive.id()));
+    std::fs::write(&live, b"in flight").unwrap();
+    // Another host's upload, recent: kept; an unnamed one two days old: removed.
+    let other = tmp.join("elsewhere:12:k3.part");
+    std::fs::write(&other, b"remote").unwrap();
+    let old = tmp.join("crashed.part");
+    std::fs::write(&old, b"old").unwrap();
+    let two_days = std::time::SystemTime::now() - std::time::Duration::from_secs(48 * 3600);
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(two_days).unwrap();
+
     let blobs = FsBlobStore::open(dir.path()).await.unwrap();
-    assert!(files_in(dir.path()).is_empty());
+    let mut left: Vec<String> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut expected = vec![
+        other.file_name().unwrap().to_string_lossy().into_owned(),
+        live.file_name().unwrap().to_string_lossy().into_owned(),
+    ];
+    expected.sort();
+    assert_eq!(left, expected);
+    alive.kill().unwrap();
+    let _ = alive.wait();
+
     let kept = blobs.put_bytes(b"x".to_vec()).await.unwrap();
     // Reopening keeps finished blobs.
     let again = FsBlobStore::open(dir.path()).await.unwrap();

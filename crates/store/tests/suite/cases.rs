@@ -299,6 +299,35 @@ pub async fn expired_lease_is_reclaimed(store: S) {
     store.finish_job(&b.lease).await.expect("finish by new holder");
 }
 
+/// A lease whose holder (`host:pid:…`) is a process of this host that has exited is taken over
+/// at the next claim, long before it would expire; a live holder's lease is not.
+pub async fn a_dead_holders_lease_is_retaken_at_once(store: S) {
+    let host = tradia_store::process::host_name();
+    // A job held by this live process, and one by a process of another host, stay theirs.
+    let live = store.create_job(new_job(1)).await.expect("create").id;
+    let me = format!("{}:run:0", tradia_store::process::holder_prefix());
+    assert_eq!(claim(&store, &me, 600_000).await.expect("claim").job.id, live);
+    let remote = store.create_job(new_job(1)).await.expect("create").id;
+    let c = claim(&store, &format!("x{host}:1:run:0"), 600_000).await.expect("claim");
+    assert_eq!(c.job.id, remote);
+    // A job whose holder has exited (its pid is free).
+    let dead = store.create_job(new_job(1)).await.expect("create").id;
+    let mut child = std::process::Command::new("true").spawn().expect("spawn");
+    let pid = child.id();
+    child.wait().expect("wait");
+    let a = claim(&store, &format!("{host}:{pid}:run:0"), 600_000).await.expect("claim");
+    assert_eq!(a.job.id, dead);
+    store.save_segment(&a.lease, seg(0, 0, "before the kill")).await.expect("save");
+
+    let b = claim(&store, "other:1:run:0", 30_000).await.expect("the dead holder's job");
+    assert_eq!(b.job.id, dead);
+    assert_eq!(b.lease.attempt, 2);
+    let saved = store.saved_segments(dead, 0).await.expect("saved");
+    assert_eq!(saved, vec![seg(0, 0, "before the kill")]);
+    assert_lease_lost(store.save_segment(&a.lease, seg(0, 1, "zombie")).await);
+    assert!(claim(&store, "other:1:run:1", 30_000).await.is_none(), "live leases are kept");
+}
+
 pub async fn same_worker_id_after_restart_is_fenced(store: S) {
     let job = store.create_job(new_job(1)).await.expect("create");
     let first = claim(&store, "node-1", 300).await.expect("claim");

@@ -120,6 +120,7 @@ suite! {
         fail_job_records_error,
         concurrent_claimers_never_share,
         expired_lease_is_reclaimed,
+        a_dead_holders_lease_is_retaken_at_once,
         same_worker_id_after_restart_is_fenced,
         renewal_keeps_the_lease,
         requeue_on_shutdown,
