@@ -13,10 +13,12 @@
 pub mod access;
 pub mod accounts;
 pub mod api;
+pub mod data_lock;
 pub mod detect;
 pub mod error;
 pub mod gateway;
 pub mod health;
+pub mod http_server;
 pub mod jobs;
 pub mod llm;
 pub mod serve;

@@ -14,6 +14,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
+use crate::data_lock::DataDirLock;
 use crate::gateway::{LlmGateway, PseudoGateway};
 use crate::jobs::repo::JobRepo;
 use crate::settings::{EngineKind, ServerSettings};
@@ -29,6 +30,8 @@ pub struct RunningServer {
     server: JoinHandle<std::io::Result<()>>,
     metrics_server: Option<JoinHandle<std::io::Result<()>>>,
     tracker: TaskTracker,
+    /// The data folder's lock (SQLite), held until the server is dropped.
+    _lock: Option<DataDirLock>,
 }
 
 impl RunningServer {
@@ -87,6 +90,13 @@ pub async fn start(
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
         format!("cannot create the data folder {} (TRADIA_DATA_DIR)", settings.data_dir.display())
     })?;
+    // Before anything else touches the folder (opening the blob store removes stale temporary
+    // files): a second process on the same SQLite folder stops here.
+    let lock = if settings.database_url.starts_with("sqlite:") {
+        Some(crate::data_lock::lock(&settings.data_dir)?)
+    } else {
+        None
+    };
     let _ = crate::telemetry::prometheus();
     let repo =
         JobRepo::open(&settings.database_url, &settings.data_dir).await.with_context(|| {
@@ -117,12 +127,13 @@ pub async fn start(
     let tracker = TaskTracker::new();
     crate::jobs::runner::spawn_workers(&state, &tracker);
 
-    let app = crate::api::router(state.clone(), extra)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let token = state.shutdown.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned()).await
-    });
+    let app = crate::api::router(state.clone(), extra);
+    let server = tokio::spawn(crate::http_server::serve(
+        listener,
+        app,
+        state.settings.http,
+        state.shutdown.clone(),
+    ));
 
     let (metrics_addr, metrics_server) = match metrics_listen {
         Some(m) => {
@@ -142,7 +153,7 @@ pub async fn start(
     };
     log_access_settings(&state.settings.access);
     tracing::info!(addr = %addr, workers = state.settings.workers, "Tradia is listening");
-    Ok(RunningServer { addr, metrics_addr, state, server, metrics_server, tracker })
+    Ok(RunningServer { addr, metrics_addr, state, server, metrics_server, tracker, _lock: lock })
 }
 
 /// Says at start-up what protects the service, and what does not.

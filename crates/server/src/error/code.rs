@@ -183,6 +183,9 @@ error_codes! {
     StorageFull = "storage_full", Some(StatusCode::INSUFFICIENT_STORAGE),
         "The server's disk is full: nothing of the request was kept; it works again as soon as \
          space is freed, with no restart.";
+    RequestTooSlow = "request_too_slow", Some(StatusCode::REQUEST_TIMEOUT),
+        "The request body arrived slower than `TRADIA_BODY_MIN_RATE_KBPS` (after \
+         `TRADIA_BODY_GRACE_SECS`); the connection is closed.";
     StorageLow = "storage_low", Some(StatusCode::INSUFFICIENT_STORAGE),
         "The server's data folder has less free space than `TRADIA_MIN_FREE_MB`: new uploads \
          are refused before the disk is full; they are accepted again once space is freed.";

@@ -73,6 +73,9 @@ fn too_large(limit: u64) -> ApiError {
 /// A multipart read error; the request body limit becomes the upload limit's message.
 fn field_error(limit: u64) -> impl Fn(MultipartError) -> ApiError {
     move |e| {
+        if let Some(message) = crate::http_server::too_slow(&e) {
+            return ApiError::new(ErrorCode::RequestTooSlow, message);
+        }
         let e = ApiError::from(e);
         if e.code == ErrorCode::UploadTooLarge { too_large(limit) } else { e }
     }
@@ -82,6 +85,10 @@ fn field_error(limit: u64) -> impl Fn(MultipartError) -> ApiError {
 fn store_error(error: BlobError, file_name: &str, limit: u64) -> ApiError {
     match error {
         BlobError::TooLarge { .. } => too_large(limit),
+        BlobError::Source(source) if crate::http_server::too_slow(&source).is_some() => {
+            let message = crate::http_server::too_slow(&source).unwrap_or_default();
+            ApiError::new(ErrorCode::RequestTooSlow, message)
+        }
         BlobError::Source(source) => {
             // The part's stream failed; the multipart reader's own error says whether it was the
             // request body limit.

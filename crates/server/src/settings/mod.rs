@@ -52,6 +52,19 @@ pub struct ServeArgs {
     /// is full; `/healthz` says `low_disk_space` meanwhile (0: no threshold).
     #[arg(long, env = "TRADIA_MIN_FREE_MB", default_value_t = 200)]
     pub min_free_mb: u64,
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection stays open.
+    #[arg(long, env = "TRADIA_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+    /// Kilobytes per second a request body must average after the grace period (0: no minimum).
+    #[arg(long, env = "TRADIA_BODY_MIN_RATE_KBPS", default_value_t = 16)]
+    pub body_min_rate_kbps: u64,
+    /// Seconds a request body is given before the minimum rate applies.
+    #[arg(long, env = "TRADIA_BODY_GRACE_SECS", default_value_t = 30)]
+    pub body_grace_secs: u64,
+    /// Open client connections at most; more wait until one closes.
+    #[arg(long, env = "TRADIA_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
     /// Hours after which uploaded and produced files (and their jobs) are purged.
     #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
     pub retention_hours: u64,
@@ -108,6 +121,8 @@ pub struct ServerSettings {
     pub max_files: usize,
     /// Free space below which uploads are refused, in bytes.
     pub min_free_bytes: u64,
+    /// Timeouts, body rate and connection cap of the HTTP server.
+    pub http: crate::http_server::HttpLimits,
     /// How long inputs and outputs are kept.
     pub retention: Duration,
     /// Log filter.
@@ -161,6 +176,12 @@ impl ServeArgs {
         if self.max_files == 0 {
             return Err(err("TRADIA_MAX_FILES", "must be at least 1"));
         }
+        if self.header_timeout_secs == 0 {
+            return Err(err("TRADIA_HEADER_TIMEOUT_SECS", "must be at least 1"));
+        }
+        if self.max_connections == 0 {
+            return Err(err("TRADIA_MAX_CONNECTIONS", "must be at least 1"));
+        }
         if self.retention_hours == 0 {
             return Err(err("TRADIA_RETENTION_HOURS", "must be at least 1"));
         }
@@ -198,6 +219,12 @@ impl ServeArgs {
             max_upload_bytes: self.max_upload_mb.saturating_mul(1024 * 1024),
             max_files: self.max_files,
             min_free_bytes: self.min_free_mb.saturating_mul(1024 * 1024),
+            http: crate::http_server::HttpLimits {
+                header_timeout: Duration::from_secs(self.header_timeout_secs),
+                body_min_rate: self.body_min_rate_kbps.saturating_mul(1024),
+                body_grace: Duration::from_secs(self.body_grace_secs),
+                max_connections: self.max_connections,
+            },
             retention: Duration::from_secs(self.retention_hours.saturating_mul(3600)),
             log_level: self.log_level.clone(),
             metrics_addr,
@@ -231,6 +258,7 @@ impl ServerSettings {
             max_upload_bytes: 50 * 1024 * 1024,
             max_files: 20,
             min_free_bytes: 0,
+            http: crate::http_server::HttpLimits::default(),
             retention: Duration::from_secs(24 * 3600),
             log_level: "info".into(),
             metrics_addr: None,
@@ -267,6 +295,10 @@ impl ServerSettings {
             ("MAX_UPLOAD_MB", (self.max_upload_bytes / (1024 * 1024)).to_string()),
             ("TRADIA_MAX_FILES", self.max_files.to_string()),
             ("TRADIA_MIN_FREE_MB", (self.min_free_bytes / (1024 * 1024)).to_string()),
+            ("TRADIA_HEADER_TIMEOUT_SECS", self.http.header_timeout.as_secs().to_string()),
+            ("TRADIA_BODY_MIN_RATE_KBPS", (self.http.body_min_rate / 1024).to_string()),
+            ("TRADIA_BODY_GRACE_SECS", self.http.body_grace.as_secs().to_string()),
+            ("TRADIA_MAX_CONNECTIONS", self.http.max_connections.to_string()),
             ("TRADIA_RETENTION_HOURS", (self.retention.as_secs() / 3600).to_string()),
             ("LOG_LEVEL", self.log_level.clone()),
             (
