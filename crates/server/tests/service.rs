@@ -222,7 +222,9 @@ async fn starts_without_llm_and_reports_degraded() {
     assert_eq!(health.status().as_u16(), 200);
     let health: Value = health.json().await.unwrap();
     assert_eq!(health["status"], "degraded");
-    assert!(health["reason"].as_str().unwrap().contains("LLM"), "{health}");
+    assert_eq!(health["reason"], "llm_unreachable", "{health}");
+    assert_eq!(health["llm"], "unreachable", "{health}");
+    assert_eq!(health["database"], "ok", "{health}");
     assert_eq!(client().get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 503);
     // Metrics live on their own address, not on the main port.
     assert_eq!(
@@ -232,6 +234,17 @@ async fn starts_without_llm_and_reports_degraded() {
     let metrics_addr = server.metrics_addr.unwrap();
     let r = client().get(format!("http://{metrics_addr}/metrics")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    // The metrics address tells what the codes leave out: the backend and its error.
+    let details: Value = client()
+        .get(format!("http://{metrics_addr}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let llm = details["details"]["llm"].as_str().unwrap_or_default();
+    assert!(llm.contains(&format!("127.0.0.1:{port}")), "{details}");
     server.shutdown().await.unwrap();
 }
 
