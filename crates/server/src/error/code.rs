@@ -353,6 +353,8 @@ mod tests {
             ("llm_unavailable", Some(503)),
             ("cancelled", Some(503)),
             ("storage_full", Some(507)),
+            ("storage_low", Some(507)),
+            ("request_too_slow", Some(408)),
             ("storage_unavailable", Some(503)),
             ("database_damaged", Some(503)),
             ("storage_error", None),
