@@ -96,9 +96,10 @@ impl FileTask<'_> {
 
 /// Starts `settings.workers` workers and the purge task on `tracker`.
 pub fn spawn_workers(state: &Arc<AppState>, tracker: &TaskTracker) {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "tradia".into());
+    // `host:pid:…`: the store retakes at once a lease whose holder is a dead process of this host.
+    let holder = tradia_store::process::holder_prefix();
     for n in 0..state.settings.workers {
-        let worker = format!("{host}:{}:{}:{n}", std::process::id(), uuid::Uuid::now_v7());
+        let worker = format!("{holder}:{}:{n}", uuid::Uuid::now_v7());
         tracker.spawn(worker_loop(state.clone(), worker));
     }
     tracker.spawn(purge_loop(state.clone()));
