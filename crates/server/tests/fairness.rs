@@ -71,6 +71,7 @@ async fn two_users_documents_interleave_on_a_four_slot_llm() {
     }
     // A's jobs took turns: both were served, neither waited for the other's whole job.
     let (n1, n2) = (asked(&at_b_done, "a1"), asked(&at_b_done, "a2"));
+    println!("when B's job was done, A's jobs had been asked {n1} and {n2} of {A_PARAS} segments");
     assert!(n1 > 0 && n2 > 0, "both A jobs are under way: {n1}, {n2}");
     assert!(n1 < A_PARAS as u64 && n2 < A_PARAS as u64, "neither A job was sent whole: {n1}, {n2}");
 
