@@ -225,8 +225,11 @@ impl LlmGateway for LlmBackends {
                 max_tokens: (settings.num_ctx / 2).max(512),
                 temperature: settings.temperature,
             };
-            let mut stream =
-                self.default.stream_call(chat, request.owner.clone(), tradia_core::CancelFlag::new());
+            let mut stream = self.default.stream_call(
+                chat,
+                request.owner.clone(),
+                tradia_core::CancelFlag::new(),
+            );
             let mut answer = String::new();
             while let Some(piece) = stream.next().await {
                 let piece = piece.map_err(gateway_error)?;

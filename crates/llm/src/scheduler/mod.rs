@@ -29,8 +29,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::oneshot;
 use tradia_core::{CancelFlag, Priority};
 
-pub use breaker::BreakerState;
 use breaker::Breaker;
+pub use breaker::BreakerState;
 use queue::{FairQueue, Grant, Waiter};
 
 use crate::error::LlmError;
@@ -73,9 +73,10 @@ impl State {
     fn hopeless(&self, now: Instant, wait: Duration) -> bool {
         let Some((since, _)) = self.all_down_since else { return false };
         now.duration_since(since) >= wait
-            && self.backends.iter().all(|b| {
-                !b.breaker.admits(now) && b.in_flight == 0 && !b.breaker.probing()
-            })
+            && self
+                .backends
+                .iter()
+                .all(|b| !b.breaker.admits(now) && b.in_flight == 0 && !b.breaker.probing())
     }
 }
 

@@ -241,9 +241,9 @@ fn waiters(s: &Scheduler, n: usize) -> Vec<tokio::task::JoinHandle<Result<(), Ll
         .map(|i| {
             let s = s.clone();
             tokio::spawn(async move {
-                let mut p =
-                    s.acquire(Priority::Document, &format!("w{i}"), s.lane(), &CancelFlag::new())
-                        .await?;
+                let mut p = s
+                    .acquire(Priority::Document, &format!("w{i}"), s.lane(), &CancelFlag::new())
+                    .await?;
                 p.record(Outcome::Success);
                 Ok(())
             })
