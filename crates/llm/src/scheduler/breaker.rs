@@ -20,7 +20,7 @@ pub enum BreakerState {
 pub(super) struct Breaker {
     threshold: u32,
     base_cooldown: Duration,
-    pub(super) max_cooldown: Duration,
+    max_cooldown: Duration,
     cooldown: Duration,
     failures: u32,
     open_until: Option<Instant>,
@@ -38,6 +38,11 @@ impl Breaker {
             open_until: None,
             probe_in_flight: false,
         }
+    }
+
+    /// The longest cooldown, never less than the first one.
+    pub(super) fn set_max_cooldown(&mut self, max: Duration) {
+        self.max_cooldown = max.max(self.base_cooldown);
     }
 
     pub(super) fn state(&self, now: Instant) -> BreakerState {

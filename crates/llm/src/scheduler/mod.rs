@@ -215,7 +215,7 @@ impl Scheduler {
     /// first cooldown).
     pub fn with_max_cooldown(self, max: Duration) -> Self {
         for b in &mut self.lock().backends {
-            b.breaker.max_cooldown = max;
+            b.breaker.set_max_cooldown(max);
         }
         self
     }

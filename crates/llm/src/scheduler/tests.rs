@@ -307,7 +307,7 @@ async fn a_probe_given_up_unsent_passes_to_the_next_waiter() {
 #[test]
 fn failed_probes_double_the_cooldown_up_to_its_ceiling() {
     let mut b = Breaker::new(1, Duration::from_secs(5));
-    b.max_cooldown = Duration::from_secs(12);
+    b.set_max_cooldown(Duration::from_secs(12));
     let t0 = Instant::now();
     b.on_failure(t0);
     assert_eq!(b.state(t0 + Duration::from_secs(4)), BreakerState::Open);
