@@ -78,7 +78,8 @@ pub struct TranslateRequest<'a> {
     pub pending: Vec<SegmentId>,
     /// Scheduling priority.
     pub priority: Priority,
-    /// Fairness key (a job id): work of one owner cannot starve another's.
+    /// Fairness key (the user's id): work of one owner cannot starve another's; an engine
+    /// also takes turns between one owner's requests (its jobs), so neither waits for the other.
     pub owner: String,
     /// Stops the work when raised.
     pub cancel: CancelFlag,

@@ -250,8 +250,11 @@ pub struct LlmSettings {
     pub frequency_penalty: f32,
     /// Consecutive backend failures that open its circuit breaker.
     pub breaker_threshold: u32,
-    /// How long an open breaker stays open before one probe request.
+    /// How long an open breaker first stays open before one probe request (doubled after each
+    /// failed probe, up to `breaker_max_cooldown`).
     pub breaker_cooldown: Duration,
+    /// The longest an open breaker waits between two probes (60 s).
+    pub breaker_max_cooldown: Duration,
 }
 
 /// Ollama's own default repetition penalty, sent explicitly so that a Modelfile cannot turn
@@ -290,6 +293,7 @@ impl LlmSettings {
             frequency_penalty: DEFAULT_FREQUENCY_PENALTY,
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(5),
+            breaker_max_cooldown: Duration::from_secs(60),
         }
     }
 
@@ -501,6 +505,7 @@ impl LlmArgs {
             frequency_penalty: DEFAULT_FREQUENCY_PENALTY,
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(5),
+            breaker_max_cooldown: Duration::from_secs(60),
         })
     }
 }

@@ -746,6 +746,7 @@ async fn structured_completion_tolerates_broken_json_and_asks_again() {
             &schema,
             vec!["iVBORw0KGgo=".into()],
             None,
+            "user",
         )
         .await
         .unwrap();
@@ -775,7 +776,7 @@ async fn text_stream_yields_tokens_without_thinking() {
         .await;
     let engine = LlmEngine::new(settings(EngineKind::Ollama, &server.uri())).unwrap();
     let tokens: Vec<String> = engine
-        .translate_text_stream("Bonjour le monde", None, "en".parse().unwrap(), None)
+        .translate_text_stream("Bonjour le monde", None, "en".parse().unwrap(), None, "user")
         .map(Result::unwrap)
         .collect()
         .await;

@@ -491,7 +491,7 @@ async fn jobs_share_the_slot_fairly_and_interactive_text_goes_first() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     use futures::StreamExt;
     let text: Vec<String> = e3
-        .translate_text_stream("Bonjour", None, LanguageTag::parse("en").unwrap(), None)
+        .translate_text_stream("Bonjour", None, LanguageTag::parse("en").unwrap(), None, "user")
         .map(Result::unwrap)
         .collect()
         .await;

@@ -362,6 +362,7 @@ async fn check_models_and_text_stream_against_the_simulator() {
             Some("fr".parse().unwrap()),
             "en".parse().unwrap(),
             None,
+            "user",
         )
         .map(Result::unwrap)
         .collect()

@@ -37,6 +37,9 @@ pub struct TextRequest {
     pub target: LanguageTag,
     /// Model name; `None` for the default.
     pub model: Option<String>,
+    /// Who asks (the user's id): the fairness key, so that one user's many requests do not
+    /// hold up another's.
+    pub owner: String,
 }
 
 /// A completion whose answer must follow a JSON schema.
@@ -54,6 +57,8 @@ pub struct StructuredRequest {
     pub model: Option<String>,
     /// Scheduling priority.
     pub priority: Priority,
+    /// Who asks (the user's id): the fairness key, as for [`TextRequest::owner`].
+    pub owner: String,
 }
 
 /// Why the language model could not answer.
@@ -91,6 +96,11 @@ pub trait LlmGateway: Send + Sync {
     fn stats(&self) -> EngineStats;
     /// Sets backend gauges and counters (per-backend load, breaker state) before a scrape.
     fn export_metrics(&self) {}
+    /// Since when every backend has been out of service (circuit breakers open), `None` while
+    /// one serves or without backends. Cheap: no request is made (for `/healthz` and the page).
+    fn all_down_since(&self) -> Option<std::time::SystemTime> {
+        None
+    }
     /// Translates plain text, sending pieces of the translation to `tokens` as they come.
     fn translate_text(
         &self,
@@ -222,6 +232,7 @@ mod tests {
             source: None,
             target: LanguageTag::parse("en").unwrap(),
             model: None,
+            owner: "user".into(),
         };
         let out = PseudoGateway.translate_text(request, Some(tx)).await.unwrap();
         let mut streamed = String::new();

@@ -153,6 +153,18 @@ impl LlmGateway for LlmBackends {
         }
     }
 
+    fn all_down_since(&self) -> Option<std::time::SystemTime> {
+        // Every engine (one per model) drives the same backends: the earliest outage any of
+        // them has seen.
+        let mut since = self.default.all_down_since();
+        if let Ok(cache) = self.per_model.lock() {
+            for t in cache.values().filter_map(LlmEngine::all_down_since) {
+                since = Some(since.map_or(t, |s| s.min(t)));
+            }
+        }
+        since
+    }
+
     fn translate_text(
         &self,
         request: TextRequest,
@@ -164,6 +176,7 @@ impl LlmGateway for LlmBackends {
                 request.source,
                 request.target,
                 request.model.as_deref(),
+                &request.owner,
             );
             let mut out = String::new();
             while let Some(piece) = stream.next().await {
@@ -199,6 +212,7 @@ impl LlmGateway for LlmBackends {
                         &request.schema,
                         images,
                         model.as_deref(),
+                        &request.owner,
                     )
                     .await
                     .map_err(gateway_error);
@@ -221,8 +235,11 @@ impl LlmGateway for LlmBackends {
                 max_tokens: (settings.num_ctx / 2).max(512),
                 temperature: settings.temperature,
             };
-            let mut stream =
-                self.default.stream_call(chat, "assistant".into(), tradia_core::CancelFlag::new());
+            let mut stream = self.default.stream_call(
+                chat,
+                request.owner.clone(),
+                tradia_core::CancelFlag::new(),
+            );
             let mut answer = String::new();
             while let Some(piece) = stream.next().await {
                 let piece = piece.map_err(gateway_error)?;
@@ -241,6 +258,7 @@ impl LlmGateway for LlmBackends {
                     &request.schema,
                     images,
                     model.as_deref(),
+                    &request.owner,
                 )
                 .await
                 .map_err(gateway_error)

@@ -7,9 +7,10 @@
 //! context per slot, and a segment too long for it alone is sent in parts of whole sentences
 //! (`split`), or fails the file with an error naming the context size. Batches are handed to
 //! the scheduler a window at a time, so
-//! the backends' slots never idle while work remains; retries of a job go under a second owner
-//! name, so that the scheduler's round robin shares the slots between a job's first-time
-//! batches and its retries instead of letting retries starve the rest of the document.
+//! the backends' slots never idle while work remains. The request's owner (its user) takes turns
+//! with other users; within that user, each request is a scheduler lane taking turns with the
+//! user's other jobs, and its retries are a second lane, so that retries share the slots with the
+//! job's first-time batches instead of starving the rest of the document.
 //!
 //! Each batch request is streamed and watched by a [`RunawayGuard`]: an answer caught in a
 //! repetition loop, or longer than its sources allow, is cut at once (its tokens counted as
@@ -40,12 +41,12 @@ use crate::backend::{ChatRequest, Finish};
 use crate::error::LlmError;
 use crate::prompt::{self, WireSegment};
 use crate::runaway::RunawayGuard;
+use crate::scheduler::Lane;
 
 use super::budget::{
     TEMPLATE_TOKENS, fixed_prompt_tokens, input_tokens, minimal_need, output_allowance,
     prompt_tokens, too_small,
 };
-use super::guarded::retry_owner;
 use super::split::{join_parts, split_sentences};
 
 /// Characters of preceding source text given as context to a batch.
@@ -101,6 +102,9 @@ struct Job<'a, 'r> {
     ctx: u32,
     groups: Vec<Group<'a>>,
     results: Mutex<Vec<Option<SegmentResult>>>,
+    /// The scheduler lanes of this request's first-time batches and of its retries.
+    lane: Lane,
+    retry_lane: Lane,
 }
 
 impl LlmEngine {
@@ -163,6 +167,8 @@ impl LlmEngine {
             ctx: self.known_context(),
             groups: Vec::new(),
             results: Mutex::new(vec![None; pending.len()]),
+            lane: self.inner.sched.lane(),
+            retry_lane: self.inner.sched.lane(),
         };
         let mut immediate = Vec::new();
         let mut by_core: HashMap<String, usize> = HashMap::new();
@@ -360,14 +366,14 @@ impl LlmEngine {
         let last_round = round + 1 >= LADDER_ROUNDS;
         let request = job.request;
         let req = self.chat_request(job, &units, strict);
-        // Retries queue under their own owner name: the scheduler's round robin then gives the
-        // job's first-time batches and its retries alternate turns.
-        let owner = if round == 0 { request.owner.clone() } else { retry_owner(&request.owner) };
+        // Retries queue in their own lane: the scheduler's round robin then gives the job's
+        // first-time batches and its retries alternate turns.
+        let lane = if round == 0 { job.lane } else { job.retry_lane };
         let sources: String = units.iter().map(|&u| job.units[u].rendered.as_str()).collect();
         let bound = RunawayGuard::bound(sources.chars().count(), units.len());
         let guard = || RunawayGuard::new(sources.clone(), bound);
         let outcome = match self
-            .call_batch(&req, request.priority, &owner, &request.cancel, guard)
+            .call_batch(&req, request.priority, &request.owner, lane, &request.cancel, guard)
             .await
         {
             Ok((o, cut)) => {

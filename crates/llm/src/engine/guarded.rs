@@ -1,5 +1,4 @@
-//! Batch requests streamed under a [`RunawayGuard`], through the scheduler with retries; and
-//! the owner name retries queue under.
+//! Batch requests streamed under a [`RunawayGuard`], through the scheduler with retries.
 
 use std::sync::atomic::Ordering;
 
@@ -10,7 +9,7 @@ use super::{LlmEngine, cancelled};
 use crate::backend::{Backend, ChatOutcome, ChatRequest, Finish, StreamEvent};
 use crate::error::LlmError;
 use crate::runaway::{Cut, RunawayGuard};
-use crate::scheduler::Outcome;
+use crate::scheduler::{Lane, Outcome};
 
 impl LlmEngine {
     /// One batch completion through the scheduler with retries, streamed and watched by a fresh
@@ -20,12 +19,13 @@ impl LlmEngine {
         req: &ChatRequest,
         priority: Priority,
         owner: &str,
+        lane: Lane,
         cancel: &CancelFlag,
         guard: impl Fn() -> RunawayGuard,
     ) -> Result<(ChatOutcome, Option<Cut>), LlmError> {
         let mut delays = self.backoff();
         loop {
-            let mut permit = self.inner.sched.acquire(priority, owner, cancel).await?;
+            let mut permit = self.inner.sched.acquire(priority, owner, lane, cancel).await?;
             let backend = &self.inner.backends[permit.backend()];
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             let mut g = guard();
@@ -54,11 +54,6 @@ impl LlmEngine {
             }
         }
     }
-}
-
-/// The owner name a job's retries queue under.
-pub(super) fn retry_owner(owner: &str) -> String {
-    format!("{owner} (retries)")
 }
 
 /// Reads a streamed completion, cutting it as soon as `guard` says so (dropping the stream

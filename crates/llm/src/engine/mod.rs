@@ -125,6 +125,7 @@ impl LlmEngine {
             settings.backends.iter().map(|b| Backend::new(b, &settings, client.clone())).collect();
         let slots = vec![settings.slots; backends.len()];
         let sched = Scheduler::new(&slots, settings.breaker_threshold, settings.breaker_cooldown)
+            .with_max_cooldown(settings.breaker_max_cooldown)
             .with_no_backend_wait(settings.timeout);
         Ok(LlmEngine {
             inner: std::sync::Arc::new(Inner {
@@ -186,6 +187,17 @@ impl LlmEngine {
         prompt::fingerprint()
     }
 
+    /// Since when every backend has been out of service (each circuit breaker open or only
+    /// probing), `None` while one serves. Cheap (no request): for health reports.
+    pub fn all_down_since(&self) -> Option<std::time::SystemTime> {
+        self.inner.sched.all_down_since()
+    }
+
+    /// Requests waiting for a slot now.
+    pub fn queued(&self) -> usize {
+        self.inner.sched.queued()
+    }
+
     /// All counters.
     pub fn detailed_stats(&self) -> DetailedStats {
         let c = &self.inner.counters;
@@ -224,7 +236,8 @@ impl LlmEngine {
             .build()
     }
 
-    /// Runs one completion through the scheduler with retries (non-streaming).
+    /// Runs one completion through the scheduler with retries (non-streaming), in a lane of its
+    /// own among `owner`'s requests.
     pub async fn call(
         &self,
         req: &ChatRequest,
@@ -233,8 +246,9 @@ impl LlmEngine {
         cancel: &CancelFlag,
     ) -> Result<ChatOutcome, LlmError> {
         let mut delays = self.backoff();
+        let lane = self.inner.sched.lane();
         loop {
-            let mut permit = self.inner.sched.acquire(priority, owner, cancel).await?;
+            let mut permit = self.inner.sched.acquire(priority, owner, lane, cancel).await?;
             let backend = &self.inner.backends[permit.backend()];
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             let result = tokio::select! {
@@ -334,13 +348,15 @@ impl LlmEngine {
         out
     }
 
-    /// Streams the translation of a plain text, token by token (interactive priority).
+    /// Streams the translation of a plain text, token by token (interactive priority, taking
+    /// turns with other owners: `owner` is the user's id).
     pub fn translate_text_stream(
         &self,
         text: &str,
         source: Option<LanguageTag>,
         target: LanguageTag,
         model: Option<&str>,
+        owner: &str,
     ) -> BoxStream<'static, Result<String, LlmError>> {
         let req = ChatRequest {
             model: self.model(model).to_string(),
@@ -351,11 +367,12 @@ impl LlmEngine {
             max_tokens: (est_tokens(text) * 3 + 256).min(self.inner.settings.num_ctx / 2),
             temperature: self.inner.settings.temperature,
         };
-        self.stream_call(req, "interactive".to_string(), CancelFlag::new())
+        self.stream_call(req, owner.to_string(), CancelFlag::new())
     }
 
     /// Streams a completion's answer text (retrying until the first token is out), with
-    /// `<think>` blocks removed.
+    /// `<think>` blocks removed; interactive priority, in a lane of its own among `owner`'s
+    /// requests.
     pub fn stream_call(
         &self,
         req: ChatRequest,
@@ -366,10 +383,11 @@ impl LlmEngine {
         let engine = self.clone();
         tokio::spawn(async move {
             let mut delays = engine.backoff();
+            let lane = engine.inner.sched.lane();
             loop {
                 // A reader that went away while this waited in the queue costs nothing.
                 let acquired = tokio::select! {
-                    p = engine.inner.sched.acquire(Priority::Interactive, &owner, &cancel) => p,
+                    p = engine.inner.sched.acquire(Priority::Interactive, &owner, lane, &cancel) => p,
                     _ = tx.closed() => return,
                 };
                 let mut permit = match acquired {
@@ -446,7 +464,8 @@ impl LlmEngine {
 
     /// A structured completion for the assistants (correction, reformulation, summaries): the
     /// answer is constrained by `schema`, read tolerantly, and asked again once when it is not a
-    /// JSON object with the schema's required properties.
+    /// JSON object with the schema's required properties. `owner` (the user's id) takes turns
+    /// with other users' interactive requests.
     pub async fn complete_structured(
         &self,
         system: &str,
@@ -454,6 +473,7 @@ impl LlmEngine {
         schema: &Value,
         images: Vec<String>,
         model: Option<&str>,
+        owner: &str,
     ) -> Result<Value, LlmError> {
         let required: Vec<String> = schema
             .get("required")
@@ -472,7 +492,7 @@ impl LlmEngine {
         let cancel = CancelFlag::new();
         let mut last = String::new();
         for attempt in 0..2 {
-            let out = self.call(&req, Priority::Interactive, "assistant", &cancel).await?;
+            let out = self.call(&req, Priority::Interactive, owner, &cancel).await?;
             if let Some(v) = extract_json(&out.content)
                 && required.iter().all(|k| v.get(k).is_some())
             {

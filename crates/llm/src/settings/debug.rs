@@ -97,6 +97,7 @@ impl fmt::Debug for LlmSettings {
             frequency_penalty,
             breaker_threshold,
             breaker_cooldown,
+            breaker_max_cooldown,
         } = self;
         f.debug_struct("LlmSettings")
             .field("kind", kind)
@@ -118,6 +119,7 @@ impl fmt::Debug for LlmSettings {
             .field("frequency_penalty", frequency_penalty)
             .field("breaker_threshold", breaker_threshold)
             .field("breaker_cooldown", breaker_cooldown)
+            .field("breaker_max_cooldown", breaker_max_cooldown)
             .finish()
     }
 }

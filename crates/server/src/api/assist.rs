@@ -192,7 +192,11 @@ fn require(payload: &Payload, field: &str) -> ApiResult<()> {
     }
 }
 
-async fn correction_request(state: &AppState, payload: &Payload) -> ApiResult<StructuredRequest> {
+async fn correction_request(
+    state: &AppState,
+    identity: &Identity,
+    payload: &Payload,
+) -> ApiResult<StructuredRequest> {
     require(payload, "text")?;
     let body: AssistBody = payload.parse()?;
     check_text(&body.text)?;
@@ -202,6 +206,7 @@ async fn correction_request(state: &AppState, payload: &Payload) -> ApiResult<St
     };
     let model = state.check_model(body.model.as_deref()).await?;
     Ok(StructuredRequest {
+        owner: identity.user.id.to_string(),
         system: format!(
             "You are a careful proofreader. Correct spelling, grammar, punctuation and typography \
              of the user's text, written in {}. Keep its meaning, tone and layout; change nothing \
@@ -221,6 +226,7 @@ async fn correction_request(state: &AppState, payload: &Payload) -> ApiResult<St
 
 async fn reformulation_request(
     state: &AppState,
+    identity: &Identity,
     payload: &Payload,
 ) -> ApiResult<StructuredRequest> {
     require(payload, "text")?;
@@ -236,6 +242,7 @@ async fn reformulation_request(
     }
     let model = state.check_model(body.model.as_deref()).await?;
     Ok(StructuredRequest {
+        owner: identity.user.id.to_string(),
         system: format!(
             "You rewrite texts. Reformulate the user's text, written in {lang}, in a {style} \
              style, keeping all of its information and its language. Answer in JSON: `text` is \
@@ -251,7 +258,11 @@ async fn reformulation_request(
     })
 }
 
-async fn summary_request(state: &AppState, payload: &Payload) -> ApiResult<StructuredRequest> {
+async fn summary_request(
+    state: &AppState,
+    identity: &Identity,
+    payload: &Payload,
+) -> ApiResult<StructuredRequest> {
     let body: SummaryBody = payload.parse()?;
     let mut images = Vec::new();
     for file in payload.files.iter().filter(|f| f.field == "image") {
@@ -302,6 +313,7 @@ async fn summary_request(state: &AppState, payload: &Payload) -> ApiResult<Struc
         "the meeting notes shown in the image(s) (read them carefully) and any text the user gives"
     };
     Ok(StructuredRequest {
+        owner: identity.user.id.to_string(),
         system: format!(
             "You write meeting minutes. From {source}, write in {}: `summary` (a few \
              sentences), `decisions` (each decision taken), `action_items` (task, owner and due \
@@ -375,7 +387,7 @@ pub async fn correct(
     identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<Correction>> {
-    let request = correction_request(&state, &payload).await?;
+    let request = correction_request(&state, &identity, &payload).await?;
     charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(Json(complete(&state, "correct", request, None).await?))
 }
@@ -389,7 +401,7 @@ pub async fn correct_stream(
     identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let request = correction_request(&state, &payload).await?;
+    let request = correction_request(&state, &identity, &payload).await?;
     charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(stream::<Correction>(state, "correct", request))
 }
@@ -403,7 +415,7 @@ pub async fn reformulate(
     identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<Reformulation>> {
-    let request = reformulation_request(&state, &payload).await?;
+    let request = reformulation_request(&state, &identity, &payload).await?;
     charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(Json(complete(&state, "reformulate", request, None).await?))
 }
@@ -417,7 +429,7 @@ pub async fn reformulate_stream(
     identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let request = reformulation_request(&state, &payload).await?;
+    let request = reformulation_request(&state, &identity, &payload).await?;
     charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(stream::<Reformulation>(state, "reformulate", request))
 }
@@ -431,7 +443,7 @@ pub async fn summary(
     identity: Identity,
     payload: Payload,
 ) -> ApiResult<Json<Summary>> {
-    let request = summary_request(&state, &payload).await?;
+    let request = summary_request(&state, &identity, &payload).await?;
     charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(Json(complete(&state, "summary", request, None).await?))
 }
@@ -445,7 +457,7 @@ pub async fn summary_stream(
     identity: Identity,
     payload: Payload,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let request = summary_request(&state, &payload).await?;
+    let request = summary_request(&state, &identity, &payload).await?;
     charge(&state, &identity, request.prompt.chars().count()).await?;
     Ok(stream::<Summary>(state, "summary", request))
 }

@@ -220,6 +220,7 @@ pub async fn translate_stream(
     charge(&state, &identity, &checked).await?;
     let (tx, rx) = mpsc::unbounded_channel::<StreamMsg<TranslateResponse>>();
     let task_state = state.clone();
+    let owner = identity.user.id.to_string();
     let task = tokio::spawn(async move {
         let mut translations = Vec::with_capacity(checked.texts.len());
         for (index, text) in checked.texts.iter().enumerate() {
@@ -236,6 +237,8 @@ pub async fn translate_stream(
                 source: source.clone(),
                 target: checked.target.clone(),
                 model: checked.model.clone(),
+                // Round robin by user, as for plain requests.
+                owner: owner.clone(),
             };
             let started = std::time::Instant::now();
             let result = if text.trim().is_empty() {

@@ -176,8 +176,8 @@ error_codes! {
     LlmInvalidAnswer = "llm_invalid_answer", Some(StatusCode::BAD_GATEWAY),
         "The model's answer to an assistant could not be used, even after the retries.";
     LlmUnavailable = "llm_unavailable", UNAVAILABLE,
-        "The LLM server cannot be reached right now; for a job, the outage outlasted every \
-         pause.";
+        "The LLM server cannot be reached right now; try again shortly (a job does not fail \
+         with this code: it waits, see `llm_outage_too_long`).";
     Cancelled = "cancelled", UNAVAILABLE,
         "A text translation was interrupted because the server is shutting down.";
     StorageFull = "storage_full", Some(StatusCode::INSUFFICIENT_STORAGE),
@@ -198,6 +198,10 @@ error_codes! {
     StorageError = "storage_error", STORED_ONLY,
         "A job's error: the database or the file storage failed while the job ran.";
     NoFile = "no_file", STORED_ONLY, "A job's error: the job has no file to translate.";
+    LlmOutageTooLong = "llm_outage_too_long", STORED_ONLY,
+        "A job's error: every LLM server stayed unreachable for longer than \
+         `TRADIA_LLM_OUTAGE_MAX_SECS`; what was translated is kept, and the job can be submitted \
+         again once the LLM server is back.";
     TooManyAttempts = "too_many_attempts", STORED_ONLY,
         "A job's error: the job was started too many times without finishing (its workers \
          kept stopping) and was given up.";
@@ -359,6 +363,7 @@ mod tests {
             ("database_damaged", Some(503)),
             ("storage_error", None),
             ("no_file", None),
+            ("llm_outage_too_long", None),
             ("too_many_attempts", None),
             ("file_failed", None),
         ];

@@ -83,12 +83,16 @@ pub struct ServeArgs {
     /// Seconds graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "TRADIA_SHUTDOWN_TIMEOUT", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,
-    /// Seconds a document job waits after the LLM became unreachable before trying again.
+    /// Seconds between two attempts of a document job while every LLM server is unreachable.
     #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSE_SECS", default_value_t = 15)]
     pub outage_pause_secs: u64,
-    /// How many such waits a file gets before its job fails with `llm_unavailable`.
-    #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSES", default_value_t = 20)]
-    pub outage_pauses: u32,
+    /// Seconds a document job waits through an LLM outage before it fails with
+    /// `llm_outage_too_long` (counted from when the job found no server answering).
+    #[arg(long, env = "TRADIA_LLM_OUTAGE_MAX_SECS", default_value_t = 1800)]
+    pub outage_max_secs: u64,
+    /// Retired (replaced by `TRADIA_LLM_OUTAGE_MAX_SECS`): start-up stops when it is set.
+    #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSES", hide = true)]
+    pub retired_outage_pauses: Option<String>,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
     #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
     pub engine_kind: EngineKind,
@@ -135,10 +139,10 @@ pub struct ServerSettings {
     pub lease: Duration,
     /// Graceful shutdown deadline.
     pub shutdown_timeout: Duration,
-    /// Wait after an LLM outage before a job tries again.
+    /// Interval between a job's attempts while every LLM server is unreachable.
     pub outage_pause: Duration,
-    /// Waits a file gets during an LLM outage before its job fails.
-    pub outage_pauses: u32,
+    /// Longest LLM outage a job waits through before it fails.
+    pub outage_max: Duration,
     /// Engine kind.
     pub engine: EngineKind,
     /// LLM settings (`None`: the pseudo engine only).
@@ -188,6 +192,20 @@ impl ServeArgs {
         if self.lease_secs < 3 {
             return Err(err("TRADIA_JOB_LEASE_SECS", "must be at least 3 seconds"));
         }
+        if self.retired_outage_pauses.is_some() {
+            return Err(err(
+                "TRADIA_LLM_OUTAGE_PAUSES",
+                "this setting is retired: a job now waits through an LLM outage for up to \
+                 TRADIA_LLM_OUTAGE_MAX_SECS (default 1800), trying again every \
+                 TRADIA_LLM_OUTAGE_PAUSE_SECS; remove it",
+            ));
+        }
+        if self.outage_pause_secs == 0 {
+            return Err(err("TRADIA_LLM_OUTAGE_PAUSE_SECS", "must be at least 1 second"));
+        }
+        if self.outage_max_secs == 0 {
+            return Err(err("TRADIA_LLM_OUTAGE_MAX_SECS", "must be at least 1 second"));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| err("LOG_LEVEL", format!("`{}`: {e}", self.log_level)))?;
         let metrics_addr = match &self.metrics_addr {
@@ -232,7 +250,7 @@ impl ServeArgs {
             lease: Duration::from_secs(self.lease_secs),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             outage_pause: Duration::from_secs(self.outage_pause_secs),
-            outage_pauses: self.outage_pauses,
+            outage_max: Duration::from_secs(self.outage_max_secs),
             engine: self.engine_kind,
             llm: Some(
                 self.llm
@@ -266,7 +284,7 @@ impl ServerSettings {
             lease: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
             outage_pause: Duration::from_secs(15),
-            outage_pauses: 20,
+            outage_max: Duration::from_secs(1800),
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
@@ -309,7 +327,7 @@ impl ServerSettings {
             ("TRADIA_JOB_LEASE_SECS", self.lease.as_secs().to_string()),
             ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
-            ("TRADIA_LLM_OUTAGE_PAUSES", self.outage_pauses.to_string()),
+            ("TRADIA_LLM_OUTAGE_MAX_SECS", self.outage_max.as_secs().to_string()),
             (
                 "TRADIA_ENGINE",
                 match self.engine {
@@ -363,6 +381,13 @@ mod tests {
         let s = cli.serve.settings().unwrap();
         assert_eq!(s.listen.port(), 8000);
         assert!(s.database_url.starts_with("sqlite://"));
+        assert_eq!(s.outage_max, Duration::from_secs(1800));
+        let cli = Cli::try_parse_from(["x", "--retired-outage-pauses", "20"]).unwrap();
+        let e = cli.serve.settings().unwrap_err();
+        assert_eq!(e.name, "TRADIA_LLM_OUTAGE_PAUSES");
+        assert!(e.message.contains("TRADIA_LLM_OUTAGE_MAX_SECS"), "{e}");
+        let cli = Cli::try_parse_from(["x", "--outage-max-secs", "0"]).unwrap();
+        assert_eq!(cli.serve.settings().unwrap_err().name, "TRADIA_LLM_OUTAGE_MAX_SECS");
         let cli = Cli::try_parse_from(["x", "--max-upload-mb", "0"]).unwrap();
         assert_eq!(cli.serve.settings().unwrap_err().name, "MAX_UPLOAD_MB");
         let cli = Cli::try_parse_from(["x", "--database-url", "mysql://u:pw@h/d"]).unwrap();

@@ -1,12 +1,15 @@
 //! Stage 3 of a file: its segments translated, each saved the moment the engine reports it.
 //!
-//! An LLM outage (Ollama restarting, a GPU server rebooting) does not fail the job at once: what
-//! was translated is saved, the job waits and tries again, and only an outage that outlasts every
-//! pause fails it. Each try starts from the segments saved so far, which is also how a job
-//! claimed again after a crash resumes.
+//! An LLM outage (Ollama restarting, a GPU server rebooting) does not fail the job: what was
+//! translated is saved, and the job tries again every `TRADIA_LLM_OUTAGE_PAUSE_SECS` (each try's
+//! first request past the circuit breaker's cooldown is the breaker's probe, whose success serves
+//! every waiting request) until the LLM answers; only an outage longer than
+//! `TRADIA_LLM_OUTAGE_MAX_SECS` fails it, with `llm_outage_too_long`. Each try starts from the
+//! segments saved so far, which is also how a job claimed again after a crash resumes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -32,7 +35,8 @@ pub(super) async fn translate_segments(
 ) -> Result<HashMap<SegmentId, SegmentResult>, Stop> {
     let FileTask { state, lease, job, file, cancel } = *task;
     let engine = state.gateway.engine(job.model.as_deref());
-    let mut outage_pauses = 0u32;
+    // Since when this file has found no LLM server answering (`None` while they answer).
+    let mut outage_since: Option<Instant> = None;
     loop {
         let mut results: HashMap<SegmentId, SegmentResult> = state
             .jobs
@@ -47,7 +51,7 @@ pub(super) async fn translate_segments(
             .map(|s| s.id)
             .filter(|sid| !results.contains_key(sid))
             .collect();
-        if !results.is_empty() && outage_pauses == 0 {
+        if !results.is_empty() && outage_since.is_none() {
             metrics::counter!("tradia_segments_resumed_total").increment(results.len() as u64);
             tracing::info!(job.id = %job.id, file.index = file.index, saved = results.len(), pending = pending.len(), "file resumed");
         }
@@ -63,21 +67,23 @@ pub(super) async fn translate_segments(
             rx,
             cancel.clone(),
         ));
-        let sink = ChannelSink(tx);
+        let sink = ChannelSink { tx, sent: AtomicUsize::new(0) };
         let request = TranslateRequest {
             source: source.clone(),
             target: job.target_lang.clone(),
             segments: &document.segments,
             pending,
             priority: Priority::Document,
-            // Round robin by user, so one person's large job does not hold up another's;
-            // jobs from before accounts (no owner) are each their own owner.
+            // Round robin by user, so one person's large job does not hold up another's (the
+            // engine then takes turns between that user's jobs); jobs from before accounts (no
+            // owner) are each their own owner.
             owner: job.owner.map_or_else(|| job.id.to_string(), |user| user.to_string()),
             cancel: cancel.clone(),
             sink: &sink,
             guidance: Default::default(),
         };
         let outcome = engine.translate(request).await;
+        let progressed = sink.sent.load(Ordering::Relaxed) > 0;
         drop(sink);
         let written =
             writer.await.unwrap_or_else(|_| Err(Stop::internal("the segment writer stopped")));
@@ -90,15 +96,30 @@ pub(super) async fn translate_segments(
             Err(EngineError::Cancelled) => return Err(Stop::Cancelled),
             Err(error @ EngineError::Unavailable(_)) => {
                 written?;
-                if outage_pauses >= state.settings.outage_pauses {
+                let now = Instant::now();
+                // A try that saved something had the LLM answering: the outage starts anew.
+                let since = match outage_since {
+                    Some(t) if !progressed => t,
+                    _ => now,
+                };
+                outage_since = Some(since);
+                let waited = now.duration_since(since);
+                let max = state.settings.outage_max;
+                if waited >= max {
                     return Err(Stop::Failed {
-                        code: ErrorCode::from(&error),
-                        message: engine_message(error),
+                        code: ErrorCode::LlmOutageTooLong,
+                        message: format!(
+                            "no LLM server answered for {} s (TRADIA_LLM_OUTAGE_MAX_SECS={}); \
+                             what was translated is kept: {}",
+                            waited.as_secs(),
+                            max.as_secs(),
+                            engine_message(error)
+                        ),
                     });
                 }
-                outage_pauses += 1;
-                tracing::warn!(job.id = %job.id, file.index = file.index, pause = outage_pauses, error = %error, "LLM unavailable: the job waits, then resumes");
-                pause_unless_cancelled(cancel, state.settings.outage_pause).await?;
+                tracing::warn!(job.id = %job.id, file.index = file.index, waited_s = waited.as_secs(), error = %error, "LLM unavailable: the job waits, then tries again");
+                let pause = state.settings.outage_pause.min(max - waited);
+                pause_unless_cancelled(cancel, pause).await?;
             }
             Err(error @ EngineError::Rejected(_)) => {
                 return Err(Stop::Failed {
@@ -118,12 +139,16 @@ fn engine_message(error: EngineError) -> String {
     }
 }
 
-/// Sends each finished segment to the writer task.
-struct ChannelSink(mpsc::UnboundedSender<SegmentResult>);
+/// Sends each finished segment to the writer task, counting them.
+struct ChannelSink {
+    tx: mpsc::UnboundedSender<SegmentResult>,
+    sent: AtomicUsize,
+}
 
 impl ResultSink for ChannelSink {
     fn segment_done(&self, result: &SegmentResult) {
-        let _ = self.0.send(result.clone());
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let _ = self.tx.send(result.clone());
     }
 }
 
