@@ -16,4 +16,4 @@ mod check;
 mod report;
 
 pub use check::{annotate, expected_length_percent, post_check};
-pub use report::{FileReport, QualityReport, SegmentReport};
+pub use report::{FileReport, KEPT, QualityReport, SegmentReport, counted_keys};

@@ -109,25 +109,36 @@ impl FileReport {
     }
 }
 
-/// Counts one result under each kind of flag it carries.
+/// The keys a result is counted under: each kind of flag it carries once, `kept` when it was
+/// kept, never `model` (models are counted apart). What the report's counts and the service's
+/// `tradia_segment_flags_total{flag}` counter add up.
+pub fn counted_keys(result: &SegmentResult) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    if result.kept.is_some() {
+        keys.push(KEPT);
+    }
+    for flag in &result.flags {
+        let key = flag.key();
+        if !matches!(flag, SegmentFlag::Model { .. }) && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// Counts one result under its keys, and its model.
 fn count(
     counts: &mut BTreeMap<String, u64>,
     models: &mut BTreeMap<String, u64>,
     result: &SegmentResult,
 ) {
-    if result.kept.is_some() {
-        *counts.entry(KEPT.to_string()).or_default() += 1;
-    }
-    let mut keys: Vec<&'static str> = Vec::new();
-    for flag in &result.flags {
-        match flag {
-            SegmentFlag::Model { name } => *models.entry(name.clone()).or_default() += 1,
-            other if !keys.contains(&other.key()) => keys.push(other.key()),
-            _ => {}
-        }
-    }
-    for key in keys {
+    for key in counted_keys(result) {
         *counts.entry(key.to_string()).or_default() += 1;
+    }
+    for flag in &result.flags {
+        if let SegmentFlag::Model { name } = flag {
+            *models.entry(name.clone()).or_default() += 1;
+        }
     }
 }
 
