@@ -4,6 +4,7 @@
 import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
+import { qualitySummary } from './report.js';
 
 // Where earlier versions of the page kept job ids; the service's list replaces it.
 const OLD_HISTORY_KEY = 'tradia.jobs';
@@ -315,6 +316,7 @@ function render(entry) {
       el('p', { class: 'hint', text: t('kept_explanation') }),
       el('ul', {}, ...items)));
   }
+  if (job.status === 'done') children.push(qualitySummary(job.id, job.files.length));
   // Progress events rebuild the row: keep the keyboard focus and an opened list where they were.
   const focused = root.contains(document.activeElement) ? document.activeElement.dataset.action : null;
   const open = root.querySelector('details')?.open;

@@ -176,9 +176,14 @@ struct Simulator {
 
 impl Simulator {
     fn start() -> Simulator {
+        Simulator::with_args(&[])
+    }
+
+    fn with_args(extra: &[&str]) -> Simulator {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_tradia"))
             .args(["simulate-llm", "--port", "0", "--time-scale", "200"])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start the simulator");
@@ -445,4 +450,67 @@ fn csv_options_choose_the_header_and_columns() {
     let texts: Vec<&str> =
         json["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["label", "Hello world"]);
+}
+
+/// `--report` writes the service's report shape; with faults injected it lists every segment the
+/// run kept (the summary's count), each with its reason, source and location.
+#[test]
+fn the_report_file_lists_every_kept_segment_of_a_faulty_run() {
+    let sim = Simulator::with_args(&["--faults", "echo=1", "--seed", "5"]);
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "cours-meteo.xml");
+    let args = [
+        "translate",
+        "cours-meteo.xml",
+        "--to",
+        "en",
+        "--from",
+        "fr",
+        "--json",
+        "--report",
+        "report.json",
+        "--ollama-base-url",
+        &sim.url,
+        "--ollama-model",
+        "sim-model",
+    ];
+    let out = tradia(&args, dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let kept = summary["kept_as_source"].as_u64().unwrap();
+    assert!(kept > 0, "the faults must bite: {summary}");
+    assert_eq!(report["counts"]["kept"], kept, "{report}");
+    assert_eq!(report["segments"], summary["segments"]);
+    let file = &report["files"][0];
+    assert_eq!(file["name"], "cours-meteo.xml");
+    let listed: Vec<&serde_json::Value> =
+        file["flagged"].as_array().unwrap().iter().filter(|s| !s["kept"].is_null()).collect();
+    assert_eq!(listed.len() as u64, kept);
+    for s in listed {
+        assert!(!s["kept"]["code"].as_str().unwrap().is_empty(), "{s}");
+        assert!(!s["location"].as_str().unwrap().is_empty(), "{s}");
+        assert_eq!(s["source"], s["target"], "a kept segment's output is its source: {s}");
+    }
+    // Translated segments name their model (those without letters were never sent to one).
+    let translated = report["segments"].as_u64().unwrap() - kept;
+    let by_model = report["models"]["sim-model"].as_u64().unwrap_or(0);
+    assert!(by_model > 0 && by_model <= translated, "{report}");
+
+    // The report may not overwrite an input.
+    let refused = tradia(
+        &[
+            "translate",
+            "cours-meteo.xml",
+            "--to",
+            "en",
+            "--engine",
+            "pseudo",
+            "--report",
+            "cours-meteo.xml",
+        ],
+        dir.path(),
+    );
+    assert_eq!(refused.status.code(), Some(2), "stderr: {}", stderr(&refused));
 }

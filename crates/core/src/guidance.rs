@@ -94,6 +94,7 @@ pub enum Formality {
 ///
 /// Producers add variants as they learn to detect things; consumers match exhaustively.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "flag", rename_all = "snake_case")]
 pub enum SegmentFlag {
     /// Taken from the translation memory as an exact match; no model was asked.
@@ -110,4 +111,59 @@ pub enum SegmentFlag {
         /// The source term.
         term: String,
     },
+    /// A number of the source is absent from the translation (compared as digits, see
+    /// [`crate::quality`]).
+    NumberMissing {
+        /// The number as the source writes it.
+        value: String,
+    },
+    /// A URL or e-mail address of the source is absent from the translation.
+    UrlMissing {
+        /// The URL or address.
+        url: String,
+    },
+    /// The translation's length is far from what the language pair leads to expect.
+    LengthOff {
+        /// The translation's length as a percentage of the source's.
+        ratio_percent: u16,
+        /// The percentage expected for the language pair.
+        expected_percent: u16,
+    },
+    /// The translation has the source's letters although the languages differ.
+    SameAsSource,
+    /// The model that produced the translation.
+    Model {
+        /// Its name, as the backend knows it.
+        name: String,
+    },
+}
+
+impl SegmentFlag {
+    /// The flag's stable name (its `flag` tag in JSON), for counts and metric labels.
+    pub fn key(&self) -> &'static str {
+        match self {
+            SegmentFlag::MemoryExact => "memory_exact",
+            SegmentFlag::MemoryFuzzy { .. } => "memory_fuzzy",
+            SegmentFlag::CodesRepaired => "codes_repaired",
+            SegmentFlag::GlossaryTermMissing { .. } => "glossary_term_missing",
+            SegmentFlag::NumberMissing { .. } => "number_missing",
+            SegmentFlag::UrlMissing { .. } => "url_missing",
+            SegmentFlag::LengthOff { .. } => "length_off",
+            SegmentFlag::SameAsSource => "same_as_source",
+            SegmentFlag::Model { .. } => "model",
+        }
+    }
+
+    /// How much a person should look at a segment with this flag: 0 (informative: memory
+    /// reuse, the model) to 3 (its content may be wrong). Orders the report's worst segments.
+    pub fn severity(&self) -> u32 {
+        match self {
+            SegmentFlag::MemoryExact | SegmentFlag::Model { .. } => 0,
+            SegmentFlag::MemoryFuzzy { .. } | SegmentFlag::LengthOff { .. } => 1,
+            SegmentFlag::CodesRepaired | SegmentFlag::SameAsSource => 2,
+            SegmentFlag::GlossaryTermMissing { .. }
+            | SegmentFlag::NumberMissing { .. }
+            | SegmentFlag::UrlMissing { .. } => 3,
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod guidance;
 pub mod lang;
 pub mod pseudo;
+pub mod quality;
 pub mod redact;
 pub mod segment;
 
@@ -22,5 +23,6 @@ pub use engine::{
 };
 pub use guidance::{Example, Formality, Guidance, SegmentFlag, Term};
 pub use lang::{InvalidLanguage, LANGUAGES, LanguageInfo, LanguageTag};
+pub use quality::{FileReport, QualityReport, SegmentReport};
 pub use redact::redact_url;
 pub use segment::{KeptReason, Segment, SegmentId, SegmentResult};

@@ -35,6 +35,7 @@ impl Segment {
 
 /// Why a segment's source text was kept in the output instead of a translation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeptReason {
     /// Stable machine-readable code (`invalid_codes`, `empty_answer`, `backend_failed`…).
     pub code: String,

@@ -70,6 +70,10 @@ fn describe() {
         "Segments whose inline codes were repaired"
     );
     describe_counter!("tradia_segments_resent_total", "Segments sent again after a bad answer");
+    describe_counter!(
+        "tradia_segment_flags_total",
+        "Saved segments by quality-report flag (kept, codes_repaired, number_missing…)"
+    );
     describe_gauge!("tradia_llm_in_flight", "LLM requests in flight, by backend");
     describe_gauge!("tradia_llm_slots", "Configured request slots, by backend");
     describe_counter!("tradia_llm_dispatched_total", "LLM requests dispatched, by backend");

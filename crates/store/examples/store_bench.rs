@@ -82,6 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ),
                     kept_code: None,
                     kept_message: None,
+                    flags: Vec::new(),
                 };
                 let start = Instant::now();
                 store.save_segment(&lease, segment).await.expect("save");

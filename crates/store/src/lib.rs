@@ -86,6 +86,7 @@
 //!         content: "Hello".into(),
 //!         kept_code: None,
 //!         kept_message: None,
+//!         flags: Vec::new(),
 //!     })
 //!     .await?;
 //! let output = blobs.put_bytes(b"<p>Hello</p>".to_vec()).await?;

@@ -76,6 +76,7 @@ fn segment(id: u32, content: &str) -> StoredSegment {
         content: content.into(),
         kept_code: None,
         kept_message: None,
+        flags: Vec::new(),
     }
 }
 

@@ -38,7 +38,14 @@ fn options(worker: &str, ttl: Duration) -> ClaimOptions {
 }
 
 fn segment(id: u32, content: String) -> StoredSegment {
-    StoredSegment { file_index: 0, segment_id: id, content, kept_code: None, kept_message: None }
+    StoredSegment {
+        file_index: 0,
+        segment_id: id,
+        content,
+        kept_code: None,
+        kept_message: None,
+        flags: Vec::new(),
+    }
 }
 
 /// The files under `dir` still holding `marker` two seconds after a deletion answered (the

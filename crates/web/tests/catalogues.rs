@@ -110,6 +110,20 @@ fn dynamic_keys_are_defined() {
     for status in ["queued", "running", "done", "failed", "cancelled"] {
         assert!(fr.contains_key(&format!("status_{status}")), "status_{status}");
     }
+    // The quality report's flags (`SegmentFlag::key`, and `kept`), named by web/js/report.js.
+    for flag in [
+        "kept",
+        "codes_repaired",
+        "glossary_term_missing",
+        "number_missing",
+        "url_missing",
+        "length_off",
+        "same_as_source",
+        "memory_exact",
+        "memory_fuzzy",
+    ] {
+        assert!(fr.contains_key(&format!("flag_{flag}")), "flag_{flag}");
+    }
     // Error codes the API returns (issue 4, point 8) must each have a message.
     for code in [
         "unsupported_format",

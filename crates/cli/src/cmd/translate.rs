@@ -20,6 +20,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use tradia_core::detect::{detect_segments_language, is_known_language};
+use tradia_core::quality::FileReport as QualityFile;
 use tradia_core::{
     Content, Engine, EngineStats, LanguageTag, ResultSink, SegmentResult, TranslateRequest,
 };
@@ -51,6 +52,11 @@ pub(crate) struct TranslateArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Write the quality report (JSON, the shape of the service's `GET /api/v1/jobs/{id}/report`)
+    /// to FILE: per file the segments kept, repaired or flagged by the checks, with source and
+    /// target, and counts by flag.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     read: super::ReadArgs,
     /// LLM connection settings (used by the ollama and openai engines).
@@ -117,9 +123,15 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
         }
     };
     let started = Instant::now();
-    let summary = runtime.block_on(translate_all(&args, &output_dir, engine.as_ref()));
+    let (summary, quality) = runtime.block_on(translate_all(&args, &output_dir, engine.as_ref()));
     let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
     print_summary(&summary, args.json);
+    if let Some(path) = &args.report
+        && let Err(error) = report::write(path, quality)
+    {
+        eprintln!("error: {error:#}");
+        return Outcome::Failed;
+    }
     if summary.failed > 0 { Outcome::Failed } else { Outcome::Success }
 }
 
@@ -143,6 +155,7 @@ fn check_usage(args: &TranslateArgs, output_dir: &Path) -> Result<(), String> {
         }
     }
     let out_abs = absolute(output_dir);
+    report::check_usage(args.report.as_deref(), &args.files)?;
     for file in &args.files {
         let in_abs = absolute(file);
         if let Some(name) = file.file_name()
@@ -193,7 +206,13 @@ struct Loaded {
     unchanged: bool,
 }
 
-async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Engine) -> Summary {
+/// Translates every file: the summary, and each translated file's quality report.
+async fn translate_all(
+    args: &TranslateArgs,
+    output_dir: &Path,
+    engine: &dyn Engine,
+) -> (Summary, Vec<QualityFile>) {
+    let mut quality = Vec::new();
     let mut reports: Vec<FileReport> = args
         .files
         .iter()
@@ -278,9 +297,11 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         }
         let source = l.source.clone();
         match translate_one(args, source, &name, output_dir, engine, &l.document, &bar).await {
-            Ok((output, kept)) => {
+            Ok((output, results)) => {
                 report.output = Some(output);
-                report.kept_as_source = kept;
+                report.kept_as_source = results.iter().filter(|r| r.kept.is_some()).count();
+                let index = u32::try_from(l.index).unwrap_or(u32::MAX);
+                quality.push(QualityFile::new(index, name, &l.document.segments, &results));
             }
             Err(error) => set_error(&mut reports, l.index, error),
         }
@@ -288,7 +309,7 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
     bar.finish_and_clear();
 
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
-    Summary {
+    let summary = Summary {
         engine: engine.name().to_string(),
         target: args.to.to_string(),
         files: reports.len(),
@@ -300,7 +321,8 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         seconds: 0.0,
         llm: engine.stats(),
         details: reports,
-    }
+    };
+    (summary, quality)
 }
 
 fn set_error(reports: &mut [FileReport], index: usize, error: anyhow::Error) {
@@ -348,7 +370,7 @@ async fn translate_one(
     engine: &dyn Engine,
     document: &Document,
     bar: &ProgressBar,
-) -> anyhow::Result<(PathBuf, usize)> {
+) -> anyhow::Result<(PathBuf, Vec<SegmentResult>)> {
     let sink = BarSink(bar);
     let mut request = TranslateRequest::all(source, args.to.clone(), &document.segments);
     request.sink = &sink;
@@ -356,10 +378,8 @@ async fn translate_one(
     let results = engine.translate(request).await?;
     let mut translations: Vec<Content> =
         document.segments.iter().map(|s| s.content.clone()).collect();
-    let mut kept = 0;
-    for result in results {
+    for result in &results {
         if let Some(reason) = &result.kept {
-            kept += 1;
             bar.suspend(|| {
                 eprintln!(
                     "warning: segment {} kept as source ({}): {}",
@@ -368,7 +388,7 @@ async fn translate_one(
             });
         }
         if let Some(slot) = translations.get_mut(result.id as usize) {
-            *slot = result.content;
+            *slot = result.content.clone();
         }
     }
     let options = MergeOptions { target: args.to.clone() };
@@ -378,7 +398,7 @@ async fn translate_one(
         Ok(document.merge_to_path(&translations, &options, tmp)?)
     };
     let output = write_output(output_dir, name, merge)?;
-    Ok((output, kept))
+    Ok((output, results))
 }
 
 /// Writes an output file through `write` into a temporary name beside it, synced, then renamed
@@ -457,5 +477,6 @@ fn print_line(line: &str) {
     }
 }
 
+mod report;
 #[cfg(test)]
 mod tests;

@@ -27,10 +27,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use tradia_core::{Content, EngineError, Segment, SegmentResult, TranslateRequest};
+use tradia_core::{Content, EngineError, Segment, SegmentFlag, SegmentResult, TranslateRequest};
 
 use super::{LlmEngine, est_tokens};
 use crate::answer::{
@@ -80,6 +80,8 @@ struct Group<'a> {
     members: Vec<(usize, &'a Segment)>,
     /// Translated parts so far; `None` once a part failed (the source is then kept).
     done: Mutex<Option<Vec<Option<Content>>>>,
+    /// Whether a part's codes were reinserted by alignment.
+    repaired: AtomicBool,
 }
 
 /// What one segment's last attempt left.
@@ -227,6 +229,7 @@ impl LlmEngine {
                 seps,
                 members: unit.members,
                 done: Mutex::new(Some(vec![None; parts.len()])),
+                repaired: AtomicBool::new(false),
             });
         }
         (job, immediate)
@@ -314,7 +317,7 @@ impl LlmEngine {
             while let Some(r) = running.next().await {
                 for (u, outcome) in r? {
                     match outcome {
-                        Ok(content) => job.accept(self, u, &content),
+                        Ok(content) => job.accept(self, u, &content, false),
                         Err(f) => {
                             failures.insert(u, f);
                             next.push(u);
@@ -333,12 +336,8 @@ impl LlmEngine {
                 && let Some(fixed) = reinsert_codes(&unit.prot.core, answer)
                 && check_entry(&unit.prot.core, &fixed.render(), &job.entry_context()).is_ok()
             {
-                self.inner
-                    .counters
-                    .repaired
-                    .fetch_add(unit.members.len() as u64, Ordering::Relaxed);
                 tracing::info!(segment = unit.seg.id, "inline codes reinserted by alignment");
-                job.accept(self, u, &fixed);
+                job.accept(self, u, &fixed, true);
                 continue;
             }
             // A copy of the source, short texts included (a name the model keeps as is), is
@@ -469,11 +468,22 @@ impl LlmEngine {
 }
 
 impl Job<'_, '_> {
-    fn finish(&self, engine: &LlmEngine, pos: usize, result: SegmentResult) {
+    /// Reports one segment's result, with the post-check's flags (`tradia_core::quality`), and
+    /// counts it.
+    fn finish(&self, engine: &LlmEngine, pos: usize, mut result: SegmentResult) {
+        let request = self.request;
+        let segment = request.segments.get(result.id as usize).filter(|s| s.id == result.id);
+        if let Some(seg) = segment {
+            let source = request.source.as_ref();
+            tradia_core::quality::annotate(seg, &mut result, source, &request.target);
+        }
         let c = &engine.inner.counters;
         c.segments.fetch_add(1, Ordering::Relaxed);
         if result.kept.is_some() {
             c.kept.fetch_add(1, Ordering::Relaxed);
+        }
+        if result.flags.contains(&SegmentFlag::CodesRepaired) {
+            c.repaired.fetch_add(1, Ordering::Relaxed);
         }
         self.request.sink.segment_done(&result);
         let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
@@ -506,12 +516,17 @@ impl Job<'_, '_> {
         }
     }
 
-    fn accept(&self, engine: &LlmEngine, u: usize, core: &Content) {
+    /// Uses `core` as unit `u`'s translation (`repaired`: its codes were reinserted by
+    /// alignment).
+    fn accept(&self, engine: &LlmEngine, u: usize, core: &Content, repaired: bool) {
         let unit = &self.units[u];
-        let (core, prot, members) = match unit.part {
-            None => (core.clone(), &unit.prot, &unit.members),
+        let (core, prot, members, repaired) = match unit.part {
+            None => (core.clone(), &unit.prot, &unit.members, repaired),
             Some((g, k)) => {
                 let group = &self.groups[g];
+                if repaired {
+                    group.repaired.store(true, Ordering::Relaxed);
+                }
                 let mut done = group.done.lock().unwrap_or_else(|e| e.into_inner());
                 let Some(parts) = done.as_mut() else { return };
                 if let Some(slot) = parts.get_mut(k) {
@@ -523,7 +538,12 @@ impl Job<'_, '_> {
                 let all: Vec<Content> = parts.iter().flatten().cloned().collect();
                 *done = None;
                 match join_parts(&all, &group.seps) {
-                    Some(joined) => (joined, &group.prot, &group.members),
+                    Some(joined) => (
+                        joined,
+                        &group.prot,
+                        &group.members,
+                        group.repaired.load(Ordering::Relaxed),
+                    ),
                     None => {
                         let why = Rejection::InvalidCodes(tradia_core::MarkupError::Missing(0));
                         for &(pos, seg) in &group.members {
@@ -541,6 +561,13 @@ impl Job<'_, '_> {
                 .as_ref()
                 .map_err(Clone::clone)
                 .and_then(|core| SegmentResult::from_core(seg, core))
+                .map(|mut r| {
+                    if repaired {
+                        r.flags.push(SegmentFlag::CodesRepaired);
+                    }
+                    r.flags.push(SegmentFlag::Model { name: engine.inner.settings.model.clone() });
+                    r
+                })
                 .unwrap_or_else(|e| {
                     SegmentResult::kept_source(
                         seg,

@@ -102,6 +102,7 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::delete("/api/v1/jobs/{id}", User, jobs::delete_job),
         Route::get("/api/v1/jobs/{id}/events", User, jobs::job_events),
         Route::get("/api/v1/jobs/{id}/result", User, jobs::job_result),
+        Route::get("/api/v1/jobs/{id}/report", User, crate::jobs::report::job_report),
         Route::post("/api/v1/jobs/{id}/cancel", User, jobs::cancel_job),
         Route::post("/api/v1/translate", User, text::translate).body_limit(TEXT_BODY_LIMIT),
         Route::post("/api/v1/translate/stream", User, text::translate_stream)

@@ -130,11 +130,11 @@ pub async fn list_jobs(
 
 /// The caller as the owner only: what routes returning document content, and the caller's own
 /// list, use (an administrator gets `404` there for another user's job, as anyone does).
-fn own(identity: &Identity) -> Caller {
+pub(crate) fn own(identity: &Identity) -> Caller {
     Caller { user: identity.user.id, role: Role::User }
 }
 
-async fn load(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job> {
+pub(crate) async fn load(state: &AppState, caller: &Caller, id: JobId) -> ApiResult<Job> {
     state
         .jobs
         .find_job_for(caller, id)

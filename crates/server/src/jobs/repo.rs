@@ -106,7 +106,7 @@ pub fn segment_result(s: &StoredSegment) -> Result<SegmentResult, RepoError> {
         code: code.clone(),
         message: s.kept_message.clone().unwrap_or_default(),
     });
-    Ok(SegmentResult { id: s.segment_id, content, kept, flags: Vec::new() })
+    Ok(SegmentResult { id: s.segment_id, content, kept, flags: s.flags.clone() })
 }
 
 /// A result as a stored segment.
@@ -117,6 +117,7 @@ pub fn stored_segment(file_index: u32, r: &SegmentResult) -> StoredSegment {
         content: r.content.render(),
         kept_code: r.kept.as_ref().map(|k| k.code.clone()),
         kept_message: r.kept.as_ref().map(|k| k.message.clone()),
+        flags: r.flags.clone(),
     }
 }
 

@@ -150,6 +150,9 @@ async fn matrix(database: Option<&str>) {
     // A's job and key survived B's attempts.
     let (status, _) = a.call(Method::GET, &format!("/api/v1/jobs/{job}/result")).await;
     assert_eq!(status, 200, "A still downloads their result");
+    let (status, report) = a.call(Method::GET, &format!("/api/v1/jobs/{job}/report")).await;
+    assert_eq!(status, 200, "A reads their quality report: {report}");
+    assert_eq!(report["files"][0]["name"], "secret-notes.md", "{report}");
     let (status, _) = a_key.call(Method::GET, "/api/v1/me").await;
     assert_eq!(status, 200, "A's key still works");
 
@@ -158,7 +161,7 @@ async fn matrix(database: Option<&str>) {
     assert_eq!(status, 200, "{meta}");
     assert_eq!(meta["status"], "done");
     assert!(!meta.to_string().contains("secret-notes"), "no file name: {meta}");
-    for content in ["result", "events"] {
+    for content in ["result", "events", "report"] {
         let (status, answer) =
             app.admin.call(Method::GET, &format!("/api/v1/jobs/{job}/{content}")).await;
         assert_eq!(status, 404, "admin on /{content}: {answer}");

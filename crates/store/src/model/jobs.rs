@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tradia_core::{LanguageTag, SegmentId};
+use tradia_core::{LanguageTag, SegmentFlag, SegmentId};
 
 use super::ids::{JobId, UserId};
 use crate::blob::BlobKey;
@@ -236,6 +236,8 @@ pub struct StoredSegment {
     pub kept_code: Option<String>,
     /// When the source was kept: the reason's message.
     pub kept_message: Option<String>,
+    /// What happened to it on its way (memory reuse, repairs, checks), for the quality report.
+    pub flags: Vec<SegmentFlag>,
 }
 
 /// Proof that a worker holds a job. Every write a worker makes is checked against it, so a worker

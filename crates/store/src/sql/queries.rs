@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Dialect;
 use super::rows::{
-    FileRow, JobRow, SegmentRow, StatusCountRow, check_limit, status_counts, to_i64,
+    FileRow, JobRow, SegmentRow, StatusCountRow, check_limit, encode_flags, status_counts, to_i64,
 };
 use crate::blob::BlobKey;
 use crate::error::StoreError;
@@ -83,14 +83,14 @@ const COUNT_BY_STATUS: &str = "SELECT status, COUNT(*) AS n FROM jobs GROUP BY s
 /// Saving a segment again replaces it (a retried write, or a job resumed after the result was
 /// saved but before the worker knew).
 const UPSERT_SEGMENT: &str = "INSERT INTO job_segments \
-       (job_id, file_index, segment_id, content, kept_code, kept_message) \
-     VALUES ($1, $2, $3, $4, $5, $6) \
+       (job_id, file_index, segment_id, content, kept_code, kept_message, flags) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
      ON CONFLICT (job_id, file_index, segment_id) DO UPDATE SET \
        content = excluded.content, kept_code = excluded.kept_code, \
-       kept_message = excluded.kept_message";
+       kept_message = excluded.kept_message, flags = excluded.flags";
 
-const SEGMENTS_OF_FILE: &str = "SELECT file_index, segment_id, content, kept_code, kept_message \
-     FROM job_segments WHERE job_id = $1 AND file_index = $2 ORDER BY segment_id";
+const SEGMENTS_OF_FILE: &str = "SELECT file_index, segment_id, content, kept_code, \
+     kept_message, flags FROM job_segments WHERE job_id = $1 AND file_index = $2 ORDER BY segment_id";
 
 // A new format replaces the upload-time guess; no format keeps it.
 const SET_FILE_EXTRACTED: &str = "UPDATE job_files SET extracted = TRUE, total = $3, \
@@ -375,6 +375,7 @@ where
         segments: &[StoredSegment],
     ) -> StoreResult<()> {
         for segment in segments {
+            let flags = encode_flags(&segment.flags);
             sqlx::query(UPSERT_SEGMENT)
                 .bind(job.0)
                 .bind(i64::from(segment.file_index))
@@ -382,6 +383,7 @@ where
                 .bind(segment.content.as_str())
                 .bind(segment.kept_code.as_deref())
                 .bind(segment.kept_message.as_deref())
+                .bind(flags.as_str())
                 .execute(&mut *conn)
                 .await
                 .map_err(|e| file_missing(e, job, segment.file_index))?;

@@ -6,7 +6,7 @@
 //! becomes [`StoreError::Corrupt`] naming the column, never a panic. Times are the one column type
 //! that differs, hence [`JobRow`]'s parameter (see [`StoredTime`]).
 
-use tradia_core::LanguageTag;
+use tradia_core::{LanguageTag, SegmentFlag};
 use uuid::Uuid;
 
 use super::StoredTime;
@@ -63,6 +63,8 @@ pub(crate) struct SegmentRow {
     pub content: String,
     pub kept_code: Option<String>,
     pub kept_message: Option<String>,
+    /// JSON array of `SegmentFlag`s.
+    pub flags: String,
 }
 
 /// One line of the jobs-per-status count.
@@ -160,8 +162,23 @@ impl SegmentRow {
             content: self.content,
             kept_code: self.kept_code,
             kept_message: self.kept_message,
+            flags: decode_flags(&self.flags)?,
         })
     }
+}
+
+/// The `flags` column of a segment: a JSON array of [`SegmentFlag`]s.
+pub(crate) fn encode_flags(flags: &[SegmentFlag]) -> String {
+    serde_json::to_string(flags).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// The flags of a `flags` column. An entry this version does not know (written by a newer one)
+/// is left out rather than making the segment unreadable; a column that is not a JSON array is
+/// corrupt.
+fn decode_flags(column: &str) -> Result<Vec<SegmentFlag>, StoreError> {
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(column).map_err(|_| corrupt("flags", column))?;
+    Ok(entries.into_iter().filter_map(|e| serde_json::from_value(e).ok()).collect())
 }
 
 /// Every status with its count, zero for those absent from `rows`.

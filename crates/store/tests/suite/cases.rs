@@ -48,6 +48,7 @@ pub fn seg(file: u32, id: u32, text: &str) -> StoredSegment {
         content: text.into(),
         kept_code: None,
         kept_message: None,
+        flags: Vec::new(),
     }
 }
 
@@ -402,13 +403,19 @@ pub async fn save_segment_is_idempotent(store: S) {
     let mut replaced = seg(0, 1, "second");
     replaced.kept_code = Some("empty_answer".into());
     replaced.kept_message = Some("the model answered nothing".into());
+    // The flags come back as saved (issue 15, the quality report), in order.
+    replaced.flags = vec![
+        tradia_core::SegmentFlag::CodesRepaired,
+        tradia_core::SegmentFlag::NumberMissing { value: "1 000,5".into() },
+        tradia_core::SegmentFlag::Model { name: "mistral-small3.2:latest".into() },
+    ];
     store.save_segment(&c.lease, replaced.clone()).await.expect("replace");
     let saved = store.saved_segments(job.id, 0).await.unwrap();
     assert_eq!(saved, vec![replaced]);
     let j = store.get_job(job.id).await.unwrap();
     assert_eq!(j.files[0].progress.done, 1, "one row per segment");
     assert_eq!(j.files[0].kept, 1);
-    // Replacing a kept segment by a translation clears the reason.
+    // Replacing a kept segment by a translation clears the reason and the flags.
     store.save_segment(&c.lease, seg(0, 1, "third")).await.unwrap();
     let saved = store.saved_segments(job.id, 0).await.unwrap();
     assert_eq!(saved, vec![seg(0, 1, "third")]);

@@ -190,6 +190,7 @@ async fn sqlite_survives_restart() {
                     content: "saved".into(),
                     kept_code: None,
                     kept_message: None,
+                    flags: Vec::new(),
                 },
             )
             .await

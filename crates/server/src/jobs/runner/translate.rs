@@ -203,6 +203,9 @@ async fn write_segments(
             if result.kept.is_some() {
                 metrics::counter!("tradia_segments_kept_total").increment(1);
             }
+            for flag in tradia_core::quality::counted_keys(&result) {
+                metrics::counter!("tradia_segment_flags_total", "flag" => flag).increment(1);
+            }
             if last_publish.elapsed() >= PUBLISH_EVERY {
                 last_publish = Instant::now();
                 publish(&state, id).await;
