@@ -120,6 +120,15 @@ impl LlmGateway for LlmBackends {
         total
     }
 
+    fn unreachable(&self) -> bool {
+        // The scheduler's breakers: open (or probing) on every backend means none answered lately.
+        let slots = self.default.detailed_stats().slots;
+        !slots.is_empty()
+            && slots
+                .iter()
+                .all(|s| !matches!(s.breaker, tradia_llm::scheduler::BreakerState::Closed))
+    }
+
     fn export_metrics(&self) {
         let detailed = self.default.detailed_stats();
         metrics::counter!("tradia_llm_busy_seconds_total")

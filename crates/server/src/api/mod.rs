@@ -31,7 +31,7 @@ use routes::Access;
     info(title = "Tradia", description = "Self-hosted document and text translation with a local LLM."),
     paths(
         jobs::create_job, jobs::list_jobs, jobs::get_job, jobs::job_events, jobs::job_result,
-        jobs::cancel_job, jobs::delete_job,
+        jobs::cancel_job, jobs::delete_job, crate::jobs::retry::retry_job,
         text::translate, text::translate_stream,
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,

@@ -103,6 +103,7 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::get("/api/v1/jobs/{id}/events", User, jobs::job_events),
         Route::get("/api/v1/jobs/{id}/result", User, jobs::job_result),
         Route::post("/api/v1/jobs/{id}/cancel", User, jobs::cancel_job),
+        Route::post("/api/v1/jobs/{id}/retry", User, crate::jobs::retry::retry_job),
         Route::post("/api/v1/translate", User, text::translate).body_limit(TEXT_BODY_LIMIT),
         Route::post("/api/v1/translate/stream", User, text::translate_stream)
             .body_limit(TEXT_BODY_LIMIT),

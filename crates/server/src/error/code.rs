@@ -122,6 +122,8 @@ error_codes! {
         "The request's `Host` is not the address in `TRADIA_PUBLIC_URL`; nothing was done.";
     JobNotFinished = "job_not_finished", CONFLICT,
         "Result asked for before the job is `done`.";
+    JobNotRetryable = "job_not_retryable", CONFLICT,
+        "Retry asked for a job that is not `failed` or `cancelled`, or whose uploads were purged.";
     NoResult = "no_result", CONFLICT,
         "The job is `done` but none of its files could be translated.";
     SetupDone = "setup_done", CONFLICT,
@@ -319,6 +321,7 @@ mod tests {
             ("team_not_found", Some(404)),
             ("misdirected_request", Some(421)),
             ("job_not_finished", Some(409)),
+            ("job_not_retryable", Some(409)),
             ("no_result", Some(409)),
             ("setup_done", Some(409)),
             ("login_taken", Some(409)),

@@ -6,5 +6,6 @@ pub mod download;
 pub mod follow;
 pub mod model;
 pub mod repo;
+pub mod retry;
 pub mod runner;
 pub mod upload;
