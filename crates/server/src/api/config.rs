@@ -104,6 +104,10 @@ pub async fn config(State(state): State<Arc<AppState>>) -> ApiResult<Json<Config
             }
         }
     };
+    // Whether the model is the simulator is known once a health check has seen it.
+    if settings.engine == EngineKind::Llm && !state.gateway.simulated() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), state.check_llm()).await;
+    }
     let engine = match settings.engine {
         EngineKind::Llm => "llm",
         EngineKind::Pseudo => "pseudo",
