@@ -230,7 +230,7 @@ async function submit(event) {
     if (!(e instanceof api.ApiError)) console.error(e);
     // A refused size names the service's limit, which the page knows.
     const reason = e instanceof api.ApiError && (e.code === 'upload_too_large' || e.status === 413)
-      ? t('error_upload_too_large_max', { max: sizeText(limits.maxUploadBytes) })
+      ? t('upload_too_large_max', { max: sizeText(limits.maxUploadBytes) })
       : e instanceof api.ApiError ? e.display() : t('error_generic');
     showMessages(messages, [t('upload_failed', { reason })]);
     // The server's own words name the file and the exact problem: useful to whoever helps.
