@@ -163,6 +163,10 @@ async fn matrix(database: Option<&str>) {
             app.admin.call(Method::GET, &format!("/api/v1/jobs/{job}/{content}")).await;
         assert_eq!(status, 404, "admin on /{content}: {answer}");
     }
+    // Retrying copies the files: content too, so the owner's only.
+    let (status, answer) =
+        app.admin.json(Method::POST, &format!("/api/v1/jobs/{job}/retry"), json!({})).await;
+    assert_eq!(status, 404, "admin retrying another user's job: {answer}");
     let (_, all) = app.admin.call(Method::GET, "/api/v1/admin/jobs").await;
     let listed = all["jobs"].as_array().unwrap().iter().find(|j| j["id"] == job.as_str()).unwrap();
     assert_eq!(listed["owner"], a.id.as_str());
