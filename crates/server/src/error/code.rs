@@ -408,7 +408,7 @@ mod tests {
         for code in ErrorCode::ALL {
             for (lang, keys) in &catalogues {
                 let key = format!("error_{}", code.as_str());
-                if !keys.get(&key).and_then(|v| v.as_str()).is_some_and(|v| !v.trim().is_empty()) {
+                if keys.get(&key).and_then(|v| v.as_str()).is_none_or(|v| v.trim().is_empty()) {
                     missing.push(format!("{lang}: {key}"));
                 }
             }
