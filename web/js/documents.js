@@ -121,6 +121,28 @@ function showMessages(box, messages) {
   box.replaceChildren(...messages.map((m) => el('p', { class: 'message error', text: m })));
 }
 
+// Zip-based formats: their text cannot be sampled in the page.
+const PACKED = new Set(['docx', 'pptx', 'xlsx', 'odt', 'odp', 'ods', 'epub', 'scar', 'scwsp', 'zip']);
+const detectedLanguage = new Map(); // File → language code the service detected in a sample
+
+/**
+ * Asks the service the language of a sample of `file` (text formats only: the tags taken out),
+ * so the form can warn before uploading a file that already is in the target language.
+ */
+async function sampleLanguage(file) {
+  if (PACKED.has(extension(file.name))) return;
+  try {
+    const head = await file.slice(0, 64 * 1024).text();
+    const text = head.replace(/<[^>]*>/g, ' ').replace(/&[#\w]+;/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 20000);
+    if ([...text.matchAll(/\p{L}/gu)].length < 20) return;
+    const answer = await api.sendJson('POST', '/api/v1/detect', { text });
+    if (answer?.lang) {
+      detectedLanguage.set(file, answer.lang);
+      renderSelection();
+    }
+  } catch { /* no warning then: the job still flags the file */ }
+}
+
 function addFiles(fileList) {
   const messages = [];
   for (const file of fileList) {
@@ -135,6 +157,7 @@ function addFiles(fileList) {
       messages.push(t('reject_too_many', { name: file.name, max: limits.maxFiles }));
     } else if (!selected.some((f) => f.name === file.name && f.size === file.size)) {
       selected.push(file);
+      sampleLanguage(file);
     }
   }
   showMessages(document.getElementById('doc-messages'), messages);
@@ -147,8 +170,13 @@ function renderSelection() {
     const remove = el('button', { type: 'button', class: 'button link small', text: t('remove') });
     remove.setAttribute('aria-label', t('remove_file', { name: file.name }));
     remove.addEventListener('click', () => { selected.splice(index, 1); renderSelection(); });
+    const target = document.getElementById('doc-target').value;
+    const lang = detectedLanguage.get(file);
+    const same = lang && target && lang.split('-')[0] === target.split('-')[0]
+      && document.getElementById('doc-source').value === 'auto';
     return el('li', {}, el('span', { class: 'file-name', text: file.name }),
-      el('span', { class: 'hint', text: sizeText(file.size) }), remove);
+      el('span', { class: 'hint', text: sizeText(file.size) }), remove,
+      same ? el('span', { class: 'file-warning', 'data-role': 'same-language', text: t('same_language_warning', { name: i18n.languageName(lang) }) }) : null);
   }));
   const total = selected.reduce((s, f) => s + f.size, 0);
   document.getElementById('doc-submit').disabled = selected.length === 0;
@@ -564,6 +592,7 @@ export async function initDocuments() {
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
   document.getElementById('doc-form').addEventListener('submit', submit);
+  for (const id of ['doc-target', 'doc-source']) document.getElementById(id).addEventListener('change', () => renderSelection());
   document.getElementById('doc-clear').addEventListener('click', () => {
     selected = [];
     showMessages(document.getElementById('doc-messages'), []);

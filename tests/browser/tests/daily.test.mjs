@@ -165,7 +165,19 @@ test('a file already in the target language is copied unchanged and flagged', { 
   const { context, page, seen } = await openPage(browser, server);
   await load(page, server);
   const english = scenari('The meeting', ['The meeting starts at ten in the morning.', 'Please bring your notes and your questions.', 'Thank you for your attention and see you soon.']);
-  const job = await upload(page, [file('meeting.xml', english), file('reunion.xml', scenari('La réunion', ['La réunion commence à dix heures du matin.', 'Apportez vos notes et vos questions, merci.']))]);
+  // The form warns before anything is uploaded (a sample of each text file is detected).
+  const count = await jobCount(page);
+  await page.selectOption('#doc-target', 'en');
+  await page.setInputFiles('#doc-files', [file('meeting.xml', english), file('reunion.xml', scenari('La réunion', ['La réunion commence à dix heures du matin.', 'Apportez vos notes et vos questions, merci.']))]);
+  const warning = page.locator('#doc-selected li', { hasText: 'meeting.xml' }).locator('[data-role="same-language"]');
+  await warning.waitFor({ timeout: 10000 });
+  assert.match(await warning.textContent(), /déjà être en anglais/);
+  assert.equal(await page.locator('#doc-selected li', { hasText: 'reunion.xml' }).locator('[data-role="same-language"]').count(), 0);
+  await page.selectOption('#doc-target', 'ar');
+  assert.equal(await page.locator('#doc-selected [data-role="same-language"]').count(), 0, 'another target: no warning');
+  await page.selectOption('#doc-target', 'en');
+  await page.click('#doc-submit');
+  const job = await newJob(page, count);
   await done(job);
   const copied = job.locator('li.job-file[data-file="meeting.xml"] [data-role="copied"]');
   assert.match(await copied.textContent(), /déjà en anglais/i);

@@ -36,7 +36,9 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         (_, p) if p.starts_with("/api/v1/jobs/{id}") => Case::OwnJob,
         ("DELETE", "/api/v1/me/keys/{id}") => Case::OwnKey,
         (_, p) if p.starts_with("/api/v1/admin/") => Case::Admin,
-        ("POST", "/api/v1/translate" | "/api/v1/translate/stream") => Case::Caller,
+        ("POST", "/api/v1/translate" | "/api/v1/translate/stream" | "/api/v1/detect") => {
+            Case::Caller
+        }
         ("POST", p) if p.starts_with("/api/v1/assist/") => Case::Caller,
         ("GET", "/api/v1/me" | "/api/v1/me/keys" | "/api/v1/models" | "/api/v1/languages") => {
             Case::Caller
@@ -63,6 +65,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
 fn body_for(path: &str) -> Value {
     match path {
         p if p.contains("translate") => json!({"text": "Bonjour", "target_lang": "en"}),
+        p if p.contains("detect") => json!({"text": "Bonjour à tous"}),
         p if p.contains("assist/summary") => json!({"notes": "Réunion du lundi", "lang": "fr"}),
         p if p.contains("assist/") => json!({"text": "Bonjour le monde", "lang": "fr"}),
         _ => json!({}),
