@@ -215,6 +215,10 @@ export function config() {
     extensions: normaliseExtensions(c.extensions ?? c.formats),
     // How people sign in (null: a service without accounts, everything is shared).
     auth: c.auth ?? null,
+    // A demonstration (pseudo engine or the LLM simulator): the page says so.
+    demo: !!c.demo,
+    engine: c.engine ?? null,
+    features: new Set(c.features ?? []),
   }));
   return configPromise;
 }

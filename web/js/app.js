@@ -97,7 +97,7 @@ async function fillModelPickers() {
  * refreshed every 30 s. `models` is filled once the user may list them; returns a function
  * that checks again.
  */
-function initStatus(models) {
+function initStatus(models, demo) {
   const box = document.getElementById('status');
   const text = document.getElementById('status-text');
   const model = document.getElementById('status-model');
@@ -108,9 +108,10 @@ function initStatus(models) {
     text.textContent = last.state === 'healthy' ? t('status_available')
       : last.state === 'degraded' ? t('status_degraded') : t('status_unreachable');
     box.title = last.reason ?? '';
-    // When degraded, say why (the server's words) where the model name would be.
-    model.textContent = last.state === 'degraded' && last.reason ? last.reason
-      : last.model ? t('status_model', { name: last.model }) : '';
+    // The server's own words (often English, naming an address) only in the tooltip: the
+    // header speaks the interface language. A demonstration names no model: there is none.
+    model.textContent = demo ? t('status_demo')
+      : last.state === 'healthy' && last.model ? t('status_model', { name: last.model }) : '';
   };
   const check = async () => {
     try {
@@ -164,7 +165,9 @@ async function main() {
   uiLang.value = i18n.lang();
   uiLang.addEventListener('change', () => i18n.setLanguage(uiLang.value, true));
   const models = [];
-  const checkStatus = initStatus(models);
+  const config = await api.config();
+  document.getElementById('demo-banner').hidden = !config.demo;
+  const checkStatus = initStatus(models, config.demo);
   await auth.signedIn();
   initTabs(document.getElementById('tablist'), Object.keys(VIEWS));
   const [, list] = await Promise.all([fillLanguagePickers(), fillModelPickers()]);

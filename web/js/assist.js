@@ -3,6 +3,8 @@
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import * as api from './api.js';
+import { keepInput } from './keep.js';
+import { copyText, selectText } from './dom.js';
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -128,9 +130,38 @@ function initForm(form) {
   if (photo) i18n.onChange(showPhoto);
 
   const showResult = () => {
-    if (last) result.replaceChildren(...RENDER[kind](last));
+    if (!last) return;
+    const parts = RENDER[kind](last);
+    const main = parts.find((p) => p.classList?.contains('result-text'));
+    const text = main?.textContent ?? '';
+    if (!text.trim()) {
+      // A model that found nothing to say (a blurred photo, empty notes): say so.
+      result.replaceChildren(el('p', { class: 'message notice', 'data-role': 'empty-result', text: t('result_empty') }));
+      return;
+    }
+    const status = el('span', { class: 'hint', 'aria-live': 'polite' });
+    const copy = el('button', { type: 'button', class: 'button secondary small', 'data-action': 'copy', text: t('copy') });
+    copy.addEventListener('click', async () => {
+      if (await copyText(text)) status.textContent = t('result_copied');
+      else { selectText(main); status.textContent = t('copy_select'); }
+    });
+    const tools = el('div', { class: 'actions result-actions' }, copy);
+    if (kind !== 'summary') {
+      // Correction and reformulation give a better version of the user's text: take it.
+      const use = el('button', { type: 'button', class: 'button secondary small', 'data-action': 'use-result', text: t('use_this_text') });
+      use.addEventListener('click', () => {
+        input.value = text;
+        input.dispatchEvent(new Event('input'));
+        input.focus();
+        status.textContent = t('text_replaced');
+      });
+      tools.append(use);
+    }
+    tools.append(status);
+    result.replaceChildren(...parts, tools);
   };
   i18n.onChange(showResult);
+  keepInput(input);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -3,6 +3,7 @@
 // but the set-up of the first administrator (with the one-time token from the service's log).
 // In single-user mode (`TRADIA_AUTH=none`) a banner says that everything is shared. A service
 // without accounts at all (an older one) is used as before.
+import { forgetInputs } from './keep.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import * as api from './api.js';
@@ -216,6 +217,7 @@ export async function refresh() {
 
 /** Ends the session, at the OpenID provider too when it has a logout page. */
 export async function signOut() {
+  forgetInputs();
   let body = null;
   try { body = await api.json('/api/v1/auth/logout', { method: 'POST' }); } catch { /* gone already */ }
   api.setCsrfToken(null);

@@ -1,6 +1,8 @@
 // Documents tab: choose files, upload them as one job, follow each job live (SSE), cancel,
-// download, and "my translations": the user's jobs as the service lists them (GET
-// /api/v1/jobs), so the history is the same on any computer and in any browser.
+// retry, download, delete (after a confirmation), and "my translations": the user's jobs as the
+// service lists them (GET /api/v1/jobs), so the history is the same on any computer and in any
+// browser. The list is read again every few seconds, so a job started in another tab or on
+// another computer shows up without a reload.
 import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
@@ -12,6 +14,8 @@ const PAGE_SIZE = 50;
 // Browsers allow six HTTP/1.1 connections per host: keep some free for the rest of the page.
 const MAX_LIVE_STREAMS = 3;
 const POLL_MS = 2500;
+// How often the list itself is read again, for jobs started elsewhere.
+const LIST_POLL_MS = 3000;
 const FINAL = new Set(['done', 'failed', 'cancelled']);
 
 const jobs = new Map(); // id → { job, el, stream }
@@ -33,6 +37,10 @@ export function normaliseJob(j) {
     done: f.progress?.done ?? f.done ?? 0,
     total: f.progress?.total ?? f.total ?? 0,
     status: f.status ?? null,
+    stage: f.stage ?? null,
+    size: f.size_bytes ?? null,
+    source: f.source_lang ?? f.detected_source_lang ?? null,
+    copied: !!f.copied_unchanged,
     detected: f.detected_source_lang ?? null,
     error: f.error ?? null,
     // Segments kept in the source language: a count, or a list ({segment, code, message, text}).
@@ -57,6 +65,7 @@ export function normaliseJob(j) {
     finished: time(j.finished_at ?? j.completed_at ?? j.ended_at),
     updated: time(j.updated_at),
     error: j.error ?? null,
+    notice: j.notice ?? null,
     files,
     kept,
     keptCount,
@@ -103,8 +112,36 @@ function extension(name) {
 
 function mb(bytes) { return num(bytes / (1024 * 1024), { maximumFractionDigits: 1 }); }
 
+/** A size for people: "340 kB" below 1 MB, "3.4 MB" above (units in the interface language). */
+export function sizeText(bytes) {
+  if (bytes < 1024 * 1024) return t('size_kb', { size: num(Math.max(1, Math.round(bytes / 1024))) });
+  return t('size_mb', { size: mb(bytes) });
+}
+
 function showMessages(box, messages) {
   box.replaceChildren(...messages.map((m) => el('p', { class: 'message error', text: m })));
+}
+
+// Zip-based formats: their text cannot be sampled in the page.
+const PACKED = new Set(['docx', 'pptx', 'xlsx', 'odt', 'odp', 'ods', 'epub', 'scar', 'scwsp', 'zip']);
+const detectedLanguage = new Map(); // File → language code the service detected in a sample
+
+/**
+ * Asks the service the language of a sample of `file` (text formats only: the tags taken out),
+ * so the form can warn before uploading a file that already is in the target language.
+ */
+async function sampleLanguage(file) {
+  if (PACKED.has(extension(file.name))) return;
+  try {
+    const head = await file.slice(0, 64 * 1024).text();
+    const text = head.replace(/<[^>]*>/g, ' ').replace(/&[#\w]+;/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 20000);
+    if ([...text.matchAll(/\p{L}/gu)].length < 20) return;
+    const answer = await api.sendJson('POST', '/api/v1/detect', { text });
+    if (answer?.lang) {
+      detectedLanguage.set(file, answer.lang);
+      renderSelection();
+    }
+  } catch { /* no warning then: the job still flags the file */ }
 }
 
 function addFiles(fileList) {
@@ -116,11 +153,12 @@ function addFiles(fileList) {
     } else if (file.size === 0) {
       messages.push(t('reject_empty', { name: file.name }));
     } else if (file.size > limits.maxUploadBytes) {
-      messages.push(t('reject_too_big', { name: file.name, size: mb(file.size), max: mb(limits.maxUploadBytes) }));
+      messages.push(t('reject_too_big', { name: file.name, size: sizeText(file.size), max: sizeText(limits.maxUploadBytes) }));
     } else if (selected.length >= limits.maxFiles) {
       messages.push(t('reject_too_many', { name: file.name, max: limits.maxFiles }));
     } else if (!selected.some((f) => f.name === file.name && f.size === file.size)) {
       selected.push(file);
+      sampleLanguage(file);
     }
   }
   showMessages(document.getElementById('doc-messages'), messages);
@@ -133,8 +171,13 @@ function renderSelection() {
     const remove = el('button', { type: 'button', class: 'button link small', text: t('remove') });
     remove.setAttribute('aria-label', t('remove_file', { name: file.name }));
     remove.addEventListener('click', () => { selected.splice(index, 1); renderSelection(); });
+    const target = document.getElementById('doc-target').value;
+    const lang = detectedLanguage.get(file);
+    const same = lang && target && lang.split('-')[0] === target.split('-')[0]
+      && document.getElementById('doc-source').value === 'auto';
     return el('li', {}, el('span', { class: 'file-name', text: file.name }),
-      el('span', { class: 'hint', text: t('size_mb', { size: mb(file.size) }) }), remove);
+      el('span', { class: 'hint', text: sizeText(file.size) }), remove,
+      same ? el('span', { class: 'file-warning', 'data-role': 'same-language', text: t('same_language_warning', { name: i18n.languageName(lang) }) }) : null);
   }));
   const total = selected.reduce((s, f) => s + f.size, 0);
   document.getElementById('doc-submit').disabled = selected.length === 0;
@@ -142,15 +185,19 @@ function renderSelection() {
   list.hidden = selected.length === 0;
   if (total > limits.maxUploadBytes) {
     showMessages(document.getElementById('doc-messages'),
-      [t('reject_total_too_big', { size: mb(total), max: mb(limits.maxUploadBytes) })]);
+      [t('reject_total_too_big', { size: sizeText(total), max: sizeText(limits.maxUploadBytes) })]);
   }
 }
 
 function renderLimits() {
   if (!limits) return;
-  const parts = [t('limits', { max: mb(limits.maxUploadBytes), files: limits.maxFiles })];
+  const parts = [t('limits', { max: sizeText(limits.maxUploadBytes), files: num(limits.maxFiles) })];
   if (limits.extensions) parts.push(t('formats', { list: `\u2066${[...limits.extensions].sort().map((e) => `.${e}`).join(' ')}\u2069` }));
   document.getElementById('doc-limits').textContent = parts.join(' ');
+  // The picker offers the accepted formats only (a drop is checked by addFiles).
+  const input = document.getElementById('doc-files');
+  if (limits.extensions) input.accept = [...limits.extensions].sort().map((e) => `.${e}`).join(',');
+  else input.removeAttribute('accept');
 }
 
 // ---- Uploading -------------------------------------------------------------------------------
@@ -190,7 +237,7 @@ async function submit(event) {
   if (source === target) { showMessages(messages, [t('error_same_language')]); return; }
   const total = selected.reduce((s, f) => s + f.size, 0);
   if (total > limits.maxUploadBytes) {
-    showMessages(messages, [t('reject_total_too_big', { size: mb(total), max: mb(limits.maxUploadBytes) })]);
+    showMessages(messages, [t('reject_total_too_big', { size: sizeText(total), max: sizeText(limits.maxUploadBytes) })]);
     return;
   }
   const form = new FormData();
@@ -210,7 +257,11 @@ async function submit(event) {
     follow(job.id);
   } catch (e) {
     if (!(e instanceof api.ApiError)) console.error(e);
-    showMessages(messages, [t('upload_failed', { reason: e instanceof api.ApiError ? e.display() : t('error_generic') })]);
+    // A refused size names the service's limit, which the page knows.
+    const reason = e instanceof api.ApiError && (e.code === 'upload_too_large' || e.status === 413)
+      ? t('upload_too_large_max', { max: sizeText(limits.maxUploadBytes) })
+      : e instanceof api.ApiError ? e.display() : t('error_generic');
+    showMessages(messages, [t('upload_failed', { reason })]);
     // The server's own words name the file and the exact problem: useful to whoever helps.
     if (e.message && e.code && e.message !== e.code) {
       messages.append(el('p', { class: 'message-detail hint', dir: 'auto', text: t('technical_detail', { message: e.message }) }));
@@ -246,15 +297,15 @@ function show(raw, first = false) {
 
 function render(entry) {
   const { job } = entry;
+  entry.confirming = false;
   const root = entry.el;
   root.dataset.status = job.status;
   const names = job.files.map((f) => f.name).join(', ') || t('job_untitled');
   const title = el('h3', { class: 'job-title' }, el('bdi', { class: 'job-names', text: names }),
     el('span', { class: `badge status-${job.status}`, 'data-role': 'status', text: t(`status_${job.status}`) }));
-  // Files of one job may be in different languages: then each file's detected language is named.
-  const perFile = [...new Set(job.files.map((f) => f.detected).filter(Boolean))];
-  const source = job.source && job.source !== 'auto'
-    ? (job.detected ? t('detected_short', { name: i18n.languageName(job.source) }) : i18n.languageName(job.source))
+  // Files of one job may be in different languages: then each file names its own.
+  const perFile = [...new Set(job.files.map((f) => f.source).filter(Boolean))];
+  const source = job.source && job.source !== 'auto' && !job.detected ? i18n.languageName(job.source)
     : perFile.length ? t('detected_short', { name: perFile.map((c) => i18n.languageName(c)).join(', ') })
       : t('detect_language');
   const meta = [t('language_pair', { source, target: i18n.languageName(job.target) })];
@@ -263,17 +314,7 @@ function render(entry) {
   // Each part isolated: a model name or a date must not reorder its neighbours in Arabic.
   const metaLine = el('p', { class: 'job-meta hint' });
   meta.forEach((part, i) => { if (i) metaLine.append(' · '); metaLine.append(el('bdi', { text: part })); });
-  const files = el('ul', { class: 'job-files' }, ...job.files.map((f) => {
-    const pct = percent(f.done, f.total, f.error ? 'failed' : job.status === 'done' ? 'done' : f.status);
-    const bar = el('progress', { max: '100', 'aria-label': t('file_progress', { name: f.name }) });
-    if (f.total > 0 || job.status === 'done') bar.value = pct; // indeterminate until extraction is done
-    return el('li', { class: 'job-file', 'data-file': f.name },
-      el('bdi', { class: 'file-name', text: f.name }),
-      bar,
-      el('span', { class: 'file-pct', 'data-role': 'percent', text: `${num(pct)} %` }),
-      el('span', { class: 'hint file-count', text: f.total > 0 ? t('segments_count', { done: num(f.done), total: num(f.total) }) : (job.status === 'queued' || job.status === 'running') && !f.error ? t('extracting') : '' }),
-      f.error ? el('span', { class: 'file-error', text: errorText(f.error) }) : null);
-  }));
+  const files = el('ul', { class: 'job-files' }, ...job.files.map((f) => fileRow(job, f, perFile.length > 1)));
   const totals = el('span', { class: 'job-total', 'data-role': 'total',
     text: job.total > 0 ? t('segments_total', { done: num(job.done), total: num(job.total), pct: num(percent(job.done, job.total, job.status)) }) : '' });
   const timing = el('span', { class: 'job-time hint', 'data-role': 'time' });
@@ -284,6 +325,12 @@ function render(entry) {
     cancel.addEventListener('click', () => cancelJob(job.id, cancel));
     actions.append(cancel);
   } else {
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      const retry = el('button', { type: 'button', class: 'button secondary small', 'data-action': 'retry', text: t('retry') });
+      retry.setAttribute('aria-label', t('retry_job', { name: names }));
+      retry.addEventListener('click', () => retryJob(job.id, retry));
+      actions.append(retry);
+    }
     if (job.status === 'done') {
       const link = el('a', { class: 'button primary small', href: `/api/v1/jobs/${encodeURIComponent(job.id)}/result`, download: '', 'data-action': 'download',
         text: job.files.length > 1 ? t('download_zip') : t('download') });
@@ -292,10 +339,13 @@ function render(entry) {
     }
     const remove = el('button', { type: 'button', class: 'button link small', 'data-action': 'delete', text: t('delete') });
     remove.setAttribute('aria-label', t('delete_job', { name: names }));
-    remove.addEventListener('click', () => deleteJob(job.id, remove));
+    remove.addEventListener('click', () => confirmDelete(entry, names));
     actions.append(remove);
   }
-  const children = [title, metaLine, files,
+  const notice = job.notice && !FINAL.has(job.status) && i18n.has(`notice_${job.notice}`)
+    ? el('p', { class: 'message notice', role: 'status', 'data-role': 'notice', 'data-notice': job.notice, text: t(`notice_${job.notice}`) })
+    : null;
+  const children = [title, metaLine, notice, files,
     el('div', { class: 'job-foot' }, totals, timing, actions)];
   if (job.error) children.push(el('p', { class: 'message error', text: errorText(job.error) }));
   if (job.keptCount > 0) {
@@ -324,6 +374,31 @@ function render(entry) {
   if (open) root.querySelector('details').open = true;
   if (focused) root.querySelector(`[data-action="${focused}"]`)?.focus();
   renderTime(entry);
+}
+
+/** What a file's row says: its name, size, language, stage and progress. */
+function fileRow(job, f, languages) {
+  // Jobs from before per-file stages: guessed from the status and the counts.
+  const stage = f.stage ?? (f.error ? 'failed' : job.status === 'done' ? 'done' : f.total > 0 ? 'translating' : 'waiting');
+  const pct = percent(f.done, f.total, stage === 'done' ? 'done' : stage);
+  const bar = el('progress', { max: '100', 'aria-label': t('file_progress', { name: f.name }) });
+  // Indeterminate only while it is read: a file waiting its turn does not move.
+  if (stage !== 'reading') bar.value = stage === 'done' || stage === 'merging' ? 100 : stage === 'translating' ? pct : 0;
+  let state;
+  if (stage === 'failed') state = t('stage_failed', { reason: errorText(f.error) || t('error_generic') });
+  else if (stage === 'done' && f.copied) state = t('stage_copied', { name: i18n.languageName(job.target) });
+  else if (stage === 'translating') state = t('stage_translating', { done: num(f.done), total: num(f.total) });
+  else state = t(`stage_${stage}`);
+  const details = [];
+  if (f.size !== null) details.push(sizeText(f.size));
+  if (f.source && (languages || f.copied)) details.push(i18n.languageName(f.source));
+  return el('li', { class: 'job-file', 'data-file': f.name, 'data-stage': stage },
+    el('bdi', { class: 'file-name', text: f.name }),
+    bar,
+    el('span', { class: 'file-pct', 'data-role': 'percent', text: `${num(stage === 'done' ? 100 : pct)} %` }),
+    el('span', { class: `hint file-count${stage === 'failed' ? ' file-error' : ''}`, 'data-role': 'stage', text: state }),
+    details.length ? el('span', { class: 'hint file-details', text: details.join(' · ') }) : null,
+    f.copied ? el('span', { class: 'file-warning', 'data-role': 'copied', text: t('copied_unchanged_warning', { name: i18n.languageName(job.target) }) }) : null);
 }
 
 function keptReason(reason) {
@@ -400,6 +475,31 @@ async function cancelJob(id, button) {
   }
 }
 
+async function retryJob(id, button) {
+  button.disabled = true;
+  try {
+    const job = await api.json(`/api/v1/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST', headers: { Accept: 'application/json' } });
+    show(job, true);
+    follow(job.id);
+  } catch (e) {
+    button.disabled = false;
+    flash(id, e instanceof api.ApiError ? e.display() : t('error_generic'));
+  }
+}
+
+/** Asks before deleting: the row's actions become "delete for good?" with yes and no. */
+function confirmDelete(entry, names) {
+  const actions = entry.el.querySelector('.job-actions');
+  const yes = el('button', { type: 'button', class: 'button danger small', 'data-action': 'delete-confirm', text: t('delete_confirm_yes') });
+  const no = el('button', { type: 'button', class: 'button secondary small', 'data-action': 'delete-keep', text: t('delete_confirm_no') });
+  const question = el('span', { class: 'delete-question', role: 'alert', text: t('delete_confirm', { name: names }) });
+  yes.addEventListener('click', () => deleteJob(entry.job.id, yes));
+  no.addEventListener('click', () => { render(entry); entry.el.querySelector('[data-action="delete"]')?.focus(); });
+  actions.replaceChildren(question, yes, no);
+  entry.confirming = true;
+  no.focus();
+}
+
 async function deleteJob(id, button) {
   button.disabled = true;
   try {
@@ -449,6 +549,34 @@ async function loadHistory(more = false) {
   }
 }
 
+/**
+ * Reads the first page of the list again: jobs started in another tab (or on another computer)
+ * are added, jobs deleted elsewhere are removed. Known jobs are followed by their own stream.
+ */
+async function pollList() {
+  if (document.hidden) return;
+  // Only rows shown before asking can be missing from the answer because they were deleted.
+  const before = new Set(jobs.keys());
+  let body;
+  try {
+    body = await api.json(`/api/v1/jobs?limit=${PAGE_SIZE}`);
+  } catch {
+    return; // the next round tries again; an error of the first load is already shown
+  }
+  const list = body.jobs ?? [];
+  const ids = new Set(list.map((j) => j.id));
+  for (const j of [...list].reverse()) {
+    if (jobs.has(j.id)) continue;
+    show(j, true);
+    follow(j.id);
+  }
+  // Rows the list should hold and does not: deleted elsewhere.
+  const oldest = body.next ? Math.min(...list.map((j) => time(j.created_at) ?? Infinity)) : -Infinity;
+  for (const [id, entry] of [...jobs]) {
+    if (before.has(id) && !ids.has(id) && (entry.job.created ?? 0) >= oldest) removeRow(id);
+  }
+}
+
 export async function initDocuments() {
   limits = await api.config();
   renderLimits();
@@ -466,6 +594,7 @@ export async function initDocuments() {
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
   document.getElementById('doc-form').addEventListener('submit', submit);
+  for (const id of ['doc-target', 'doc-source']) document.getElementById(id).addEventListener('change', () => renderSelection());
   document.getElementById('doc-clear').addEventListener('click', () => {
     selected = [];
     showMessages(document.getElementById('doc-messages'), []);
@@ -476,6 +605,8 @@ export async function initDocuments() {
   setInterval(() => { for (const e of jobs.values()) if (!FINAL.has(e.job.status)) renderTime(e); }, 1000);
   setInterval(() => { for (const id of [...polled]) refresh(id); }, POLL_MS);
   document.getElementById('jobs-more').addEventListener('click', () => loadHistory(true));
+  setInterval(pollList, LIST_POLL_MS);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) pollList(); });
   try { localStorage.removeItem(OLD_HISTORY_KEY); } catch { /* private mode */ }
   await loadHistory();
 }

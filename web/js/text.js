@@ -2,6 +2,7 @@
 import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
+import { keepInput } from './keep.js';
 
 let controller = null;
 let detected = null;
@@ -141,6 +142,7 @@ export function initText() {
     document.getElementById(id).addEventListener('change', setDirections);
   }
   i18n.onChange(() => { renderCount(); renderDetected(); setStatus(null); });
+  keepInput(input);
   renderCount();
   setDirections();
 }

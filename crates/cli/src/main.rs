@@ -79,7 +79,10 @@ impl From<Outcome> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => exit_with(e),
+    };
     let outcome = match cli.command {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Translate(args) => cmd::translate::run(args),
@@ -95,6 +98,40 @@ fn main() -> ExitCode {
         Command::CheckStorage(args) => cmd::storage::check_storage(args),
     };
     outcome.into()
+}
+
+/// Prints a parse error and exits. A bad value that came from an environment variable
+/// (`PORT=abc tradia serve`) is named by its variable, not by the flag the user never typed.
+fn exit_with(error: clap::Error) -> ! {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(error.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue)
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+        && let Some(long) = arg.strip_prefix("--").and_then(|a| a.split(' ').next())
+    {
+        let typed = std::env::args()
+            .any(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")));
+        let command = Cli::command();
+        let env = command
+            .get_subcommands()
+            .flat_map(|c| c.get_arguments())
+            .chain(command.get_arguments())
+            .find(|a| a.get_long() == Some(long))
+            .and_then(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned());
+        if let (false, Some(env)) = (typed, env) {
+            let text = error.render().to_string();
+            eprint!(
+                "{}",
+                text.replace(
+                    &format!("'{arg}'"),
+                    &format!("the environment variable {env} (--{long})")
+                )
+            );
+            std::process::exit(2);
+        }
+    }
+    error.exit()
 }
 
 #[cfg(test)]

@@ -147,6 +147,92 @@ impl Format {
         }
     }
 
+    /// The file-name extensions (lower case, without the dot) files of this format usually
+    /// have: what an upload form offers in its file picker. Detection goes by content, so a
+    /// file with another extension is still read; Scenari items have no fixed extension, and
+    /// the list names the ones Opale and the common models use.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Format::Scenari => &[
+                "xml",
+                "quiz",
+                "ref",
+                "scen",
+                "unit",
+                "publi",
+                "pub",
+                "net",
+                "mweb",
+                "section",
+                "paragraph",
+                "gloss",
+                "module",
+                "ue",
+                "uediv",
+                "pb",
+                "activity",
+                "practice",
+                "exercise",
+                "question",
+                "expuc",
+                "image",
+                "doc",
+            ],
+            Format::ScenariArchive => &["scar", "scwsp", "zip"],
+            Format::Docx => &["docx"],
+            Format::Pptx => &["pptx"],
+            Format::Xlsx => &["xlsx"],
+            Format::Odt => &["odt"],
+            Format::Odp => &["odp"],
+            Format::Ods => &["ods"],
+            Format::Html => &["html", "htm", "xhtml"],
+            Format::Markdown => &["md", "markdown"],
+            Format::PlainText => &["txt", "text"],
+            Format::Xliff => &["xlf", "xliff"],
+            Format::Po => &["po", "pot"],
+            Format::Json => &["json", "arb"],
+            Format::Yaml => &["yaml", "yml"],
+            Format::Srt => &["srt"],
+            Format::WebVtt => &["vtt"],
+            Format::Epub => &["epub"],
+            Format::Xml => &["xml", "svg", "resx", "ts", "dita", "ditamap"],
+            Format::JavaProperties => &["properties"],
+            Format::Csv => &["csv", "tsv"],
+            Format::AppleStrings => &["strings"],
+            Format::XcStrings => &["xcstrings"],
+        }
+    }
+
+    /// The media type of a translated file of this format, for downloads (no charset: a file
+    /// is written back in its own encoding).
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Scenari | Format::Xml | Format::Xliff => "application/xml",
+            Format::ScenariArchive => "application/zip",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            Format::Pptx => {
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+            }
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Odt => "application/vnd.oasis.opendocument.text",
+            Format::Odp => "application/vnd.oasis.opendocument.presentation",
+            Format::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+            Format::Html => "text/html",
+            Format::Markdown => "text/markdown",
+            Format::PlainText | Format::Po | Format::JavaProperties | Format::AppleStrings => {
+                "text/plain"
+            }
+            Format::Json | Format::XcStrings => "application/json",
+            Format::Yaml => "application/yaml",
+            Format::Srt => "application/x-subrip",
+            Format::WebVtt => "text/vtt",
+            Format::Epub => "application/epub+zip",
+            Format::Csv => "text/csv",
+        }
+    }
+
     /// Comma-separated labels of the supported formats.
     pub fn supported_list() -> String {
         Format::ALL.iter().map(|f| f.label()).collect::<Vec<_>>().join(", ")

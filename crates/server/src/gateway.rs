@@ -94,6 +94,16 @@ pub trait LlmGateway: Send + Sync {
     fn engine(&self, model: Option<&str>) -> Arc<dyn Engine>;
     /// Counters of the document engines (requests, retries, tokens).
     fn stats(&self) -> EngineStats;
+    /// True while every backend of the default model is known to be down (their circuit
+    /// breakers are open): work waits for the model to come back.
+    fn unreachable(&self) -> bool {
+        false
+    }
+    /// True when the backend is a simulation (the pseudo engine, or `tradia simulate-llm`):
+    /// the page labels itself a demonstration.
+    fn simulated(&self) -> bool {
+        false
+    }
     /// Sets backend gauges and counters (per-backend load, breaker state) before a scrape.
     fn export_metrics(&self) {}
     /// Since when every backend has been out of service (circuit breakers open), `None` while
@@ -126,6 +136,9 @@ pub struct PseudoGateway;
 impl LlmGateway for PseudoGateway {
     fn backend_name(&self) -> String {
         "pseudo".into()
+    }
+    fn simulated(&self) -> bool {
+        true
     }
     fn default_model(&self) -> String {
         "pseudo".into()

@@ -5,6 +5,7 @@
 //! from the same settings with that model.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -23,13 +24,25 @@ pub struct LlmBackends {
     settings: LlmSettings,
     vision_model: Option<String>,
     per_model: Mutex<HashMap<String, LlmEngine>>,
+    /// Set when a health check found `tradia simulate-llm` behind a backend (its version
+    /// carries the `tradia-simulator` tag).
+    simulated: AtomicBool,
 }
+
+/// The pre-release tag of the version the simulator reports.
+const SIMULATOR_TAG: &str = "tradia-simulator";
 
 impl LlmBackends {
     /// Builds the engine (no network access yet).
     pub fn new(settings: LlmSettings, vision_model: Option<String>) -> anyhow::Result<Self> {
         let default = LlmEngine::new(settings.clone())?;
-        Ok(LlmBackends { default, settings, vision_model, per_model: Mutex::new(HashMap::new()) })
+        Ok(LlmBackends {
+            default,
+            settings,
+            vision_model,
+            per_model: Mutex::new(HashMap::new()),
+            simulated: AtomicBool::new(false),
+        })
     }
 
     fn engine_for(&self, model: Option<&str>) -> LlmEngine {
@@ -91,6 +104,12 @@ impl LlmGateway for LlmBackends {
     fn health(&self) -> BoxFuture<'_, Result<(), GatewayError>> {
         Box::pin(async move {
             let report = self.default.health().await;
+            let simulator = report
+                .iter()
+                .any(|b| b.version.as_deref().is_some_and(|v| v.contains(SIMULATOR_TAG)));
+            if simulator {
+                self.simulated.store(true, Ordering::Relaxed);
+            }
             if report.iter().any(|b| b.reachable) {
                 return Ok(());
             }
@@ -128,6 +147,19 @@ impl LlmGateway for LlmBackends {
             }
         }
         total
+    }
+
+    fn simulated(&self) -> bool {
+        self.simulated.load(Ordering::Relaxed)
+    }
+
+    fn unreachable(&self) -> bool {
+        // The scheduler's breakers: open (or probing) on every backend means none answered lately.
+        let slots = self.default.detailed_stats().slots;
+        !slots.is_empty()
+            && slots
+                .iter()
+                .all(|s| !matches!(s.breaker, tradia_llm::scheduler::BreakerState::Closed))
     }
 
     fn export_metrics(&self) {

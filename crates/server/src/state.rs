@@ -14,7 +14,7 @@ use crate::access::RateLimits;
 use crate::accounts::oidc::OidcState;
 use crate::error::{ApiError, ErrorCode};
 use crate::gateway::{LlmGateway, ModelInfo};
-use crate::jobs::model::JobView;
+use crate::jobs::model::{JobNotice, JobStatus, JobView};
 use crate::jobs::repo::JobRepo;
 use crate::settings::ServerSettings;
 
@@ -76,8 +76,30 @@ impl AppState {
     }
 
     /// Publishes a job snapshot to its SSE subscribers.
-    pub fn publish(&self, job: JobView) {
+    pub fn publish(&self, mut job: JobView) {
+        self.annotate(&mut job);
         let _ = self.events.send(Arc::new(job));
+    }
+
+    /// Sets the job's `notice`: why a job that should move does not, from what this process
+    /// can see now (the model's backends, the lease of the worker holding the job).
+    pub fn annotate(&self, job: &mut JobView) {
+        job.notice = match job.status {
+            JobStatus::Running if self.lease_abandoned(job) => Some(JobNotice::Resuming),
+            JobStatus::Running if self.gateway.unreachable() => Some(JobNotice::WaitingForModel),
+            JobStatus::Running if job.attempts > 1 => Some(JobNotice::Resumed),
+            // Put back in the queue by a shutdown, or by a worker whose lease ran out.
+            JobStatus::Queued if job.attempts > 0 => Some(JobNotice::Resuming),
+            _ => None,
+        };
+    }
+
+    /// True when the worker holding a running job has missed two renewals of its lease (it
+    /// renews every third of the lease): it is gone, and the job waits for its lease to run out.
+    fn lease_abandoned(&self, job: &JobView) -> bool {
+        let Some(expires) = job.lease_expires_at else { return false };
+        let left = expires - time::OffsetDateTime::now_utc();
+        left < self.settings.lease / 3
     }
 
     /// Notes that this process runs job `id`, stopped by raising `cancel`.

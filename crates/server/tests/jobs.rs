@@ -35,6 +35,30 @@ async fn several_scenari_files_are_translated_and_zipped() {
     assert_eq!(final_job["progress"]["total"], 16);
     assert_eq!(final_job["progress"]["done"], 16);
     assert!(events.iter().filter(|e| e.event == "progress").count() >= 2);
+    // Each file's stages follow each other in order, and the total, once translation started,
+    // is every file's (all files are read first) and never changes.
+    let order = ["waiting", "reading", "translating", "merging", "done"];
+    let mut stages: Vec<Vec<String>> = vec![Vec::new(); 3];
+    let mut totals = Vec::new();
+    for event in events.iter().filter(|e| e.event == "progress") {
+        let job: Value = serde_json::from_str(&event.data).unwrap();
+        for (i, f) in job["files"].as_array().unwrap().iter().enumerate() {
+            let stage = f["stage"].as_str().unwrap().to_string();
+            if stages[i].last() != Some(&stage) {
+                stages[i].push(stage);
+            }
+        }
+        if job["progress"]["done"].as_u64().unwrap() > 0 {
+            totals.push(job["progress"]["total"].as_u64().unwrap());
+        }
+    }
+    for (i, seen) in stages.iter().enumerate() {
+        let positions: Vec<usize> =
+            seen.iter().map(|s| order.iter().position(|o| o == s).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "file {i}: {seen:?}");
+        assert_eq!(seen.last().map(String::as_str), Some("done"), "file {i}: {seen:?}");
+    }
+    assert!(!totals.is_empty() && totals.iter().all(|&t| t == 16), "totals: {totals:?}");
     for f in final_job["files"].as_array().unwrap() {
         assert_eq!(f["done"], true);
         assert_eq!(f["format"], "scenari");
@@ -97,8 +121,13 @@ async fn one_file_comes_back_under_its_own_name_and_source_is_detected() {
     assert_eq!(done["source_detected"], true);
     let response = client().get(format!("{base}/api/v1/jobs/{id}/result")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    // Named for its language, with its format's media type.
+    assert_eq!(response.headers()["content-type"], "application/xml");
     let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
-    assert!(disposition.contains("cours.xml"), "{disposition}");
+    assert!(disposition.contains("filename=\"cours.en.xml\""), "{disposition}");
+    assert_eq!(done["files"][0]["stage"], "done");
+    assert_eq!(done["files"][0]["source_lang"], "fr");
+    assert_eq!(done["files"][0]["copied_unchanged"], false);
     let output = response.bytes().await.unwrap();
     assert_translated("cours.xml", &input, &output);
     server.shutdown().await.unwrap();
@@ -140,6 +169,27 @@ async fn a_cancelled_job_stops_and_says_so() {
     assert!(sim.stats().requests <= requests_then + 2, "requests went on after cancel");
     let result = client().get(format!("{base}/api/v1/jobs/{id}/result")).send().await.unwrap();
     assert_eq!(result.status().as_u16(), 409);
+
+    // Retried: a new job with the same file and options, the cancelled one left as it was.
+    let response = client().post(format!("{base}/api/v1/jobs/{id}/retry")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let again: Value = response.json().await.unwrap();
+    let again_id = again["id"].as_str().unwrap().to_string();
+    assert_ne!(again_id, id);
+    assert_eq!(again["files"][0]["name"], "long.xml");
+    assert_eq!(again["files"][0]["stage"], "waiting");
+    assert_eq!(again["source_lang"], "fr");
+    assert_eq!(again["target_lang"], "en");
+    // Deleting the first job does not take the retried one's upload.
+    let response = client().delete(format!("{base}/api/v1/jobs/{id}")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    wait_job(&base, &again_id, 60, |j| j["progress"]["done"].as_u64().unwrap_or(0) > 0).await;
+    // A job that is neither failed nor cancelled is not retried.
+    let response =
+        client().post(format!("{base}/api/v1/jobs/{again_id}/retry")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 409);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "job_not_retryable");
     server.shutdown().await.unwrap();
 }
 

@@ -91,7 +91,7 @@ async function stop(child) {
  * provider's redirect URI) that answers `{ issuer, clientId, clientSecret, label, roleClaim,
  * adminValues }`: the service then offers OpenID Connect too (`TRADIA_AUTH_OIDC_*`).
  */
-export async function startRealServer({ maxUploadMb = 50, llmReachable = true, auth = { mode: 'none' } } = {}) {
+export async function startRealServer({ maxUploadMb = 50, llmReachable = true, auth = { mode: 'none' }, simTimeScale = null, env = {} } = {}) {
   const bin = tradiaBinary();
   if (!existsSync(bin)) {
     throw new Error(`the tradia binary was not found at ${bin}: build it (cargo build -p tradia) or set TRADIA_BIN`);
@@ -109,7 +109,7 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true, a
       simUrl = `http://127.0.0.1:${await freePort()}`;
     } else if (engine === 'llm') {
       sim = start(bin, ['simulate-llm', '--host', '127.0.0.1', '--port', '0',
-        '--time-scale', process.env.TRADIA_SIM_TIME_SCALE ?? '4'], {});
+        '--time-scale', String(simTimeScale ?? process.env.TRADIA_SIM_TIME_SCALE ?? '4')], {});
       simUrl = await waitFor('tradia simulate-llm', sim, async () => sim.output.match(/listening on (http:\/\/[\d.:]+)/)?.[1]);
     }
     const port = await freePort();
@@ -140,6 +140,7 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true, a
       MAX_UPLOAD_MB: String(maxUploadMb),
       TRADIA_ENGINE: engine,
       LOG_LEVEL: process.env.TRADIA_LOG_LEVEL ?? 'warn',
+      ...env,
     });
     await waitFor('tradia serve', server, async () => {
       try { return (await fetch(`${url}/livez`)).ok; } catch { return false; }
@@ -154,6 +155,8 @@ export async function startRealServer({ maxUploadMb = 50, llmReachable = true, a
         const log = `${server.head}\n${server.output}`;
         return log.match(/[?&]setup=([A-Za-z0-9_-]+)/)?.[1] ?? null;
       },
+      /** Stops the simulator, as when the GPU server goes down (the service keeps running). */
+      async stopSimulator() { await stop(sim); },
       async close() {
         await stop(server);
         await stop(sim);

@@ -395,13 +395,17 @@ test('the status shows a degraded service when the LLM backend is unreachable', 
     await load(page, down);
     await page.waitForSelector('#status[data-state="degraded"]', { timeout: 30000 });
     assert.match(await page.textContent('#status-text'), /dégradé/);
-    assert.match(await page.textContent('#status-model'), /unreachable|injoignable|refused/i);
+    // The header speaks French: the backend's own (English) words only in the tooltip.
+    assert.doesNotMatch(await page.textContent('#status'), /unreachable|refused|http:\/\//i);
+    assert.match(await page.getAttribute('#status', 'title'), /unreachable|refused|error|connect/i);
     // Healthy service, for contrast: the shared server of the other tests.
     const ok = await openPage(browser, server);
     await load(ok.page, server);
     await ok.page.waitForSelector('#status[data-state="healthy"]');
     assert.match(await ok.page.textContent('#status-text'), /disponible/);
-    assert.match(await ok.page.textContent('#status-model'), /Modèle : \S+/);
+    // Behind the simulator the service is a demonstration, and says so instead of a model name.
+    assert.match(await ok.page.textContent('#status-model'), /Démonstration/);
+    assert.equal(await ok.page.isVisible('#demo-banner'), true, 'the demo banner is shown');
     await screenshot(page, 'fr-status-degraded');
     assertClean(seen);
     assertClean(ok.seen);

@@ -111,7 +111,8 @@ pub fn compose(
             if echo {
                 applied.push(FaultKind::Echo);
             }
-            let translated = if echo { user_text.to_string() } else { pseudo_text(user_text) };
+            let material = material(user_text);
+            let translated = if echo { material.to_string() } else { pseudo_text(material) };
             (free_answer(&translated, structured), None)
         }
     };
@@ -143,6 +144,18 @@ pub fn compose(
     }
     applied.sort();
     Composed { content, batch_sources, applied, truncate, repeat_loop }
+}
+
+/// What a real model works on in a request outside the wire contract: the text after `TEXT:`
+/// of an interactive translation (the lines before are instructions, which a model follows and
+/// does not translate), else the whole user text (an assistant's material). Empty material (a
+/// meeting summary from a photo alone) gets a sentence, as a vision model describes the photo.
+fn material(user_text: &str) -> &str {
+    let text = match user_text.split_once("\nTEXT:\n") {
+        Some((head, text)) if head.contains("Target language:") => text,
+        _ => user_text,
+    };
+    if text.trim().is_empty() { "The photo shows handwritten meeting notes." } else { text }
 }
 
 /// The answer to a request that does not follow the wire contract.
@@ -343,6 +356,18 @@ mod tests {
             "⟦Vóír⟧ https://exemple.org/a⟦, óú éçríré à⟧ a@b.fr⟦.⟧"
         );
         assert_eq!(pseudo_run("Rien ici"), pseudo_text("Rien ici"));
+    }
+
+    #[test]
+    fn an_interactive_translation_answers_the_text_only() {
+        let none = BTreeSet::new();
+        let mut rng = StdRng::seed_from_u64(1);
+        let user = "Source language: French\nTarget language: English\nTEXT:\nBonjour";
+        let c = compose(user, &Structured::None, &none, &mut rng);
+        assert_eq!(c.content, pseudo_text("Bonjour"));
+        assert!(!c.content.contains("ánguage"), "{}", c.content);
+        let c = compose("", &Structured::None, &none, &mut rng);
+        assert!(!c.content.trim().is_empty());
     }
 
     #[test]

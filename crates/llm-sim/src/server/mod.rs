@@ -36,8 +36,10 @@ use tokio::task::JoinSet;
 use crate::config::{ConfigError, Flavor, SimConfig};
 use crate::engine::{Sim, SimStats};
 
-/// Version reported by `GET /api/version`.
-pub const OLLAMA_VERSION: &str = "0.12.6";
+/// Version reported by `GET /api/version`: a real Ollama release with a pre-release tag naming
+/// the simulator, so that a client can tell it is not a model (the service labels itself a
+/// demonstration then) while version parsers still read `0.12.6`.
+pub const OLLAMA_VERSION: &str = "0.12.6-tradia-simulator";
 
 /// Exact Ollama 503 message (two spaces after the period, as in `server/sched.go`).
 pub const MSG_QUEUE_FULL: &str =

@@ -50,15 +50,20 @@ pub struct ConfigResponse {
     pub max_upload_mb: u64,
     /// Most files per job.
     pub max_files: usize,
-    /// File extensions to accept; `null`: any (formats are detected by content, and Scenari
-    /// items have no fixed extension).
-    pub extensions: Option<Vec<String>>,
+    /// File extensions the page's picker offers, without the dot (`docx`), sorted. Formats are
+    /// detected by content, so the API also reads a file with another extension; Scenari items
+    /// have no fixed extension, and the list holds the common ones.
+    pub extensions: Vec<&'static str>,
     /// Formats translated.
     pub formats: Vec<FormatInfo>,
     /// `llm` or `pseudo`.
     pub engine: &'static str,
-    /// True with the pseudo engine (a demonstration without a model).
+    /// True with the pseudo engine or the LLM simulator (`tradia simulate-llm`): a
+    /// demonstration without a model, which the page labels as such.
     pub demo: bool,
+    /// Features on: `documents`, `text`, `assistants`, and `vision` when a vision model is set
+    /// (`TRADIA_VISION_MODEL`: photos in meeting summaries).
+    pub features: Vec<&'static str>,
     /// How to sign in.
     pub auth: AuthConfig,
 }
@@ -99,6 +104,10 @@ pub async fn config(State(state): State<Arc<AppState>>) -> ApiResult<Json<Config
             }
         }
     };
+    // Whether the model is the simulator is known once a health check has seen it.
+    if settings.engine == EngineKind::Llm && !state.gateway.simulated() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), state.check_llm()).await;
+    }
     let engine = match settings.engine {
         EngineKind::Llm => "llm",
         EngineKind::Pseudo => "pseudo",
@@ -107,13 +116,29 @@ pub async fn config(State(state): State<Arc<AppState>>) -> ApiResult<Json<Config
         max_upload_bytes: settings.max_upload_bytes,
         max_upload_mb: settings.max_upload_bytes / (1024 * 1024),
         max_files: settings.max_files,
-        extensions: None,
+        extensions: extensions(),
         formats: Format::ALL
             .iter()
             .map(|f| FormatInfo { name: f.as_str(), label: f.label() })
             .collect(),
         engine,
-        demo: settings.engine == EngineKind::Pseudo,
+        demo: settings.engine == EngineKind::Pseudo || state.gateway.simulated(),
+        features: {
+            let mut on = vec!["documents", "text", "assistants"];
+            if settings.vision_model.is_some() {
+                on.push("vision");
+            }
+            on
+        },
         auth,
     }))
+}
+
+/// Every format's usual extensions, once each, sorted.
+fn extensions() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> =
+        Format::ALL.iter().flat_map(|f| f.extensions().iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }

@@ -3,6 +3,7 @@
 
 pub mod assist;
 pub mod config;
+pub mod detect;
 pub mod docs;
 pub mod input;
 pub mod meta;
@@ -32,8 +33,8 @@ use routes::Access;
     paths(
         jobs::create_job, jobs::list_jobs, jobs::get_job, jobs::job_events, jobs::job_result,
         crate::jobs::report::job_report,
-        jobs::cancel_job, jobs::delete_job,
-        text::translate, text::translate_stream,
+        jobs::cancel_job, jobs::delete_job, crate::jobs::retry::retry_job,
+        text::translate, text::translate_stream, detect::detect,
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,
         meta::models, meta::languages, meta::healthz, meta::livez, meta::readyz, meta::metrics,

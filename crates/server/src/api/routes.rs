@@ -12,11 +12,13 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{assist, config, docs, meta, text};
+use super::{assist, config, detect, docs, meta, text};
 use crate::accounts::{admin, me, oidc, sign_in};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
 
+/// Largest language-detection request body (a sample of 20 000 characters, in any script).
+const DETECT_BODY_LIMIT: usize = 128 * 1024;
 /// Largest text or assistant request body.
 const TEXT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -104,7 +106,9 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::get("/api/v1/jobs/{id}/result", User, jobs::job_result),
         Route::get("/api/v1/jobs/{id}/report", User, crate::jobs::report::job_report),
         Route::post("/api/v1/jobs/{id}/cancel", User, jobs::cancel_job),
+        Route::post("/api/v1/jobs/{id}/retry", User, crate::jobs::retry::retry_job),
         Route::post("/api/v1/translate", User, text::translate).body_limit(TEXT_BODY_LIMIT),
+        Route::post("/api/v1/detect", User, detect::detect).body_limit(DETECT_BODY_LIMIT),
         Route::post("/api/v1/translate/stream", User, text::translate_stream)
             .body_limit(TEXT_BODY_LIMIT),
         Route::post("/api/v1/assist/correct", User, assist::correct).body_limit(TEXT_BODY_LIMIT),

@@ -122,6 +122,8 @@ error_codes! {
         "The request's `Host` is not the address in `TRADIA_PUBLIC_URL`; nothing was done.";
     JobNotFinished = "job_not_finished", CONFLICT,
         "Result asked for before the job is `done`.";
+    JobNotRetryable = "job_not_retryable", CONFLICT,
+        "Retry asked for a job that is not `failed` or `cancelled`, or whose uploads were purged.";
     NoResult = "no_result", CONFLICT,
         "The job is `done` but none of its files could be translated.";
     SetupDone = "setup_done", CONFLICT,
@@ -329,6 +331,7 @@ mod tests {
             ("team_not_found", Some(404)),
             ("misdirected_request", Some(421)),
             ("job_not_finished", Some(409)),
+            ("job_not_retryable", Some(409)),
             ("no_result", Some(409)),
             ("setup_done", Some(409)),
             ("login_taken", Some(409)),
@@ -402,6 +405,63 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 30, "only {checked} codes found in {}", path.display());
+    }
+
+    /// Every code the API answers, and every message the page's scripts name, exists in the
+    /// three catalogues of the interface: a French page never shows a backend's raw English.
+    #[test]
+    fn every_code_and_page_message_has_its_three_translations() {
+        let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web");
+        let catalogue = |lang: &str| -> serde_json::Map<String, serde_json::Value> {
+            let path = web.join(format!("i18n/{lang}.json"));
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        };
+        let catalogues: Vec<_> = ["fr", "en", "ar"].map(|l| (l, catalogue(l))).into();
+        let mut missing = Vec::new();
+        for code in ErrorCode::ALL {
+            for (lang, keys) in &catalogues {
+                let key = format!("error_{}", code.as_str());
+                if keys.get(&key).and_then(|v| v.as_str()).is_none_or(|v| v.trim().is_empty()) {
+                    missing.push(format!("{lang}: {key}"));
+                }
+            }
+        }
+        // The page's own messages: every key one catalogue has, the others have too, and every
+        // key a script names literally (`t('…')`, `has('…')`) is in the catalogues.
+        let mut named = Vec::new();
+        for entry in std::fs::read_dir(web.join("js")).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for call in ["t('", "has('"] {
+                for (at, _) in source.match_indices(call) {
+                    let before = source[..at].chars().last();
+                    if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                        continue;
+                    }
+                    let rest = &source[at + call.len()..];
+                    if let Some(end) = rest.find('\'')
+                        && rest[..end]
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    {
+                        named.push(rest[..end].to_string());
+                    }
+                }
+            }
+        }
+        assert!(named.len() > 100, "only {} message keys found in web/js", named.len());
+        let all: std::collections::BTreeSet<&String> =
+            catalogues.iter().flat_map(|(_, keys)| keys.keys()).collect();
+        for key in all.iter().copied().chain(named.iter()) {
+            for (lang, keys) in &catalogues {
+                if !keys.contains_key(key) {
+                    missing.push(format!("{lang}: {key}"));
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "messages without their translation: {missing:#?}");
     }
 
     #[test]

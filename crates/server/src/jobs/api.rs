@@ -120,11 +120,14 @@ pub async fn list_jobs(
         })?),
         None => None,
     };
-    let page = state
+    let mut page = state
         .jobs
         .list_jobs_for(&own(&identity), limit, before)
         .await
         .map_err(|e| ApiError::internal("cannot list jobs", e))?;
+    for job in &mut page.jobs {
+        state.annotate(job);
+    }
     Ok(Json(page))
 }
 
@@ -154,6 +157,7 @@ pub async fn get_job(
 ) -> ApiResult<Json<JobView>> {
     let stored = load(&state, &identity.caller(), id).await?;
     let mut job = job_view(&stored);
+    state.annotate(&mut job);
     if stored.owner == Some(identity.user.id) {
         state
             .jobs
@@ -179,12 +183,13 @@ pub async fn cancel_job(
     identity: Identity,
     JobPath(id): JobPath,
 ) -> ApiResult<Json<JobView>> {
-    let job = state
+    let mut job = state
         .jobs
         .cancel_job_for(&identity.caller(), id)
         .await
         .map_err(|e| ApiError::internal("cannot cancel the job", e))?
         .ok_or_else(|| ApiError::job_not_found(id))?;
+    state.annotate(&mut job);
     state.cancel_running(id);
     tracing::info!(job.id = %id, status = job.status.as_str(), "job cancel requested");
     state.publish(job.clone());
@@ -227,7 +232,7 @@ pub async fn delete_job(
 
 /// Downloads the translation: the file itself for one file, a zip for several.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/result", tag = "jobs",
-    params(("id" = String, Path, description = "Job id")),
+    params(("id" = String, Path, description = "Job id"), ResultQuery),
     responses((status = 200, description = "The translated file, or a zip of them"),
         (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn job_result(
@@ -235,7 +240,11 @@ pub async fn job_result(
     identity: Identity,
     Extension(origin): Extension<RequestOrigin>,
     JobPath(id): JobPath,
+    query: Result<Query<ResultQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(ErrorCode::InvalidQuery, format!("invalid query string: {}", e.body_text()))
+    })?;
     let job = load(&state, &own(&identity), id).await?;
     if job.status != tradia_store::JobStatus::Done {
         return Err(ApiError::new(
@@ -266,10 +275,15 @@ pub async fn job_result(
         None,
     )
     .await;
-    let id_text = id.to_string();
-    let zip_name =
-        format!("tradia-{}-{}.zip", job.target_lang, id_text.get(..8).unwrap_or(&id_text));
-    download(outputs, zip_name).await
+    download(outputs, &job.target_lang, query.name.as_deref()).await
+}
+
+/// Options of `GET /api/v1/jobs/{id}/result`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ResultQuery {
+    /// The zip's name when the job has several files (default: the first file's name with the
+    /// target language, `cours.en.zip`).
+    pub name: Option<String>,
 }
 
 /// Follows a job: `progress` events with the job, then `end` with the final job.

@@ -34,7 +34,8 @@ struct Follow {
 
 impl Follow {
     /// Queues `job` as a `progress` event (and `end` when final) unless nothing changed.
-    fn push(&mut self, job: JobView) {
+    fn push(&mut self, mut job: JobView) {
+        self.state.annotate(&mut job);
         if self.last.as_ref() == Some(&job) {
             return;
         }

@@ -7,5 +7,6 @@ pub mod follow;
 pub mod model;
 pub mod repo;
 pub mod report;
+pub mod retry;
 pub mod runner;
 pub mod upload;

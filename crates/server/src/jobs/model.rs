@@ -3,7 +3,7 @@
 //! removed (`tests/snapshots/` holds them as a visible contract).
 
 use serde::{Deserialize, Serialize};
-use tradia_store::{ErrorInfo, Job, JobId};
+use tradia_store::{ErrorInfo, Job, JobFile, JobId};
 use utoipa::ToSchema;
 
 use crate::error::{ErrorCode, ErrorDetail};
@@ -50,6 +50,28 @@ pub struct Progress {
     pub total: u64,
 }
 
+/// What is happening to one file now, derived from what the store records (so every replica
+/// and every reload tells the same): its states follow each other in this order, a file that
+/// cannot be translated ends `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStage {
+    /// Not read yet (the job is queued, or another file is being read).
+    Waiting,
+    /// Being read into segments (every file of a job is read before any is translated, so the
+    /// job's total is known, and does not change, once translation starts).
+    Reading,
+    /// Read; `progress` says how many of its segments are translated (0 while it waits for its
+    /// turn, files being translated one after the other).
+    Translating,
+    /// Every segment is translated; the translations are being written back into the document.
+    Merging,
+    /// Its translation is stored (or, already in the target language, its copy).
+    Done,
+    /// It cannot be translated (see `error`).
+    Failed,
+}
+
 /// One file of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FileView {
@@ -71,6 +93,13 @@ pub struct FileView {
     pub kept: u64,
     /// Source language detected in this file (when the job asked for detection).
     pub detected_source_lang: Option<String>,
+    /// The language this file is translated from: the job's when given, else the one detected
+    /// in it (`null` until it is read, or when its text does not tell).
+    pub source_lang: Option<String>,
+    /// What is happening to it now.
+    pub stage: FileStage,
+    /// True when its detected language is the target: it is copied unchanged, not translated.
+    pub copied_unchanged: bool,
     /// The kept segments with their reasons (only in `GET /api/v1/jobs/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_segments: Option<Vec<KeptSegment>>,
@@ -85,6 +114,20 @@ pub struct KeptSegment {
     pub code: String,
     /// The reason, for people.
     pub message: String,
+}
+
+/// Why a job that is not moving is not moving, when the service knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobNotice {
+    /// Every backend of the translation model is unreachable: the job waits and resumes by
+    /// itself once one answers again.
+    WaitingForModel,
+    /// The worker running it stopped (a crash or restart): the job is taken up again, from the
+    /// segments saved, once its lease runs out (or at once after a clean shutdown).
+    Resuming,
+    /// Taken up again after a restart; the segments saved before were kept.
+    Resumed,
 }
 
 /// A document translation job.
@@ -111,6 +154,13 @@ pub struct JobView {
     pub kept_segments: u64,
     /// Why the job failed.
     pub error: Option<ErrorDetail>,
+    /// Why a running job is not moving, when the service knows (`null` otherwise).
+    pub notice: Option<JobNotice>,
+    /// How many times a worker took the job (2 and more: taken up again after a restart).
+    pub attempts: u32,
+    /// Until when the worker running it holds it (what tells a stopped worker: no renewal).
+    #[serde(skip)]
+    pub lease_expires_at: Option<time::OffsetDateTime>,
     /// When it was created (RFC 3339).
     pub created_at: String,
     /// When a worker first started it.
@@ -153,10 +203,24 @@ fn status(status: tradia_store::JobStatus) -> JobStatus {
 
 /// The API view of a stored job (without the kept segments' details).
 pub fn job_view(job: &Job) -> JobView {
+    // Every file is read before any is translated: the first file not read yet is the one
+    // being read while the job runs.
+    let reading = job
+        .files
+        .iter()
+        .find(|f| !f.extracted && f.error.is_none() && f.output_blob.is_none())
+        .map(|f| f.index);
     let files = job
         .files
         .iter()
         .map(|f| FileView {
+            source_lang: job
+                .source_lang
+                .as_ref()
+                .or(f.detected_source_lang.as_ref())
+                .map(|l| l.to_string()),
+            stage: file_stage(job, f, reading),
+            copied_unchanged: copied_unchanged(job, f),
             index: f.index,
             name: f.name.clone(),
             size_bytes: f.size,
@@ -185,9 +249,41 @@ pub fn job_view(job: &Job) -> JobView {
         files,
         kept_segments: job.kept(),
         error: job.error.as_ref().map(detail),
+        notice: None,
+        attempts: job.attempts,
+        lease_expires_at: job.lease_expires_at,
         created_at: ts(job.created_at),
         started_at: job.started_at.map(ts),
         finished_at: job.finished_at.map(ts),
         updated_at: ts(job.updated_at),
+    }
+}
+
+/// True when the file's detected language is the target: the runner copies it unchanged.
+pub fn copied_unchanged(job: &Job, file: &JobFile) -> bool {
+    job.source_lang.is_none()
+        && file.detected_source_lang.as_ref().is_some_and(|d| d.same_language(&job.target_lang))
+}
+
+/// The stage of `file`, from the store's record; `reading` is the file being read, if any.
+fn file_stage(job: &Job, file: &JobFile, reading: Option<u32>) -> FileStage {
+    if file.error.is_some() {
+        return FileStage::Failed;
+    }
+    if file.output_blob.is_some() {
+        return FileStage::Done;
+    }
+    let running = job.status == tradia_store::JobStatus::Running;
+    if !file.extracted {
+        return if running && reading == Some(file.index) {
+            FileStage::Reading
+        } else {
+            FileStage::Waiting
+        };
+    }
+    if running && file.progress.done >= file.progress.total {
+        FileStage::Merging
+    } else {
+        FileStage::Translating
     }
 }

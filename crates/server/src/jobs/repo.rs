@@ -66,6 +66,8 @@ pub struct Output {
     pub index: u32,
     /// Its name (the uploaded file's).
     pub name: String,
+    /// Its format's name (`docx`, `scenari`…), when known.
+    pub format: Option<String>,
     /// The translated document.
     pub bytes: Vec<u8>,
 }
@@ -260,7 +262,12 @@ impl JobRepo {
         for file in &job.files {
             let Some(key) = &file.output_blob else { continue };
             let bytes = self.blobs.read(key).await?;
-            outputs.push(Output { index: file.index, name: file.name.clone(), bytes });
+            outputs.push(Output {
+                index: file.index,
+                name: file.name.clone(),
+                format: file.format.clone(),
+                bytes,
+            });
         }
         Ok(outputs)
     }

@@ -36,7 +36,9 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         (_, p) if p.starts_with("/api/v1/jobs/{id}") => Case::OwnJob,
         ("DELETE", "/api/v1/me/keys/{id}") => Case::OwnKey,
         (_, p) if p.starts_with("/api/v1/admin/") => Case::Admin,
-        ("POST", "/api/v1/translate" | "/api/v1/translate/stream") => Case::Caller,
+        ("POST", "/api/v1/translate" | "/api/v1/translate/stream" | "/api/v1/detect") => {
+            Case::Caller
+        }
         ("POST", p) if p.starts_with("/api/v1/assist/") => Case::Caller,
         ("GET", "/api/v1/me" | "/api/v1/me/keys" | "/api/v1/models" | "/api/v1/languages") => {
             Case::Caller
@@ -63,6 +65,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
 fn body_for(path: &str) -> Value {
     match path {
         p if p.contains("translate") => json!({"text": "Bonjour", "target_lang": "en"}),
+        p if p.contains("detect") => json!({"text": "Bonjour à tous"}),
         p if p.contains("assist/summary") => json!({"notes": "Réunion du lundi", "lang": "fr"}),
         p if p.contains("assist/") => json!({"text": "Bonjour le monde", "lang": "fr"}),
         _ => json!({}),
@@ -166,6 +169,10 @@ async fn matrix(database: Option<&str>) {
             app.admin.call(Method::GET, &format!("/api/v1/jobs/{job}/{content}")).await;
         assert_eq!(status, 404, "admin on /{content}: {answer}");
     }
+    // Retrying copies the files: content too, so the owner's only.
+    let (status, answer) =
+        app.admin.json(Method::POST, &format!("/api/v1/jobs/{job}/retry"), json!({})).await;
+    assert_eq!(status, 404, "admin retrying another user's job: {answer}");
     let (_, all) = app.admin.call(Method::GET, "/api/v1/admin/jobs").await;
     let listed = all["jobs"].as_array().unwrap().iter().find(|j| j["id"] == job.as_str()).unwrap();
     assert_eq!(listed["owner"], a.id.as_str());

@@ -8,10 +8,11 @@
 //!   file only asks the engine for the segments not saved yet;
 //! - on graceful shutdown the running jobs are put back in the queue at once, not left to expire.
 //!
-//! A claimed job (`run_job`) goes through its files one by one (`translate_job`); each file
-//! (`translate_file`) passes four stages, one module each: `extract` (the upload, with the format
-//! detected at upload), `source` (the source language), `translate` (the segments not saved yet,
-//! through LLM outages) and `merge` (the translated document, stored).
+//! A claimed job (`run_job`) first reads every file (`read_file`: stages `extract`, the upload
+//! with the format detected at upload, and `source`, the source language), so its total is known
+//! before translation starts; then each file in turn passes `translate` (the segments not saved
+//! yet, through LLM outages) and `merge` (the translated document, stored). A file already in
+//! the target language is copied unchanged at reading.
 
 mod extract;
 mod merge;
@@ -24,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::task::TaskTracker;
 use tradia_core::CancelFlag;
-use tradia_formats::FormatError;
+use tradia_core::LanguageTag;
+use tradia_formats::{Document, FormatError};
 use tradia_store::{
     ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobFile, JobId, Lease, RenewOutcome,
 };
@@ -260,8 +262,9 @@ async fn publish(state: &AppState, id: JobId) {
     }
 }
 
-/// Translates the files not done yet, one after the other. One file failing does not stop the
-/// others; the job fails when none could be translated (with the first file's error).
+/// Reads every file not done yet, then translates them one after the other: the job's total is
+/// known before translation starts and does not change after. One file failing does not stop
+/// the others; the job fails when none could be translated (with the first file's error).
 async fn translate_job(
     state: &Arc<AppState>,
     lease: &Lease,
@@ -270,6 +273,7 @@ async fn translate_job(
 ) -> Result<(), Stop> {
     let mut any_done = false;
     let mut first_error: Option<(ErrorCode, String)> = None;
+    let mut read = Vec::new();
     for file in &job.files {
         if cancel.is_cancelled() {
             return Err(Stop::Cancelled);
@@ -283,7 +287,24 @@ async fn translate_job(
             continue;
         }
         let task = FileTask { state, lease, job, file, cancel };
-        match translate_file(&task).await? {
+        match read_file(&task).await? {
+            Read::Ready(document, source) => read.push((file, document, source)),
+            Read::Done(FileOutcome::Stored) => any_done = true,
+            Read::Done(FileOutcome::Failed { code, message }) => {
+                first_error.get_or_insert((code, message));
+            }
+        }
+        publish(state, job.id).await;
+    }
+    for (file, document, source) in read {
+        if cancel.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        let task = FileTask { state, lease, job, file, cancel };
+        let translations = translate::translate_segments(&task, &document, source).await?;
+        // Every segment is saved: the file shows `merging` while it is written back.
+        publish(state, job.id).await;
+        match merge::merge_and_store(&task, document, translations).await? {
             FileOutcome::Stored => any_done = true,
             FileOutcome::Failed { code, message } => {
                 first_error.get_or_insert((code, message));
@@ -299,20 +320,42 @@ async fn translate_job(
     Err(Stop::Failed { code, message })
 }
 
-/// One file through the four stages: extract, choose the source language, translate, merge and
-/// store.
-async fn translate_file(task: &FileTask<'_>) -> Result<FileOutcome, Stop> {
+/// A file after its first two stages.
+enum Read {
+    /// Read, with its source language: to translate.
+    Ready(Document, Option<LanguageTag>),
+    /// Nothing to translate: it could not be read, or it is already in the target language
+    /// and was copied unchanged.
+    Done(FileOutcome),
+}
+
+/// Stages 1 and 2 of a file: extract it, choose its source language, and record both with its
+/// segment total. A file detected as already in the target language is copied unchanged (the
+/// service never stops to ask; the job shows it as `copied_unchanged`).
+async fn read_file(task: &FileTask<'_>) -> Result<Read, Stop> {
     let document = match extract::extract_file(task).await? {
         Ok(document) => document,
-        Err(error) => return task.fail(error).await,
+        Err(error) => return task.fail(error).await.map(Read::Done),
     };
     let source = source::choose_source(task, &document);
+    let unchanged = task.job.source_lang.is_none()
+        && source.as_ref().is_some_and(|s| s.same_language(&task.job.target_lang));
     let extracted = FileExtracted {
-        total: document.segments.len() as u64,
+        total: if unchanged { 0 } else { document.segments.len() as u64 },
         format: Some(document.format.as_str().to_string()),
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
     };
     task.state.jobs.set_file_extracted(task.lease, task.file.index, extracted).await?;
+    if unchanged {
+        tracing::info!(job.id = %task.job.id, file.index = task.file.index, target = %task.job.target_lang, "file already in the target language; copied unchanged");
+        let input =
+            task.state.jobs.read_blob(&task.file.input_blob).await.map_err(|e| Stop::Failed {
+                code: ErrorCode::from(&e),
+                message: format!("cannot read `{}`: {e}", task.file.name),
+            })?;
+        task.state.jobs.store_output(task.lease, task.file.index, input).await?;
+        return Ok(Read::Done(FileOutcome::Stored));
+    }
     // A document's characters count in its owner's usage once, when first extracted (a job
     // resumed after a restart extracts again, and is not counted again).
     if let Some(owner) = task.job.owner
@@ -327,6 +370,5 @@ async fn translate_file(task: &FileTask<'_>) -> Result<FileOutcome, Stop> {
         )
         .await;
     }
-    let translations = translate::translate_segments(task, &document, source).await?;
-    merge::merge_and_store(task, document, translations).await
+    Ok(Read::Ready(document, source))
 }
