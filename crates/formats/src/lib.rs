@@ -108,6 +108,36 @@ fn extract_path_unchecked(
     extract(name, &bytes, options)
 }
 
+/// Extracts the document in the file at `path` whose format is already known (detected at
+/// upload): like [`extract_path`], archives and office packages are read from the file and
+/// stream their untouched entries on [`Document::merge_to_path`]; other formats are read into
+/// memory and handled by [`extract_as`].
+pub fn extract_path_as(
+    format: Format,
+    name: &str,
+    path: &std::path::Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let document = match format {
+        Format::Docx | Format::Pptx | Format::Xlsx if file_looks_like_zip(path) => {
+            office::ooxml::extract_file(format, path, options)?
+        }
+        Format::Odt | Format::Odp | Format::Ods if file_looks_like_zip(path) => {
+            office::odf::extract_file(format, path, options)?
+        }
+        Format::ScenariArchive if file_looks_like_zip(path) => {
+            scenari::extract_archive_file(name, path, options)?
+        }
+        _ => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?;
+            return extract_as(format, name, &bytes, options);
+        }
+    };
+    options.limits.check_segments(document.segments.len())?;
+    Ok(document)
+}
+
 /// The format of a zip file, by the same rules and in the same order as [`detect`] (office
 /// packages by their entries, then Scenari archives by their extension), read from the file's
 /// central directory; `None` leaves the file to in-memory detection.

@@ -8,6 +8,7 @@
 //! quotas, rate limits) is in [`access`].
 
 pub mod access;
+pub mod limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use clap::{Args, ValueEnum};
 use tradia_core::redact_url;
 
 pub use access::{AccessArgs, AccessSettings, AuthMode};
+pub use limits::{DocumentLimitArgs, LimitArgs, WorkLimits};
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,6 +50,9 @@ pub struct ServeArgs {
     /// Most files in one document job.
     #[arg(long, env = "TRADIA_MAX_FILES", default_value_t = 20)]
     pub max_files: usize,
+    /// Work one upload may cause (segments per file and job, XML per document).
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Hours after which uploaded and produced files (and their jobs) are purged.
     #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
     pub retention_hours: u64,
@@ -102,6 +107,8 @@ pub struct ServerSettings {
     pub max_upload_bytes: u64,
     /// Most files per job.
     pub max_files: usize,
+    /// Segments per file and job, XML per document.
+    pub limits: WorkLimits,
     /// How long inputs and outputs are kept.
     pub retention: Duration,
     /// Log filter.
@@ -191,6 +198,7 @@ impl ServeArgs {
             database_url,
             max_upload_bytes: self.max_upload_mb.saturating_mul(1024 * 1024),
             max_files: self.max_files,
+            limits: self.limits.settings()?,
             retention: Duration::from_secs(self.retention_hours.saturating_mul(3600)),
             log_level: self.log_level.clone(),
             metrics_addr,
@@ -223,6 +231,7 @@ impl ServerSettings {
             data_dir,
             max_upload_bytes: 50 * 1024 * 1024,
             max_files: 20,
+            limits: WorkLimits::default(),
             retention: Duration::from_secs(24 * 3600),
             log_level: "info".into(),
             metrics_addr: None,
@@ -277,7 +286,11 @@ impl ServerSettings {
                 },
             ),
         ];
-        let own: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let own: String = lines
+            .into_iter()
+            .chain(self.limits.describe())
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
         own + &self.access.describe()
     }
 }

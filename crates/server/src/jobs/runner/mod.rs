@@ -269,6 +269,9 @@ async fn translate_job(
 ) -> Result<(), Stop> {
     let mut any_done = false;
     let mut first_error: Option<(ErrorCode, String)> = None;
+    // Segments of the files translated by an earlier run count toward the job's limit.
+    let mut counted: u64 =
+        job.files.iter().filter(|f| f.output_blob.is_some()).map(|f| f.progress.total).sum();
     for file in &job.files {
         if cancel.is_cancelled() {
             return Err(Stop::Cancelled);
@@ -282,7 +285,7 @@ async fn translate_job(
             continue;
         }
         let task = FileTask { state, lease, job, file, cancel };
-        match translate_file(&task).await? {
+        match translate_file(&task, &mut counted).await? {
             FileOutcome::Stored => any_done = true,
             FileOutcome::Failed { code, message } => {
                 first_error.get_or_insert((code, message));
@@ -299,19 +302,25 @@ async fn translate_job(
 }
 
 /// One file through the four stages: extract, choose the source language, translate, merge and
-/// store.
-async fn translate_file(task: &FileTask<'_>) -> Result<FileOutcome, Stop> {
-    let document = match extract::extract_file(task).await? {
-        Ok(document) => document,
+/// store. `counted` is the job's segments so far (`TRADIA_MAX_SEGMENTS_PER_JOB`); the file's
+/// are added once it passes the limit.
+async fn translate_file(task: &FileTask<'_>, counted: &mut u64) -> Result<FileOutcome, Stop> {
+    let extracted = match extract::extract_file(task).await? {
+        Ok(extracted) => extracted,
         Err(error) => return task.fail(error).await,
     };
-    let source = source::choose_source(task, &document);
-    let extracted = FileExtracted {
+    let document = &extracted.document;
+    if let Some(outcome) = job_limit(task, counted, document.segments.len()).await? {
+        return Ok(outcome);
+    }
+    *counted += document.segments.len() as u64;
+    let source = source::choose_source(task, document);
+    let recorded = FileExtracted {
         total: document.segments.len() as u64,
         format: Some(document.format.as_str().to_string()),
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
     };
-    task.state.jobs.set_file_extracted(task.lease, task.file.index, extracted).await?;
+    task.state.jobs.set_file_extracted(task.lease, task.file.index, recorded).await?;
     // A document's characters count in its owner's usage once, when first extracted (a job
     // resumed after a restart extracts again, and is not counted again).
     if let Some(owner) = task.job.owner
@@ -326,6 +335,31 @@ async fn translate_file(task: &FileTask<'_>) -> Result<FileOutcome, Stop> {
         )
         .await;
     }
-    let translations = translate::translate_segments(task, &document, source).await?;
-    merge::merge_and_store(task, document, translations).await
+    let translations = translate::translate_segments(task, document, source).await?;
+    merge::merge_and_store(task, extracted, translations).await
+}
+
+/// Fails the file (`Some`) when its `segments` would take the job past
+/// `TRADIA_MAX_SEGMENTS_PER_JOB`, with `counted` segments in the job's other files (those
+/// translated by an earlier run and those extracted before it in this one).
+async fn job_limit(
+    task: &FileTask<'_>,
+    counted: &u64,
+    segments: usize,
+) -> Result<Option<FileOutcome>, Stop> {
+    let limit = task.state.settings.limits.max_segments_per_job;
+    let total = counted.saturating_add(segments as u64);
+    if total <= limit as u64 {
+        return Ok(None);
+    }
+    let code = ErrorCode::JobSegmentLimitExceeded;
+    let message = format!(
+        "`{}`: the job's files have {total} segments together, more than {limit} \
+         (TRADIA_MAX_SEGMENTS_PER_JOB); send this file in another job or raise the limit",
+        task.file.name
+    );
+    tracing::warn!(job.id = %task.job.id, file.index = task.file.index, error.code = %code, "file past the job's segment limit");
+    let info = ErrorInfo::new(code.as_str(), message.clone());
+    task.state.jobs.set_file_failed(task.lease, task.file.index, info).await?;
+    Ok(Some(FileOutcome::Failed { code, message }))
 }
