@@ -99,6 +99,13 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
         eprintln!("error: {message}");
         return Outcome::Usage;
     }
+    let options = match args.read.extract_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::Usage;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(error) => {
@@ -117,7 +124,7 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
         }
     };
     let started = Instant::now();
-    let summary = runtime.block_on(translate_all(&args, &output_dir, engine.as_ref()));
+    let summary = runtime.block_on(translate_all(&args, &options, &output_dir, engine.as_ref()));
     let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
     print_summary(&summary, args.json);
     if summary.failed > 0 { Outcome::Failed } else { Outcome::Success }
@@ -193,7 +200,12 @@ struct Loaded {
     unchanged: bool,
 }
 
-async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Engine) -> Summary {
+async fn translate_all(
+    args: &TranslateArgs,
+    options: &ExtractOptions,
+    output_dir: &Path,
+    engine: &dyn Engine,
+) -> Summary {
     let mut reports: Vec<FileReport> = args
         .files
         .iter()
@@ -211,10 +223,9 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         .collect();
 
     // Extract everything first, so the progress bar knows the total.
-    let options = args.read.extract_options();
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
-        match load(file, &options) {
+        match load(file, options) {
             Ok(document) => {
                 let source = match &args.from {
                     Some(from) => Some(from.clone()),
