@@ -198,11 +198,9 @@ pub struct Limits {
     /// package is refused before its XML is parsed.
     pub max_xml_bytes: u64,
     /// Most segments one file may yield. Filters stop as soon as it is crossed (they never
-    /// build every segment to count them).
+    /// build every segment to count them). A long segment is not refused here: the LLM engine
+    /// sends it in parts (`TRADIA_MAX_SEGMENT_CHARS`).
     pub max_segments: usize,
-    /// Longest segment, in characters, sent to a model in one piece: a longer one is cut at
-    /// sentence boundaries (then at spaces) by the engine. Filters do not refuse long segments.
-    pub max_segment_chars: usize,
 }
 
 impl Limits {
@@ -237,7 +235,6 @@ impl Default for Limits {
             max_nesting: 2,
             max_xml_bytes: 64 << 20,
             max_segments: 100_000,
-            max_segment_chars: 4_000,
         }
     }
 }

@@ -95,7 +95,7 @@ pub enum FormatError {
 
 /// `bytes` for people: whole MiB when it is a multiple of one, else bytes.
 fn size_text(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{bytes} bytes")

@@ -32,7 +32,6 @@ pub fn fuzz_limits() -> Limits {
         max_nesting: 2,
         max_xml_bytes: 4 << 20,
         max_segments: 100_000,
-        max_segment_chars: 4_000,
     }
 }
 

@@ -12,8 +12,10 @@
 //!   refusal) *and* while expanding: [`SafeZip::read`] pulls decompressed bytes through a counting reader that never asks the
 //!   decompressor for more than one byte past the remaining budget, and fails with
 //!   [`FormatError::LimitExceeded`] as soon as an entry expands past `max_entry_bytes` or all reads
-//!   together past `max_total_bytes`. [`SafeZip::bytes_expanded`] exposes the count so tests can
-//!   prove the limit fired in time.
+//!   together past `max_total_bytes` — or past `max_xml_bytes`, the document's XML budget, when
+//!   that is lower (everything [`SafeZip::read`] returns is parsed: office parts, Scenari items,
+//!   EPUB chapters), which fails with [`FormatError::XmlTooLarge`].
+//!   [`SafeZip::bytes_expanded`] exposes the count so tests can prove the limit fired in time.
 //! * **Entry counts.** The count in the end-of-central-directory record is checked before the
 //!   central directory is parsed, then the parsed count again.
 //! * **Zip slip.** Entry names that are absolute, carry a drive letter, a NUL, or climb out with
