@@ -278,6 +278,36 @@ pub struct Limits {
     /// another (such entries are copied as opaque bytes), so nothing reaches this bound yet; it
     /// is the bound any filter that recurses must honour.
     pub max_nesting: u32,
+    /// Most bytes of XML one document may have parsed: the sum over the parts an archive's
+    /// filter decompresses (office parts, Scenari items, EPUB chapters), or the size of an XML
+    /// file. Checked on the declared sizes first, then while expanding, so an amplifying
+    /// package is refused before its XML is parsed.
+    pub max_xml_bytes: u64,
+    /// Most segments one file may yield. Filters stop as soon as it is crossed (they never
+    /// build every segment to count them). A long segment is not refused here: the LLM engine
+    /// sends it in parts (`TRADIA_MAX_SEGMENT_CHARS`).
+    pub max_segments: usize,
+}
+
+impl Limits {
+    /// The error for a file past [`Limits::max_segments`].
+    pub fn too_many_segments(&self) -> FormatError {
+        FormatError::TooManySegments { limit: self.max_segments as u64 }
+    }
+
+    /// Fails when `count` segments are more than [`Limits::max_segments`].
+    pub fn check_segments(&self, count: usize) -> Result<(), FormatError> {
+        if count > self.max_segments { Err(self.too_many_segments()) } else { Ok(()) }
+    }
+
+    /// Fails when `bytes` of XML are more than [`Limits::max_xml_bytes`].
+    pub fn check_xml(&self, bytes: u64) -> Result<(), FormatError> {
+        if bytes > self.max_xml_bytes {
+            Err(FormatError::XmlTooLarge { limit: self.max_xml_bytes })
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Default for Limits {
@@ -289,6 +319,8 @@ impl Default for Limits {
             max_copied_entry_bytes: 64 << 30,
             max_copied_total_bytes: 256 << 30,
             max_nesting: 2,
+            max_xml_bytes: 64 << 20,
+            max_segments: 100_000,
         }
     }
 }

@@ -105,6 +105,7 @@ pub(crate) fn extract(
             s.id = segments.len() as u32;
             segments.push(s);
         }
+        options.limits.check_segments(segments.len())?;
         docs.push(ContentDoc { entry: index, decoded, parts, segments: first..segments.len() });
     }
     let mut ncx = None;

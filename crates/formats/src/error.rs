@@ -41,6 +41,26 @@ pub enum FormatError {
         /// The configured limit.
         limit: u64,
     },
+    /// A document holds more XML than [`crate::Limits::max_xml_bytes`] (sum over its parsed
+    /// parts).
+    #[error(
+        "the document expands to more than {} of XML (limit TRADIA_MAX_XML_MB); split it or \
+         raise the limit",
+        size_text(*limit)
+    )]
+    XmlTooLarge {
+        /// The configured limit in bytes.
+        limit: u64,
+    },
+    /// A file yields more segments than [`crate::Limits::max_segments`].
+    #[error(
+        "the document has more than {limit} segments (limit TRADIA_MAX_SEGMENTS_PER_FILE); \
+         split it or raise the limit"
+    )]
+    TooManySegments {
+        /// The configured limit.
+        limit: u64,
+    },
     /// The archive itself is unreadable, encrypted or uses an unsupported compression.
     #[error("archive: {0}")]
     Archive(String),
@@ -73,6 +93,15 @@ pub enum FormatError {
     Invalid(String),
 }
 
+/// `bytes` for people: whole MiB when it is a multiple of one, else bytes.
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 impl FormatError {
     /// Stable snake_case code for APIs and logs.
     pub fn code(&self) -> &'static str {
@@ -82,6 +111,8 @@ impl FormatError {
             FormatError::Doctype { .. } => "doctype_refused",
             FormatError::UnsafeEntryName { .. } => "unsafe_archive_entry",
             FormatError::LimitExceeded { .. } => "archive_limit_exceeded",
+            FormatError::XmlTooLarge { .. } => "xml_limit_exceeded",
+            FormatError::TooManySegments { .. } => "segment_limit_exceeded",
             FormatError::Archive(_) => "invalid_archive",
             FormatError::Encoding { .. } => "unknown_encoding",
             FormatError::TranslationCount { .. } => "translation_count_mismatch",

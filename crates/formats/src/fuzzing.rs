@@ -30,6 +30,8 @@ pub fn fuzz_limits() -> Limits {
         max_copied_entry_bytes: 16 << 20,
         max_copied_total_bytes: 64 << 20,
         max_nesting: 2,
+        max_xml_bytes: 4 << 20,
+        max_segments: 100_000,
     }
 }
 

@@ -77,6 +77,16 @@ pub fn extract_path(
     path: &std::path::Path,
     options: &ExtractOptions,
 ) -> Result<Document, FormatError> {
+    let document = extract_path_unchecked(name, path, options)?;
+    options.limits.check_segments(document.segments.len())?;
+    Ok(document)
+}
+
+fn extract_path_unchecked(
+    name: &str,
+    path: &std::path::Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
     if file_looks_like_zip(path) {
         match zip_file_format(name, path) {
             Some(format @ (Format::Docx | Format::Pptx | Format::Xlsx)) => {
@@ -96,6 +106,36 @@ pub fn extract_path(
     let bytes = std::fs::read(path)
         .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?;
     extract(name, &bytes, options)
+}
+
+/// Extracts the document in the file at `path` whose format is already known (detected at
+/// upload): like [`extract_path`], archives and office packages are read from the file and
+/// stream their untouched entries on [`Document::merge_to_path`]; other formats are read into
+/// memory and handled by [`extract_as`].
+pub fn extract_path_as(
+    format: Format,
+    name: &str,
+    path: &std::path::Path,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let document = match format {
+        Format::Docx | Format::Pptx | Format::Xlsx if file_looks_like_zip(path) => {
+            office::ooxml::extract_file(format, path, options)?
+        }
+        Format::Odt | Format::Odp | Format::Ods if file_looks_like_zip(path) => {
+            office::odf::extract_file(format, path, options)?
+        }
+        Format::ScenariArchive if file_looks_like_zip(path) => {
+            scenari::extract_archive_file(name, path, options)?
+        }
+        _ => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?;
+            return extract_as(format, name, &bytes, options);
+        }
+    };
+    options.limits.check_segments(document.segments.len())?;
+    Ok(document)
 }
 
 /// The format of a zip file, by the same rules and in the same order as [`detect`] (office
@@ -121,8 +161,74 @@ fn file_looks_like_zip(path: &std::path::Path) -> bool {
         && archive::looks_like_zip(&head)
 }
 
+/// The format of the file at `path`, by the same rules as [`detect`]: office packages and
+/// Scenari archives from their central directory (never read into memory), other files from
+/// their bytes.
+pub fn detect_path(name: &str, path: &std::path::Path) -> Result<Format, FormatError> {
+    if file_looks_like_zip(path)
+        && let Some(
+            format @ (Format::Docx
+            | Format::Pptx
+            | Format::Xlsx
+            | Format::Odt
+            | Format::Odp
+            | Format::Ods
+            | Format::ScenariArchive),
+        ) = zip_file_format(name, path)
+    {
+        return Ok(format);
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?;
+    detect(name, &bytes)
+}
+
+/// The limits a file of `format` at `path` can be checked against before extraction, cheaply
+/// (what an upload is told at once): the XML an office package's text parts declare, the size
+/// of an XML file, against [`Limits::max_xml_bytes`]. Extraction checks every limit again,
+/// whatever headers declare.
+pub fn precheck_path(
+    format: Format,
+    path: &std::path::Path,
+    limits: &Limits,
+) -> Result<(), FormatError> {
+    match format {
+        Format::Docx | Format::Pptx | Format::Xlsx => office::ooxml::precheck_file(path, limits),
+        f if is_xml_file(f) => {
+            let size = std::fs::metadata(path)
+                .map_err(|e| FormatError::Invalid(format!("cannot read the file: {e}")))?
+                .len();
+            limits.check_xml(size)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Formats whose file is one XML document (held to [`Limits::max_xml_bytes`] as a whole).
+fn is_xml_file(format: Format) -> bool {
+    matches!(format, Format::Scenari | Format::Xml | Format::Xliff)
+}
+
 /// Extracts a document whose format is already known.
+///
+/// Every filter holds [`Limits::max_segments`]; the archive filters, where a small file can
+/// expand to millions of segments, stop as soon as it is crossed, the others (whose segments
+/// are bounded by the file's own size) are checked once they are done.
 pub fn extract_as(
+    format: Format,
+    name: &str,
+    bytes: &[u8],
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    if is_xml_file(format) {
+        options.limits.check_xml(bytes.len() as u64)?;
+    }
+    let document = extract_unchecked(format, name, bytes, options)?;
+    options.limits.check_segments(document.segments.len())?;
+    Ok(document)
+}
+
+fn extract_unchecked(
     format: Format,
     name: &str,
     bytes: &[u8],

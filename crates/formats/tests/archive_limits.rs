@@ -54,6 +54,7 @@ fn small_limits() -> Limits {
         max_copied_entry_bytes: 2_000_000,
         max_copied_total_bytes: 3_000_000,
         max_nesting: 2,
+        ..Limits::default()
     }
 }
 

@@ -169,6 +169,10 @@ pub struct LlmArgs {
     /// Context size sent with every Ollama request (identical on each, so the model is never reloaded).
     #[arg(long = "llm-num-ctx", env = "TRADIA_LLM_NUM_CTX", default_value = "8192")]
     pub num_ctx: String,
+    /// Longest segment sent to the model in one piece, in characters: a longer one is sent in
+    /// parts of whole sentences (of whole words for a sentence longer than that).
+    #[arg(long = "max-segment-chars", env = "TRADIA_MAX_SEGMENT_CHARS", default_value = "4000")]
+    pub max_segment_chars: String,
 }
 
 impl Default for LlmArgs {
@@ -192,6 +196,7 @@ impl Default for LlmArgs {
             openai_model: None,
             slots: "4".into(),
             num_ctx: "8192".into(),
+            max_segment_chars: "4000".into(),
         }
     }
 }
@@ -232,6 +237,9 @@ pub struct LlmSettings {
     pub num_ctx: u32,
     /// Output tokens one batch may ask for (batches are cut to stay under it).
     pub output_budget: u32,
+    /// Longest segment sent in one piece, in characters (rendered bytes, which are never fewer):
+    /// a longer one is cut at sentence boundaries, then between words (`TRADIA_MAX_SEGMENT_CHARS`).
+    pub max_segment_chars: usize,
     /// Extra trusted CA certificates (PEM), read from the bundle file.
     pub ca_pem: Option<Vec<u8>>,
     /// Explicit proxy for http:// URLs (None: the environment is honoured by the HTTP client).
@@ -284,6 +292,7 @@ impl LlmSettings {
             slots: 4,
             num_ctx: 8192,
             output_budget: 2048,
+            max_segment_chars: 4000,
             ca_pem: None,
             http_proxy: None,
             https_proxy: None,
@@ -400,6 +409,19 @@ impl LlmArgs {
         if !(1..=1024).contains(&slots) {
             return Err(err("TRADIA_LLM_SLOTS", "llm-slots", "must be between 1 and 1024"));
         }
+        let max_segment_chars: usize = parse_num(
+            &self.max_segment_chars,
+            "TRADIA_MAX_SEGMENT_CHARS",
+            "max-segment-chars",
+            "a whole number of characters",
+        )?;
+        if max_segment_chars < 200 {
+            return Err(err(
+                "TRADIA_MAX_SEGMENT_CHARS",
+                "max-segment-chars",
+                "must be at least 200 characters",
+            ));
+        }
         let num_ctx: u32 = parse_num(
             &self.num_ctx,
             "TRADIA_LLM_NUM_CTX",
@@ -496,6 +518,7 @@ impl LlmArgs {
             slots,
             num_ctx,
             output_budget: (num_ctx / 4).clamp(256, 2048),
+            max_segment_chars,
             ca_pem,
             http_proxy,
             https_proxy,

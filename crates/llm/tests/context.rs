@@ -148,3 +148,68 @@ async fn a_segment_too_long_for_the_context_is_sent_in_parts_of_whole_sentences(
     assert!(h.stats().requests >= 2, "sent in parts: {} requests", h.stats().requests);
     assert!(h.stats().http_errors.is_empty(), "{:?}", h.stats().http_errors);
 }
+
+/// One long segment without any sentence end (issue 14: a 49 MB paragraph became one request).
+fn unpunctuated(words: usize) -> Vec<Segment> {
+    let text: Vec<String> = (0..words).map(|i| format!("mot{i} de la classe")).collect();
+    vec![Segment {
+        id: 0,
+        content: Content::parse(&format!("{} <g1>fin</g1>", text.join(" "))).unwrap(),
+        location: String::new(),
+        field: "p".into(),
+    }]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentence_too_long_for_the_context_is_sent_in_parts_of_whole_words() {
+    let h = llama(2048).await;
+    let e = engine(&h);
+    let segs = unpunctuated(400); // about 7,600 bytes, no sentence end: over the context alone
+    let r = translate(&e, &segs).await.unwrap();
+    assert!(r[0].kept.is_none(), "{:?}", r[0].kept);
+    assert!(r[0].content.check_codes_against(&segs[0].content).is_ok());
+    assert!(h.stats().requests >= 3, "sent in parts: {} requests", h.stats().requests);
+    assert!(h.stats().http_errors.is_empty(), "{:?}", h.stats().http_errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segment_longer_than_max_segment_chars_is_cut_though_the_context_is_large() {
+    let h = llama(32_768).await;
+    let mut s = LlmSettings::for_openai(&format!("{}/v1", h.base_url()), "SmolLM2-135M-Instruct");
+    s.timeout = Duration::from_secs(5);
+    s.max_segment_chars = 400;
+    let e = LlmEngine::new(s).unwrap();
+    let segs = unpunctuated(100); // about 1,900 bytes
+    let sink = Nothing;
+    let request = TranslateRequest {
+        source: Some(LanguageTag::parse("fr").unwrap()),
+        target: LanguageTag::parse("en").unwrap(),
+        segments: &segs,
+        pending: vec![0],
+        priority: Priority::Document,
+        owner: "plan".into(),
+        cancel: CancelFlag::new(),
+        sink: &sink,
+        guidance: Default::default(),
+    };
+    // Every part on the wire is at most 400 bytes of segment text.
+    let _ = e.context_size().await;
+    let reqs = e.batch_requests(&request);
+    let texts: Vec<String> = reqs
+        .iter()
+        .flat_map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.user).unwrap();
+            v["segments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["text"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(texts.len() >= 5, "{texts:?}");
+    assert!(texts.iter().all(|t| t.len() <= 400), "{texts:?}");
+    let r = translate(&e, &segs).await.unwrap();
+    assert!(r[0].kept.is_none(), "{:?}", r[0].kept);
+    assert!(r[0].content.check_codes_against(&segs[0].content).is_ok());
+}

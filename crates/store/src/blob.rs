@@ -197,6 +197,14 @@ pub trait BlobStore: Send + Sync + 'static {
         })
     }
 
+    /// The file holding a blob, when blobs are files on this machine: readers that need a file
+    /// (archive extraction streaming untouched entries) use it instead of a copy. `None` for
+    /// stores that are not local files.
+    fn local_path(&self, key: &BlobKey) -> Option<PathBuf> {
+        let _ = key;
+        None
+    }
+
     /// Deletes a blob; `false` if it did not exist.
     fn delete<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<bool, BlobError>>;
 
@@ -339,6 +347,10 @@ impl BlobStore for FsBlobStore {
             let size = file.metadata().await?.len();
             Ok(BlobReader { reader: Box::new(file), size })
         })
+    }
+
+    fn local_path(&self, key: &BlobKey) -> Option<PathBuf> {
+        Some(self.path(key))
     }
 
     fn delete<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<bool, BlobError>> {

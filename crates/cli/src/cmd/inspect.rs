@@ -51,7 +51,14 @@ struct InspectView<'a> {
 
 /// Runs `tradia inspect`.
 pub(crate) fn run(args: InspectArgs) -> Outcome {
-    let document = match super::read_document(&args.file, &args.read.extract_options()) {
+    let options = match args.read.extract_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::Usage;
+        }
+    };
+    let document = match super::read_document(&args.file, &options) {
         Ok(document) => document,
         Err(message) => {
             eprintln!("error: {}: {message}", args.file.display());

@@ -25,18 +25,22 @@ pub(crate) struct ReadArgs {
     /// CSV/TSV: translate only these columns (header names or 1-based numbers, comma-separated).
     #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
     csv_columns: Option<Vec<String>>,
+    /// Segments per file and XML per document (the service's limits, same variables).
+    #[command(flatten)]
+    limits: tradia_server::settings::DocumentLimitArgs,
 }
 
 impl ReadArgs {
-    /// The extraction options these arguments ask for.
-    pub(crate) fn extract_options(&self) -> ExtractOptions {
-        ExtractOptions {
+    /// The extraction options these arguments ask for; a wrong limit is a usage error naming
+    /// its variable.
+    pub(crate) fn extract_options(&self) -> Result<ExtractOptions, String> {
+        Ok(ExtractOptions {
             csv: CsvOptions {
                 translate_header: self.csv_translate_header,
                 columns: self.csv_columns.clone(),
             },
-            ..ExtractOptions::default()
-        }
+            limits: self.limits.limits().map_err(|e| e.to_string())?,
+        })
     }
 }
 

@@ -105,6 +105,13 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
         eprintln!("error: {message}");
         return Outcome::Usage;
     }
+    let options = match args.read.extract_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::Usage;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(error) => {
@@ -123,7 +130,8 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
         }
     };
     let started = Instant::now();
-    let (summary, quality) = runtime.block_on(translate_all(&args, &output_dir, engine.as_ref()));
+    let (summary, quality) =
+        runtime.block_on(translate_all(&args, &options, &output_dir, engine.as_ref()));
     let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
     print_summary(&summary, args.json);
     if let Some(path) = &args.report
@@ -209,6 +217,7 @@ struct Loaded {
 /// Translates every file: the summary, and each translated file's quality report.
 async fn translate_all(
     args: &TranslateArgs,
+    options: &ExtractOptions,
     output_dir: &Path,
     engine: &dyn Engine,
 ) -> (Summary, Vec<QualityFile>) {
@@ -230,10 +239,9 @@ async fn translate_all(
         .collect();
 
     // Extract everything first, so the progress bar knows the total.
-    let options = args.read.extract_options();
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
-        match load(file, &options) {
+        match load(file, options) {
             Ok(document) => {
                 let source = match &args.from {
                     Some(from) => Some(from.clone()),

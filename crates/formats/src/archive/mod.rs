@@ -12,8 +12,10 @@
 //!   refusal) *and* while expanding: [`SafeZip::read`] pulls decompressed bytes through a counting reader that never asks the
 //!   decompressor for more than one byte past the remaining budget, and fails with
 //!   [`FormatError::LimitExceeded`] as soon as an entry expands past `max_entry_bytes` or all reads
-//!   together past `max_total_bytes`. [`SafeZip::bytes_expanded`] exposes the count so tests can
-//!   prove the limit fired in time.
+//!   together past `max_total_bytes` — or past `max_xml_bytes`, the document's XML budget, when
+//!   that is lower (everything [`SafeZip::read`] returns is parsed: office parts, Scenari items,
+//!   EPUB chapters), which fails with [`FormatError::XmlTooLarge`].
+//!   [`SafeZip::bytes_expanded`] exposes the count so tests can prove the limit fired in time.
 //! * **Entry counts.** The count in the end-of-central-directory record is checked before the
 //!   central directory is parsed, then the parsed count again.
 //! * **Zip slip.** Entry names that are absolute, carry a drive letter, a NUL, or climb out with
@@ -116,6 +118,15 @@ impl<'a> SafeZip<'a> {
     }
 }
 
+/// The error for reads past the total budget: the XML limit when it is the lower one.
+fn total_error(limits: &Limits) -> FormatError {
+    if limits.max_xml_bytes < limits.max_total_bytes {
+        FormatError::XmlTooLarge { limit: limits.max_xml_bytes }
+    } else {
+        limit("total size", limits.max_total_bytes)
+    }
+}
+
 /// Checks every entry of the central directory (see [`SafeZip::open`]).
 fn validate<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
@@ -211,13 +222,15 @@ impl<'a, R: Read + Seek> SafeZip<'a, R> {
         let name = info.name.clone();
         let declared = info.declared_size;
         let entry_limit = self.limits.max_entry_bytes;
-        let total_limit = self.limits.max_total_bytes;
+        // Everything read here is parsed (XML parts, items, chapters): the document's XML
+        // budget holds together with the archive's expansion limit, whichever is lower.
+        let total_limit = self.limits.max_total_bytes.min(self.limits.max_xml_bytes);
         // Cheap early refusal on the declared size; the counting below holds whatever it says.
         if declared > entry_limit {
             return Err(limit("entry size", entry_limit));
         }
         if self.expanded.saturating_add(declared) > total_limit {
-            return Err(limit("total size", total_limit));
+            return Err(total_error(&self.limits));
         }
         let mut file = self.archive.by_index(index).map_err(zip_error)?;
         let mut out = Vec::with_capacity(declared.min(entry_limit).min(1 << 20) as usize);
@@ -245,7 +258,7 @@ impl<'a, R: Read + Seek> SafeZip<'a, R> {
                 return Err(limit("entry size", entry_limit));
             }
             if self.expanded > total_limit {
-                return Err(limit("total size", total_limit));
+                return Err(total_error(&self.limits));
             }
             out.extend_from_slice(&buf[..n]);
         }
@@ -256,7 +269,11 @@ impl<'a, R: Read + Seek> SafeZip<'a, R> {
     /// the bytes count toward [`SafeZip::bytes_expanded`] and the total limit.
     pub fn read_head(&mut self, index: usize, max: usize) -> Result<Vec<u8>, FormatError> {
         let name = self.entry(index)?.name.clone();
-        let total_left = self.limits.max_total_bytes.saturating_sub(self.expanded);
+        let total_left = self
+            .limits
+            .max_total_bytes
+            .min(self.limits.max_xml_bytes)
+            .saturating_sub(self.expanded);
         let max = (max as u64).min(self.limits.max_entry_bytes).min(total_left) as usize;
         let file = self.archive.by_index(index).map_err(zip_error)?;
         let mut out = Vec::with_capacity(max);

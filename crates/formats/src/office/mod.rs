@@ -161,9 +161,13 @@ pub(crate) struct Pending {
     pub field: String,
 }
 
-/// Collects pending segments for one document.
-#[derive(Debug, Default)]
+/// Collects pending segments for one document, up to [`crate::Limits::max_segments`]: past it
+/// [`Segments::full`] is true, the walks stop at their next element, and extraction fails with
+/// [`FormatError::TooManySegments`] (see [`Segments::check`]).
+#[derive(Debug)]
 pub(crate) struct Segments {
+    /// Most segments the document may have.
+    pub max: usize,
     /// In slot order.
     pub pending: Vec<Pending>,
     /// Groups of slots that name things which must stay distinct and non-empty together (the
@@ -173,6 +177,21 @@ pub(crate) struct Segments {
 }
 
 impl Segments {
+    /// No segment yet, at most `limits.max_segments`.
+    pub fn new(limits: &crate::Limits) -> Self {
+        Segments { max: limits.max_segments, pending: Vec::new(), distinct_groups: Vec::new() }
+    }
+
+    /// True once more segments than the limit were added: walks stop at once.
+    pub fn full(&self) -> bool {
+        self.pending.len() > self.max
+    }
+
+    /// The limit's error once [`Segments::full`].
+    pub fn check(&self, limits: &crate::Limits) -> Result<(), FormatError> {
+        limits.check_segments(self.pending.len())
+    }
+
     /// Adds a segment and returns its slot.
     pub fn add(
         &mut self,

@@ -137,10 +137,11 @@ fn extract_package<R: Read + Seek>(
         };
         (rank, office::natural_key(name))
     });
-    let mut segments = Segments::default();
+    let mut segments = Segments::new(&options.limits);
     let mut parts = Vec::new();
     let mut report = Report::default();
     for (part_idx, name) in selected.iter().enumerate() {
+        segments.check(&options.limits)?;
         let text = office::part_text(name, pkg.read(name)?)?;
         let tree = xml::parse(name, &text)?;
         let mut walk = Walk {
@@ -165,6 +166,7 @@ fn extract_package<R: Read + Seek>(
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
+    segments.check(&options.limits)?;
     Ok(office::assemble(format, original, parts, segments, report, options.limits))
 }
 
@@ -199,6 +201,9 @@ impl Walk<'_> {
     }
 
     fn collect(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        if self.segs.full() {
+            return;
+        }
         let tree = self.tree;
         let Some(e) = tree.elem(id) else { return };
         match (e.ns, e.local.as_str()) {

@@ -34,6 +34,11 @@ impl<'a, R: Read + Seek> Package<'a, R> {
         self.zip.read_by_name(name)
     }
 
+    /// The uncompressed size entry `name` declares (0 when there is none).
+    pub fn declared_size(&self, name: &str) -> u64 {
+        self.zip.index_of(name).map_or(0, |i| self.zip.entries()[i].declared_size)
+    }
+
     /// Whether an entry called `name` exists.
     pub fn has(&self, name: &str) -> bool {
         self.zip.index_of(name).is_some()

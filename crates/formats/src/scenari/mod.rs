@@ -221,6 +221,7 @@ fn archive_document<R: Read + Seek>(
             segment.id += first as u32;
         }
         segments.append(&mut extracted.segments);
+        limits.check_segments(segments.len())?;
         items.push(ArchiveItem { index: entry.index, first, count, skeleton: extracted.skeleton });
     }
     Ok(Document::new(

@@ -200,14 +200,17 @@ impl LlmEngine {
             by_core.insert(key, job.units.len());
             job.sources.extend(crate::answer::source_keys(&prot.core));
             let unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
-            if minimal_need(&unit) <= job.ctx {
+            let max_chars = self.inner.settings.max_segment_chars;
+            if minimal_need(&unit) <= job.ctx && unit.rendered.chars().count() <= max_chars {
                 job.units.push(unit);
                 continue;
             }
-            // Too long for the context alone: parts of whole sentences, when they fit.
+            // Too long for the context alone, or longer than the longest segment sent whole:
+            // parts of whole sentences (of words for an over-long sentence).
             let room = job.ctx.saturating_sub(fixed_prompt_tokens() + 28);
-            let max_bytes =
-                (usize::try_from(room).unwrap_or(usize::MAX) * 6 / 5).saturating_sub(16);
+            let max_bytes = (usize::try_from(room).unwrap_or(usize::MAX) * 6 / 5)
+                .saturating_sub(16)
+                .min(max_chars);
             let Some((parts, seps)) = split_sentences(&unit.prot.core, max_bytes) else {
                 job.units.push(unit);
                 continue;

@@ -39,6 +39,7 @@ impl fmt::Debug for LlmArgs {
             openai_model,
             slots,
             num_ctx,
+            max_segment_chars,
         } = self;
         f.debug_struct("LlmArgs")
             .field("engine", engine)
@@ -59,6 +60,7 @@ impl fmt::Debug for LlmArgs {
             .field("openai_model", openai_model)
             .field("slots", slots)
             .field("num_ctx", num_ctx)
+            .field("max_segment_chars", max_segment_chars)
             .finish()
     }
 }
@@ -88,6 +90,7 @@ impl fmt::Debug for LlmSettings {
             slots,
             num_ctx,
             output_budget,
+            max_segment_chars,
             ca_pem,
             http_proxy,
             https_proxy,
@@ -110,6 +113,7 @@ impl fmt::Debug for LlmSettings {
             .field("slots", slots)
             .field("num_ctx", num_ctx)
             .field("output_budget", output_budget)
+            .field("max_segment_chars", max_segment_chars)
             .field("ca_pem", &ca_pem.as_ref().map(|pem| format!("{} bytes", pem.len())))
             .field("http_proxy", &redact_opt(http_proxy))
             .field("https_proxy", &redact_opt(https_proxy))

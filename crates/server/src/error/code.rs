@@ -153,6 +153,12 @@ error_codes! {
         "An archive entry name is absolute or climbs out with `..`.";
     ArchiveLimitExceeded = "archive_limit_exceeded", UNPROCESSABLE,
         "An archive exceeds a limit (entries, sizes, nesting, compression ratio).";
+    XmlLimitExceeded = "xml_limit_exceeded", UNPROCESSABLE,
+        "A document expands to more XML than `TRADIA_MAX_XML_MB` (sum over its parsed parts).";
+    SegmentLimitExceeded = "segment_limit_exceeded", UNPROCESSABLE,
+        "A file yields more segments than `TRADIA_MAX_SEGMENTS_PER_FILE`.";
+    JobSegmentLimitExceeded = "job_segment_limit_exceeded", UNPROCESSABLE,
+        "A job's files together yield more segments than `TRADIA_MAX_SEGMENTS_PER_JOB`.";
     InvalidArchive = "invalid_archive", UNPROCESSABLE,
         "An archive is unreadable, encrypted or uses an unsupported compression.";
     UnknownEncoding = "unknown_encoding", UNPROCESSABLE,
@@ -347,6 +353,9 @@ mod tests {
             ("doctype_refused", Some(422)),
             ("unsafe_archive_entry", Some(422)),
             ("archive_limit_exceeded", Some(422)),
+            ("xml_limit_exceeded", Some(422)),
+            ("segment_limit_exceeded", Some(422)),
+            ("job_segment_limit_exceeded", Some(422)),
             ("invalid_archive", Some(422)),
             ("unknown_encoding", Some(422)),
             ("invalid_document", Some(422)),

@@ -22,6 +22,8 @@ impl From<&FormatError> for ErrorCode {
             FormatError::Doctype { .. } => ErrorCode::DoctypeRefused,
             FormatError::UnsafeEntryName { .. } => ErrorCode::UnsafeArchiveEntry,
             FormatError::LimitExceeded { .. } => ErrorCode::ArchiveLimitExceeded,
+            FormatError::XmlTooLarge { .. } => ErrorCode::XmlLimitExceeded,
+            FormatError::TooManySegments { .. } => ErrorCode::SegmentLimitExceeded,
             FormatError::Archive(_) => ErrorCode::InvalidArchive,
             FormatError::Encoding { .. } => ErrorCode::UnknownEncoding,
             FormatError::TranslationCount { .. } => ErrorCode::TranslationCountMismatch,
@@ -250,6 +252,8 @@ mod tests {
                 "archive_limit_exceeded",
                 422,
             ),
+            (FormatError::XmlTooLarge { limit: 64 << 20 }, "xml_limit_exceeded", 422),
+            (FormatError::TooManySegments { limit: 10 }, "segment_limit_exceeded", 422),
             (FormatError::Archive("encrypted".into()), "invalid_archive", 422),
             (
                 FormatError::Encoding { part: "a.txt".into(), message: "?".into() },

@@ -21,6 +21,25 @@ use crate::jobs::model::{JobList, JobView, KeptSegment, job_view};
 
 pub use tradia_store::{ClaimOptions, Claimed, FileExtracted, Lease, RenewOutcome};
 
+/// A blob as a file on this machine (see [`JobRepo::blob_file`]).
+#[derive(Debug)]
+pub enum BlobFile {
+    /// The blob's own file.
+    Local(std::path::PathBuf),
+    /// A temporary copy, deleted on drop.
+    Spooled(tempfile::TempPath),
+}
+
+impl BlobFile {
+    /// Where the file is.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            BlobFile::Local(path) => path,
+            BlobFile::Spooled(path) => path,
+        }
+    }
+}
+
 /// Storage errors (database or files), for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -272,9 +291,26 @@ impl JobRepo {
         Ok(outputs)
     }
 
-    /// A blob's bytes.
-    pub async fn read_blob(&self, key: &BlobKey) -> Result<Vec<u8>, RepoError> {
-        Ok(self.blobs.read(key).await?)
+    /// A blob as a file, for readers that stream from a file (archives): the blob's own file
+    /// when blobs are local files, else a temporary copy, streamed there (deleted when the
+    /// returned value is dropped).
+    pub async fn blob_file(&self, key: &BlobKey) -> Result<BlobFile, RepoError> {
+        if let Some(path) = self.blobs.local_path(key) {
+            if tokio::fs::try_exists(&path).await.map_err(BlobError::Io)? {
+                return Ok(BlobFile::Local(path));
+            }
+            return Err(BlobError::NotFound(key.clone()).into());
+        }
+        let mut blob = self.blobs.open(key).await?;
+        let spooled = tempfile::Builder::new()
+            .prefix(&format!("tradia-{}-", std::process::id()))
+            .tempfile()
+            .map_err(BlobError::Io)?;
+        let (file, path) = spooled.into_parts();
+        let mut file = tokio::fs::File::from_std(file);
+        tokio::io::copy(&mut blob.reader, &mut file).await.map_err(BlobError::Io)?;
+        tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(BlobError::Io)?;
+        Ok(BlobFile::Spooled(path))
     }
 
     /// Deletes blobs, logging (not failing on) errors: a leftover file is purged later.
@@ -374,15 +410,26 @@ impl JobRepo {
         saved.iter().map(segment_result).collect()
     }
 
-    /// Stores the translation of file `index`; the file is deleted again if the job refuses it
+    /// Stores the translation of file `index`, streamed into blob storage from the file at
+    /// `path` (never read whole into memory); the blob is deleted again if the job refuses it
     /// (lease lost, job deleted).
-    pub async fn store_output(
+    pub async fn store_output_file(
         &self,
         lease: &Lease,
         index: u32,
-        bytes: Vec<u8>,
+        path: &std::path::Path,
     ) -> Result<(), RepoError> {
-        let stored = self.blobs.put_bytes(bytes).await?;
+        let mut file = tokio::fs::File::open(path).await.map_err(BlobError::Io)?;
+        let stored = self.blobs.put(&mut file, u64::MAX).await?;
+        self.record_output(lease, index, stored).await
+    }
+
+    async fn record_output(
+        &self,
+        lease: &Lease,
+        index: u32,
+        stored: StoredBlob,
+    ) -> Result<(), RepoError> {
         if let Err(e) = self.store.set_file_output(lease, index, stored.key.clone()).await {
             self.delete_blobs(&[stored.key]).await;
             return Err(e.into());

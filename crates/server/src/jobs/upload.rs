@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use futures::TryStreamExt;
 use tokio_util::io::StreamReader;
 use tradia_core::LanguageTag;
+use tradia_formats::FormatError;
 use tradia_store::{BlobError, BlobKey, NewJob, NewJobFile, StoredBlob};
 
 use crate::detect::{check_pair, parse_language, parse_source};
@@ -236,23 +237,52 @@ async fn read_text_field(mut field: Field<'_>, name: &str, limit: u64) -> ApiRes
     })
 }
 
-/// Refuses an empty file or one whose format Tradia does not read (with the format error's own
-/// code and message), and records the detected format.
+/// Refuses an empty file, one whose format Tradia does not read (with the format error's own
+/// code and message), or one that already shows it is past a limit (the XML an office
+/// package's parts declare, an XML file's size: `xml_limit_exceeded`, 422), and records the
+/// detected format. The file is read from blob storage as a file: an archive's central
+/// directory is enough, it is never loaded whole.
 async fn detect_format(state: &AppState, file: &mut NewJobFile) -> ApiResult<()> {
     if file.size == 0 {
         return Err(ApiError::new(ErrorCode::EmptyFile, format!("`{}` is empty", file.name)));
     }
-    let bytes = state
+    let input = state
         .jobs
-        .read_blob(&file.input_blob)
+        .blob_file(&file.input_blob)
         .await
         .map_err(|e| ApiError::internal("cannot read an uploaded file", e))?;
     let name = file.name.clone();
-    let format = tokio::task::spawn_blocking(move || tradia_formats::detect(&name, &bytes))
-        .await
-        .map_err(|e| ApiError::internal("format detection failed", e))??;
+    let limits = state.settings.limits.document;
+    let format = tokio::task::spawn_blocking(move || {
+        let format = tradia_formats::detect_path(&name, input.path())?;
+        tradia_formats::precheck_path(format, input.path(), &limits).map_err(|e| {
+            // Name the file: the limit's message is about a document, not which one.
+            match e {
+                e @ (FormatError::XmlTooLarge { .. } | FormatError::TooManySegments { .. }) => {
+                    LimitedFile { name, error: e }.into()
+                }
+                e => ApiError::from(e),
+            }
+        })?;
+        Ok::<_, ApiError>(format)
+    })
+    .await
+    .map_err(|e| ApiError::internal("format detection failed", e))??;
     file.format = Some(format.as_str().to_string());
     Ok(())
+}
+
+/// A file refused at upload for a limit, with its name.
+struct LimitedFile {
+    name: String,
+    error: FormatError,
+}
+
+impl From<LimitedFile> for ApiError {
+    fn from(limited: LimitedFile) -> Self {
+        let code = ErrorCode::from(&limited.error);
+        ApiError::new(code, format!("`{}`: {}", limited.name, limited.error))
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! quotas, rate limits) is in [`access`].
 
 pub mod access;
+pub mod limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use clap::{Args, ValueEnum};
 use tradia_core::redact_url;
 
 pub use access::{AccessArgs, AccessSettings, AuthMode};
+pub use limits::{DocumentLimitArgs, LimitArgs, WorkLimits};
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,6 +67,9 @@ pub struct ServeArgs {
     /// Open client connections at most; more wait until one closes.
     #[arg(long, env = "TRADIA_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Work one upload may cause (segments per file and job, XML per document).
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Hours after which uploaded and produced files (and their jobs) are purged.
     #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
     pub retention_hours: u64,
@@ -127,6 +132,8 @@ pub struct ServerSettings {
     pub min_free_bytes: u64,
     /// Timeouts, body rate and connection cap of the HTTP server.
     pub http: crate::http_server::HttpLimits,
+    /// Segments per file and job, XML per document.
+    pub limits: WorkLimits,
     /// How long inputs and outputs are kept.
     pub retention: Duration,
     /// Log filter.
@@ -243,6 +250,7 @@ impl ServeArgs {
                 body_grace: Duration::from_secs(self.body_grace_secs),
                 max_connections: self.max_connections,
             },
+            limits: self.limits.settings()?,
             retention: Duration::from_secs(self.retention_hours.saturating_mul(3600)),
             log_level: self.log_level.clone(),
             metrics_addr,
@@ -277,6 +285,7 @@ impl ServerSettings {
             max_files: 20,
             min_free_bytes: 0,
             http: crate::http_server::HttpLimits::default(),
+            limits: WorkLimits::default(),
             retention: Duration::from_secs(24 * 3600),
             log_level: "info".into(),
             metrics_addr: None,
@@ -336,7 +345,11 @@ impl ServerSettings {
                 },
             ),
         ];
-        let own: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let own: String = lines
+            .into_iter()
+            .chain(self.limits.describe())
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
         own + &self.access.describe()
     }
 }

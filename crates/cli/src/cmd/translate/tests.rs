@@ -52,7 +52,9 @@ fn sources(extra: &[&str]) -> Vec<Option<LanguageTag>> {
     let args = Cli::try_parse_from(argv).unwrap().args;
     let engine = Recording::default();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (summary, _) = runtime.block_on(translate_all(&args, &dir.path().join("out"), &engine));
+    let options = args.read.extract_options().unwrap();
+    let (summary, _) =
+        runtime.block_on(translate_all(&args, &options, &dir.path().join("out"), &engine));
     assert_eq!(summary.failed, 0, "{:?}", summary.details);
     engine.0.into_inner().unwrap()
 }

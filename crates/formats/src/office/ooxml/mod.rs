@@ -203,12 +203,9 @@ pub(crate) fn extract_file(
     extract_package(format, pkg, Source::File(path.to_path_buf()), options)
 }
 
-fn extract_package<R: Read + Seek>(
-    format: Format,
-    mut pkg: Package<'_, R>,
-    original: Source,
-    options: &ExtractOptions,
-) -> Result<Document, FormatError> {
+fn select_parts<R: Read + Seek>(
+    pkg: &mut Package<'_, R>,
+) -> Result<(Vec<(String, Kind)>, ContentTypeMap), FormatError> {
     let ct_name = pkg
         .names
         .iter()
@@ -231,6 +228,33 @@ fn extract_package<R: Read + Seek>(
             selected.push((name.clone(), kind));
         }
     }
+
+    Ok((selected, overrides))
+}
+
+/// The declared uncompressed size of the parts in `selected`.
+fn declared_size<R: Read + Seek>(pkg: &Package<'_, R>, selected: &[(String, Kind)]) -> u64 {
+    selected.iter().map(|(name, _)| pkg.declared_size(name)).fold(0u64, u64::saturating_add)
+}
+
+/// Refuses, before anything is parsed, a package at `path` whose text parts declare more XML
+/// than [`crate::Limits::max_xml_bytes`] (what an upload can be told at once).
+pub(crate) fn precheck_file(path: &Path, limits: &crate::Limits) -> Result<(), FormatError> {
+    let mut pkg = Package::of(crate::archive::file::open_file(path, limits)?);
+    let (selected, _) = select_parts(&mut pkg)?;
+    limits.check_xml(declared_size(&pkg, &selected))
+}
+
+fn extract_package<R: Read + Seek>(
+    format: Format,
+    mut pkg: Package<'_, R>,
+    original: Source,
+    options: &ExtractOptions,
+) -> Result<Document, FormatError> {
+    let (mut selected, overrides) = select_parts(&mut pkg)?;
+    // Cheap early refusal on the declared sizes of what will be parsed (the reads hold the
+    // limit whatever the headers say).
+    options.limits.check_xml(declared_size(&pkg, &selected))?;
 
     // Sheet names are translated only when nothing else refers to them.
     let mut other_texts: Vec<String> = Vec::new();
@@ -265,10 +289,11 @@ fn extract_package<R: Read + Seek>(
         (part_rank(name, *kind), *kind != Kind::SharedStrings, office::natural_key(name))
     });
 
-    let mut segments = Segments::default();
+    let mut segments = Segments::new(&options.limits);
     let mut parts = Vec::new();
     let mut header_slots = HashMap::new();
     for (part_idx, (name, kind)) in selected.iter().enumerate() {
+        segments.check(&options.limits)?;
         let text = office::part_text(name, pkg.read(name)?)?;
         // Worksheets only matter for inline strings and formulas naming renamed tables; most
         // have neither and can be large.
@@ -297,6 +322,7 @@ fn extract_package<R: Read + Seek>(
         drop(walk);
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
+    segments.check(&options.limits)?;
     Ok(office::assemble(format, original, parts, segments, report, options.limits))
 }
 
@@ -358,6 +384,9 @@ impl Walk<'_> {
 
     /// Walks element `id` and its subtree, appending replacements in document order.
     fn collect(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        if self.segs.full() {
+            return;
+        }
         let tree = self.tree;
         let Some(e) = tree.elem(id) else { return };
         match (e.ns, e.local.as_str(), self.kind) {

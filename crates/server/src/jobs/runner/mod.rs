@@ -274,6 +274,9 @@ async fn translate_job(
     let mut any_done = false;
     let mut first_error: Option<(ErrorCode, String)> = None;
     let mut read = Vec::new();
+    // Segments of the files translated by an earlier run count toward the job's limit.
+    let mut counted: u64 =
+        job.files.iter().filter(|f| f.output_blob.is_some()).map(|f| f.progress.total).sum();
     for file in &job.files {
         if cancel.is_cancelled() {
             return Err(Stop::Cancelled);
@@ -287,8 +290,8 @@ async fn translate_job(
             continue;
         }
         let task = FileTask { state, lease, job, file, cancel };
-        match read_file(&task).await? {
-            Read::Ready(document, source) => read.push((file, document, source)),
+        match read_file(&task, &mut counted).await? {
+            Read::Ready(extracted, source) => read.push((file, extracted, source)),
             Read::Done(FileOutcome::Stored) => any_done = true,
             Read::Done(FileOutcome::Failed { code, message }) => {
                 first_error.get_or_insert((code, message));
@@ -296,15 +299,15 @@ async fn translate_job(
         }
         publish(state, job.id).await;
     }
-    for (file, document, source) in read {
+    for (file, extracted, source) in read {
         if cancel.is_cancelled() {
             return Err(Stop::Cancelled);
         }
         let task = FileTask { state, lease, job, file, cancel };
-        let translations = translate::translate_segments(&task, &document, source).await?;
+        let translations = translate::translate_segments(&task, &extracted.document, source).await?;
         // Every segment is saved: the file shows `merging` while it is written back.
         publish(state, job.id).await;
-        match merge::merge_and_store(&task, document, translations).await? {
+        match merge::merge_and_store(&task, extracted, translations).await? {
             FileOutcome::Stored => any_done = true,
             FileOutcome::Failed { code, message } => {
                 first_error.get_or_insert((code, message));
@@ -323,7 +326,7 @@ async fn translate_job(
 /// A file after its first two stages.
 enum Read {
     /// Read, with its source language: to translate.
-    Ready(Document, Option<LanguageTag>),
+    Ready(extract::Extracted, Option<LanguageTag>),
     /// Nothing to translate: it could not be read, or it is already in the target language
     /// and was copied unchanged.
     Done(FileOutcome),
@@ -332,28 +335,32 @@ enum Read {
 /// Stages 1 and 2 of a file: extract it, choose its source language, and record both with its
 /// segment total. A file detected as already in the target language is copied unchanged (the
 /// service never stops to ask; the job shows it as `copied_unchanged`).
-async fn read_file(task: &FileTask<'_>) -> Result<Read, Stop> {
-    let document = match extract::extract_file(task).await? {
-        Ok(document) => document,
+///
+/// `counted` is the job's segments so far (`TRADIA_MAX_SEGMENTS_PER_JOB`); the file's are added
+/// once it passes the limit.
+async fn read_file(task: &FileTask<'_>, counted: &mut u64) -> Result<Read, Stop> {
+    let extracted = match extract::extract_file(task).await? {
+        Ok(extracted) => extracted,
         Err(error) => return task.fail(error).await.map(Read::Done),
     };
-    let source = source::choose_source(task, &document);
+    let document = &extracted.document;
+    if let Some(outcome) = job_limit(task, counted, document.segments.len()).await? {
+        return Ok(Read::Done(outcome));
+    }
+    *counted += document.segments.len() as u64;
+    let source = source::choose_source(task, document);
     let unchanged = task.job.source_lang.is_none()
         && source.as_ref().is_some_and(|s| s.same_language(&task.job.target_lang));
-    let extracted = FileExtracted {
+    let recorded = FileExtracted {
         total: if unchanged { 0 } else { document.segments.len() as u64 },
         format: Some(document.format.as_str().to_string()),
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
     };
-    task.state.jobs.set_file_extracted(task.lease, task.file.index, extracted).await?;
+    task.state.jobs.set_file_extracted(task.lease, task.file.index, recorded).await?;
     if unchanged {
         tracing::info!(job.id = %task.job.id, file.index = task.file.index, target = %task.job.target_lang, "file already in the target language; copied unchanged");
-        let input =
-            task.state.jobs.read_blob(&task.file.input_blob).await.map_err(|e| Stop::Failed {
-                code: ErrorCode::from(&e),
-                message: format!("cannot read `{}`: {e}", task.file.name),
-            })?;
-        task.state.jobs.store_output(task.lease, task.file.index, input).await?;
+        let input = extracted.input.path();
+        task.state.jobs.store_output_file(task.lease, task.file.index, input).await?;
         return Ok(Read::Done(FileOutcome::Stored));
     }
     // A document's characters count in its owner's usage once, when first extracted (a job
@@ -370,5 +377,30 @@ async fn read_file(task: &FileTask<'_>) -> Result<Read, Stop> {
         )
         .await;
     }
-    Ok(Read::Ready(document, source))
+    Ok(Read::Ready(extracted, source))
+}
+
+/// Fails the file (`Some`) when its `segments` would take the job past
+/// `TRADIA_MAX_SEGMENTS_PER_JOB`, with `counted` segments in the job's other files (those
+/// translated by an earlier run and those extracted before it in this one).
+async fn job_limit(
+    task: &FileTask<'_>,
+    counted: &u64,
+    segments: usize,
+) -> Result<Option<FileOutcome>, Stop> {
+    let limit = task.state.settings.limits.max_segments_per_job;
+    let total = counted.saturating_add(segments as u64);
+    if total <= limit as u64 {
+        return Ok(None);
+    }
+    let code = ErrorCode::JobSegmentLimitExceeded;
+    let message = format!(
+        "`{}`: the job's files have {total} segments together, more than {limit} \
+         (TRADIA_MAX_SEGMENTS_PER_JOB); send this file in another job or raise the limit",
+        task.file.name
+    );
+    tracing::warn!(job.id = %task.job.id, file.index = task.file.index, error.code = %code, "file past the job's segment limit");
+    let info = ErrorInfo::new(code.as_str(), message.clone());
+    task.state.jobs.set_file_failed(task.lease, task.file.index, info).await?;
+    Ok(Some(FileOutcome::Failed { code, message }))
 }
