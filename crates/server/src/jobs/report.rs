@@ -49,8 +49,8 @@ pub async fn job_report(
 
 /// The segments of a file's upload, or none when it cannot be read or extracted any more.
 async fn sources(state: &AppState, job: &Job, file: &JobFile) -> Vec<Segment> {
-    let input = match state.jobs.read_blob(&file.input_blob).await {
-        Ok(bytes) => bytes,
+    let input = match state.jobs.blob_file(&file.input_blob).await {
+        Ok(input) => input,
         Err(e) => {
             tracing::warn!(job.id = %job.id, file.index = file.index, error = %e, "report without sources: the upload cannot be read");
             return Vec::new();
@@ -58,11 +58,13 @@ async fn sources(state: &AppState, job: &Job, file: &JobFile) -> Vec<Segment> {
     };
     let format = file.format.as_deref().and_then(|f| f.parse().ok());
     let name = file.name.clone();
+    let options =
+        ExtractOptions { limits: state.settings.limits.document, ..ExtractOptions::default() };
     let extracted = tokio::task::spawn_blocking(move || {
-        let options = ExtractOptions::default();
+        let path = input.path();
         match format {
-            Some(format) => tradia_formats::extract_as(format, &name, &input, &options),
-            None => tradia_formats::extract(&name, &input, &options),
+            Some(format) => tradia_formats::extract_path_as(format, &name, path, &options),
+            None => tradia_formats::extract_path(&name, path, &options),
         }
     })
     .await;

@@ -94,14 +94,16 @@ async fn copy_upload(
     key: &BlobKey,
     name: &str,
 ) -> ApiResult<tradia_store::StoredBlob> {
-    let bytes = state.jobs.read_blob(key).await.map_err(|e| {
+    let input = state.jobs.blob_file(key).await.map_err(|e| {
         tracing::warn!(error = %e, "an upload to retry cannot be read");
         ApiError::new(
             ErrorCode::JobNotRetryable,
             format!("the upload `{name}` of this job is no longer stored; upload it again"),
         )
     })?;
-    let mut reader = std::io::Cursor::new(bytes);
+    let mut reader = tokio::fs::File::open(input.path())
+        .await
+        .map_err(|e| ApiError::internal("cannot open an upload to retry", e))?;
     state
         .jobs
         .put_upload(&mut reader, u64::MAX)

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use tokio_util::task::TaskTracker;
 use tradia_core::CancelFlag;
 use tradia_core::LanguageTag;
-use tradia_formats::{Document, FormatError};
+use tradia_formats::FormatError;
 use tradia_store::{
     ClaimOptions, Claimed, ErrorInfo, FileExtracted, Job, JobFile, JobId, Lease, RenewOutcome,
 };
