@@ -87,10 +87,6 @@ error_codes! {
         "`model` is not one the LLM servers list (the message lists them).";
     InvalidGlossaryFile = "invalid_glossary_file", BAD_REQUEST,
         "A glossary file (CSV, TSV or TBX) cannot be read; the message says where.";
-    InvalidFormality = "invalid_formality", BAD_REQUEST,
-        "`formality` is not `default`, `more` or `less`.";
-    InstructionsTooLong = "instructions_too_long", BAD_REQUEST,
-        "`instructions` or `brief` is longer than its limit (the message names it).";
     InvalidStyle = "invalid_style", BAD_REQUEST,
         "Reformulation `style` longer than 100 characters.";
     InvalidImage = "invalid_image", BAD_REQUEST,
