@@ -3,8 +3,9 @@
 //! on the configured store (`TRADIA_DATA_DIR` / `DATABASE_URL`) as the user named by `--user`.
 //!
 //! A glossary file is CSV, TSV or TBX, told by its extension (`.csv`; `.tsv`, `.tab`; `.tbx`),
-//! read by `tradia_formats::exchange`, and checked like the store checks it (empty, over-long or
-//! repeated terms are refused with the entry's number).
+//! read by `tradia_formats::exchange`. `glossary import` stores it through the store's checks
+//! (empty, over-long or repeated terms are refused with the entry's number); `translate
+//! --glossary` uses the entries as read (the engine ignores entries with an empty source).
 
 use std::path::{Path, PathBuf};
 

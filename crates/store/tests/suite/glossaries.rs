@@ -188,7 +188,6 @@ pub async fn one_default_per_owner_and_pair(store: S) {
     let alice = caller(&store, "alice", Role::User).await;
     let team = store.create_team("T").await.unwrap();
     store.add_team_member(team.id, alice.user).await.unwrap();
-    let fr: tradia_store::Glossary;
     let (fr_lang, en_lang, de_lang) =
         ("fr".parse().unwrap(), "en-GB".parse().unwrap(), "de".parse().unwrap());
     assert!(store.default_glossary_for(&alice, &fr_lang, &en_lang).await.unwrap().is_none());
@@ -201,7 +200,7 @@ pub async fn one_default_per_owner_and_pair(store: S) {
 
     let mut first = new_glossary(Owner::User(alice.user), "first", vec![]);
     first.is_default = true;
-    fr = store.create_glossary_for(&alice, first).await.unwrap();
+    let fr = store.create_glossary_for(&alice, first).await.unwrap();
     let found = store.default_glossary_for(&alice, &fr_lang, &en_lang).await.unwrap();
     assert_eq!(found.map(|g| g.id), Some(fr.id), "the caller's own default comes first");
     assert!(store.default_glossary_for(&alice, &fr_lang, &de_lang).await.unwrap().is_none());
