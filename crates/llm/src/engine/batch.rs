@@ -48,6 +48,7 @@ use super::budget::{
     prompt_tokens, too_small,
 };
 use super::split::{join_parts, split_sentences};
+use super::terms::{Terms, Verdict};
 
 /// Characters of preceding source text given as context to a batch.
 pub(super) const CONTEXT_CHARS: usize = 600;
@@ -107,6 +108,8 @@ struct Job<'a, 'r> {
     /// The scheduler lanes of this request's first-time batches and of its retries.
     lane: Lane,
     retry_lane: Lane,
+    /// The glossary terms and style of the request, and what the answers missed.
+    terms: Terms<'r>,
 }
 
 impl LlmEngine {
@@ -171,6 +174,7 @@ impl LlmEngine {
             results: Mutex::new(vec![None; pending.len()]),
             lane: self.inner.sched.lane(),
             retry_lane: self.inner.sched.lane(),
+            terms: Terms::new(&request.guidance),
         };
         let mut immediate = Vec::new();
         let mut by_core: HashMap<String, usize> = HashMap::new();
@@ -235,6 +239,10 @@ impl LlmEngine {
                 repaired: AtomicBool::new(false),
             });
         }
+        let Job { units, terms, .. } = &mut job;
+        for unit in units.iter() {
+            terms.add_unit(&unit.prot.core);
+        }
         (job, immediate)
     }
 
@@ -258,8 +266,15 @@ impl LlmEngine {
             .collect();
         let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
         let s = &self.inner.settings;
-        let user =
-            prompt::batch_user_message(&job.source_name, &job.target_name, &context, &wire, strict);
+        let guidance = job.terms.wire(units);
+        let user = prompt::batch_user_message(
+            &job.source_name,
+            &job.target_name,
+            &context,
+            &wire,
+            strict,
+            &guidance,
+        );
         // The output fits in what the prompt leaves of the context.
         let prompt = prompt_tokens(prompt::BATCH_SYSTEM.len() + user.len()) + TEMPLATE_TOKENS;
         ChatRequest {
@@ -320,7 +335,18 @@ impl LlmEngine {
             while let Some(r) = running.next().await {
                 for (u, outcome) in r? {
                     match outcome {
-                        Ok(content) => job.accept(self, u, &content, false),
+                        Ok(content) => match job.terms.review(u, &content, job.segment_ids(u)) {
+                            Verdict::Accept => job.accept(self, u, &content, false),
+                            Verdict::Retry => {
+                                failures
+                                    .insert(u, Failure { why: Rejection::Missing, answer: None });
+                                next.push(u);
+                            }
+                        },
+                        // A glossary retry that failed otherwise: the first answer stands.
+                        Err(_) if let Some(first) = job.terms.fallback(u, job.segment_ids(u)) => {
+                            job.accept(self, u, &first, false);
+                        }
                         Err(f) => {
                             failures.insert(u, f);
                             next.push(u);
@@ -332,6 +358,10 @@ impl LlmEngine {
             todo = next;
         }
         for u in todo {
+            if let Some(first) = job.terms.fallback(u, job.segment_ids(u)) {
+                job.accept(self, u, &first, false);
+                continue;
+            }
             let f =
                 failures.remove(&u).unwrap_or(Failure { why: Rejection::Missing, answer: None });
             let unit = &job.units[u];
@@ -471,9 +501,12 @@ impl LlmEngine {
 }
 
 impl Job<'_, '_> {
-    /// Reports one segment's result, with the post-check's flags (`tradia_core::quality`), and
-    /// counts it.
+    /// Reports one segment's result, with the glossary's and the post-check's flags
+    /// (`tradia_core::quality`), and counts it.
     fn finish(&self, engine: &LlmEngine, pos: usize, mut result: SegmentResult) {
+        if result.kept.is_none() {
+            result.flags.extend(self.terms.flags(result.id));
+        }
         let request = self.request;
         let segment = request.segments.get(result.id as usize).filter(|s| s.id == result.id);
         if let Some(seg) = segment {
@@ -493,6 +526,17 @@ impl Job<'_, '_> {
         if let Some(slot) = results.get_mut(pos) {
             *slot = Some(result);
         }
+    }
+
+    /// The segments unit `u`'s translation goes to.
+    fn segment_ids(&self, u: usize) -> Vec<tradia_core::SegmentId> {
+        let unit = &self.units[u];
+        let mut ids = vec![unit.seg.id];
+        ids.extend(unit.members.iter().map(|(_, seg)| seg.id));
+        if let Some((g, _)) = unit.part {
+            ids.extend(self.groups[g].members.iter().map(|(_, seg)| seg.id));
+        }
+        ids
     }
 
     fn entry_context(&self) -> EntryContext<'_> {

@@ -5,6 +5,7 @@ pub mod assist;
 pub mod config;
 pub mod detect;
 pub mod docs;
+pub mod glossaries;
 pub mod input;
 pub mod meta;
 pub mod routes;
@@ -44,6 +45,9 @@ use routes::Access;
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
         admin::create_user_key, admin::list_teams, admin::create_team, admin::add_member,
         admin::remove_member, admin::list_jobs, admin::usage, admin::audit,
+        glossaries::create_glossary, glossaries::import_glossary, glossaries::list_glossaries,
+        glossaries::get_glossary, glossaries::glossary_entries, glossaries::export_glossary,
+        glossaries::update_glossary, glossaries::delete_glossary,
     ),
     tags(
         (name = "jobs", description = "Document translation jobs"),
@@ -52,6 +56,7 @@ use routes::Access;
         (name = "models", description = "Models and languages"),
         (name = "operations", description = "Health and metrics"),
         (name = "accounts", description = "Configuration, sign-in, the caller's profile and API keys"),
+        (name = "glossaries", description = "Glossaries (term bases) and their CSV/TSV/TBX exchange"),
         (name = "admin", description = "Administration: users, teams, quotas, job metadata, usage, audit"),
     )
 )]

@@ -23,6 +23,10 @@ enum Case {
     Caller,
     /// Takes a key id: B gets `404 key_not_found` for A's key.
     OwnKey,
+    /// Takes a glossary id: B gets `404 glossary_not_found` for A's glossary, unchanged.
+    OwnGlossary,
+    /// Lists the caller's glossaries: B's list does not show A's.
+    GlossaryList,
     /// Administrators only: B gets `403 forbidden`.
     Admin,
     /// Public (configuration, sign-in, documentation, probes).
@@ -35,6 +39,9 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         ("GET", "/api/v1/jobs") => Case::JobList,
         (_, p) if p.starts_with("/api/v1/jobs/{id}") => Case::OwnJob,
         ("DELETE", "/api/v1/me/keys/{id}") => Case::OwnKey,
+        ("GET", "/api/v1/glossaries") => Case::GlossaryList,
+        ("POST", "/api/v1/glossaries" | "/api/v1/glossaries/import") => Case::Caller,
+        (_, p) if p.starts_with("/api/v1/glossaries/{id}") => Case::OwnGlossary,
         (_, p) if p.starts_with("/api/v1/admin/") => Case::Admin,
         ("POST", "/api/v1/translate" | "/api/v1/translate/stream" | "/api/v1/detect") => {
             Case::Caller
@@ -81,6 +88,11 @@ async fn matrix(database: Option<&str>) {
     let anonymous = app.anonymous();
     let job = a.create_job().await;
     a.wait_done(&job).await;
+    let glossary_body = json!({"name": "A's terms", "source_lang": "fr", "target_lang": "en",
+        "entries": [{"source": "secret-term", "target": "hidden"}]});
+    let (status, glossary) = a.json(Method::POST, "/api/v1/glossaries", glossary_body).await;
+    assert_eq!(status, 201, "{glossary}");
+    let glossary = glossary["id"].as_str().unwrap().to_string();
     let (_, a_keys) = a.call(Method::GET, "/api/v1/me/keys").await;
     let a_key_id = a_keys["keys"][0]["id"].as_str().unwrap().to_string();
 
@@ -94,12 +106,15 @@ async fn matrix(database: Option<&str>) {
             unknown.push(format!("{route:?}"));
             continue;
         };
-        let path = route.path.replace("{id}", &job).replace("{user}", &b.id);
+        let object = if route.path.starts_with("/api/v1/glossaries") { &glossary } else { &job };
+        let path = route.path.replace("{id}", object).replace("{user}", &b.id);
         let body = body_for(route.path);
         let what = format!("{} {}", route.method, route.path);
         match case {
             Case::OwnJob
             | Case::OwnKey
+            | Case::OwnGlossary
+            | Case::GlossaryList
             | Case::JobList
             | Case::CreateJob
             | Case::Caller
@@ -137,6 +152,27 @@ async fn matrix(database: Option<&str>) {
                     assert_eq!(answer["error"]["code"], "key_not_found");
                 }
             }
+            Case::OwnGlossary => {
+                for other in [&b, &b_key, &app.admin] {
+                    let (status, answer) =
+                        other.json(route.method.clone(), &path, body.clone()).await;
+                    assert_eq!(
+                        status,
+                        StatusCode::NOT_FOUND,
+                        "B on A's glossary, {what}: {answer}"
+                    );
+                    assert_eq!(answer["error"]["code"], "glossary_not_found", "{what}");
+                }
+            }
+            Case::GlossaryList => {
+                for other in [&b, &b_key, &app.admin] {
+                    let (status, list) = other.call(Method::GET, &path).await;
+                    assert_eq!(status, 200);
+                    assert_eq!(list["glossaries"], json!([]), "B sees no glossary of A's: {list}");
+                }
+                let (_, list) = a_key.call(Method::GET, &path).await;
+                assert_eq!(list["glossaries"][0]["id"], glossary.as_str());
+            }
             Case::Admin => {
                 for other in [&b, &b_key] {
                     let (status, answer) =
@@ -158,6 +194,10 @@ async fn matrix(database: Option<&str>) {
     assert_eq!(report["files"][0]["name"], "secret-notes.md", "{report}");
     let (status, _) = a_key.call(Method::GET, "/api/v1/me").await;
     assert_eq!(status, 200, "A's key still works");
+    let (status, entries) =
+        a.call(Method::GET, &format!("/api/v1/glossaries/{glossary}/entries")).await;
+    assert_eq!(status, 200, "A's glossary survived: {entries}");
+    assert_eq!(entries["entries"][0]["source"], "secret-term");
 
     // The administrator sees the job's metadata, not its content.
     let (status, meta) = app.admin.call(Method::GET, &format!("/api/v1/jobs/{job}")).await;
