@@ -176,9 +176,14 @@ struct Simulator {
 
 impl Simulator {
     fn start() -> Simulator {
+        Simulator::start_with(&["--time-scale", "200"])
+    }
+
+    fn start_with(extra: &[&str]) -> Simulator {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_tradia"))
-            .args(["simulate-llm", "--port", "0", "--time-scale", "200"])
+            .args(["simulate-llm", "--port", "0"])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start the simulator");
@@ -199,6 +204,61 @@ impl Drop for Simulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+impl Simulator {
+    /// Its `/sim/stats` counters (a plain HTTP/1.0 GET: the tests need no HTTP client).
+    fn stats(&self) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to the simulator");
+        write!(stream, "GET /sim/stats HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split_once("\r\n\r\n").expect("an HTTP answer").1;
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+}
+
+/// Two one-paragraph files (one request each) sent through `sim` with `extra` flags.
+fn two_small_files(sim: &Simulator, extra: &[&str]) -> (Output, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Le vent souffle fort sur la côte ce matin.\n")
+        .unwrap();
+    std::fs::write(dir.path().join("b.txt"), "La pluie arrive par l'ouest dans la soirée.\n")
+        .unwrap();
+    let mut args = vec!["translate", "a.txt", "b.txt", "--to", "en", "--from", "fr"];
+    args.extend(["--ollama-base-url", &sim.url]);
+    args.extend(extra);
+    let out = tradia(&args, dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    for name in ["a.txt", "b.txt"] {
+        let translated = std::fs::read_to_string(dir.path().join("translated-en").join(name));
+        assert!(translated.unwrap().contains('⟦'), "{name} translated");
+    }
+    (out, sim.stats())
+}
+
+#[test]
+fn several_files_are_sent_to_the_llm_at_once() {
+    let sim = Simulator::start_with(&["--time-scale", "20"]);
+    let (out, stats) = two_small_files(&sim, &[]);
+    assert_eq!(stats["requests"], 2, "one request per file: {stats}");
+    assert_eq!(
+        stats["max_in_flight"], 2,
+        "both files' requests were in the server at once: {stats}"
+    );
+    // Without a terminal, each file says when it starts and ends, on stderr.
+    let err = stderr(&out);
+    for name in ["a.txt", "b.txt"] {
+        assert!(err.contains(&format!("progress: {name}: started (1 segments)")), "{err}");
+        assert!(err.contains(&format!("progress: {name}: done, 0 kept as source")), "{err}");
+    }
+
+    let sim = Simulator::start_with(&["--time-scale", "20"]);
+    let (_, stats) = two_small_files(&sim, &["--parallel-files", "1"]);
+    assert_eq!(stats["requests"], 2, "{stats}");
+    assert_eq!(stats["max_in_flight"], 1, "one file after the other: {stats}");
 }
 
 #[test]

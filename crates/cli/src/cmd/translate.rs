@@ -10,21 +10,22 @@
 //! written to a temporary file in the output folder and renamed into place, so an interrupted run
 //! never leaves a truncated file under the final name, and an input is never written over.
 
-use std::collections::HashSet;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+mod file;
+mod progress;
 
-use anyhow::Context;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use futures::StreamExt;
 use serde::Serialize;
 use tradia_core::detect::{detect_segments_language, is_known_language};
-use tradia_core::{
-    Content, Engine, EngineStats, LanguageTag, ResultSink, SegmentResult, TranslateRequest,
-};
-use tradia_formats::{Document, ExtractOptions, MergeOptions};
+use tradia_core::{Engine, EngineStats, LanguageTag};
+use tradia_formats::{Document, ExtractOptions};
 
+use self::file::{Loaded, RunContext, Written};
+use self::progress::Progress;
 use super::file_label;
 use crate::Outcome;
 use crate::engine::EngineKind;
@@ -51,6 +52,11 @@ pub(crate) struct TranslateArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Files translated at once (default: the LLM's slots over all its servers, so that small
+    /// files fill them too; 1 for the identity and pseudo engines).
+    #[arg(long, env = "TRADIA_PARALLEL_FILES", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    parallel_files: Option<u16>,
     #[command(flatten)]
     read: super::ReadArgs,
     /// LLM connection settings (used by the ollama and openai engines).
@@ -183,16 +189,6 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
-struct Loaded {
-    index: usize,
-    document: Document,
-    /// What the engine is told the source language is: `--from`, or detected on the file's text.
-    source: Option<LanguageTag>,
-    /// True for a file detected to be in the target language already: copied as it is instead
-    /// of translated.
-    unchanged: bool,
-}
-
 async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Engine) -> Summary {
     let mut reports: Vec<FileReport> = args
         .files
@@ -210,7 +206,7 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         })
         .collect();
 
-    // Extract everything first, so the progress bar knows the total.
+    // Extract everything first, so the progress knows the total.
     let options = args.read.extract_options();
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
@@ -228,14 +224,22 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
                 };
                 // Only a detected source can equal the target: a given one was refused as usage.
                 let unchanged = source.as_ref() == Some(&args.to);
-                loaded.push(Loaded { index, document, source, unchanged });
+                if let Some(report) = reports.get_mut(index) {
+                    report.format = Some(document.format.label());
+                    report.segments = document.segments.len();
+                    report.inline_codes =
+                        document.segments.iter().map(|s| s.content.code_count()).sum();
+                }
+                let (input, name) = (file.clone(), file_label(file));
+                loaded.push(Loaded { index, input, name, document, source, unchanged });
             }
             Err(error) => set_error(&mut reports, index, error),
         }
     }
     let total: usize =
         loaded.iter().filter(|l| !l.unchanged).map(|l| l.document.segments.len()).sum();
-    let bar = progress_bar(total as u64);
+    let to_translate = loaded.iter().filter(|l| !l.unchanged).count();
+    let progress = Progress::new(total as u64, to_translate);
 
     if !loaded.is_empty()
         && let Err(error) = std::fs::create_dir_all(output_dir)
@@ -250,42 +254,46 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         loaded.clear();
     }
 
-    for l in loaded {
-        let report = &mut reports[l.index];
-        report.format = Some(l.document.format.label());
-        report.segments = l.document.segments.len();
-        report.inline_codes = l.document.segments.iter().map(|s| s.content.code_count()).sum();
-        bar.set_message(file_label(&report.input));
-        let name = file_label(&report.input);
-        if l.unchanged {
-            let copy = |tmp: &Path| std::fs::copy(&report.input, tmp).map(|_| ());
-            match write_output(output_dir, &name, copy) {
-                Ok(output) => {
-                    bar.suspend(|| {
-                        eprintln!(
-                            "warning: {}: already in {} (detected); copied unchanged to {}",
-                            report.input.display(),
-                            args.to,
-                            output.display()
-                        )
-                    });
-                    report.output = Some(output);
-                    report.copied_unchanged = true;
+    // Several files at once, so that small files fill the LLM's slots too; `buffered` hands the
+    // outcomes back in input order, so messages and reports are the same whatever finishes first.
+    let run = RunContext { target: &args.to, output_dir, engine, progress: &progress };
+    let at_once = args
+        .parallel_files
+        .map(usize::from)
+        .unwrap_or_else(|| args.engine.default_parallel_files(&args.llm));
+    let work = async {
+        let mut outcomes =
+            futures::stream::iter(loaded.into_iter().map(|l| file::process(&run, l)))
+                .buffered(at_once.max(1));
+        let mut kept_reasons = Vec::new();
+        while let Some(done) = outcomes.next().await {
+            for message in &done.messages {
+                progress.say(message);
+            }
+            match done.result {
+                Ok(Written::Translated { output, kept }) => {
+                    if let Some(report) = reports.get_mut(done.index) {
+                        report.output = Some(output);
+                        report.kept_as_source = kept.len();
+                    }
+                    kept_reasons.extend(kept);
                 }
-                Err(error) => set_error(&mut reports, l.index, error),
+                Ok(Written::Copied { output }) => {
+                    if let Some(report) = reports.get_mut(done.index) {
+                        report.output = Some(output);
+                        report.copied_unchanged = true;
+                    }
+                }
+                Err(error) => progress.suspend(|| set_error(&mut reports, done.index, error)),
             }
-            continue;
         }
-        let source = l.source.clone();
-        match translate_one(args, source, &name, output_dir, engine, &l.document, &bar).await {
-            Ok((output, kept)) => {
-                report.output = Some(output);
-                report.kept_as_source = kept;
-            }
-            Err(error) => set_error(&mut reports, l.index, error),
-        }
-    }
-    bar.finish_and_clear();
+        kept_reasons
+    };
+    let _kept_reasons = tokio::select! {
+        kept = work => kept,
+        () = progress.heartbeat() => Vec::new(),
+    };
+    progress.finish();
 
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     Summary {
@@ -329,91 +337,6 @@ fn detect_source(file: &Path, document: &Document) -> Option<LanguageTag> {
         ),
     }
     detected
-}
-
-/// Advances the progress bar as each segment finishes.
-struct BarSink<'a>(&'a ProgressBar);
-
-impl ResultSink for BarSink<'_> {
-    fn segment_done(&self, _result: &SegmentResult) {
-        self.0.inc(1);
-    }
-}
-
-async fn translate_one(
-    args: &TranslateArgs,
-    source: Option<LanguageTag>,
-    name: &str,
-    output_dir: &Path,
-    engine: &dyn Engine,
-    document: &Document,
-    bar: &ProgressBar,
-) -> anyhow::Result<(PathBuf, usize)> {
-    let sink = BarSink(bar);
-    let mut request = TranslateRequest::all(source, args.to.clone(), &document.segments);
-    request.sink = &sink;
-    request.owner = name.to_string();
-    let results = engine.translate(request).await?;
-    let mut translations: Vec<Content> =
-        document.segments.iter().map(|s| s.content.clone()).collect();
-    let mut kept = 0;
-    for result in results {
-        if let Some(reason) = &result.kept {
-            kept += 1;
-            bar.suspend(|| {
-                eprintln!(
-                    "warning: segment {} kept as source ({}): {}",
-                    result.id, reason.code, reason.message
-                )
-            });
-        }
-        if let Some(slot) = translations.get_mut(result.id as usize) {
-            *slot = result.content;
-        }
-    }
-    let options = MergeOptions { target: args.to.clone() };
-    // Merged straight into the output file: an archive's untouched entries are streamed from
-    // the input, never held in memory.
-    let merge = |tmp: &Path| -> anyhow::Result<()> {
-        Ok(document.merge_to_path(&translations, &options, tmp)?)
-    };
-    let output = write_output(output_dir, name, merge)?;
-    Ok((output, kept))
-}
-
-/// Writes an output file through `write` into a temporary name beside it, synced, then renamed
-/// into place, so that a failure never leaves a partial file under the output's name.
-fn write_output<E: Into<anyhow::Error>>(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&Path) -> Result<(), E>,
-) -> anyhow::Result<PathBuf> {
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tradia-partial"));
-    let written = write(&tmp).map_err(Into::into).and_then(|()| {
-        std::fs::File::options().append(true).open(&tmp)?.sync_all()?;
-        Ok(())
-    });
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(error.context(format!("cannot write {}", tmp.display())));
-    }
-    std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
-    Ok(target)
-}
-
-fn progress_bar(total: u64) -> ProgressBar {
-    if !std::io::stdout().is_terminal() {
-        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(total);
-    bar.enable_steady_tick(Duration::from_millis(200));
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {msg:20!} [{bar:40}] {pos}/{len} segments ({eta} left)",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 fn print_summary(summary: &Summary, json: bool) {
