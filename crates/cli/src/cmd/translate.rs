@@ -57,6 +57,12 @@ pub(crate) struct TranslateArgs {
     #[arg(long, env = "TRADIA_PARALLEL_FILES", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=256))]
     parallel_files: Option<u16>,
+    /// The run fails (exit status 3) when more than this share of the segments, in percent, were
+    /// kept as source, or when every segment was kept for the same reason.
+    #[arg(long, env = "TRADIA_MAX_KEPT_PERCENT", value_name = "PERCENT",
+          default_value_t = tradia_core::DEFAULT_MAX_KEPT_PERCENT,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    max_kept_percent: u8,
     #[command(flatten)]
     read: super::ReadArgs,
     /// LLM connection settings (used by the ollama and openai engines).
@@ -94,7 +100,17 @@ struct Summary {
     kept_as_source: usize,
     seconds: f64,
     llm: EngineStats,
+    /// Set when the files were written but the run mostly failed (exit status 3).
+    warning: Option<SummaryWarning>,
     details: Vec<FileReport>,
+}
+
+/// Why a run that wrote its files mostly failed.
+#[derive(Debug, Serialize)]
+struct SummaryWarning {
+    /// `mostly_kept` or `same_failure`.
+    code: &'static str,
+    message: String,
 }
 
 /// Runs `tradia translate`.
@@ -125,8 +141,17 @@ pub(crate) fn run(args: TranslateArgs) -> Outcome {
     let started = Instant::now();
     let summary = runtime.block_on(translate_all(&args, &output_dir, engine.as_ref()));
     let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
+    if let Some(warning) = &summary.warning {
+        eprintln!("error: {}", warning.message);
+    }
     print_summary(&summary, args.json);
-    if summary.failed > 0 { Outcome::Failed } else { Outcome::Success }
+    if summary.failed > 0 {
+        Outcome::Failed
+    } else if summary.warning.is_some() {
+        Outcome::MostlyFailed
+    } else {
+        Outcome::Success
+    }
 }
 
 /// Refusals that must happen before anything runs.
@@ -266,7 +291,9 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
             futures::stream::iter(loaded.into_iter().map(|l| file::process(&run, l)))
                 .buffered(at_once.max(1));
         let mut kept_reasons = Vec::new();
+        let mut engine_failures = Vec::new();
         while let Some(done) = outcomes.next().await {
+            engine_failures.push(done.engine_failure);
             for message in &done.messages {
                 progress.say(message);
             }
@@ -287,13 +314,22 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
                 Err(error) => progress.suspend(|| set_error(&mut reports, done.index, error)),
             }
         }
-        kept_reasons
+        (kept_reasons, engine_failures)
     };
-    let _kept_reasons = tokio::select! {
-        kept = work => kept,
-        () = progress.heartbeat() => Vec::new(),
+    let (kept_reasons, engine_failures) = tokio::select! {
+        outcome = work => outcome,
+        () = progress.heartbeat() => (Vec::new(), Vec::new()),
     };
     progress.finish();
+    let sent = reports
+        .iter()
+        .filter(|r| r.output.is_some() && !r.copied_unchanged)
+        .map(|r| r.segments as u64)
+        .sum();
+    let warning = same_engine_failure(&engine_failures).or_else(|| {
+        tradia_core::outcome::judge(sent, &kept_reasons, args.max_kept_percent)
+            .map(|w| SummaryWarning { code: w.code(), message: w.message() })
+    });
 
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     Summary {
@@ -307,8 +343,24 @@ async fn translate_all(args: &TranslateArgs, output_dir: &Path, engine: &dyn Eng
         kept_as_source: reports.iter().map(|r| r.kept_as_source).sum(),
         seconds: 0.0,
         llm: engine.stats(),
+        warning,
         details: reports,
     }
+}
+
+/// Several files, each refused by the engine as a whole for the same reason (every file's
+/// error already says it; this line says that nothing else went wrong).
+fn same_engine_failure(failures: &[Option<String>]) -> Option<SummaryWarning> {
+    let first = failures.first()?.as_ref()?;
+    (failures.len() > 1 && failures.iter().all(|f| f.as_ref() == Some(first))).then(|| {
+        SummaryWarning {
+            code: "same_failure",
+            message: format!(
+                "every request failed for the same reason: all {} files: {first}",
+                failures.len()
+            ),
+        }
+    })
 }
 
 fn set_error(reports: &mut [FileReport], index: usize, error: anyhow::Error) {

@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// How many such waits a file gets before its job fails with `llm_unavailable`.
     #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSES", default_value_t = 20)]
     pub outage_pauses: u32,
+    /// A `done` job with more than this share (percent) of its segments kept as source is shown
+    /// with a `mostly_kept` warning.
+    #[arg(long, env = "TRADIA_MAX_KEPT_PERCENT", default_value_t = tradia_core::DEFAULT_MAX_KEPT_PERCENT)]
+    pub max_kept_percent: u8,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
     #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
     pub engine_kind: EngineKind,
@@ -118,6 +122,8 @@ pub struct ServerSettings {
     pub outage_pause: Duration,
     /// Waits a file gets during an LLM outage before its job fails.
     pub outage_pauses: u32,
+    /// Share of kept segments (percent) over which a `done` job carries a warning.
+    pub max_kept_percent: u8,
     /// Engine kind.
     pub engine: EngineKind,
     /// LLM settings (`None`: the pseudo engine only).
@@ -161,6 +167,9 @@ impl ServeArgs {
         if self.lease_secs < 3 {
             return Err(err("TRADIA_JOB_LEASE_SECS", "must be at least 3 seconds"));
         }
+        if self.max_kept_percent > 100 {
+            return Err(err("TRADIA_MAX_KEPT_PERCENT", "must be a percentage from 0 to 100"));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| err("LOG_LEVEL", format!("`{}`: {e}", self.log_level)))?;
         let metrics_addr = match &self.metrics_addr {
@@ -199,6 +208,7 @@ impl ServeArgs {
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             outage_pause: Duration::from_secs(self.outage_pause_secs),
             outage_pauses: self.outage_pauses,
+            max_kept_percent: self.max_kept_percent,
             engine: self.engine_kind,
             llm: Some(
                 self.llm
@@ -231,6 +241,7 @@ impl ServerSettings {
             shutdown_timeout: Duration::from_secs(10),
             outage_pause: Duration::from_secs(15),
             outage_pauses: 20,
+            max_kept_percent: tradia_core::DEFAULT_MAX_KEPT_PERCENT,
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
@@ -269,6 +280,7 @@ impl ServerSettings {
             ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_PAUSES", self.outage_pauses.to_string()),
+            ("TRADIA_MAX_KEPT_PERCENT", self.max_kept_percent.to_string()),
             (
                 "TRADIA_ENGINE",
                 match self.engine {

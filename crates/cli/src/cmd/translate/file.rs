@@ -53,6 +53,8 @@ pub(super) struct FileDone {
     pub result: anyhow::Result<Written>,
     /// Warnings about this file, printed when its turn comes.
     pub messages: Vec<String>,
+    /// The engine's error when it refused the file as a whole (a model, key or context refused).
+    pub engine_failure: Option<String>,
 }
 
 /// Translates (or copies) one file and writes its output.
@@ -70,17 +72,19 @@ pub(super) async fn process(run: &RunContext<'_>, file: Loaded) -> FileDone {
             ));
             Written::Copied { output }
         });
-        return FileDone { index, result, messages };
+        return FileDone { index, result, messages, engine_failure: None };
     }
     let started = Instant::now();
     run.progress.file_started(&name, document.segments.len());
-    let result = translate(run, source, &name, document, &input, &mut messages).await;
+    let mut engine_failure = None;
+    let result =
+        translate(run, source, &name, document, &input, &mut messages, &mut engine_failure).await;
     let kept = result.as_ref().ok().map(|w| match w {
         Written::Translated { kept, .. } => kept.len(),
         Written::Copied { .. } => 0,
     });
     run.progress.file_done(&name, kept, started.elapsed());
-    FileDone { index, result, messages }
+    FileDone { index, result, messages, engine_failure }
 }
 
 async fn translate(
@@ -90,11 +94,14 @@ async fn translate(
     document: Document,
     input: &Path,
     messages: &mut Vec<String>,
+    engine_failure: &mut Option<String>,
 ) -> anyhow::Result<Written> {
     let mut request = TranslateRequest::all(source, run.target.clone(), &document.segments);
     request.sink = run.progress;
     request.owner = name.to_string();
-    let results = run.engine.translate(request).await?;
+    let results = run.engine.translate(request).await.inspect_err(|e| {
+        *engine_failure = Some(e.to_string());
+    })?;
     let mut translations: Vec<Content> =
         document.segments.iter().map(|s| s.content.clone()).collect();
     let mut kept = Vec::new();
