@@ -126,38 +126,30 @@ impl Engine for Gated {
     }
 }
 
-fn three_files(dir: &Path) -> Vec<String> {
+/// Three example files translated into `dir/out` with `--parallel-files parallel` by a [`Gated`]
+/// engine whose file `late` waits for the others (`None` if that never ended).
+fn run_gated(dir: &Path, parallel: &str, late: &str) -> Option<Summary> {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenari");
-    ["cours-meteo.xml", "pression.ref", "qcm-meteo.quiz"]
-        .iter()
-        .map(|name| {
-            std::fs::copy(examples.join(name), dir.join(name)).unwrap();
-            dir.join(name).display().to_string()
-        })
-        .collect()
+    let mut argv = vec!["translate".to_string()];
+    for name in ["cours-meteo.xml", "pression.ref", "qcm-meteo.quiz"] {
+        std::fs::copy(examples.join(name), dir.join(name)).unwrap();
+        argv.push(dir.join(name).display().to_string());
+    }
+    argv.extend(["--to", "en", "--from", "fr", "--parallel-files", parallel].map(String::from));
+    let args = Cli::try_parse_from(argv).unwrap().args;
+    let engine =
+        Gated { late: late.into(), others_left: 2.into(), answered: tokio::sync::Notify::new() };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let out = dir.join("out");
+    let work = translate_all(&args, &out, &engine);
+    runtime.block_on(async { tokio::time::timeout(Duration::from_secs(300), work).await.ok() })
 }
 
 #[test]
 fn files_are_translated_at_once_and_reported_in_input_order() {
     let dir = tempfile::tempdir().unwrap();
-    let files = three_files(dir.path());
-    let mut argv = vec!["translate".to_string()];
-    argv.extend(files.iter().cloned());
-    argv.extend(["--to", "en", "--from", "fr", "--parallel-files", "3"].map(String::from));
-    let args = Cli::try_parse_from(argv).unwrap().args;
     // The first file waits for the two others: run one at a time, this never ends.
-    let engine = Gated {
-        late: "cours-meteo.xml".into(),
-        others_left: 2.into(),
-        answered: tokio::sync::Notify::new(),
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let out = dir.path().join("out");
-    let summary = runtime
-        .block_on(async {
-            tokio::time::timeout(Duration::from_secs(300), translate_all(&args, &out, &engine))
-                .await
-        })
+    let summary = run_gated(dir.path(), "3", "cours-meteo.xml")
         .expect("the first file can only finish once the others have: they ran at once");
     assert_eq!(summary.failed, 0, "{:?}", summary.details);
     let names: Vec<String> = summary.details.iter().map(|d| file_label(&d.input)).collect();
@@ -165,7 +157,7 @@ fn files_are_translated_at_once_and_reported_in_input_order() {
     for detail in &summary.details {
         assert_eq!(detail.kept_as_source, 1, "{detail:?}");
         let output = detail.output.as_ref().unwrap();
-        assert_eq!(output, &out.join(file_label(&detail.input)));
+        assert_eq!(output, &dir.path().join("out").join(file_label(&detail.input)));
         assert!(output.exists());
     }
     assert_eq!(summary.kept_as_source, 3);
@@ -174,19 +166,8 @@ fn files_are_translated_at_once_and_reported_in_input_order() {
 #[test]
 fn one_file_at_a_time_when_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let files = three_files(dir.path());
-    let mut argv = vec!["translate".to_string()];
-    argv.extend(files.iter().cloned());
-    argv.extend(["--to", "en", "--from", "fr", "--parallel-files", "1"].map(String::from));
-    let args = Cli::try_parse_from(argv).unwrap().args;
     // The last file waits for the others: one at a time, in input order, it still ends.
-    let engine = Gated {
-        late: "qcm-meteo.quiz".into(),
-        others_left: 2.into(),
-        answered: tokio::sync::Notify::new(),
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let summary = runtime.block_on(translate_all(&args, &dir.path().join("out"), &engine));
+    let summary = run_gated(dir.path(), "1", "qcm-meteo.quiz").expect("in order, it ends");
     assert_eq!(summary.failed, 0, "{:?}", summary.details);
     assert_eq!(summary.kept_as_source, 3);
     assert!(
