@@ -66,6 +66,8 @@ export function normaliseJob(j) {
     updated: time(j.updated_at),
     error: j.error ?? null,
     notice: j.notice ?? null,
+    // Set on a done job that mostly failed ({code, message}).
+    warning: j.warning ?? null,
     files,
     kept,
     keptCount,
@@ -348,6 +350,11 @@ function render(entry) {
   const children = [title, metaLine, notice, files,
     el('div', { class: 'job-foot' }, totals, timing, actions)];
   if (job.error) children.push(el('p', { class: 'message error', text: errorText(job.error) }));
+  if (job.status === 'done' && job.warning) {
+    const key = `job_warning_${job.warning.code}`;
+    children.push(el('p', { class: 'message warning', 'data-role': 'warning',
+      text: i18n.has(key) ? t(key, { kept: num(job.keptCount), total: num(job.total) }) : job.warning.message ?? '' }));
+  }
   if (job.keptCount > 0) {
     // The list of segments when the server gives it, else how many each file kept.
     const items = job.kept.length ? job.kept.map((k) => {

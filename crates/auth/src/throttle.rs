@@ -14,6 +14,10 @@
 //! The address rule is more lenient than the account rule because an address is often shared:
 //! a school or a town hall reaches the service from one NAT address for all its staff, and one
 //! person's typos must not lock out everyone else.
+//!
+//! This is the service's one throttle (`tradia-server`'s `accounts::sign_in` asks the store for
+//! the counts and answers `429 sign_in_throttled` with the wait); `docs/AUTH.md` states the
+//! numbers below.
 
 use std::time::Duration;
 
@@ -24,7 +28,7 @@ use time::OffsetDateTime;
 pub struct Policy {
     /// Failures older than this are forgotten: count since `now - memory`.
     pub memory: Duration,
-    /// Failures answered without any delay.
+    /// Failures that cost nothing: the next attempt after them is checked at once.
     pub free_failures: u32,
     /// The wait after the first failure beyond the free ones; it doubles with each further one.
     pub first_delay: Duration,
@@ -38,29 +42,39 @@ pub struct Policy {
     pub lockout: Duration,
 }
 
-/// The account rule: three free failures, then 1 s, 2 s, 4 s… up to 5 minutes; from the 10th
-/// failure within a minute, refused for 15 minutes.
+/// The account rule, over 15 minutes: five free failures, then a wait of 1 s after the fifth,
+/// 2 s after the sixth… up to 15 minutes; from the 10th failure within a minute, refused for 15
+/// minutes.
 pub const ACCOUNT: Policy = Policy {
-    memory: Duration::from_secs(3600),
-    free_failures: 3,
+    memory: Duration::from_secs(15 * 60),
+    free_failures: 5,
     first_delay: Duration::from_secs(1),
-    max_delay: Duration::from_secs(300),
+    max_delay: Duration::from_secs(15 * 60),
     burst_limit: 10,
     burst_window: Duration::from_secs(60),
     lockout: Duration::from_secs(900),
 };
 
-/// The address rule: ten free failures, then 1 s doubling up to 1 minute; from the 30th failure
-/// within a minute, refused for 15 minutes.
+/// The address rule, over 15 minutes: twenty free failures, then 1 s doubling up to 15 minutes;
+/// from the 30th failure within a minute, refused for 15 minutes.
 pub const ADDRESS: Policy = Policy {
-    memory: Duration::from_secs(3600),
-    free_failures: 10,
+    memory: Duration::from_secs(15 * 60),
+    free_failures: 20,
     first_delay: Duration::from_secs(1),
-    max_delay: Duration::from_secs(60),
+    max_delay: Duration::from_secs(15 * 60),
     burst_limit: 30,
     burst_window: Duration::from_secs(60),
     lockout: Duration::from_secs(900),
 };
+
+/// How long failures must be kept for the two rules (older ones can be purged).
+pub const fn memory() -> Duration {
+    if ACCOUNT.memory.as_secs() > ADDRESS.memory.as_secs() {
+        ACCOUNT.memory
+    } else {
+        ADDRESS.memory
+    }
+}
 
 /// Failures recorded for one dimension, as the store counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,9 +126,10 @@ impl Throttle {
 }
 
 impl Policy {
-    /// The wait this policy imposes after `failures` recent failures (zero while they are free).
+    /// The wait this policy imposes after `failures` recent failures: zero before the free
+    /// ones are used up, [`Policy::first_delay`] once they are, doubling with each further one.
     pub fn delay_after(&self, failures: u64) -> Duration {
-        let Some(beyond) = failures.checked_sub(u64::from(self.free_failures) + 1) else {
+        let Some(beyond) = failures.checked_sub(u64::from(self.free_failures)) else {
             return Duration::ZERO;
         };
         // 2^beyond, saturating long before it could overflow the ceiling.
@@ -169,25 +184,26 @@ mod tests {
     const NONE: RecentFailures = RecentFailures { count: 0, in_burst_window: 0, last_at: None };
 
     #[test]
-    fn delays_grow_from_the_fourth_failure_and_stop_at_the_ceiling() {
-        let delays: Vec<u64> = (0..=14).map(|n| ACCOUNT.delay_after(n).as_secs()).collect();
-        assert_eq!(delays, vec![0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+    fn delays_start_once_the_free_failures_are_used_and_stop_at_the_ceiling() {
+        let delays: Vec<u64> = (0..=16).map(|n| ACCOUNT.delay_after(n).as_secs()).collect();
+        assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
         assert_eq!(ACCOUNT.delay_after(u64::MAX), ACCOUNT.max_delay);
-        assert_eq!(ADDRESS.delay_after(10), Duration::ZERO);
-        assert_eq!(ADDRESS.delay_after(11), Duration::from_secs(1));
-        assert_eq!(ADDRESS.delay_after(40), ADDRESS.max_delay);
+        assert_eq!(ADDRESS.delay_after(19), Duration::ZERO);
+        assert_eq!(ADDRESS.delay_after(20), Duration::from_secs(1));
+        assert_eq!(ADDRESS.delay_after(60), ADDRESS.max_delay);
+        assert_eq!(memory(), Duration::from_secs(900));
     }
 
     #[test]
     fn a_few_typos_cost_nothing() {
         assert_eq!(next_attempt(&NONE, &NONE, at(0)), Throttle::Allowed);
-        assert_eq!(next_attempt(&failures(3, 3, 0), &failures(3, 3, 0), at(0)), Throttle::Allowed);
+        assert_eq!(next_attempt(&failures(4, 4, 0), &failures(4, 4, 0), at(0)), Throttle::Allowed);
     }
 
     #[test]
     fn a_delay_holds_until_it_has_passed() {
-        // Six failures: 4 s after the latest.
-        let account = failures(6, 6, 0);
+        // Seven failures: 4 s after the latest.
+        let account = failures(7, 7, 0);
         assert_eq!(next_attempt(&account, &NONE, at(1)), Throttle::Delayed { until: at(4) });
         assert_eq!(
             next_attempt(&account, &NONE, at(1)).retry_after(at(1)),
@@ -206,21 +222,21 @@ mod tests {
             next_attempt(&ten, &NONE, at(899)).retry_after(at(899)),
             Some(Duration::from_secs(1))
         );
-        // After the lock-out, the delay for ten failures (64 s) has long passed too.
+        // After the lock-out, the delay for ten failures (32 s) has long passed too.
         assert_eq!(next_attempt(&ten, &NONE, at(900)), Throttle::Allowed);
-        // Ten failures spread over an hour are only delayed.
+        // Ten failures spread over a quarter of an hour are only delayed.
         let spread = failures(10, 1, 0);
-        assert_eq!(next_attempt(&spread, &NONE, at(1)), Throttle::Delayed { until: at(64) });
+        assert_eq!(next_attempt(&spread, &NONE, at(1)), Throttle::Delayed { until: at(32) });
     }
 
     #[test]
     fn a_shared_address_tolerates_more() {
-        // Ten failures from one address (several people) cost nothing yet…
-        assert_eq!(next_attempt(&NONE, &failures(10, 10, 0), at(0)), Throttle::Allowed);
+        // Nineteen failures from one address (several people) cost nothing yet…
+        assert_eq!(next_attempt(&NONE, &failures(19, 19, 0), at(0)), Throttle::Allowed);
         // …more are delayed, and a burst of thirty refuses.
         assert_eq!(
-            next_attempt(&NONE, &failures(12, 12, 0), at(0)),
-            Throttle::Delayed { until: at(2) }
+            next_attempt(&NONE, &failures(22, 22, 0), at(0)),
+            Throttle::Delayed { until: at(4) }
         );
         assert_eq!(
             next_attempt(&NONE, &failures(30, 30, 0), at(0)),
@@ -230,8 +246,8 @@ mod tests {
 
     #[test]
     fn the_stricter_answer_wins() {
-        let delayed_account = failures(8, 8, 0); // 16 s
-        let delayed_address = failures(13, 13, 0); // 4 s
+        let delayed_account = failures(9, 9, 0); // 16 s
+        let delayed_address = failures(22, 22, 0); // 4 s
         assert_eq!(
             next_attempt(&delayed_account, &delayed_address, at(1)),
             Throttle::Delayed { until: at(16) }

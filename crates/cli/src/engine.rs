@@ -26,10 +26,31 @@ impl EngineKind {
             EngineKind::Identity => Arc::new(IdentityEngine),
             EngineKind::Pseudo => Arc::new(PseudoEngine),
             EngineKind::Ollama | EngineKind::Openai => {
-                let mut args = llm.clone();
-                args.engine = if self == EngineKind::Openai { "openai" } else { "ollama" }.into();
-                Arc::new(LlmEngine::new(args.settings()?)?)
+                Arc::new(LlmEngine::new(self.llm_args(llm).settings()?)?)
             }
         })
+    }
+
+    /// How many files `tradia translate` translates at once by default: as many as the LLM
+    /// servers have slots in all (`TRADIA_LLM_SLOTS` per server), so that a run of small files
+    /// keeps them busy; one for the engines without a server (they compute on this machine,
+    /// where running files side by side gains nothing).
+    pub(crate) fn default_parallel_files(self, llm: &LlmArgs) -> usize {
+        match self {
+            EngineKind::Identity | EngineKind::Pseudo => 1,
+            EngineKind::Ollama | EngineKind::Openai => self
+                .llm_args(llm)
+                .settings()
+                .map(|s| s.slots * s.backends.len().max(1))
+                .unwrap_or(1)
+                .max(1),
+        }
+    }
+
+    /// `llm` with the API this engine speaks.
+    fn llm_args(self, llm: &LlmArgs) -> LlmArgs {
+        let mut args = llm.clone();
+        args.engine = if self == EngineKind::Openai { "openai" } else { "ollama" }.into();
+        args
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! This file only parses the command line and dispatches; each subcommand lives in
 //! `cmd/<name>.rs`. Exit status: 0 when everything succeeded, 1 when some work failed (each failure
-//! is named on stderr), 2 for a usage error (bad flag, bad language code, conflicting inputs).
+//! is named on stderr), 2 for a usage error (bad flag, bad language code, conflicting inputs), 3
+//! when `translate` wrote every file but mostly failed (more than `--max-kept-percent` of the
+//! segments kept as source, or all of them kept for one reason; the reason is on stderr).
 
 #![forbid(unsafe_code)]
 
@@ -68,6 +70,8 @@ pub(crate) enum Outcome {
     Failed,
     /// The command line was wrong; nothing ran.
     Usage,
+    /// The outputs were written, but most of their text is still the source (said on stderr).
+    MostlyFailed,
 }
 
 impl From<Outcome> for ExitCode {
@@ -76,6 +80,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Failed => ExitCode::from(1),
             Outcome::Usage => ExitCode::from(2),
+            Outcome::MostlyFailed => ExitCode::from(3),
         }
     }
 }

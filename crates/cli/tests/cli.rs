@@ -176,13 +176,19 @@ struct Simulator {
 
 impl Simulator {
     fn start() -> Simulator {
-        Simulator::with_args(&[])
+        Simulator::start_with(&["--time-scale", "200"])
     }
 
     fn with_args(extra: &[&str]) -> Simulator {
+        let mut args = vec!["--time-scale", "200"];
+        args.extend_from_slice(extra);
+        Simulator::start_with(&args)
+    }
+
+    fn start_with(extra: &[&str]) -> Simulator {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_tradia"))
-            .args(["simulate-llm", "--port", "0", "--time-scale", "200"])
+            .args(["simulate-llm", "--port", "0"])
             .args(extra)
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -204,6 +210,107 @@ impl Drop for Simulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+impl Simulator {
+    /// Its `/sim/stats` counters (a plain HTTP/1.0 GET: the tests need no HTTP client).
+    fn stats(&self) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to the simulator");
+        write!(stream, "GET /sim/stats HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split_once("\r\n\r\n").expect("an HTTP answer").1;
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+}
+
+/// Two one-paragraph files (one request each) sent through `sim` with `extra` flags.
+fn two_small_files(sim: &Simulator, extra: &[&str]) -> (Output, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = translate_two(sim, dir.path(), extra);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    for name in ["a.txt", "b.txt"] {
+        let translated = std::fs::read_to_string(dir.path().join("translated-en").join(name));
+        assert!(translated.unwrap().contains('⟦'), "{name} translated");
+    }
+    (out, sim.stats())
+}
+
+#[test]
+fn several_files_are_sent_to_the_llm_at_once() {
+    let sim = Simulator::start_with(&["--time-scale", "20"]);
+    let (out, stats) = two_small_files(&sim, &[]);
+    assert_eq!(stats["requests"], 2, "one request per file: {stats}");
+    assert_eq!(
+        stats["max_in_flight"], 2,
+        "both files' requests were in the server at once: {stats}"
+    );
+    // Without a terminal, each file says when it starts and ends, on stderr.
+    let err = stderr(&out);
+    for name in ["a.txt", "b.txt"] {
+        assert!(err.contains(&format!("progress: {name}: started (1 segments)")), "{err}");
+        assert!(err.contains(&format!("progress: {name}: done, 0 kept as source")), "{err}");
+    }
+
+    let sim = Simulator::start_with(&["--time-scale", "20"]);
+    let (_, stats) = two_small_files(&sim, &["--parallel-files", "1"]);
+    assert_eq!(stats["requests"], 2, "{stats}");
+    assert_eq!(stats["max_in_flight"], 1, "one file after the other: {stats}");
+}
+
+/// Two one-paragraph files in `dir`, translated through `sim` with `extra` flags.
+fn translate_two(sim: &Simulator, dir: &Path, extra: &[&str]) -> Output {
+    std::fs::write(dir.join("a.txt"), "Le vent souffle fort sur la côte ce matin.\n").unwrap();
+    std::fs::write(dir.join("b.txt"), "La pluie arrive par l'ouest dans la soirée.\n").unwrap();
+    let mut args = vec!["translate", "a.txt", "b.txt", "--to", "en", "--from", "fr"];
+    args.extend(["--ollama-base-url", &sim.url]);
+    args.extend(extra);
+    tradia(&args, dir)
+}
+
+#[test]
+fn a_run_that_kept_every_segment_exits_3_and_says_why() {
+    // The model answers every segment with its source: every segment is kept, for one reason.
+    let sim = Simulator::start_with(&["--time-scale", "200", "--faults", "echo=1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = translate_two(&sim, dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error: every request failed for the same reason"), "{err}");
+    assert!(err.contains("copy_of_source"), "{err}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(json["warning"]["code"], "same_failure");
+    assert_eq!(json["kept_as_source"], 2);
+    assert_eq!(json["failed"], 0, "the files were written");
+    assert!(dir.path().join("translated-en/a.txt").exists());
+
+    // A share of 100 % allows any number of kept segments, not one reason for all of them.
+    let out = translate_two(&sim, dir.path(), &["--max-kept-percent", "100"]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+
+    // A server that refuses the key: every file fails for that reason, and the run says so.
+    let locked = Simulator::start_with(&["--time-scale", "200", "--api-key", "s3cret-key"]);
+    let out = translate_two(&locked, dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("every request failed for the same reason: all 2 files"), "{err}");
+}
+
+#[test]
+fn a_run_with_few_kept_segments_succeeds_and_the_limit_is_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example(dir.path(), "cours-meteo.xml");
+    let sim = Simulator::start_with(&["--time-scale", "200"]);
+    let args = ["translate", "cours-meteo.xml", "--to", "en", "--from", "fr", "--json"];
+    let out = tradia(&[&args[..], &["--ollama-base-url", &sim.url]].concat(), dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(json["warning"], serde_json::Value::Null);
+    let bad = tradia(&[&args[..], &["--max-kept-percent", "101"]].concat(), dir.path());
+    assert_eq!(bad.status.code(), Some(2), "stderr: {}", stderr(&bad));
+    assert!(stderr(&bad).contains("--max-kept-percent"), "{}", stderr(&bad));
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod detect;
 pub mod engine;
 pub mod guidance;
 pub mod lang;
+pub mod outcome;
 pub mod pseudo;
 pub mod quality;
 pub mod redact;
@@ -24,5 +25,6 @@ pub use engine::{
 pub use guidance::{Example, Formality, Guidance, SegmentFlag, Term};
 pub use lang::{InvalidLanguage, LANGUAGES, LanguageInfo, LanguageTag};
 pub use quality::{FileReport, QualityReport, SegmentReport};
+pub use outcome::{DEFAULT_MAX_KEPT_PERCENT, RunWarning};
 pub use redact::redact_url;
 pub use segment::{KeptReason, Segment, SegmentId, SegmentResult};

@@ -57,6 +57,7 @@ impl AppState {
         let (events, _) = broadcast::channel(1024);
         let rate_limits = RateLimits::new(&settings.access);
         let oidc = OidcState::from_settings(&settings);
+        let jobs = jobs.with_max_kept_percent(settings.max_kept_percent);
         AppState {
             settings: Arc::new(settings),
             gateway,

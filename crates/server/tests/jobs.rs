@@ -257,6 +257,25 @@ async fn segments_the_model_cannot_translate_are_kept_and_reported() {
     let kept = done["files"][0]["kept_segments"].as_array().expect("kept details");
     assert_eq!(kept.len() as u64, kept_total);
     assert!(kept.iter().all(|k| k["code"].as_str().is_some_and(|c| !c.is_empty())), "{done}");
+    // A job that kept at most half of its segments carries no warning (TRADIA_MAX_KEPT_PERCENT
+    // is 50 by default); one that kept more is done, with a warning saying it mostly failed.
+    let total = done["progress"]["total"].as_u64().unwrap();
+    assert_eq!(done["warning"].is_null(), kept_total * 100 <= total * 50, "{done}");
+    let (_, lone) = post_job(
+        &base,
+        &[("lone.xml", scenari_item("lone", 1))],
+        &[("source_lang", "fr"), ("target_lang", "en")],
+    )
+    .await;
+    let lone_id = lone["id"].as_str().unwrap();
+    let lone =
+        wait_job(&base, lone_id, 60, |j| j["status"] == "done" || j["status"] == "failed").await;
+    assert_eq!(lone["status"], "done", "{lone}");
+    assert_eq!(lone["kept_segments"], 1, "one segment, always echoed: {lone}");
+    assert_eq!(lone["warning"]["code"], "mostly_kept", "{lone}");
+    let message = lone["warning"]["message"].as_str().unwrap();
+    assert!(message.contains("1 of 1 segments (100%)"), "{message}");
+    assert!(message.contains("more than 50%"), "{message}");
     // The document is whole, with the source text in place of each kept segment.
     let r = client().get(format!("{base}/api/v1/jobs/{id}/result")).send().await.unwrap();
     let output = r.bytes().await.unwrap();

@@ -10,24 +10,24 @@
 //! written to a temporary file in the output folder and renamed into place, so an interrupted run
 //! never leaves a truncated file under the final name, and an input is never written over.
 
+mod file;
+mod progress;
+
 use std::collections::HashSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use futures::StreamExt;
 use serde::Serialize;
 use tradia_core::detect::{detect_segments_language, is_known_language};
 use tradia_core::quality::FileReport as QualityFile;
-use tradia_core::{
-    Content, Engine, EngineStats, Guidance, LanguageTag, ResultSink, SegmentResult,
-    TranslateRequest,
-};
-use tradia_formats::{Document, ExtractOptions, MergeOptions};
+use tradia_core::{Engine, EngineStats, Guidance, LanguageTag};
+use tradia_formats::{Document, ExtractOptions};
 
+use self::file::{Loaded, RunContext, Written};
+use self::progress::Progress;
 use super::file_label;
 use crate::Outcome;
 use crate::engine::EngineKind;
@@ -59,6 +59,17 @@ pub(crate) struct TranslateArgs {
     /// target, and counts by flag.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Files translated at once (default: the LLM's slots over all its servers, so that small
+    /// files fill them too; 1 for the identity and pseudo engines).
+    #[arg(long, env = "TRADIA_PARALLEL_FILES", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    parallel_files: Option<u16>,
+    /// The run fails (exit status 3) when more than this share of the segments, in percent, were
+    /// kept as source, or when every segment was kept for the same reason.
+    #[arg(long, env = "TRADIA_MAX_KEPT_PERCENT", value_name = "PERCENT",
+          default_value_t = tradia_core::DEFAULT_MAX_KEPT_PERCENT,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    max_kept_percent: u8,
     #[command(flatten)]
     read: super::ReadArgs,
     /// Glossary, formality and instructions.
@@ -102,7 +113,17 @@ struct Summary {
     kept_as_source: usize,
     seconds: f64,
     llm: EngineStats,
+    /// Set when the files were written but the run mostly failed (exit status 3).
+    warning: Option<SummaryWarning>,
     details: Vec<FileReport>,
+}
+
+/// Why a run that wrote its files mostly failed.
+#[derive(Debug, Serialize)]
+struct SummaryWarning {
+    /// `mostly_kept` or `same_failure`.
+    code: &'static str,
+    message: String,
 }
 
 /// Runs `tradia translate`.
@@ -148,6 +169,9 @@ pub(crate) fn run(mut args: TranslateArgs) -> Outcome {
     let (summary, quality) =
         runtime.block_on(translate_all(&args, &options, &output_dir, engine.as_ref()));
     let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
+    if let Some(warning) = &summary.warning {
+        eprintln!("error: {}", warning.message);
+    }
     print_summary(&summary, args.json);
     if let Some(path) = &args.report
         && let Err(error) = report::write(path, quality)
@@ -155,7 +179,13 @@ pub(crate) fn run(mut args: TranslateArgs) -> Outcome {
         eprintln!("error: {error:#}");
         return Outcome::Failed;
     }
-    if summary.failed > 0 { Outcome::Failed } else { Outcome::Success }
+    if summary.failed > 0 {
+        Outcome::Failed
+    } else if summary.warning.is_some() {
+        Outcome::MostlyFailed
+    } else {
+        Outcome::Success
+    }
 }
 
 /// Refusals that must happen before anything runs.
@@ -219,16 +249,6 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
-struct Loaded {
-    index: usize,
-    document: Document,
-    /// What the engine is told the source language is: `--from`, or detected on the file's text.
-    source: Option<LanguageTag>,
-    /// True for a file detected to be in the target language already: copied as it is instead
-    /// of translated.
-    unchanged: bool,
-}
-
 /// Translates every file: the summary, and each translated file's quality report.
 async fn translate_all(
     args: &TranslateArgs,
@@ -253,7 +273,7 @@ async fn translate_all(
         })
         .collect();
 
-    // Extract everything first, so the progress bar knows the total.
+    // Extract everything first, so the progress knows the total.
     let mut loaded = Vec::new();
     for (index, file) in args.files.iter().enumerate() {
         match load(file, options) {
@@ -270,14 +290,22 @@ async fn translate_all(
                 };
                 // Only a detected source can equal the target: a given one was refused as usage.
                 let unchanged = source.as_ref() == Some(&args.to);
-                loaded.push(Loaded { index, document, source, unchanged });
+                if let Some(report) = reports.get_mut(index) {
+                    report.format = Some(document.format.label());
+                    report.segments = document.segments.len();
+                    report.inline_codes =
+                        document.segments.iter().map(|s| s.content.code_count()).sum();
+                }
+                let (input, name) = (file.clone(), file_label(file));
+                loaded.push(Loaded { index, input, name, document, source, unchanged });
             }
             Err(error) => set_error(&mut reports, index, error),
         }
     }
     let total: usize =
         loaded.iter().filter(|l| !l.unchanged).map(|l| l.document.segments.len()).sum();
-    let bar = progress_bar(total as u64);
+    let to_translate = loaded.iter().filter(|l| !l.unchanged).count();
+    let progress = Progress::new(total as u64, to_translate);
 
     if !loaded.is_empty()
         && let Err(error) = std::fs::create_dir_all(output_dir)
@@ -292,44 +320,64 @@ async fn translate_all(
         loaded.clear();
     }
 
-    for l in loaded {
-        let report = &mut reports[l.index];
-        report.format = Some(l.document.format.label());
-        report.segments = l.document.segments.len();
-        report.inline_codes = l.document.segments.iter().map(|s| s.content.code_count()).sum();
-        bar.set_message(file_label(&report.input));
-        let name = file_label(&report.input);
-        if l.unchanged {
-            let copy = |tmp: &Path| std::fs::copy(&report.input, tmp).map(|_| ());
-            match write_output(output_dir, &name, copy) {
-                Ok(output) => {
-                    bar.suspend(|| {
-                        eprintln!(
-                            "warning: {}: already in {} (detected); copied unchanged to {}",
-                            report.input.display(),
-                            args.to,
-                            output.display()
-                        )
-                    });
-                    report.output = Some(output);
-                    report.copied_unchanged = true;
+    // Several files at once, so that small files fill the LLM's slots too; `buffered` hands the
+    // outcomes back in input order, so messages and reports are the same whatever finishes first.
+    let run = RunContext {
+        target: &args.to,
+        output_dir,
+        engine,
+        progress: &progress,
+        guidance: args.loaded.clone(),
+    };
+    let at_once = args
+        .parallel_files
+        .map(usize::from)
+        .unwrap_or_else(|| args.engine.default_parallel_files(&args.llm));
+    let work = async {
+        let mut outcomes =
+            futures::stream::iter(loaded.into_iter().map(|l| file::process(&run, l)))
+                .buffered(at_once.max(1));
+        let mut kept_reasons = Vec::new();
+        let mut engine_failures = Vec::new();
+        while let Some(done) = outcomes.next().await {
+            engine_failures.push(done.engine_failure);
+            for message in &done.messages {
+                progress.say(message);
+            }
+            match done.result {
+                Ok(Written::Translated { output, kept, quality: file_quality }) => {
+                    if let Some(report) = reports.get_mut(done.index) {
+                        report.output = Some(output);
+                        report.kept_as_source = kept.len();
+                    }
+                    kept_reasons.extend(kept);
+                    quality.push(file_quality);
                 }
-                Err(error) => set_error(&mut reports, l.index, error),
+                Ok(Written::Copied { output }) => {
+                    if let Some(report) = reports.get_mut(done.index) {
+                        report.output = Some(output);
+                        report.copied_unchanged = true;
+                    }
+                }
+                Err(error) => progress.suspend(|| set_error(&mut reports, done.index, error)),
             }
-            continue;
         }
-        let source = l.source.clone();
-        match translate_one(args, source, &name, output_dir, engine, &l.document, &bar).await {
-            Ok((output, results)) => {
-                report.output = Some(output);
-                report.kept_as_source = results.iter().filter(|r| r.kept.is_some()).count();
-                let index = u32::try_from(l.index).unwrap_or(u32::MAX);
-                quality.push(QualityFile::new(index, name, &l.document.segments, &results));
-            }
-            Err(error) => set_error(&mut reports, l.index, error),
-        }
-    }
-    bar.finish_and_clear();
+        (kept_reasons, engine_failures)
+    };
+    let (kept_reasons, engine_failures) = tokio::select! {
+        outcome = work => outcome,
+        () = progress.heartbeat() => (Vec::new(), Vec::new()),
+    };
+    progress.finish();
+    let sent = reports
+        .iter()
+        .filter(|r| r.output.is_some() && !r.copied_unchanged)
+        .map(|r| r.segments as u64)
+        .sum();
+    let warning = same_engine_failure(&engine_failures).or_else(|| {
+        tradia_core::outcome::judge(sent, &kept_reasons, args.max_kept_percent)
+            .map(|w| SummaryWarning { code: w.code(), message: w.message() })
+    });
 
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     let summary = Summary {
@@ -343,9 +391,25 @@ async fn translate_all(
         kept_as_source: reports.iter().map(|r| r.kept_as_source).sum(),
         seconds: 0.0,
         llm: engine.stats(),
+        warning,
         details: reports,
     };
     (summary, quality)
+}
+
+/// Several files, each refused by the engine as a whole for the same reason (every file's
+/// error already says it; this line says that nothing else went wrong).
+fn same_engine_failure(failures: &[Option<String>]) -> Option<SummaryWarning> {
+    let first = failures.first()?.as_ref()?;
+    (failures.len() > 1 && failures.iter().all(|f| f.as_ref() == Some(first))).then(|| {
+        SummaryWarning {
+            code: "same_failure",
+            message: format!(
+                "every request failed for the same reason: all {} files: {first}",
+                failures.len()
+            ),
+        }
+    })
 }
 
 fn set_error(reports: &mut [FileReport], index: usize, error: anyhow::Error) {
@@ -374,90 +438,6 @@ fn detect_source(file: &Path, document: &Document) -> Option<LanguageTag> {
         ),
     }
     detected
-}
-
-/// Advances the progress bar as each segment finishes.
-struct BarSink<'a>(&'a ProgressBar);
-
-impl ResultSink for BarSink<'_> {
-    fn segment_done(&self, _result: &SegmentResult) {
-        self.0.inc(1);
-    }
-}
-
-async fn translate_one(
-    args: &TranslateArgs,
-    source: Option<LanguageTag>,
-    name: &str,
-    output_dir: &Path,
-    engine: &dyn Engine,
-    document: &Document,
-    bar: &ProgressBar,
-) -> anyhow::Result<(PathBuf, Vec<SegmentResult>)> {
-    let sink = BarSink(bar);
-    let mut request = TranslateRequest::all(source, args.to.clone(), &document.segments);
-    request.guidance = args.loaded.clone();
-    request.sink = &sink;
-    request.owner = name.to_string();
-    let results = engine.translate(request).await?;
-    let mut translations: Vec<Content> =
-        document.segments.iter().map(|s| s.content.clone()).collect();
-    for result in &results {
-        if let Some(reason) = &result.kept {
-            bar.suspend(|| {
-                eprintln!(
-                    "warning: segment {} kept as source ({}): {}",
-                    result.id, reason.code, reason.message
-                )
-            });
-        }
-        if let Some(slot) = translations.get_mut(result.id as usize) {
-            *slot = result.content.clone();
-        }
-    }
-    let options = MergeOptions { target: args.to.clone() };
-    // Merged straight into the output file: an archive's untouched entries are streamed from
-    // the input, never held in memory.
-    let merge = |tmp: &Path| -> anyhow::Result<()> {
-        Ok(document.merge_to_path(&translations, &options, tmp)?)
-    };
-    let output = write_output(output_dir, name, merge)?;
-    Ok((output, results))
-}
-
-/// Writes an output file through `write` into a temporary name beside it, synced, then renamed
-/// into place, so that a failure never leaves a partial file under the output's name.
-fn write_output<E: Into<anyhow::Error>>(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&Path) -> Result<(), E>,
-) -> anyhow::Result<PathBuf> {
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tradia-partial"));
-    let written = write(&tmp).map_err(Into::into).and_then(|()| {
-        std::fs::File::options().append(true).open(&tmp)?.sync_all()?;
-        Ok(())
-    });
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(error.context(format!("cannot write {}", tmp.display())));
-    }
-    std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
-    Ok(target)
-}
-
-fn progress_bar(total: u64) -> ProgressBar {
-    if !std::io::stdout().is_terminal() {
-        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(total);
-    bar.enable_steady_tick(Duration::from_millis(200));
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {msg:20!} [{bar:40}] {pos}/{len} segments ({eta} left)",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 fn print_summary(summary: &Summary, json: bool) {

@@ -11,8 +11,6 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tradia_store::{NewAuditEntry, UserId};
 
-use crate::accounts::sign_in::FAILURE_WINDOW;
-
 use crate::state::AppState;
 
 /// Appends an entry: `actor` did `action` on `object`, from `addr`, with a small `detail`.
@@ -44,7 +42,7 @@ pub async fn purge_expired(state: &AppState) {
     if let Err(e) = store.purge_expired_sessions().await {
         tracing::error!(error = %e, "purge of expired sessions failed");
     }
-    if let Err(e) = store.purge_sign_in_failures(now - FAILURE_WINDOW).await {
+    if let Err(e) = store.purge_sign_in_failures(now - tradia_auth::throttle::memory()).await {
         tracing::error!(error = %e, "purge of old sign-in failures failed");
     }
 }

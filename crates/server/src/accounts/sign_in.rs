@@ -3,7 +3,8 @@
 //! Guessing passwords is slowed twice: the sign-in routes have their own per-address rate limit
 //! ([`crate::access::rate`]), and failures are counted in the database per login and per address
 //! (so replicas share them), each failure past a few free ones doubling the wait before the next
-//! attempt is even checked (`429 sign_in_throttled` with `Retry-After`). An unknown login and a
+//! attempt is even checked (`429 sign_in_throttled` with `Retry-After`); the rule itself is
+//! `tradia_auth::throttle`'s. An unknown login and a
 //! wrong password get the same answer after the same work (a decoy hash is checked).
 //!
 //! First start: while no administrator exists, a one-time token is printed in the log and on
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
+use tradia_auth::throttle::{self, RecentFailures};
 use tradia_store::{FailureKey, NewSession, NewUser, Role, StoreError, User, UserState};
 use utoipa::ToSchema;
 
@@ -35,25 +37,6 @@ use crate::access::RequestOrigin;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::settings::AuthMode;
 use crate::state::AppState;
-
-/// Failures counted over this window.
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failures for one login before waits start.
-pub const FREE_FAILURES_PER_LOGIN: u64 = 5;
-/// Failures from one address before waits start (a school's NAT hides many people).
-pub const FREE_FAILURES_PER_ADDRESS: u64 = 20;
-/// The longest wait.
-pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
-
-/// How long to wait after the latest of `failures` failures, `free` of them without a wait:
-/// one second after the first counted one, doubling with each further failure.
-pub fn wait_after(failures: u64, free: u64) -> Duration {
-    if failures < free {
-        return Duration::ZERO;
-    }
-    let doublings = u32::try_from(failures - free).unwrap_or(u32::MAX).min(20);
-    Duration::from_secs(1u64 << doublings).min(MAX_WAIT)
-}
 
 /// Body of `POST /api/v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -168,28 +151,42 @@ fn local_enabled(state: &AppState) -> ApiResult<()> {
     }
 }
 
-/// The wait still due before `login` may try again from `addr`, if any.
+/// The wait still due before `login` may try again from `addr`, if any: the store counts the
+/// recent failures of each, and `tradia_auth::throttle` decides.
 async fn throttled(
     state: &AppState,
     login: &str,
     addr: Option<IpAddr>,
 ) -> ApiResult<Option<Duration>> {
-    let store = state.jobs.store();
-    let since = OffsetDateTime::now_utc() - FAILURE_WINDOW;
-    let mut keys = vec![(FailureKey::Login(login), FREE_FAILURES_PER_LOGIN)];
-    if let Some(addr) = addr {
-        keys.push((FailureKey::Address(addr), FREE_FAILURES_PER_ADDRESS));
-    }
     let now = OffsetDateTime::now_utc();
-    let mut longest = Duration::ZERO;
-    for (key, free) in keys {
-        let count = store.count_sign_in_failures(key, since).await.map_err(storage)?;
-        let Some(last) = count.last_at else { continue };
-        let wait = wait_after(count.count, free);
-        let elapsed = Duration::try_from(now - last).unwrap_or(Duration::ZERO);
-        longest = longest.max(wait.saturating_sub(elapsed));
-    }
-    Ok((!longest.is_zero()).then_some(longest))
+    let account = recent_failures(state, FailureKey::Login(login), &throttle::ACCOUNT, now).await?;
+    let address = match addr {
+        Some(addr) => {
+            recent_failures(state, FailureKey::Address(addr), &throttle::ADDRESS, now).await?
+        }
+        None => RecentFailures::default(),
+    };
+    let answer = throttle::next_attempt(&account, &address, now);
+    Ok(answer.retry_after(now).filter(|wait| !wait.is_zero()))
+}
+
+/// The failures of one dimension the throttle `policy` looks at.
+async fn recent_failures(
+    state: &AppState,
+    key: FailureKey<'_>,
+    policy: &throttle::Policy,
+    now: OffsetDateTime,
+) -> ApiResult<RecentFailures> {
+    let store = state.jobs.store();
+    let remembered =
+        store.count_sign_in_failures(key, now - policy.memory).await.map_err(storage)?;
+    let burst =
+        store.count_sign_in_failures(key, now - policy.burst_window).await.map_err(storage)?;
+    Ok(RecentFailures {
+        count: remembered.count,
+        in_burst_window: burst.count,
+        last_at: remembered.last_at,
+    })
 }
 
 /// `POST /api/v1/auth/login`.
@@ -407,16 +404,3 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
 
 /// The login of single-user mode's one local user.
 pub const SINGLE_USER_LOGIN: &str = "local";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waits_start_after_the_free_failures_and_double() {
-        assert_eq!(wait_after(4, 5), Duration::ZERO);
-        assert_eq!(wait_after(5, 5), Duration::from_secs(1));
-        assert_eq!(wait_after(9, 5), Duration::from_secs(16), "the tenth attempt waits 16 s");
-        assert_eq!(wait_after(100, 5), MAX_WAIT);
-    }
-}

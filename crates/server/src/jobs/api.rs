@@ -29,7 +29,7 @@ use crate::accounts::{Identity, audit, quota};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::jobs::download::download;
 use crate::jobs::follow::follow_job;
-use crate::jobs::model::{JobList, JobView, job_view};
+use crate::jobs::model::{JobList, JobView};
 use crate::jobs::upload::read_upload;
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ pub async fn create_job(
         .create_job_for(&identity.caller(), new_job)
         .await
         .map_err(|e| ApiError::internal("cannot store the job", e))?;
-    let job = job_view(&job);
+    let job = state.jobs.view(&job);
     tracing::info!(job.id = %job.id, user.id = %identity.user.id, files = job.files.len(), target = %job.target_lang, "job queued");
     let sizes: Vec<u64> = job.files.iter().map(|f| f.size_bytes).collect();
     audit::record(
@@ -156,7 +156,7 @@ pub async fn get_job(
     JobPath(id): JobPath,
 ) -> ApiResult<Json<JobView>> {
     let stored = load(&state, &identity.caller(), id).await?;
-    let mut job = job_view(&stored);
+    let mut job = state.jobs.view(&stored);
     state.annotate(&mut job);
     if stored.owner == Some(identity.user.id) {
         state
@@ -297,6 +297,6 @@ pub async fn job_events(
     JobPath(id): JobPath,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let rx = state.events.subscribe();
-    let job = job_view(&load(&state, &own(&identity), id).await?);
+    let job = state.jobs.view(&load(&state, &own(&identity), id).await?);
     Ok(follow_job(state, rx, job))
 }

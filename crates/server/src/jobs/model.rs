@@ -152,6 +152,9 @@ pub struct JobView {
     pub files: Vec<FileView>,
     /// Segments kept as source, over all files.
     pub kept_segments: u64,
+    /// Set on a `done` job whose translation mostly failed: more than `TRADIA_MAX_KEPT_PERCENT`
+    /// of the segments of its translated files were kept as source.
+    pub warning: Option<JobWarning>,
     /// Why the job failed.
     pub error: Option<ErrorDetail>,
     /// Why a running job is not moving, when the service knows (`null` otherwise).
@@ -169,6 +172,28 @@ pub struct JobView {
     pub finished_at: Option<String>,
     /// Last change.
     pub updated_at: String,
+}
+
+/// Why a finished job is not a plain success.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JobWarning {
+    /// Stable code: `mostly_kept`.
+    pub code: String,
+    /// For people (how many segments were kept, over which limit).
+    pub message: String,
+}
+
+/// The warning of a `done` job, from the files it translated.
+fn warning(job: &Job, max_kept_percent: u8) -> Option<JobWarning> {
+    if job.status != tradia_store::JobStatus::Done {
+        return None;
+    }
+    let translated = job.files.iter().filter(|f| f.output_blob.is_some());
+    let (kept, total) = translated.fold((0, 0), |(k, t), f| (k + f.kept, t + f.progress.total));
+    tradia_core::outcome::over_kept_share(kept, total, max_kept_percent).then(|| {
+        let w = tradia_core::RunWarning::MostlyKept { kept, total, max_percent: max_kept_percent };
+        JobWarning { code: w.code().to_string(), message: w.message() }
+    })
 }
 
 /// Answer of `GET /api/v1/jobs`.
@@ -201,8 +226,9 @@ fn status(status: tradia_store::JobStatus) -> JobStatus {
     }
 }
 
-/// The API view of a stored job (without the kept segments' details).
-pub fn job_view(job: &Job) -> JobView {
+/// The API view of a stored job (without the kept segments' details); `max_kept_percent`
+/// decides its [`JobWarning`].
+pub fn job_view(job: &Job, max_kept_percent: u8) -> JobView {
     // Every file is read before any is translated: the first file not read yet is the one
     // being read while the job runs.
     let reading = job
@@ -248,6 +274,7 @@ pub fn job_view(job: &Job) -> JobView {
         progress: Progress { done: progress.done, total: progress.total },
         files,
         kept_segments: job.kept(),
+        warning: warning(job, max_kept_percent),
         error: job.error.as_ref().map(detail),
         notice: None,
         attempts: job.attempts,

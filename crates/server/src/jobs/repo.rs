@@ -105,6 +105,9 @@ pub struct PurgeCount {
 pub struct JobRepo {
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
+    /// A `done` job with more of its segments kept as source than this (percent) is shown with
+    /// a `mostly_kept` warning (`TRADIA_MAX_KEPT_PERCENT`).
+    max_kept_percent: u8,
 }
 
 /// `Ok(None)` for a job that does not exist.
@@ -150,7 +153,18 @@ impl JobRepo {
 
     /// A repository over an open store and blob store.
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
-        JobRepo { store, blobs }
+        JobRepo { store, blobs, max_kept_percent: tradia_core::DEFAULT_MAX_KEPT_PERCENT }
+    }
+
+    /// The same repository, warning about `done` jobs that kept more than `percent` percent of
+    /// their segments as source.
+    pub fn with_max_kept_percent(self, percent: u8) -> Self {
+        JobRepo { max_kept_percent: percent, ..self }
+    }
+
+    /// A stored job as the API shows it.
+    pub fn view(&self, job: &Job) -> JobView {
+        job_view(job, self.max_kept_percent)
     }
 
     /// Opens the database at `url` (applying migrations) and the blob folder `data_dir/files`.
@@ -222,7 +236,7 @@ impl JobRepo {
     ) -> Result<JobList, RepoError> {
         let page = self.store.list_jobs_for(caller, limit, before).await?;
         Ok(JobList {
-            jobs: page.jobs.iter().map(job_view).collect(),
+            jobs: page.jobs.iter().map(|j| self.view(j)).collect(),
             next: page.next.map(|id| id.to_string()),
         })
     }
@@ -233,7 +247,7 @@ impl JobRepo {
         caller: &Caller,
         id: JobId,
     ) -> Result<Option<JobView>, RepoError> {
-        Ok(found(self.store.cancel_job_for(caller, id).await)?.as_ref().map(job_view))
+        Ok(found(self.store.cancel_job_for(caller, id).await)?.as_ref().map(|j| self.view(j)))
     }
 
     /// Deletes a job `caller` may see, and its files; false otherwise.
@@ -252,7 +266,7 @@ impl JobRepo {
 
     /// One job as the API shows it; `None` when unknown.
     pub async fn get_job(&self, id: JobId) -> Result<Option<JobView>, RepoError> {
-        Ok(self.find_job(id).await?.as_ref().map(job_view))
+        Ok(self.find_job(id).await?.as_ref().map(|j| self.view(j)))
     }
 
     /// Fills each file's `kept_segments` (the reasons) for files that kept any.

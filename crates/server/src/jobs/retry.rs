@@ -16,7 +16,7 @@ use crate::access::RequestOrigin;
 use crate::accounts::{Identity, audit, quota};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::jobs::api::{JobPath, load, own};
-use crate::jobs::model::{JobView, job_view};
+use crate::jobs::model::JobView;
 use crate::state::AppState;
 
 /// Starts a failed or cancelled job again, as a new job with the same files and options.
@@ -71,7 +71,7 @@ pub async fn retry_job(
         .create_job_for(&identity.caller(), new_job)
         .await
         .map_err(|e| ApiError::internal("cannot store the job", e))?;
-    let mut job = job_view(&job);
+    let mut job = state.jobs.view(&job);
     state.annotate(&mut job);
     tracing::info!(job.id = %job.id, retried = %id, user.id = %identity.user.id, "job queued again (retry)");
     audit::record(

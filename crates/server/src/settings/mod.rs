@@ -98,6 +98,10 @@ pub struct ServeArgs {
     /// Retired (replaced by `TRADIA_LLM_OUTAGE_MAX_SECS`): start-up stops when it is set.
     #[arg(long, env = "TRADIA_LLM_OUTAGE_PAUSES", hide = true)]
     pub retired_outage_pauses: Option<String>,
+    /// A `done` job with more than this share (percent) of its segments kept as source is shown
+    /// with a `mostly_kept` warning.
+    #[arg(long, env = "TRADIA_MAX_KEPT_PERCENT", default_value_t = tradia_core::DEFAULT_MAX_KEPT_PERCENT)]
+    pub max_kept_percent: u8,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
     #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
     pub engine_kind: EngineKind,
@@ -150,6 +154,8 @@ pub struct ServerSettings {
     pub outage_pause: Duration,
     /// Longest LLM outage a job waits through before it fails.
     pub outage_max: Duration,
+    /// Share of kept segments (percent) over which a `done` job carries a warning.
+    pub max_kept_percent: u8,
     /// Engine kind.
     pub engine: EngineKind,
     /// LLM settings (`None`: the pseudo engine only).
@@ -213,6 +219,9 @@ impl ServeArgs {
         if self.outage_max_secs == 0 {
             return Err(err("TRADIA_LLM_OUTAGE_MAX_SECS", "must be at least 1 second"));
         }
+        if self.max_kept_percent > 100 {
+            return Err(err("TRADIA_MAX_KEPT_PERCENT", "must be a percentage from 0 to 100"));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| err("LOG_LEVEL", format!("`{}`: {e}", self.log_level)))?;
         let metrics_addr = match &self.metrics_addr {
@@ -259,6 +268,7 @@ impl ServeArgs {
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             outage_pause: Duration::from_secs(self.outage_pause_secs),
             outage_max: Duration::from_secs(self.outage_max_secs),
+            max_kept_percent: self.max_kept_percent,
             engine: self.engine_kind,
             llm: Some(
                 self.llm
@@ -294,6 +304,7 @@ impl ServerSettings {
             shutdown_timeout: Duration::from_secs(10),
             outage_pause: Duration::from_secs(15),
             outage_max: Duration::from_secs(1800),
+            max_kept_percent: tradia_core::DEFAULT_MAX_KEPT_PERCENT,
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
@@ -337,6 +348,7 @@ impl ServerSettings {
             ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_MAX_SECS", self.outage_max.as_secs().to_string()),
+            ("TRADIA_MAX_KEPT_PERCENT", self.max_kept_percent.to_string()),
             (
                 "TRADIA_ENGINE",
                 match self.engine {

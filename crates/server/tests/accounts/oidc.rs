@@ -13,7 +13,7 @@ use tradia_server::{PseudoGateway, ServerSettings};
 use url::Url;
 
 use crate::harness::{App, Auth, Client};
-use crate::provider::{Browser, CLIENT_ID, CLIENT_SECRET, Provider};
+use crate::provider::{Browser, CLIENT_ID, CLIENT_SECRET, Provider, sign_in_until_callback};
 
 /// A service with local and OpenID sign-in on a port chosen beforehand (the provider must know
 /// the callback), and its provider (`tamper`: `OIDC_TAMPER`). `None` when the test skips.
@@ -21,7 +21,7 @@ async fn start(tamper: Option<&str>) -> Option<(App, Provider, Url)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let public = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
     let env: Vec<(&str, &str)> = tamper.map(|t| ("OIDC_TAMPER", t)).into_iter().collect();
-    let provider = Provider::start(&public, &env).await?;
+    let provider = crate::provider::start(&public, &env).await?;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = ServerSettings::for_tests(dir.path());
     settings.listen = format!("127.0.0.1:{port}").parse().unwrap();
@@ -55,7 +55,8 @@ fn start_url(public: &Url, return_to: &str) -> Url {
 /// Signs `login` in through the provider; the client then carries the session.
 async fn sign_in(app: &App, public: &Url, login: &str) -> Client {
     let mut browser = Browser::new();
-    let callback = browser.sign_in_until_callback(&start_url(public, "/?view=jobs"), login).await;
+    let callback =
+        sign_in_until_callback(&mut browser, &start_url(public, "/?view=jobs"), login).await;
     assert!(callback.url.path().ends_with("/api/v1/auth/oidc/callback"), "{}", callback.url);
     assert!(browser.cookies.contains_key("tradia_oidc"), "the pending login rides in a cookie");
     let response = browser.get(&callback.url).await;
@@ -166,7 +167,7 @@ async fn assert_refused(browser: &mut Browser, app: &App, callback: &Url) {
 async fn a_tampered_state_is_refused_without_a_session() {
     let Some((app, _provider, public)) = start(None).await else { return };
     let mut browser = Browser::new();
-    let callback = browser.sign_in_until_callback(&start_url(&public, "/"), "bob").await;
+    let callback = sign_in_until_callback(&mut browser, &start_url(&public, "/"), "bob").await;
     let mut tampered = callback.url.clone();
     let pairs: Vec<(String, String)> = callback.url.query_pairs().into_owned().collect();
     tampered.query_pairs_mut().clear();
@@ -185,7 +186,7 @@ async fn a_tampered_state_is_refused_without_a_session() {
 async fn a_tampered_id_token_is_refused_without_a_session() {
     let Some((app, _provider, public)) = start(Some("signature")).await else { return };
     let mut browser = Browser::new();
-    let callback = browser.sign_in_until_callback(&start_url(&public, "/"), "alice").await;
+    let callback = sign_in_until_callback(&mut browser, &start_url(&public, "/"), "alice").await;
     assert_refused(&mut browser, &app, &callback.url).await;
     assert_eq!(users_named(&app, "alice").await, 0, "no user was created");
     app.stop().await;
