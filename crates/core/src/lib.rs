@@ -24,7 +24,7 @@ pub use engine::{
 };
 pub use guidance::{Example, Formality, Guidance, SegmentFlag, Term};
 pub use lang::{InvalidLanguage, LANGUAGES, LanguageInfo, LanguageTag};
-pub use quality::{FileReport, QualityReport, SegmentReport};
 pub use outcome::{DEFAULT_MAX_KEPT_PERCENT, RunWarning};
+pub use quality::{FileReport, QualityReport, SegmentReport};
 pub use redact::redact_url;
 pub use segment::{KeptReason, Segment, SegmentId, SegmentResult};

@@ -82,9 +82,16 @@ pub(super) async fn process(run: &RunContext<'_>, file: Loaded) -> FileDone {
     let started = Instant::now();
     run.progress.file_started(&name, document.segments.len());
     let mut engine_failure = None;
-    let result =
-        translate(run, (index, source), &name, document, &input, &mut messages, &mut engine_failure)
-            .await;
+    let result = translate(
+        run,
+        (index, source),
+        &name,
+        document,
+        &input,
+        &mut messages,
+        &mut engine_failure,
+    )
+    .await;
     let kept = result.as_ref().ok().map(|w| match w {
         Written::Translated { kept, .. } => kept.len(),
         Written::Copied { .. } => 0,

@@ -304,7 +304,8 @@ async fn translate_job(
             return Err(Stop::Cancelled);
         }
         let task = FileTask { state, lease, job, file, cancel };
-        let translations = translate::translate_segments(&task, &extracted.document, source).await?;
+        let translations =
+            translate::translate_segments(&task, &extracted.document, source).await?;
         // Every segment is saved: the file shows `merging` while it is written back.
         publish(state, job.id).await;
         match merge::merge_and_store(&task, extracted, translations).await? {
