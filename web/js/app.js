@@ -107,7 +107,8 @@ function initStatus(models, demo) {
     box.dataset.state = last.state;
     text.textContent = last.state === 'healthy' ? t('status_available')
       : last.state === 'degraded' ? t('status_degraded') : t('status_unreachable');
-    box.title = last.reason ?? '';
+    // A stable reason code from /healthz, in the interface language when the catalogue has it.
+    box.title = last.reason && i18n.has(`health_${last.reason}`) ? t(`health_${last.reason}`) : last.reason ?? '';
     // The server's own words (often English, naming an address) only in the tooltip: the
     // header speaks the interface language. A demonstration names no model: there is none.
     model.textContent = demo ? t('status_demo')
