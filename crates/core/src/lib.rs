@@ -11,6 +11,7 @@ pub mod detect;
 pub mod engine;
 pub mod guidance;
 pub mod lang;
+pub mod memory;
 pub mod pseudo;
 pub mod redact;
 pub mod segment;
