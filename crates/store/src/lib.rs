@@ -114,6 +114,7 @@ pub mod accounts;
 pub mod blob;
 pub mod error;
 pub mod maintenance;
+pub mod memory;
 pub mod model;
 pub mod postgres;
 mod sql;
@@ -128,12 +129,14 @@ pub use blob::{
 };
 pub use error::StoreError;
 pub use maintenance::{CopyReport, DataLayout, MaintenanceError, backup_sqlite, restore_sqlite};
+pub use memory::MemoryStore;
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
-    FailureKey, FileExtracted, InProgress, Job, JobFile, JobId, JobPage, JobStatus, Lease,
-    NewApiKey, NewAuditEntry, NewJob, NewJobFile, NewSession, NewUser, OidcIdentity, PasswordHash,
-    Progress, QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts, StoredSegment,
-    Team, TeamId, TokenHash, User, UserId, UserState, UserUpdate,
+    FailureKey, FileExtracted, InProgress, InvalidMemoryScope, Job, JobFile, JobId, JobMemory,
+    JobPage, JobStatus, Lease, MemoryEntry, MemoryOrigin, MemoryOwner, MemoryScope, NewApiKey,
+    NewAuditEntry, NewJob, NewJobFile, NewMemoryEntry, NewSession, NewUser, OidcIdentity,
+    PasswordHash, Progress, QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts,
+    StoredSegment, Team, TeamId, TokenHash, User, UserId, UserState, UserUpdate,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -35,6 +35,7 @@ use crate::sql::{
 };
 use crate::store::{Purged, Store, StoreResult};
 
+mod memory;
 mod upkeep;
 
 use upkeep::{release_clean, run_check};

@@ -31,6 +31,7 @@ use tradia_core::BoxFuture;
 use crate::accounts::AccountStore;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
+use crate::memory::MemoryStore;
 use crate::model::{
     Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
     Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
@@ -53,7 +54,7 @@ pub struct Purged {
 
 /// Durable state of the translation service: jobs here, people in the [`AccountStore`] every
 /// store also is.
-pub trait Store: AccountStore + Send + Sync + 'static {
+pub trait Store: AccountStore + MemoryStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `--check-config`.
     fn backend(&self) -> &'static str;
 
