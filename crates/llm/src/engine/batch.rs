@@ -61,6 +61,8 @@ pub(super) struct Unit<'a> {
     prot: Protected,
     pub(super) rendered: String,
     pub(super) est_out: u32,
+    /// Translation-memory examples sent with it (`examples.rs`).
+    pub(super) examples: Vec<prompt::WireExample>,
     /// (position in `pending`, segment) of every segment sharing this core (none for the
     /// part of a segment cut at sentences: its group has them).
     members: Vec<(usize, &'a Segment)>,
@@ -173,7 +175,12 @@ impl LlmEngine {
                 // Nothing a model could translate (codes, numbers, punctuation): unchanged.
                 immediate.push((
                     pos,
-                    SegmentResult { id: seg.id, content: seg.content.clone(), kept: None, flags: Vec::new() },
+                    SegmentResult {
+                        id: seg.id,
+                        content: seg.content.clone(),
+                        kept: None,
+                        flags: Vec::new(),
+                    },
                 ));
                 continue;
             }
@@ -186,7 +193,8 @@ impl LlmEngine {
             }
             by_core.insert(key, job.units.len());
             job.sources.extend(crate::answer::source_keys(&prot.core));
-            let unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
+            let mut unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
+            unit.examples = super::examples::for_members(&request.guidance, &unit.members);
             if minimal_need(&unit) <= job.ctx {
                 job.units.push(unit);
                 continue;
@@ -237,6 +245,7 @@ impl LlmEngine {
             .map(|&u| WireSegment {
                 id: job.units[u].wire_id.clone(),
                 text: &job.units[u].rendered,
+                examples: &job.units[u].examples,
             })
             .collect();
         let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
@@ -552,7 +561,7 @@ impl<'a> Unit<'a> {
     ) -> Self {
         let rendered = prot.core.render();
         let est_out = est_tokens(&rendered) * 2 + 16;
-        Unit { seg, prot, rendered, est_out, members, wire_id, part }
+        Unit { seg, prot, rendered, est_out, examples: Vec::new(), members, wire_id, part }
     }
 }
 
