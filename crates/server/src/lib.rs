@@ -18,6 +18,7 @@ pub mod error;
 pub mod gateway;
 pub mod jobs;
 pub mod llm;
+pub mod memory;
 pub mod serve;
 pub mod settings;
 pub mod sse;

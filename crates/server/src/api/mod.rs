@@ -32,6 +32,7 @@ use routes::Access;
     paths(
         jobs::create_job, jobs::list_jobs, jobs::get_job, jobs::job_events, jobs::job_result,
         jobs::cancel_job, jobs::delete_job,
+        crate::memory::api::purge, crate::memory::api::export_tmx, crate::memory::api::import_tmx,
         text::translate, text::translate_stream,
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,
@@ -46,6 +47,7 @@ use routes::Access;
     tags(
         (name = "jobs", description = "Document translation jobs"),
         (name = "text", description = "Text translation"),
+        (name = "memory", description = "The caller's translation memory: purge, TMX export and import"),
         (name = "assistants", description = "Correction, reformulation, meeting summaries"),
         (name = "models", description = "Models and languages"),
         (name = "operations", description = "Health and metrics"),

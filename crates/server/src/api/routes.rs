@@ -15,6 +15,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use super::{assist, config, docs, meta, text};
 use crate::accounts::{admin, me, oidc, sign_in};
 use crate::jobs::api as jobs;
+use crate::memory::api as memory;
 use crate::state::AppState;
 
 /// Largest text or assistant request body.
@@ -116,6 +117,9 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::post("/api/v1/assist/summary", User, assist::summary).body_limit(TEXT_BODY_LIMIT),
         Route::post("/api/v1/assist/summary/stream", User, assist::summary_stream)
             .body_limit(TEXT_BODY_LIMIT),
+        Route::delete("/api/v1/memory", User, memory::purge),
+        Route::get("/api/v1/memory/tmx", User, memory::export_tmx),
+        Route::post("/api/v1/memory/tmx", User, memory::import_tmx).body_limit(upload_limit),
         Route::get("/api/v1/models", User, meta::models),
         Route::get("/api/v1/languages", User, meta::languages),
         Route::get("/api/v1/config", Public, config::config),

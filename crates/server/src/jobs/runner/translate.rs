@@ -31,7 +31,8 @@ pub(super) async fn translate_segments(
     source: Option<LanguageTag>,
 ) -> Result<HashMap<SegmentId, SegmentResult>, Stop> {
     let FileTask { state, lease, job, file, cancel } = *task;
-    let engine = state.gateway.engine(job.model.as_deref());
+    let engine =
+        crate::memory::for_job(state, job, state.gateway.engine(job.model.as_deref())).await;
     let mut outage_pauses = 0u32;
     loop {
         let mut results: HashMap<SegmentId, SegmentResult> = state
