@@ -310,7 +310,8 @@ impl<E: Engine> WithMemory<E> {
         self.fuzzy.fetch_add(best_score.len() as u64, Ordering::Relaxed);
 
         // 3. The inner engine for the rest, recording what it validated.
-        let sink = Collecting { outer: request.sink, fuzzy: &best_score, done: Mutex::new(Vec::new()) };
+        let sink =
+            Collecting { outer: request.sink, fuzzy: &best_score, done: Mutex::new(Vec::new()) };
         let inner_request = TranslateRequest {
             source: request.source.clone(),
             target: request.target.clone(),

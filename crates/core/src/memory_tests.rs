@@ -51,7 +51,10 @@ impl TranslationMemory for VecMemory {
                         .iter()
                         .rev()
                         .find(|(p, r)| p == pair && memory_key(&r.source) == memory_key(s))
-                        .map(|(_, r)| MemoryMatch { source: r.source.clone(), target: r.target.clone() })
+                        .map(|(_, r)| MemoryMatch {
+                            source: r.source.clone(),
+                            target: r.target.clone(),
+                        })
                 })
                 .collect())
         })
@@ -150,7 +153,8 @@ fn segments(texts: &[&str]) -> Vec<Segment> {
 }
 
 fn run(engine: &WithMemory<Arc<Asked>>, segs: &[Segment], sink: &Sink) -> Vec<SegmentResult> {
-    let mut request = TranslateRequest::all(Some("fr".parse().unwrap()), "en".parse().unwrap(), segs);
+    let mut request =
+        TranslateRequest::all(Some("fr".parse().unwrap()), "en".parse().unwrap(), segs);
     request.sink = sink;
     block_on(engine.translate(request)).unwrap()
 }
@@ -202,7 +206,8 @@ fn other_codes_or_languages_are_not_exact_matches() {
     assert_eq!(inner.asked.lock().unwrap().len(), 1, "codes differ: not an exact match");
     inner.asked.lock().unwrap().clear();
     let segs = segments(&["Lisez le guide ici."]);
-    let mut request = TranslateRequest::all(Some("fr".parse().unwrap()), "de".parse().unwrap(), &segs);
+    let mut request =
+        TranslateRequest::all(Some("fr".parse().unwrap()), "de".parse().unwrap(), &segs);
     request.sink = &NoSinkHere;
     block_on(engine.translate(request)).unwrap();
     assert_eq!(inner.asked.lock().unwrap().len(), 1, "another target language");
@@ -231,7 +236,9 @@ fn near_identical_segments_get_examples_and_the_fuzzy_flag() {
     let ex = &examples[&0];
     assert_eq!(ex[0].source.render(), "Le chat dort sur le canapé du salon.");
     assert!(ex[0].score > 0.8 && ex[0].score < 1.0, "{}", ex[0].score);
-    assert!(matches!(results[0].flags[..], [SegmentFlag::MemoryFuzzy { score_percent }] if score_percent > 80));
+    assert!(
+        matches!(results[0].flags[..], [SegmentFlag::MemoryFuzzy { score_percent }] if score_percent > 80)
+    );
     assert!(results[1].flags.is_empty());
     let sunk = sink.0.lock().unwrap();
     assert!(sunk.iter().any(|r| r.id == 0 && !r.flags.is_empty()), "the sink sees the flag");

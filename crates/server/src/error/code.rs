@@ -293,6 +293,9 @@ mod tests {
     #[test]
     fn published_codes_keep_their_strings_and_statuses() {
         let published: &[(&str, Option<u16>)] = &[
+            ("invalid_memory_scope", Some(400)),
+            ("invalid_tmx", Some(422)),
+            ("tmx_too_large", Some(413)),
             ("invalid_request", Some(400)),
             ("invalid_json", Some(400)),
             ("invalid_query", Some(400)),
