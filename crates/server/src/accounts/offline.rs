@@ -30,7 +30,7 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         let url = match self.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => url.to_string(),
             None => {

@@ -126,11 +126,28 @@ pub async fn export_tmx(
 ) -> ApiResult<Response> {
     let query = checked(query)?;
     let scope = parse_scope(query.scope.as_deref())?;
-    let caller = identity.caller();
+    let entries = all_entries(state.jobs.store().as_ref(), &identity.caller(), scope).await?;
+    let body = write_tmx(&entries, env!("CARGO_PKG_VERSION"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-tmx+xml; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"memory.tmx\""),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Every entry of a scope, as TMX entries.
+pub(crate) async fn all_entries(
+    store: &dyn tradia_store::Store,
+    caller: &tradia_store::Caller,
+    scope: MemoryScope,
+) -> Result<Vec<TmxEntry>, tradia_store::StoreError> {
     let mut entries = Vec::new();
     let mut after = None;
     loop {
-        let page = state.jobs.store().export_memory_for(&caller, scope, after, PAGE).await?;
+        let page = store.export_memory_for(caller, scope, after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         entries.extend(page.into_iter().map(|e| TmxEntry {
@@ -141,15 +158,7 @@ pub async fn export_tmx(
             creation_date: Some(tmx_date(e.created_at)),
         }));
     }
-    let body = write_tmx(&entries, env!("CARGO_PKG_VERSION"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-tmx+xml; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"memory.tmx\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(entries)
 }
 
 /// A time as TMX writes it (`YYYYMMDDThhmmssZ`, UTC).
@@ -167,7 +176,7 @@ fn tmx_date(t: time::OffsetDateTime) -> String {
 }
 
 /// A TMX entry as a memory entry: cores, as the engine records them.
-fn as_core(entry: TmxEntry) -> Option<NewMemoryEntry> {
+pub(crate) fn as_core(entry: TmxEntry) -> Option<NewMemoryEntry> {
     let segment =
         Segment { id: 0, content: entry.source, location: String::new(), field: String::new() };
     let source = segment.edges().core;

@@ -8,6 +8,7 @@
 //! and counted (`tradia_memory_errors_total`) and the translation goes on without it.
 
 pub mod api;
+pub mod offline;
 
 use std::sync::Arc;
 

@@ -69,9 +69,10 @@ pub(crate) fn fuzzy_text(core: &Content) -> String {
     normalise_text(&core.plain_text())
 }
 
-/// An FTS5 query for the trigram index: the longest distinct words of at least three characters
-/// (longer words are rarer, so they select few rows), each a quoted phrase, or'ed. `None` when
-/// the text has no such word.
+/// An FTS5 query for the trigram index: entries sharing all but one of the segment's `words`
+/// longest distinct words of at least three characters (longer words are rarer, so the
+/// intersection is small and ranking it is cheap; one word may differ, as in a near-identical
+/// sentence). With two words or fewer, all of them. `None` when the text has no such word.
 pub(crate) fn fts_query(text: &str, words: usize) -> Option<String> {
     let mut found: Vec<&str> =
         text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).collect();
@@ -82,7 +83,22 @@ pub(crate) fn fts_query(text: &str, words: usize) -> Option<String> {
         return None;
     }
     // Words hold only alphanumerics: nothing to escape inside the quotes.
-    Some(found.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "))
+    let quoted: Vec<String> = found.iter().map(|w| format!("\"{w}\"")).collect();
+    if quoted.len() <= 2 {
+        return Some(quoted.join(" AND "));
+    }
+    let groups: Vec<String> = (0..quoted.len())
+        .map(|left_out| {
+            let kept: Vec<&str> = quoted
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != left_out)
+                .map(|(_, w)| w.as_str())
+                .collect();
+            format!("({})", kept.join(" AND "))
+        })
+        .collect();
+    Some(groups.join(" OR "))
 }
 
 /// Checks an entry on its way in.
@@ -203,8 +219,11 @@ mod tests {
     fn the_fts_query_takes_the_longest_words() {
         assert_eq!(
             fts_query("Le chat dort sur le canapé, le chat.", 3).as_deref(),
-            Some("\"canapé\" OR \"chat\" OR \"dort\"")
+            Some(
+                "(\"chat\" AND \"dort\") OR (\"canapé\" AND \"dort\") OR (\"canapé\" AND \"chat\")"
+            )
         );
+        assert_eq!(fts_query("Bonjour Paul", 4).as_deref(), Some("\"Bonjour\" AND \"Paul\""));
         assert_eq!(fts_query("a b c -- 12", 3), None);
     }
 }

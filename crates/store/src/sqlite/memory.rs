@@ -20,13 +20,14 @@ use crate::sql::{JobScope, StoredTime, now};
 use crate::store::StoreResult;
 
 /// Words of a segment the FTS5 query looks for.
-const FTS_WORDS: usize = 6;
+const FTS_WORDS: usize = 4;
 
-/// Candidates of one scope.
+/// Candidates of one scope. `CROSS JOIN` keeps the full-text index as the outer loop (SQLite
+/// does not reorder it): the matches are found first, then filtered by scope and languages.
 const FUZZY: &str = concat!(
     "SELECT ",
     entry_columns!(),
-    " FROM memory_fts f JOIN memory_entries e ON e.id = f.rowid \
+    " FROM memory_fts f CROSS JOIN memory_entries e ON e.id = f.rowid \
      WHERE memory_fts MATCH $1 AND e.scope_id = $2 AND e.source_lang = $3 \
      AND e.target_lang = $4 ORDER BY f.rank LIMIT $5"
 );
