@@ -1,10 +1,8 @@
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll, Waker};
 
 use super::*;
-use crate::engine::PseudoEngine;
 use crate::segment::KeptReason;
 
 /// Polls a future that never waits on I/O (everything here is in memory) to completion.

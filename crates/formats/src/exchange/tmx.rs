@@ -140,12 +140,10 @@ pub fn read_tmx(bytes: &[u8], limits: TmxLimits) -> Result<TmxRead, TmxError> {
             .read_event_into(&mut buf)
             .map_err(|e| TmxError::Xml(format!("at byte {}: {e}", reader.error_position())))?;
         match event {
-            Event::DocType(d) => {
-                if d.as_ref().contains('[') {
-                    return Err(TmxError::NotTmx(
-                        "a DOCTYPE with an internal subset is refused".into(),
-                    ));
-                }
+            Event::DocType(d) if d.as_ref().contains('[') => {
+                return Err(TmxError::NotTmx(
+                    "a DOCTYPE with an internal subset is refused".into(),
+                ));
             }
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
