@@ -50,6 +50,8 @@ enum Command {
     Keys(tradia_server::accounts::offline::KeysArgs),
     /// Import, export and list glossaries on the configured store.
     Glossary(cmd::glossary::GlossaryArgs),
+    /// Import or export the translation memory (TMX 1.4b) on the configured store.
+    Tm(tradia_server::memory::offline::TmArgs),
     /// Back up the embedded database and its files into a new folder, while serving.
     Backup(cmd::storage::BackupArgs),
     /// Restore a backup into a data folder that holds no data (or replace it with --force).
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Users(args) => cmd::users::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Glossary(args) => cmd::glossary::run(args),
+        Command::Tm(args) => cmd::tm::run(args),
         Command::Backup(args) => cmd::storage::backup(args),
         Command::Restore(args) => cmd::storage::restore(args),
         Command::Purge(args) => cmd::storage::purge(args),

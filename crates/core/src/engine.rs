@@ -156,6 +156,23 @@ pub trait Engine: Send + Sync {
     }
 }
 
+/// A shared engine is an engine (so wrappers such as [`crate::memory::WithMemory`] take an
+/// `Arc<dyn Engine>`).
+impl<E: Engine + ?Sized> Engine for Arc<E> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn translate<'a>(
+        &'a self,
+        request: TranslateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Vec<SegmentResult>, EngineError>> {
+        (**self).translate(request)
+    }
+    fn stats(&self) -> EngineStats {
+        (**self).stats()
+    }
+}
+
 /// Returns each segment unchanged: checks a document's round trip.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct IdentityEngine;

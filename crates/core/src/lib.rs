@@ -12,6 +12,7 @@ pub mod engine;
 pub mod guidance;
 pub mod lang;
 pub mod outcome;
+pub mod memory;
 pub mod pseudo;
 pub mod quality;
 pub mod redact;

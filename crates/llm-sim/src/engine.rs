@@ -60,6 +60,9 @@ pub struct SimStats {
     pub time_scale: f64,
     /// Per distinct source segment text (batch requests), how many times it was asked.
     pub segments: BTreeMap<String, u64>,
+    /// Per example source text (WIRE.md §1, `segments[].examples`), how many times it was sent
+    /// with a segment.
+    pub examples: BTreeMap<String, u64>,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
     /// Error responses sent, per HTTP status.
@@ -286,6 +289,14 @@ impl Sim {
         let mut st = lock(&self.stats);
         for s in sources {
             *st.s.segments.entry(s.clone()).or_insert(0) += 1;
+        }
+    }
+
+    /// Records the examples that came with the segments of a batch request.
+    pub fn record_examples(&self, request: &crate::wire::BatchRequest) {
+        let mut st = lock(&self.stats);
+        for example in request.segments.iter().flat_map(|s| &s.examples) {
+            *st.s.examples.entry(example.source.clone()).or_insert(0) += 1;
         }
     }
 

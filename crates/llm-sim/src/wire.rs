@@ -56,6 +56,18 @@ pub struct WireSegment {
     pub id: String,
     /// Rendered content (`<gN>…</gN>`, `<xN/>`, escaped text).
     pub text: String,
+    /// Earlier translations of similar sentences (requests only; WIRE.md §1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<WireExample>,
+}
+
+/// An example given with a segment: an earlier source and its validated translation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireExample {
+    /// The earlier source, rendered like `text`.
+    pub source: String,
+    /// Its translation, rendered the same way.
+    pub target: String,
 }
 
 /// The expected answer (WIRE.md §3).

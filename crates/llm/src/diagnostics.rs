@@ -252,8 +252,12 @@ async fn trial_translation(
 ) {
     let url = b.url();
     let segments = [
-        prompt::WireSegment { id: "1".into(), text: "Bonjour tout le monde." },
-        prompt::WireSegment { id: "2".into(), text: "Merci beaucoup pour votre aide." },
+        prompt::WireSegment { id: "1".into(), text: "Bonjour tout le monde.", examples: &[] },
+        prompt::WireSegment {
+            id: "2".into(),
+            text: "Merci beaucoup pour votre aide.",
+            examples: &[],
+        },
     ];
     let req = ChatRequest {
         model: settings.model.clone(),

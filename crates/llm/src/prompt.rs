@@ -28,7 +28,7 @@ pub const BATCH_SYSTEM: &str = "You are a professional translator working on doc
 INPUT: the user message is one JSON object:
 - \"source_lang\" and \"target_lang\": the languages, spelled out in English;
 - \"context\": text that comes just before the segments in the document. It is read-only: use it to understand the segments, never translate it or return it;
-- \"segments\": a list of {\"id\", \"text\"} to translate;
+- \"segments\": a list of {\"id\", \"text\"} to translate; a segment may have \"examples\": earlier approved translations of similar sentences ({\"source\", \"target\"}). Follow their terminology and style where they fit; never copy what differs from the segment, and never return them;
 - sometimes \"glossary\": a list of {\"source\", \"target\"} terms (with an optional \"note\"): wherever a source term occurs in a segment, translate it with exactly that target term;
 - sometimes \"formality\": \"formal\" or \"informal\": the form of address to use where the target language has one (vous/tu, Sie/du, usted/tú);
 - sometimes \"brief\": what the document is, and \"instructions\": wishes of the person who asked for the translation; follow them unless they contradict the rules below;
@@ -106,6 +106,18 @@ pub struct WireSegment<'a> {
     pub id: String,
     /// Rendered core content.
     pub text: &'a str,
+    /// Fuzzy translation-memory matches for this segment (left out when empty).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub examples: &'a [WireExample],
+}
+
+/// An earlier translation of a similar sentence, sent with a segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireExample {
+    /// The earlier source, rendered.
+    pub source: String,
+    /// Its validated translation, rendered.
+    pub target: String,
 }
 
 #[derive(Serialize)]
@@ -161,7 +173,8 @@ mod tests {
 
     #[test]
     fn the_user_message_follows_the_wire_contract() {
-        let segs = [WireSegment { id: "12".into(), text: "Lisez le <g1>guide</g1>." }];
+        let segs =
+            [WireSegment { id: "12".into(), text: "Lisez le <g1>guide</g1>.", examples: &[] }];
         let msg =
             batch_user_message("French", "English", &["Avant.".into()], &segs, false, &Map::new());
         let v: Value = serde_json::from_str(&msg).unwrap();
@@ -176,6 +189,20 @@ mod tests {
         assert!(msg.contains("<g1>guide</g1>"));
         let strict = batch_user_message("French", "English", &[], &segs, true, &Map::new());
         assert!(strict.contains("\"note\""));
+        assert!(v["segments"][0].get("examples").is_none(), "no examples: no field");
+    }
+
+    #[test]
+    fn examples_travel_with_their_segment() {
+        let examples = [WireExample {
+            source: "Lisez le mode d'emploi.".into(),
+            target: "Read the manual.".into(),
+        }];
+        let segs = [WireSegment { id: "3".into(), text: "Lisez le guide.", examples: &examples }];
+        let msg = batch_user_message("French", "English", &[], &segs, false);
+        let v: Value = serde_json::from_str(&msg).unwrap();
+        assert_eq!(v["segments"][0]["examples"][0]["source"], "Lisez le mode d'emploi.");
+        assert_eq!(v["segments"][0]["examples"][0]["target"], "Read the manual.");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod health;
 pub mod http_server;
 pub mod jobs;
 pub mod llm;
+pub mod memory;
 pub mod serve;
 pub mod settings;
 pub mod sse;

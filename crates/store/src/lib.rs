@@ -116,6 +116,7 @@ pub mod blob;
 pub mod error;
 pub mod glossaries;
 pub mod maintenance;
+pub mod memory;
 pub mod model;
 pub mod postgres;
 pub mod process;
@@ -132,13 +133,10 @@ pub use blob::{
 pub use error::StoreError;
 pub use glossaries::GlossaryStore;
 pub use maintenance::{CopyReport, DataLayout, MaintenanceError, backup_sqlite, restore_sqlite};
+pub use memory::MemoryStore;
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
-    FailureKey, FileExtracted, Glossary, GlossaryId, GlossaryUpdate, InProgress, Job, JobFile,
-    JobId, JobPage, JobStatus, Lease, NewApiKey, NewAuditEntry, NewGlossary, NewJob, NewJobFile,
-    NewSession, NewUser, OidcIdentity, Owner, PasswordHash, Progress, QuotaOverrides, RenewOutcome,
-    Role, Session, SessionId, StatusCounts, StoredSegment, Team, TeamId, TokenHash, User, UserId,
-    UserState, UserUpdate,
+    FailureKey, FileExtracted, Glossary, GlossaryId, GlossaryUpdate, InProgress, InvalidMemoryScope, Job, JobFile, JobId, JobMemory, JobPage, JobStatus, Lease, MemoryEntry, MemoryOrigin, MemoryOwner, MemoryScope, NewApiKey, NewAuditEntry, NewGlossary, NewJob, NewJobFile, NewMemoryEntry, NewSession, NewUser, OidcIdentity, Owner, PasswordHash, Progress, QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts, StoredSegment, Team, TeamId, TokenHash, User, UserId, UserState, UserUpdate,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -8,6 +8,8 @@
 //! the check and the write. The statements that neither read the clock nor lock are shared with
 //! SQLite (`crate::sql`).
 
+mod memory;
+
 use std::str::FromStr;
 use std::time::Duration;
 

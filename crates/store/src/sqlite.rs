@@ -36,6 +36,7 @@ use crate::sql::{
 use crate::store::{Purged, Store, StoreResult};
 
 mod holders;
+mod memory;
 mod upkeep;
 
 use upkeep::{release_clean, run_check};

@@ -32,6 +32,7 @@ use crate::accounts::AccountStore;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
 use crate::glossaries::GlossaryStore;
+use crate::memory::MemoryStore;
 use crate::model::{
     Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
     Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
@@ -52,9 +53,10 @@ pub struct Purged {
     pub blobs: Vec<BlobKey>,
 }
 
-/// Durable state of the translation service: jobs here, people in the [`AccountStore`] and
-/// glossaries in the [`GlossaryStore`] every store also is.
-pub trait Store: AccountStore + GlossaryStore + Send + Sync + 'static {
+/// Durable state of the translation service: jobs here, people in the [`AccountStore`],
+/// glossaries in the [`GlossaryStore`] and translation memories in the [`MemoryStore`] every
+/// store also is.
+pub trait Store: AccountStore + GlossaryStore + MemoryStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `--check-config`.
     fn backend(&self) -> &'static str;
 

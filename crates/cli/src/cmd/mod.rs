@@ -8,6 +8,7 @@ pub(crate) mod llm;
 pub(crate) mod serve;
 pub(crate) mod simulate;
 pub(crate) mod storage;
+pub(crate) mod tm;
 pub(crate) mod translate;
 pub(crate) mod users;
 

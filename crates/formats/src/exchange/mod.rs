@@ -1,5 +1,6 @@
-//! Exchange formats of translation resources (not documents): term bases as CSV/TSV
-//! ([`term_csv`]) and TBX-Basic ([`tbx`]).
+//! Exchange formats of translation resources (not documents): translation memories as TMX 1.4b
+//! ([`tmx`]), term bases as CSV/TSV ([`term_csv`]) and TBX-Basic ([`tbx`]). They are read into
+//! and written from the domain's types, never merged into a skeleton.
 //!
 //! Why here: these are file formats like the document filters, read and written on the same XML
 //! and CSV libraries, with no knowledge of where the entries are stored. Readers are strict on
@@ -7,6 +8,7 @@
 
 pub mod tbx;
 pub mod term_csv;
+pub mod tmx;
 
 /// Most entries an exchange file may hold (a larger file is refused, not truncated).
 pub const MAX_EXCHANGE_ENTRIES: usize = 100_000;

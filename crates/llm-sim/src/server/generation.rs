@@ -80,6 +80,9 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
     let composed = answer::compose(&ask.user_text, &ask.structured, &drawn, &mut rng);
     if let Some(sources) = &composed.batch_sources {
         sim.record_segments(sources);
+        if let Some(request) = crate::wire::BatchRequest::from_user_text(&ask.user_text) {
+            sim.record_examples(&request);
+        }
     }
     if ask.prompt_tokens > ask.num_ctx {
         return context_error(&sim, dialect, ask.prompt_tokens, ask.num_ctx);

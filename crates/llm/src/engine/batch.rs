@@ -63,6 +63,8 @@ pub(super) struct Unit<'a> {
     prot: Protected,
     pub(super) rendered: String,
     pub(super) est_out: u32,
+    /// Translation-memory examples sent with it (`examples.rs`).
+    pub(super) examples: Vec<prompt::WireExample>,
     /// (position in `pending`, segment) of every segment sharing this core (none for the
     /// part of a segment cut at sentences: its group has them).
     members: Vec<(usize, &'a Segment)>,
@@ -203,7 +205,8 @@ impl LlmEngine {
             }
             by_core.insert(key, job.units.len());
             job.sources.extend(crate::answer::source_keys(&prot.core));
-            let unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
+            let mut unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
+            unit.examples = super::examples::for_members(&request.guidance, &unit.members);
             let max_chars = self.inner.settings.max_segment_chars;
             if minimal_need(&unit) <= job.ctx && unit.rendered.chars().count() <= max_chars {
                 job.units.push(unit);
@@ -262,6 +265,7 @@ impl LlmEngine {
             .map(|&u| WireSegment {
                 id: job.units[u].wire_id.clone(),
                 text: &job.units[u].rendered,
+                examples: &job.units[u].examples,
             })
             .collect();
         let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
@@ -637,7 +641,7 @@ impl<'a> Unit<'a> {
     ) -> Self {
         let rendered = prot.core.render();
         let est_out = est_tokens(&rendered) * 2 + 16;
-        Unit { seg, prot, rendered, est_out, members, wire_id, part }
+        Unit { seg, prot, rendered, est_out, examples: Vec::new(), members, wire_id, part }
     }
 }
 

@@ -22,7 +22,7 @@ pub(crate) fn fixed_prompt_tokens() -> u32 {
 
 /// Prompt tokens of one unit on the wire (its text and its JSON entry).
 pub(super) fn input_tokens(u: &Unit<'_>) -> u32 {
-    prompt_tokens(u.rendered.len()) + 12
+    prompt_tokens(u.rendered.len() + super::examples::wire_len(&u.examples)) + 12
 }
 
 /// Output tokens allowed for an estimated output of `est` tokens.

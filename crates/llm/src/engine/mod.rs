@@ -14,6 +14,7 @@
 
 mod batch;
 mod budget;
+mod examples;
 mod guarded;
 mod split;
 mod terms;

@@ -35,6 +35,7 @@ use routes::Access;
         jobs::create_job, jobs::list_jobs, jobs::get_job, jobs::job_events, jobs::job_result,
         crate::jobs::report::job_report,
         jobs::cancel_job, jobs::delete_job, crate::jobs::retry::retry_job,
+        crate::memory::api::purge, crate::memory::api::export_tmx, crate::memory::api::import_tmx,
         text::translate, text::translate_stream, detect::detect,
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,
@@ -52,6 +53,7 @@ use routes::Access;
     tags(
         (name = "jobs", description = "Document translation jobs"),
         (name = "text", description = "Text translation"),
+        (name = "memory", description = "The caller's translation memory: purge, TMX export and import"),
         (name = "assistants", description = "Correction, reformulation, meeting summaries"),
         (name = "models", description = "Models and languages"),
         (name = "operations", description = "Health and metrics"),

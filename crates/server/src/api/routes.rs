@@ -15,6 +15,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use super::{assist, config, detect, docs, glossaries, meta, text};
 use crate::accounts::{admin, me, oidc, sign_in};
 use crate::jobs::api as jobs;
+use crate::memory::api as memory;
 use crate::state::AppState;
 
 /// Largest language-detection request body (a sample of 20 000 characters, in any script).
@@ -132,6 +133,9 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::patch("/api/v1/glossaries/{id}", User, glossaries::update_glossary)
             .body_limit(TEXT_BODY_LIMIT),
         Route::delete("/api/v1/glossaries/{id}", User, glossaries::delete_glossary),
+        Route::delete("/api/v1/memory", User, memory::purge),
+        Route::get("/api/v1/memory/tmx", User, memory::export_tmx),
+        Route::post("/api/v1/memory/tmx", User, memory::import_tmx).body_limit(upload_limit),
         Route::get("/api/v1/models", User, meta::models),
         Route::get("/api/v1/languages", User, meta::languages),
         Route::get("/api/v1/config", Public, config::config),

@@ -51,6 +51,8 @@ pub struct TranslateBody {
     pub target_lang: String,
     /// Model; omitted for the default.
     pub model: Option<String>,
+    /// Translation memory: `own` (default), `teams`, `team:<id>` or `off`.
+    pub memory: Option<String>,
 }
 
 /// One translated text.
@@ -81,6 +83,7 @@ struct Checked {
     source: Option<LanguageTag>,
     target: LanguageTag,
     model: Option<String>,
+    memory: tradia_store::MemoryScope,
 }
 
 async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
@@ -118,7 +121,8 @@ async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
     let source = parse_source(body.source_lang.as_deref())?;
     check_pair(source.as_ref(), &target)?;
     let model = state.check_model(body.model.as_deref()).await?;
-    Ok(Checked { texts, source, target, model })
+    let memory = crate::memory::api::parse_scope(body.memory.as_deref())?;
+    Ok(Checked { texts, source, target, model, memory })
 }
 
 /// The source to use for one text: given, or detected.
@@ -143,8 +147,9 @@ async fn translate_one(
     state: &AppState,
     checked: &Checked,
     text: &str,
-    owner: &str,
+    caller: &tradia_store::Caller,
 ) -> ApiResult<Translation> {
+    let owner = caller.user.to_string();
     let (source, detected) = source_for(&checked.source, text);
     if text.trim().is_empty() {
         return Ok(Translation {
@@ -154,7 +159,14 @@ async fn translate_one(
             kept: None,
         });
     }
-    let engine = state.gateway.engine(checked.model.as_deref());
+    let engine = crate::memory::wrap(
+        state,
+        state.gateway.engine(checked.model.as_deref()),
+        *caller,
+        checked.memory,
+        None,
+        checked.model.as_deref(),
+    );
     let segments = [Segment {
         id: 0,
         content: Content::text(text),
@@ -199,9 +211,10 @@ pub async fn translate(
     payload: Payload,
 ) -> ApiResult<Json<TranslateResponse>> {
     let checked = check(&state, &payload).await?;
+    crate::memory::api::check_scope(&state, &identity.caller(), checked.memory).await?;
     charge(&state, &identity, &checked).await?;
-    let owner = identity.user.id.to_string();
-    let futures = checked.texts.iter().map(|t| translate_one(&state, &checked, t, &owner));
+    let caller = identity.caller();
+    let futures = checked.texts.iter().map(|t| translate_one(&state, &checked, t, &caller));
     let translations = futures::future::try_join_all(futures).await?;
     Ok(Json(TranslateResponse { translations }))
 }

@@ -83,6 +83,12 @@ error_codes! {
         "More than 100 texts in one translation request.";
     InvalidLanguage = "invalid_language", BAD_REQUEST, "A language code Tradia does not know.";
     SameLanguage = "same_language", BAD_REQUEST, "Source and target are the same.";
+    InvalidMemoryScope = "invalid_memory_scope", BAD_REQUEST,
+        "The `memory` option (or `scope`) is none of `off`, `own`, `teams`, `team:<id>`.";
+    InvalidTmx = "invalid_tmx", UNPROCESSABLE,
+        "The file is not a TMX document Tradia can read (the message says why and where).";
+    TmxTooLarge = "tmx_too_large", TOO_LARGE,
+        "The TMX file, one of its segments or its number of entries is over the limit.";
     UnknownModel = "unknown_model", BAD_REQUEST,
         "`model` is not one the LLM servers list (the message lists them).";
     InvalidGlossaryFile = "invalid_glossary_file", BAD_REQUEST,
@@ -310,6 +316,9 @@ mod tests {
     #[test]
     fn published_codes_keep_their_strings_and_statuses() {
         let published: &[(&str, Option<u16>)] = &[
+            ("invalid_memory_scope", Some(400)),
+            ("invalid_tmx", Some(422)),
+            ("tmx_too_large", Some(413)),
             ("invalid_request", Some(400)),
             ("invalid_json", Some(400)),
             ("invalid_query", Some(400)),

@@ -8,11 +8,21 @@ use axum::extract::multipart::MultipartError;
 use axum::http::StatusCode;
 use tradia_core::{EngineError, InvalidLanguage};
 use tradia_formats::FormatError;
+use tradia_formats::exchange::tmx::TmxError;
 use tradia_oidc::OidcError;
 use tradia_store::{BlobError, StoreError};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::gateway::GatewayError;
+
+impl From<&TmxError> for ErrorCode {
+    fn from(error: &TmxError) -> Self {
+        match error {
+            TmxError::Xml(_) | TmxError::NotTmx(_) => ErrorCode::InvalidTmx,
+            TmxError::TooLarge(_) => ErrorCode::TmxTooLarge,
+        }
+    }
+}
 
 impl From<&FormatError> for ErrorCode {
     fn from(error: &FormatError) -> Self {

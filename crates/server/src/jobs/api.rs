@@ -50,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for JobPath {
 
 /// Creates a job from a multipart form: `file` parts, `source_lang`, `target_lang`, `model`.
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs",
-    request_body(content_type = "multipart/form-data", description = "`file` parts (one per document), `source_lang` (omitted or `auto`: detect), `target_lang`, `model` (optional)"),
+    request_body(content_type = "multipart/form-data", description = "`file` parts (one per document), `source_lang` (omitted or `auto`: detect), `target_lang`, `model` (optional), `memory` (`own` by default, `teams`, `team:<id>` or `off`: the translation memory read and written), `keep_memory` (`true`: deleting the job keeps its memory entries)"),
     responses((status = 202, body = JobView), (status = 400, body = crate::error::ErrorBody),
         (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
 pub async fn create_job(
@@ -70,12 +70,18 @@ pub async fn create_job(
     let limit = quota::quotas_of(&state, &identity.user)
         .upload_bytes
         .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes));
-    let new_job = read_upload(&state, multipart, limit).await?;
+    let (new_job, memory) = read_upload(&state, multipart, limit).await?;
+    crate::memory::api::check_scope(&state, &identity.caller(), memory.scope).await?;
     let job = state
         .jobs
         .create_job_for(&identity.caller(), new_job)
         .await
         .map_err(|e| ApiError::internal("cannot store the job", e))?;
+    if memory != tradia_store::JobMemory::default() {
+        // Before the job is announced to the workers (a polling worker may still claim it
+        // first: it reads the options when it reaches the translation stage).
+        state.jobs.store().set_job_memory_for(&identity.caller(), job.id, memory).await?;
+    }
     let job = state.jobs.view(&job);
     tracing::info!(job.id = %job.id, user.id = %identity.user.id, files = job.files.len(), target = %job.target_lang, "job queued");
     let sizes: Vec<u64> = job.files.iter().map(|f| f.size_bytes).collect();
@@ -196,22 +202,35 @@ pub async fn cancel_job(
     Ok(Json(job))
 }
 
-/// Deletes a job, its uploads and its results.
+/// Options of `DELETE /api/v1/jobs/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeleteQuery {
+    /// Keep the translation-memory entries the job recorded (default: as chosen when the job
+    /// was created, else delete them: "delete" means gone).
+    pub keep_memory: Option<bool>,
+}
+
+/// Deletes a job, its uploads and its results, and the memory entries it recorded unless
+/// `keep_memory`.
 #[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs",
-    params(("id" = String, Path, description = "Job id")),
+    params(("id" = String, Path, description = "Job id"), DeleteQuery),
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete_job(
     State(state): State<Arc<AppState>>,
     identity: Identity,
     Extension(origin): Extension<RequestOrigin>,
     JobPath(id): JobPath,
+    options: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> ApiResult<StatusCode> {
+    let Query(options) = options.map_err(|e| {
+        ApiError::new(ErrorCode::InvalidQuery, format!("invalid query string: {}", e.body_text()))
+    })?;
     // Checked first so that another user's running job is not even interrupted.
     load(&state, &identity.caller(), id).await?;
     state.cancel_running(id);
     let deleted = state
         .jobs
-        .delete_job_for(&identity.caller(), id)
+        .delete_job_for(&identity.caller(), id, options.keep_memory)
         .await
         .map_err(|e| ApiError::internal("cannot delete the job", e))?;
     if !deleted {

@@ -250,9 +250,16 @@ impl JobRepo {
         Ok(found(self.store.cancel_job_for(caller, id).await)?.as_ref().map(|j| self.view(j)))
     }
 
-    /// Deletes a job `caller` may see, and its files; false otherwise.
-    pub async fn delete_job_for(&self, caller: &Caller, id: JobId) -> Result<bool, RepoError> {
-        let Some(keys) = found(self.store.delete_job_for(caller, id).await)? else {
+    /// Deletes a job `caller` may see, and its files, and the memory entries it recorded
+    /// unless `keep_memory` (`None`: as the job was created); false otherwise.
+    pub async fn delete_job_for(
+        &self,
+        caller: &Caller,
+        id: JobId,
+        keep_memory: Option<bool>,
+    ) -> Result<bool, RepoError> {
+        let deleted = self.store.delete_job_with_memory_for(caller, id, keep_memory).await;
+        let Some(keys) = found(deleted)? else {
             return Ok(false);
         };
         self.delete_blobs(&keys).await;

@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use tokio_util::io::StreamReader;
 use tradia_core::LanguageTag;
 use tradia_formats::FormatError;
-use tradia_store::{BlobError, BlobKey, NewJob, NewJobFile, StoredBlob};
+use tradia_store::{BlobError, BlobKey, JobMemory, NewJob, NewJobFile, StoredBlob};
 
 use crate::detect::{check_pair, parse_language, parse_source};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -116,7 +116,11 @@ fn store_error(error: BlobError, file_name: &str, limit: u64) -> ApiError {
 /// `Ok`, and none are left behind when it returns `Err`.
 /// `limit` is the most bytes the request's files may hold together (`MAX_UPLOAD_MB`, or the
 /// user's upload quota when smaller).
-pub async fn read_upload(state: &AppState, multipart: Multipart, limit: u64) -> ApiResult<NewJob> {
+pub async fn read_upload(
+    state: &AppState,
+    multipart: Multipart,
+    limit: u64,
+) -> ApiResult<(NewJob, JobMemory)> {
     crate::health::check_upload_space(state)?;
     let mut keys: Vec<BlobKey> = Vec::new();
     let result = read_parts(state, multipart, &mut keys, limit).await;
@@ -132,6 +136,8 @@ struct Fields {
     source_lang: Option<String>,
     target_lang: Option<String>,
     model: Option<String>,
+    memory: Option<String>,
+    keep_memory: Option<String>,
 }
 
 async fn read_parts(
@@ -139,7 +145,7 @@ async fn read_parts(
     mut multipart: Multipart,
     keys: &mut Vec<BlobKey>,
     limit: u64,
-) -> ApiResult<NewJob> {
+) -> ApiResult<(NewJob, JobMemory)> {
     let max_files = state.settings.max_files;
     let mut files: Vec<NewJobFile> = Vec::new();
     let mut fields = Fields::default();
@@ -153,6 +159,8 @@ async fn read_parts(
                 "source_lang" => fields.source_lang = Some(value),
                 "target_lang" => fields.target_lang = Some(value),
                 "model" => fields.model = Some(value),
+                "memory" => fields.memory = Some(value),
+                "keep_memory" => fields.keep_memory = Some(value),
                 _ => {}
             }
             continue;
@@ -202,10 +210,14 @@ async fn read_parts(
     let source: Option<LanguageTag> = parse_source(fields.source_lang.as_deref())?;
     check_pair(source.as_ref(), &target)?;
     let model = state.check_model(fields.model.as_deref()).await?;
+    let memory = JobMemory {
+        scope: crate::memory::api::parse_scope(fields.memory.as_deref())?,
+        keep: crate::memory::api::parse_flag("keep_memory", fields.keep_memory.as_deref())?,
+    };
     for file in &mut files {
         detect_format(state, file).await?;
     }
-    Ok(NewJob { source_lang: source, target_lang: target, model, files })
+    Ok((NewJob { source_lang: source, target_lang: target, model, files }, memory))
 }
 
 /// Streams a file part into blob storage, at most `remaining` bytes.

@@ -29,6 +29,9 @@ enum Case {
     GlossaryList,
     /// Administrators only: B gets `403 forbidden`.
     Admin,
+    /// The caller's translation memory: B's export holds nothing of A's, B's purge deletes
+    /// none of A's entries.
+    Memory,
     /// Public (configuration, sign-in, documentation, probes).
     Public,
 }
@@ -42,6 +45,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         ("GET", "/api/v1/glossaries") => Case::GlossaryList,
         ("POST", "/api/v1/glossaries" | "/api/v1/glossaries/import") => Case::Caller,
         (_, p) if p.starts_with("/api/v1/glossaries/{id}") => Case::OwnGlossary,
+        (_, p) if p.starts_with("/api/v1/memory") => Case::Memory,
         (_, p) if p.starts_with("/api/v1/admin/") => Case::Admin,
         ("POST", "/api/v1/translate" | "/api/v1/translate/stream" | "/api/v1/detect") => {
             Case::Caller
@@ -67,6 +71,12 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         _ => Access::User,
     };
     (access == expected_access).then_some(case)
+}
+
+async fn text(client: &Client, method: Method, path: &str) -> String {
+    let response = client.request(method, path).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
 }
 
 fn body_for(path: &str) -> Value {
@@ -96,6 +106,11 @@ async fn matrix(database: Option<&str>) {
     let (_, a_keys) = a.call(Method::GET, "/api/v1/me/keys").await;
     let a_key_id = a_keys["keys"][0]["id"].as_str().unwrap().to_string();
 
+    // A's memory holds a sentence (imported, so it does not depend on language detection).
+    let tmx = r#"<tmx version="1.4"><header srclang="fr"/><body><tu><tuv xml:lang="fr"><seg>Le projet secret avance.</seg></tuv><tuv xml:lang="en"><seg>The secret project moves on.</seg></tuv></tu></body></tmx>"#;
+    let imported = a.request(Method::POST, "/api/v1/memory/tmx").body(tmx).send().await.unwrap();
+    assert_eq!(imported.status(), 200);
+
     let routes = table(app.server.state());
     let mut unknown = Vec::new();
     // Changes last, so the reads see the job as it was.
@@ -118,6 +133,7 @@ async fn matrix(database: Option<&str>) {
             | Case::JobList
             | Case::CreateJob
             | Case::Caller
+            | Case::Memory
             | Case::Admin => {
                 let (status, answer) =
                     anonymous.json(route.method.clone(), &path, body.clone()).await;
@@ -180,6 +196,18 @@ async fn matrix(database: Option<&str>) {
                     assert_eq!(status, StatusCode::FORBIDDEN, "B on {what}: {answer}");
                     assert_eq!(answer["error"]["code"], "forbidden");
                 }
+            }
+            Case::Memory => {
+                for other in [&b, &b_key] {
+                    let (status, answer) =
+                        other.json(route.method.clone(), &path, body.clone()).await;
+                    assert!(status.is_success() || status == 422, "B on {what}: {status} {answer}");
+                    assert!(!answer.to_string().contains("secret"), "B sees A's memory: {answer}");
+                }
+                let export = text(&a, Method::GET, "/api/v1/memory/tmx").await;
+                assert!(export.contains("secret"), "A's memory survives B's {what}: {export}");
+                let b_export = text(&b, Method::GET, "/api/v1/memory/tmx").await;
+                assert!(!b_export.contains("<tu"), "B's export holds none of A's: {b_export}");
             }
             Case::CreateJob | Case::Caller | Case::Public => {}
         }

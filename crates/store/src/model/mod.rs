@@ -10,6 +10,7 @@ mod credentials;
 mod glossaries;
 mod ids;
 mod jobs;
+mod memory;
 mod records;
 
 pub use accounts::{
@@ -25,5 +26,9 @@ pub use ids::{ApiKeyId, AuditId, GlossaryId, JobId, SessionId, TeamId, UserId};
 pub use jobs::{
     ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobFile, JobPage, JobStatus,
     Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,
+};
+pub use memory::{
+    InvalidMemoryScope, JobMemory, MemoryEntry, MemoryOrigin, MemoryOwner, MemoryScope,
+    NewMemoryEntry,
 };
 pub use records::{AuditEntry, FailureCount, FailureKey, MAX_AUDIT_DETAIL_BYTES, NewAuditEntry};

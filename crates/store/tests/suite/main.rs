@@ -1,7 +1,7 @@
 //! One storage test suite, run on both backends.
 //!
 //! Every case (jobs and the queue in `cases.rs`, owners and isolation in `owners.rs`, fair
-//! claiming in `fairness.rs`, accounts in `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
+//! claiming in `fairness.rs`, the translation memory in `memory.rs`, accounts in `accounts.rs`) gets a fresh, empty store: on SQLite a new file in a temporary
 //! folder; on PostgreSQL a new schema `tradia_t_<random>` in the database named by
 //! `TRADIA_TEST_DATABASE_URL`, reached through `search_path` and dropped afterwards (even when the
 //! case fails), so no test sees another's rows and cases run in parallel. Without the variable the PostgreSQL cases print that
@@ -13,6 +13,7 @@ mod accounts;
 mod cases;
 mod fairness;
 mod glossaries;
+mod memory;
 mod owners;
 
 use std::future::Future;
@@ -120,6 +121,14 @@ suite! {
         only_owners_and_team_members_reach_a_glossary,
         one_default_per_owner_and_pair,
         deleting_the_owner_deletes_the_glossaries,
+    }
+    memory {
+        exact_and_fuzzy_lookups,
+        two_users_same_sentence_no_leak,
+        team_memory_is_for_members,
+        deleting_a_user_deletes_their_memory,
+        jobs_and_their_memory,
+        bad_entries_are_refused,
     }
     cases {
         create_and_get,

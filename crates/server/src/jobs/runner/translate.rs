@@ -34,7 +34,8 @@ pub(super) async fn translate_segments(
     source: Option<LanguageTag>,
 ) -> Result<HashMap<SegmentId, SegmentResult>, Stop> {
     let FileTask { state, lease, job, file, cancel } = *task;
-    let engine = state.gateway.engine(job.model.as_deref());
+    let engine =
+        crate::memory::for_job(state, job, state.gateway.engine(job.model.as_deref())).await;
     // Since when this file has found no LLM server answering (`None` while they answer).
     let mut outage_since: Option<Instant> = None;
     loop {
