@@ -189,7 +189,12 @@ impl Engine for IdentityEngine {
         &'a self,
         request: TranslateRequest<'a>,
     ) -> BoxFuture<'a, Result<Vec<SegmentResult>, EngineError>> {
-        run_local(request, |s| SegmentResult { id: s.id, content: s.content.clone(), kept: None, flags: Vec::new() })
+        run_local(request, |s| SegmentResult {
+            id: s.id,
+            content: s.content.clone(),
+            kept: None,
+            flags: Vec::new(),
+        })
     }
 }
 

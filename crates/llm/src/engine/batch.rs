@@ -173,7 +173,12 @@ impl LlmEngine {
                 // Nothing a model could translate (codes, numbers, punctuation): unchanged.
                 immediate.push((
                     pos,
-                    SegmentResult { id: seg.id, content: seg.content.clone(), kept: None, flags: Vec::new() },
+                    SegmentResult {
+                        id: seg.id,
+                        content: seg.content.clone(),
+                        kept: None,
+                        flags: Vec::new(),
+                    },
                 ));
                 continue;
             }

@@ -20,6 +20,8 @@ use utoipa::OpenApi;
 
 use crate::access::{csrf, headers, host, origin, rate};
 use crate::accounts::{admin, caller, me, oidc, sign_in};
+use crate::compat::deepl::{document as deepl_document, text as deepl_text};
+use crate::compat::libretranslate as lt;
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
@@ -42,6 +44,9 @@ use routes::Access;
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
         admin::create_user_key, admin::list_teams, admin::create_team, admin::add_member,
         admin::remove_member, admin::list_jobs, admin::usage, admin::audit,
+        lt::translate, lt::detect, lt::languages, lt::frontend_settings, lt::suggest,
+        deepl_text::translate, deepl_text::languages, deepl_text::usage,
+        deepl_document::upload, deepl_document::status, deepl_document::result,
     ),
     tags(
         (name = "jobs", description = "Document translation jobs"),
@@ -51,6 +56,8 @@ use routes::Access;
         (name = "operations", description = "Health and metrics"),
         (name = "accounts", description = "Configuration, sign-in, the caller's profile and API keys"),
         (name = "admin", description = "Administration: users, teams, quotas, job metadata, usage, audit"),
+        (name = "libretranslate", description = "LibreTranslate's API (TRADIA_LIBRETRANSLATE; paths below TRADIA_LIBRETRANSLATE_PREFIX), keys in `api_key`"),
+        (name = "deepl", description = "DeepL's API v2 (TRADIA_DEEPL; paths below TRADIA_DEEPL_PREFIX), keys as `Authorization: DeepL-Auth-Key …`"),
     )
 )]
 pub struct ApiDoc;
@@ -76,9 +83,9 @@ pub fn router(state: Arc<AppState>, extra: Option<Router>) -> Router {
             }
             Access::User => handler.route_layer(from_fn(caller::require_user)),
             Access::Admin => handler.route_layer(from_fn(caller::require_admin)),
-            Access::Public | Access::Probe => handler,
+            Access::Public | Access::Probe | Access::Key => handler,
         };
-        app = app.route(path, handler);
+        app = app.route(&path, handler);
     }
     let mut app =
         app.route("/api/{*rest}", axum::routing::any(not_found)).with_state(state.clone());

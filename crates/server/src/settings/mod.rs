@@ -8,6 +8,7 @@
 //! quotas, rate limits) is in [`access`].
 
 pub mod access;
+pub mod compat;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use clap::{Args, ValueEnum};
 use tradia_core::redact_url;
 
 pub use access::{AccessArgs, AccessSettings, AuthMode};
+pub use compat::{CompatArgs, CompatSettings, Mount};
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +89,9 @@ pub struct ServeArgs {
     /// Sign-in, public address, quotas and rate limits.
     #[command(flatten)]
     pub access: Box<AccessArgs>,
+    /// The LibreTranslate and DeepL APIs.
+    #[command(flatten)]
+    pub compat: CompatArgs,
 }
 
 /// Checked service settings.
@@ -126,6 +131,8 @@ pub struct ServerSettings {
     pub vision_model: Option<String>,
     /// Sign-in, public address, quotas and rate limits.
     pub access: AccessSettings,
+    /// The LibreTranslate and DeepL APIs: on or off, prefixes, keyless mode.
+    pub compat: CompatSettings,
 }
 
 /// A setting with a wrong value.
@@ -207,6 +214,7 @@ impl ServeArgs {
             ),
             vision_model: self.vision_model.clone().filter(|m| !m.trim().is_empty()),
             access: self.access.settings()?,
+            compat: self.compat.settings()?,
         })
     }
 }
@@ -235,6 +243,7 @@ impl ServerSettings {
             llm: None,
             vision_model: None,
             access: AccessSettings::single_user(),
+            compat: CompatSettings::default(),
         }
     }
 
@@ -278,7 +287,7 @@ impl ServerSettings {
             ),
         ];
         let own: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        own + &self.access.describe()
+        own + &self.access.describe() + &self.compat.describe()
     }
 }
 

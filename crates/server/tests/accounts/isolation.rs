@@ -5,6 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tradia_server::api::routes::{Access, table};
+use tradia_server::compat::deepl::document::document_key;
+use tradia_server::compat::libretranslate::KEY_REQUIRED;
 use tradia_server::settings::AccessSettings;
 
 use crate::harness::{App, Client, databases};
@@ -27,6 +29,11 @@ enum Case {
     Admin,
     /// Public (configuration, sign-in, documentation, probes).
     Public,
+    /// A compatible API's route (LibreTranslate, DeepL): a key only; anonymous and the session
+    /// cookie get that API's own refusal.
+    Key,
+    /// A DeepL document (a job): B's key gets `404` for A's, even with A's document key.
+    KeyJob,
 }
 
 fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
@@ -42,6 +49,14 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
             Case::Caller
         }
         ("POST", "/api/v1/me/keys") => Case::Caller,
+        ("POST", "/v2/document/{id}" | "/v2/document/{id}/result") => Case::KeyJob,
+        ("POST", "/v2/translate" | "/v2/document") | ("GET", "/v2/languages" | "/v2/usage") => {
+            Case::Key
+        }
+        ("POST", "/translate" | "/detect") => Case::Key,
+        ("GET", "/languages" | "/frontend/settings") | ("POST", "/suggest") | ("OPTIONS", _) => {
+            Case::Public
+        }
         ("GET", "/api/v1/config" | "/healthz" | "/livez" | "/readyz" | "/metrics")
         | ("GET", "/api/openapi.json" | "/api/docs" | "/api/docs/docs.js" | "/api/docs/docs.css")
         | ("GET", "/api/v1/auth/oidc/start" | "/api/v1/auth/oidc/callback")
@@ -52,6 +67,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
     };
     let expected_access = match case {
         Case::Admin => Access::Admin,
+        Case::Key | Case::KeyJob => Access::Key,
         Case::Public => {
             return Some(case).filter(|_| !matches!(access, Access::User | Access::Admin));
         }
@@ -87,12 +103,12 @@ async fn matrix(database: Option<&str>) {
     let mut ordered: Vec<_> = routes.iter().collect();
     ordered.sort_by_key(|r| r.method != Method::GET);
     for route in ordered {
-        let Some(case) = case_of(&route.method, route.path, route.access) else {
+        let Some(case) = case_of(&route.method, &route.path, route.access) else {
             unknown.push(format!("{route:?}"));
             continue;
         };
         let path = route.path.replace("{id}", &job).replace("{user}", &b.id);
-        let body = body_for(route.path);
+        let body = body_for(&route.path);
         let what = format!("{} {}", route.method, route.path);
         match case {
             Case::OwnJob
@@ -106,9 +122,31 @@ async fn matrix(database: Option<&str>) {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {what}: {answer}");
                 assert_eq!(answer["error"]["code"], "unauthenticated", "{what}");
             }
+            Case::Key | Case::KeyJob => {
+                // No key: the API's own refusal; B's session cookie counts for nothing here.
+                for caller in [&anonymous, &b] {
+                    let (status, answer) =
+                        caller.json(route.method.clone(), &path, body.clone()).await;
+                    if route.path.starts_with("/v2/") {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "no key, {what}: {answer}");
+                        assert!(answer["message"].is_string(), "DeepL's error body: {answer}");
+                    } else {
+                        assert_eq!(status, StatusCode::BAD_REQUEST, "no key, {what}: {answer}");
+                        assert_eq!(answer["error"], KEY_REQUIRED, "{what}");
+                    }
+                }
+            }
             Case::Public => {}
         }
         match case {
+            Case::KeyJob => {
+                let job_id: tradia_store::JobId = job.parse().unwrap();
+                let a_user: tradia_store::UserId = a.id.parse().unwrap();
+                let body = json!({ "document_key": document_key(job_id, a_user) });
+                let (status, answer) = b_key.json(route.method.clone(), &path, body).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "B on A's document, {what}: {answer}");
+                assert_eq!(answer["message"], "Document not found", "{what}");
+            }
             Case::OwnJob => {
                 for other in [&b, &b_key] {
                     let (status, answer) =
@@ -142,7 +180,7 @@ async fn matrix(database: Option<&str>) {
                     assert_eq!(answer["error"]["code"], "forbidden");
                 }
             }
-            Case::CreateJob | Case::Caller | Case::Public => {}
+            Case::CreateJob | Case::Caller | Case::Public | Case::Key => {}
         }
     }
     assert!(unknown.is_empty(), "routes without a case in the isolation matrix: {unknown:?}");

@@ -30,7 +30,12 @@ impl Engine for Recording {
         Box::pin(async move {
             Ok(request
                 .pending_segments()
-                .map(|s| SegmentResult { id: s.id, content: s.content.clone(), kept: None, flags: Vec::new() })
+                .map(|s| SegmentResult {
+                    id: s.id,
+                    content: s.content.clone(),
+                    kept: None,
+                    flags: Vec::new(),
+                })
                 .collect())
         })
     }
