@@ -48,6 +48,32 @@ result = translator.translate_text('<p>Read <a href="https://example.org/">the g
 check(result.text.startswith("<p>") and '<a href="https://example.org/">' + pseudo("the guide") + "</a>" in result.text,
       f"html: {result.text!r}")
 
+# glossaries: create, use, entries, list, delete
+glossary = translator.create_glossary("Shop terms", source_lang="EN", target_lang="DE",
+                                      entries={"shopping cart": "Warenkorb", "checkout": "Kasse"})
+check(glossary.entry_count == 2 and glossary.ready and glossary.source_lang == "EN" and glossary.target_lang == "DE",
+      f"created: {glossary}")
+result = translator.translate_text("Open the shopping cart before the checkout.", source_lang="EN",
+                                   target_lang="DE", glossary=glossary)
+check("Warenkorb" in result.text and "Kasse" in result.text and "shópping" not in result.text,
+      f"glossary applied: {result.text!r}")
+check(translator.get_glossary_entries(glossary) == {"shopping cart": "Warenkorb", "checkout": "Kasse"}, "entries")
+check(glossary.glossary_id in [g.glossary_id for g in translator.list_glossaries()], "listed")
+check(translator.get_glossary(glossary.glossary_id).name == "Shop terms", "get")
+pairs = translator.get_glossary_languages()
+check(any(p.source_lang == "en" and p.target_lang == "de" for p in pairs), f"{len(pairs)} glossary pairs")
+translator.delete_glossary(glossary)
+try:
+    translator.get_glossary(glossary.glossary_id)
+    raise AssertionError("a deleted glossary was found")
+except deepl.GlossaryNotFoundException as e:
+    check(e.http_status_code == 404, f"deleted: {e}")
+try:
+    translator.translate_text("The checkout.", source_lang="EN", target_lang="DE", glossary=glossary.glossary_id)
+    raise AssertionError("a deleted glossary was used")
+except deepl.DeepLException as e:
+    check(e.http_status_code == 404, f"translate with a deleted glossary: {e}")
+
 # languages
 sources = translator.get_source_languages()
 targets = translator.get_target_languages()

@@ -46,6 +46,8 @@ enum Command {
     Users(tradia_server::accounts::offline::UsersArgs),
     /// Manage API keys on the configured store while the service is stopped.
     Keys(tradia_server::accounts::offline::KeysArgs),
+    /// Import, export and list glossaries on the configured store.
+    Glossary(cmd::glossary::GlossaryArgs),
     /// Back up the embedded database and its files into a new folder, while serving.
     Backup(cmd::storage::BackupArgs),
     /// Restore a backup into a data folder that holds no data (or replace it with --force).
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Command::SimulateLlm(args) => cmd::simulate::run(args),
         Command::Users(args) => cmd::users::run(args),
         Command::Keys(args) => cmd::keys::run(args),
+        Command::Glossary(args) => cmd::glossary::run(args),
         Command::Backup(args) => cmd::storage::backup(args),
         Command::Restore(args) => cmd::storage::restore(args),
         Command::Purge(args) => cmd::storage::purge(args),

@@ -20,6 +20,7 @@ mod detect;
 mod document;
 mod encoding;
 mod error;
+pub mod exchange;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 #[cfg(feature = "fuzzing")]

@@ -57,11 +57,13 @@ pub enum FaultKind {
     CopyShort,
     /// The answer falls into a repetition loop up to the output limit (`length`).
     RepeatLoop,
+    /// One segment's answer leaves out the target of one glossary term it should carry.
+    TermMiss,
 }
 
 impl FaultKind {
     /// Every kind, in the order the simulator draws them.
-    pub const ALL: [FaultKind; 22] = [
+    pub const ALL: [FaultKind; 23] = [
         FaultKind::DropCode,
         FaultKind::DupCode,
         FaultKind::InventCode,
@@ -84,6 +86,7 @@ impl FaultKind {
         FaultKind::ForeignSource,
         FaultKind::CopyShort,
         FaultKind::RepeatLoop,
+        FaultKind::TermMiss,
     ];
 
     /// The name used in a fault spec and in `/sim/stats`.
@@ -111,6 +114,7 @@ impl FaultKind {
             FaultKind::ForeignSource => "foreign_source",
             FaultKind::CopyShort => "copy_short",
             FaultKind::RepeatLoop => "repeat_loop",
+            FaultKind::TermMiss => "term_miss",
         }
     }
 

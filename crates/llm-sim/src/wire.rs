@@ -31,6 +31,22 @@ pub struct BatchRequest {
     pub context: Vec<String>,
     /// Segments to translate, in document order.
     pub segments: Vec<WireSegment>,
+    /// Glossary terms of this batch: a source term found in a segment is translated with its
+    /// target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub glossary: Vec<WireTerm>,
+    /// `formal` or `informal`, when asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formality: Option<String>,
+}
+
+/// One glossary term of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireTerm {
+    /// The term in the source language.
+    pub source: String,
+    /// Its required translation.
+    pub target: String,
 }
 
 /// One segment of a request or of an answer.

@@ -258,7 +258,14 @@ async fn trial_translation(
     let req = ChatRequest {
         model: settings.model.clone(),
         system: prompt::BATCH_SYSTEM.to_string(),
-        user: prompt::batch_user_message("French", "English", &[], &segments, false),
+        user: prompt::batch_user_message(
+            "French",
+            "English",
+            &[],
+            &segments,
+            false,
+            &serde_json::Map::new(),
+        ),
         images: Vec::new(),
         schema: Some(prompt::translations_schema().clone()),
         max_tokens: 160,

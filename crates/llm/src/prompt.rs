@@ -6,7 +6,8 @@
 //! `{"translations":[{"id","text"}]}` keyed by id. Everything that does not vary (instructions,
 //! rules for inline codes, French typography, right-to-left targets) is in the system message,
 //! byte-identical on every request so that servers reuse its prompt cache; per-request facts
-//! (languages, context, a stricter note on retries) travel in the user message.
+//! (languages, context, a stricter note on retries, the glossary terms of the batch, formality,
+//! brief and instructions) travel in the user message.
 //!
 //! [`fingerprint`] (sha256 of the templates and the schema) is recorded with each translation,
 //! so a translation memory can tell which prompt produced what.
@@ -14,12 +15,12 @@
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tradia_core::LanguageTag;
 
 /// Version of the prompt templates; bump it with any wording change.
-pub const PROMPT_VERSION: &str = "tradia-prompt-v1";
+pub const PROMPT_VERSION: &str = "tradia-prompt-v2";
 
 /// System message of batch document translation (identical on every request).
 pub const BATCH_SYSTEM: &str = "You are a professional translator working on documents.
@@ -28,7 +29,10 @@ INPUT: the user message is one JSON object:
 - \"source_lang\" and \"target_lang\": the languages, spelled out in English;
 - \"context\": text that comes just before the segments in the document. It is read-only: use it to understand the segments, never translate it or return it;
 - \"segments\": a list of {\"id\", \"text\"} to translate;
-- sometimes \"note\": an extra instruction for this request.
+- sometimes \"glossary\": a list of {\"source\", \"target\"} terms (with an optional \"note\"): wherever a source term occurs in a segment, translate it with exactly that target term;
+- sometimes \"formality\": \"formal\" or \"informal\": the form of address to use where the target language has one (vous/tu, Sie/du, usted/tú);
+- sometimes \"brief\": what the document is, and \"instructions\": wishes of the person who asked for the translation; follow them unless they contradict the rules below;
+- sometimes \"note\" or \"glossary_note\": an extra instruction for this request.
 
 OUTPUT: only one JSON object, {\"translations\":[{\"id\":\"…\",\"text\":\"…\"}]}, with exactly one entry per input segment and the same \"id\" strings. No other text: no explanation, no comment, no Markdown fence, no thinking.
 
@@ -113,6 +117,10 @@ struct BatchRequest<'a> {
     segments: &'a [WireSegment<'a>],
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'static str>,
+    /// Glossary terms and style (`engine::terms`): fields of their own, never in the system
+    /// message.
+    #[serde(flatten)]
+    guidance: &'a Map<String, Value>,
 }
 
 /// The user message of a batch request (WIRE.md §1).
@@ -122,6 +130,7 @@ pub fn batch_user_message(
     context: &[String],
     segments: &[WireSegment<'_>],
     strict: bool,
+    guidance: &Map<String, Value>,
 ) -> String {
     let req = BatchRequest {
         task: "translate",
@@ -130,6 +139,7 @@ pub fn batch_user_message(
         context,
         segments,
         note: strict.then_some(STRICT_NOTE),
+        guidance,
     };
     // Serialising plain strings and slices cannot fail.
     serde_json::to_string(&req).unwrap_or_default()
@@ -152,7 +162,8 @@ mod tests {
     #[test]
     fn the_user_message_follows_the_wire_contract() {
         let segs = [WireSegment { id: "12".into(), text: "Lisez le <g1>guide</g1>." }];
-        let msg = batch_user_message("French", "English", &["Avant.".into()], &segs, false);
+        let msg =
+            batch_user_message("French", "English", &["Avant.".into()], &segs, false, &Map::new());
         let v: Value = serde_json::from_str(&msg).unwrap();
         assert_eq!(v["task"], "translate");
         assert_eq!(v["source_lang"], "French");
@@ -163,7 +174,7 @@ mod tests {
         assert!(v.get("note").is_none());
         // Tags are not HTML-escaped in the JSON: models copy tags they can see.
         assert!(msg.contains("<g1>guide</g1>"));
-        let strict = batch_user_message("French", "English", &[], &segs, true);
+        let strict = batch_user_message("French", "English", &[], &segs, true, &Map::new());
         assert!(strict.contains("\"note\""));
     }
 

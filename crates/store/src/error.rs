@@ -9,7 +9,7 @@
 //! [`StoreError::StorageUnavailable`], a damaged SQLite file [`StoreError::DatabaseDamaged`], so
 //! the server can answer `storage_full` / `storage_unavailable` and its probes can say why.
 
-use crate::model::{ApiKeyId, JobId, JobStatus, TeamId, UserId};
+use crate::model::{ApiKeyId, GlossaryId, JobId, JobStatus, TeamId, UserId};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,10 @@ pub enum StoreError {
     /// No API key with this identifier (or none of the caller's).
     #[error("API key {0} not found")]
     ApiKeyNotFound(ApiKeyId),
+    /// No glossary with this identifier (or none the caller may read: the two are not told
+    /// apart).
+    #[error("glossary {0} not found")]
+    GlossaryNotFound(GlossaryId),
     /// Another user already has this login (whatever its letter case).
     #[error("the login `{0}` is already taken")]
     LoginTaken(String),
@@ -104,6 +108,7 @@ impl StoreError {
             StoreError::UserNotFound(_) => "user_not_found",
             StoreError::TeamNotFound(_) => "team_not_found",
             StoreError::ApiKeyNotFound(_) => "api_key_not_found",
+            StoreError::GlossaryNotFound(_) => "glossary_not_found",
             StoreError::LoginTaken(_) => "login_taken",
             StoreError::IdentityTaken => "identity_taken",
             StoreError::TeamNameTaken(_) => "team_name_taken",

@@ -113,6 +113,7 @@
 pub mod accounts;
 pub mod blob;
 pub mod error;
+pub mod glossaries;
 pub mod maintenance;
 pub mod model;
 pub mod postgres;
@@ -127,13 +128,15 @@ pub use blob::{
     BlobError, BlobKey, BlobReader, BlobStore, FsBlobStore, ListedBlob, StoredBlob, orphan_blobs,
 };
 pub use error::StoreError;
+pub use glossaries::GlossaryStore;
 pub use maintenance::{CopyReport, DataLayout, MaintenanceError, backup_sqlite, restore_sqlite};
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
-    FailureKey, FileExtracted, InProgress, Job, JobFile, JobId, JobPage, JobStatus, Lease,
-    NewApiKey, NewAuditEntry, NewJob, NewJobFile, NewSession, NewUser, OidcIdentity, PasswordHash,
-    Progress, QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts, StoredSegment,
-    Team, TeamId, TokenHash, User, UserId, UserState, UserUpdate,
+    FailureKey, FileExtracted, Glossary, GlossaryId, GlossaryUpdate, InProgress, Job, JobFile,
+    JobId, JobPage, JobStatus, Lease, NewApiKey, NewAuditEntry, NewGlossary, NewJob, NewJobFile,
+    NewSession, NewUser, OidcIdentity, Owner, PasswordHash, Progress, QuotaOverrides, RenewOutcome,
+    Role, Session, SessionId, StatusCounts, StoredSegment, Team, TeamId, TokenHash, User, UserId,
+    UserState, UserUpdate,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

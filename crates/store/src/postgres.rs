@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::sql::{
     Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, impl_account_store,
-    shared_job_methods, to_millis, too_many_attempts,
+    impl_glossary_store, shared_job_methods, to_millis, too_many_attempts,
 };
 use crate::store::{Purged, Store, StoreResult};
 
@@ -94,6 +94,7 @@ impl SqlBackend for PgStore {
 }
 
 impl_account_store!(PgStore, Postgres);
+impl_glossary_store!(PgStore, Postgres);
 
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()

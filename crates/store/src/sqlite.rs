@@ -31,7 +31,7 @@ use crate::model::{
 };
 use crate::sql::{
     Dialect, FileUpdate, JobScope, SqlBackend, StoredTime, check_new_job, corrupt,
-    impl_account_store, shared_job_methods, too_many_attempts,
+    impl_account_store, impl_glossary_store, shared_job_methods, too_many_attempts,
 };
 use crate::store::{Purged, Store, StoreResult};
 
@@ -113,6 +113,7 @@ impl SqlBackend for SqliteStore {
 }
 
 impl_account_store!(SqliteStore, Sqlite);
+impl_glossary_store!(SqliteStore, Sqlite);
 
 fn now_ms() -> i64 {
     let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();

@@ -31,6 +31,7 @@ use tradia_core::BoxFuture;
 use crate::accounts::AccountStore;
 use crate::blob::BlobKey;
 use crate::error::StoreError;
+use crate::glossaries::GlossaryStore;
 use crate::model::{
     Caller, ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobId, JobPage,
     Lease, NewJob, RenewOutcome, StatusCounts, StoredSegment, UserId,
@@ -51,9 +52,9 @@ pub struct Purged {
     pub blobs: Vec<BlobKey>,
 }
 
-/// Durable state of the translation service: jobs here, people in the [`AccountStore`] every
-/// store also is.
-pub trait Store: AccountStore + Send + Sync + 'static {
+/// Durable state of the translation service: jobs here, people in the [`AccountStore`] and
+/// glossaries in the [`GlossaryStore`] every store also is.
+pub trait Store: AccountStore + GlossaryStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `--check-config`.
     fn backend(&self) -> &'static str;
 

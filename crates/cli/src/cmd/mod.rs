@@ -1,6 +1,7 @@
 //! One module per subcommand, and what they share: reading a document with errors worded
 //! once, and writing to a standard output that may be closed early (`tradia inspect … | head`).
 
+pub(crate) mod glossary;
 pub(crate) mod inspect;
 pub(crate) mod keys;
 pub(crate) mod llm;

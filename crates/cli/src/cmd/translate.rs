@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -21,7 +22,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use tradia_core::detect::{detect_segments_language, is_known_language};
 use tradia_core::{
-    Content, Engine, EngineStats, LanguageTag, ResultSink, SegmentResult, TranslateRequest,
+    Content, Engine, EngineStats, Guidance, LanguageTag, ResultSink, SegmentResult,
+    TranslateRequest,
 };
 use tradia_formats::{Document, ExtractOptions, MergeOptions};
 
@@ -53,6 +55,12 @@ pub(crate) struct TranslateArgs {
     json: bool,
     #[command(flatten)]
     read: super::ReadArgs,
+    /// Glossary, formality and instructions.
+    #[command(flatten)]
+    guidance: super::glossary::GuidanceArgs,
+    /// What `guidance` loaded (set once the usage checks passed).
+    #[arg(skip)]
+    loaded: Arc<Guidance>,
     /// LLM connection settings (used by the ollama and openai engines).
     #[command(flatten)]
     llm: tradia_llm::LlmArgs,
@@ -92,13 +100,20 @@ struct Summary {
 }
 
 /// Runs `tradia translate`.
-pub(crate) fn run(args: TranslateArgs) -> Outcome {
+pub(crate) fn run(mut args: TranslateArgs) -> Outcome {
     let output_dir =
         args.output.clone().unwrap_or_else(|| PathBuf::from(format!("translated-{}", args.to)));
     if let Err(message) = check_usage(&args, &output_dir) {
         eprintln!("error: {message}");
         return Outcome::Usage;
     }
+    args.loaded = match args.guidance.load(args.from.as_ref(), &args.to) {
+        Ok(guidance) => Arc::new(guidance),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::Usage;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(error) => {
@@ -351,6 +366,7 @@ async fn translate_one(
 ) -> anyhow::Result<(PathBuf, usize)> {
     let sink = BarSink(bar);
     let mut request = TranslateRequest::all(source, args.to.clone(), &document.segments);
+    request.guidance = args.loaded.clone();
     request.sink = &sink;
     request.owner = name.to_string();
     let results = engine.translate(request).await?;

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use tradia_core::content::escape_text;
 use tradia_core::{Content, Piece};
 
-use super::{pseudo_content, pseudo_run, pseudo_segment};
+use super::{pseudo_run, pseudo_segment, pseudo_with_terms};
 use crate::config::FaultKind;
 use crate::wire::{BatchAnswer, BatchRequest, WireSegment};
 
@@ -20,14 +20,37 @@ pub(super) fn batch_answer(
     applied: &mut Vec<FaultKind>,
 ) -> BatchAnswer {
     // Pieces of each answer, kept unvalidated so that code faults can break them.
+    // Glossary terms are applied (WIRE.md §4); `term_miss` answers one segment that carries a
+    // term as if that term had not been given.
+    let mut applied_terms: Vec<Vec<usize>> = Vec::new();
     let mut answers: Vec<(String, Option<Vec<Piece>>)> = req
         .segments
         .iter()
         .map(|s| match Content::parse(&s.text) {
-            Ok(c) => (s.id.clone(), Some(pseudo_content(&c).pieces().to_vec())),
-            Err(_) => (s.id.clone(), None),
+            Ok(c) => {
+                let (out, used) = pseudo_with_terms(&c, &req.glossary, None);
+                applied_terms.push(used);
+                (s.id.clone(), Some(out.pieces().to_vec()))
+            }
+            Err(_) => {
+                applied_terms.push(Vec::new());
+                (s.id.clone(), None)
+            }
         })
         .collect();
+    if drawn.contains(&FaultKind::TermMiss) {
+        let candidates: Vec<usize> =
+            (0..answers.len()).filter(|&i| !applied_terms[i].is_empty()).collect();
+        if !candidates.is_empty() {
+            let i = candidates[rng.random_range(0..candidates.len())];
+            let skip = applied_terms[i][rng.random_range(0..applied_terms[i].len())];
+            if let Ok(c) = Content::parse(&req.segments[i].text) {
+                let (out, _) = pseudo_with_terms(&c, &req.glossary, Some(skip));
+                answers[i].1 = Some(out.pieces().to_vec());
+                applied.push(FaultKind::TermMiss);
+            }
+        }
+    }
     let mut texts: Vec<Option<String>> = vec![None; answers.len()];
 
     for kind in

@@ -4,11 +4,13 @@
 
 mod faults;
 mod pseudo;
+mod terms;
 mod tokens;
 
 use faults::batch_answer;
 pub use faults::render_pieces;
 pub use pseudo::{pseudo_content, pseudo_run, pseudo_segment};
+pub use terms::pseudo_with_terms;
 pub use tokens::{count_tokens, thinking_trace, tokenize};
 
 use std::collections::BTreeSet;

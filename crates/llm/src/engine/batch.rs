@@ -47,6 +47,7 @@ use super::budget::{
 };
 use super::guarded::retry_owner;
 use super::split::{join_parts, split_sentences};
+use super::terms::{Terms, Verdict};
 
 /// Characters of preceding source text given as context to a batch.
 pub(super) const CONTEXT_CHARS: usize = 600;
@@ -101,6 +102,8 @@ struct Job<'a, 'r> {
     ctx: u32,
     groups: Vec<Group<'a>>,
     results: Mutex<Vec<Option<SegmentResult>>>,
+    /// The glossary terms and style of the request, and what the answers missed.
+    terms: Terms<'r>,
 }
 
 impl LlmEngine {
@@ -163,6 +166,7 @@ impl LlmEngine {
             ctx: self.known_context(),
             groups: Vec::new(),
             results: Mutex::new(vec![None; pending.len()]),
+            terms: Terms::new(&request.guidance),
         };
         let mut immediate = Vec::new();
         let mut by_core: HashMap<String, usize> = HashMap::new();
@@ -223,6 +227,10 @@ impl LlmEngine {
                 done: Mutex::new(Some(vec![None; parts.len()])),
             });
         }
+        let Job { units, terms, .. } = &mut job;
+        for unit in units.iter() {
+            terms.add_unit(&unit.prot.core);
+        }
         (job, immediate)
     }
 
@@ -246,8 +254,15 @@ impl LlmEngine {
             .collect();
         let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
         let s = &self.inner.settings;
-        let user =
-            prompt::batch_user_message(&job.source_name, &job.target_name, &context, &wire, strict);
+        let guidance = job.terms.wire(units);
+        let user = prompt::batch_user_message(
+            &job.source_name,
+            &job.target_name,
+            &context,
+            &wire,
+            strict,
+            &guidance,
+        );
         // The output fits in what the prompt leaves of the context.
         let prompt = prompt_tokens(prompt::BATCH_SYSTEM.len() + user.len()) + TEMPLATE_TOKENS;
         ChatRequest {
@@ -308,7 +323,18 @@ impl LlmEngine {
             while let Some(r) = running.next().await {
                 for (u, outcome) in r? {
                     match outcome {
-                        Ok(content) => job.accept(self, u, &content),
+                        Ok(content) => match job.terms.review(u, &content, job.segment_ids(u)) {
+                            Verdict::Accept => job.accept(self, u, &content),
+                            Verdict::Retry => {
+                                failures
+                                    .insert(u, Failure { why: Rejection::Missing, answer: None });
+                                next.push(u);
+                            }
+                        },
+                        // A glossary retry that failed otherwise: the first answer stands.
+                        Err(_) if let Some(first) = job.terms.fallback(u, job.segment_ids(u)) => {
+                            job.accept(self, u, &first);
+                        }
                         Err(f) => {
                             failures.insert(u, f);
                             next.push(u);
@@ -320,6 +346,10 @@ impl LlmEngine {
             todo = next;
         }
         for u in todo {
+            if let Some(first) = job.terms.fallback(u, job.segment_ids(u)) {
+                job.accept(self, u, &first);
+                continue;
+            }
             let f =
                 failures.remove(&u).unwrap_or(Failure { why: Rejection::Missing, answer: None });
             let unit = &job.units[u];
@@ -463,7 +493,10 @@ impl LlmEngine {
 }
 
 impl Job<'_, '_> {
-    fn finish(&self, engine: &LlmEngine, pos: usize, result: SegmentResult) {
+    fn finish(&self, engine: &LlmEngine, pos: usize, mut result: SegmentResult) {
+        if result.kept.is_none() {
+            result.flags.extend(self.terms.flags(result.id));
+        }
         let c = &engine.inner.counters;
         c.segments.fetch_add(1, Ordering::Relaxed);
         if result.kept.is_some() {
@@ -474,6 +507,17 @@ impl Job<'_, '_> {
         if let Some(slot) = results.get_mut(pos) {
             *slot = Some(result);
         }
+    }
+
+    /// The segments unit `u`'s translation goes to.
+    fn segment_ids(&self, u: usize) -> Vec<tradia_core::SegmentId> {
+        let unit = &self.units[u];
+        let mut ids = vec![unit.seg.id];
+        ids.extend(unit.members.iter().map(|(_, seg)| seg.id));
+        if let Some((g, _)) = unit.part {
+            ids.extend(self.groups[g].members.iter().map(|(_, seg)| seg.id));
+        }
+        ids
     }
 
     fn entry_context(&self) -> EntryContext<'_> {

@@ -16,6 +16,7 @@ mod batch;
 mod budget;
 mod guarded;
 mod split;
+mod terms;
 mod think;
 
 pub(crate) use budget::fixed_prompt_tokens;

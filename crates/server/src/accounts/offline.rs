@@ -30,7 +30,8 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    /// Opens the configured store (`DATABASE_URL`, else the SQLite file under `TRADIA_DATA_DIR`).
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         let url = match self.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => url.to_string(),
             None => {

@@ -4,6 +4,7 @@
 pub mod assist;
 pub mod config;
 pub mod docs;
+pub mod glossaries;
 pub mod input;
 pub mod meta;
 pub mod routes;
@@ -20,7 +21,9 @@ use utoipa::OpenApi;
 
 use crate::access::{csrf, headers, host, origin, rate};
 use crate::accounts::{admin, caller, me, oidc, sign_in};
-use crate::compat::deepl::{document as deepl_document, text as deepl_text};
+use crate::compat::deepl::{
+    document as deepl_document, glossary as deepl_glossary, text as deepl_text,
+};
 use crate::compat::libretranslate as lt;
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
@@ -44,9 +47,14 @@ use routes::Access;
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
         admin::create_user_key, admin::list_teams, admin::create_team, admin::add_member,
         admin::remove_member, admin::list_jobs, admin::usage, admin::audit,
+        glossaries::create_glossary, glossaries::import_glossary, glossaries::list_glossaries,
+        glossaries::get_glossary, glossaries::glossary_entries, glossaries::export_glossary,
+        glossaries::update_glossary, glossaries::delete_glossary,
         lt::translate, lt::detect, lt::languages, lt::frontend_settings, lt::suggest,
         deepl_text::translate, deepl_text::languages, deepl_text::usage,
         deepl_document::upload, deepl_document::status, deepl_document::result,
+        deepl_glossary::create, deepl_glossary::list, deepl_glossary::get, deepl_glossary::delete,
+        deepl_glossary::entries, deepl_glossary::language_pairs,
     ),
     tags(
         (name = "jobs", description = "Document translation jobs"),
@@ -55,6 +63,7 @@ use routes::Access;
         (name = "models", description = "Models and languages"),
         (name = "operations", description = "Health and metrics"),
         (name = "accounts", description = "Configuration, sign-in, the caller's profile and API keys"),
+        (name = "glossaries", description = "Glossaries (term bases) and their CSV/TSV/TBX exchange"),
         (name = "admin", description = "Administration: users, teams, quotas, job metadata, usage, audit"),
         (name = "libretranslate", description = "LibreTranslate's API (TRADIA_LIBRETRANSLATE; paths below TRADIA_LIBRETRANSLATE_PREFIX), keys in `api_key`"),
         (name = "deepl", description = "DeepL's API v2 (TRADIA_DEEPL; paths below TRADIA_DEEPL_PREFIX), keys as `Authorization: DeepL-Auth-Key …`"),

@@ -13,7 +13,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{assist, config, docs, meta, text};
+use super::{assist, config, docs, glossaries, meta, text};
 use crate::accounts::{admin, me, oidc, sign_in};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
@@ -136,6 +136,17 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::post("/api/v1/assist/summary", User, assist::summary).body_limit(TEXT_BODY_LIMIT),
         Route::post("/api/v1/assist/summary/stream", User, assist::summary_stream)
             .body_limit(TEXT_BODY_LIMIT),
+        Route::post("/api/v1/glossaries", User, glossaries::create_glossary)
+            .body_limit(TEXT_BODY_LIMIT),
+        Route::post("/api/v1/glossaries/import", User, glossaries::import_glossary)
+            .body_limit(TEXT_BODY_LIMIT),
+        Route::get("/api/v1/glossaries", User, glossaries::list_glossaries),
+        Route::get("/api/v1/glossaries/{id}", User, glossaries::get_glossary),
+        Route::get("/api/v1/glossaries/{id}/entries", User, glossaries::glossary_entries),
+        Route::get("/api/v1/glossaries/{id}/export", User, glossaries::export_glossary),
+        Route::patch("/api/v1/glossaries/{id}", User, glossaries::update_glossary)
+            .body_limit(TEXT_BODY_LIMIT),
+        Route::delete("/api/v1/glossaries/{id}", User, glossaries::delete_glossary),
         Route::get("/api/v1/models", User, meta::models),
         Route::get("/api/v1/languages", User, meta::languages),
         Route::get("/api/v1/config", Public, config::config),

@@ -85,6 +85,8 @@ error_codes! {
     SameLanguage = "same_language", BAD_REQUEST, "Source and target are the same.";
     UnknownModel = "unknown_model", BAD_REQUEST,
         "`model` is not one the LLM servers list (the message lists them).";
+    InvalidGlossaryFile = "invalid_glossary_file", BAD_REQUEST,
+        "A glossary file (CSV, TSV or TBX) cannot be read; the message says where.";
     InvalidStyle = "invalid_style", BAD_REQUEST,
         "Reformulation `style` longer than 100 characters.";
     InvalidImage = "invalid_image", BAD_REQUEST,
@@ -118,6 +120,9 @@ error_codes! {
     KeyNotFound = "key_not_found", NOT_FOUND,
         "No API key with this id among the caller's (another user's key answers this too).";
     TeamNotFound = "team_not_found", NOT_FOUND, "No team with this id.";
+    GlossaryNotFound = "glossary_not_found", NOT_FOUND,
+        "No glossary with this id among the caller's and their teams' (another user's glossary \
+         answers this too).";
     MisdirectedRequest = "misdirected_request", Some(StatusCode::MISDIRECTED_REQUEST),
         "The request's `Host` is not the address in `TRADIA_PUBLIC_URL`; nothing was done.";
     JobNotFinished = "job_not_finished", CONFLICT,
@@ -301,6 +306,7 @@ mod tests {
             ("invalid_language", Some(400)),
             ("same_language", Some(400)),
             ("unknown_model", Some(400)),
+            ("invalid_glossary_file", Some(400)),
             ("invalid_style", Some(400)),
             ("invalid_image", Some(400)),
             ("request_rejected", Some(400)),
@@ -317,6 +323,7 @@ mod tests {
             ("user_not_found", Some(404)),
             ("key_not_found", Some(404)),
             ("team_not_found", Some(404)),
+            ("glossary_not_found", Some(404)),
             ("misdirected_request", Some(421)),
             ("job_not_finished", Some(409)),
             ("no_result", Some(409)),

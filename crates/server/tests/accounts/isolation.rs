@@ -25,6 +25,10 @@ enum Case {
     Caller,
     /// Takes a key id: B gets `404 key_not_found` for A's key.
     OwnKey,
+    /// Takes a glossary id: B gets `404 glossary_not_found` for A's glossary, unchanged.
+    OwnGlossary,
+    /// Lists the caller's glossaries: B's list does not show A's.
+    GlossaryList,
     /// Administrators only: B gets `403 forbidden`.
     Admin,
     /// Public (configuration, sign-in, documentation, probes).
@@ -34,6 +38,8 @@ enum Case {
     Key,
     /// A DeepL document (a job): B's key gets `404` for A's, even with A's document key.
     KeyJob,
+    /// A DeepL glossary: B's key gets `404` for A's.
+    KeyGlossary,
 }
 
 fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
@@ -42,6 +48,9 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         ("GET", "/api/v1/jobs") => Case::JobList,
         (_, p) if p.starts_with("/api/v1/jobs/{id}") => Case::OwnJob,
         ("DELETE", "/api/v1/me/keys/{id}") => Case::OwnKey,
+        ("GET", "/api/v1/glossaries") => Case::GlossaryList,
+        ("POST", "/api/v1/glossaries" | "/api/v1/glossaries/import") => Case::Caller,
+        (_, p) if p.starts_with("/api/v1/glossaries/{id}") => Case::OwnGlossary,
         (_, p) if p.starts_with("/api/v1/admin/") => Case::Admin,
         ("POST", "/api/v1/translate" | "/api/v1/translate/stream") => Case::Caller,
         ("POST", p) if p.starts_with("/api/v1/assist/") => Case::Caller,
@@ -50,6 +59,8 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         }
         ("POST", "/api/v1/me/keys") => Case::Caller,
         ("POST", "/v2/document/{id}" | "/v2/document/{id}/result") => Case::KeyJob,
+        (_, p) if p.starts_with("/v2/glossaries/{id}") => Case::KeyGlossary,
+        ("GET" | "POST", "/v2/glossaries") | ("GET", "/v2/glossary-language-pairs") => Case::Key,
         ("POST", "/v2/translate" | "/v2/document") | ("GET", "/v2/languages" | "/v2/usage") => {
             Case::Key
         }
@@ -67,7 +78,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
     };
     let expected_access = match case {
         Case::Admin => Access::Admin,
-        Case::Key | Case::KeyJob => Access::Key,
+        Case::Key | Case::KeyJob | Case::KeyGlossary => Access::Key,
         Case::Public => {
             return Some(case).filter(|_| !matches!(access, Access::User | Access::Admin));
         }
@@ -94,6 +105,11 @@ async fn matrix(database: Option<&str>) {
     let anonymous = app.anonymous();
     let job = a.create_job().await;
     a.wait_done(&job).await;
+    let glossary_body = json!({"name": "A's terms", "source_lang": "fr", "target_lang": "en",
+        "entries": [{"source": "secret-term", "target": "hidden"}]});
+    let (status, glossary) = a.json(Method::POST, "/api/v1/glossaries", glossary_body).await;
+    assert_eq!(status, 201, "{glossary}");
+    let glossary = glossary["id"].as_str().unwrap().to_string();
     let (_, a_keys) = a.call(Method::GET, "/api/v1/me/keys").await;
     let a_key_id = a_keys["keys"][0]["id"].as_str().unwrap().to_string();
 
@@ -107,12 +123,21 @@ async fn matrix(database: Option<&str>) {
             unknown.push(format!("{route:?}"));
             continue;
         };
-        let path = route.path.replace("{id}", &job).replace("{user}", &b.id);
+        let object = if route.path.starts_with("/api/v1/glossaries")
+            || route.path.starts_with("/v2/glossaries")
+        {
+            &glossary
+        } else {
+            &job
+        };
+        let path = route.path.replace("{id}", object).replace("{user}", &b.id);
         let body = body_for(&route.path);
         let what = format!("{} {}", route.method, route.path);
         match case {
             Case::OwnJob
             | Case::OwnKey
+            | Case::OwnGlossary
+            | Case::GlossaryList
             | Case::JobList
             | Case::CreateJob
             | Case::Caller
@@ -122,7 +147,7 @@ async fn matrix(database: Option<&str>) {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {what}: {answer}");
                 assert_eq!(answer["error"]["code"], "unauthenticated", "{what}");
             }
-            Case::Key | Case::KeyJob => {
+            Case::Key | Case::KeyJob | Case::KeyGlossary => {
                 // No key: the API's own refusal; B's session cookie counts for nothing here.
                 for caller in [&anonymous, &b] {
                     let (status, answer) =
@@ -139,6 +164,12 @@ async fn matrix(database: Option<&str>) {
             Case::Public => {}
         }
         match case {
+            Case::KeyGlossary => {
+                let (status, answer) = b_key.json(route.method.clone(), &path, json!({})).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "B on A's glossary, {what}: {answer}");
+                let message = answer["message"].as_str().unwrap_or_default().to_lowercase();
+                assert!(message.contains("not found"), "{what}: {answer}");
+            }
             Case::KeyJob => {
                 let job_id: tradia_store::JobId = job.parse().unwrap();
                 let a_user: tradia_store::UserId = a.id.parse().unwrap();
@@ -172,6 +203,27 @@ async fn matrix(database: Option<&str>) {
                     assert_eq!(answer["error"]["code"], "key_not_found");
                 }
             }
+            Case::OwnGlossary => {
+                for other in [&b, &b_key, &app.admin] {
+                    let (status, answer) =
+                        other.json(route.method.clone(), &path, body.clone()).await;
+                    assert_eq!(
+                        status,
+                        StatusCode::NOT_FOUND,
+                        "B on A's glossary, {what}: {answer}"
+                    );
+                    assert_eq!(answer["error"]["code"], "glossary_not_found", "{what}");
+                }
+            }
+            Case::GlossaryList => {
+                for other in [&b, &b_key, &app.admin] {
+                    let (status, list) = other.call(Method::GET, &path).await;
+                    assert_eq!(status, 200);
+                    assert_eq!(list["glossaries"], json!([]), "B sees no glossary of A's: {list}");
+                }
+                let (_, list) = a_key.call(Method::GET, &path).await;
+                assert_eq!(list["glossaries"][0]["id"], glossary.as_str());
+            }
             Case::Admin => {
                 for other in [&b, &b_key] {
                     let (status, answer) =
@@ -190,6 +242,10 @@ async fn matrix(database: Option<&str>) {
     assert_eq!(status, 200, "A still downloads their result");
     let (status, _) = a_key.call(Method::GET, "/api/v1/me").await;
     assert_eq!(status, 200, "A's key still works");
+    let (status, entries) =
+        a.call(Method::GET, &format!("/api/v1/glossaries/{glossary}/entries")).await;
+    assert_eq!(status, 200, "A's glossary survived: {entries}");
+    assert_eq!(entries["entries"][0]["source"], "secret-term");
 
     // The administrator sees the job's metadata, not its content.
     let (status, meta) = app.admin.call(Method::GET, &format!("/api/v1/jobs/{job}")).await;

@@ -5,6 +5,7 @@
 //! header, single sign-on against a real OpenID provider. Each test runs on SQLite, and on PostgreSQL too when `TRADIA_TEST_DATABASE_URL` names
 //! one (logins are made unique per run, so a shared database is fine).
 
+mod glossaries;
 mod harness;
 mod isolation;
 mod oidc;

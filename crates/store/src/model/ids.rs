@@ -72,6 +72,10 @@ typed_id!(
     /// An audit log entry's identifier.
     AuditId
 );
+typed_id!(
+    /// A glossary's identifier, the string id clients address it by.
+    GlossaryId
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod credentials;
+mod glossaries;
 mod ids;
 mod jobs;
 mod records;
@@ -16,7 +17,11 @@ pub use accounts::{
     UserUpdate,
 };
 pub use credentials::{ApiKey, NewApiKey, NewSession, Session, TokenHash};
-pub use ids::{ApiKeyId, AuditId, JobId, SessionId, TeamId, UserId};
+pub use glossaries::{
+    Glossary, GlossaryUpdate, MAX_GLOSSARY_ENTRIES, MAX_NOTE_CHARS, MAX_TERM_CHARS, NewGlossary,
+    Owner,
+};
+pub use ids::{ApiKeyId, AuditId, GlossaryId, JobId, SessionId, TeamId, UserId};
 pub use jobs::{
     ClaimOptions, Claimed, ErrorInfo, FileExtracted, InProgress, Job, JobFile, JobPage, JobStatus,
     Lease, NewJob, NewJobFile, Progress, RenewOutcome, StatusCounts, StoredSegment,

@@ -30,6 +30,8 @@
 mod account_rows;
 mod account_store;
 mod credentials;
+mod glossaries;
+mod glossary_rows;
 mod job_methods;
 mod queries;
 mod records;
@@ -45,6 +47,7 @@ use crate::error::StoreError;
 use crate::store::StoreResult;
 
 pub(crate) use account_store::{Accounts, impl_account_store};
+pub(crate) use glossaries::{Glossaries, impl_glossary_store};
 pub(crate) use job_methods::shared_job_methods;
 pub(crate) use queries::{FileUpdate, JobScope, Queries};
 pub(crate) use rows::{check_new_job, corrupt, too_many_attempts};

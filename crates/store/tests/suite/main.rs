@@ -12,6 +12,7 @@
 mod accounts;
 mod cases;
 mod fairness;
+mod glossaries;
 mod owners;
 
 use std::future::Future;
@@ -113,6 +114,13 @@ macro_rules! suite {
 }
 
 suite! {
+    glossaries {
+        entries_round_trip_in_order,
+        bad_entries_are_refused_naming_the_problem,
+        only_owners_and_team_members_reach_a_glossary,
+        one_default_per_owner_and_pair,
+        deleting_the_owner_deletes_the_glossaries,
+    }
     cases {
         create_and_get,
         pagination_newest_first,

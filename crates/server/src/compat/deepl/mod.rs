@@ -9,6 +9,7 @@
 //! Keys: `Authorization: DeepL-Auth-Key <Tradia API key>` (or `Bearer`).
 
 pub mod document;
+pub mod glossary;
 pub mod text;
 
 use std::sync::Arc;
@@ -43,6 +44,16 @@ pub fn routes(_state: &AppState, mount: &Mount) -> Vec<Route> {
             .body_limit(upload_limit),
         Route::post(mount.path("/v2/document/{id}"), Access::Key, document::status),
         Route::post(mount.path("/v2/document/{id}/result"), Access::Key, document::result),
+        Route::post(mount.path("/v2/glossaries"), Access::Key, glossary::create),
+        Route::get(mount.path("/v2/glossaries"), Access::Key, glossary::list),
+        Route::get(mount.path("/v2/glossaries/{id}"), Access::Key, glossary::get),
+        Route::delete(mount.path("/v2/glossaries/{id}"), Access::Key, glossary::delete),
+        Route::get(mount.path("/v2/glossaries/{id}/entries"), Access::Key, glossary::entries),
+        Route::get(
+            mount.path("/v2/glossary-language-pairs"),
+            Access::Key,
+            glossary::language_pairs,
+        ),
     ]
 }
 
@@ -87,7 +98,7 @@ impl From<ApiError> for DeeplError {
                 StatusCode::from_u16(QUOTA_EXCEEDED).unwrap_or(StatusCode::TOO_MANY_REQUESTS)
             }
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::JobNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::JobNotFound | ErrorCode::GlossaryNotFound => StatusCode::NOT_FOUND,
             _ => {
                 let status = e.status();
                 let kept = [StatusCode::PAYLOAD_TOO_LARGE, StatusCode::UNSUPPORTED_MEDIA_TYPE];

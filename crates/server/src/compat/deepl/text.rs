@@ -70,15 +70,19 @@ pub async fn translate(
         Some(_) => return Err(DeeplError::bad("Value for 'tag_handling' not supported.")),
     };
     let formality = formality(text_field(&fields, "formality").as_deref())?;
-    if text_field(&fields, "glossary_id").is_some_and(|g| !g.trim().is_empty()) {
-        return Err(DeeplError::not_found("Glossary not found: this server has no glossaries yet"));
-    }
+    let terms = match text_field(&fields, "glossary_id").filter(|g| !g.trim().is_empty()) {
+        Some(id) => {
+            super::glossary::terms_for(&state, &identity, &id, source.as_ref(), &target).await?
+        }
+        None => Vec::new(),
+    };
     let model_type = text_field(&fields, "model_type");
     let context = text_field(&fields, "context").filter(|c| !c.trim().is_empty());
     let guidance = Guidance {
         formality,
         // DeepL's `context`: what the texts are about, not translated, not billed.
         brief: context.map(|c| c.chars().take(2000).collect()),
+        terms,
         ..Guidance::default()
     };
     let translated = engine::translate_batch(
