@@ -83,8 +83,11 @@ async fn fixture(tune: impl FnOnce(&mut ServerSettings)) -> Fixture {
 
 /// Runs `script` with the server's URL and the keys; panics with its output when it fails.
 fn run(python: &Path, name: &str, url: &str, fixture: &Fixture) {
-    let output = Command::new(python)
-        .arg(script(name))
+    run_with(Command::new(python).arg(script(name)), name, url, fixture);
+}
+
+fn run_with(command: &mut Command, name: &str, url: &str, fixture: &Fixture) {
+    let output = command
         .env("TRADIA_URL", url)
         .env("TRADIA_KEY", &fixture.key)
         .env("TRADIA_SMALL_QUOTA_KEY", &fixture.small_quota_key)
@@ -152,4 +155,88 @@ async fn a_deepl_document_still_translating_is_not_ready() {
     let url = base(&fixture.server);
     let f = &fixture;
     tokio::task::block_in_place(|| run(&python, "deepl_not_ready.py", &url, f));
+}
+
+/// `tests/compat/node_modules` with deepl-node (`npm ci` in `.ci/run`), or `None` (skip) outside
+/// CI.
+fn deepl_node() -> Option<PathBuf> {
+    let modules = script("node_modules/deepl-node");
+    if modules.is_dir() {
+        return Some(script("deepl_node.mjs"));
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "tests/compat/node_modules is missing and CI=true: run `npm ci` in tests/compat"
+    );
+    println!("skipped: run `npm ci` in tests/compat for the deepl-node test");
+    None
+}
+
+/// A zip of `entries` (name, text).
+fn zip_of(entries: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(data.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn content_types(part: &str, content_type: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/{part}" ContentType="{content_type}"/></Types>"#
+    )
+}
+
+fn entry(zip: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut text = String::new();
+    archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_deepl_node_client_translates_texts_and_documents() {
+    let Some(script) = deepl_node() else { return };
+    let fixture = fixture(|_| {}).await;
+    let docs = tempfile::tempdir().unwrap();
+    let word = "word/document.xml";
+    let document = r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Your order </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>has shipped</w:t></w:r></w:p></w:body></w:document>"#;
+    let ct = content_types(
+        word,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    );
+    std::fs::write(
+        docs.path().join("letter.docx"),
+        zip_of(&[("[Content_Types].xml", &ct), (word, document)]),
+    )
+    .unwrap();
+    let slide = "ppt/slides/slide1.xml";
+    let body = r#"<p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree><p:sp><p:nvSpPr><p:cNvPr id="2" name="Text"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:txBody><a:bodyPr/><a:p><a:r><a:t>Quarterly results</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>"#;
+    let ct = content_types(
+        slide,
+        "application/vnd.openxmlformats-officedocument.presentationml.slide+xml",
+    );
+    std::fs::write(
+        docs.path().join("slides.pptx"),
+        zip_of(&[("[Content_Types].xml", &ct), (slide, body)]),
+    )
+    .unwrap();
+    let url = base(&fixture.server);
+    let f = &fixture;
+    let mut node = Command::new("node");
+    node.arg(&script).env("TRADIA_DOCS", docs.path());
+    tokio::task::block_in_place(|| run_with(&mut node, "deepl_node.mjs", &url, f));
+
+    let letter = std::fs::read(docs.path().join("out-letter.docx")).unwrap();
+    let xml = entry(&letter, word);
+    assert!(
+        xml.contains(">⟦Ýóúr órdér⟧ </w:t>")
+            && xml.contains("<w:rPr><w:b/></w:rPr><w:t xml:space=\"preserve\">⟦hás shíppéd⟧</w:t>"),
+        "{xml}"
+    );
+    let slides = std::fs::read(docs.path().join("out-slides.pptx")).unwrap();
+    assert!(entry(&slides, slide).contains("<a:t>⟦Qúártérlý résúlts⟧</a:t>"));
 }
