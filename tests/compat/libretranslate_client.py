@@ -92,4 +92,25 @@ with urllib.request.urlopen(URL + "frontend/settings") as response:
     settings = json.loads(response.read().decode())
 check(settings["keyRequired"] is True and settings["apiKeys"] is True, f"frontend settings: {settings}")
 
+# translate_file (multipart, synchronous) and the download URL, fetched without a key
+import requests  # noqa: E402  (installed with deepl)
+
+import office  # noqa: E402
+
+docx = office.docx([[("Your order ", False), ("has shipped", True)]])
+response = requests.post(URL + "translate_file", data={"source": "en", "target": "fr", "api_key": KEY},
+                         files={"file": ("order.docx", docx)})
+check(response.status_code == 200, f"translate_file: {response.status_code} {response.text}")
+url = response.json()["translatedFileUrl"]
+check(url.startswith(URL + "download_file/"), f"translatedFileUrl: {url}")
+download = requests.get(url)
+check(download.status_code == 200 and pseudo("has shipped") in office.entry(download.content, "word/document.xml"),
+      "downloaded without a key")
+parts = url.split("/")
+parts[-2] = "0" * 64
+check(requests.get("/".join(parts)).status_code == 404, "a wrong token is not found")
+response = requests.post(URL + "translate_file", data={"source": "en", "target": "fr"},
+                         files={"file": ("order.docx", docx)})
+check(response.status_code == 400 and "API key" in response.json()["error"], "translate_file needs a key")
+
 print("ALL PASSED")

@@ -25,6 +25,7 @@ use crate::compat::deepl::{
     document as deepl_document, glossary as deepl_glossary, text as deepl_text,
 };
 use crate::compat::libretranslate as lt;
+use crate::compat::lt_files;
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
@@ -51,6 +52,7 @@ use routes::Access;
         glossaries::get_glossary, glossaries::glossary_entries, glossaries::export_glossary,
         glossaries::update_glossary, glossaries::delete_glossary,
         lt::translate, lt::detect, lt::languages, lt::frontend_settings, lt::suggest,
+        lt_files::translate_file, lt_files::download_file,
         deepl_text::translate, deepl_text::languages, deepl_text::usage,
         deepl_document::upload, deepl_document::status, deepl_document::result,
         deepl_glossary::create, deepl_glossary::list, deepl_glossary::get, deepl_glossary::delete,

@@ -36,7 +36,10 @@ pub const PATHS: &[&str] =
 pub const KEY_REQUIRED: &str = "Please contact the server operator to get an API key";
 
 /// The routes, under `mount`'s prefix.
-pub fn routes(_state: &AppState, mount: &Mount) -> Vec<Route> {
+pub fn routes(state: &AppState, mount: &Mount) -> Vec<Route> {
+    let upload_limit = usize::try_from(state.settings.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
     let cors = |r: MethodRouter<Arc<AppState>>| r.layer(axum::middleware::map_response(add_cors));
     let mut routes = vec![
         Route::post(mount.path("/translate"), Access::Key, translate),
@@ -44,8 +47,16 @@ pub fn routes(_state: &AppState, mount: &Mount) -> Vec<Route> {
         Route::post(mount.path("/suggest"), Access::Public, suggest),
         Route::get(mount.path("/languages"), Access::Public, languages),
         Route::get(mount.path("/frontend/settings"), Access::Public, frontend_settings),
+        Route::post(mount.path("/translate_file"), Access::Key, super::lt_files::translate_file)
+            .body_limit(upload_limit),
+        // The URL itself is the credential (as LibreTranslate's): see `lt_files`.
+        Route::get(
+            mount.path("/download_file/{id}/{token}/{name}"),
+            Access::Public,
+            super::lt_files::download_file,
+        ),
     ];
-    for path in ["/translate", "/detect", "/suggest"] {
+    for path in ["/translate", "/detect", "/suggest", "/translate_file"] {
         routes.push(Route::options(mount.path(path), Access::Public, preflight));
     }
     routes.into_iter().map(|r| r.wrap(cors)).collect()
@@ -73,12 +84,12 @@ async fn preflight() -> StatusCode {
 /// An error in LibreTranslate's shape: `{"error": "…"}`.
 #[derive(Debug)]
 pub struct LtError {
-    status: StatusCode,
-    message: String,
+    pub(super) status: StatusCode,
+    pub(super) message: String,
 }
 
 impl LtError {
-    fn bad(message: impl Into<String>) -> Self {
+    pub(super) fn bad(message: impl Into<String>) -> Self {
         LtError { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
 }
@@ -120,7 +131,7 @@ fn required(fields: &Map<String, Value>, name: &str) -> Result<String, LtError> 
 }
 
 /// The caller of a call whose fields carry `api_key` (or an `Authorization` header).
-async fn caller(
+pub(super) async fn caller(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     fields: &Map<String, Value>,
@@ -141,7 +152,7 @@ async fn caller(
 }
 
 /// A LibreTranslate language code as a Tradia tag (`pb`, `zt` and `zh` are its old codes).
-fn language(code: &str) -> Result<LanguageTag, LtError> {
+pub(super) fn language(code: &str) -> Result<LanguageTag, LtError> {
     let mapped = match code.trim().to_ascii_lowercase().as_str() {
         "pb" => "pt-BR".to_string(),
         "zt" => "zh-Hant".to_string(),
@@ -302,8 +313,8 @@ pub async fn frontend_settings(State(state): State<Arc<AppState>>) -> Json<Value
         "apiKeys": true,
         "keyRequired": key_required,
         "suggestions": false,
-        "filesTranslation": false,
-        "supportedFilesFormat": [],
+        "filesTranslation": true,
+        "supportedFilesFormat": super::lt_files::EXTENSIONS,
         "language": {
             "source": {"code": "auto", "name": "Auto Detect"},
             "target": {"code": "en", "name": "English"},

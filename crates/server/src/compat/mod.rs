@@ -13,6 +13,7 @@
 pub mod deepl;
 pub mod engine;
 pub mod libretranslate;
+pub mod lt_files;
 
 use tradia_store::UserState;
 

@@ -77,12 +77,27 @@ pub async fn queue_upload(
     client: Option<std::net::IpAddr>,
     multipart: Multipart,
 ) -> ApiResult<JobView> {
+    let limit = upload_limit(state, identity).await?;
+    let new_job = read_upload(state, multipart, limit).await?;
+    queue_job(state, identity, client, new_job).await
+}
+
+/// Refuses a new job past the caller's quotas; else the most bytes their upload may hold.
+pub async fn upload_limit(state: &AppState, identity: &Identity) -> ApiResult<u64> {
     quota::check_jobs_in_progress(state, &identity.user).await?;
     quota::check_chars(state, &identity.user, 0).await?;
-    let limit = quota::quotas_of(state, &identity.user)
+    Ok(quota::quotas_of(state, &identity.user)
         .upload_bytes
-        .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes));
-    let new_job = read_upload(state, multipart, limit).await?;
+        .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes)))
+}
+
+/// Stores and queues a checked job for the caller, and audits it.
+pub async fn queue_job(
+    state: &AppState,
+    identity: &Identity,
+    client: Option<std::net::IpAddr>,
+    new_job: tradia_store::NewJob,
+) -> ApiResult<JobView> {
     let job = state
         .jobs
         .create_job_for(&identity.caller(), new_job)

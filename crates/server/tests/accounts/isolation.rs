@@ -40,6 +40,9 @@ enum Case {
     KeyJob,
     /// A DeepL glossary: B's key gets `404` for A's.
     KeyGlossary,
+    /// LibreTranslate's download URL, its own credential: A's job id with any other token is
+    /// `404` for everyone.
+    DownloadUrl,
 }
 
 fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
@@ -64,7 +67,8 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
         ("POST", "/v2/translate" | "/v2/document") | ("GET", "/v2/languages" | "/v2/usage") => {
             Case::Key
         }
-        ("POST", "/translate" | "/detect") => Case::Key,
+        ("POST", "/translate" | "/detect" | "/translate_file") => Case::Key,
+        ("GET", "/download_file/{id}/{token}/{name}") => Case::DownloadUrl,
         ("GET", "/languages" | "/frontend/settings") | ("POST", "/suggest") | ("OPTIONS", _) => {
             Case::Public
         }
@@ -79,6 +83,7 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
     let expected_access = match case {
         Case::Admin => Access::Admin,
         Case::Key | Case::KeyJob | Case::KeyGlossary => Access::Key,
+        Case::DownloadUrl => Access::Public,
         Case::Public => {
             return Some(case).filter(|_| !matches!(access, Access::User | Access::Admin));
         }
@@ -161,7 +166,7 @@ async fn matrix(database: Option<&str>) {
                     }
                 }
             }
-            Case::Public => {}
+            Case::Public | Case::DownloadUrl => {}
         }
         match case {
             Case::KeyGlossary => {
@@ -230,6 +235,17 @@ async fn matrix(database: Option<&str>) {
                         other.json(route.method.clone(), &path, body.clone()).await;
                     assert_eq!(status, StatusCode::FORBIDDEN, "B on {what}: {answer}");
                     assert_eq!(answer["error"]["code"], "forbidden");
+                }
+            }
+            Case::DownloadUrl => {
+                let path = path.replace("{token}", &"0".repeat(64)).replace("{name}", "x.md");
+                for caller in [&anonymous, &b, &b_key, &a_key] {
+                    let (status, answer) = caller.call(route.method.clone(), &path).await;
+                    assert_eq!(
+                        status,
+                        StatusCode::NOT_FOUND,
+                        "{what} with a wrong token: {answer}"
+                    );
                 }
             }
             Case::CreateJob | Case::Caller | Case::Public | Case::Key => {}
