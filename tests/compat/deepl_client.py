@@ -57,6 +57,11 @@ result = translator.translate_text("Open the shopping cart before the checkout."
                                    target_lang="DE", glossary=glossary)
 check("Warenkorb" in result.text and "Kasse" in result.text and "shópping" not in result.text,
       f"glossary applied: {result.text!r}")
+other = translator.create_glossary("More terms", source_lang="EN", target_lang="DE", entries={"order": "Bestellung"})
+result = translator.translate_text("Your order is in the shopping cart.", source_lang="EN", target_lang="DE",
+                                   glossary_ids=[glossary, other])
+check("Warenkorb" in result.text and "Bestellung" in result.text, f"glossary_ids: {result.text!r}")
+translator.delete_glossary(other)
 check(translator.get_glossary_entries(glossary) == {"shopping cart": "Warenkorb", "checkout": "Kasse"}, "entries")
 check(glossary.glossary_id in [g.glossary_id for g in translator.list_glossaries()], "listed")
 check(translator.get_glossary(glossary.glossary_id).name == "Shop terms", "get")

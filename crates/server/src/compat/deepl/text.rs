@@ -40,6 +40,30 @@ fn texts(fields: &Map<String, Value>) -> Result<Vec<String>, DeeplError> {
     }
 }
 
+/// Most glossaries one request may name (DeepL's limit).
+const MAX_GLOSSARIES: usize = 5;
+
+/// The glossaries a request names: `glossary_id`, or `glossary_ids` (a list, or a comma-separated
+/// form value), applied in order.
+fn glossary_ids(fields: &Map<String, Value>) -> Result<Vec<String>, DeeplError> {
+    let mut ids: Vec<String> = text_field(fields, "glossary_id").into_iter().collect();
+    match fields.get("glossary_ids") {
+        Some(Value::Array(items)) => {
+            ids.extend(items.iter().filter_map(|v| v.as_str()).map(str::to_string));
+        }
+        Some(Value::String(s)) => ids.extend(s.split(',').map(str::to_string)),
+        _ => {}
+    }
+    ids.retain(|id| !id.trim().is_empty());
+    if ids.len() > MAX_GLOSSARIES {
+        return Err(DeeplError::bad(format!(
+            "at most {MAX_GLOSSARIES} glossaries per request, got {}",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
 /// `POST /v2/translate`: `text`, `target_lang`, `source_lang`, `formality`, `tag_handling`,
 /// `context`, `glossary_id` and DeepL's other parameters.
 #[utoipa::path(post, path = "/v2/translate", tag = "deepl",
@@ -70,12 +94,12 @@ pub async fn translate(
         Some(_) => return Err(DeeplError::bad("Value for 'tag_handling' not supported.")),
     };
     let formality = formality(text_field(&fields, "formality").as_deref())?;
-    let terms = match text_field(&fields, "glossary_id").filter(|g| !g.trim().is_empty()) {
-        Some(id) => {
-            super::glossary::terms_for(&state, &identity, &id, source.as_ref(), &target).await?
-        }
-        None => Vec::new(),
-    };
+    let mut terms = Vec::new();
+    for id in glossary_ids(&fields)? {
+        terms.extend(
+            super::glossary::terms_for(&state, &identity, &id, source.as_ref(), &target).await?,
+        );
+    }
     let model_type = text_field(&fields, "model_type");
     let context = text_field(&fields, "context").filter(|c| !c.trim().is_empty());
     let guidance = Guidance {
