@@ -94,6 +94,11 @@ const ISO3_TO_1: &[(&str, &str)] = &[
 
 /// Detects the language of `text`; `None` when the guess is not reliable enough.
 pub fn detect_language(text: &str) -> Option<LanguageTag> {
+    detect_language_scored(text).map(|(tag, _)| tag)
+}
+
+/// Like [`detect_language`], with the detector's confidence (0 to 1), for APIs that report it.
+pub fn detect_language_scored(text: &str) -> Option<(LanguageTag, f64)> {
     let sample: String = text.chars().take(SAMPLE_CHARS).collect();
     let info = whatlang::detect(&sample)?;
     if !info.is_reliable() && info.confidence() < 0.25 {
@@ -101,7 +106,7 @@ pub fn detect_language(text: &str) -> Option<LanguageTag> {
     }
     let code = info.lang().code();
     let (_, iso1) = ISO3_TO_1.iter().find(|(iso3, _)| *iso3 == code)?;
-    LanguageTag::parse(iso1).ok()
+    LanguageTag::parse(iso1).ok().map(|tag| (tag, info.confidence()))
 }
 
 /// Detects the language of a document from the plain text of its first segments (about

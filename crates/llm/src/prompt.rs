@@ -199,7 +199,7 @@ mod tests {
             target: "Read the manual.".into(),
         }];
         let segs = [WireSegment { id: "3".into(), text: "Lisez le guide.", examples: &examples }];
-        let msg = batch_user_message("French", "English", &[], &segs, false);
+        let msg = batch_user_message("French", "English", &[], &segs, false, &Map::new());
         let v: Value = serde_json::from_str(&msg).unwrap();
         assert_eq!(v["segments"][0]["examples"][0]["source"], "Lisez le mode d'emploi.");
         assert_eq!(v["segments"][0]["examples"][0]["target"], "Read the manual.");

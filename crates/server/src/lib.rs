@@ -3,7 +3,7 @@
 //!
 //! Layout: [`settings`] (flags and environment), [`serve`](mod@serve) (start and graceful stop),
 //! [`access`] (what every request passes first: `Host`, CSRF, rate limits, security headers),
-//! [`api`] (routes and handlers), [`jobs`] (upload, job store access, the runner), [`gateway`] (what the
+//! [`api`] (routes and handlers), [`compat`] (the LibreTranslate and DeepL APIs), [`jobs`] (upload, job store access, the runner), [`gateway`] (what the
 //! service needs from the language-model layer), [`error`] (the error codes and the one error →
 //! response conversion), [`sse`] (event-stream helpers), [`telemetry`] (logs and metrics). Only
 //! this crate knows HTTP.
@@ -14,6 +14,7 @@ pub mod access;
 pub mod accounts;
 pub mod api;
 pub mod data_lock;
+pub mod compat;
 pub mod detect;
 pub mod error;
 pub mod gateway;

@@ -8,7 +8,8 @@
 //! credentials, with `403 csrf_failed`. That also protects single-user mode, which has no cookie.
 //! Requests with an API key (`Authorization: Bearer …`) are exempt: a browser cannot add that
 //! header to a cross-site request without a CORS preflight, which the service never grants.
-//! The second half, the session's `X-CSRF-Token`, is checked where the session is read.
+//! The second half, the session's `X-CSRF-Token`, is checked where the session is read. The
+//! compatible APIs (`crate::compat`) are exempt: they never read the cookie.
 
 use std::sync::Arc;
 
@@ -49,6 +50,11 @@ pub fn own_origin(state: &AppState, request: &Request) -> Option<String> {
 /// Why an unsafe request is refused, if it is.
 pub fn refusal(state: &AppState, request: &Request) -> Option<&'static str> {
     if !is_unsafe(request.method()) || has_bearer(request.headers()) {
+        return None;
+    }
+    // The compatible APIs never read the session cookie, so a cross-site call carries no
+    // authority but its own key (LibreTranslate is meant to be called from other sites).
+    if crate::compat::owns(state, request.uri().path()) {
         return None;
     }
     let headers = request.headers();

@@ -49,6 +49,8 @@ pub enum Via {
     Proxy,
     /// Single-user mode.
     SingleUser,
+    /// LibreTranslate's keyless mode: the configured account anonymous calls run as.
+    Keyless,
 }
 
 impl Via {
@@ -59,6 +61,7 @@ impl Via {
             Via::ApiKey(_) => "api_key",
             Via::Proxy => "proxy",
             Via::SingleUser => "none",
+            Via::Keyless => "keyless",
         }
     }
 }
@@ -135,7 +138,7 @@ fn storage(error: StoreError) -> ApiError {
 }
 
 /// The user a trusted proxy names, created on first sight (as a `user`).
-async fn proxy_user(state: &AppState, login: &str) -> Result<User, ApiError> {
+pub(crate) async fn proxy_user(state: &AppState, login: &str) -> Result<User, ApiError> {
     let store = state.jobs.store();
     if let Some(user) = store.find_user_by_login(login).await.map_err(storage)? {
         return Ok(user);
@@ -220,6 +223,10 @@ pub async fn resolve(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The compatible APIs take keys only, where their clients send them: no cookie identity.
+    if crate::compat::owns(&state, request.uri().path()) {
+        return next.run(request).await;
+    }
     let origin = origin::of(&request);
     let identity = match identify(&state, request.headers(), origin).await {
         Ok(identity) => identity,

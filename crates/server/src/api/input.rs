@@ -15,6 +15,8 @@ use crate::error::{ApiError, ErrorCode};
 pub struct FilePart {
     /// Form field name.
     pub field: String,
+    /// The file name the client gave.
+    pub name: String,
     /// Bytes.
     pub bytes: Bytes,
 }
@@ -66,9 +68,9 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
             let mut payload = Payload::default();
             while let Some(field) = multipart.next_field().await? {
                 let name = field.name().unwrap_or_default().to_string();
-                if field.file_name().is_some() {
+                if let Some(file_name) = field.file_name().map(str::to_string) {
                     let bytes = field.bytes().await?;
-                    payload.files.push(FilePart { field: name, bytes });
+                    payload.files.push(FilePart { field: name, name: file_name, bytes });
                 } else {
                     let text = field.text().await?;
                     insert(&mut payload.fields, name, text);

@@ -22,6 +22,11 @@ use utoipa::OpenApi;
 
 use crate::access::{csrf, headers, host, origin, rate};
 use crate::accounts::{admin, caller, me, oidc, sign_in};
+use crate::compat::deepl::{
+    document as deepl_document, glossary as deepl_glossary, text as deepl_text,
+};
+use crate::compat::libretranslate as lt;
+use crate::compat::lt_files;
 use crate::error::{ApiError, ErrorCode, catch_panic_layer};
 use crate::jobs::api as jobs;
 use crate::state::AppState;
@@ -49,6 +54,12 @@ use routes::Access;
         glossaries::create_glossary, glossaries::import_glossary, glossaries::list_glossaries,
         glossaries::get_glossary, glossaries::glossary_entries, glossaries::export_glossary,
         glossaries::update_glossary, glossaries::delete_glossary,
+        lt::translate, lt::detect, lt::languages, lt::frontend_settings, lt::suggest,
+        lt_files::translate_file, lt_files::download_file,
+        deepl_text::translate, deepl_text::languages, deepl_text::usage,
+        deepl_document::upload, deepl_document::status, deepl_document::result,
+        deepl_glossary::create, deepl_glossary::list, deepl_glossary::get, deepl_glossary::delete,
+        deepl_glossary::entries, deepl_glossary::language_pairs,
     ),
     tags(
         (name = "jobs", description = "Document translation jobs"),
@@ -60,6 +71,8 @@ use routes::Access;
         (name = "accounts", description = "Configuration, sign-in, the caller's profile and API keys"),
         (name = "glossaries", description = "Glossaries (term bases) and their CSV/TSV/TBX exchange"),
         (name = "admin", description = "Administration: users, teams, quotas, job metadata, usage, audit"),
+        (name = "libretranslate", description = "LibreTranslate's API (TRADIA_LIBRETRANSLATE; paths below TRADIA_LIBRETRANSLATE_PREFIX), keys in `api_key`"),
+        (name = "deepl", description = "DeepL's API v2 (TRADIA_DEEPL; paths below TRADIA_DEEPL_PREFIX), keys as `Authorization: DeepL-Auth-Key …`"),
     )
 )]
 pub struct ApiDoc;
@@ -88,9 +101,9 @@ pub fn router(state: Arc<AppState>, extra: Option<Router>) -> Router {
             }
             Access::User => handler.route_layer(from_fn(caller::require_user)),
             Access::Admin => handler.route_layer(from_fn(caller::require_admin)),
-            Access::Public | Access::Probe => handler,
+            Access::Public | Access::Probe | Access::Key => handler,
         };
-        app = app.route(path, handler);
+        app = app.route(&path, handler);
     }
     let mut app =
         app.route("/api/{*rest}", axum::routing::any(not_found)).with_state(state.clone());

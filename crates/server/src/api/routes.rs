@@ -5,6 +5,7 @@
 //! in one place, and lets a test enumerate the routes: the isolation tests walk [`table`] and
 //! fail when a route has no case, so a new route cannot ship without deciding who may call it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -36,14 +37,18 @@ pub enum Access {
     User,
     /// An administrator.
     Admin,
+    /// An API key only, never the session cookie: the LibreTranslate and DeepL APIs, whose
+    /// handlers read the key where those APIs carry it (`api_key`, `DeepL-Auth-Key`).
+    Key,
 }
 
 /// One route of the table.
 pub struct Route {
     /// Its method.
     pub method: Method,
-    /// Its path, in axum's syntax (`/api/v1/jobs/{id}`).
-    pub path: &'static str,
+    /// Its path, in axum's syntax (`/api/v1/jobs/{id}`); the compatible APIs' paths carry their
+    /// configured prefix.
+    pub path: Cow<'static, str>,
     /// Who may call it.
     pub access: Access,
     handler: MethodRouter<Arc<AppState>>,
@@ -59,12 +64,17 @@ macro_rules! constructors {
     ($( $name:ident: $method:ident; )*) => {
         $(
             #[doc = concat!("A `", stringify!($method), "` route calling `handler`.")]
-            pub fn $name<H, T>(path: &'static str, access: Access, handler: H) -> Self
+            pub fn $name<H, T>(path: impl Into<Cow<'static, str>>, access: Access, handler: H) -> Self
             where
                 H: Handler<T, Arc<AppState>>,
                 T: 'static,
             {
-                Route { method: Method::$method, path, access, handler: on(MethodFilter::$method, handler) }
+                Route {
+                    method: Method::$method,
+                    path: path.into(),
+                    access,
+                    handler: on(MethodFilter::$method, handler),
+                }
             }
         )*
     };
@@ -77,6 +87,7 @@ impl Route {
         put: PUT;
         patch: PATCH;
         delete: DELETE;
+        options: OPTIONS;
     }
 
     /// The same route with a body limit of `bytes`.
@@ -85,8 +96,17 @@ impl Route {
         self
     }
 
+    /// The same route with its handler wrapped by `wrap` (a layer of its own, e.g. CORS headers).
+    pub fn wrap(
+        mut self,
+        wrap: impl FnOnce(MethodRouter<Arc<AppState>>) -> MethodRouter<Arc<AppState>>,
+    ) -> Self {
+        self.handler = wrap(self.handler);
+        self
+    }
+
     /// Splits the route into its path and its method router.
-    pub fn into_parts(self) -> (&'static str, Access, MethodRouter<Arc<AppState>>) {
+    pub fn into_parts(self) -> (Cow<'static, str>, Access, MethodRouter<Arc<AppState>>) {
         (self.path, self.access, self.handler)
     }
 }
@@ -168,6 +188,7 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::get("/api/docs/docs.js", Public, docs::script),
         Route::get("/api/docs/docs.css", Public, docs::style),
     ];
+    routes.extend(crate::compat::routes(state));
     if state.settings.metrics_addr.is_none() {
         routes.push(Route::get("/metrics", Probe, meta::metrics));
     }

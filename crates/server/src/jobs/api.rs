@@ -65,13 +65,42 @@ pub async fn create_job(
             format!("expected a multipart/form-data upload: {}", e.body_text()),
         )
     })?;
-    quota::check_jobs_in_progress(&state, &identity.user).await?;
-    quota::check_chars(&state, &identity.user, 0).await?;
-    let limit = quota::quotas_of(&state, &identity.user)
+    let job = queue_upload(&state, &identity, origin.client, multipart).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// Checks the caller's quotas, reads the upload, stores and queues the job, and audits it: what
+/// `POST /api/v1/jobs` and the compatible APIs' document uploads share.
+pub async fn queue_upload(
+    state: &AppState,
+    identity: &Identity,
+    client: Option<std::net::IpAddr>,
+    multipart: Multipart,
+) -> ApiResult<JobView> {
+    let limit = upload_limit(state, identity).await?;
+    let (new_job, memory) = read_upload(state, multipart, limit).await?;
+    crate::memory::api::check_scope(state, &identity.caller(), memory.scope).await?;
+    queue_job(state, identity, client, new_job, memory).await
+}
+
+/// Refuses a new job past the caller's quotas; else the most bytes their upload may hold.
+pub async fn upload_limit(state: &AppState, identity: &Identity) -> ApiResult<u64> {
+    quota::check_jobs_in_progress(state, &identity.user).await?;
+    quota::check_chars(state, &identity.user, 0).await?;
+    Ok(quota::quotas_of(state, &identity.user)
         .upload_bytes
-        .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes));
-    let (new_job, memory) = read_upload(&state, multipart, limit).await?;
-    crate::memory::api::check_scope(&state, &identity.caller(), memory.scope).await?;
+        .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes)))
+}
+
+/// Stores and queues a checked job for the caller, with its translation-memory options, and
+/// audits it.
+pub async fn queue_job(
+    state: &AppState,
+    identity: &Identity,
+    client: Option<std::net::IpAddr>,
+    new_job: tradia_store::NewJob,
+    memory: tradia_store::JobMemory,
+) -> ApiResult<JobView> {
     let job = state
         .jobs
         .create_job_for(&identity.caller(), new_job)
@@ -86,17 +115,17 @@ pub async fn create_job(
     tracing::info!(job.id = %job.id, user.id = %identity.user.id, files = job.files.len(), target = %job.target_lang, "job queued");
     let sizes: Vec<u64> = job.files.iter().map(|f| f.size_bytes).collect();
     audit::record(
-        &state,
+        state,
         Some(identity.user.id),
         "job_created",
         Some(job.id.to_string()),
-        origin.client,
+        client,
         Some(serde_json::json!({ "files": job.files.len(), "bytes": sizes.iter().sum::<u64>() })),
     )
     .await;
     state.job_queued.notify_one();
     state.publish(job.clone());
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    Ok(job)
 }
 
 /// Paging of `GET /api/v1/jobs`.

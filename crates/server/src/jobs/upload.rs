@@ -130,6 +130,46 @@ pub async fn read_upload(
     result
 }
 
+/// A job of one file already in memory (the compatible APIs' uploads, whose key may come after
+/// the file in the form): stored, checked and detected as [`read_upload`] does.
+pub async fn job_from_bytes(
+    state: &AppState,
+    file_name: &str,
+    bytes: &[u8],
+    source: Option<&str>,
+    target: Option<&str>,
+    limit: u64,
+) -> ApiResult<NewJob> {
+    let target = match target.map(str::trim) {
+        Some(t) if !t.is_empty() => parse_language("target_lang", t)?,
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::MissingTargetLang,
+                "the target language is required (a language code such as en, fr or ar)",
+            ));
+        }
+    };
+    let source: Option<LanguageTag> = parse_source(source)?;
+    check_pair(source.as_ref(), &target)?;
+    let mut reader = bytes;
+    let stored = state
+        .jobs
+        .put_upload(&mut reader, limit)
+        .await
+        .map_err(|e| store_error(e, file_name, limit))?;
+    let mut file = NewJobFile {
+        name: clean_name(file_name),
+        format: None,
+        input_blob: stored.key,
+        size: stored.size,
+    };
+    if let Err(e) = detect_format(state, &mut file).await {
+        state.jobs.delete_blobs(std::slice::from_ref(&file.input_blob)).await;
+        return Err(e);
+    }
+    Ok(NewJob { source_lang: source, target_lang: target, model: None, files: vec![file] })
+}
+
 /// The text fields of the form.
 #[derive(Default)]
 struct Fields {

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod limits;
+pub mod compat;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use tradia_core::redact_url;
 
 pub use access::{AccessArgs, AccessSettings, AuthMode};
 pub use limits::{DocumentLimitArgs, LimitArgs, WorkLimits};
+pub use compat::{CompatArgs, CompatSettings, Mount};
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,6 +119,9 @@ pub struct ServeArgs {
     /// Sign-in, public address, quotas and rate limits.
     #[command(flatten)]
     pub access: Box<AccessArgs>,
+    /// The LibreTranslate and DeepL APIs.
+    #[command(flatten)]
+    pub compat: CompatArgs,
 }
 
 /// Checked service settings.
@@ -164,6 +169,8 @@ pub struct ServerSettings {
     pub vision_model: Option<String>,
     /// Sign-in, public address, quotas and rate limits.
     pub access: AccessSettings,
+    /// The LibreTranslate and DeepL APIs: on or off, prefixes, keyless mode.
+    pub compat: CompatSettings,
 }
 
 /// A setting with a wrong value.
@@ -277,6 +284,7 @@ impl ServeArgs {
             ),
             vision_model: self.vision_model.clone().filter(|m| !m.trim().is_empty()),
             access: self.access.settings()?,
+            compat: self.compat.settings()?,
         })
     }
 }
@@ -309,6 +317,7 @@ impl ServerSettings {
             llm: None,
             vision_model: None,
             access: AccessSettings::single_user(),
+            compat: CompatSettings::default(),
         }
     }
 
@@ -362,7 +371,7 @@ impl ServerSettings {
             .chain(self.limits.describe())
             .map(|(k, v)| format!("{k}={v}\n"))
             .collect();
-        own + &self.access.describe()
+        own + &self.access.describe() + &self.compat.describe()
     }
 }
 

@@ -5,6 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tradia_server::api::routes::{Access, table};
+use tradia_server::compat::deepl::document::document_key;
+use tradia_server::compat::libretranslate::KEY_REQUIRED;
 use tradia_server::settings::AccessSettings;
 
 use crate::harness::{App, Client, databases};
@@ -34,6 +36,16 @@ enum Case {
     Memory,
     /// Public (configuration, sign-in, documentation, probes).
     Public,
+    /// A compatible API's route (LibreTranslate, DeepL): a key only; anonymous and the session
+    /// cookie get that API's own refusal.
+    Key,
+    /// A DeepL document (a job): B's key gets `404` for A's, even with A's document key.
+    KeyJob,
+    /// A DeepL glossary: B's key gets `404` for A's.
+    KeyGlossary,
+    /// LibreTranslate's download URL, its own credential: A's job id with any other token is
+    /// `404` for everyone.
+    DownloadUrl,
 }
 
 fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
@@ -55,6 +67,17 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
             Case::Caller
         }
         ("POST", "/api/v1/me/keys") => Case::Caller,
+        ("POST", "/v2/document/{id}" | "/v2/document/{id}/result") => Case::KeyJob,
+        (_, p) if p.starts_with("/v2/glossaries/{id}") => Case::KeyGlossary,
+        ("GET" | "POST", "/v2/glossaries") | ("GET", "/v2/glossary-language-pairs") => Case::Key,
+        ("POST", "/v2/translate" | "/v2/document") | ("GET", "/v2/languages" | "/v2/usage") => {
+            Case::Key
+        }
+        ("POST", "/translate" | "/detect" | "/translate_file") => Case::Key,
+        ("GET", "/download_file/{id}/{token}/{name}") => Case::DownloadUrl,
+        ("GET", "/languages" | "/frontend/settings") | ("POST", "/suggest") | ("OPTIONS", _) => {
+            Case::Public
+        }
         ("GET", "/api/v1/config" | "/healthz" | "/livez" | "/readyz" | "/metrics")
         | ("GET", "/api/openapi.json" | "/api/docs" | "/api/docs/docs.js" | "/api/docs/docs.css")
         | ("GET", "/api/v1/auth/oidc/start" | "/api/v1/auth/oidc/callback")
@@ -65,6 +88,8 @@ fn case_of(method: &Method, path: &str, access: Access) -> Option<Case> {
     };
     let expected_access = match case {
         Case::Admin => Access::Admin,
+        Case::Key | Case::KeyJob | Case::KeyGlossary => Access::Key,
+        Case::DownloadUrl => Access::Public,
         Case::Public => {
             return Some(case).filter(|_| !matches!(access, Access::User | Access::Admin));
         }
@@ -117,13 +142,19 @@ async fn matrix(database: Option<&str>) {
     let mut ordered: Vec<_> = routes.iter().collect();
     ordered.sort_by_key(|r| r.method != Method::GET);
     for route in ordered {
-        let Some(case) = case_of(&route.method, route.path, route.access) else {
+        let Some(case) = case_of(&route.method, &route.path, route.access) else {
             unknown.push(format!("{route:?}"));
             continue;
         };
-        let object = if route.path.starts_with("/api/v1/glossaries") { &glossary } else { &job };
+        let object = if route.path.starts_with("/api/v1/glossaries")
+            || route.path.starts_with("/v2/glossaries")
+        {
+            &glossary
+        } else {
+            &job
+        };
         let path = route.path.replace("{id}", object).replace("{user}", &b.id);
-        let body = body_for(route.path);
+        let body = body_for(&route.path);
         let what = format!("{} {}", route.method, route.path);
         match case {
             Case::OwnJob
@@ -140,9 +171,37 @@ async fn matrix(database: Option<&str>) {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {what}: {answer}");
                 assert_eq!(answer["error"]["code"], "unauthenticated", "{what}");
             }
-            Case::Public => {}
+            Case::Key | Case::KeyJob | Case::KeyGlossary => {
+                // No key: the API's own refusal; B's session cookie counts for nothing here.
+                for caller in [&anonymous, &b] {
+                    let (status, answer) =
+                        caller.json(route.method.clone(), &path, body.clone()).await;
+                    if route.path.starts_with("/v2/") {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "no key, {what}: {answer}");
+                        assert!(answer["message"].is_string(), "DeepL's error body: {answer}");
+                    } else {
+                        assert_eq!(status, StatusCode::BAD_REQUEST, "no key, {what}: {answer}");
+                        assert_eq!(answer["error"], KEY_REQUIRED, "{what}");
+                    }
+                }
+            }
+            Case::Public | Case::DownloadUrl => {}
         }
         match case {
+            Case::KeyGlossary => {
+                let (status, answer) = b_key.json(route.method.clone(), &path, json!({})).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "B on A's glossary, {what}: {answer}");
+                let message = answer["message"].as_str().unwrap_or_default().to_lowercase();
+                assert!(message.contains("not found"), "{what}: {answer}");
+            }
+            Case::KeyJob => {
+                let job_id: tradia_store::JobId = job.parse().unwrap();
+                let a_user: tradia_store::UserId = a.id.parse().unwrap();
+                let body = json!({ "document_key": document_key(job_id, a_user) });
+                let (status, answer) = b_key.json(route.method.clone(), &path, body).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "B on A's document, {what}: {answer}");
+                assert_eq!(answer["message"], "Document not found", "{what}");
+            }
             Case::OwnJob => {
                 for other in [&b, &b_key] {
                     let (status, answer) =
@@ -209,7 +268,18 @@ async fn matrix(database: Option<&str>) {
                 let b_export = text(&b, Method::GET, "/api/v1/memory/tmx").await;
                 assert!(!b_export.contains("<tu"), "B's export holds none of A's: {b_export}");
             }
-            Case::CreateJob | Case::Caller | Case::Public => {}
+            Case::DownloadUrl => {
+                let path = path.replace("{token}", &"0".repeat(64)).replace("{name}", "x.md");
+                for caller in [&anonymous, &b, &b_key, &a_key] {
+                    let (status, answer) = caller.call(route.method.clone(), &path).await;
+                    assert_eq!(
+                        status,
+                        StatusCode::NOT_FOUND,
+                        "{what} with a wrong token: {answer}"
+                    );
+                }
+            }
+            Case::CreateJob | Case::Caller | Case::Public | Case::Key => {}
         }
     }
     assert!(unknown.is_empty(), "routes without a case in the isolation matrix: {unknown:?}");
