@@ -13,8 +13,8 @@
 pub mod access;
 pub mod accounts;
 pub mod api;
-pub mod data_lock;
 pub mod compat;
+pub mod data_lock;
 pub mod detect;
 pub mod error;
 pub mod gateway;

@@ -104,7 +104,9 @@ pub async fn translate_file(
         limit,
     )
     .await?;
-    let job = queue_job(&state, &identity, origin.client, new_job, tradia_store::JobMemory::default()).await?;
+    let job =
+        queue_job(&state, &identity, origin.client, new_job, tradia_store::JobMemory::default())
+            .await?;
     let own = Caller { user: identity.user.id, role: Role::User };
     let started = std::time::Instant::now();
     let job = loop {
@@ -173,5 +175,5 @@ pub async fn download_file(
     if outputs.is_empty() {
         return Err(not_found());
     }
-    Ok(download(outputs, "translated.zip".into()).await?)
+    Ok(download(outputs, &job.target_lang, None).await?)
 }

@@ -8,8 +8,8 @@
 //! quotas, rate limits) is in [`access`].
 
 pub mod access;
-pub mod limits;
 pub mod compat;
+pub mod limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,8 +19,8 @@ use clap::{Args, ValueEnum};
 use tradia_core::redact_url;
 
 pub use access::{AccessArgs, AccessSettings, AuthMode};
-pub use limits::{DocumentLimitArgs, LimitArgs, WorkLimits};
 pub use compat::{CompatArgs, CompatSettings, Mount};
+pub use limits::{DocumentLimitArgs, LimitArgs, WorkLimits};
 
 /// Which translation engine the service drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

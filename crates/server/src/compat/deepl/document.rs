@@ -179,8 +179,7 @@ pub async fn result(
         .read_outputs(&job)
         .await
         .map_err(|e| ApiError::internal("cannot read the translated document", e))?;
-    let name = outputs.first().map(|o| o.name.clone()).unwrap_or_default();
-    let response = download(outputs, format!("{name}.zip")).await?;
+    let response = download(outputs, &job.target_lang, None).await?;
     audit::record(
         &state,
         Some(identity.user.id),
@@ -190,7 +189,7 @@ pub async fn result(
         None,
     )
     .await;
-    if let Err(e) = state.jobs.delete_job_for(&own(&identity), job.id).await {
+    if let Err(e) = state.jobs.delete_job_for(&own(&identity), job.id, None).await {
         tracing::warn!(error = %e, job.id = %job.id, "cannot delete a downloaded DeepL document");
     }
     Ok(response)
