@@ -47,6 +47,16 @@ impl EngineKind {
         }
     }
 
+    /// The model an LLM engine asks (`None` for the others or unreadable settings).
+    pub(crate) fn model(self, llm: &LlmArgs) -> Option<String> {
+        match self {
+            EngineKind::Identity | EngineKind::Pseudo => None,
+            EngineKind::Ollama | EngineKind::Openai => {
+                self.llm_args(llm).settings().ok().map(|s| s.model)
+            }
+        }
+    }
+
     /// `llm` with the API this engine speaks.
     fn llm_args(self, llm: &LlmArgs) -> LlmArgs {
         let mut args = llm.clone();

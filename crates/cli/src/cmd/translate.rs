@@ -11,6 +11,7 @@
 //! never leaves a truncated file under the final name, and an input is never written over.
 
 mod file;
+mod memory;
 mod progress;
 
 use std::collections::HashSet;
@@ -78,6 +79,18 @@ pub(crate) struct TranslateArgs {
     /// What `guidance` loaded (set once the usage checks passed).
     #[arg(skip)]
     loaded: Arc<Guidance>,
+    /// Reuse and feed the translation memory of the local user on the configured store
+    /// (TRADIA_DATA_DIR / DATABASE_URL, as `tradia tm`): exact matches are not sent to the
+    /// model, near ones go with their segment as examples, validated translations are recorded.
+    /// Needs a source language (`--from`, or detected).
+    #[arg(long)]
+    memory: bool,
+    /// Which memory `--memory` uses: `own`, `teams` or `team:<id>`.
+    #[arg(long, value_name = "SCOPE", default_value = "own")]
+    memory_scope: String,
+    /// Where the memory is (with `--memory`).
+    #[command(flatten)]
+    store: tradia_server::accounts::offline::StoreArgs,
     /// LLM connection settings (used by the ollama and openai engines).
     #[command(flatten)]
     llm: tradia_llm::LlmArgs,
@@ -113,6 +126,8 @@ struct Summary {
     kept_as_source: usize,
     seconds: f64,
     llm: EngineStats,
+    /// The translation memory's counters (only with `--memory`).
+    memory: Option<memory::MemoryCounts>,
     /// Set when the files were written but the run mostly failed (exit status 3).
     warning: Option<SummaryWarning>,
     details: Vec<FileReport>,
@@ -165,10 +180,29 @@ pub(crate) fn run(mut args: TranslateArgs) -> Outcome {
             }
         }
     };
+    let memory = if args.memory {
+        match runtime.block_on(memory::Memory::open(&args, engine.clone())) {
+            Ok(memory) => Some(memory),
+            Err(error) => {
+                eprintln!("error: translation memory: {error:#}");
+                return Outcome::Failed;
+            }
+        }
+    } else {
+        None
+    };
+    let engine = memory.as_ref().map_or(engine, memory::Memory::engine);
     let started = Instant::now();
     let (summary, quality) =
         runtime.block_on(translate_all(&args, &options, &output_dir, engine.as_ref()));
-    let summary = Summary { seconds: started.elapsed().as_secs_f64(), ..summary };
+    let summary = Summary {
+        seconds: started.elapsed().as_secs_f64(),
+        memory: memory.as_ref().map(memory::Memory::counts),
+        ..summary
+    };
+    if let Some(memory) = memory {
+        runtime.block_on(memory.close());
+    }
     if let Some(warning) = &summary.warning {
         eprintln!("error: {}", warning.message);
     }
@@ -391,6 +425,7 @@ async fn translate_all(
         kept_as_source: reports.iter().map(|r| r.kept_as_source).sum(),
         seconds: 0.0,
         llm: engine.stats(),
+        memory: None,
         warning,
         details: reports,
     };
@@ -470,6 +505,9 @@ fn print_summary(summary: &Summary, json: bool) {
             "; {} requests ({} retries), {} tokens in, {} tokens out",
             llm.requests, llm.retries, llm.prompt_tokens, llm.output_tokens
         ));
+    }
+    if let Some(memory) = &summary.memory {
+        line.push_str(&memory.line());
     }
     print_line(&line);
 }

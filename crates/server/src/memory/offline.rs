@@ -1,8 +1,10 @@
 //! `tradia tm import|export`: a translation memory in or out of TMX 1.4b, on the configured store
 //! (`TRADIA_DATA_DIR` / `DATABASE_URL`), as the local user (`--user`, default the single-user
-//! mode's `local`, created when missing as `TRADIA_AUTH=none` does).
+//! mode's `local`, created when missing as `TRADIA_AUTH=none` does); and the same memory behind
+//! `tradia translate --memory` ([`local_memory`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -51,6 +53,29 @@ pub async fn local_caller(store: &dyn Store, login: &str) -> anyhow::Result<Call
     let mut new = NewUser::new(SINGLE_USER_LOGIN, Role::Admin);
     new.display_name = "Local user".into();
     Ok(store.create_user(new).await?.caller())
+}
+
+/// `tradia translate --memory`: the memory `scope` (`own` or `team:<id>`) of the local user on
+/// the configured store, its records stamped with `model` and the current prompt version. The
+/// store is handed back too, to be closed when the run ends.
+pub async fn local_memory(
+    store: &StoreArgs,
+    scope: &str,
+    model: Option<String>,
+) -> anyhow::Result<(Arc<dyn Store>, super::StoreMemory)> {
+    let scope: MemoryScope = scope.parse()?;
+    anyhow::ensure!(scope != MemoryScope::Off, "--memory-scope off: leave out --memory instead");
+    let store = store.open().await?;
+    let caller = local_caller(store.as_ref(), SINGLE_USER_LOGIN).await?;
+    let memory = super::StoreMemory {
+        store: store.clone(),
+        caller,
+        scope,
+        job: None,
+        model,
+        prompt_version: tradia_llm::prompt::PROMPT_VERSION.to_string(),
+    };
+    Ok((store, memory))
 }
 
 /// Runs `tradia tm …`.

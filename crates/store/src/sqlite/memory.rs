@@ -1,6 +1,7 @@
 //! [`MemoryStore`] on SQLite: the exact index, FTS5 trigram candidates, scoped writes.
 
 use sqlx::{Sqlite, Transaction};
+use tradia_core::memory::similarity;
 use tradia_core::{BoxFuture, Content, LanguageTag};
 use uuid::Uuid;
 
@@ -22,6 +23,13 @@ use crate::store::StoreResult;
 /// Words of a segment the FTS5 query looks for.
 const FTS_WORDS: usize = 4;
 
+/// Matches of one scope read before they are ranked here ([`similarity`], the score the engine
+/// uses). Not ranked by FTS5: `ORDER BY rank` (bm25) makes FTS5 count, for each word of the
+/// query, every entry that contains it, over the whole index, before the first row (about
+/// 200 ms per segment at 100,000 entries in a debug build); unranked, the matches come lazily in
+/// rowid order and the query stops at this many.
+const FTS_CANDIDATES: i64 = 200;
+
 /// Candidates of one scope. `CROSS JOIN` keeps the full-text index as the outer loop (SQLite
 /// does not reorder it): the matches are found first, then filtered by scope and languages.
 const FUZZY: &str = concat!(
@@ -29,7 +37,7 @@ const FUZZY: &str = concat!(
     entry_columns!(),
     " FROM memory_fts f CROSS JOIN memory_entries e ON e.id = f.rowid \
      WHERE memory_fts MATCH $1 AND e.scope_id = $2 AND e.source_lang = $3 \
-     AND e.target_lang = $4 ORDER BY f.rank LIMIT $5"
+     AND e.target_lang = $4 LIMIT $5"
 );
 
 type Queries = crate::sql::Queries<Sqlite>;
@@ -123,15 +131,17 @@ impl SqliteStore {
                 .bind(id)
                 .bind(langs.0.as_str())
                 .bind(langs.1.as_str())
-                .bind(fuzzy_limit(limit))
+                .bind(FTS_CANDIDATES.max(fuzzy_limit(limit)))
                 .fetch_all(&self.pool)
                 .await?;
             for row in rows {
-                out.push(row.into_entry()?);
+                let entry = row.into_entry()?;
+                out.push((similarity(source, &entry.source), entry));
             }
         }
-        out.truncate(limit);
-        Ok(out)
+        // Most similar first; a stable sort keeps the scopes' priority order among equals.
+        out.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(out.into_iter().take(fuzzy_limit(limit) as usize).map(|(_, e)| e).collect())
     }
 
     async fn record(
