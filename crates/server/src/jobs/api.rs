@@ -70,8 +70,17 @@ pub async fn create_job(
     let limit = quota::quotas_of(&state, &identity.user)
         .upload_bytes
         .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes));
-    let (new_job, memory) = read_upload(&state, multipart, limit).await?;
+    let (new_job, memory, guidance) = read_upload(&state, multipart, limit).await?;
     crate::memory::api::check_scope(&state, &identity.caller(), memory.scope).await?;
+    if let Some(id) = guidance.glossary {
+        // Refused before the job exists (set again with the options below, in one transaction).
+        state
+            .jobs
+            .store()
+            .get_glossary_for(&identity.caller(), id)
+            .await
+            .map_err(crate::api::glossaries::store_error)?;
+    }
     let job = state
         .jobs
         .create_job_for(&identity.caller(), new_job)
@@ -81,6 +90,14 @@ pub async fn create_job(
         // Before the job is announced to the workers (a polling worker may still claim it
         // first: it reads the options when it reaches the translation stage).
         state.jobs.store().set_job_memory_for(&identity.caller(), job.id, memory).await?;
+    }
+    if guidance != tradia_store::JobGuidance::default() {
+        state
+            .jobs
+            .store()
+            .set_job_guidance_for(&identity.caller(), job.id, guidance)
+            .await
+            .map_err(crate::api::glossaries::store_error)?;
     }
     let job = state.jobs.view(&job);
     tracing::info!(job.id = %job.id, user.id = %identity.user.id, files = job.files.len(), target = %job.target_lang, "job queued");
