@@ -6,6 +6,7 @@
 //! one (logins are made unique per run, so a shared database is fine).
 
 mod glossaries;
+mod job_guidance;
 mod harness;
 mod isolation;
 mod oidc;
