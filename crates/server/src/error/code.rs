@@ -338,6 +338,8 @@ mod tests {
             ("same_language", Some(400)),
             ("unknown_model", Some(400)),
             ("invalid_glossary_file", Some(400)),
+            ("invalid_formality", Some(400)),
+            ("instructions_too_long", Some(422)),
             ("invalid_style", Some(400)),
             ("invalid_image", Some(400)),
             ("request_rejected", Some(400)),
