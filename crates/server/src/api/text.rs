@@ -175,11 +175,8 @@ async fn translate_one(
         &checked.target,
     )
     .await?;
-    let guidance = tradia_core::Guidance {
-        terms,
-        formality: checked.formality,
-        ..Default::default()
-    };
+    let guidance =
+        tradia_core::Guidance { terms, formality: checked.formality, ..Default::default() };
     let engine = crate::memory::wrap(
         state,
         state.gateway.engine(checked.model.as_deref()),

@@ -13,9 +13,7 @@ use futures::TryStreamExt;
 use tokio_util::io::StreamReader;
 use tradia_core::LanguageTag;
 use tradia_formats::FormatError;
-use tradia_store::{
-    BlobError, BlobKey, JobGuidance, JobMemory, NewJob, NewJobFile, StoredBlob,
-};
+use tradia_store::{BlobError, BlobKey, JobGuidance, JobMemory, NewJob, NewJobFile, StoredBlob};
 
 use crate::detect::{check_pair, parse_language, parse_source};
 use crate::error::{ApiError, ApiResult, ErrorCode};

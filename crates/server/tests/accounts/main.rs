@@ -6,9 +6,9 @@
 //! one (logins are made unique per run, so a shared database is fine).
 
 mod glossaries;
-mod job_guidance;
 mod harness;
 mod isolation;
+mod job_guidance;
 mod oidc;
 mod provider;
 mod sign_in;
