@@ -1,7 +1,7 @@
 //! Glossaries: entries kept in order and checked on the way in, owner scoping (a user's own and
 //! their teams' glossaries, nobody else's, administrators included), one default per owner and
-//! language pair, deleting a user or a team deletes its glossaries, and a job's glossary and style options (set by its
-//! owner only, naming a glossary they can read).
+//! language pair, deleting a user or a team deletes its glossaries, and a job's glossary and
+//! style options (set by its owner only, naming a glossary they can read).
 
 use tradia_core::Term;
 use tradia_store::{
