@@ -18,6 +18,7 @@ pub mod data_lock;
 pub mod detect;
 pub mod error;
 pub mod gateway;
+pub mod guidance;
 pub mod health;
 pub mod http_server;
 pub mod jobs;

@@ -11,7 +11,7 @@
 
 use tradia_core::{BoxFuture, LanguageTag, Term};
 
-use crate::model::{Caller, Glossary, GlossaryId, GlossaryUpdate, NewGlossary};
+use crate::model::{Caller, Glossary, GlossaryId, GlossaryUpdate, JobGuidance, JobId, NewGlossary};
 use crate::store::StoreResult;
 
 /// Durable glossaries.
@@ -70,4 +70,19 @@ pub trait GlossaryStore: Send + Sync + 'static {
         source: &'a LanguageTag,
         target: &'a LanguageTag,
     ) -> BoxFuture<'a, StoreResult<Option<Glossary>>>;
+
+    /// Sets the glossary and style options of a job the caller owns (at its creation). A
+    /// glossary the caller may not read is
+    /// [`StoreError::GlossaryNotFound`](crate::StoreError::GlossaryNotFound); instructions over
+    /// [`MAX_INSTRUCTIONS_CHARS`](crate::MAX_INSTRUCTIONS_CHARS) are
+    /// [`StoreError::Invalid`](crate::StoreError::Invalid).
+    fn set_job_guidance_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        job: JobId,
+        guidance: JobGuidance,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// A job's glossary and style options (the defaults when none were set): for the worker.
+    fn job_guidance(&self, job: JobId) -> BoxFuture<'_, StoreResult<JobGuidance>>;
 }

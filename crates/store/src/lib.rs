@@ -137,11 +137,12 @@ pub use memory::MemoryStore;
 pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
     FailureKey, FileExtracted, Glossary, GlossaryId, GlossaryUpdate, InProgress,
-    InvalidMemoryScope, Job, JobFile, JobId, JobMemory, JobPage, JobStatus, Lease, MemoryEntry,
-    MemoryOrigin, MemoryOwner, MemoryScope, NewApiKey, NewAuditEntry, NewGlossary, NewJob,
-    NewJobFile, NewMemoryEntry, NewSession, NewUser, OidcIdentity, Owner, PasswordHash, Progress,
-    QuotaOverrides, RenewOutcome, Role, Session, SessionId, StatusCounts, StoredSegment, Team,
-    TeamId, TokenHash, User, UserId, UserState, UserUpdate,
+    InvalidMemoryScope, Job, JobFile, JobGuidance, JobId, JobMemory, JobPage, JobStatus, Lease,
+    MAX_INSTRUCTIONS_CHARS, MemoryEntry, MemoryOrigin, MemoryOwner, MemoryScope, NewApiKey,
+    NewAuditEntry, NewGlossary, NewJob, NewJobFile, NewMemoryEntry, NewSession, NewUser,
+    OidcIdentity, Owner, PasswordHash, Progress, QuotaOverrides, RenewOutcome, Role, Session,
+    SessionId, StatusCounts, StoredSegment, Team, TeamId, TokenHash, User, UserId, UserState,
+    UserUpdate,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

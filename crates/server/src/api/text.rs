@@ -53,6 +53,10 @@ pub struct TranslateBody {
     pub model: Option<String>,
     /// Translation memory: `own` (default), `teams`, `team:<id>` or `off`.
     pub memory: Option<String>,
+    /// Glossary to apply; omitted for the caller's default for the language pair.
+    pub glossary_id: Option<String>,
+    /// `default` (omitted), `more` (formal address) or `less` (informal).
+    pub formality: Option<String>,
 }
 
 /// One translated text.
@@ -84,6 +88,8 @@ struct Checked {
     target: LanguageTag,
     model: Option<String>,
     memory: tradia_store::MemoryScope,
+    glossary: Option<tradia_store::GlossaryId>,
+    formality: tradia_core::Formality,
 }
 
 async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
@@ -122,7 +128,9 @@ async fn check(state: &AppState, payload: &Payload) -> ApiResult<Checked> {
     check_pair(source.as_ref(), &target)?;
     let model = state.check_model(body.model.as_deref()).await?;
     let memory = crate::memory::api::parse_scope(body.memory.as_deref())?;
-    Ok(Checked { texts, source, target, model, memory })
+    let glossary = crate::guidance::parse_glossary(body.glossary_id.as_deref())?;
+    let formality = crate::guidance::parse_formality(body.formality.as_deref())?;
+    Ok(Checked { texts, source, target, model, memory, glossary, formality })
 }
 
 /// The source to use for one text: given, or detected.
@@ -159,6 +167,16 @@ async fn translate_one(
             kept: None,
         });
     }
+    let terms = crate::guidance::terms_for_text(
+        state,
+        caller,
+        checked.glossary,
+        source.as_ref(),
+        &checked.target,
+    )
+    .await?;
+    let guidance =
+        tradia_core::Guidance { terms, formality: checked.formality, ..Default::default() };
     let engine = crate::memory::wrap(
         state,
         state.gateway.engine(checked.model.as_deref()),
@@ -183,7 +201,7 @@ async fn translate_one(
         owner: owner.to_string(),
         cancel: CancelFlag::new(),
         sink: &NoSink,
-        guidance: Default::default(),
+        guidance: std::sync::Arc::new(guidance),
     };
     let started = std::time::Instant::now();
     let results = engine.translate(request).await;

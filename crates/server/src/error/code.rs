@@ -93,6 +93,10 @@ error_codes! {
         "`model` is not one the LLM servers list (the message lists them).";
     InvalidGlossaryFile = "invalid_glossary_file", BAD_REQUEST,
         "A glossary file (CSV, TSV or TBX) cannot be read; the message says where.";
+    InvalidFormality = "invalid_formality", BAD_REQUEST,
+        "`formality` is none of `default`, `more`, `less`.";
+    InstructionsTooLong = "instructions_too_long", UNPROCESSABLE,
+        "`instructions` is longer than 2000 characters.";
     InvalidStyle = "invalid_style", BAD_REQUEST,
         "Reformulation `style` longer than 100 characters.";
     InvalidImage = "invalid_image", BAD_REQUEST,
@@ -334,6 +338,8 @@ mod tests {
             ("same_language", Some(400)),
             ("unknown_model", Some(400)),
             ("invalid_glossary_file", Some(400)),
+            ("invalid_formality", Some(400)),
+            ("instructions_too_long", Some(422)),
             ("invalid_style", Some(400)),
             ("invalid_image", Some(400)),
             ("request_rejected", Some(400)),

@@ -50,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for JobPath {
 
 /// Creates a job from a multipart form: `file` parts, `source_lang`, `target_lang`, `model`.
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs",
-    request_body(content_type = "multipart/form-data", description = "`file` parts (one per document), `source_lang` (omitted or `auto`: detect), `target_lang`, `model` (optional), `memory` (`own` by default, `teams`, `team:<id>` or `off`: the translation memory read and written), `keep_memory` (`true`: deleting the job keeps its memory entries)"),
+    request_body(content_type = "multipart/form-data", description = "`file` parts (one per document), `source_lang` (omitted or `auto`: detect), `target_lang`, `model` (optional), `memory` (`own` by default, `teams`, `team:<id>` or `off`: the translation memory read and written), `keep_memory` (`true`: deleting the job keeps its memory entries), `glossary_id` (omitted: the default glossary for the pair, if any; one you cannot read is `glossary_not_found`), `formality` (`default`, `more`, `less`), `instructions` (at most 2000 characters)"),
     responses((status = 202, body = JobView), (status = 400, body = crate::error::ErrorBody),
         (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
 pub async fn create_job(
@@ -78,9 +78,27 @@ pub async fn queue_upload(
     multipart: Multipart,
 ) -> ApiResult<JobView> {
     let limit = upload_limit(state, identity).await?;
-    let (new_job, memory) = read_upload(state, multipart, limit).await?;
+    let (new_job, memory, guidance) = read_upload(state, multipart, limit).await?;
     crate::memory::api::check_scope(state, &identity.caller(), memory.scope).await?;
-    queue_job(state, identity, client, new_job, memory).await
+    check_glossary(state, identity, &guidance).await?;
+    queue_job(state, identity, client, new_job, memory, guidance).await
+}
+
+/// Refuses a job naming a glossary the caller cannot read, before the job exists.
+pub async fn check_glossary(
+    state: &AppState,
+    identity: &Identity,
+    guidance: &tradia_store::JobGuidance,
+) -> ApiResult<()> {
+    if let Some(id) = guidance.glossary {
+        state
+            .jobs
+            .store()
+            .get_glossary_for(&identity.caller(), id)
+            .await
+            .map_err(crate::api::glossaries::store_error)?;
+    }
+    Ok(())
 }
 
 /// Refuses a new job past the caller's quotas; else the most bytes their upload may hold.
@@ -92,14 +110,15 @@ pub async fn upload_limit(state: &AppState, identity: &Identity) -> ApiResult<u6
         .map_or(state.settings.max_upload_bytes, |q| q.min(state.settings.max_upload_bytes)))
 }
 
-/// Stores and queues a checked job for the caller, with its translation-memory options, and
-/// audits it.
+/// Stores and queues a checked job for the caller, with its translation-memory and guidance
+/// options (glossary, formality, instructions), and audits it.
 pub async fn queue_job(
     state: &AppState,
     identity: &Identity,
     client: Option<std::net::IpAddr>,
     new_job: tradia_store::NewJob,
     memory: tradia_store::JobMemory,
+    guidance: tradia_store::JobGuidance,
 ) -> ApiResult<JobView> {
     let job = state
         .jobs
@@ -110,6 +129,14 @@ pub async fn queue_job(
         // Before the job is announced to the workers (a polling worker may still claim it
         // first: it reads the options when it reaches the translation stage).
         state.jobs.store().set_job_memory_for(&identity.caller(), job.id, memory).await?;
+    }
+    if guidance != tradia_store::JobGuidance::default() {
+        state
+            .jobs
+            .store()
+            .set_job_guidance_for(&identity.caller(), job.id, guidance)
+            .await
+            .map_err(crate::api::glossaries::store_error)?;
     }
     let job = state.jobs.view(&job);
     tracing::info!(job.id = %job.id, user.id = %identity.user.id, files = job.files.len(), target = %job.target_lang, "job queued");

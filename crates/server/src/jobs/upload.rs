@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use tokio_util::io::StreamReader;
 use tradia_core::LanguageTag;
 use tradia_formats::FormatError;
-use tradia_store::{BlobError, BlobKey, JobMemory, NewJob, NewJobFile, StoredBlob};
+use tradia_store::{BlobError, BlobKey, JobGuidance, JobMemory, NewJob, NewJobFile, StoredBlob};
 
 use crate::detect::{check_pair, parse_language, parse_source};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -120,7 +120,7 @@ pub async fn read_upload(
     state: &AppState,
     multipart: Multipart,
     limit: u64,
-) -> ApiResult<(NewJob, JobMemory)> {
+) -> ApiResult<(NewJob, JobMemory, JobGuidance)> {
     crate::health::check_upload_space(state)?;
     let mut keys: Vec<BlobKey> = Vec::new();
     let result = read_parts(state, multipart, &mut keys, limit).await;
@@ -178,6 +178,9 @@ struct Fields {
     model: Option<String>,
     memory: Option<String>,
     keep_memory: Option<String>,
+    glossary_id: Option<String>,
+    formality: Option<String>,
+    instructions: Option<String>,
 }
 
 async fn read_parts(
@@ -185,7 +188,7 @@ async fn read_parts(
     mut multipart: Multipart,
     keys: &mut Vec<BlobKey>,
     limit: u64,
-) -> ApiResult<(NewJob, JobMemory)> {
+) -> ApiResult<(NewJob, JobMemory, JobGuidance)> {
     let max_files = state.settings.max_files;
     let mut files: Vec<NewJobFile> = Vec::new();
     let mut fields = Fields::default();
@@ -195,12 +198,21 @@ async fn read_parts(
         let name = field.name().unwrap_or_default().to_string();
         let Some(file_name) = field.file_name().map(str::to_string) else {
             let value = read_text_field(field, &name, limit).await?;
+            if name != "instructions" && value.len() > MAX_FIELD_BYTES {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("field `{name}` is too long"),
+                ));
+            }
             match name.as_str() {
                 "source_lang" => fields.source_lang = Some(value),
                 "target_lang" => fields.target_lang = Some(value),
                 "model" => fields.model = Some(value),
                 "memory" => fields.memory = Some(value),
                 "keep_memory" => fields.keep_memory = Some(value),
+                "glossary_id" => fields.glossary_id = Some(value),
+                "formality" => fields.formality = Some(value),
+                "instructions" => fields.instructions = Some(value),
                 _ => {}
             }
             continue;
@@ -254,10 +266,15 @@ async fn read_parts(
         scope: crate::memory::api::parse_scope(fields.memory.as_deref())?,
         keep: crate::memory::api::parse_flag("keep_memory", fields.keep_memory.as_deref())?,
     };
+    let guidance = JobGuidance {
+        glossary: crate::guidance::parse_glossary(fields.glossary_id.as_deref())?,
+        formality: crate::guidance::parse_formality(fields.formality.as_deref())?,
+        instructions: crate::guidance::check_instructions(fields.instructions.as_deref())?,
+    };
     for file in &mut files {
         detect_format(state, file).await?;
     }
-    Ok((NewJob { source_lang: source, target_lang: target, model, files }, memory))
+    Ok((NewJob { source_lang: source, target_lang: target, model, files }, memory, guidance))
 }
 
 /// Streams a file part into blob storage, at most `remaining` bytes.
@@ -277,11 +294,14 @@ async fn read_text_field(mut field: Field<'_>, name: &str, limit: u64) -> ApiRes
     let mut value = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(field_error(limit))? {
         value.extend_from_slice(&chunk);
-        if value.len() > MAX_FIELD_BYTES {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                format!("field `{name}` is too long"),
-            ));
+        // The longest field is `instructions`; the others are checked against
+        // `MAX_FIELD_BYTES` once read.
+        if value.len() > crate::guidance::MAX_INSTRUCTIONS_BYTES {
+            return Err(if name == "instructions" {
+                crate::guidance::instructions_too_long()
+            } else {
+                ApiError::new(ErrorCode::InvalidRequest, format!("field `{name}` is too long"))
+            });
         }
     }
     String::from_utf8(value).map_err(|_| {

@@ -8,6 +8,7 @@
 mod glossaries;
 mod harness;
 mod isolation;
+mod job_guidance;
 mod oidc;
 mod provider;
 mod sign_in;

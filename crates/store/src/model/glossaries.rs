@@ -80,3 +80,17 @@ pub struct GlossaryUpdate {
     /// Replace every entry.
     pub entries: Option<Vec<Term>>,
 }
+
+/// The most characters of a job's free-form instructions.
+pub const MAX_INSTRUCTIONS_CHARS: usize = 2_000;
+
+/// A job's glossary and style options, chosen at its creation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobGuidance {
+    /// The glossary named at creation (`None`: the owner's default for the pair, if any).
+    pub glossary: Option<GlossaryId>,
+    /// The register wanted.
+    pub formality: tradia_core::Formality,
+    /// Free-form instructions (at most [`MAX_INSTRUCTIONS_CHARS`] characters).
+    pub instructions: Option<String>,
+}

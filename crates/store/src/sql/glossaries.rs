@@ -16,7 +16,10 @@ use super::glossary_rows::{
 };
 use super::{Dialect, SqlBackend, StoredTime, now};
 use crate::error::StoreError;
-use crate::model::{Caller, Glossary, GlossaryId, GlossaryUpdate, NewGlossary, Owner};
+use crate::model::{
+    Caller, Glossary, GlossaryId, GlossaryUpdate, JobGuidance, MAX_INSTRUCTIONS_CHARS, NewGlossary,
+    Owner,
+};
 use crate::store::StoreResult;
 
 /// The shared glossary operations for one dialect.
@@ -73,6 +76,33 @@ const DELETE_ENTRIES: &str = "DELETE FROM glossary_entries WHERE glossary_id = $
 
 const DELETE_GLOSSARY: &str = "DELETE FROM glossaries WHERE id = $1";
 
+/// Sets the guidance of job `$2` when the caller (`$1`) owns it.
+const SET_JOB_GUIDANCE: &str = "INSERT INTO job_guidance (job_id, glossary_id, formality, \
+     instructions) SELECT id, $3, $4, $5 FROM jobs WHERE id = $2 AND owner = $1 \
+     ON CONFLICT (job_id) DO UPDATE SET glossary_id = excluded.glossary_id, \
+     formality = excluded.formality, instructions = excluded.instructions";
+
+const JOB_GUIDANCE: &str =
+    "SELECT glossary_id, formality, instructions FROM job_guidance WHERE job_id = $1";
+
+/// How a formality is stored.
+fn formality_str(f: tradia_core::Formality) -> &'static str {
+    match f {
+        tradia_core::Formality::Default => "default",
+        tradia_core::Formality::More => "more",
+        tradia_core::Formality::Less => "less",
+    }
+}
+
+fn parse_formality(s: &str) -> StoreResult<tradia_core::Formality> {
+    match s {
+        "default" => Ok(tradia_core::Formality::Default),
+        "more" => Ok(tradia_core::Formality::More),
+        "less" => Ok(tradia_core::Formality::Less),
+        other => Err(StoreError::Corrupt(format!("unknown stored formality `{other}`"))),
+    }
+}
+
 impl<D> Glossaries<D>
 where
     D: Dialect,
@@ -88,6 +118,7 @@ where
     for<'r> GlossaryRow<D::Time>: FromRow<'r, D::Row>,
     for<'r> EntryRow: FromRow<'r, D::Row>,
     for<'r> (i64,): FromRow<'r, D::Row>,
+    for<'r> (Option<Uuid>, String, Option<String>): FromRow<'r, D::Row>,
 {
     async fn readable(
         conn: &mut D::Connection,
@@ -274,6 +305,72 @@ where
     }
 }
 
+impl<D> Glossaries<D>
+where
+    D: Dialect,
+    D::Arguments: IntoArguments<D>,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> Uuid: Encode<'q, D> + Type<D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    for<'q> Option<&'q str>: Encode<'q, D> + Type<D>,
+    for<'q> Option<Uuid>: Encode<'q, D> + Type<D>,
+    for<'r> GlossaryRow<D::Time>: FromRow<'r, D::Row>,
+    for<'r> (Option<Uuid>, String, Option<String>): FromRow<'r, D::Row>,
+{
+    pub(crate) async fn set_job_guidance_for(
+        b: &impl SqlBackend<Db = D>,
+        caller: &Caller,
+        job: crate::model::JobId,
+        guidance: JobGuidance,
+    ) -> StoreResult<()> {
+        if let Some(text) = &guidance.instructions
+            && text.chars().count() > MAX_INSTRUCTIONS_CHARS
+        {
+            return Err(StoreError::Invalid(format!(
+                "instructions are longer than {MAX_INSTRUCTIONS_CHARS} characters"
+            )));
+        }
+        let mut tx = b.begin_write().await?;
+        if let Some(id) = guidance.glossary {
+            let row: Option<GlossaryRow<D::Time>> = sqlx::query_as(GLOSSARY_FOR)
+                .bind(caller.user.0)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            row.ok_or(StoreError::GlossaryNotFound(id))?;
+        }
+        let done = sqlx::query(SET_JOB_GUIDANCE)
+            .bind(caller.user.0)
+            .bind(job.0)
+            .bind(guidance.glossary.map(|g| g.0))
+            .bind(formality_str(guidance.formality))
+            .bind(guidance.instructions.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        if D::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound(job));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn job_guidance(
+        b: &impl SqlBackend<Db = D>,
+        job: crate::model::JobId,
+    ) -> StoreResult<JobGuidance> {
+        let row: Option<(Option<Uuid>, String, Option<String>)> =
+            sqlx::query_as(JOB_GUIDANCE).bind(job.0).fetch_optional(b.reader()).await?;
+        match row {
+            None => Ok(JobGuidance::default()),
+            Some((glossary, formality, instructions)) => Ok(JobGuidance {
+                glossary: glossary.map(GlossaryId),
+                formality: parse_formality(&formality)?,
+                instructions,
+            }),
+        }
+    }
+}
+
 /// Implements [`GlossaryStore`](crate::GlossaryStore) for `$backend` (a `SqlBackend` whose
 /// database is `$db`) by forwarding every method to [`Glossaries`].
 macro_rules! impl_glossary_store {
@@ -345,6 +442,24 @@ macro_rules! impl_glossary_store {
                 Box::pin($crate::sql::Glossaries::<$db>::default_glossary_for(
                     self, caller, source, target,
                 ))
+            }
+
+            fn set_job_guidance_for<'a>(
+                &'a self,
+                caller: &'a $crate::model::Caller,
+                job: $crate::model::JobId,
+                guidance: $crate::model::JobGuidance,
+            ) -> ::tradia_core::BoxFuture<'a, $crate::StoreResult<()>> {
+                Box::pin($crate::sql::Glossaries::<$db>::set_job_guidance_for(
+                    self, caller, job, guidance,
+                ))
+            }
+
+            fn job_guidance(
+                &self,
+                job: $crate::model::JobId,
+            ) -> ::tradia_core::BoxFuture<'_, $crate::StoreResult<$crate::model::JobGuidance>> {
+                Box::pin($crate::sql::Glossaries::<$db>::job_guidance(self, job))
             }
         }
     };

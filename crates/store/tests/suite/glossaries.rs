@@ -1,6 +1,7 @@
 //! Glossaries: entries kept in order and checked on the way in, owner scoping (a user's own and
 //! their teams' glossaries, nobody else's, administrators included), one default per owner and
-//! language pair, and deleting a user or a team deletes its glossaries.
+//! language pair, deleting a user or a team deletes its glossaries, and a job's glossary and
+//! style options (set by its owner only, naming a glossary they can read).
 
 use tradia_core::Term;
 use tradia_store::{
@@ -238,4 +239,50 @@ pub async fn deleting_the_owner_deletes_the_glossaries(store: S) {
     assert_not_found(store.get_glossary_for(&alice, own.id).await, own.id);
     store.delete_team(team.id).await.expect("delete team");
     assert_not_found(store.get_glossary_for(&bob, teams.id).await, teams.id);
+}
+
+pub async fn job_guidance_is_set_by_the_owner_with_a_glossary_they_can_read(store: S) {
+    use tradia_core::Formality;
+    use tradia_store::JobGuidance;
+    let alice = caller(&store, "alice", Role::User).await;
+    let bob = caller(&store, "bob", Role::User).await;
+    let job = store.create_job_for(&alice, super::cases::new_job(1)).await.expect("job");
+    assert_eq!(store.job_guidance(job.id).await.expect("read"), JobGuidance::default());
+
+    let mine = store
+        .create_glossary_for(&alice, new_glossary(Owner::User(alice.user), "A", vec![]))
+        .await
+        .expect("create");
+    let theirs = store
+        .create_glossary_for(&bob, new_glossary(Owner::User(bob.user), "B", vec![]))
+        .await
+        .expect("create");
+    let set = JobGuidance {
+        glossary: Some(mine.id),
+        formality: Formality::More,
+        instructions: Some("Keep it short.".into()),
+    };
+    store.set_job_guidance_for(&alice, job.id, set.clone()).await.expect("set");
+    assert_eq!(store.job_guidance(job.id).await.expect("read"), set);
+
+    // Another user's glossary is not found; another user's job is not found either.
+    let other = JobGuidance { glossary: Some(theirs.id), ..JobGuidance::default() };
+    assert_not_found(store.set_job_guidance_for(&alice, job.id, other).await, theirs.id);
+    match store.set_job_guidance_for(&bob, job.id, JobGuidance::default()).await {
+        Err(StoreError::NotFound(id)) => assert_eq!(id, job.id),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    let long = JobGuidance {
+        instructions: Some("x".repeat(tradia_store::MAX_INSTRUCTIONS_CHARS + 1)),
+        ..JobGuidance::default()
+    };
+    assert!(matches!(
+        store.set_job_guidance_for(&alice, job.id, long).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.job_guidance(job.id).await.expect("read"), set, "unchanged by refusals");
+
+    // The options go with the job.
+    store.delete_job_for(&alice, job.id).await.expect("delete");
+    assert_eq!(store.job_guidance(job.id).await.expect("read"), JobGuidance::default());
 }

@@ -121,6 +121,7 @@ suite! {
         only_owners_and_team_members_reach_a_glossary,
         one_default_per_owner_and_pair,
         deleting_the_owner_deletes_the_glossaries,
+        job_guidance_is_set_by_the_owner_with_a_glossary_they_can_read,
     }
     memory {
         exact_and_fuzzy_lookups,

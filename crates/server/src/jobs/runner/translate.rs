@@ -36,6 +36,7 @@ pub(super) async fn translate_segments(
     let FileTask { state, lease, job, file, cancel } = *task;
     let engine =
         crate::memory::for_job(state, job, state.gateway.engine(job.model.as_deref())).await;
+    let guidance = Arc::new(crate::guidance::for_job(state, job, source.as_ref()).await);
     // Since when this file has found no LLM server answering (`None` while they answer).
     let mut outage_since: Option<Instant> = None;
     loop {
@@ -81,7 +82,7 @@ pub(super) async fn translate_segments(
             owner: job.owner.map_or_else(|| job.id.to_string(), |user| user.to_string()),
             cancel: cancel.clone(),
             sink: &sink,
-            guidance: Default::default(),
+            guidance: guidance.clone(),
         };
         let outcome = engine.translate(request).await;
         let progressed = sink.sent.load(Ordering::Relaxed) > 0;
