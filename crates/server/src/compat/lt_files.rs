@@ -104,16 +104,15 @@ pub async fn translate_file(
         limit,
     )
     .await?;
-    let job =
-        queue_job(
-            &state,
-            &identity,
-            origin.client,
-            new_job,
-            tradia_store::JobMemory::default(),
-            tradia_store::JobGuidance::default(),
-        )
-            .await?;
+    let job = queue_job(
+        &state,
+        &identity,
+        origin.client,
+        new_job,
+        tradia_store::JobMemory::default(),
+        tradia_store::JobGuidance::default(),
+    )
+    .await?;
     let own = Caller { user: identity.user.id, role: Role::User };
     let started = std::time::Instant::now();
     let job = loop {
