@@ -28,7 +28,7 @@ async fn the_report_lists_every_kept_and_repaired_segment_the_engine_counted() {
         port: 0,
         slots: 4,
         time_scale: 2000.0,
-        faults: tradia_llm_sim::FaultSpec::parse("drop_code=0.7,echo=0.4").unwrap(),
+        faults: tradia_llm_sim::FaultSpec::parse("drop_code=0.8,echo=0.7").unwrap(),
         seed: 9,
         ..tradia_llm_sim::SimConfig::default()
     })
