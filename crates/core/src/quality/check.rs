@@ -177,8 +177,9 @@ fn numbers(text: &str) -> Vec<(String, String)> {
 }
 
 /// The URL or e-mail address a whitespace-separated word is, without surrounding punctuation;
-/// empty when it is neither.
-fn verbatim_token(word: &str) -> &str {
+/// empty when it is neither. Shared with the LLM engine's answer check, which refuses an answer
+/// that lost one, so that both agree on what a URL is.
+pub fn verbatim_token(word: &str) -> &str {
     let t = word
         .trim_start_matches(['(', '[', '<', '«', '"', '\''])
         .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>', '»', '"', '\'']);

@@ -15,5 +15,5 @@
 mod check;
 mod report;
 
-pub use check::{annotate, expected_length_percent, post_check};
+pub use check::{annotate, expected_length_percent, post_check, verbatim_token};
 pub use report::{FileReport, KEPT, QualityReport, SegmentReport, counted_keys};

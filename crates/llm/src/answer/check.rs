@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use tradia_core::quality::verbatim_token;
 use tradia_core::{Content, MarkupError};
 
 /// Why one segment's answer was refused.
@@ -247,21 +248,6 @@ fn digit_runs(text: &str) -> Vec<String> {
         out.push(cur);
     }
     out
-}
-
-/// The URL or e-mail address a whitespace-separated word is, without surrounding punctuation;
-/// empty when it is neither.
-fn verbatim_token(word: &str) -> &str {
-    let t = word
-        .trim_start_matches(['(', '[', '<', '«', '"', '\''])
-        .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '>', '»', '"', '\'']);
-    let lower = t.to_ascii_lowercase();
-    let url =
-        lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.");
-    let email = t.split_once('@').is_some_and(|(user, host)| {
-        !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
-    });
-    if url || email { t } else { "" }
 }
 
 #[cfg(test)]
