@@ -158,7 +158,9 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        let store = PgStore { pool };
+        crate::sql::Memories::<Postgres>::index_pending_terms(&store).await?;
+        Ok(store)
     }
 
     /// Ends the unexpired leases whose holder is known dead (see [`crate::process`]): their

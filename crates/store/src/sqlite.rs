@@ -242,7 +242,9 @@ impl SqliteStore {
             .after_release(release_clean)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool, writer, path })
+        let store = SqliteStore { pool, writer, path };
+        crate::sql::Memories::<Sqlite>::index_pending_terms(&store).await?;
+        Ok(store)
     }
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {

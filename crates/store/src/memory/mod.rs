@@ -27,6 +27,7 @@
 //! ([`crate::Store::purge_expired`]) keeps them: the entries then name no job.
 
 pub(crate) mod shared;
+pub(crate) mod terms;
 
 use tradia_core::{BoxFuture, Content, LanguageTag};
 

@@ -1,5 +1,5 @@
-//! What both backends' memory code shares: keys, the fuzzy query text, checks on the way in,
-//! and the row decoding.
+//! What both backends' memory code shares: keys, the fuzzy index's text, checks on the way in,
+//! and the row decoding (the operations themselves are in `sql/memory.rs`).
 
 use sha2::{Digest, Sha256};
 use tradia_core::Content;
@@ -32,18 +32,6 @@ pub(crate) const IS_MEMBER: &str =
 pub(crate) const TEAMS_OF: &str =
     "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id";
 
-/// Upsert of one entry ($1 owner_user, $2 owner_team, $3 scope_id, $4 source_lang,
-/// $5 target_lang, $6 key_hash, $7 source_key, $8 source, $9 target, $10 origin, $11 model,
-/// $12 prompt_version, $13 job_id, $14 created_at).
-pub(crate) const UPSERT: &str = "INSERT INTO memory_entries (owner_user, owner_team, scope_id, \
-     source_lang, target_lang, key_hash, source_key, source, target, origin, model, \
-     prompt_version, job_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-     ON CONFLICT (scope_id, source_lang, target_lang, key_hash) DO UPDATE SET \
-     source_key = excluded.source_key, source = excluded.source, target = excluded.target, \
-     origin = excluded.origin, model = excluded.model, prompt_version = excluded.prompt_version, \
-     job_id = excluded.job_id, created_at = excluded.created_at";
-
 /// Exact lookup in one scope.
 pub(crate) const EXACT: &str = concat!(
     "SELECT ",
@@ -67,38 +55,6 @@ pub(crate) fn key_hash(core: &Content) -> Vec<u8> {
 /// What the fuzzy index holds of a core: its plain text, whitespace collapsed.
 pub(crate) fn fuzzy_text(core: &Content) -> String {
     normalise_text(&core.plain_text())
-}
-
-/// An FTS5 query for the trigram index: entries sharing all but one of the segment's `words`
-/// longest distinct words of at least three characters (longer words are rarer, so the
-/// intersection is small and ranking it is cheap; one word may differ, as in a near-identical
-/// sentence). With two words or fewer, all of them. `None` when the text has no such word.
-pub(crate) fn fts_query(text: &str, words: usize) -> Option<String> {
-    let mut found: Vec<&str> =
-        text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).collect();
-    found.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
-    found.dedup();
-    found.truncate(words);
-    if found.is_empty() {
-        return None;
-    }
-    // Words hold only alphanumerics: nothing to escape inside the quotes.
-    let quoted: Vec<String> = found.iter().map(|w| format!("\"{w}\"")).collect();
-    if quoted.len() <= 2 {
-        return Some(quoted.join(" AND "));
-    }
-    let groups: Vec<String> = (0..quoted.len())
-        .map(|left_out| {
-            let kept: Vec<&str> = quoted
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != left_out)
-                .map(|(_, w)| w.as_str())
-                .collect();
-            format!("({})", kept.join(" AND "))
-        })
-        .collect();
-    Some(groups.join(" OR "))
 }
 
 /// Checks an entry on its way in.
@@ -209,21 +165,4 @@ pub(crate) fn decode_job_memory(scope: &str, keep: bool) -> StoreResult<crate::m
         scope: scope.parse().map_err(|_| corrupt("memory_scope", scope))?,
         keep,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_fts_query_takes_the_longest_words() {
-        assert_eq!(
-            fts_query("Le chat dort sur le canapé, le chat.", 3).as_deref(),
-            Some(
-                "(\"chat\" AND \"dort\") OR (\"canapé\" AND \"dort\") OR (\"canapé\" AND \"chat\")"
-            )
-        );
-        assert_eq!(fts_query("Bonjour Paul", 4).as_deref(), Some("\"Bonjour\" AND \"Paul\""));
-        assert_eq!(fts_query("a b c -- 12", 3), None);
-    }
 }

@@ -1,149 +1,44 @@
-//! [`MemoryStore`] on SQLite: the exact index, FTS5 trigram candidates, scoped writes.
+//! [`MemoryStore`](crate::MemoryStore) on SQLite: what differs from PostgreSQL. Term keys are
+//! bound and stored as a JSON array (read in statements with `json_each`), and a batch is
+//! written row by row (one writer, no lock order to keep; the triggers of the
+//! `memory_terms` migration fill the word index). Everything else is
+//! [`Memories`](crate::sql::Memories).
 
-use sqlx::{Sqlite, Transaction};
-use tradia_core::memory::similarity;
-use tradia_core::{BoxFuture, Content, LanguageTag};
-use uuid::Uuid;
+use sqlx::Sqlite;
 
 use super::{SqliteStore, UnixMillis};
-use crate::blob::BlobKey;
-use crate::error::StoreError;
-use crate::memory::MemoryStore;
-use crate::memory::shared::{
-    EXACT, EXPORT, EntryRow, IS_MEMBER, TEAMS_OF, UPSERT, check_entry, decode_job_memory,
-    entry_columns, export_limit, fts_query, fuzzy_limit, fuzzy_text, key_hash, owner_columns,
-    write_owner,
-};
-use crate::model::{
-    Caller, JobId, JobMemory, MemoryEntry, MemoryOwner, MemoryScope, NewMemoryEntry, TeamId,
-};
-use crate::sql::{JobScope, StoredTime, now};
+use crate::memory::shared::{check_entry, fuzzy_text, key_hash, owner_columns};
+use crate::memory::terms::{keys_json, term_keys};
+use crate::model::{Caller, MemoryScope, NewMemoryEntry};
+use crate::sql::{MemoryDialect, Memories, StoredTime, candidates, impl_memory_store, now};
 use crate::store::StoreResult;
 
-/// Words of a segment the FTS5 query looks for.
-const FTS_WORDS: usize = 4;
+/// Upsert of one entry ($1 owner_user, $2 owner_team, $3 scope_id, $4 source_lang,
+/// $5 target_lang, $6 key_hash, $7 source_key, $8 source, $9 target, $10 origin, $11 model,
+/// $12 prompt_version, $13 job_id, $14 created_at, $15 terms).
+const UPSERT: &str = "INSERT INTO memory_entries (owner_user, owner_team, scope_id, \
+     source_lang, target_lang, key_hash, source_key, source, target, origin, model, \
+     prompt_version, job_id, created_at, terms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (scope_id, source_lang, target_lang, key_hash) DO UPDATE SET \
+     source_key = excluded.source_key, source = excluded.source, target = excluded.target, \
+     origin = excluded.origin, model = excluded.model, prompt_version = excluded.prompt_version, \
+     job_id = excluded.job_id, created_at = excluded.created_at, terms = excluded.terms";
 
-/// Matches of one scope read before they are ranked here ([`similarity`], the score the engine
-/// uses). Not ranked by FTS5: `ORDER BY rank` (bm25) makes FTS5 count, for each word of the
-/// query, every entry that contains it, over the whole index, before the first row (about
-/// 200 ms per segment at 100,000 entries in a debug build); unranked, the matches come lazily in
-/// rowid order and the query stops at this many.
-const FTS_CANDIDATES: i64 = 200;
+impl MemoryDialect for Sqlite {
+    type Keys = String;
 
-/// Candidates of one scope. `CROSS JOIN` keeps the full-text index as the outer loop (SQLite
-/// does not reorder it): the matches are found first, then filtered by scope and languages.
-const FUZZY: &str = concat!(
-    "SELECT ",
-    entry_columns!(),
-    " FROM memory_fts f CROSS JOIN memory_entries e ON e.id = f.rowid \
-     WHERE memory_fts MATCH $1 AND e.scope_id = $2 AND e.source_lang = $3 \
-     AND e.target_lang = $4 LIMIT $5"
-);
+    fn keys(keys: &[i64]) -> String {
+        keys_json(keys)
+    }
 
-type Queries = crate::sql::Queries<Sqlite>;
+    const TERM_DF: &'static str = "SELECT term_key, df FROM memory_term_df \
+         WHERE term_key IN (SELECT value FROM json_each($1))";
+
+    const CANDIDATES: &'static str = candidates!("IN (SELECT value FROM json_each($1))");
+}
 
 impl SqliteStore {
-    async fn is_member(&self, team: TeamId, caller: &Caller) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar(IS_MEMBER)
-            .bind(team.0)
-            .bind(caller.user.0)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
-    }
-
-    /// The owner ids `scope` reads, in priority order.
-    async fn read_scopes(&self, caller: &Caller, scope: MemoryScope) -> StoreResult<Vec<Uuid>> {
-        Ok(match scope {
-            MemoryScope::Off => Vec::new(),
-            MemoryScope::Own => vec![caller.user.0],
-            MemoryScope::Teams => {
-                let mut ids = vec![caller.user.0];
-                let teams: Vec<Uuid> =
-                    sqlx::query_scalar(TEAMS_OF).bind(caller.user.0).fetch_all(&self.pool).await?;
-                ids.extend(teams);
-                ids
-            }
-            MemoryScope::Team(t) => {
-                if !self.is_member(t, caller).await? {
-                    return Err(StoreError::TeamNotFound(t));
-                }
-                vec![t.0]
-            }
-        })
-    }
-
-    async fn owner_of(&self, caller: &Caller, scope: MemoryScope) -> StoreResult<MemoryOwner> {
-        let member = match scope {
-            MemoryScope::Team(t) => self.is_member(t, caller).await?,
-            _ => false,
-        };
-        write_owner(caller, scope, |_| member)
-    }
-
-    async fn exact(
-        &self,
-        caller: &Caller,
-        scope: MemoryScope,
-        langs: (&LanguageTag, &LanguageTag),
-        sources: &[Content],
-    ) -> StoreResult<Vec<Option<MemoryEntry>>> {
-        let scopes = self.read_scopes(caller, scope).await?;
-        let mut conn = self.pool.acquire().await?;
-        let mut out = Vec::with_capacity(sources.len());
-        for source in sources {
-            let hash = key_hash(source);
-            let mut found = None;
-            for id in &scopes {
-                let row: Option<EntryRow<UnixMillis>> = sqlx::query_as(EXACT)
-                    .bind(id)
-                    .bind(langs.0.as_str())
-                    .bind(langs.1.as_str())
-                    .bind(&hash)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                if let Some(row) = row {
-                    found = Some(row.into_entry()?);
-                    break;
-                }
-            }
-            out.push(found);
-        }
-        Ok(out)
-    }
-
-    async fn fuzzy(
-        &self,
-        caller: &Caller,
-        scope: MemoryScope,
-        langs: (&LanguageTag, &LanguageTag),
-        source: &Content,
-        limit: usize,
-    ) -> StoreResult<Vec<MemoryEntry>> {
-        let Some(query) = fts_query(&fuzzy_text(source), FTS_WORDS) else {
-            return Ok(Vec::new());
-        };
-        let scopes = self.read_scopes(caller, scope).await?;
-        let mut out = Vec::new();
-        for id in &scopes {
-            let rows: Vec<EntryRow<UnixMillis>> = sqlx::query_as(FUZZY)
-                .bind(&query)
-                .bind(id)
-                .bind(langs.0.as_str())
-                .bind(langs.1.as_str())
-                .bind(FTS_CANDIDATES.max(fuzzy_limit(limit)))
-                .fetch_all(&self.pool)
-                .await?;
-            for row in rows {
-                let entry = row.into_entry()?;
-                out.push((similarity(source, &entry.source), entry));
-            }
-        }
-        // Most similar first; a stable sort keeps the scopes' priority order among equals.
-        out.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(out.into_iter().take(fuzzy_limit(limit) as usize).map(|(_, e)| e).collect())
-    }
-
     async fn record(
         &self,
         caller: &Caller,
@@ -151,12 +46,14 @@ impl SqliteStore {
         entries: Vec<NewMemoryEntry>,
     ) -> StoreResult<u64> {
         entries.iter().try_for_each(check_entry)?;
-        let owner = self.owner_of(caller, scope).await?;
+        let owner = Memories::<Sqlite>::owner_of(self, caller, scope).await?;
         let (user, team, scope_id) = owner_columns(owner);
         let at = UnixMillis::from_time(now());
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let mut written = 0;
         for e in &entries {
+            let text = fuzzy_text(&e.source);
+            let terms = term_keys(scope_id, e.source_lang.as_str(), e.target_lang.as_str(), &text);
             written += sqlx::query(UPSERT)
                 .bind(user)
                 .bind(team)
@@ -164,7 +61,7 @@ impl SqliteStore {
                 .bind(e.source_lang.as_str())
                 .bind(e.target_lang.as_str())
                 .bind(key_hash(&e.source))
-                .bind(fuzzy_text(&e.source))
+                .bind(text)
                 .bind(e.source.render())
                 .bind(e.target.render())
                 .bind(e.origin.as_str())
@@ -172,6 +69,7 @@ impl SqliteStore {
                 .bind(e.prompt_version.as_deref())
                 .bind(e.job.map(|j| j.0))
                 .bind(at)
+                .bind(keys_json(&terms))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -179,195 +77,6 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(written)
     }
-
-    async fn export(
-        &self,
-        caller: &Caller,
-        scope: MemoryScope,
-        after: Option<i64>,
-        limit: u32,
-    ) -> StoreResult<Vec<MemoryEntry>> {
-        let limit = export_limit(limit)?;
-        let owner = self.owner_of(caller, scope).await?;
-        let (_, _, scope_id) = owner_columns(owner);
-        let rows: Vec<EntryRow<UnixMillis>> = sqlx::query_as(EXPORT)
-            .bind(scope_id)
-            .bind(after.unwrap_or(0))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(EntryRow::into_entry).collect()
-    }
-
-    async fn purge(
-        &self,
-        caller: &Caller,
-        scope: MemoryScope,
-        job: Option<JobId>,
-    ) -> StoreResult<u64> {
-        let owner = self.owner_of(caller, scope).await?;
-        let (_, _, scope_id) = owner_columns(owner);
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let done = match job {
-            None => {
-                sqlx::query("DELETE FROM memory_entries WHERE scope_id = $1")
-                    .bind(scope_id)
-                    .execute(&mut *tx)
-                    .await?
-            }
-            Some(job) => {
-                sqlx::query("DELETE FROM memory_entries WHERE scope_id = $1 AND job_id = $2")
-                    .bind(scope_id)
-                    .bind(job.0)
-                    .execute(&mut *tx)
-                    .await?
-            }
-        };
-        tx.commit().await?;
-        if done.rows_affected() > 0 {
-            self.checkpoint_soon();
-        }
-        Ok(done.rows_affected())
-    }
-
-    async fn set_job_memory(
-        &self,
-        caller: &Caller,
-        job: JobId,
-        options: JobMemory,
-    ) -> StoreResult<()> {
-        if let MemoryScope::Team(t) = options.scope
-            && !self.is_member(t, caller).await?
-        {
-            return Err(StoreError::TeamNotFound(t));
-        }
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Queries::check_visible(&mut tx, JobScope::from(caller), job).await?;
-        sqlx::query(
-            "INSERT INTO memory_job_options (job_id, memory_scope, keep_memory) \
-             VALUES ($1, $2, $3) ON CONFLICT (job_id) DO UPDATE SET \
-             memory_scope = excluded.memory_scope, keep_memory = excluded.keep_memory",
-        )
-        .bind(job.0)
-        .bind(options.scope.as_string())
-        .bind(options.keep)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn get_job_memory(&self, job: JobId) -> StoreResult<JobMemory> {
-        let row: Option<(String, bool)> = sqlx::query_as(
-            "SELECT memory_scope, keep_memory FROM memory_job_options WHERE job_id = $1",
-        )
-        .bind(job.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some((scope, keep)) => decode_job_memory(&scope, keep),
-            None => Ok(JobMemory::default()),
-        }
-    }
-
-    async fn delete_with_memory(
-        &self,
-        caller: &Caller,
-        id: JobId,
-        keep: Option<bool>,
-    ) -> StoreResult<Vec<BlobKey>> {
-        let mut tx: Transaction<'static, Sqlite> =
-            self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Queries::check_visible(&mut tx, JobScope::from(caller), id).await?;
-        let stored: Option<bool> =
-            sqlx::query_scalar("SELECT keep_memory FROM memory_job_options WHERE job_id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if !keep.or(stored).unwrap_or(false) {
-            sqlx::query("DELETE FROM memory_entries WHERE job_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let deleted = Queries::delete_job(&mut tx, id).await?;
-        tx.commit().await?;
-        self.checkpoint_soon();
-        Ok(deleted.blob_keys())
-    }
 }
 
-impl MemoryStore for SqliteStore {
-    fn memory_exact_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        scope: MemoryScope,
-        source_lang: &'a LanguageTag,
-        target_lang: &'a LanguageTag,
-        sources: &'a [Content],
-    ) -> BoxFuture<'a, StoreResult<Vec<Option<MemoryEntry>>>> {
-        Box::pin(self.exact(caller, scope, (source_lang, target_lang), sources))
-    }
-
-    fn memory_fuzzy_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        scope: MemoryScope,
-        source_lang: &'a LanguageTag,
-        target_lang: &'a LanguageTag,
-        source: &'a Content,
-        limit: usize,
-    ) -> BoxFuture<'a, StoreResult<Vec<MemoryEntry>>> {
-        Box::pin(self.fuzzy(caller, scope, (source_lang, target_lang), source, limit))
-    }
-
-    fn record_memory_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        scope: MemoryScope,
-        entries: Vec<NewMemoryEntry>,
-    ) -> BoxFuture<'a, StoreResult<u64>> {
-        Box::pin(self.record(caller, scope, entries))
-    }
-
-    fn export_memory_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        scope: MemoryScope,
-        after: Option<i64>,
-        limit: u32,
-    ) -> BoxFuture<'a, StoreResult<Vec<MemoryEntry>>> {
-        Box::pin(self.export(caller, scope, after, limit))
-    }
-
-    fn purge_memory_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        scope: MemoryScope,
-        job: Option<JobId>,
-    ) -> BoxFuture<'a, StoreResult<u64>> {
-        Box::pin(self.purge(caller, scope, job))
-    }
-
-    fn set_job_memory_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        job: JobId,
-        options: JobMemory,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(self.set_job_memory(caller, job, options))
-    }
-
-    fn job_memory(&self, job: JobId) -> BoxFuture<'_, StoreResult<JobMemory>> {
-        Box::pin(self.get_job_memory(job))
-    }
-
-    fn delete_job_with_memory_for<'a>(
-        &'a self,
-        caller: &'a Caller,
-        id: JobId,
-        keep: Option<bool>,
-    ) -> BoxFuture<'a, StoreResult<Vec<BlobKey>>> {
-        Box::pin(self.delete_with_memory(caller, id, keep))
-    }
-}
+impl_memory_store!(SqliteStore, Sqlite);
