@@ -168,6 +168,9 @@ const FAIREST_CANDIDATE: &str = "WITH owner_load AS ( \
      WHERE j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= $1) \
      ORDER BY l.running, l.last_started NULLS FIRST, j.id LIMIT 1";
 
+/// The writer connection's page cache (`PRAGMA cache_size`: negative, in KiB): 64 MiB.
+const WRITER_CACHE: &str = "-65536";
+
 impl SqliteStore {
     /// Opens (creating it if missing, with its folder) the database at `url` (`sqlite:PATH`,
     /// `sqlite://PATH` or `sqlite::memory:`), sets WAL, `synchronous=NORMAL`, foreign keys and a
@@ -217,11 +220,14 @@ impl SqliteStore {
             let file = options.get_filename().display();
             StoreError::DatabaseDamaged(format!("{file}: {problem}"))
         };
+        // The one writer gets a larger page cache than SQLite's 2 MiB: a batch of memory entries
+        // touches many pages of the word index, which otherwise spill to the WAL again and again
+        // within one transaction.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .after_release(release_clean)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
             .await
             .map_err(|e| match StoreError::from(e) {
                 StoreError::DatabaseDamaged(problem) => damaged(problem),

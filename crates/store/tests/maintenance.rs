@@ -1,6 +1,6 @@
 //! The embedded store's data folder over its life (SQLite): a deleted job's text is gone from
 //! every file of the folder, orphan blobs are found, a damaged database refuses to open naming
-//! the problem, and a backup taken while a job runs restores the same jobs and files, and that
+//! the problem, a deleted job's memory entries are gone from every file too, and a backup taken while a job runs restores the same jobs and files, and that
 //! job then finishes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,10 +8,12 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use tradia_core::Content;
 use tradia_core::LanguageTag;
 use tradia_store::{
-    AccountStore, BlobStore, ClaimOptions, DataLayout, FsBlobStore, JobStatus, MaintenanceError,
-    NewJob, NewJobFile, NewUser, Role, SqliteStore, Store, StoreError, StoredSegment, orphan_blobs,
+    AccountStore, BlobStore, ClaimOptions, DataLayout, FsBlobStore, JobMemory, JobStatus,
+    MaintenanceError, MemoryOrigin, MemoryScope, MemoryStore, NewJob, NewJobFile, NewMemoryEntry,
+    NewUser, Role, SqliteStore, Store, StoreError, StoredSegment, orphan_blobs,
 };
 
 async fn open(dir: &Path) -> (SqliteStore, FsBlobStore) {
@@ -127,6 +129,76 @@ async fn a_deleted_jobs_text_is_in_no_file_of_the_data_folder() {
         blobs.delete(&key).await.expect("delete blob");
     }
     assert_eq!(files_still_containing(dir.path(), marker.as_bytes()).await, Vec::<String>::new());
+    store.close().await;
+}
+
+fn memory_entry(source: String, target: String, job: tradia_store::JobId) -> NewMemoryEntry {
+    NewMemoryEntry {
+        source_lang: LanguageTag::parse("fr").expect("tag"),
+        target_lang: LanguageTag::parse("de").expect("tag"),
+        source: Content::text(source),
+        target: Content::text(target),
+        origin: MemoryOrigin::Llm,
+        model: None,
+        prompt_version: None,
+        job: Some(job),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_jobs_memory_entries_are_in_no_file_of_the_data_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, blobs) = open(dir.path()).await;
+    let user = store.create_user(NewUser::new("erika", Role::User)).await.expect("user").caller();
+    let blob = blobs.put_bytes(b"x".to_vec()).await.expect("put");
+    let gone = store.create_job_for(&user, new_job_of(blob.key.clone(), 1)).await.expect("job");
+    let kept = store.create_job_for(&user, new_job_of(blob.key, 1)).await.expect("job");
+    store
+        .set_job_memory_for(&user, kept.id, JobMemory { scope: MemoryScope::Own, keep: true })
+        .await
+        .expect("keep option");
+    // The deleted job's entries: many (several pages of the table and of the word index), some
+    // long enough to overflow a page; the marker in the source (plain text, the exact key, the
+    // word index) and in the target.
+    let marker = "Zeitgeist7f3a9c";
+    let entries: Vec<NewMemoryEntry> = (0..300)
+        .map(|i| {
+            let filler = "lorem ipsum ".repeat(if i % 30 == 0 { 800 } else { 10 });
+            memory_entry(
+                format!("{marker} Satz {i} {filler}"),
+                format!("phrase {i} {marker}-target {filler}"),
+                gone.id,
+            )
+        })
+        .collect();
+    store.record_memory_for(&user, MemoryScope::Own, entries).await.expect("record");
+    let other = "Weltschmerz42b1";
+    store
+        .record_memory_for(
+            &user,
+            MemoryScope::Own,
+            vec![memory_entry(format!("{other} bleibt"), format!("{other} reste"), kept.id)],
+        )
+        .await
+        .expect("record kept");
+    assert!(!files_containing(dir.path(), marker.as_bytes()).is_empty(), "the marker was written");
+
+    // keep_memory off (the default): the job's entries go with it.
+    store.delete_job_with_memory_for(&user, gone.id, None).await.expect("delete");
+    assert_eq!(files_still_containing(dir.path(), marker.as_bytes()).await, Vec::<String>::new());
+    // The kept job's entry stays, and is still found by the word index.
+    store.delete_job_with_memory_for(&user, kept.id, None).await.expect("delete kept");
+    let fr = LanguageTag::parse("fr").expect("tag");
+    let de = LanguageTag::parse("de").expect("tag");
+    let near = Content::text(format!("{other} bleibt hier"));
+    let found =
+        store.memory_fuzzy_for(&user, MemoryScope::Own, &fr, &de, &near, 5).await.expect("fuzzy");
+    assert_eq!(found.len(), 1);
+    assert!(!files_containing(dir.path(), other.as_bytes()).is_empty(), "kept entries stay");
+    let none = Content::text(format!("{marker} Satz 1"));
+    let found =
+        store.memory_fuzzy_for(&user, MemoryScope::Own, &fr, &de, &none, 5).await.expect("fuzzy");
+    assert!(found.is_empty(), "{found:?}");
     store.close().await;
 }
 

@@ -11,7 +11,7 @@ use super::PgStore;
 use crate::memory::shared::{check_entry, fuzzy_text, key_hash, owner_columns};
 use crate::memory::terms::term_keys;
 use crate::model::{Caller, MemoryScope, NewMemoryEntry};
-use crate::sql::{MemoryDialect, Memories, candidates, impl_memory_store, now};
+use crate::sql::{Memories, MemoryDialect, candidates, impl_memory_store, now};
 use crate::store::StoreResult;
 
 impl MemoryDialect for Postgres {
@@ -24,7 +24,10 @@ impl MemoryDialect for Postgres {
     const TERM_DF: &'static str =
         "SELECT term_key, df::BIGINT FROM memory_term_df WHERE term_key = ANY ($1)";
 
-    const CANDIDATES: &'static str = candidates!("= ANY ($1)");
+    const CANDIDATES: &'static str = candidates!(
+        "= ANY ($1)",
+        "CROSS JOIN LATERAL (SELECT * FROM memory_entries x WHERE x.id = c.entry_id OFFSET 0) e"
+    );
 }
 
 /// Upsert of a batch ($1 owner_user, $2 owner_team, $3 scope_id, $4 created_at, then one array

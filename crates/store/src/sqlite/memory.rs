@@ -10,7 +10,7 @@ use super::{SqliteStore, UnixMillis};
 use crate::memory::shared::{check_entry, fuzzy_text, key_hash, owner_columns};
 use crate::memory::terms::{keys_json, term_keys};
 use crate::model::{Caller, MemoryScope, NewMemoryEntry};
-use crate::sql::{MemoryDialect, Memories, StoredTime, candidates, impl_memory_store, now};
+use crate::sql::{Memories, MemoryDialect, StoredTime, candidates, impl_memory_store, now};
 use crate::store::StoreResult;
 
 /// Upsert of one entry ($1 owner_user, $2 owner_team, $3 scope_id, $4 source_lang,
@@ -35,7 +35,10 @@ impl MemoryDialect for Sqlite {
     const TERM_DF: &'static str = "SELECT term_key, df FROM memory_term_df \
          WHERE term_key IN (SELECT value FROM json_each($1))";
 
-    const CANDIDATES: &'static str = candidates!("IN (SELECT value FROM json_each($1))");
+    const CANDIDATES: &'static str = candidates!(
+        "IN (SELECT value FROM json_each($1))",
+        "CROSS JOIN memory_entries e ON e.id = c.entry_id"
+    );
 }
 
 impl SqliteStore {
