@@ -25,7 +25,9 @@ impl MemoryDialect for Postgres {
         "SELECT term_key, df::BIGINT FROM memory_term_df WHERE term_key = ANY ($1)";
 
     const CANDIDATES: &'static str = candidates!(
-        "= ANY ($1)",
+        "(SELECT q.entry_id FROM unnest($1::BIGINT[]) k CROSS JOIN LATERAL \
+          (SELECT entry_id FROM memory_postings WHERE term_key = k \
+           ORDER BY entry_id DESC LIMIT $2) q)",
         "CROSS JOIN LATERAL (SELECT * FROM memory_entries x WHERE x.id = c.entry_id OFFSET 0) e"
     );
 }

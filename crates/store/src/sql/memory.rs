@@ -21,7 +21,7 @@ use crate::memory::shared::{
     EXACT, EXPORT, EntryRow, IS_MEMBER, TEAMS_OF, decode_job_memory, export_limit, fuzzy_limit,
     fuzzy_text, key_hash, owner_columns, write_owner,
 };
-use crate::memory::terms::{POSTINGS_BUDGET, RANKED_CANDIDATES, choose, term_keys};
+use crate::memory::terms::{RANKED_CANDIDATES, choose, term_keys};
 use crate::model::{Caller, JobId, JobMemory, MemoryEntry, MemoryOwner, MemoryScope, TeamId};
 use crate::store::StoreResult;
 
@@ -42,23 +42,25 @@ pub(crate) trait MemoryDialect: Dialect {
     const CANDIDATES: &'static str;
 }
 
-/// The candidate statement around the condition that picks the postings of the terms `$1`
-/// (`$keys`) and the join of the counted candidates `c` with their entries `e` (`$join`), the
-/// pieces the dialects write differently. The join must keep the few counted candidates as the
-/// outer loop whatever the planner estimates: with statistics older than a bulk import,
-/// PostgreSQL took the scope's whole range of the exact index instead (170 ms at 100,000
-/// entries). SQLite's `CROSS JOIN` fixes the order; PostgreSQL's `LATERAL` subquery with
-/// `OFFSET 0` is looked up once per candidate.
+/// The candidate statement around the two pieces the dialects write differently: `$postings`,
+/// a subquery of the `entry_id`s posted under the terms `$1` (at most `$2` of them), and
+/// `$join`, the join of the counted candidates `c` with their entries `e`.
+///
+/// Both must keep to one plan whatever the planner estimates. The postings are read from the
+/// primary key (PostgreSQL, seeing `LIMIT` over `= ANY`, took a sequential scan of all 13
+/// million postings instead: 2.7 s; so there each term is read on its own, newest first, which
+/// only the index can answer). The few counted candidates stay the outer loop of the join
+/// (with statistics older than a bulk import, PostgreSQL took the scope's whole range of the
+/// exact index instead: 170 ms at 100,000 entries): SQLite's `CROSS JOIN` fixes the order,
+/// PostgreSQL's `LATERAL` subquery with `OFFSET 0` is looked up once per candidate.
 macro_rules! candidates {
-    ($keys:literal, $join:literal) => {
+    ($postings:literal, $join:literal) => {
         concat!(
             "SELECT ",
             $crate::memory::shared::entry_columns!(),
-            " FROM (SELECT entry_id, COUNT(*) AS shared \
-               FROM (SELECT entry_id FROM memory_postings WHERE term_key ",
-            $keys,
-            " LIMIT $2) p \
-               GROUP BY entry_id HAVING COUNT(*) >= $3 \
+            " FROM (SELECT entry_id, COUNT(*) AS shared FROM ",
+            $postings,
+            " p GROUP BY entry_id HAVING COUNT(*) >= $3 \
                ORDER BY shared DESC, entry_id DESC LIMIT $4) c ",
             $join,
             " WHERE e.scope_id = $5 AND e.source_lang = $6 AND e.target_lang = $7 \
@@ -221,7 +223,7 @@ where
             let Some(chosen) = choose(frequencies) else { continue };
             let rows: Vec<EntryRow<D::Time>> = sqlx::query_as(D::CANDIDATES)
                 .bind(D::keys(&chosen.keys))
-                .bind(POSTINGS_BUDGET)
+                .bind(chosen.postings)
                 .bind(chosen.min_shared)
                 .bind(RANKED_CANDIDATES.max(limit))
                 .bind(*id)

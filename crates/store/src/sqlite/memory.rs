@@ -36,7 +36,8 @@ impl MemoryDialect for Sqlite {
          WHERE term_key IN (SELECT value FROM json_each($1))";
 
     const CANDIDATES: &'static str = candidates!(
-        "IN (SELECT value FROM json_each($1))",
+        "(SELECT entry_id FROM memory_postings \
+          WHERE term_key IN (SELECT value FROM json_each($1)) LIMIT $2)",
         "CROSS JOIN memory_entries e ON e.id = c.entry_id"
     );
 }
