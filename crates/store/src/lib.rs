@@ -72,6 +72,7 @@
 //!     worker: "replica-1".into(),
 //!     lease_ttl: Duration::from_secs(30),
 //!     max_attempts: 10,
+//!     max_running_per_owner: 1,
 //! };
 //! let claimed = store.claim_next_job(&options).await?.expect("a queued job");
 //! let lease = &claimed.lease;

@@ -104,8 +104,12 @@ async fn a_full_disk_fails_writes_and_the_store_recovers_once_space_is_freed() {
     ballast(&ballast_path, 768 << 10);
 
     store.create_job(new_job()).await.expect("create");
-    let options =
-        ClaimOptions { worker: "w".into(), lease_ttl: Duration::from_secs(600), max_attempts: 10 };
+    let options = ClaimOptions {
+        worker: "w".into(),
+        lease_ttl: Duration::from_secs(600),
+        max_attempts: 10,
+        max_running_per_owner: 0,
+    };
     let claimed = store.claim_next_job(&options).await.expect("claim").expect("job");
     let lease = &claimed.lease;
 

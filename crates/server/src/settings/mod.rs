@@ -84,6 +84,12 @@ pub struct ServeArgs {
     /// Document jobs run at the same time by this process (0: none, API only).
     #[arg(long, env = "TRADIA_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Document jobs of one user running at once, across workers and replicas (0: no cap). A
+    /// job keeps every LLM slot busy by itself: a user's second job would only take the worker
+    /// that another user's job starts on, so by default each user's documents run one at a time
+    /// while other users' run beside them.
+    #[arg(long, env = "TRADIA_MAX_RUNNING_JOBS_PER_USER", default_value_t = 1)]
+    pub max_running_jobs_per_user: u32,
     /// Seconds a job's lease lasts without renewal before another worker may take it over.
     #[arg(long, env = "TRADIA_JOB_LEASE_SECS", default_value_t = 60)]
     pub lease_secs: u64,
@@ -151,6 +157,8 @@ pub struct ServerSettings {
     pub metrics_addr: Option<SocketAddr>,
     /// Concurrent document jobs.
     pub workers: usize,
+    /// Running jobs per user (0: no cap).
+    pub max_running_jobs_per_user: u32,
     /// Job lease duration.
     pub lease: Duration,
     /// Graceful shutdown deadline.
@@ -271,6 +279,7 @@ impl ServeArgs {
             log_level: self.log_level.clone(),
             metrics_addr,
             workers: self.workers,
+            max_running_jobs_per_user: self.max_running_jobs_per_user,
             lease: Duration::from_secs(self.lease_secs),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             outage_pause: Duration::from_secs(self.outage_pause_secs),
@@ -308,6 +317,7 @@ impl ServerSettings {
             log_level: "info".into(),
             metrics_addr: None,
             workers: 2,
+            max_running_jobs_per_user: 1,
             lease: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
             outage_pause: Duration::from_secs(15),
@@ -353,6 +363,7 @@ impl ServerSettings {
                 self.metrics_addr.map_or("(main port)".into(), |a| a.to_string()),
             ),
             ("TRADIA_WORKERS", self.workers.to_string()),
+            ("TRADIA_MAX_RUNNING_JOBS_PER_USER", self.max_running_jobs_per_user.to_string()),
             ("TRADIA_JOB_LEASE_SECS", self.lease.as_secs().to_string()),
             ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),

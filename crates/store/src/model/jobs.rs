@@ -274,6 +274,10 @@ pub struct ClaimOptions {
     /// being claimed again (it keeps killing its workers). Graceful requeues count too, so leave
     /// room for restarts (10 is a sensible value).
     pub max_attempts: u32,
+    /// Jobs of one owner running at once, across every worker and replica (0: no cap). A job
+    /// keeps every LLM slot busy on its own, so a second job of the same owner adds no
+    /// throughput, only takes a worker that another owner's job would have started on.
+    pub max_running_per_owner: u32,
 }
 
 /// What renewing a lease found.

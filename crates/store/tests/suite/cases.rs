@@ -38,6 +38,7 @@ fn opts(worker: &str, ttl_ms: u64) -> ClaimOptions {
         worker: worker.into(),
         lease_ttl: Duration::from_millis(ttl_ms),
         max_attempts: 10,
+        max_running_per_owner: 0,
     }
 }
 
@@ -527,8 +528,12 @@ pub async fn purge_expired(store: S) {
 pub async fn too_many_attempts(store: S) {
     let job = store.create_job(new_job(1)).await.unwrap();
     let second = store.create_job(new_job(1)).await.unwrap();
-    let options =
-        ClaimOptions { worker: "w".into(), lease_ttl: Duration::from_millis(200), max_attempts: 1 };
+    let options = ClaimOptions {
+        worker: "w".into(),
+        lease_ttl: Duration::from_millis(200),
+        max_attempts: 1,
+        max_running_per_owner: 0,
+    };
     let c = store.claim_next_job(&options).await.unwrap().expect("first attempt");
     assert_eq!(c.job.id, job.id);
     tokio::time::sleep(Duration::from_millis(450)).await;

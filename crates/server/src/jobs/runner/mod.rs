@@ -113,6 +113,7 @@ async fn worker_loop(state: Arc<AppState>, worker: String) {
         worker: worker.clone(),
         lease_ttl: state.settings.lease,
         max_attempts: MAX_ATTEMPTS,
+        max_running_per_owner: state.settings.max_running_jobs_per_user,
     };
     while !state.shutdown.is_cancelled() {
         match state.jobs.claim_next_job(&options).await {
