@@ -356,6 +356,7 @@ async fn read_file(task: &FileTask<'_>, counted: &mut u64) -> Result<Read, Stop>
         total: if unchanged { 0 } else { document.segments.len() as u64 },
         format: Some(document.format.as_str().to_string()),
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
+        title: document.brief(),
     };
     task.state.jobs.set_file_extracted(task.lease, task.file.index, recorded).await?;
     if unchanged {
