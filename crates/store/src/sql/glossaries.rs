@@ -83,6 +83,9 @@ const SET_JOB_GUIDANCE: &str = "INSERT INTO job_guidance (job_id, glossary_id, f
      formality = excluded.formality, instructions = excluded.instructions, \
      brief = excluded.brief";
 
+/// A `job_guidance` row: glossary id, formality, instructions, brief.
+type GuidanceRow = (Option<Uuid>, String, Option<String>, Option<String>);
+
 const JOB_GUIDANCE: &str =
     "SELECT glossary_id, formality, instructions, brief FROM job_guidance WHERE job_id = $1";
 
@@ -316,7 +319,7 @@ where
     for<'q> Option<&'q str>: Encode<'q, D> + Type<D>,
     for<'q> Option<Uuid>: Encode<'q, D> + Type<D>,
     for<'r> GlossaryRow<D::Time>: FromRow<'r, D::Row>,
-    for<'r> (Option<Uuid>, String, Option<String>, Option<String>): FromRow<'r, D::Row>,
+    for<'r> GuidanceRow: FromRow<'r, D::Row>,
 {
     pub(crate) async fn set_job_guidance_for(
         b: &impl SqlBackend<Db = D>,
@@ -367,7 +370,7 @@ where
         b: &impl SqlBackend<Db = D>,
         job: crate::model::JobId,
     ) -> StoreResult<JobGuidance> {
-        let row: Option<(Option<Uuid>, String, Option<String>, Option<String>)> =
+        let row: Option<GuidanceRow> =
             sqlx::query_as(JOB_GUIDANCE).bind(job.0).fetch_optional(b.reader()).await?;
         match row {
             None => Ok(JobGuidance::default()),
