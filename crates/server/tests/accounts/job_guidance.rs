@@ -102,6 +102,9 @@ async fn scenario(database: Option<&str>) {
         "{view}"
     );
     assert_eq!(view["files"][0]["title"], "Bonjour", "the Markdown's first heading: {view}");
+    // Without a brief of the user's, the document's title is the model's brief.
+    let briefs = sim.stats().briefs;
+    assert!(briefs.get("Bonjour").is_some_and(|n| *n > 0), "{briefs:?}");
     // A brief of the user's is kept with the job; lists carry no options.
     let (status, job) = post(&a, &[("brief", "  Un cours de météo  ")]).await;
     assert_eq!(status, 202, "{job}");
@@ -109,6 +112,12 @@ async fn scenario(database: Option<&str>) {
     a.wait_done(&id).await;
     let (_, view) = a.call(Method::GET, &format!("/api/v1/jobs/{id}")).await;
     assert_eq!(view["options"]["brief"], "Un cours de météo", "{view}");
+    let briefs = sim.stats().briefs;
+    assert!(
+        briefs.get("Un cours de météo").is_some_and(|n| *n > 0),
+        "the user's brief wins: {briefs:?}"
+    );
+    assert_eq!(briefs.len(), 2, "no other brief was sent: {briefs:?}");
     let (_, jobs) = a.call(Method::GET, "/api/v1/jobs").await;
     assert!(jobs["jobs"][0].get("options").is_none(), "{jobs}");
 
