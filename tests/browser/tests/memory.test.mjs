@@ -2,7 +2,7 @@
 // Chromium against the service: a glossary imported from a CSV file, chosen for an upload with
 // other options (the job's options then name it, and its row says so), the document's own title
 // shown as its brief; the "memory and glossaries" view counts the entries, says what is kept and
-// deleted, and empties the memory after a confirmation.
+// deleted, exports it as TMX and imports it back, and empties it after a confirmation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPage, screenshot } from '../lib/harness.mjs';
@@ -83,12 +83,19 @@ test('a glossary imported in the page is chosen for an upload: the job\'s option
   await page.locator('#memory-purge-actions').filter({ hasText: 'Supprimer définitivement toutes les entrées' }).waitFor();
   await page.click('#memory-purge-no');
   assert.notEqual(await count.getAttribute('data-count'), '0', 'no: nothing deleted');
+  const before = await count.getAttribute('data-count');
+  const tmx = await page.evaluate(async () => (await fetch('/api/v1/memory/tmx')).text());
+  assert.match(tmx, /<tmx version="1.4"/);
   await page.click('#memory-purge-all');
   await page.click('#memory-purge-yes');
   await page.locator('#memory-count[data-count="0"]').waitFor();
   await page.locator('#memory-messages').filter({ hasText: 'entrées supprimées' }).waitFor();
   const summary = await page.evaluate(async () => (await fetch('/api/v1/memory')).json());
   assert.equal(summary.entries, 0);
+  // The exported file imported back gives the same count.
+  await page.setInputFiles('#memory-import', [file('memoire.tmx', tmx)]);
+  await page.locator(`#memory-count[data-count="${before}"]`).waitFor();
+  await page.locator('#memory-messages').filter({ hasText: 'entrées importées' }).waitFor();
 
   // Deleting the glossary asks first, then it is gone from the list and the upload choices.
   await row.locator('[data-action="glossary-delete"]').click();
