@@ -399,6 +399,11 @@ pub struct Document {
     pub segments: Vec<Segment>,
     /// What was kept and why.
     pub report: Report,
+    /// The document's own title, when its format records one (see `title.rs`): at most
+    /// [`crate::MAX_TITLE_CHARS`] characters, whitespace collapsed.
+    pub title: Option<String>,
+    /// What the document is about, when its format records it (office subject or keywords).
+    pub domain: Option<String>,
     skeleton: Box<dyn Skeleton>,
 }
 
@@ -407,6 +412,7 @@ impl std::fmt::Debug for Document {
         f.debug_struct("Document")
             .field("format", &self.format)
             .field("segments", &self.segments.len())
+            .field("title", &self.title)
             .finish_non_exhaustive()
     }
 }
@@ -419,7 +425,25 @@ impl Document {
         report: Report,
         skeleton: Box<dyn Skeleton>,
     ) -> Self {
-        Document { format, segments, report, skeleton }
+        Document { format, segments, report, title: None, domain: None, skeleton }
+    }
+
+    /// The document with its own title and domain (filters that find them call this).
+    pub fn with_title(mut self, title: Option<String>, domain: Option<String>) -> Self {
+        self.title = title;
+        self.domain = domain.filter(|d| Some(d) != self.title.as_ref());
+        self
+    }
+
+    /// What the document says it is, for an engine's brief: its title, and its domain after a
+    /// dash; `None` when it records neither.
+    pub fn brief(&self) -> Option<String> {
+        match (&self.title, &self.domain) {
+            (Some(t), Some(d)) => Some(format!("{t} — {d}")),
+            (Some(t), None) => Some(t.clone()),
+            (None, Some(d)) => Some(d.clone()),
+            (None, None) => None,
+        }
     }
 
     /// Rebuilds the document with one translation per segment, checking each translation's

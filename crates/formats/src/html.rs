@@ -109,7 +109,9 @@ pub(crate) fn extract(
     let parts = scan(name, &decoded.text, xhtml, &mut report);
     let segments = parts.collected.segments.clone();
     let declared = encoding::html_declared(decoded.text.as_bytes());
-    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, declared, parts })))
+    let title = crate::title::from_field(&segments, "title");
+    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, declared, parts }))
+        .with_title(title, None))
 }
 
 struct HtmlSkeleton {

@@ -63,6 +63,8 @@ pub struct SimStats {
     /// Per example source text (WIRE.md §1, `segments[].examples`), how many times it was sent
     /// with a segment.
     pub examples: BTreeMap<String, u64>,
+    /// Per `brief` (WIRE.md §1), how many batch requests carried it.
+    pub briefs: BTreeMap<String, u64>,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
     /// Error responses sent, per HTTP status.
@@ -292,11 +294,14 @@ impl Sim {
         }
     }
 
-    /// Records the examples that came with the segments of a batch request.
+    /// Records the examples that came with the segments of a batch request, and its brief.
     pub fn record_examples(&self, request: &crate::wire::BatchRequest) {
         let mut st = lock(&self.stats);
         for example in request.segments.iter().flat_map(|s| &s.examples) {
             *st.s.examples.entry(example.source.clone()).or_insert(0) += 1;
+        }
+        if let Some(brief) = &request.brief {
+            *st.s.briefs.entry(brief.clone()).or_insert(0) += 1;
         }
     }
 

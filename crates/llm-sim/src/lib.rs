@@ -27,7 +27,8 @@
 //! `prefilled_tokens`, `output_tokens`, `busy_slot_seconds`, `wall_seconds` (first arrival to
 //! last completion), `eval_seconds`, `ceiling_seconds` (the same work on a server kept exactly
 //! full), `occupancy`, `queue_seconds`, `max_concurrent` (slots held at once), `max_in_flight`,
-//! `loads`, `reloads`, `segments` (source text → times asked), `faults` (kind → count),
+//! `loads`, `reloads`, `segments` (source text → times asked), `examples` (example source →
+//! times sent), `briefs` (brief → batch requests carrying it), `faults` (kind → count),
 //! `http_errors` (status → count). All durations are simulated seconds. They are measured on
 //! the real clock times the time scale, so client gaps count as they would on a real server;
 //! timer granularity (about 1 ms real) is magnified by the scale too, so measure occupancy at a

@@ -38,6 +38,9 @@ pub struct BatchRequest {
     /// `formal` or `informal`, when asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formality: Option<String>,
+    /// What the document is (title, domain), when the client says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<String>,
 }
 
 /// One glossary term of a request.

@@ -167,7 +167,12 @@ fn extract_package<R: Read + Seek>(
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
     segments.check(&options.limits)?;
-    Ok(office::assemble(format, original, parts, segments, report, options.limits))
+    let (title, domain) = parts
+        .iter()
+        .find(|p| p.name == "meta.xml")
+        .map_or((None, None), |p| crate::title::dc_properties(&p.src));
+    Ok(office::assemble(format, original, parts, segments, report, options.limits)
+        .with_title(title, domain))
 }
 
 struct Walk<'a> {

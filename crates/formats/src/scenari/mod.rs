@@ -119,12 +119,14 @@ pub(crate) fn extract(
         _ => {
             let mut report = Report::default();
             let extracted = extract_item(name, bytes, &mut report)?;
+            let title = std::str::from_utf8(bytes).ok().and_then(crate::title::scenari_item);
             Ok(Document::new(
                 Format::Scenari,
                 extracted.segments,
                 report,
                 Box::new(ItemDoc { item: extracted.skeleton }),
-            ))
+            )
+            .with_title(title, None))
         }
     }
 }
@@ -185,6 +187,8 @@ fn archive_document<R: Read + Seek>(
     let mut report = Report::default();
     let mut segments = Vec::new();
     let mut items = Vec::new();
+    // The archive's title: the first item (in archive order) that has one.
+    let mut title = None;
     let entries = zip.entries().to_vec();
     for entry in &entries {
         if entry.is_dir {
@@ -213,6 +217,9 @@ fn archive_document<R: Read + Seek>(
         if !item::is_scenari_root(&entry.name, &decoded.text)? {
             continue;
         }
+        if title.is_none() {
+            title = crate::title::scenari_item(&decoded.text);
+        }
         drop(decoded);
         let mut extracted = extract_item(&entry.name, &data, &mut report)?;
         let first = segments.len();
@@ -229,7 +236,8 @@ fn archive_document<R: Read + Seek>(
         segments,
         report,
         Box::new(ArchiveDoc { source, limits, items }),
-    ))
+    )
+    .with_title(title, None))
 }
 
 impl ArchiveDoc {

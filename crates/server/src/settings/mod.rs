@@ -72,7 +72,8 @@ pub struct ServeArgs {
     /// Work one upload may cause (segments per file and job, XML per document).
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// Hours after which uploaded and produced files (and their jobs) are purged.
+    /// Hours after which uploaded and produced files (and their jobs) are purged; translation
+    /// memory entries are kept (deleting a job, a user or a purge by the owner removes them).
     #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
     pub retention_hours: u64,
     /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a tracing directive list).

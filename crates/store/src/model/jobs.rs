@@ -139,6 +139,8 @@ pub struct JobFile {
     pub kept: u64,
     /// Source language detected for this file, when the job asked for detection.
     pub detected_source_lang: Option<LanguageTag>,
+    /// The document's own title, read at extraction (the brief when the job has none).
+    pub title: Option<String>,
     /// The produced file, once merged.
     pub output_blob: Option<BlobKey>,
     /// Why this file could not be translated, if so.
@@ -220,6 +222,9 @@ pub struct FileExtracted {
     pub format: Option<String>,
     /// Source language detected for the file, when detection was asked for.
     pub detected_source_lang: Option<LanguageTag>,
+    /// The document's own title, if it records one (at most
+    /// [`MAX_BRIEF_CHARS`](crate::MAX_BRIEF_CHARS) characters are kept).
+    pub title: Option<String>,
 }
 
 /// One finished segment, saved as soon as the engine returns it, so a restarted job does not

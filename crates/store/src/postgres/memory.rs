@@ -187,6 +187,16 @@ impl PgStore {
         rows.into_iter().map(EntryRow::into_entry).collect()
     }
 
+    async fn count(&self, caller: &Caller, scope: MemoryScope) -> StoreResult<u64> {
+        let owner = self.owner_of(caller, scope).await?;
+        let (_, _, scope_id) = owner_columns(owner);
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_entries WHERE scope_id = $1")
+            .bind(scope_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn purge(
         &self,
         caller: &Caller,
@@ -321,6 +331,14 @@ impl MemoryStore for PgStore {
         limit: u32,
     ) -> BoxFuture<'a, StoreResult<Vec<MemoryEntry>>> {
         Box::pin(self.export(caller, scope, after, limit))
+    }
+
+    fn count_memory_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        scope: MemoryScope,
+    ) -> BoxFuture<'a, StoreResult<u64>> {
+        Box::pin(self.count(caller, scope))
     }
 
     fn purge_memory_for<'a>(

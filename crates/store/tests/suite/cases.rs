@@ -150,6 +150,7 @@ pub async fn claim_work_finish(store: S) {
                 total: 3,
                 format: Some("scenari-item".into()),
                 detected_source_lang: Some(lang("fr")),
+                title: Some("Les bases de la météo".into()),
             },
         )
         .await
@@ -158,7 +159,7 @@ pub async fn claim_work_finish(store: S) {
         .set_file_extracted(
             &c.lease,
             1,
-            FileExtracted { total: 2, format: None, detected_source_lang: None },
+            FileExtracted { total: 2, format: None, detected_source_lang: None, title: None },
         )
         .await
         .expect("extracted 1");
@@ -174,6 +175,8 @@ pub async fn claim_work_finish(store: S) {
 
     let mid = store.get_job(job.id).await.expect("get");
     assert_eq!(mid.files[0].format.as_deref(), Some("scenari-item"));
+    assert_eq!(mid.files[0].title.as_deref(), Some("Les bases de la météo"));
+    assert_eq!(mid.files[1].title, None);
     assert_eq!(mid.files[1].format.as_deref(), Some("scenari"), "None keeps the upload format");
     assert_eq!(mid.files[0].detected_source_lang, Some(lang("fr")));
     assert_eq!(mid.detected_source_lang(), Some(&lang("fr")));
@@ -277,7 +280,8 @@ pub async fn expired_lease_is_reclaimed(store: S) {
     assert_lease_lost(store.finish_job(&a.lease).await);
     assert_lease_lost(store.fail_job(&a.lease, ErrorInfo::new("x", "y")).await);
     assert_lease_lost(store.save_segments(&a.lease, vec![seg(0, 2, "zombie")]).await);
-    let extracted = FileExtracted { total: 9, format: None, detected_source_lang: None };
+    let extracted =
+        FileExtracted { total: 9, format: None, detected_source_lang: None, title: None };
     assert_lease_lost(store.set_file_extracted(&a.lease, 0, extracted).await);
     assert_lease_lost(store.set_file_output(&a.lease, 0, BlobKey::generate()).await);
     assert_lease_lost(store.set_file_failed(&a.lease, 0, ErrorInfo::new("x", "y")).await);
@@ -395,7 +399,7 @@ pub async fn save_segment_is_idempotent(store: S) {
         .set_file_extracted(
             &c.lease,
             0,
-            FileExtracted { total: 2, format: None, detected_source_lang: None },
+            FileExtracted { total: 2, format: None, detected_source_lang: None, title: None },
         )
         .await
         .unwrap();

@@ -112,7 +112,13 @@ async fn translate(
     let mut request = TranslateRequest::all(source, run.target.clone(), &document.segments);
     request.sink = run.progress;
     request.owner = name.to_string();
-    request.guidance = run.guidance.clone();
+    // The user's `--brief` wins; else the document's own title and domain.
+    request.guidance = match document.brief() {
+        Some(brief) if run.guidance.brief.is_none() => {
+            Arc::new(Guidance { brief: Some(brief), ..(*run.guidance).clone() })
+        }
+        _ => run.guidance.clone(),
+    };
     let results = run.engine.translate(request).await.inspect_err(|e| {
         *engine_failure = Some(e.to_string());
     })?;

@@ -292,7 +292,7 @@ async fn translate_job(
         }
         let task = FileTask { state, lease, job, file, cancel };
         match read_file(&task, &mut counted).await? {
-            Read::Ready(extracted, source) => read.push((file, extracted, source)),
+            Read::Ready(extracted, source) => read.push((file, *extracted, source)),
             Read::Done(FileOutcome::Stored) => any_done = true,
             Read::Done(FileOutcome::Failed { code, message }) => {
                 first_error.get_or_insert((code, message));
@@ -328,7 +328,7 @@ async fn translate_job(
 /// A file after its first two stages.
 enum Read {
     /// Read, with its source language: to translate.
-    Ready(extract::Extracted, Option<LanguageTag>),
+    Ready(Box<extract::Extracted>, Option<LanguageTag>),
     /// Nothing to translate: it could not be read, or it is already in the target language
     /// and was copied unchanged.
     Done(FileOutcome),
@@ -357,6 +357,7 @@ async fn read_file(task: &FileTask<'_>, counted: &mut u64) -> Result<Read, Stop>
         total: if unchanged { 0 } else { document.segments.len() as u64 },
         format: Some(document.format.as_str().to_string()),
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
+        title: document.brief(),
     };
     task.state.jobs.set_file_extracted(task.lease, task.file.index, recorded).await?;
     if unchanged {
@@ -379,7 +380,7 @@ async fn read_file(task: &FileTask<'_>, counted: &mut u64) -> Result<Read, Stop>
         )
         .await;
     }
-    Ok(Read::Ready(extracted, source))
+    Ok(Read::Ready(Box::new(extracted), source))
 }
 
 /// Fails the file (`Some`) when its `segments` would take the job past
