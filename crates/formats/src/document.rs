@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tradia_core::{Content, LanguageTag, Segment};
+use tradia_core::{Content, LanguageTag, QuizGroup, Segment};
 
 use crate::FormatError;
 
@@ -332,6 +332,10 @@ pub struct ExtractOptions {
     pub limits: Limits,
     /// How CSV/TSV tables are read (header row, chosen columns).
     pub csv: crate::CsvOptions,
+    /// Keep quiz answers as they are (Scenari cloze gap answers with their options and
+    /// synonyms, short-answer values), as before quizzes were translated: by default they are
+    /// segments translated together ([`Document::quiz`]).
+    pub keep_quiz_answers: bool,
 }
 
 /// Options for merging.
@@ -399,6 +403,9 @@ pub struct Document {
     pub segments: Vec<Segment>,
     /// What was kept and why.
     pub report: Report,
+    /// Quiz terms among the segments that must be translated together and consistently
+    /// (`tradia_core::quiz`); the engine receives them in `Guidance::quiz`.
+    pub quiz: Vec<QuizGroup>,
     skeleton: Box<dyn Skeleton>,
 }
 
@@ -419,7 +426,13 @@ impl Document {
         report: Report,
         skeleton: Box<dyn Skeleton>,
     ) -> Self {
-        Document { format, segments, report, skeleton }
+        Document { format, segments, report, quiz: Vec::new(), skeleton }
+    }
+
+    /// The same document with its quiz groups (filters that find quizzes call this).
+    pub fn with_quiz(mut self, quiz: Vec<QuizGroup>) -> Self {
+        self.quiz = quiz;
+        self
     }
 
     /// Rebuilds the document with one translation per segment, checking each translation's
