@@ -628,7 +628,7 @@ fn the_report_file_lists_every_kept_segment_of_a_faulty_run() {
 #[test]
 fn quiz_terms_are_translated_together_kept_when_they_disagree_or_on_request() {
     let quiz = r#"<?xml version="1.0" encoding="UTF-8"?>
-<sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core"><op:cloze xmlns:op="utc.fr:ics/opale3" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive"><sc:gapText><op:clozeTxt><sc:para xml:space="preserve">Le <sc:textLeaf role="gap"><op:gapM><sp:options><sp:option>respect des règles</sp:option><sp:option>mépris des autres</sp:option><sp:option>X</sp:option></sp:options><sp:synonyms><sp:synonym>respect des consignes</sp:synonym></sp:synonyms></op:gapM>respect des règles</sc:textLeaf> fait gagner l'équipe.</sc:para></op:clozeTxt></sc:gapText></op:cloze></sc:item>"#;
+<sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core"><op:cloze xmlns:op="utc.fr:ics/opale3" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive"><sc:gapText><op:clozeTxt><sc:para xml:space="preserve">Le <sc:textLeaf role="gap"><op:gapM><sp:options><sp:option>respect des règles</sp:option><sp:option>mépris des autres</sp:option><sp:option>X</sp:option></sp:options><sp:synonyms><sp:synonym>respect des consignes</sp:synonym></sp:synonyms></op:gapM>respect des règles</sc:textLeaf> fait gagner l'équipe.</sc:para><sc:para>Chaque joueur écoute l'arbitre.</sc:para><sc:para>Les remplaçants attendent sur le banc.</sc:para><sc:para>Le capitaine parle au nom de l'équipe.</sc:para><sc:para>Le match dure deux mi-temps.</sc:para><sc:para>Le public encourage les deux équipes.</sc:para></op:clozeTxt></sc:gapText></op:cloze></sc:item>"#;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cloze.quiz"), quiz).unwrap();
     let texts = |extra: &[&str]| -> Vec<String> {
@@ -640,7 +640,7 @@ fn quiz_terms_are_translated_together_kept_when_they_disagree_or_on_request() {
         segments.iter().map(|s| s["text"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(
-        texts(&[]),
+        texts(&[])[..5],
         [
             "Le <x1/> fait gagner l'équipe.",
             "<x1/>respect des règles",
@@ -649,7 +649,8 @@ fn quiz_terms_are_translated_together_kept_when_they_disagree_or_on_request() {
             "respect des consignes"
         ]
     );
-    assert_eq!(texts(&["--keep-quiz-answers"]), ["Le <x1/> fait gagner l'équipe."]);
+    let kept = texts(&["--keep-quiz-answers"]);
+    assert_eq!((kept.len(), kept[0].as_str()), (6, "Le <x1/> fait gagner l'équipe."));
 
     let sim = Simulator::with_args(&["--mode", "contextual", "--faults", "term_drift=1"]);
     let args = [
