@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
+use crate::quiz::QuizGroup;
 use crate::segment::SegmentId;
 
 /// Everything an engine may use besides the segments.
@@ -39,6 +40,10 @@ pub struct Guidance {
     /// Free-form instructions of the user (bounded by the caller).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
+    /// Quiz terms to translate together and consistently ([`crate::quiz`]), from the filter
+    /// (`Document::quiz`); an engine without a model may ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quiz: Vec<QuizGroup>,
 }
 
 impl Guidance {
@@ -131,6 +136,13 @@ pub enum SegmentFlag {
     },
     /// The translation has the source's letters although the languages differ.
     SameAsSource,
+    /// A quiz term (cloze answer, option, synonym, short-answer value) kept as its source with
+    /// the rest of its group, because the translated terms would not have matched
+    /// ([`crate::quiz::check_group`]) or could not be obtained.
+    QuizKept {
+        /// Why, for people.
+        reason: String,
+    },
     /// The model that produced the translation.
     Model {
         /// Its name, as the backend knows it.
@@ -150,6 +162,7 @@ impl SegmentFlag {
             SegmentFlag::UrlMissing { .. } => "url_missing",
             SegmentFlag::LengthOff { .. } => "length_off",
             SegmentFlag::SameAsSource => "same_as_source",
+            SegmentFlag::QuizKept { .. } => "quiz_kept",
             SegmentFlag::Model { .. } => "model",
         }
     }
@@ -160,7 +173,9 @@ impl SegmentFlag {
         match self {
             SegmentFlag::MemoryExact | SegmentFlag::Model { .. } => 0,
             SegmentFlag::MemoryFuzzy { .. } | SegmentFlag::LengthOff { .. } => 1,
-            SegmentFlag::CodesRepaired | SegmentFlag::SameAsSource => 2,
+            SegmentFlag::CodesRepaired
+            | SegmentFlag::SameAsSource
+            | SegmentFlag::QuizKept { .. } => 2,
             SegmentFlag::GlossaryTermMissing { .. }
             | SegmentFlag::NumberMissing { .. }
             | SegmentFlag::UrlMissing { .. } => 3,

@@ -268,11 +268,16 @@ impl<E: Engine> WithMemory<E> {
         };
         let mut answered: BTreeMap<SegmentId, SegmentResult> = BTreeMap::new();
         let mut rest: Vec<(&Segment, &Content)> = Vec::new();
+        // Quiz terms are translated with their group, never answered alone from memory: an
+        // answer taken from memory would not be checked against its options.
+        let quiz_terms: HashSet<SegmentId> =
+            request.guidance.quiz.iter().flat_map(|g| g.term_ids()).collect();
         for ((segment, core), hit) in pending.iter().zip(&cores).zip(hits) {
             // A remembered translation that lacks a glossary term's target (the glossary was
             // added or changed since) is not reused: the model translates it with the terms.
-            let hit =
-                hit.filter(|m| missing_terms(&request.guidance.terms, core, &m.target).is_empty());
+            let hit = hit
+                .filter(|m| missing_terms(&request.guidance.terms, core, &m.target).is_empty())
+                .filter(|_| !quiz_terms.contains(&segment.id));
             let from_memory = hit.and_then(|m| SegmentResult::from_core(segment, &m.target).ok());
             match from_memory {
                 Some(mut result) if !core.is_empty() => {

@@ -262,6 +262,9 @@ impl Sim {
     pub fn draw_faults(&self, rng: &mut StdRng) -> std::collections::BTreeSet<FaultKind> {
         let mut out = std::collections::BTreeSet::new();
         for kind in FaultKind::ALL {
+            if FaultKind::DRAWN_WHEN_SET.contains(&kind) && self.config.faults.get(kind) == 0.0 {
+                continue;
+            }
             let x: f64 = rng.random();
             if x < self.config.faults.get(kind) {
                 out.insert(kind);

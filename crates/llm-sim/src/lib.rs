@@ -48,6 +48,7 @@ use std::net::IpAddr;
 
 pub use config::{
     ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Flavor, Latency, SimConfig,
+    SimMode,
 };
 pub use engine::SimStats;
 pub use server::{SimHandle, StartError, start};
@@ -58,6 +59,10 @@ pub struct SimulateArgs {
     /// The server to behave like: ollama, or llamacpp (llama.cpp's llama-server).
     #[arg(long, default_value = "ollama")]
     pub flavor: Flavor,
+    /// How it translates: pseudo (each segment by itself), or contextual (a term's sense mark
+    /// chosen by the whole request, as a model reading around it).
+    #[arg(long, default_value = "pseudo")]
+    pub mode: SimMode,
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 11434)]
     pub port: u16,
@@ -93,6 +98,7 @@ impl SimulateArgs {
     pub fn to_config(&self) -> SimConfig {
         SimConfig {
             flavor: self.flavor,
+            mode: self.mode,
             host: self.host,
             port: self.port,
             slots: self.slots,

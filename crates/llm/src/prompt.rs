@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use tradia_core::LanguageTag;
 
 /// Version of the prompt templates; bump it with any wording change.
-pub const PROMPT_VERSION: &str = "tradia-prompt-v2";
+pub const PROMPT_VERSION: &str = "tradia-prompt-v3";
 
 /// System message of batch document translation (identical on every request).
 pub const BATCH_SYSTEM: &str = "You are a professional translator working on documents.
@@ -50,6 +50,22 @@ pub const TEXT_SYSTEM: &str = "You are a professional translator. The user messa
 
 /// Note added to the user message when earlier answers for these segments were rejected.
 pub const STRICT_NOTE: &str = "Earlier answers for these segments were rejected. Return exactly one entry per id, translate every segment completely, keep every tag exactly once with its number, and answer with the JSON object only.";
+
+/// What the model is told about a cloze group (`engine::quiz`, in the request's `quiz.note`).
+pub const CLOZE_NOTE: &str = "These segments are the terms of one fill-in-the-blank exercise: \
+    the answer the learner must give in the gap (shown as ___ in the context sentence), the \
+    options offered for the gap and the synonyms accepted. Translate each as a term that fits \
+    the gap of the translated sentence. Terms that are identical in the source must be \
+    identical in the translation, so that the answer is still one of the options.";
+/// What the model is told about a short-answer group.
+pub const SHORT_ANSWER_NOTE: &str = "These segments are the answers a learner may type to the \
+    question given as context. Translate each as the exact short answer to the translated \
+    question, on one line. Answers that are identical in the source must be identical in the \
+    translation.";
+/// Added on the second try of a group whose first answer did not hold together.
+pub const QUIZ_STRICT_NOTE: &str = "The previous translation of these terms broke the \
+    exercise. Give identical terms exactly the same translation, character for character, and \
+    translate every term.";
 
 /// The translations schema of the wire contract (WIRE.md §2).
 pub fn translations_schema() -> &'static Value {
@@ -82,7 +98,15 @@ pub fn fingerprint() -> &'static str {
     static FP: OnceLock<String> = OnceLock::new();
     FP.get_or_init(|| {
         let mut h = Sha256::new();
-        for part in [PROMPT_VERSION, BATCH_SYSTEM, TEXT_SYSTEM, STRICT_NOTE] {
+        for part in [
+            PROMPT_VERSION,
+            BATCH_SYSTEM,
+            TEXT_SYSTEM,
+            STRICT_NOTE,
+            CLOZE_NOTE,
+            SHORT_ANSWER_NOTE,
+            QUIZ_STRICT_NOTE,
+        ] {
             h.update(part.as_bytes());
             h.update([0u8]);
         }

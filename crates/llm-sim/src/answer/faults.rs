@@ -9,12 +9,14 @@ use rand::rngs::StdRng;
 use tradia_core::content::escape_text;
 use tradia_core::{Content, Piece};
 
+use super::senses::senses;
 use super::{pseudo_run, pseudo_segment, pseudo_with_terms};
-use crate::config::FaultKind;
+use crate::config::{FaultKind, SimMode};
 use crate::wire::{BatchAnswer, BatchRequest, WireSegment};
 
 pub(super) fn batch_answer(
     req: &BatchRequest,
+    mode: SimMode,
     drawn: &BTreeSet<FaultKind>,
     rng: &mut StdRng,
     applied: &mut Vec<FaultKind>,
@@ -51,6 +53,7 @@ pub(super) fn batch_answer(
             }
         }
     }
+    senses(req, mode, drawn.contains(&FaultKind::TermDrift), &mut answers, applied);
     let mut texts: Vec<Option<String>> = vec![None; answers.len()];
 
     for kind in

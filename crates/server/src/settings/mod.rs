@@ -111,6 +111,10 @@ pub struct ServeArgs {
     /// with a `mostly_kept` warning.
     #[arg(long, env = "TRADIA_MAX_KEPT_PERCENT", default_value_t = tradia_core::DEFAULT_MAX_KEPT_PERCENT)]
     pub max_kept_percent: u8,
+    /// Scenari quiz answers (cloze gap answers, options, synonyms, short-answer values):
+    /// `translate` them together, checked against each other, or `keep` them as they are.
+    #[arg(long, env = "TRADIA_QUIZ_ANSWERS", default_value = "translate")]
+    pub quiz_answers: String,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
     #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
     pub engine_kind: EngineKind,
@@ -170,6 +174,8 @@ pub struct ServerSettings {
     pub outage_max: Duration,
     /// Share of kept segments (percent) over which a `done` job carries a warning.
     pub max_kept_percent: u8,
+    /// Keep Scenari quiz answers as they are instead of translating them together.
+    pub keep_quiz_answers: bool,
     /// Engine kind.
     pub engine: EngineKind,
     /// LLM settings (`None`: the pseudo engine only).
@@ -238,6 +244,16 @@ impl ServeArgs {
         if self.max_kept_percent > 100 {
             return Err(err("TRADIA_MAX_KEPT_PERCENT", "must be a percentage from 0 to 100"));
         }
+        let keep_quiz_answers = match self.quiz_answers.trim().to_ascii_lowercase().as_str() {
+            "translate" => false,
+            "keep" => true,
+            other => {
+                return Err(err(
+                    "TRADIA_QUIZ_ANSWERS",
+                    format!("`{other}`: expected translate or keep"),
+                ));
+            }
+        };
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| err("LOG_LEVEL", format!("`{}`: {e}", self.log_level)))?;
         let metrics_addr = match &self.metrics_addr {
@@ -286,6 +302,7 @@ impl ServeArgs {
             outage_pause: Duration::from_secs(self.outage_pause_secs),
             outage_max: Duration::from_secs(self.outage_max_secs),
             max_kept_percent: self.max_kept_percent,
+            keep_quiz_answers,
             engine: self.engine_kind,
             llm: Some(
                 self.llm
@@ -324,6 +341,7 @@ impl ServerSettings {
             outage_pause: Duration::from_secs(15),
             outage_max: Duration::from_secs(1800),
             max_kept_percent: tradia_core::DEFAULT_MAX_KEPT_PERCENT,
+            keep_quiz_answers: false,
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
@@ -370,6 +388,10 @@ impl ServerSettings {
             ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_MAX_SECS", self.outage_max.as_secs().to_string()),
             ("TRADIA_MAX_KEPT_PERCENT", self.max_kept_percent.to_string()),
+            (
+                "TRADIA_QUIZ_ANSWERS",
+                if self.keep_quiz_answers { "keep" } else { "translate" }.to_string(),
+            ),
             (
                 "TRADIA_ENGINE",
                 match self.engine {
@@ -428,6 +450,13 @@ mod tests {
         assert_eq!(s.listen.port(), 8000);
         assert!(s.database_url.starts_with("sqlite://"));
         assert_eq!(s.outage_max, Duration::from_secs(1800));
+        assert!(!s.keep_quiz_answers, "quiz answers are translated by default");
+        let cli = Cli::try_parse_from(["x", "--quiz-answers", "Keep"]).unwrap();
+        assert!(cli.serve.settings().unwrap().keep_quiz_answers);
+        let cli = Cli::try_parse_from(["x", "--quiz-answers", "maybe"]).unwrap();
+        let e = cli.serve.settings().unwrap_err();
+        assert_eq!(e.name, "TRADIA_QUIZ_ANSWERS");
+        assert!(e.message.contains("translate or keep"), "{e}");
         let cli = Cli::try_parse_from(["x", "--retired-outage-pauses", "20"]).unwrap();
         let e = cli.serve.settings().unwrap_err();
         assert_eq!(e.name, "TRADIA_LLM_OUTAGE_PAUSES");

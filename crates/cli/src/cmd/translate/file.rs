@@ -113,12 +113,13 @@ async fn translate(
     request.sink = run.progress;
     request.owner = name.to_string();
     // The user's `--brief` wins; else the document's own title and domain.
-    request.guidance = match document.brief() {
+    let guidance = match document.brief() {
         Some(brief) if run.guidance.brief.is_none() => {
             Arc::new(Guidance { brief: Some(brief), ..(*run.guidance).clone() })
         }
         _ => run.guidance.clone(),
     };
+    request.guidance = with_quiz(&guidance, &document);
     let results = run.engine.translate(request).await.inspect_err(|e| {
         *engine_failure = Some(e.to_string());
     })?;
@@ -177,4 +178,13 @@ fn write_output<E: Into<anyhow::Error>>(
     }
     std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
     Ok(target)
+}
+
+/// The run's guidance with the document's quiz groups (the terms translated together), shared
+/// as is when the document has none.
+fn with_quiz(guidance: &Arc<Guidance>, document: &Document) -> Arc<Guidance> {
+    if document.quiz.is_empty() {
+        return guidance.clone();
+    }
+    Arc::new(Guidance { quiz: document.quiz.clone(), ..(**guidance).clone() })
 }
