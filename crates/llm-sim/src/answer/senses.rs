@@ -95,6 +95,7 @@ mod tests {
                 .collect(),
             glossary: Vec::new(),
             formality: None,
+            brief: None,
         }
     }
 
