@@ -63,6 +63,10 @@ pub struct SimStats {
     /// Per example source text (WIRE.md §1, `segments[].examples`), how many times it was sent
     /// with a segment.
     pub examples: BTreeMap<String, u64>,
+    /// Per segment text (WIRE.md §1, `segments[].text`), the last note for translators
+    /// (`segments[].note`) that came with it: shows which note reached the model with which
+    /// segment.
+    pub notes: BTreeMap<String, String>,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
     /// Error responses sent, per HTTP status.
@@ -292,11 +296,16 @@ impl Sim {
         }
     }
 
-    /// Records the examples that came with the segments of a batch request.
+    /// Records the examples and notes that came with the segments of a batch request.
     pub fn record_examples(&self, request: &crate::wire::BatchRequest) {
         let mut st = lock(&self.stats);
         for example in request.segments.iter().flat_map(|s| &s.examples) {
             *st.s.examples.entry(example.source.clone()).or_insert(0) += 1;
+        }
+        for segment in &request.segments {
+            if let Some(note) = &segment.note {
+                st.s.notes.insert(segment.text.clone(), note.clone());
+            }
         }
     }
 
