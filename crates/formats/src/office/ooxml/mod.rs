@@ -323,7 +323,15 @@ fn extract_package<R: Read + Seek>(
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
     segments.check(&options.limits)?;
-    Ok(office::assemble(format, original, parts, segments, report, options.limits))
+    Ok(office::assemble(
+        format,
+        original,
+        parts,
+        segments,
+        report,
+        options.limits,
+        office::OdfStyles::default(),
+    ))
 }
 
 /// Where a part comes in reading order.
