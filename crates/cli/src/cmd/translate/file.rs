@@ -112,7 +112,12 @@ async fn translate(
     let mut request = TranslateRequest::all(source, run.target.clone(), &document.segments);
     request.sink = run.progress;
     request.owner = name.to_string();
-    request.guidance = run.guidance.clone();
+    // The run's guidance, with this file's notes for translators (sent with their segments).
+    request.guidance = if document.report.notes.is_empty() {
+        run.guidance.clone()
+    } else {
+        Arc::new(run.guidance.with_notes(&document.report.notes))
+    };
     let results = run.engine.translate(request).await.inspect_err(|e| {
         *engine_failure = Some(e.to_string());
     })?;

@@ -36,7 +36,9 @@ pub(super) async fn translate_segments(
     let FileTask { state, lease, job, file, cancel } = *task;
     let engine =
         crate::memory::for_job(state, job, state.gateway.engine(job.model.as_deref())).await;
-    let guidance = Arc::new(crate::guidance::for_job(state, job, source.as_ref()).await);
+    // The job's guidance, with this file's notes for translators (sent with their segments).
+    let guidance = crate::guidance::for_job(state, job, source.as_ref()).await;
+    let guidance = Arc::new(guidance.with_notes(&document.report.notes));
     // Since when this file has found no LLM server answering (`None` while they answer).
     let mut outage_since: Option<Instant> = None;
     loop {
