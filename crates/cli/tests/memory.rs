@@ -118,7 +118,7 @@ fn translate_with_memory_and(
 #[test]
 fn a_files_notes_for_translators_reach_the_model_with_their_segments() {
     let dir = tempfile::tempdir().unwrap();
-    let resx = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<root>\n  <data name=\"Open\" xml:space=\"preserve\">\n    <value>Ouvrir le fichier</value>\n    <comment>Menu item that opens a file</comment>\n  </data>\n  <data name=\"Bye\" xml:space=\"preserve\">\n    <value>Au revoir et à bientôt</value>\n  </data>\n</root>\n";
+    let resx = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<root>\n  <resheader name=\"resmimetype\"><value>text/microsoft-resx</value></resheader>\n  <data name=\"Open\" xml:space=\"preserve\">\n    <value>Ouvrir le fichier</value>\n    <comment>Menu item that opens a file</comment>\n  </data>\n  <data name=\"Bye\" xml:space=\"preserve\">\n    <value>Au revoir et à bientôt</value>\n  </data>\n</root>\n";
     std::fs::write(dir.path().join("Strings.resx"), resx).unwrap();
     let sim = Simulator::start(&["--time-scale", "200"]);
     let args = ["translate", "Strings.resx", "--to", "en", "--from", "fr", "-o", "out"];
