@@ -125,7 +125,11 @@ fn a_files_notes_for_translators_reach_the_model_with_their_segments() {
     let run = tradia(&[&args[..], &["--ollama-base-url", &sim.url]].concat(), dir.path());
     assert_eq!(run.status.code(), Some(0), "stderr: {}", stderr(&run));
     let notes = sim.stats()["notes"].clone();
-    assert_eq!(notes["Ouvrir le fichier"], "Menu item that opens a file", "{notes}");
+    assert_eq!(
+        notes["Ouvrir le fichier"],
+        serde_json::json!(["Menu item that opens a file"]),
+        "{notes}"
+    );
     assert_eq!(notes.as_object().map(serde_json::Map::len), Some(1), "{notes}");
 }
 

@@ -6,7 +6,7 @@
 //! overshoot does not accumulate. Statistics measured on the real clock are multiplied by the
 //! time scale, so they are in simulated seconds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -63,10 +63,10 @@ pub struct SimStats {
     /// Per example source text (WIRE.md §1, `segments[].examples`), how many times it was sent
     /// with a segment.
     pub examples: BTreeMap<String, u64>,
-    /// Per segment text (WIRE.md §1, `segments[].text`), the last note for translators
+    /// Per segment text (WIRE.md §1, `segments[].text`), the notes for translators
     /// (`segments[].note`) that came with it: shows which note reached the model with which
     /// segment.
-    pub notes: BTreeMap<String, String>,
+    pub notes: BTreeMap<String, BTreeSet<String>>,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
     /// Error responses sent, per HTTP status.
@@ -304,7 +304,7 @@ impl Sim {
         }
         for segment in &request.segments {
             if let Some(note) = &segment.note {
-                st.s.notes.insert(segment.text.clone(), note.clone());
+                st.s.notes.entry(segment.text.clone()).or_default().insert(note.clone());
             }
         }
     }
