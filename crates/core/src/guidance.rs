@@ -2,7 +2,9 @@
 //!
 //! A translation request carries [`Guidance`]: earlier translations of similar segments (fuzzy
 //! translation-memory matches, per segment), glossary terms, the formality wanted, a brief about
-//! the document and free-form instructions. Engines that have no model (`identity`, `pseudo`)
+//! the document, free-form instructions and the document's own notes for translators (per
+//! segment, from the file: ITS localization notes, `.resx` comments, gettext extracted
+//! comments…). Engines that have no model (`identity`, `pseudo`)
 //! ignore it; the LLM engine sends each batch only the examples and terms that concern it, so the
 //! system prompt stays identical across requests.
 //!
@@ -44,12 +46,25 @@ pub struct Guidance {
     /// (`Document::quiz`); an engine without a model may ignore them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quiz: Vec<QuizGroup>,
+    /// Notes for translators that the document gives about some of its segments (what a
+    /// string means, where it appears, a length limit), per segment; an engine sends each with
+    /// its segment, bounded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<SegmentId, String>,
 }
 
 impl Guidance {
     /// True when there is nothing to tell the engine.
     pub fn is_empty(&self) -> bool {
         self == &Guidance::default()
+    }
+
+    /// This guidance with a document's notes for translators added (a job's guidance is the
+    /// same for all its files; the notes are each file's own).
+    pub fn with_notes(&self, notes: &BTreeMap<SegmentId, String>) -> Guidance {
+        let mut out = self.clone();
+        out.notes.extend(notes.iter().map(|(id, note)| (*id, note.clone())));
+        out
     }
 }
 

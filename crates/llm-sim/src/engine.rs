@@ -6,7 +6,7 @@
 //! overshoot does not accumulate. Statistics measured on the real clock are multiplied by the
 //! time scale, so they are in simulated seconds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -65,6 +65,10 @@ pub struct SimStats {
     pub examples: BTreeMap<String, u64>,
     /// Per `brief` (WIRE.md §1), how many batch requests carried it.
     pub briefs: BTreeMap<String, u64>,
+    /// Per segment text (WIRE.md §1, `segments[].text`), the notes for translators
+    /// (`segments[].note`) that came with it: shows which note reached the model with which
+    /// segment.
+    pub notes: BTreeMap<String, BTreeSet<String>>,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
     /// Error responses sent, per HTTP status.
@@ -297,7 +301,8 @@ impl Sim {
         }
     }
 
-    /// Records the examples that came with the segments of a batch request, and its brief.
+    /// Records the examples and notes that came with the segments of a batch request, and
+    /// its brief.
     pub fn record_examples(&self, request: &crate::wire::BatchRequest) {
         let mut st = lock(&self.stats);
         for example in request.segments.iter().flat_map(|s| &s.examples) {
@@ -305,6 +310,11 @@ impl Sim {
         }
         if let Some(brief) = &request.brief {
             *st.s.briefs.entry(brief.clone()).or_insert(0) += 1;
+        }
+        for segment in &request.segments {
+            if let Some(note) = &segment.note {
+                st.s.notes.entry(segment.text.clone()).or_default().insert(note.clone());
+            }
         }
     }
 

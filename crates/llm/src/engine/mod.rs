@@ -17,6 +17,7 @@ mod batch;
 mod budget;
 mod examples;
 mod guarded;
+mod notes;
 mod quiz;
 mod split;
 mod terms;
@@ -335,7 +336,11 @@ impl LlmEngine {
         for (i, b) in self.inner.backends.iter().enumerate() {
             let probe = match b.kind() {
                 crate::settings::EngineKind::Ollama => b.version().await,
-                crate::settings::EngineKind::Openai => b.models().await.map(|_| None),
+                // The build of a llama-server (its simulator says so there).
+                crate::settings::EngineKind::Openai => match b.models().await {
+                    Ok(_) => Ok(b.build_info().await),
+                    Err(e) => Err(e),
+                },
             };
             let (reachable, version, error) = match probe {
                 Ok(v) => (true, v, None),

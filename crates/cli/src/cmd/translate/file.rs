@@ -119,6 +119,12 @@ async fn translate(
         }
         _ => run.guidance.clone(),
     };
+    // With this file's notes for translators (sent with their segments).
+    let guidance = if document.report.notes.is_empty() {
+        guidance
+    } else {
+        Arc::new(guidance.with_notes(&document.report.notes))
+    };
     request.guidance = with_quiz(&guidance, &document);
     let results = run.engine.translate(request).await.inspect_err(|e| {
         *engine_failure = Some(e.to_string());

@@ -324,8 +324,16 @@ fn extract_package<R: Read + Seek>(
     }
     segments.check(&options.limits)?;
     let (title, domain) = core_properties(&mut pkg);
-    Ok(office::assemble(format, original, parts, segments, report, options.limits)
-        .with_title(title, domain))
+    Ok(office::assemble(
+        format,
+        original,
+        parts,
+        segments,
+        report,
+        options.limits,
+        office::OdfStyles::default(),
+    )
+    .with_title(title, domain))
 }
 
 /// The title and domain (subject, else keywords) of the package's core properties

@@ -98,6 +98,8 @@ impl FileTask<'_> {
 
 /// Starts `settings.workers` workers and the purge task on `tracker`.
 pub fn spawn_workers(state: &Arc<AppState>, tracker: &TaskTracker) {
+    // Before any merge of this process: what crashed merges left in the spool goes.
+    merge::clean_spool(&state.settings.data_dir);
     // `host:pid:…`: the store retakes at once a lease whose holder is a dead process of this host.
     let holder = tradia_store::process::holder_prefix();
     for n in 0..state.settings.workers {
