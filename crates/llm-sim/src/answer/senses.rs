@@ -91,6 +91,7 @@ mod tests {
                     id: i.to_string(),
                     text: (*t).to_string(),
                     examples: Vec::new(),
+                    note: None,
                 })
                 .collect(),
             glossary: Vec::new(),

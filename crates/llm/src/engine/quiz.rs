@@ -186,7 +186,7 @@ impl LlmEngine {
         let wire: Vec<WireSegment<'_>> = ids
             .iter()
             .zip(&rendered)
-            .map(|(id, text)| WireSegment { id: id.clone(), text, examples: &[] })
+            .map(|(id, text)| WireSegment { id: id.clone(), text, examples: &[], note: None })
             .collect();
         let context: Vec<String> = group
             .context
