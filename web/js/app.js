@@ -8,6 +8,7 @@ import * as auth from './auth.js';
 import { initTabs } from './tabs.js';
 import { initAccount, showAccount } from './account.js';
 import { initAdmin, showAdmin } from './admin.js';
+import { initMemory, showMemory } from './memory.js';
 import { initDocuments } from './documents.js';
 import { initText } from './text.js';
 import { initAssistants } from './assist.js';
@@ -134,10 +135,11 @@ function initStatus(models, demo) {
   return check;
 }
 
-const VIEWS = { account: showAccount, admin: showAdmin };
+const VIEWS = { account: showAccount, memory: showMemory, admin: showAdmin };
 
 /**
- * Shows the view the URL fragment names (#account, #admin for administrators), else the tabs.
+ * Shows the view the URL fragment names (#account, #memory, #admin for administrators), else
+ * the tabs.
  * The views are pages of their own: the tabs are hidden while one is shown.
  */
 function initViews() {
@@ -176,6 +178,7 @@ async function main() {
   checkStatus();
   initAccount();
   initAdmin();
+  initMemory();
   initViews();
   await initDocuments();
   initText();

@@ -7,6 +7,7 @@ import * as i18n from './i18n.js';
 import { t, num } from './i18n.js';
 import * as api from './api.js';
 import { qualitySummary } from './report.js';
+import { appendUploadOptions, glossaryName, initUploadOptions } from './memory.js';
 
 // Where earlier versions of the page kept job ids; the service's list replaces it.
 const OLD_HISTORY_KEY = 'tradia.jobs';
@@ -42,6 +43,8 @@ export function normaliseJob(j) {
     source: f.source_lang ?? f.detected_source_lang ?? null,
     copied: !!f.copied_unchanged,
     detected: f.detected_source_lang ?? null,
+    // The document's own title: the brief when the user gave none.
+    title: f.title ?? null,
     error: f.error ?? null,
     // Segments kept in the source language: a count, or a list ({segment, code, message, text}).
     keptCount: Array.isArray(f.kept) ? f.kept.length : Number(f.kept ?? 0) || 0,
@@ -68,6 +71,8 @@ export function normaliseJob(j) {
     notice: j.notice ?? null,
     // Set on a done job that mostly failed ({code, message}).
     warning: j.warning ?? null,
+    // Memory, glossary and style options: only in the job's own view (GET /api/v1/jobs/{id}).
+    options: j.options ?? null,
     files,
     kept,
     keptCount,
@@ -247,6 +252,7 @@ async function submit(event) {
   if (source && source !== 'auto') form.append('source_lang', source);
   form.append('target_lang', target);
   if (model) form.append('model', model);
+  appendUploadOptions(form);
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   const label = button.textContent;
@@ -257,6 +263,8 @@ async function submit(event) {
     renderSelection();
     show(job, true);
     follow(job.id);
+    // The job's own view has its options (the glossary, the brief…) for its row.
+    api.json(`/api/v1/jobs/${encodeURIComponent(job.id)}`).then((j) => show(j)).catch(() => {});
   } catch (e) {
     if (!(e instanceof api.ApiError)) console.error(e);
     // A refused size names the service's limit, which the page knows.
@@ -287,6 +295,8 @@ function show(raw, first = false) {
     if (first) list.prepend(entry.el); else list.append(entry.el);
   }
   const previous = entry.job.status;
+  // Lists and progress events carry no options: keep those read before.
+  if (!job.options && entry.job.options) job.options = entry.job.options;
   entry.job = job;
   render(entry);
   if (!first && previous !== job.status) {
@@ -344,10 +354,11 @@ function render(entry) {
     remove.addEventListener('click', () => confirmDelete(entry, names));
     actions.append(remove);
   }
+  const options = optionsLine(job);
   const notice = job.notice && !FINAL.has(job.status) && i18n.has(`notice_${job.notice}`)
     ? el('p', { class: 'message notice', role: 'status', 'data-role': 'notice', 'data-notice': job.notice, text: t(`notice_${job.notice}`) })
     : null;
-  const children = [title, metaLine, notice, files,
+  const children = [title, metaLine, options, notice, files,
     el('div', { class: 'job-foot' }, totals, timing, actions)];
   if (job.error) children.push(el('p', { class: 'message error', text: errorText(job.error) }));
   if (job.status === 'done' && job.warning) {
@@ -381,6 +392,26 @@ function render(entry) {
   if (open) root.querySelector('details').open = true;
   if (focused) root.querySelector(`[data-action="${focused}"]`)?.focus();
   renderTime(entry);
+}
+
+/**
+ * The job's options worth seeing (glossary, register, memory, brief), or null. The brief is the
+ * user's, else the documents' own titles (what the model was told).
+ */
+function optionsLine(job) {
+  const o = job.options;
+  const parts = [];
+  if (o?.glossary_id) parts.push(t('job_glossary', { name: glossaryName(o.glossary_id) ?? o.glossary_id }));
+  if (o?.formality && o.formality !== 'default') parts.push(t(`formality_${o.formality}`));
+  if (o?.memory === 'off') parts.push(t('memory_scope_off'));
+  if (o?.keep_memory) parts.push(t('keep_memory_short'));
+  const titles = [...new Set(job.files.map((f) => f.title).filter(Boolean))];
+  const brief = o?.brief ?? (titles.length ? titles.join(' · ') : null);
+  if (brief) parts.push(t('job_brief', { brief }));
+  if (!parts.length) return null;
+  const line = el('p', { class: 'job-options hint', 'data-role': 'options' });
+  parts.forEach((part, i) => { if (i) line.append(' · '); line.append(el('bdi', { text: part })); });
+  return line;
 }
 
 /** What a file's row says: its name, size, language, stage and progress. */
@@ -499,7 +530,9 @@ function confirmDelete(entry, names) {
   const actions = entry.el.querySelector('.job-actions');
   const yes = el('button', { type: 'button', class: 'button danger small', 'data-action': 'delete-confirm', text: t('delete_confirm_yes') });
   const no = el('button', { type: 'button', class: 'button secondary small', 'data-action': 'delete-keep', text: t('delete_confirm_no') });
-  const question = el('span', { class: 'delete-question', role: 'alert', text: t('delete_confirm', { name: names }) });
+  // Deleting a job deletes the memory entries it recorded, unless it was created to keep them.
+  const memory = entry.job.options?.keep_memory ? t('delete_keeps_memory') : t('delete_deletes_memory');
+  const question = el('span', { class: 'delete-question', role: 'alert', text: `${t('delete_confirm', { name: names })} ${memory}` });
   yes.addEventListener('click', () => deleteJob(entry.job.id, yes));
   no.addEventListener('click', () => { render(entry); entry.el.querySelector('[data-action="delete"]')?.focus(); });
   actions.replaceChildren(question, yes, no);
@@ -612,6 +645,7 @@ export async function initDocuments() {
   setInterval(() => { for (const e of jobs.values()) if (!FINAL.has(e.job.status)) renderTime(e); }, 1000);
   setInterval(() => { for (const id of [...polled]) refresh(id); }, POLL_MS);
   document.getElementById('jobs-more').addEventListener('click', () => loadHistory(true));
+  await initUploadOptions();
   setInterval(pollList, LIST_POLL_MS);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) pollList(); });
   try { localStorage.removeItem(OLD_HISTORY_KEY); } catch { /* private mode */ }

@@ -8,8 +8,8 @@ import { el } from './dom.js';
 // How many of the worst segments the card lists (the JSON report has them all).
 const WORST = 5;
 // Flags in the order the card shows their counts: what needs a look first.
-const ORDER = ['kept', 'number_missing', 'url_missing', 'glossary_term_missing', 'codes_repaired',
-  'same_as_source', 'length_off', 'memory_fuzzy', 'memory_exact'];
+const ORDER = ['kept', 'number_missing', 'url_missing', 'glossary_term_missing', 'quiz_kept',
+  'codes_repaired', 'same_as_source', 'length_off', 'memory_fuzzy', 'memory_exact'];
 
 const reports = new Map(); // job id → Promise of the report
 

@@ -621,3 +621,59 @@ fn the_report_file_lists_every_kept_segment_of_a_faulty_run() {
     );
     assert_eq!(refused.status.code(), Some(2), "stderr: {}", stderr(&refused));
 }
+
+/// A cloze quiz: its answer, options and synonym are segments by default, translated in one
+/// request; with the simulator breaking equal terms apart (`term_drift`) the group keeps its
+/// source and the report counts it `quiz_kept`; `--keep-quiz-answers` keeps the gap whole.
+#[test]
+fn quiz_terms_are_translated_together_kept_when_they_disagree_or_on_request() {
+    let quiz = r#"<?xml version="1.0" encoding="UTF-8"?>
+<sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core"><op:cloze xmlns:op="utc.fr:ics/opale3" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive"><sc:gapText><op:clozeTxt><sc:para xml:space="preserve">Le <sc:textLeaf role="gap"><op:gapM><sp:options><sp:option>respect des règles</sp:option><sp:option>mépris des autres</sp:option><sp:option>X</sp:option></sp:options><sp:synonyms><sp:synonym>respect des consignes</sp:synonym></sp:synonyms></op:gapM>respect des règles</sc:textLeaf> fait gagner l'équipe.</sc:para><sc:para>Chaque joueur écoute l'arbitre.</sc:para><sc:para>Les remplaçants attendent sur le banc.</sc:para><sc:para>Le capitaine parle au nom de l'équipe.</sc:para><sc:para>Le match dure deux mi-temps.</sc:para><sc:para>Le public encourage les deux équipes.</sc:para></op:clozeTxt></sc:gapText></op:cloze></sc:item>"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cloze.quiz"), quiz).unwrap();
+    let texts = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["inspect", "cloze.quiz", "--json"];
+        args.extend_from_slice(extra);
+        let out = tradia(&args, dir.path());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let segments = json["segments"].as_array().unwrap();
+        segments.iter().map(|s| s["text"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(
+        texts(&[])[..5],
+        [
+            "Le <x1/> fait gagner l'équipe.",
+            "<x1/>respect des règles",
+            "respect des règles",
+            "mépris des autres",
+            "respect des consignes"
+        ]
+    );
+    let kept = texts(&["--keep-quiz-answers"]);
+    assert_eq!((kept.len(), kept[0].as_str()), (6, "Le <x1/> fait gagner l'équipe."));
+
+    let sim = Simulator::with_args(&["--mode", "contextual", "--faults", "term_drift=1"]);
+    let args = [
+        "translate",
+        "cloze.quiz",
+        "--to",
+        "en",
+        "--from",
+        "fr",
+        "--report",
+        "report.json",
+        "--ollama-base-url",
+        &sim.url,
+        "--ollama-model",
+        "sim-model",
+    ];
+    let out = tradia(&args, dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["counts"]["quiz_kept"], 4, "{report}");
+    let output = std::fs::read_to_string(dir.path().join("translated-en/cloze.quiz")).unwrap();
+    assert!(output.contains("<sp:option>respect des règles</sp:option>"), "{output}");
+    assert!(output.contains("</op:gapM>respect des règles</sc:textLeaf>"), "{output}");
+    assert!(output.contains("⟦Lé"), "the sentence is translated: {output}");
+}

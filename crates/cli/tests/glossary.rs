@@ -81,14 +81,18 @@ fn translate_takes_a_glossary_formality_and_instructions() {
             "more",
             "--instructions",
             "Keep it short.",
+            "--brief",
+            "A school page",
         ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let long = "x".repeat(2001);
+    let long_brief = "b".repeat(501);
     for (args, says) in [
         (vec!["--instructions", long.as_str()], "2000"),
+        (vec!["--brief", long_brief.as_str()], "--brief has 501 characters; the limit is 500"),
         (vec!["--glossary", "missing.csv"], "missing.csv"),
         (vec!["--glossary", "g.txt"], ".csv, .tsv or .tbx"),
         (vec!["--glossary", "g.tbx"], "--from"),

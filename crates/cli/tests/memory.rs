@@ -1,5 +1,6 @@
 //! `tradia translate --memory` against the simulator: a file translated twice asks the model
-//! nothing the second time and gives the same bytes; and (ignored, run by hand) the
+//! nothing the second time and gives the same bytes; a file's notes for translators reach the
+//! model with their segments; and (ignored, run by hand) the
 //! re-translation benchmark of a 1,000-segment document with 10 % of its segments edited.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -110,6 +111,26 @@ fn translate_with_memory_and(
     let run = tradia(&[&args[..], extra].concat(), dir);
     assert_eq!(run.status.code(), Some(0), "stderr: {}", stderr(&run));
     serde_json::from_slice(&run.stdout).expect("JSON summary")
+}
+
+/// A `.resx` file's comments are notes for translators: the simulator saw each one with the
+/// value it is about.
+#[test]
+fn a_files_notes_for_translators_reach_the_model_with_their_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let resx = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<root>\n  <resheader name=\"resmimetype\"><value>text/microsoft-resx</value></resheader>\n  <data name=\"Open\" xml:space=\"preserve\">\n    <value>Ouvrir le fichier</value>\n    <comment>Menu item that opens a file</comment>\n  </data>\n  <data name=\"Bye\" xml:space=\"preserve\">\n    <value>Au revoir et à bientôt</value>\n  </data>\n</root>\n";
+    std::fs::write(dir.path().join("Strings.resx"), resx).unwrap();
+    let sim = Simulator::start(&["--time-scale", "200"]);
+    let args = ["translate", "Strings.resx", "--to", "en", "--from", "fr", "-o", "out"];
+    let run = tradia(&[&args[..], &["--ollama-base-url", &sim.url]].concat(), dir.path());
+    assert_eq!(run.status.code(), Some(0), "stderr: {}", stderr(&run));
+    let notes = sim.stats()["notes"].clone();
+    assert_eq!(
+        notes["Ouvrir le fichier"],
+        serde_json::json!(["Menu item that opens a file"]),
+        "{notes}"
+    );
+    assert_eq!(notes.as_object().map(serde_json::Map::len), Some(1), "{notes}");
 }
 
 fn sum_counts(stats: &serde_json::Value, key: &str) -> u64 {

@@ -2,7 +2,9 @@
 //!
 //! A translation request carries [`Guidance`]: earlier translations of similar segments (fuzzy
 //! translation-memory matches, per segment), glossary terms, the formality wanted, a brief about
-//! the document and free-form instructions. Engines that have no model (`identity`, `pseudo`)
+//! the document, free-form instructions and the document's own notes for translators (per
+//! segment, from the file: ITS localization notes, `.resx` comments, gettext extracted
+//! comments…). Engines that have no model (`identity`, `pseudo`)
 //! ignore it; the LLM engine sends each batch only the examples and terms that concern it, so the
 //! system prompt stays identical across requests.
 //!
@@ -18,6 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
+use crate::quiz::QuizGroup;
 use crate::segment::SegmentId;
 
 /// Everything an engine may use besides the segments.
@@ -39,12 +42,29 @@ pub struct Guidance {
     /// Free-form instructions of the user (bounded by the caller).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
+    /// Quiz terms to translate together and consistently ([`crate::quiz`]), from the filter
+    /// (`Document::quiz`); an engine without a model may ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quiz: Vec<QuizGroup>,
+    /// Notes for translators that the document gives about some of its segments (what a
+    /// string means, where it appears, a length limit), per segment; an engine sends each with
+    /// its segment, bounded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<SegmentId, String>,
 }
 
 impl Guidance {
     /// True when there is nothing to tell the engine.
     pub fn is_empty(&self) -> bool {
         self == &Guidance::default()
+    }
+
+    /// This guidance with a document's notes for translators added (a job's guidance is the
+    /// same for all its files; the notes are each file's own).
+    pub fn with_notes(&self, notes: &BTreeMap<SegmentId, String>) -> Guidance {
+        let mut out = self.clone();
+        out.notes.extend(notes.iter().map(|(id, note)| (*id, note.clone())));
+        out
     }
 }
 
@@ -131,6 +151,13 @@ pub enum SegmentFlag {
     },
     /// The translation has the source's letters although the languages differ.
     SameAsSource,
+    /// A quiz term (cloze answer, option, synonym, short-answer value) kept as its source with
+    /// the rest of its group, because the translated terms would not have matched
+    /// ([`crate::quiz::check_group`]) or could not be obtained.
+    QuizKept {
+        /// Why, for people.
+        reason: String,
+    },
     /// The model that produced the translation.
     Model {
         /// Its name, as the backend knows it.
@@ -150,6 +177,7 @@ impl SegmentFlag {
             SegmentFlag::UrlMissing { .. } => "url_missing",
             SegmentFlag::LengthOff { .. } => "length_off",
             SegmentFlag::SameAsSource => "same_as_source",
+            SegmentFlag::QuizKept { .. } => "quiz_kept",
             SegmentFlag::Model { .. } => "model",
         }
     }
@@ -160,7 +188,9 @@ impl SegmentFlag {
         match self {
             SegmentFlag::MemoryExact | SegmentFlag::Model { .. } => 0,
             SegmentFlag::MemoryFuzzy { .. } | SegmentFlag::LengthOff { .. } => 1,
-            SegmentFlag::CodesRepaired | SegmentFlag::SameAsSource => 2,
+            SegmentFlag::CodesRepaired
+            | SegmentFlag::SameAsSource
+            | SegmentFlag::QuizKept { .. } => 2,
             SegmentFlag::GlossaryTermMissing { .. }
             | SegmentFlag::NumberMissing { .. }
             | SegmentFlag::UrlMissing { .. } => 3,

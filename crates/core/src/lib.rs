@@ -15,6 +15,7 @@ pub mod memory;
 pub mod outcome;
 pub mod pseudo;
 pub mod quality;
+pub mod quiz;
 pub mod redact;
 pub mod segment;
 
@@ -27,5 +28,6 @@ pub use guidance::{Example, Formality, Guidance, SegmentFlag, Term};
 pub use lang::{InvalidLanguage, LANGUAGES, LanguageInfo, LanguageTag};
 pub use outcome::{DEFAULT_MAX_KEPT_PERCENT, RunWarning};
 pub use quality::{FileReport, QualityReport, SegmentReport};
+pub use quiz::{QuizGroup, QuizKind, QuizRole};
 pub use redact::redact_url;
 pub use segment::{KeptReason, Segment, SegmentId, SegmentResult};

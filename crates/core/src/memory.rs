@@ -9,7 +9,10 @@
 //! 1. each pending segment's *core* (its content without edges, see [`Content::split_edges`]) is
 //!    looked up exactly, all at once: a hit is answered from memory (flag
 //!    [`SegmentFlag::MemoryExact`]), given to the sink like any result, and the inner engine is
-//!    never asked for it;
+//!    never asked for it — unless the request's glossary has a term whose source occurs in the
+//!    segment and whose target the remembered translation lacks
+//!    ([`crate::quality::missing_terms`], the engine's own check): a glossary added after the
+//!    entry was recorded is not bypassed, the segment goes to the inner engine with the terms;
 //! 2. for the others, fuzzy candidates are scored here ([`similarity`], the same on every
 //!    backend) and the best few above the threshold go into [`Guidance::examples`]; those
 //!    segments' results carry [`SegmentFlag::MemoryFuzzy`];
@@ -31,6 +34,7 @@ use crate::content::{Content, Piece};
 use crate::engine::{BoxFuture, Engine, EngineError, EngineStats, ResultSink, TranslateRequest};
 use crate::guidance::{Example, Guidance, SegmentFlag};
 use crate::lang::LanguageTag;
+use crate::quality::missing_terms;
 use crate::segment::{Segment, SegmentId, SegmentResult};
 
 /// Fuzzy candidates below this similarity are not shown to the model.
@@ -264,7 +268,16 @@ impl<E: Engine> WithMemory<E> {
         };
         let mut answered: BTreeMap<SegmentId, SegmentResult> = BTreeMap::new();
         let mut rest: Vec<(&Segment, &Content)> = Vec::new();
+        // Quiz terms are translated with their group, never answered alone from memory: an
+        // answer taken from memory would not be checked against its options.
+        let quiz_terms: HashSet<SegmentId> =
+            request.guidance.quiz.iter().flat_map(|g| g.term_ids()).collect();
         for ((segment, core), hit) in pending.iter().zip(&cores).zip(hits) {
+            // A remembered translation that lacks a glossary term's target (the glossary was
+            // added or changed since) is not reused: the model translates it with the terms.
+            let hit = hit
+                .filter(|m| missing_terms(&request.guidance.terms, core, &m.target).is_empty())
+                .filter(|_| !quiz_terms.contains(&segment.id));
             let from_memory = hit.and_then(|m| SegmentResult::from_core(segment, &m.target).ok());
             match from_memory {
                 Some(mut result) if !core.is_empty() => {

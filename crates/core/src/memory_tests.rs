@@ -182,6 +182,50 @@ fn the_second_run_asks_the_engine_nothing_and_gives_the_same_output() {
 }
 
 #[test]
+fn an_exact_match_lacking_a_glossary_term_goes_to_the_engine_with_the_terms() {
+    let memory = Arc::new(VecMemory::default());
+    let inner = Arc::new(Asked::default());
+    let engine = WithMemory::new(inner.clone(), memory.clone());
+    let segs = segments(&["Le cours commence.", "Le parcours finit.", "Un cours lu."]);
+    // Recorded before any glossary existed: pseudo translations, without "course".
+    run(&engine, &segs, &Sink::default());
+    // A third entry whose remembered translation already has the term's target.
+    let pair = LanguagePair { source: "fr".parse().unwrap(), target: "en".parse().unwrap() };
+    memory.entries.lock().unwrap().push((
+        pair,
+        MemoryRecord {
+            source: Content::parse("Un cours lu.").unwrap(),
+            target: Content::parse("A Course read.").unwrap(),
+        },
+    ));
+    inner.asked.lock().unwrap().clear();
+
+    let guidance = Guidance {
+        terms: vec![crate::guidance::Term {
+            source: "cours".into(),
+            target: "course".into(),
+            do_not_translate: false,
+            case_sensitive: false,
+            note: None,
+        }],
+        ..Guidance::default()
+    };
+    let sink = Sink::default();
+    let mut request =
+        TranslateRequest::all(Some("fr".parse().unwrap()), "en".parse().unwrap(), &segs);
+    request.sink = &sink;
+    request.guidance = Arc::new(guidance.clone());
+    let results = block_on(engine.translate(request)).unwrap();
+
+    assert_eq!(*inner.asked.lock().unwrap(), vec![0], "only the remembered miss is asked again");
+    let flags: Vec<bool> =
+        results.iter().map(|r| r.flags.contains(&SegmentFlag::MemoryExact)).collect();
+    assert_eq!(flags, vec![false, true, true], "no term in 1, the term's target in 2");
+    assert_eq!(results[2].content.render(), "A Course read.");
+    assert_eq!(engine.memory_stats().exact, 2);
+}
+
+#[test]
 fn exact_matches_take_the_new_segments_edges_and_collapse_whitespace() {
     let memory = Arc::new(VecMemory::default());
     let inner = Arc::new(Asked::default());

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tradia_core::{Content, LanguageTag, Segment};
+use tradia_core::{Content, LanguageTag, QuizGroup, Segment};
 
 use crate::FormatError;
 
@@ -332,6 +332,10 @@ pub struct ExtractOptions {
     pub limits: Limits,
     /// How CSV/TSV tables are read (header row, chosen columns).
     pub csv: crate::CsvOptions,
+    /// Keep quiz answers as they are (Scenari cloze gap answers with their options and
+    /// synonyms, short-answer values), as before quizzes were translated: by default they are
+    /// segments translated together ([`Document::quiz`]).
+    pub keep_quiz_answers: bool,
 }
 
 /// Options for merging.
@@ -399,6 +403,14 @@ pub struct Document {
     pub segments: Vec<Segment>,
     /// What was kept and why.
     pub report: Report,
+    /// The document's own title, when its format records one (see `title.rs`): at most
+    /// [`crate::MAX_TITLE_CHARS`] characters, whitespace collapsed.
+    pub title: Option<String>,
+    /// What the document is about, when its format records it (office subject or keywords).
+    pub domain: Option<String>,
+    /// Quiz terms among the segments that must be translated together and consistently
+    /// (`tradia_core::quiz`); the engine receives them in `Guidance::quiz`.
+    pub quiz: Vec<QuizGroup>,
     skeleton: Box<dyn Skeleton>,
 }
 
@@ -407,6 +419,7 @@ impl std::fmt::Debug for Document {
         f.debug_struct("Document")
             .field("format", &self.format)
             .field("segments", &self.segments.len())
+            .field("title", &self.title)
             .finish_non_exhaustive()
     }
 }
@@ -419,7 +432,31 @@ impl Document {
         report: Report,
         skeleton: Box<dyn Skeleton>,
     ) -> Self {
-        Document { format, segments, report, skeleton }
+        Document { format, segments, report, title: None, domain: None, quiz: Vec::new(), skeleton }
+    }
+
+    /// The document with its own title and domain (filters that find them call this).
+    pub fn with_title(mut self, title: Option<String>, domain: Option<String>) -> Self {
+        self.title = title;
+        self.domain = domain.filter(|d| Some(d) != self.title.as_ref());
+        self
+    }
+
+    /// What the document says it is, for an engine's brief: its title, and its domain after a
+    /// dash; `None` when it records neither.
+    pub fn brief(&self) -> Option<String> {
+        match (&self.title, &self.domain) {
+            (Some(t), Some(d)) => Some(format!("{t} — {d}")),
+            (Some(t), None) => Some(t.clone()),
+            (None, Some(d)) => Some(d.clone()),
+            (None, None) => None,
+        }
+    }
+
+    /// The same document with its quiz groups (filters that find quizzes call this).
+    pub fn with_quiz(mut self, quiz: Vec<QuizGroup>) -> Self {
+        self.quiz = quiz;
+        self
     }
 
     /// Rebuilds the document with one translation per segment, checking each translation's

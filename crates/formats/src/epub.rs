@@ -129,7 +129,8 @@ pub(crate) fn extract(
         ncx,
         sources: segments.clone(),
     };
-    Ok(Document::new(format, segments, report, Box::new(skeleton)))
+    let title = crate::title::from_field(&segments, "dc:title");
+    Ok(Document::new(format, segments, report, Box::new(skeleton)).with_title(title, None))
 }
 
 /// The package document's path, from `META-INF/container.xml` (or the first `.opf` entry).
@@ -425,6 +426,7 @@ mod tests {
                 "Chapter &amp; verse"
             ]
         );
+        assert_eq!(d.title.as_deref(), Some("The Book"), "the package's dc:title, not a chapter's");
         let opts = MergeOptions { target: LanguageTag::parse("ar").unwrap() };
         assert_eq!(d.merge_identity(&opts).unwrap(), bytes);
         let t: Vec<Content> =

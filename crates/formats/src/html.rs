@@ -2,7 +2,11 @@
 //!
 //! Block elements bound segments; inline elements (`a`, `b`, `em`, `span`, `br`, `img`…) become
 //! inline codes whose markup is copied from the original bytes, so a bold word can move with its
-//! translation and a link in the middle of a sentence keeps its target. `script`, `style`, `pre`,
+//! translation and a link in the middle of a sentence keeps its target. Only the elements HTML
+//! defines as blocks (and the document's structure: `html`, `head`, `body`, tables, lists…) end
+//! a sentence: any other element, a custom one (`<x-term>`) or one this filter does not know,
+//! is an inline code, so that it never cuts a sentence in two. Text outside any block (a
+//! fragment such as `Click <b>here</b>`) is a segment like any other. `script`, `style`, `pre`,
 //! `textarea`, `svg`, `math`, and anything marked `translate="no"` or `class="notranslate"` are kept
 //! untouched; `code`, `kbd` and `samp` inside a sentence become one standalone code each. The
 //! attributes people read are extracted too: `alt`, `title`, `placeholder`, `aria-label`, button
@@ -29,6 +33,87 @@ const INLINE_VOID: &[&str] = &["br", "img", "wbr", "input", "embed"];
 const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr",
+];
+/// Elements that end a sentence: HTML's blocks and the document's structure (the elements
+/// handled as opaque or protected have their own lists). Any element not listed here or there
+/// is inline.
+const BLOCK: &[&str] = &[
+    "address",
+    "applet",
+    "area",
+    "article",
+    "aside",
+    "base",
+    "basefont",
+    "blockquote",
+    "body",
+    "button",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "datalist",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "isindex",
+    "keygen",
+    "legend",
+    "li",
+    "link",
+    "listing",
+    "main",
+    "map",
+    "marquee",
+    "menu",
+    "menuitem",
+    "meta",
+    "meter",
+    "nav",
+    "ol",
+    "optgroup",
+    "option",
+    "output",
+    "p",
+    "param",
+    "picture",
+    "progress",
+    "search",
+    "section",
+    "source",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "track",
+    "ul",
 ];
 /// Kept as one standalone code when inside a sentence (and starting one).
 const PROTECTED_INLINE: &[&str] = &["code", "kbd", "samp"];
@@ -109,7 +194,9 @@ pub(crate) fn extract(
     let parts = scan(name, &decoded.text, xhtml, &mut report);
     let segments = parts.collected.segments.clone();
     let declared = encoding::html_declared(decoded.text.as_bytes());
-    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, declared, parts })))
+    let title = crate::title::from_field(&segments, "title");
+    Ok(Document::new(format, segments, report, Box::new(HtmlSkeleton { decoded, declared, parts }))
+        .with_title(title, None))
 }
 
 struct HtmlSkeleton {
@@ -192,8 +279,7 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
                         || tag.value(src, "class").is_some_and(|c| {
                             c.split_ascii_whitespace().any(|c| c == "notranslate")
                         });
-                let inline =
-                    INLINE_PAIRED.contains(&name.as_str()) || INLINE_VOID.contains(&name.as_str());
+                let inline = INLINE_VOID.contains(&name.as_str()) || is_paired_inline(&name);
                 let protected_inline =
                     PROTECTED_INLINE.contains(&name.as_str()) || (no_translate && inline);
                 let opaque = OPAQUE.contains(&name.as_str());
@@ -229,12 +315,12 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
                 if name == "html" && s.parts.root.is_none() {
                     s.parts.root = Some(tag.clone());
                 }
-                if INLINE_PAIRED.contains(&name.as_str()) && !tag.self_closing {
+                if is_paired_inline(&name) && !tag.self_closing {
                     let cur = s.current(tag.range.start);
                     cur.builder.open(Markup::Source(tag.range.clone()));
                     cur.stack.push(name);
                     cur.end = tag.range.end;
-                } else if inline || INLINE_PAIRED.contains(&name.as_str()) {
+                } else if inline {
                     let cur = s.current(tag.range.start);
                     cur.builder.standalone(Markup::Source(tag.range.clone()));
                     cur.end = tag.range.end;
@@ -258,9 +344,7 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
                         }
                         _ => s.flush(),
                     }
-                } else if INLINE_PAIRED.contains(&name.as_str())
-                    || INLINE_VOID.contains(&name.as_str())
-                {
+                } else if is_paired_inline(&name) || INLINE_VOID.contains(&name.as_str()) {
                     if let Some(cur) = s.cur.as_mut() {
                         cur.builder.standalone(Markup::Source(r.clone()));
                         cur.end = r.end;
@@ -277,6 +361,18 @@ pub(crate) fn scan(part: &str, src: &str, xhtml: bool, report: &mut Report) -> H
     }
     s.flush();
     s.parts
+}
+
+/// True for an element that is a paired inline code: a known inline element, or any element
+/// that is neither a block nor handled apart (custom and unknown elements).
+fn is_paired_inline(name: &str) -> bool {
+    INLINE_PAIRED.contains(&name)
+        || !(BLOCK.contains(&name)
+            || VOID.contains(&name)
+            || INLINE_VOID.contains(&name)
+            || PROTECTED_INLINE.contains(&name)
+            || OPAQUE.contains(&name)
+            || PROTECTED_BLOCK.contains(&name))
 }
 
 /// Index of the token ending the element started at `start` (the start itself for void or
@@ -624,6 +720,61 @@ mod tests {
         let t = Content::parse("Utilisez &lt;balises&gt; <x1/> <x2/> &amp; co").unwrap();
         let out = String::from_utf8(d.merge(&[t], &opts("fr")).unwrap()).unwrap();
         assert!(out.ends_with("<p>Utilisez &lt;balises&gt; &unknown; <span class=notranslate>ACME</span> &amp; co</p>"), "{out}");
+    }
+
+    #[test]
+    fn a_bare_inline_run_at_the_top_level_is_translated() {
+        for src in [
+            "Click <b>here</b> to start.",
+            "<b>Warning:</b> the file is <em>large</em>",
+            "Hello world",
+            "Before <p>inside</p> after <i>it</i>",
+            "<body>Top text <a href=x>link</a><div>Block</div>tail text</body>",
+        ] {
+            let d = doc(src);
+            assert!(!d.segments.is_empty(), "{src}");
+            assert_eq!(d.merge_identity(&opts("fr")).unwrap(), src.as_bytes(), "{src}");
+            let pseudo: Vec<Content> =
+                d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+            let out = String::from_utf8(d.merge(&pseudo, &opts("fr")).unwrap()).unwrap();
+            let again = doc(&out);
+            assert_eq!(again.segments.len(), d.segments.len(), "{src} → {out}");
+            for (s, t) in d.segments.iter().zip(&again.segments) {
+                assert_eq!(t.content, pseudo_content(&s.content), "{src} → {out}");
+            }
+        }
+        let d = doc("Click <b>here</b> to start.");
+        let texts: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(texts, ["Click <g1>here</g1> to start."]);
+    }
+
+    #[test]
+    fn an_unknown_or_custom_inline_element_does_not_split_the_sentence() {
+        let src = "<p>Press <x-key data-k=\"s\">Ctrl S</x-key> to save <o:p></o:p>the <term>draft</term> now.</p>\
+                   <p>Next <my-icon/> line</p><x-card><p>Inside</p></x-card>";
+        let d = doc(src);
+        let texts: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Press <g1>Ctrl S</g1> to save <g2></g2>the <g3>draft</g3> now.",
+                "Next <x1/> line",
+                "Inside"
+            ]
+        );
+        assert_eq!(d.merge_identity(&opts("fr")).unwrap(), src.as_bytes());
+        let t = Content::parse(
+            "Appuyez sur <g1>Ctrl S</g1> pour enregistrer <g2></g2>le <g3>brouillon</g3>.",
+        )
+        .unwrap();
+        let out = d
+            .merge(&[t, d.segments[1].content.clone(), d.segments[2].content.clone()], &opts("fr"))
+            .unwrap();
+        assert!(
+            String::from_utf8(out).unwrap().starts_with(
+                "<p>Appuyez sur <x-key data-k=\"s\">Ctrl S</x-key> pour enregistrer <o:p></o:p>le <term>brouillon</term>.</p>"
+            )
+        );
     }
 
     #[test]

@@ -42,6 +42,7 @@ mod properties;
 mod scenari;
 mod subtitles;
 mod text;
+mod title;
 mod xcstrings;
 mod xliff;
 
@@ -53,6 +54,7 @@ pub use document::{
     UnknownFormat,
 };
 pub use error::FormatError;
+pub use title::MAX_TITLE_CHARS;
 
 /// Extracts a document of any supported format.
 pub fn extract(

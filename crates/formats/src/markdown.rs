@@ -54,12 +54,16 @@ pub(crate) fn extract(
     report.warnings.extend(decoded.warnings.iter().cloned());
     let (collected, kinds, html_blocks) = scan(name, &decoded.text, &mut report);
     let segments = collected.segments.clone();
+    // The front matter's `title`, else the first level-one heading.
+    let title = crate::title::from_field(&segments, "title")
+        .or_else(|| crate::title::from_field(&segments, "h1"));
     Ok(Document::new(
         format,
         segments,
         report,
         Box::new(MarkdownSkeleton { decoded, collected, kinds, html_blocks }),
-    ))
+    )
+    .with_title(title, None))
 }
 
 /// What kind of block a segment comes from (escaping differs in table cells).

@@ -185,9 +185,14 @@ pub(crate) fn apply_within(source: &str, range: Range<usize>, edits: &[Edit]) ->
         .filter(|e| e.range.start >= range.start && e.range.end <= range.end && e.range != range)
         .cloned()
         .collect();
+    splice_edits(source, range, inner)
+}
+
+/// `range` of `source` with the outermost of `edits` (all inside `range`) applied.
+fn splice_edits(source: &str, range: Range<usize>, edits: Vec<Edit>) -> String {
     let mut out = String::new();
     let mut pos = range.start;
-    for edit in outermost(inner) {
+    for edit in outermost(edits) {
         if edit.range.start < pos {
             continue;
         }
@@ -201,8 +206,12 @@ pub(crate) fn apply_within(source: &str, range: Range<usize>, edits: &[Edit]) ->
 
 /// Applies edits to the whole source; edits contained in another edit are dropped (the outer
 /// one already rendered them).
+///
+/// Unlike [`apply_within`], an edit of the whole source is applied: a document that is one
+/// segment (an HTML fragment with no block, a one-line text) is replaced whole.
 pub(crate) fn apply(source: &str, edits: Vec<Edit>) -> String {
-    apply_within(source, 0..source.len(), &edits)
+    let edits = edits.into_iter().filter(|e| e.range.end <= source.len()).collect();
+    splice_edits(source, 0..source.len(), edits)
 }
 
 /// Sorts edits and keeps only those not contained in another.

@@ -8,8 +8,9 @@
 //!   filter: both documents are read with roxmltree and compared node by node. The output must be
 //!   well-formed with the same elements, attributes, comments and processing instructions in
 //!   the same order; every non-blank text node of a translatable field must have changed (and
-//!   carry the pseudo-translation mark); every other text node (code, LaTeX, URLs, option keys,
-//!   identifiers, gap answers, metadata…) must be unchanged. Archive entries that are not items
+//!   carry the pseudo-translation mark), quiz terms included (gap answers, options, synonyms,
+//!   short-answer values, translated by default); every other text node (code, LaTeX, URLs,
+//!   option keys, identifiers, metadata, single-character options…) must be unchanged. Archive entries that are not items
 //!   (`.wspmeta`, binaries) must come back byte for byte, with the same names in the same order.
 //!
 //! Without `TRADIA_CORPUS` the tests print that they skipped, except with `CI=true` where a
@@ -301,6 +302,9 @@ fn classify(text: Node) -> TextClass {
     if t.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
         return TextClass::Kept;
     }
+    if let Some(class) = quiz_term(text) {
+        return class;
+    }
     if text.ancestors().any(is_kept_container) {
         return TextClass::Kept;
     }
@@ -369,6 +373,25 @@ fn classify(text: Node) -> TextClass {
         return TextClass::Exempt;
     }
     TextClass::Translatable
+}
+
+/// §3.5 Q4, Q5 (translated by default): a cloze gap's own text (its answer), its options and
+/// synonyms, a short-answer value; kept exactly when a single character, whitespace or without
+/// letters. `None` for any other text.
+fn quiz_term(text: Node) -> Option<TextClass> {
+    let parent = text.parent()?;
+    let is_gap = |n: Node| is(n, CORE, &["textLeaf"]) && role(n) == Some("gap");
+    let term = is_gap(parent)
+        || (is(parent, PRIMITIVE, &["option", "synonym"]) && parent.ancestors().any(is_gap))
+        || (is(parent, CORE, &["value"])
+            && parent.ancestors().any(|a| is(a, CORE, &["SFSolution"]))
+            && parent.ancestors().any(|a| is(a, PRIMITIVE, &["asw"])));
+    if !term {
+        return None;
+    }
+    let t = text.text().unwrap_or("").trim();
+    let fixed = t.chars().count() <= 1 || !t.chars().any(char::is_alphabetic);
+    Some(if fixed { TextClass::Kept } else { TextClass::Translatable })
 }
 
 fn path_of(node: Node) -> String {

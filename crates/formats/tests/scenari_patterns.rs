@@ -172,7 +172,7 @@ fn p9_plain_and_rich_titles_are_one_segment_each() {
 }
 
 #[test]
-fn quiz_scoring_and_kept_answers() {
+fn quiz_scoring_kept_and_short_answer_translated() {
     let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
 <sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core">
 	<op:mcqSur xmlns:op="utc.fr:ics/opale3" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive">
@@ -197,17 +197,44 @@ fn quiz_scoring_and_kept_answers() {
             "Paris",
             "Lyon",
             "No, it is not.",
+            "pécuniaire",
             "Paris is the capital."
         ]
     );
-    assert!(d.report.kept.iter().any(|k| k.field == "sp:asw"));
+    // The short-answer value is a segment of its own, grouped (Q5, translated by default).
+    assert_eq!(d.segments[5].field, "sc:value");
+    assert_eq!(d.quiz.len(), 1);
+    assert_eq!(d.quiz[0].terms, [(5, tradia_core::QuizRole::Answer)]);
+    assert!(!d.report.kept.iter().any(|k| k.field == "sp:asw"));
     let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
     let out = String::from_utf8(d.merge(&pseudo, &opts()).unwrap()).unwrap();
     assert_eq!(out.matches("<sc:choice>").count(), 2);
     assert!(out.contains(r#"<sc:solution choice="1"/>"#));
-    assert!(out.contains("<sc:value>pécuniaire</sc:value>"));
+    let value = pseudo_content(&Content::text("pécuniaire")).plain_text();
+    assert!(out.contains(&format!("<sc:value>{value}</sc:value>")), "{out}");
     assert!(out.contains("⟦Párís⟧"));
     identity(xml);
+}
+
+#[test]
+fn quiz_answers_are_kept_on_request() {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<sc:item xmlns:sc="http://www.utc.fr/ics/scenari/v3/core">
+	<op:field xmlns:op="utc.fr:ics/opale3" xmlns:sp="http://www.utc.fr/ics/scenari/v3/primitive">
+		<sc:question><op:res><sp:txt><op:txt><sc:para xml:space="preserve">Which adjective?</sc:para></op:txt></sp:txt></op:res></sc:question>
+		<sp:asw><sc:SFSolution><sc:value>pécuniaire</sc:value></sc:SFSolution></sp:asw>
+	</op:field>
+</sc:item>"#;
+    let keep = ExtractOptions { keep_quiz_answers: true, ..ExtractOptions::default() };
+    let d = extract("test.quiz", xml.as_bytes(), &keep).unwrap();
+    let texts: Vec<String> = d.segments.iter().map(|s| s.content.render()).collect();
+    assert_eq!(texts, ["Which adjective?"]);
+    assert!(d.quiz.is_empty());
+    assert!(d.report.kept.iter().any(|k| k.field == "sp:asw"));
+    let pseudo: Vec<Content> = d.segments.iter().map(|s| pseudo_content(&s.content)).collect();
+    let out = String::from_utf8(d.merge(&pseudo, &opts()).unwrap()).unwrap();
+    assert!(out.contains("<sc:value>pécuniaire</sc:value>"));
+    assert_eq!(d.merge_identity(&opts()).unwrap(), xml.as_bytes());
 }
 
 #[test]

@@ -158,6 +158,40 @@ fn a_selector_outside_the_subset_is_ignored_with_a_warning() {
 }
 
 #[test]
+fn an_android_comment_just_before_a_resource_is_its_note() {
+    let src = r#"<?xml version="1.0" encoding="utf-8"?>
+<resources>
+    <!-- Title of the main screen -->
+    <string name="title">Home page</string>
+    <string name="plain">No comment here</string>
+    <!-- Not about the next string -->
+    <color name="red">#f00</color>
+    <string name="after_color">Still no comment</string>
+    <!-- Songs found by the search -->
+    <plurals name="songs">
+        <item quantity="one">%d song found</item>
+        <item quantity="other">%d songs found</item>
+    </plurals>
+</resources>
+"#;
+    // Into English, whose plurals need no new item.
+    let english = MergeOptions { target: LanguageTag::parse("en").unwrap() };
+    let (d, _) = round_trip_to("strings.xml", src, &[], &english);
+    let notes: Vec<Option<&str>> =
+        (0..d.segments.len() as u32).map(|i| d.report.notes.get(&i).map(String::as_str)).collect();
+    assert_eq!(
+        notes,
+        [
+            Some("Title of the main screen"),
+            None,
+            None,
+            Some("Songs found by the search"),
+            Some("Songs found by the search"),
+        ]
+    );
+}
+
+#[test]
 fn android_strings_keep_untranslatables_placeholders_and_escapes() {
     let src = r#"<?xml version="1.0" encoding="utf-8"?>
 <resources xmlns:xliff="urn:oasis:names:tc:xliff:document:1.2" xmlns:tools="http://schemas.android.com/tools">

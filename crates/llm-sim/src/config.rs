@@ -59,11 +59,14 @@ pub enum FaultKind {
     RepeatLoop,
     /// One segment's answer leaves out the target of one glossary term it should carry.
     TermMiss,
+    /// Segments of one request with the same source text are not translated alike: the second
+    /// and later copies get another sense (a cloze answer no longer equal to its option).
+    TermDrift,
 }
 
 impl FaultKind {
     /// Every kind, in the order the simulator draws them.
-    pub const ALL: [FaultKind; 23] = [
+    pub const ALL: [FaultKind; 24] = [
         FaultKind::DropCode,
         FaultKind::DupCode,
         FaultKind::InventCode,
@@ -87,7 +90,12 @@ impl FaultKind {
         FaultKind::CopyShort,
         FaultKind::RepeatLoop,
         FaultKind::TermMiss,
+        FaultKind::TermDrift,
     ];
+
+    /// Kinds added after seeded runs were written: drawn only when their probability is set, so
+    /// that they leave every other draw of a seeded run as it was.
+    pub const DRAWN_WHEN_SET: [FaultKind; 1] = [FaultKind::TermDrift];
 
     /// The name used in a fault spec and in `/sim/stats`.
     pub fn name(self) -> &'static str {
@@ -115,6 +123,7 @@ impl FaultKind {
             FaultKind::CopyShort => "copy_short",
             FaultKind::RepeatLoop => "repeat_loop",
             FaultKind::TermMiss => "term_miss",
+            FaultKind::TermDrift => "term_drift",
         }
     }
 
@@ -354,11 +363,48 @@ impl FromStr for Flavor {
     }
 }
 
+/// How the simulated model translates (WIRE.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimMode {
+    /// Every segment by itself: the same source always gets the same pseudo-translation.
+    #[default]
+    Pseudo,
+    /// As a model that reads around each term: the pseudo-translation carries a *sense* mark
+    /// (`¹`, `²` or `³` before each closing `⟧`) chosen by the whole request (its context and
+    /// every segment's text), so the same term gets one translation within a request and may
+    /// get another in a request with other text around it.
+    Contextual,
+}
+
+impl SimMode {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimMode::Pseudo => "pseudo",
+            SimMode::Contextual => "contextual",
+        }
+    }
+}
+
+impl FromStr for SimMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pseudo" => Ok(SimMode::Pseudo),
+            "contextual" => Ok(SimMode::Contextual),
+            other => Err(format!("unknown mode {other:?} (pseudo or contextual)")),
+        }
+    }
+}
+
 /// Everything the simulator needs to start.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// The server it behaves like.
     pub flavor: Flavor,
+    /// How it translates.
+    pub mode: SimMode,
     /// Address to bind.
     pub host: IpAddr,
     /// Port to bind (0: any free port).
@@ -392,6 +438,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             flavor: Flavor::Ollama,
+            mode: SimMode::Pseudo,
             host: IpAddr::from([127, 0, 0, 1]),
             port: 11434,
             slots: 4,

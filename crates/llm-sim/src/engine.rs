@@ -6,7 +6,7 @@
 //! overshoot does not accumulate. Statistics measured on the real clock are multiplied by the
 //! time scale, so they are in simulated seconds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -63,6 +63,12 @@ pub struct SimStats {
     /// Per example source text (WIRE.md §1, `segments[].examples`), how many times it was sent
     /// with a segment.
     pub examples: BTreeMap<String, u64>,
+    /// Per `brief` (WIRE.md §1), how many batch requests carried it.
+    pub briefs: BTreeMap<String, u64>,
+    /// Per segment text (WIRE.md §1, `segments[].text`), the notes for translators
+    /// (`segments[].note`) that came with it: shows which note reached the model with which
+    /// segment.
+    pub notes: BTreeMap<String, BTreeSet<String>>,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
     /// Error responses sent, per HTTP status.
@@ -260,6 +266,9 @@ impl Sim {
     pub fn draw_faults(&self, rng: &mut StdRng) -> std::collections::BTreeSet<FaultKind> {
         let mut out = std::collections::BTreeSet::new();
         for kind in FaultKind::ALL {
+            if FaultKind::DRAWN_WHEN_SET.contains(&kind) && self.config.faults.get(kind) == 0.0 {
+                continue;
+            }
             let x: f64 = rng.random();
             if x < self.config.faults.get(kind) {
                 out.insert(kind);
@@ -292,11 +301,20 @@ impl Sim {
         }
     }
 
-    /// Records the examples that came with the segments of a batch request.
+    /// Records the examples and notes that came with the segments of a batch request, and
+    /// its brief.
     pub fn record_examples(&self, request: &crate::wire::BatchRequest) {
         let mut st = lock(&self.stats);
         for example in request.segments.iter().flat_map(|s| &s.examples) {
             *st.s.examples.entry(example.source.clone()).or_insert(0) += 1;
+        }
+        if let Some(brief) = &request.brief {
+            *st.s.briefs.entry(brief.clone()).or_insert(0) += 1;
+        }
+        for segment in &request.segments {
+            if let Some(note) = &segment.note {
+                st.s.notes.entry(segment.text.clone()).or_default().insert(note.clone());
+            }
         }
     }
 

@@ -27,7 +27,8 @@
 //! `prefilled_tokens`, `output_tokens`, `busy_slot_seconds`, `wall_seconds` (first arrival to
 //! last completion), `eval_seconds`, `ceiling_seconds` (the same work on a server kept exactly
 //! full), `occupancy`, `queue_seconds`, `max_concurrent` (slots held at once), `max_in_flight`,
-//! `loads`, `reloads`, `segments` (source text → times asked), `faults` (kind → count),
+//! `loads`, `reloads`, `segments` (source text → times asked), `examples` (example source →
+//! times sent), `briefs` (brief → batch requests carrying it), `faults` (kind → count),
 //! `http_errors` (status → count). All durations are simulated seconds. They are measured on
 //! the real clock times the time scale, so client gaps count as they would on a real server;
 //! timer granularity (about 1 ms real) is magnified by the scale too, so measure occupancy at a
@@ -47,6 +48,7 @@ use std::net::IpAddr;
 
 pub use config::{
     ConfigError, DEFAULT_MODEL, FaultKind, FaultSpec, FaultSpecError, Flavor, Latency, SimConfig,
+    SimMode,
 };
 pub use engine::SimStats;
 pub use server::{SimHandle, StartError, start};
@@ -57,6 +59,10 @@ pub struct SimulateArgs {
     /// The server to behave like: ollama, or llamacpp (llama.cpp's llama-server).
     #[arg(long, default_value = "ollama")]
     pub flavor: Flavor,
+    /// How it translates: pseudo (each segment by itself), or contextual (a term's sense mark
+    /// chosen by the whole request, as a model reading around it).
+    #[arg(long, default_value = "pseudo")]
+    pub mode: SimMode,
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 11434)]
     pub port: u16,
@@ -92,6 +98,7 @@ impl SimulateArgs {
     pub fn to_config(&self) -> SimConfig {
         SimConfig {
             flavor: self.flavor,
+            mode: self.mode,
             host: self.host,
             port: self.port,
             slots: self.slots,

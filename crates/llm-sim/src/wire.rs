@@ -38,6 +38,9 @@ pub struct BatchRequest {
     /// `formal` or `informal`, when asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formality: Option<String>,
+    /// What the document is (title, domain), when the client says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<String>,
 }
 
 /// One glossary term of a request.
@@ -59,6 +62,9 @@ pub struct WireSegment {
     /// Earlier translations of similar sentences (requests only; WIRE.md §1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<WireExample>,
+    /// The document's note for translators about this segment (requests only; WIRE.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// An example given with a segment: an earlier source and its validated translation.

@@ -252,11 +252,17 @@ async fn trial_translation(
 ) {
     let url = b.url();
     let segments = [
-        prompt::WireSegment { id: "1".into(), text: "Bonjour tout le monde.", examples: &[] },
+        prompt::WireSegment {
+            id: "1".into(),
+            text: "Bonjour tout le monde.",
+            examples: &[],
+            note: None,
+        },
         prompt::WireSegment {
             id: "2".into(),
             text: "Merci beaucoup pour votre aide.",
             examples: &[],
+            note: None,
         },
     ];
     let req = ChatRequest {

@@ -7,7 +7,8 @@
 //! rules for inline codes, French typography, right-to-left targets) is in the system message,
 //! byte-identical on every request so that servers reuse its prompt cache; per-request facts
 //! (languages, context, a stricter note on retries, the glossary terms of the batch, formality,
-//! brief and instructions) travel in the user message.
+//! brief and instructions, each segment's examples and note for translators) travel in the user
+//! message.
 //!
 //! [`fingerprint`] (sha256 of the templates and the schema) is recorded with each translation,
 //! so a translation memory can tell which prompt produced what.
@@ -20,7 +21,7 @@ use sha2::{Digest, Sha256};
 use tradia_core::LanguageTag;
 
 /// Version of the prompt templates; bump it with any wording change.
-pub const PROMPT_VERSION: &str = "tradia-prompt-v2";
+pub const PROMPT_VERSION: &str = "tradia-prompt-v3";
 
 /// System message of batch document translation (identical on every request).
 pub const BATCH_SYSTEM: &str = "You are a professional translator working on documents.
@@ -28,7 +29,7 @@ pub const BATCH_SYSTEM: &str = "You are a professional translator working on doc
 INPUT: the user message is one JSON object:
 - \"source_lang\" and \"target_lang\": the languages, spelled out in English;
 - \"context\": text that comes just before the segments in the document. It is read-only: use it to understand the segments, never translate it or return it;
-- \"segments\": a list of {\"id\", \"text\"} to translate; a segment may have \"examples\": earlier approved translations of similar sentences ({\"source\", \"target\"}). Follow their terminology and style where they fit; never copy what differs from the segment, and never return them;
+- \"segments\": a list of {\"id\", \"text\"} to translate; a segment may have \"examples\": earlier approved translations of similar sentences ({\"source\", \"target\"}). Follow their terminology and style where they fit; never copy what differs from the segment, and never return them; a segment may also have \"note\": what the document's authors tell translators about it (its meaning, where it appears, a length limit). Use the note to translate that segment; never translate or return the note;
 - sometimes \"glossary\": a list of {\"source\", \"target\"} terms (with an optional \"note\"): wherever a source term occurs in a segment, translate it with exactly that target term;
 - sometimes \"formality\": \"formal\" or \"informal\": the form of address to use where the target language has one (vous/tu, Sie/du, usted/tú);
 - sometimes \"brief\": what the document is, and \"instructions\": wishes of the person who asked for the translation; follow them unless they contradict the rules below;
@@ -50,6 +51,22 @@ pub const TEXT_SYSTEM: &str = "You are a professional translator. The user messa
 
 /// Note added to the user message when earlier answers for these segments were rejected.
 pub const STRICT_NOTE: &str = "Earlier answers for these segments were rejected. Return exactly one entry per id, translate every segment completely, keep every tag exactly once with its number, and answer with the JSON object only.";
+
+/// What the model is told about a cloze group (`engine::quiz`, in the request's `quiz.note`).
+pub const CLOZE_NOTE: &str = "These segments are the terms of one fill-in-the-blank exercise: \
+    the answer the learner must give in the gap (shown as ___ in the context sentence), the \
+    options offered for the gap and the synonyms accepted. Translate each as a term that fits \
+    the gap of the translated sentence. Terms that are identical in the source must be \
+    identical in the translation, so that the answer is still one of the options.";
+/// What the model is told about a short-answer group.
+pub const SHORT_ANSWER_NOTE: &str = "These segments are the answers a learner may type to the \
+    question given as context. Translate each as the exact short answer to the translated \
+    question, on one line. Answers that are identical in the source must be identical in the \
+    translation.";
+/// Added on the second try of a group whose first answer did not hold together.
+pub const QUIZ_STRICT_NOTE: &str = "The previous translation of these terms broke the \
+    exercise. Give identical terms exactly the same translation, character for character, and \
+    translate every term.";
 
 /// The translations schema of the wire contract (WIRE.md §2).
 pub fn translations_schema() -> &'static Value {
@@ -82,7 +99,15 @@ pub fn fingerprint() -> &'static str {
     static FP: OnceLock<String> = OnceLock::new();
     FP.get_or_init(|| {
         let mut h = Sha256::new();
-        for part in [PROMPT_VERSION, BATCH_SYSTEM, TEXT_SYSTEM, STRICT_NOTE] {
+        for part in [
+            PROMPT_VERSION,
+            BATCH_SYSTEM,
+            TEXT_SYSTEM,
+            STRICT_NOTE,
+            CLOZE_NOTE,
+            SHORT_ANSWER_NOTE,
+            QUIZ_STRICT_NOTE,
+        ] {
             h.update(part.as_bytes());
             h.update([0u8]);
         }
@@ -109,6 +134,9 @@ pub struct WireSegment<'a> {
     /// Fuzzy translation-memory matches for this segment (left out when empty).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub examples: &'a [WireExample],
+    /// The document's note for translators about this segment, bounded (left out when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'a str>,
 }
 
 /// An earlier translation of a similar sentence, sent with a segment.
@@ -173,8 +201,12 @@ mod tests {
 
     #[test]
     fn the_user_message_follows_the_wire_contract() {
-        let segs =
-            [WireSegment { id: "12".into(), text: "Lisez le <g1>guide</g1>.", examples: &[] }];
+        let segs = [WireSegment {
+            id: "12".into(),
+            text: "Lisez le <g1>guide</g1>.",
+            examples: &[],
+            note: None,
+        }];
         let msg =
             batch_user_message("French", "English", &["Avant.".into()], &segs, false, &Map::new());
         let v: Value = serde_json::from_str(&msg).unwrap();
@@ -198,11 +230,34 @@ mod tests {
             source: "Lisez le mode d'emploi.".into(),
             target: "Read the manual.".into(),
         }];
-        let segs = [WireSegment { id: "3".into(), text: "Lisez le guide.", examples: &examples }];
+        let segs = [WireSegment {
+            id: "3".into(),
+            text: "Lisez le guide.",
+            examples: &examples,
+            note: None,
+        }];
         let msg = batch_user_message("French", "English", &[], &segs, false, &Map::new());
         let v: Value = serde_json::from_str(&msg).unwrap();
         assert_eq!(v["segments"][0]["examples"][0]["source"], "Lisez le mode d'emploi.");
         assert_eq!(v["segments"][0]["examples"][0]["target"], "Read the manual.");
+    }
+
+    #[test]
+    fn a_note_travels_with_its_segment_and_is_left_out_when_none() {
+        let segs = [
+            WireSegment {
+                id: "4".into(),
+                text: "Ouvrir",
+                examples: &[],
+                note: Some("Menu item: opens a file"),
+            },
+            WireSegment { id: "5".into(), text: "Fermer", examples: &[], note: None },
+        ];
+        let msg = batch_user_message("French", "English", &[], &segs, false, &Map::new());
+        let v: Value = serde_json::from_str(&msg).unwrap();
+        assert_eq!(v["segments"][0]["note"], "Menu item: opens a file");
+        assert!(v["segments"][1].get("note").is_none());
+        assert!(v.get("note").is_none(), "a segment's note is not the request's retry note");
     }
 
     #[test]

@@ -179,7 +179,11 @@ async fn translate_corpus(files: &[PathBuf], faults: &str) -> (usize, usize) {
             owner: name.clone(),
             cancel: CancelFlag::new(),
             sink: &sink,
-            guidance: Default::default(),
+            // The document's quiz groups, as the command line and the service pass them.
+            guidance: std::sync::Arc::new(tradia_core::Guidance {
+                quiz: doc.quiz.clone(),
+                ..Default::default()
+            }),
         };
         let results =
             engine.translate(request).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));

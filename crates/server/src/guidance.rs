@@ -1,5 +1,7 @@
 //! Glossary and style options of jobs and text requests: their parsing at the API edge, and the
-//! [`Guidance`] (glossary terms, formality, instructions) an engine is given from them.
+//! [`Guidance`] (glossary terms, formality, instructions, brief) an engine is given from them.
+//! A job's brief is the one its user wrote, else each file's own title and domain
+//! (`tradia_formats::Document::brief`).
 //!
 //! Why here: the store keeps the options and the glossaries, the engine knows only `Guidance`;
 //! this module reads one into the other as the caller. A request that names a glossary uses it
@@ -10,7 +12,8 @@
 
 use tradia_core::{Formality, Guidance, LanguageTag, Term};
 use tradia_store::{
-    Caller, GlossaryId, Job, JobGuidance, MAX_INSTRUCTIONS_CHARS, Role, StoreError, StoreResult,
+    Caller, GlossaryId, Job, JobGuidance, MAX_BRIEF_CHARS, MAX_INSTRUCTIONS_CHARS, Role,
+    StoreError, StoreResult,
 };
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -38,6 +41,19 @@ pub fn check_instructions(value: Option<&str>) -> ApiResult<Option<String>> {
     let text = value.map(str::trim).unwrap_or_default();
     if text.chars().count() > MAX_INSTRUCTIONS_CHARS {
         return Err(instructions_too_long());
+    }
+    Ok((!text.is_empty()).then(|| text.to_string()))
+}
+
+/// The `brief` option (what the document is), trimmed (`None` when empty), at most
+/// [`MAX_BRIEF_CHARS`] characters.
+pub fn check_brief(value: Option<&str>) -> ApiResult<Option<String>> {
+    let text = value.map(str::trim).unwrap_or_default();
+    if text.chars().count() > MAX_BRIEF_CHARS {
+        return Err(ApiError::new(
+            ErrorCode::BriefTooLong,
+            format!("`brief` is longer than {MAX_BRIEF_CHARS} characters"),
+        ));
     }
     Ok((!text.is_empty()).then(|| text.to_string()))
 }
@@ -93,10 +109,19 @@ pub async fn terms_for_text(
     terms(state, caller, named, source, target).await.map_err(crate::api::glossaries::store_error)
 }
 
-/// The guidance of a job (as its owner), for its detected or given `source`. Unreadable options
-/// or glossary are logged and skipped: the job runs without them.
-pub async fn for_job(state: &AppState, job: &Job, source: Option<&LanguageTag>) -> Guidance {
-    let Some(owner) = job.owner else { return Guidance::default() };
+/// The guidance of a job (as its owner), for its detected or given `source`, for a file whose
+/// document describes itself as `document_brief` (its title and domain): the user's brief wins,
+/// else the document's. Unreadable options or glossary are logged and skipped: the job runs
+/// without them.
+pub async fn for_job(
+    state: &AppState,
+    job: &Job,
+    source: Option<&LanguageTag>,
+    document_brief: Option<String>,
+) -> Guidance {
+    let Some(owner) = job.owner else {
+        return Guidance { brief: document_brief, ..Guidance::default() };
+    };
     let options = match state.jobs.store().job_guidance(job.id).await {
         Ok(o) => o,
         Err(e) => {
@@ -116,6 +141,7 @@ pub async fn for_job(state: &AppState, job: &Job, source: Option<&LanguageTag>) 
         terms,
         formality: options.formality,
         instructions: options.instructions,
+        brief: options.brief.or(document_brief),
         ..Guidance::default()
     }
 }

@@ -8,54 +8,19 @@
 
 mod common;
 
+#[path = "../../store/tests/support/tmpfs.rs"]
+mod tmpfs;
+
+use tmpfs::Tmpfs;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
 use tradia_server::{PseudoGateway, ServerSettings};
-
-/// A `tmpfs` mounted on a temporary folder, unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output();
-        match mounted {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
-            other => {
-                let why = match other {
-                    Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
-                    Err(err) => err.to_string(),
-                };
-                if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    panic!("CI=true but a tmpfs cannot be mounted: {why}");
-                }
-                eprintln!("skipped: cannot mount a tmpfs (root is needed): {why}");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
-    }
-}
 
 /// Writes zeros to `path` until the disk is full or `bytes` are written.
 fn ballast(path: &PathBuf, bytes: u64) {

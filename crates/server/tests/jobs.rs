@@ -339,3 +339,26 @@ async fn the_job_list_is_newest_first_and_paginated() {
     assert_eq!(body["error"]["code"], "invalid_query");
     server.shutdown().await.unwrap();
 }
+
+/// A file's notes for translators (here Flutter `.arb` descriptions) reach the model with
+/// their segments: the simulator saw each note next to its segment's text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_files_notes_for_translators_reach_the_model_with_their_segments() {
+    let sim = start_sim(2, 2000.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &sim).await;
+    let base = base(&server);
+    let arb = "{\n  \"@@locale\": \"fr\",\n  \"open\": \"Ouvrir le fichier\",\n  \"@open\": {\"description\": \"Menu item that opens a file\"},\n  \"bye\": \"Au revoir et à bientôt\"\n}\n";
+    let fields = [("source_lang", "fr"), ("target_lang", "en")];
+    let (status, job) = post_job(&base, &[("app_fr.arb", arb.as_bytes().to_vec())], &fields).await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let done = wait_job(&base, &id, 60, |j| j["status"] == "done" || j["status"] == "failed").await;
+    assert_eq!(done["status"], "done", "{done}");
+    let notes = sim.stats().notes;
+    let sent: Vec<&str> =
+        notes.get("Ouvrir le fichier").into_iter().flatten().map(String::as_str).collect();
+    assert_eq!(sent, ["Menu item that opens a file"], "{notes:?}");
+    assert_eq!(notes.len(), 1, "only the segment with a description had a note: {notes:?}");
+    server.shutdown().await.unwrap();
+}

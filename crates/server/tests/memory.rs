@@ -96,6 +96,12 @@ async fn tmx_export_import_and_purge_through_the_api() {
     let entries =
         tradia_formats::exchange::tmx::read_tmx(&tmx, Default::default()).unwrap().entries;
     assert_eq!(entries.len(), 4, "{}", String::from_utf8_lossy(&tmx));
+    let count = |base: String| async move {
+        let summary = client().get(format!("{base}/api/v1/memory")).send().await.unwrap();
+        assert_eq!(summary.status(), 200);
+        summary.json::<Value>().await.unwrap()
+    };
+    assert_eq!(count(base.clone()).await, serde_json::json!({"scope": "own", "entries": 4}));
 
     // The job was created with keep_memory: deleting it keeps the entries.
     let deleted = client().delete(format!("{base}/api/v1/jobs/{job}")).send().await.unwrap();
@@ -103,6 +109,7 @@ async fn tmx_export_import_and_purge_through_the_api() {
     let purge = client().delete(format!("{base}/api/v1/memory")).send().await.unwrap();
     let purged: Value = purge.json().await.unwrap();
     assert_eq!(purged["deleted"], 4);
+    assert_eq!(count(base.clone()).await["entries"], 0);
 
     // Importing the export gives the same entries back, and they answer the next run.
     let import =

@@ -285,3 +285,40 @@ async fn shutdown_closes_sse_streams_and_requeues_running_jobs() {
     let job = store.get_job(id.parse().unwrap()).await.unwrap();
     assert_eq!(job.status, tradia_store::JobStatus::Queued);
 }
+
+/// The page labels itself a demonstration with either flavour of the simulator: Ollama's (its
+/// version says so) and llama.cpp's (its `/props` build says so); a real server is no demo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_simulator_is_a_demonstration_in_both_flavours() {
+    use tradia_llm_sim::{Flavor, SimConfig};
+    for flavor in [Flavor::Ollama, Flavor::LlamaCpp] {
+        let sim = tradia_llm_sim::start(SimConfig {
+            port: 0,
+            time_scale: 2000.0,
+            flavor,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings(dir.path(), &sim);
+        if flavor == Flavor::LlamaCpp {
+            settings.llm = Some(tradia_llm::LlmSettings::for_openai(
+                &format!("{}/v1", sim.base_url()),
+                model(),
+            ));
+        }
+        let server = start_with(settings).await;
+        let config: Value = client()
+            .get(format!("{}/api/v1/config", base(&server)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(config["engine"], "llm", "{flavor:?}: {config}");
+        assert_eq!(config["demo"], true, "{flavor:?}: {config}");
+        server.shutdown().await.unwrap();
+    }
+}

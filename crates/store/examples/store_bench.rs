@@ -60,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             worker: format!("bench-{w}"),
             lease_ttl: Duration::from_secs(300),
             max_attempts: 10,
+            max_running_per_owner: 0,
         };
         let start = Instant::now();
         let claimed = store.claim_next_job(&options).await?.ok_or("nothing to claim")?;

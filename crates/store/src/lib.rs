@@ -72,10 +72,11 @@
 //!     worker: "replica-1".into(),
 //!     lease_ttl: Duration::from_secs(30),
 //!     max_attempts: 10,
+//!     max_running_per_owner: 1,
 //! };
 //! let claimed = store.claim_next_job(&options).await?.expect("a queued job");
 //! let lease = &claimed.lease;
-//! let extracted = FileExtracted { total: 1, format: None, detected_source_lang: None };
+//! let extracted = FileExtracted { total: 1, format: None, detected_source_lang: None, title: None };
 //! store.set_file_extracted(lease, 0, extracted).await?;
 //! let already_done = store.saved_segments(job.id, 0).await?; // empty unless resuming
 //! assert!(already_done.is_empty());
@@ -138,8 +139,8 @@ pub use model::{
     ApiKey, ApiKeyId, AuditEntry, AuditId, Caller, ClaimOptions, Claimed, ErrorInfo, FailureCount,
     FailureKey, FileExtracted, Glossary, GlossaryId, GlossaryUpdate, InProgress,
     InvalidMemoryScope, Job, JobFile, JobGuidance, JobId, JobMemory, JobPage, JobStatus, Lease,
-    MAX_INSTRUCTIONS_CHARS, MemoryEntry, MemoryOrigin, MemoryOwner, MemoryScope, NewApiKey,
-    NewAuditEntry, NewGlossary, NewJob, NewJobFile, NewMemoryEntry, NewSession, NewUser,
+    MAX_BRIEF_CHARS, MAX_INSTRUCTIONS_CHARS, MemoryEntry, MemoryOrigin, MemoryOwner, MemoryScope,
+    NewApiKey, NewAuditEntry, NewGlossary, NewJob, NewJobFile, NewMemoryEntry, NewSession, NewUser,
     OidcIdentity, Owner, PasswordHash, Progress, QuotaOverrides, RenewOutcome, Role, Session,
     SessionId, StatusCounts, StoredSegment, Team, TeamId, TokenHash, User, UserId, UserState,
     UserUpdate,

@@ -140,8 +140,12 @@ const FAIREST_CANDIDATE: &str = "WITH owner_load AS ( \
          MAX(started_at) AS last_started \
        FROM jobs GROUP BY owner) \
      SELECT j.id, j.attempts FROM jobs j JOIN owner_load l ON l.owner IS NOT DISTINCT FROM j.owner \
-     WHERE j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= now()) \
+     WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= now())) \
+       AND ($1 = 0 OR l.running < $1) \
      ORDER BY l.running, l.last_started NULLS FIRST, j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED";
+
+/// The advisory lock key claims take when running jobs are capped per owner ("tradia-claim").
+const CLAIM_LOCK: i64 = 0x7472_6164_6961_636c;
 
 impl PgStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and applies the migrations (under
@@ -189,7 +193,18 @@ impl PgStore {
         self.expire_dead_leases().await?;
         loop {
             let mut tx = self.pool.begin().await?;
-            let candidate = sqlx::query(FAIREST_CANDIDATE).fetch_optional(&mut *tx).await?;
+            if options.max_running_per_owner > 0 {
+                // Claims of every replica one at a time, so that two replicas cannot both see
+                // an owner below the cap and both claim (held until this transaction ends).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(CLAIM_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let candidate = sqlx::query(FAIREST_CANDIDATE)
+                .bind(i64::from(options.max_running_per_owner))
+                .fetch_optional(&mut *tx)
+                .await?;
             let Some(candidate) = candidate else {
                 tx.commit().await?;
                 return Ok(None);

@@ -165,7 +165,8 @@ const FAIREST_CANDIDATE: &str = "WITH owner_load AS ( \
          MAX(started_at) AS last_started \
        FROM jobs GROUP BY owner) \
      SELECT j.id, j.attempts FROM jobs j JOIN owner_load l ON l.owner IS j.owner \
-     WHERE j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= $1) \
+     WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at <= $1)) \
+       AND ($2 = 0 OR l.running < $2) \
      ORDER BY l.running, l.last_started NULLS FIRST, j.id LIMIT 1";
 
 /// The writer connection's page cache (`PRAGMA cache_size`: negative, in KiB): 64 MiB.
@@ -255,22 +256,24 @@ impl SqliteStore {
 
     async fn claim(&self, options: &ClaimOptions) -> StoreResult<Option<Claimed>> {
         self.expire_dead_leases().await?;
-        // Idle workers poll: answer "nothing" from a reader without taking the write lock.
-        let claimable: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM jobs \
-             WHERE status = 'queued' OR (status = 'running' AND lease_expires_at <= $1))",
-        )
-        .bind(now_ms())
-        .fetch_one(&self.pool)
-        .await?;
-        if !claimable {
+        // Idle workers poll: answer "nothing" from a reader without taking the write lock
+        // (nothing queued, or only jobs of owners already at their cap).
+        let claimable = sqlx::query(FAIREST_CANDIDATE)
+            .bind(now_ms())
+            .bind(i64::from(options.max_running_per_owner))
+            .fetch_optional(&self.pool)
+            .await?;
+        if claimable.is_none() {
             return Ok(None);
         }
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         loop {
             let now = now_ms();
-            let candidate =
-                sqlx::query(FAIREST_CANDIDATE).bind(now).fetch_optional(&mut *tx).await?;
+            let candidate = sqlx::query(FAIREST_CANDIDATE)
+                .bind(now)
+                .bind(i64::from(options.max_running_per_owner))
+                .fetch_optional(&mut *tx)
+                .await?;
             let Some(candidate) = candidate else {
                 tx.commit().await?;
                 return Ok(None);

@@ -5,9 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/tmpfs.rs"]
+mod tmpfs;
+
+use tmpfs::Tmpfs;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tradia_core::LanguageTag;
@@ -15,45 +19,6 @@ use tradia_store::{
     BlobKey, BlobStore, ClaimOptions, FsBlobStore, JobStatus, NewJob, NewJobFile, SqliteStore,
     Store, StoreError, StoredSegment,
 };
-
-/// A `tmpfs` mounted on a temporary folder, unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output();
-        match mounted {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
-            other => {
-                let why = match other {
-                    Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
-                    Err(err) => err.to_string(),
-                };
-                if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    panic!("CI=true but a tmpfs cannot be mounted: {why}");
-                }
-                eprintln!("skipped: cannot mount a tmpfs (root is needed): {why}");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
-    }
-}
 
 fn new_job() -> NewJob {
     NewJob {
@@ -104,8 +69,12 @@ async fn a_full_disk_fails_writes_and_the_store_recovers_once_space_is_freed() {
     ballast(&ballast_path, 768 << 10);
 
     store.create_job(new_job()).await.expect("create");
-    let options =
-        ClaimOptions { worker: "w".into(), lease_ttl: Duration::from_secs(600), max_attempts: 10 };
+    let options = ClaimOptions {
+        worker: "w".into(),
+        lease_ttl: Duration::from_secs(600),
+        max_attempts: 10,
+        max_running_per_owner: 0,
+    };
     let claimed = store.claim_next_job(&options).await.expect("claim").expect("job");
     let lease = &claimed.lease;
 

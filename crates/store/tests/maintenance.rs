@@ -36,7 +36,12 @@ async fn upload(
 }
 
 fn options(worker: &str, ttl: Duration) -> ClaimOptions {
-    ClaimOptions { worker: worker.into(), lease_ttl: ttl, max_attempts: 10 }
+    ClaimOptions {
+        worker: worker.into(),
+        lease_ttl: ttl,
+        max_attempts: 10,
+        max_running_per_owner: 0,
+    }
 }
 
 fn segment(id: u32, content: String) -> StoredSegment {

@@ -119,6 +119,7 @@ fn dynamic_keys_are_defined() {
         "url_missing",
         "length_off",
         "same_as_source",
+        "quiz_kept",
         "memory_exact",
         "memory_fuzzy",
     ] {

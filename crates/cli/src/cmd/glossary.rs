@@ -22,6 +22,8 @@ use crate::Outcome;
 
 /// Most characters of `--instructions` (the API's limit too).
 pub(crate) const MAX_INSTRUCTIONS_CHARS: usize = 2_000;
+/// Most characters of `--brief` (the API's limit too).
+pub(crate) const MAX_BRIEF_CHARS: usize = 500;
 
 /// The form of address wanted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -57,6 +59,10 @@ pub(crate) struct GuidanceArgs {
     /// Free-form instructions to the model (at most 2,000 characters).
     #[arg(long, value_name = "TEXT")]
     instructions: Option<String>,
+    /// What the documents are (title, domain; at most 500 characters). Without it each file's
+    /// own title, when it records one, is the brief.
+    #[arg(long, value_name = "TEXT")]
+    brief: Option<String>,
 }
 
 impl GuidanceArgs {
@@ -75,6 +81,15 @@ impl GuidanceArgs {
                 i.chars().count()
             ));
         }
+        let brief = self.brief.as_deref().map(str::trim).filter(|b| !b.is_empty());
+        if let Some(b) = brief
+            && b.chars().count() > MAX_BRIEF_CHARS
+        {
+            return Err(format!(
+                "--brief has {} characters; the limit is {MAX_BRIEF_CHARS}",
+                b.chars().count()
+            ));
+        }
         let terms = match &self.glossary {
             None => Vec::new(),
             Some(path) => read_glossary_file(path, from, to).map_err(|e| format!("{e:#}"))?,
@@ -83,6 +98,7 @@ impl GuidanceArgs {
             terms,
             formality: self.formality.into(),
             instructions: instructions.map(str::to_string),
+            brief: brief.map(str::to_string),
             ..Guidance::default()
         })
     }

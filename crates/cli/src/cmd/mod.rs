@@ -27,6 +27,11 @@ pub(crate) struct ReadArgs {
     /// CSV/TSV: translate only these columns (header names or 1-based numbers, comma-separated).
     #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
     csv_columns: Option<Vec<String>>,
+    /// Scenari quizzes: keep cloze gap answers, their options and synonyms, and short-answer
+    /// values as they are (by default they are translated together, the answer checked against
+    /// the translated options, and kept with a `quiz_kept` flag when they do not match).
+    #[arg(long)]
+    keep_quiz_answers: bool,
     /// Segments per file and XML per document (the service's limits, same variables).
     #[command(flatten)]
     limits: tradia_server::settings::DocumentLimitArgs,
@@ -42,6 +47,7 @@ impl ReadArgs {
                 columns: self.csv_columns.clone(),
             },
             limits: self.limits.limits().map_err(|e| e.to_string())?,
+            keep_quiz_answers: self.keep_quiz_answers,
         })
     }
 }

@@ -8,6 +8,9 @@
 //! adjusts); items the target does not use are kept, since Android ignores them. Categories are
 //! CLDR's cardinal plural rules (the Unicode CLDR `plurals.xml` that Android itself follows),
 //! by primary language; a language not listed is taken to use `one` and `other`.
+//!
+//! A comment just before a `<string>`, `<plurals>` or `<string-array>` (only whitespace between)
+//! is the note for translators of its segments, as Android Studio's translations editor shows it.
 
 use std::ops::Range;
 
@@ -80,4 +83,27 @@ pub(super) fn categories(target: &LanguageTag) -> &'static [&'static str] {
         "ja" | "zh" | "ko" | "vi" | "th" | "id" | "ms" | "lo" | "my" => &["other"],
         _ => &["one", "other"],
     }
+}
+
+/// The comment just before the resource (`string`, `plurals`, `string-array`) that element
+/// `element` belongs to, as a note for translators; `None` without one.
+pub(super) fn comment_before(tree: &Tree, src: &str, element: usize) -> Option<String> {
+    let mut el = element;
+    while !matches!(tree.elements[el].local(), "string" | "plurals" | "string-array") {
+        el = tree.elements[el].parent?;
+    }
+    let parent = &tree.elements[tree.elements[el].parent?];
+    let at = parent.children.iter().position(|c| matches!(c, Child::Element(e) if *e == el))?;
+    for child in parent.children[..at].iter().rev() {
+        match child {
+            Child::Text { text, cdata: false, .. } if text.trim().is_empty() => continue,
+            Child::Other(range) => {
+                let raw = src.get(range.clone())?;
+                let body = raw.strip_prefix("<!--")?.strip_suffix("-->")?.trim();
+                return (!body.is_empty()).then(|| body.to_string());
+            }
+            _ => return None,
+        }
+    }
+    None
 }

@@ -83,7 +83,12 @@ pub(crate) fn extract(
     }
     let Walker { collected, items, kept, .. } = walker;
     report.kept.extend(kept);
-    let items = if vocabulary == Vocabulary::QtTs { qt_targets(&tree, items) } else { items };
+    let mut items = if vocabulary == Vocabulary::QtTs { qt_targets(&tree, items) } else { items };
+    if vocabulary == Vocabulary::Android {
+        for item in items.iter_mut().filter(|i| i.note.is_none()) {
+            item.note = android::comment_before(&tree, &decoded.text, item.owner);
+        }
+    }
     for (segment, item) in collected.segments.iter().zip(&items) {
         if let Some(note) = &item.note {
             report.notes.insert(segment.id, note.clone());

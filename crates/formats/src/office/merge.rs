@@ -8,7 +8,10 @@ use std::sync::Mutex;
 
 use tradia_core::Content;
 
-use super::{AttrCheck, FormulaPiece, LangSlot, PartPlan, Repl, ReplKind, inline, ooxml, xml};
+use super::{
+    AttrCheck, FormulaPiece, LangSlot, OdfLangForm, OdfStyles, PartPlan, Repl, ReplKind, inline,
+    ooxml, xml,
+};
 use crate::archive::file::Source;
 use crate::{FormatError, MergeOptions, Skeleton};
 
@@ -30,11 +33,36 @@ pub(crate) struct MergeCtx<'a> {
     pub any_changed: bool,
     /// Sheet names already written in this part (lower-cased).
     pub sheet_names: &'a Mutex<HashSet<String>>,
+    /// Which segments use which OpenDocument styles.
+    pub odf_styles: &'a OdfStyles,
 }
 
 impl MergeCtx<'_> {
     fn changed(&self, slot: usize) -> bool {
         self.by_slot[slot] != self.source_by_slot[slot]
+    }
+
+    /// Whether some users of OpenDocument style `style` were translated, and some kept.
+    fn style_use(&self, style: u32) -> (bool, bool) {
+        let users = self.odf_styles.users.get(style as usize).map_or(&[][..], Vec::as_slice);
+        let translated = users.iter().any(|&slot| self.changed(slot));
+        let kept = users.iter().any(|&slot| !self.changed(slot));
+        (translated, kept)
+    }
+
+    /// Whether a style's language attributes take the target (`None`: the default style).
+    fn retag_style(&self, style: Option<u32>) -> bool {
+        self.any_changed
+            && style.is_none_or(|s| {
+                let (translated, kept) = self.style_use(s);
+                translated || !kept
+            })
+    }
+
+    /// Whether a style is used by translated and by kept segments (it gets a copy).
+    fn style_split(&self, style: u32) -> bool {
+        let (translated, kept) = self.style_use(style);
+        self.any_changed && translated && kept
     }
 }
 
@@ -108,21 +136,47 @@ fn write_repl(ctx: &MergeCtx<'_>, repl: &Repl, out: &mut String) {
                 out.push_str(&ctx.src[repl.range.clone()]);
             }
         }
-        ReplKind::OdfLang { which, country } => {
-            if ctx.any_changed && *which == ctx.lang_slot {
+        ReplKind::OdfLang { which, form, style } => {
+            if *which == ctx.lang_slot && ctx.retag_style(*style) {
                 let mut subtags = ctx.lang.split('-');
                 let primary = subtags.next().unwrap_or(ctx.lang);
                 let region = subtags.find(|s| {
                     (s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
                         || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
                 });
-                let value = match country {
-                    false => primary.to_string(),
-                    true => region.map_or_else(|| "none".to_string(), str::to_ascii_uppercase),
+                let value = match form {
+                    OdfLangForm::Language => primary.to_string(),
+                    OdfLangForm::Country => {
+                        region.map_or_else(|| "none".to_string(), str::to_ascii_uppercase)
+                    }
+                    OdfLangForm::Tag => ctx.lang.to_string(),
                 };
                 xml::escape_attr(&value, b'"', out);
             } else {
                 out.push_str(&ctx.src[repl.range.clone()]);
+            }
+        }
+        ReplKind::OdfStyleCopy { style, elem, renames } => {
+            out.push_str(&ctx.src[repl.range.clone()]);
+            if ctx.style_split(*style) {
+                // The original bytes: its language attributes stay the source's.
+                let mut cursor = elem.start;
+                for (range, value) in renames {
+                    out.push_str(&ctx.src[cursor..range.start]);
+                    xml::escape_attr(value, b'"', out);
+                    cursor = range.end;
+                }
+                out.push_str(&ctx.src[cursor..elem.end]);
+            }
+        }
+        ReplKind::OdfStyleRef { slot, use_idx } => {
+            let style = ctx.odf_styles.use_style.get(*use_idx as usize).copied().flatten();
+            match style {
+                Some(style) if !ctx.changed(*slot) && ctx.style_split(style) => {
+                    let copy = &ctx.odf_styles.copy_names[style as usize];
+                    xml::escape_attr(copy, b'"', out);
+                }
+                _ => out.push_str(&ctx.src[repl.range.clone()]),
             }
         }
         ReplKind::Formula { pieces } => {
@@ -193,6 +247,8 @@ pub(crate) struct OfficeSkeleton {
     pub limits: crate::Limits,
     /// See [`Segments::distinct_groups`].
     pub distinct_groups: Vec<Vec<usize>>,
+    /// Which segments use which OpenDocument styles (empty for OOXML).
+    pub odf_styles: OdfStyles,
 }
 
 impl Skeleton for OfficeSkeleton {
@@ -256,6 +312,7 @@ impl OfficeSkeleton {
                 lang_slot: LangSlot::of_target(&options.target),
                 any_changed,
                 sheet_names: &names,
+                odf_styles: &self.odf_styles,
             };
             let mut out = String::with_capacity(part.src.len() + part.src.len() / 4);
             write_range(&ctx, 0..part.src.len(), &part.repls, &mut out);

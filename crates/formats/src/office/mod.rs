@@ -73,14 +73,36 @@ pub(crate) enum ReplKind {
         /// Which kind of language the attribute names.
         which: LangSlot,
     },
-    /// An OpenDocument language (`country: false`) or country attribute, replaced by the
-    /// target's primary language or region (`none` without one) once anything was translated,
-    /// when the attribute is the one that names languages like the target (see [`LangSlot`]).
+    /// An OpenDocument language, country or language-tag attribute of a style's text
+    /// properties, replaced by the target's primary language, region (`none` without one) or
+    /// whole tag, when the attribute is the one that names languages like the target (see
+    /// [`LangSlot`]) and the style is retagged (see [`OdfStyles`]).
     OdfLang {
         /// Which kind of language the attribute names.
         which: LangSlot,
-        /// The country attribute rather than the language one.
-        country: bool,
+        /// Which part of the language the attribute holds.
+        form: OdfLangForm,
+        /// The style it belongs to (`None`: the default style, retagged once anything was).
+        style: Option<u32>,
+    },
+    /// A copy of an OpenDocument paragraph style (the element `elem`, with its name and display
+    /// name replaced), written after it when the style is used by translated and by kept
+    /// paragraphs: the copy keeps the source languages, for the kept ones.
+    OdfStyleCopy {
+        /// The style (index in [`OdfStyles`]).
+        style: u32,
+        /// The style element's bytes.
+        elem: Range<usize>,
+        /// Attribute values replaced in the copy, in order: (range, new value).
+        renames: Vec<(Range<usize>, String)>,
+    },
+    /// The `text:style-name` of a paragraph: the name of its style's copy when the paragraph
+    /// was kept and the style split (see [`OdfStyles`]), else as it is.
+    OdfStyleRef {
+        /// The paragraph's segment slot.
+        slot: usize,
+        /// The use (index in [`OdfStyles::use_style`]).
+        use_idx: u32,
     },
     /// A spreadsheet formula holding structured references to renamed table columns: rewritten
     /// (pieces in order, XML-escaped) when any of those columns' names changed.
@@ -101,6 +123,31 @@ pub(crate) enum ReplKind {
         /// Replacement markup.
         markup: String,
     },
+}
+
+/// Which part of a language an OpenDocument attribute holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OdfLangForm {
+    /// `fo:language`, `style:language-asian`…: the primary language.
+    Language,
+    /// `fo:country`…: the region.
+    Country,
+    /// `style:rfc-language-tag`…: the whole tag.
+    Tag,
+}
+
+/// Which segments use which OpenDocument styles, for the language rule of merging (see the
+/// `odf` module): a style used only by translated paragraphs, or by none, is retagged with the
+/// target (once anything was translated); one used only by kept paragraphs keeps its source
+/// language; one used by both is retagged and copied, the kept paragraphs pointing to the copy.
+#[derive(Debug, Default)]
+pub(crate) struct OdfStyles {
+    /// By style: the slots of the segments using it (paragraphs, and paragraphs with spans).
+    pub users: Vec<Vec<usize>>,
+    /// By style: the name its copy gets.
+    pub copy_names: Vec<String>,
+    /// By paragraph use ([`ReplKind::OdfStyleRef`]): the style it names, if defined.
+    pub use_style: Vec<Option<u32>>,
 }
 
 /// A piece of a [`ReplKind::Formula`].
@@ -224,6 +271,7 @@ pub(crate) fn assemble(
     segments: Segments,
     report: Report,
     limits: crate::Limits,
+    odf_styles: OdfStyles,
 ) -> Document {
     let mut order: Vec<usize> = (0..segments.pending.len()).collect();
     order.sort_by_key(|&slot| segments.pending[slot].key);
@@ -252,6 +300,7 @@ pub(crate) fn assemble(
         sources,
         limits,
         distinct_groups: segments.distinct_groups,
+        odf_styles,
     };
     Document::new(format, out, report, Box::new(skeleton))
 }

@@ -18,11 +18,26 @@
 //! sheet names that something else refers to. Image titles and descriptions (`svg:title`,
 //! `svg:desc`) are translated.
 //!
+//! Language tags: the languages of a style's text properties (`fo:language`/`fo:country`,
+//! their Asian and complex-script forms, `style:rfc-language-tag*`) are what LibreOffice
+//! proof-reads and hyphenates with. Once anything was translated, a style is retagged with the
+//! target according to who uses it: a paragraph style used by translated paragraphs only, or by
+//! no paragraph at all (parents, the default style), takes the target; one used only by kept
+//! paragraphs (left in the source language: not translated, kept by the engine) keeps its
+//! language; one used by both is retagged and *copied* right after itself (same properties,
+//! source languages, name `<name>_src`, display name `<display> (source)`), and the kept
+//! paragraphs point to the copy, so each paragraph is tagged with its real language. Text
+//! (span) styles follow the same rule without copies: one used in kept paragraphs only keeps
+//! its language, one also used in translated paragraphs takes the target. Not covered: a kept
+//! paragraph whose style has no language of its own and inherits it (from a parent style or the
+//! default style, which take the target) reads as the target language. `zxx` (no linguistic
+//! content, e.g. code) is never changed.
+//!
 //! Right-to-left targets: every paragraph style, and the default paragraph style, gets
 //! `style:writing-mode="rl-tb"` (ODF sets direction on styles, not on paragraphs), so the whole
 //! translated document runs right to left.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek};
 use std::path::Path;
 
@@ -31,7 +46,9 @@ use crate::archive::file::Source;
 use crate::office::inline::{self, Dialect, Fmt, FmtTable, Item, ParaPlan, RunRtl};
 use crate::office::package::{self, Package};
 use crate::office::xml::{self, NodeId, NodeKind, Ns, Tree};
-use crate::office::{self, AttrCheck, LangSlot, PartPlan, Repl, ReplKind, Segments};
+use crate::office::{
+    self, AttrCheck, LangSlot, OdfLangForm, OdfStyles, PartPlan, Repl, ReplKind, Segments,
+};
 use crate::{Document, ExtractOptions, Format, FormatError, KeptField, Report};
 
 const MIME_TEXT: &str = "application/vnd.oasis.opendocument.text";
@@ -140,11 +157,23 @@ fn extract_package<R: Read + Seek>(
     let mut segments = Segments::new(&options.limits);
     let mut parts = Vec::new();
     let mut report = Report::default();
+    let mut styles = StyleTable::default();
     for (part_idx, name) in selected.iter().enumerate() {
         segments.check(&options.limits)?;
         let text = office::part_text(name, pkg.read(name)?)?;
         let tree = xml::parse(name, &text)?;
+        let style_names = tree
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                NodeKind::Elem(e) => e.attr_value(Ns::Style, "name").map(str::to_string),
+                _ => None,
+            })
+            .collect();
         let mut walk = Walk {
+            styles: &mut styles,
+            style: None,
+            style_names,
             tree: &tree,
             src: &text,
             part: name,
@@ -167,7 +196,69 @@ fn extract_package<R: Read + Seek>(
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
     segments.check(&options.limits)?;
-    Ok(office::assemble(format, original, parts, segments, report, options.limits))
+    let (title, domain) = parts
+        .iter()
+        .find(|p| p.name == "meta.xml")
+        .map_or((None, None), |p| crate::title::dc_properties(&p.src));
+    let odf_styles = styles.resolve(&selected);
+    Ok(office::assemble(format, original, parts, segments, report, options.limits, odf_styles)
+        .with_title(title, domain))
+}
+
+/// The styles with language attributes found while walking the parts, and who uses them.
+#[derive(Default)]
+struct StyleTable {
+    /// By style: (part index, family, name).
+    defs: Vec<(usize, String, String)>,
+    /// By style: the name of its copy.
+    copy_names: Vec<String>,
+    /// Paragraph uses that may be redirected to a copy (index: `OdfStyleRef::use_idx`), then
+    /// span uses: (part index, family, name, slot).
+    ref_uses: Vec<(usize, String, String, usize)>,
+    span_uses: Vec<(usize, String, String, usize)>,
+}
+
+impl StyleTable {
+    /// Who uses which style: a name is looked up in the part that uses it (its automatic
+    /// styles), then in the `styles.xml` beside it (the common styles).
+    fn resolve(self, part_names: &[String]) -> OdfStyles {
+        let index: HashMap<(usize, &str, &str), u32> = self
+            .defs
+            .iter()
+            .enumerate()
+            .map(|(i, (part, family, name))| {
+                ((*part, family.as_str(), name.as_str()), u32::try_from(i).unwrap_or(u32::MAX))
+            })
+            .collect();
+        let styles_part = |part: usize| {
+            let name = part_names.get(part).map_or("", String::as_str);
+            let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+            let want =
+                if dir.is_empty() { "styles.xml".to_string() } else { format!("{dir}/styles.xml") };
+            part_names.iter().position(|n| *n == want)
+        };
+        let find = |part: usize, family: &str, name: &str| {
+            index
+                .get(&(part, family, name))
+                .copied()
+                .or_else(|| styles_part(part).and_then(|q| index.get(&(q, family, name)).copied()))
+        };
+        let mut users = vec![Vec::new(); self.defs.len()];
+        let mut use_style = Vec::with_capacity(self.ref_uses.len());
+        for (part, family, name, slot) in &self.ref_uses {
+            let style = find(*part, family, name);
+            if let Some(s) = style {
+                users[s as usize].push(*slot);
+            }
+            use_style.push(style);
+        }
+        for (part, family, name, slot) in &self.span_uses {
+            if let Some(s) = find(*part, family, name) {
+                users[s as usize].push(*slot);
+            }
+        }
+        OdfStyles { users, copy_names: self.copy_names, use_style }
+    }
 }
 
 struct Walk<'a> {
@@ -181,6 +272,12 @@ struct Walk<'a> {
     sheet_names: bool,
     other_texts: &'a [String],
     report: &'a mut Report,
+    /// Styles and their uses, for every part.
+    styles: &'a mut StyleTable,
+    /// The style whose children are being walked.
+    style: Option<u32>,
+    /// The style names of this part (a copy's name must be new).
+    style_names: HashSet<String>,
 }
 
 impl Walk<'_> {
@@ -232,10 +329,13 @@ impl Walk<'_> {
                 }
             }
             (Ns::Table, "table") if self.sheet_names => self.sheet_name(id, out),
-            (Ns::Style, "style") | (Ns::Style, "default-style")
-                if e.attr_value(Ns::Style, "family") == Some("paragraph") =>
-            {
-                self.rtl_style(id, out);
+            (Ns::Style, "style") | (Ns::Style, "default-style") => {
+                if e.attr_value(Ns::Style, "family") == Some("paragraph") {
+                    self.rtl_style(id, out);
+                }
+                if e.local == "style" {
+                    return self.style(id, out);
+                }
             }
             (Ns::Style, "text-properties") => self.language_attrs(id, out),
             _ => {}
@@ -286,15 +386,58 @@ impl Walk<'_> {
         });
     }
 
+    /// A named style: registered (with a copy's name) so that its language attributes follow
+    /// who uses it; a paragraph style gets the copy written after it when it is split.
+    fn style(&mut self, id: NodeId, out: &mut Vec<Repl>) {
+        let Some(e) = self.tree.elem(id) else { return };
+        let (Some(name), Some(family)) =
+            (e.attr(Ns::Style, "name"), e.attr_value(Ns::Style, "family"))
+        else {
+            for &c in &e.children {
+                self.collect(c, out);
+            }
+            return;
+        };
+        let index = u32::try_from(self.styles.defs.len()).unwrap_or(u32::MAX);
+        let mut copy = format!("{}_src", name.value);
+        let mut n = 2;
+        while self.style_names.contains(&copy) {
+            copy = format!("{}_src{n}", name.value);
+            n += 1;
+        }
+        self.style_names.insert(copy.clone());
+        self.styles.defs.push((self.part_idx, family.to_string(), name.value.clone()));
+        self.styles.copy_names.push(copy.clone());
+        let outer = self.style.replace(index);
+        for &c in &e.children {
+            self.collect(c, out);
+        }
+        self.style = outer;
+        if family == "paragraph" {
+            let end = e.end_tag.as_ref().map_or(e.start_tag.end, |t| t.end);
+            let mut renames = vec![(name.value_range.clone(), copy)];
+            if let Some(d) = e.attr(Ns::Style, "display-name") {
+                renames.push((d.value_range.clone(), format!("{} (source)", d.value)));
+            }
+            renames.sort_by_key(|(r, _)| r.start);
+            out.push(Repl {
+                range: end..end,
+                kind: ReplKind::OdfStyleCopy {
+                    style: index,
+                    elem: e.start_tag.start..end,
+                    renames,
+                },
+            });
+        }
+    }
+
     /// Language tags of a style's text properties (`fo:language`/`fo:country` for Latin
     /// scripts, `style:language-asian`… and `style:language-complex`…, and the
-    /// `style:rfc-language-tag*` forms), retagged with the target once anything was translated,
-    /// so that LibreOffice proof-reads and hyphenates the translation in its own language. The
-    /// tags are those of the styles, shared by every paragraph using them: a document where
-    /// some text stays in the source language has it tagged with the target too. `zxx` (no
-    /// linguistic content, e.g. code) is kept.
+    /// `style:rfc-language-tag*` forms), retagged with the target on merge according to the
+    /// rule of the module documentation. `zxx` (no linguistic content, e.g. code) is kept.
     fn language_attrs(&mut self, id: NodeId, out: &mut Vec<Repl>) {
         let Some(e) = self.tree.elem(id) else { return };
+        let style = self.style;
         let sets = [
             (Ns::Fo, "language", Ns::Fo, "country", "rfc-language-tag", LangSlot::Latin),
             (
@@ -321,18 +464,18 @@ impl Walk<'_> {
             }
             out.push(Repl {
                 range: l.value_range.clone(),
-                kind: ReplKind::OdfLang { which, country: false },
+                kind: ReplKind::OdfLang { which, form: OdfLangForm::Language, style },
             });
             if let Some(c) = e.attr(country_ns, country) {
                 out.push(Repl {
                     range: c.value_range.clone(),
-                    kind: ReplKind::OdfLang { which, country: true },
+                    kind: ReplKind::OdfLang { which, form: OdfLangForm::Country, style },
                 });
             }
             if let Some(r) = e.attr(Ns::Style, rfc) {
                 out.push(Repl {
                     range: r.value_range.clone(),
-                    kind: ReplKind::Lang { slot: None, which },
+                    kind: ReplKind::OdfLang { which, form: OdfLangForm::Tag, style },
                 });
             }
         }
@@ -385,13 +528,15 @@ impl Walk<'_> {
         let mut fmts = FmtTable::default();
         fmts.intern(String::new(), Fmt { run_open: None, rpr: None, rtl: RunRtl::Nothing });
         let mut prev_space = true;
-        self.inline(&p.children, &mut items, &mut nested, &mut prev_space);
+        let mut spans = Vec::new();
+        self.inline(&p.children, &mut items, &mut nested, &mut prev_space, &mut spans);
         inline::merge_adjacent_wrappers(&mut items, self.src);
         match inline::build(&items) {
             Some(inline::Built { content, codes, default_fmt, flattened }) => {
                 let field = p.qname.clone();
                 let slot = self.add_segment(p.start_tag.start, content, &field);
                 self.note_flattened(flattened, slot);
+                self.style_uses(p, slot, spans, out);
                 let plan = ParaPlan {
                     dialect: Dialect::Odf,
                     prefix: p.prefix().to_string(),
@@ -409,12 +554,30 @@ impl Walk<'_> {
         }
     }
 
+    /// Records which styles paragraph `p` (segment `slot`) uses: its own (whose name may be
+    /// redirected to a copy) and its spans' (`spans`).
+    fn style_uses(&mut self, p: &xml::Elem, slot: usize, spans: Vec<String>, out: &mut Vec<Repl>) {
+        let part = self.part_idx;
+        if let Some(a) = p.attr(Ns::Text, "style-name") {
+            let use_idx = u32::try_from(self.styles.ref_uses.len()).unwrap_or(u32::MAX);
+            self.styles.ref_uses.push((part, "paragraph".into(), a.value.clone(), slot));
+            out.push(Repl {
+                range: a.value_range.clone(),
+                kind: ReplKind::OdfStyleRef { slot, use_idx },
+            });
+        }
+        for name in spans {
+            self.styles.span_uses.push((part, "text".into(), name, slot));
+        }
+    }
+
     fn inline(
         &mut self,
         children: &[NodeId],
         items: &mut Vec<Item>,
         nested: &mut Vec<Repl>,
         prev_space: &mut bool,
+        spans: &mut Vec<String>,
     ) {
         let tree = self.tree;
         for &c in children {
@@ -455,9 +618,12 @@ impl Walk<'_> {
                                 continue;
                             }
                             "span" | "a" | "meta" if e.end_tag.is_some() => {
+                                if let Some(style) = e.attr_value(Ns::Text, "style-name") {
+                                    spans.push(style.to_string());
+                                }
                                 let close = e.end_tag.clone().unwrap_or_default();
                                 items.push(Item::Open { open: e.start_tag.clone(), close });
-                                self.inline(&e.children, items, nested, prev_space);
+                                self.inline(&e.children, items, nested, prev_space, spans);
                                 items.push(Item::Close);
                                 continue;
                             }

@@ -10,7 +10,9 @@
 //! `Plural-Forms` when taken from the table) updated. Placeholders (`%s`, `%(name)s`, `{name}`)
 //! and HTML tags become inline codes. Every construct GNU gettext reads is accepted: `domain`
 //! lines (kept), a keyword whose string starts on the next line, strings continued over several
-//! lines, `msgctxt`, and `#~` obsolete entries (kept as they are, never translated).
+//! lines, `msgctxt`, and `#~` obsolete entries (kept as they are, never translated). An entry's
+//! extracted comments (`#.`, written by the programmer for translators) and its `msgctxt` are
+//! its segments' note for translators ([`Report::notes`]), which the engine gives the model.
 
 mod plural;
 
@@ -53,6 +55,8 @@ struct Entry {
     /// Where a new `#,` line goes (start of the first `#|`, `msgctxt` or `msgid` line).
     flags_insert: usize,
     fields: Vec<Field>,
+    /// The text of its `#.` extracted comments, one per line.
+    extracted: Vec<String>,
 }
 
 impl Entry {
@@ -117,6 +121,11 @@ pub(crate) fn extract(
                 )
                 .then_some(index)
         });
+        if let Some(note) = entry_note(&entry, ctx.as_deref()) {
+            for index in std::iter::once(singular_index).chain(plural) {
+                report.notes.insert(collected.segments[index].id, note.clone());
+            }
+        }
         units.push(Unit { entry, singular: singular_index, plural });
     }
     let segments = collected.segments.clone();
@@ -127,6 +136,16 @@ pub(crate) fn extract(
         report,
         Box::new(PoSkeleton { decoded, collected, units, header, eol }),
     ))
+}
+
+/// An entry's note for translators: its extracted comments, then its context.
+fn entry_note(entry: &Entry, ctx: Option<&str>) -> Option<String> {
+    let mut lines: Vec<String> =
+        entry.extracted.iter().filter(|c| !c.is_empty()).cloned().collect();
+    if let Some(ctx) = ctx.filter(|c| !c.trim().is_empty()) {
+        lines.push(format!("Context: {ctx}"));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 fn slot_at(range: Range<usize>) -> splice::Slot {
@@ -182,6 +201,9 @@ fn parse(part: &str, text: &str) -> Result<Vec<Entry>, FormatError> {
             in_entry = true;
         }
         if trimmed.starts_with('#') {
+            if let Some(comment) = trimmed.strip_prefix("#.") {
+                entry.extracted.push(comment.trim().to_string());
+            }
             if trimmed.starts_with("#,") && entry.flags.is_none() {
                 entry.flags = Some((range.clone(), body.to_string()));
             }
@@ -494,6 +516,18 @@ mod tests {
         ), "{out}");
         assert!(out.contains("msgstr[5] \"%(n)d ملفات لـ %(user)s\"\n\n#, fuzzy\nmsgctxt \"menu\"\nmsgid \"Open\"\nmsgstr \"فتح\"\n"), "{out}");
         assert!(out.ends_with("#~ msgid \"Old\"\n#~ msgstr \"Vieux\"\n"));
+    }
+
+    #[test]
+    fn extracted_comments_and_context_are_notes() {
+        let src = "#. Shown on the toolbar.\n#.   At most 10 characters.\n#: src/ui.c:4\nmsgctxt \"verb\"\nmsgid \"Open\"\nmsgstr \"\"\n\n# translator's own comment\nmsgid \"Close\"\nmsgstr \"\"\n\n#. Files left\nmsgid \"One file\"\nmsgid_plural \"%d files\"\nmsgstr[0] \"\"\nmsgstr[1] \"\"\n";
+        let d = extract(Format::Po, "a.po", src.as_bytes(), &ExtractOptions::default()).unwrap();
+        let note = |i: u32| d.report.notes.get(&i).map(String::as_str);
+        assert_eq!(note(0), Some("Shown on the toolbar.\nAt most 10 characters.\nContext: verb"));
+        assert_eq!(note(1), None, "a translator comment (`# `) is no note for the model");
+        assert_eq!(note(2), Some("Files left"));
+        assert_eq!(note(3), Some("Files left"), "the plural has its singular's note");
+        assert_eq!(d.merge_identity(&opts("fr")).unwrap(), src.as_bytes());
     }
 
     #[test]

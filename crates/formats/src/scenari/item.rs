@@ -17,8 +17,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::events::Event;
-use tradia_core::{CodeId, Content, MarkupError, Piece, Segment};
+use tradia_core::{CodeId, Content, MarkupError, Piece, QuizGroup, QuizKind, QuizRole, Segment};
 
+use super::quiz::{QuizRecorder, term_role};
 use super::rules::{self, Inline, Ns};
 use crate::xml::{StrictReader, escape_text_into, is_blank, resolve_entity};
 use crate::{FormatError, KeptField, Report};
@@ -145,6 +146,8 @@ pub(crate) struct ItemExtract {
     /// Segments in document order, with ids `0..n`.
     pub segments: Vec<Segment>,
     pub skeleton: ItemSkeleton,
+    /// Quiz terms to translate together (empty when quiz answers are kept).
+    pub quiz: Vec<QuizGroup>,
 }
 
 #[derive(Debug)]
@@ -171,6 +174,8 @@ struct Builder {
     pieces: Vec<SrcPiece>,
     /// A plain-string field candidate: dropped if an element comes before any text.
     tentative: bool,
+    /// The role of a quiz term (`quiz.rs`).
+    quiz_term: Option<QuizRole>,
 }
 
 impl Builder {
@@ -205,9 +210,28 @@ enum Mode {
 enum OnEnd {
     Nothing,
     FinishSeg,
-    ClosePaired { b: usize, open: usize },
-    EndStandalone { b: usize, idx: usize },
-    EndMeta { b: usize, open: usize },
+    ClosePaired {
+        b: usize,
+        open: usize,
+    },
+    EndStandalone {
+        b: usize,
+        idx: usize,
+    },
+    EndMeta {
+        b: usize,
+        open: usize,
+    },
+    /// A cloze gap translated with its terms: the answer segment `b + 1` ends, and the gap's
+    /// standalone code `idx` of the sentence `b` with it.
+    EndGap {
+        b: usize,
+        idx: usize,
+    },
+    /// A short-answer solution ends (its group is complete).
+    EndQuizGroup,
+    /// A `sc:question` ends (a short answer's context).
+    EndQuestion,
 }
 
 struct Frame<'a> {
@@ -236,13 +260,18 @@ struct Extractor<'a> {
     open_ids: Vec<CodeId>,
     /// Namespace kinds of URIs seen, by their place in the input.
     ns_cache: Vec<(Range, Ns)>,
+    /// Quiz groups seen, when quiz terms are translated (`None`: they are kept).
+    quiz: Option<QuizRecorder>,
 }
 
-/// Extracts one item (`bytes` are its whole file), adding what it keeps to `report`.
+/// Extracts one item (`bytes` are its whole file), adding what it keeps to `report`; with
+/// `quiz`, cloze gaps and short-answer values are segments grouped in [`ItemExtract::quiz`],
+/// else they are kept.
 pub(crate) fn extract_item(
     part: &str,
     bytes: &[u8],
     report: &mut Report,
+    quiz: bool,
 ) -> Result<ItemExtract, FormatError> {
     let decoded = decode(part, bytes)?;
     let base = decoded.prefix.len();
@@ -262,6 +291,7 @@ pub(crate) fn extract_item(
         spare: Vec::new(),
         open_ids: Vec::new(),
         ns_cache: Vec::new(),
+        quiz: quiz.then(QuizRecorder::default),
     };
     let mut checked_root = false;
     while let Some(token) = reader.next_token()? {
@@ -301,7 +331,7 @@ pub(crate) fn extract_item(
             Event::Decl(_) | Event::DocType(_) | Event::Eof => {}
         }
     }
-    let Extractor { mut sources, mut segments, text_ranges, code_ranges, .. } = ex;
+    let Extractor { mut sources, mut segments, text_ranges, code_ranges, quiz, .. } = ex;
     // Nested segments (a title inside a link's metadata) finish before their parent: put them
     // back in document order (starts are unique).
     if !sources.is_sorted_by_key(|s| s.range.0) {
@@ -312,7 +342,10 @@ pub(crate) fn extract_item(
     for (i, segment) in segments.iter_mut().enumerate() {
         segment.id = i as u32;
     }
+    let starts: Vec<usize> = sources.iter().map(|s| s.range.0).collect();
+    let quiz = quiz.map(|q| q.finish(&starts)).unwrap_or_default();
     Ok(ItemExtract {
+        quiz,
         segments,
         skeleton: ItemSkeleton {
             // A UTF-8 input without byte-order mark is its text: no need to compare it.
@@ -450,6 +483,34 @@ impl<'a> Extractor<'a> {
                         let open = pieces_len;
                         self.frames.push(frame(Mode::Seg(b), OnEnd::ClosePaired { b, open }));
                     }
+                    // A cloze gap whose terms are translated: a standalone code in the
+                    // sentence, holding the answer segment (and, in its `op:gapM`, the options
+                    // and synonyms).
+                    _ if !empty
+                        && ns_ref == Ns::Core
+                        && local == "textLeaf"
+                        && role.as_deref() == Some("gap")
+                        && self.quiz.is_some() =>
+                    {
+                        self.builders[b].pieces.push(SrcPiece::Standalone { range });
+                        let sentence = self.builders[b].start;
+                        if let Some(q) = self.quiz.as_mut() {
+                            q.open_gap(sentence);
+                        }
+                        let location = self.location(name, number);
+                        let pieces = self.spare.pop().unwrap_or_default();
+                        self.builders.push(Builder {
+                            start: range.1,
+                            location,
+                            field: name.to_string(),
+                            pieces,
+                            tentative: false,
+                            quiz_term: Some(QuizRole::Answer),
+                        });
+                        let answer = self.builders.len() - 1;
+                        let idx = pieces_len;
+                        self.frames.push(frame(Mode::Seg(answer), OnEnd::EndGap { b, idx }));
+                    }
                     _ => {
                         self.builders[b].pieces.push(SrcPiece::Standalone { range });
                         if !empty {
@@ -465,7 +526,32 @@ impl<'a> Extractor<'a> {
                 if let Some(parent) = self.frames.last_mut() {
                     parent.has_child = true;
                 }
-                if rules::is_segment_root(ns_ref, local) || rules::is_text_field(ns_ref, local) {
+                let quiz_kind = self.quiz.as_ref().and_then(QuizRecorder::open_kind);
+                let quiz_term = quiz_kind.and_then(|k| term_role(k, ns_ref, local));
+                if let Some(q) = self.quiz.as_mut()
+                    && !empty
+                    && ns_ref == Ns::Core
+                    && local == "question"
+                {
+                    q.question_start(range.1);
+                    self.frames.push(frame(Mode::Structure, OnEnd::EndQuestion));
+                } else if let Some(q) = self.quiz.as_mut()
+                    && !empty
+                    && ns_ref == Ns::Primitive
+                    && local == "asw"
+                {
+                    q.open_short_answer();
+                    self.frames.push(frame(Mode::Structure, OnEnd::EndQuizGroup));
+                } else if quiz_kind == Some(QuizKind::ShortAnswer)
+                    && !empty
+                    && ns_ref == Ns::Core
+                    && local == "SFSolution"
+                {
+                    self.frames.push(frame(Mode::Structure, OnEnd::Nothing));
+                } else if rules::is_segment_root(ns_ref, local)
+                    || rules::is_text_field(ns_ref, local)
+                    || quiz_term.is_some()
+                {
                     if !empty {
                         let tentative = !rules::is_segment_root(ns_ref, local);
                         let location = self.location(name, number);
@@ -476,6 +562,7 @@ impl<'a> Extractor<'a> {
                             field: name.to_string(),
                             pieces,
                             tentative,
+                            quiz_term,
                         });
                         let b = self.builders.len() - 1;
                         self.frames.push(frame(Mode::Seg(b), OnEnd::FinishSeg));
@@ -564,6 +651,27 @@ impl<'a> Extractor<'a> {
                     r.1 = range.1;
                 }
             }
+            OnEnd::EndGap { b, idx } => {
+                if let Some(builder) = self.builders.pop() {
+                    self.finish_segment(builder, range.0)?;
+                }
+                if let SrcPiece::Standalone { range: r } = &mut self.builders[b].pieces[idx] {
+                    r.1 = range.1;
+                }
+                if let Some(q) = self.quiz.as_mut() {
+                    q.close();
+                }
+            }
+            OnEnd::EndQuizGroup => {
+                if let Some(q) = self.quiz.as_mut() {
+                    q.close();
+                }
+            }
+            OnEnd::EndQuestion => {
+                if let Some(q) = self.quiz.as_mut() {
+                    q.question_end(range.0);
+                }
+            }
         }
         Ok(())
     }
@@ -643,10 +751,43 @@ impl<'a> Extractor<'a> {
     }
 
     fn finish_segment(&mut self, builder: Builder, content_end: usize) -> Result<(), FormatError> {
-        let Builder { start, location, field, pieces, .. } = builder;
-        let result = self.build_segment(&pieces, (start, content_end), location, field);
+        let Builder { start, location, field, pieces, quiz_term, .. } = builder;
+        let result = match quiz_term {
+            None => self.build_segment(&pieces, (start, content_end), location, field),
+            Some(role) => {
+                self.build_quiz_term(role, &pieces, (start, content_end), location, field)
+            }
+        };
         self.recycle(pieces);
         result
+    }
+
+    /// A quiz term's segment; one that is whitespace, a single character or without letters
+    /// is kept exactly (Q4) and only its text noted in its group.
+    fn build_quiz_term(
+        &mut self,
+        role: QuizRole,
+        pieces: &[SrcPiece],
+        range: Range,
+        location: String,
+        field: String,
+    ) -> Result<(), FormatError> {
+        let text: String = pieces
+            .iter()
+            .map(|p| match p {
+                SrcPiece::Text { range } => decode_raw(&self.text[range.0..range.1]),
+                _ => Cow::Borrowed(""),
+            })
+            .collect();
+        let before = self.sources.len();
+        if !tradia_core::quiz::is_fixed_term(&text) {
+            self.build_segment(pieces, range, location, field)?;
+        }
+        let start = (self.sources.len() > before).then_some(range.0);
+        if let Some(q) = self.quiz.as_mut() {
+            q.term(role, start, &text);
+        }
+        Ok(())
     }
 
     /// Builds the segment's content and sources directly (no intermediate builder): one

@@ -8,10 +8,13 @@
 //! order, untouched entries' compressed bytes reused ([`crate::archive::SafeZip::rewrite`]).
 //!
 //! What becomes a segment, what is an inline code and what is kept is decided by the lists in
-//! [`rules`]; [`item`] does the tokenizing and splicing. The filter never sets `xml:lang`
+//! [`rules`]; [`item`] does the tokenizing and splicing; [`quiz`] groups the quiz terms (cloze
+//! answers, options, synonyms, short-answer values) that are translated together by default
+//! (`ExtractOptions::keep_quiz_answers` keeps them). The filter never sets `xml:lang`
 //! (Scenari does not use it) and never renames anything (`sc:refUri` values point at names).
 
 mod item;
+mod quiz;
 pub(crate) mod rules;
 
 use std::collections::BTreeMap;
@@ -118,13 +121,16 @@ pub(crate) fn extract(
         Format::ScenariArchive => extract_archive(name, bytes, options),
         _ => {
             let mut report = Report::default();
-            let extracted = extract_item(name, bytes, &mut report)?;
+            let extracted = extract_item(name, bytes, &mut report, !options.keep_quiz_answers)?;
+            let title = std::str::from_utf8(bytes).ok().and_then(crate::title::scenari_item);
             Ok(Document::new(
                 Format::Scenari,
                 extracted.segments,
                 report,
                 Box::new(ItemDoc { item: extracted.skeleton }),
-            ))
+            )
+            .with_title(title, None)
+            .with_quiz(extracted.quiz))
         }
     }
 }
@@ -184,7 +190,10 @@ fn archive_document<R: Read + Seek>(
     let limits = options.limits;
     let mut report = Report::default();
     let mut segments = Vec::new();
+    let mut quiz = Vec::new();
     let mut items = Vec::new();
+    // The archive's title: the first item (in archive order) that has one.
+    let mut title = None;
     let entries = zip.entries().to_vec();
     for entry in &entries {
         if entry.is_dir {
@@ -213,13 +222,18 @@ fn archive_document<R: Read + Seek>(
         if !item::is_scenari_root(&entry.name, &decoded.text)? {
             continue;
         }
+        if title.is_none() {
+            title = crate::title::scenari_item(&decoded.text);
+        }
         drop(decoded);
-        let mut extracted = extract_item(&entry.name, &data, &mut report)?;
+        let mut extracted =
+            extract_item(&entry.name, &data, &mut report, !options.keep_quiz_answers)?;
         let first = segments.len();
         let count = extracted.segments.len();
         for segment in &mut extracted.segments {
             segment.id += first as u32;
         }
+        quiz.extend(extracted.quiz.into_iter().map(|g| g.shifted(first as u32)));
         segments.append(&mut extracted.segments);
         limits.check_segments(segments.len())?;
         items.push(ArchiveItem { index: entry.index, first, count, skeleton: extracted.skeleton });
@@ -229,7 +243,9 @@ fn archive_document<R: Read + Seek>(
         segments,
         report,
         Box::new(ArchiveDoc { source, limits, items }),
-    ))
+    )
+    .with_title(title, None)
+    .with_quiz(quiz))
 }
 
 impl ArchiveDoc {

@@ -49,10 +49,10 @@ pub(crate) fn is_segment_root(ns: Ns, local: &str) -> bool {
 pub(crate) fn keep_container(ns: Ns, local: &str) -> Option<&'static str> {
     match (ns, local) {
         (Ns::Core, "code") => Some("code (sc:code is never translated)"),
-        (Ns::Core, "SFSolution") => Some("short-answer solution (kept by default, Q5)"),
+        (Ns::Core, "SFSolution") => Some("short-answer solution (kept on request, Q5)"),
         (Ns::Core, "location") => Some("URL"),
         (Ns::Primitive, "settings") => Some("publication settings (option keys)"),
-        (Ns::Primitive, "asw") => Some("short-answer solution (kept by default, Q5)"),
+        (Ns::Primitive, "asw") => Some("short-answer solution (kept on request, Q5)"),
         (Ns::Primitive, "frag") => Some("markup fragment"),
         (Ns::Primitive, "lang") => Some("language code or option key"),
         (Ns::Primitive, "url") => Some("URL"),
@@ -104,7 +104,7 @@ pub(crate) fn kept_field_reason(ns: Ns, local: &str) -> Option<&'static str> {
         }
         (Ns::Primitive, "option" | "synonym") => "cloze option (kept with its gap, Q4)",
         (Ns::Core, "start" | "end") => "time code",
-        (Ns::Core, "value") => "short-answer value (kept by default, Q5)",
+        (Ns::Core, "value") => "short-answer value (kept on request, Q5)",
         _ => return None,
     };
     Some(reason)

@@ -12,7 +12,9 @@
 //! seg-source: the same markers, each holding its translation. Machine-translated targets are marked for review: 1.x
 //! `state="needs-review-translation"` with `state-qualifier="mt-suggestion"` on the target, 2.x
 //! `state="translated"` with `subState="tradia:mt"` on the segment; `target-language` (1.x) or
-//! `trgLang` (2.x) is set to the target language. Units with `translate="no"` are kept.
+//! `trgLang` (2.x) is set to the target language. Units with `translate="no"` are kept. A unit's
+//! `<note>`s (1.x, children of `trans-unit`; 2.x, in `<notes>`) are its segments' note for
+//! translators ([`Report::notes`]), which the engine gives the model.
 
 use std::ops::Range;
 
@@ -122,6 +124,10 @@ fn scan(part: &str, text: &str, report: &mut Report) -> Result<Scan, FormatError
     // Inside a `<mrk mtype="seg">` of a seg-source: builder, content start, depth, mid.
     let mut seg: Option<(SlotBuilder, usize, usize, String)> = None;
     let mut opaque: Option<(usize, usize)> = None; // (start offset, depth)
+    // The current unit's notes, the first segment it may have, and an open note's content start.
+    let mut unit_notes: Vec<String> = Vec::new();
+    let mut unit_first = 0;
+    let mut note_start: Option<usize> = None;
     while let Some(token) = reader.next_token()? {
         let (start, end) = (token.start, token.end);
         let lname = local(token.name).to_string();
@@ -264,7 +270,12 @@ fn scan(part: &str, text: &str, report: &mut Report) -> Result<Scan, FormatError
                         }
                     }
                     "file" if !out.version2 => out.lang_tags.push(start..end),
+                    "note" if matches!(parent, "trans-unit" | "notes") && !is_empty => {
+                        note_start = Some(end);
+                    }
                     "trans-unit" | "unit" => {
+                        unit_notes.clear();
+                        unit_first = out.collected.segments.len();
                         unit_translate = own.unwrap_or(inherited);
                         unit_id = xml::attribute(e, "id").unwrap_or_default().to_string();
                         if lname == "trans-unit" {
@@ -345,7 +356,25 @@ fn scan(part: &str, text: &str, report: &mut Report) -> Result<Scan, FormatError
                             finish_unit(part, p, &mut out);
                         }
                     }
+                    "note" => {
+                        if let Some(from) = note_start.take() {
+                            let raw = &text[from..start];
+                            let note = quick_xml::escape::unescape(raw)
+                                .map_or_else(|_| raw.to_string(), |c| c.into_owned());
+                            let note = note.trim();
+                            if !note.is_empty() {
+                                unit_notes.push(note.to_string());
+                            }
+                        }
+                    }
                     _ => {}
+                }
+                if matches!(lname.as_str(), "trans-unit" | "unit") && !unit_notes.is_empty() {
+                    let note = unit_notes.join("\n");
+                    for segment in out.collected.segments.get(unit_first..).unwrap_or_default() {
+                        report.notes.insert(segment.id, note.clone());
+                    }
+                    unit_notes.clear();
                 }
             }
             _ => {}

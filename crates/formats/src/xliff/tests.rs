@@ -68,3 +68,25 @@ fn doctype_is_refused() {
         extract(Format::Xliff, "a.xlf", src.as_bytes(), &ExtractOptions::default()).unwrap_err();
     assert_eq!(err.code(), "doctype_refused");
 }
+
+#[test]
+fn unit_notes_are_notes_for_translators_of_its_segments() {
+    let v12 = "<xliff version=\"1.2\" xmlns=\"urn:oasis:names:tc:xliff:document:1.2\"><file source-language=\"en\" datatype=\"plaintext\" original=\"a\"><body>\n<trans-unit id=\"1\"><source>Open</source><note from=\"dev\">Menu item &amp; toolbar button</note></trans-unit>\n<trans-unit id=\"2\"><source>Close</source></trans-unit>\n<trans-unit id=\"3\"><note> </note><source>Quit</source></trans-unit>\n</body></file></xliff>";
+    let d = extract(Format::Xliff, "a.xlf", v12.as_bytes(), &ExtractOptions::default()).unwrap();
+    assert_eq!(d.segments.len(), 3);
+    assert_eq!(d.report.notes.get(&0).map(String::as_str), Some("Menu item & toolbar button"));
+    assert_eq!(d.report.notes.get(&1), None);
+    assert_eq!(d.report.notes.get(&2), None, "a blank note is no note");
+    assert_eq!(d.merge_identity(&opts()).unwrap(), v12.as_bytes());
+
+    let v2 = "<xliff xmlns=\"urn:oasis:names:tc:xliff:document:2.0\" version=\"2.0\" srcLang=\"en\">\n<file id=\"f\"><unit id=\"u1\"><notes><note>Error shown on login</note><note category=\"length\">Short</note></notes>\n  <segment><source>Wrong password.</source></segment>\n  <segment><source>Try again.</source></segment>\n</unit><unit id=\"u2\"><segment><source>Welcome</source></segment></unit></file></xliff>";
+    let d = extract(Format::Xliff, "b.xlf", v2.as_bytes(), &ExtractOptions::default()).unwrap();
+    assert_eq!(d.segments.len(), 3);
+    for id in [0, 1] {
+        assert_eq!(
+            d.report.notes.get(&id).map(String::as_str),
+            Some("Error shown on login\nShort")
+        );
+    }
+    assert_eq!(d.report.notes.get(&2), None);
+}

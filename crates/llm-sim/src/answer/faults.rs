@@ -9,12 +9,14 @@ use rand::rngs::StdRng;
 use tradia_core::content::escape_text;
 use tradia_core::{Content, Piece};
 
+use super::senses::senses;
 use super::{pseudo_run, pseudo_segment, pseudo_with_terms};
-use crate::config::FaultKind;
+use crate::config::{FaultKind, SimMode};
 use crate::wire::{BatchAnswer, BatchRequest, WireSegment};
 
 pub(super) fn batch_answer(
     req: &BatchRequest,
+    mode: SimMode,
     drawn: &BTreeSet<FaultKind>,
     rng: &mut StdRng,
     applied: &mut Vec<FaultKind>,
@@ -51,6 +53,7 @@ pub(super) fn batch_answer(
             }
         }
     }
+    senses(req, mode, drawn.contains(&FaultKind::TermDrift), &mut answers, applied);
     let mut texts: Vec<Option<String>> = vec![None; answers.len()];
 
     for kind in
@@ -112,6 +115,7 @@ pub(super) fn batch_answer(
                 None => pseudo_run(&src.text),
             }),
             examples: Vec::new(),
+            note: None,
         })
         .collect();
     if drawn.contains(&FaultKind::ShiftIds) {
@@ -131,7 +135,10 @@ pub(super) fn batch_answer(
         let id = unused_id(req);
         let src = &req.segments[rng.random_range(0..req.segments.len())];
         let at = rng.random_range(0..=out.len());
-        out.insert(at, WireSegment { id, text: pseudo_segment(&src.text), examples: Vec::new() });
+        out.insert(
+            at,
+            WireSegment { id, text: pseudo_segment(&src.text), examples: Vec::new(), note: None },
+        );
         applied.push(FaultKind::ExtraId);
     }
     if drawn.contains(&FaultKind::DupId) && !out.is_empty() {
@@ -142,7 +149,7 @@ pub(super) fn batch_answer(
             .iter()
             .find(|s| s.id == id)
             .map_or_else(|| format!("{} (bis)", out[i].text), |s| format!("{} ⟦bís⟧", s.text));
-        out.insert(i + 1, WireSegment { id, text, examples: Vec::new() });
+        out.insert(i + 1, WireSegment { id, text, examples: Vec::new(), note: None });
         applied.push(FaultKind::DupId);
     }
     BatchAnswer { translations: out }

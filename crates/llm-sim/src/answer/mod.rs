@@ -4,12 +4,14 @@
 
 mod faults;
 mod pseudo;
+mod senses;
 mod terms;
 mod tokens;
 
 use faults::batch_answer;
 pub use faults::render_pieces;
 pub use pseudo::{pseudo_content, pseudo_run, pseudo_segment};
+pub use senses::{SENSES, request_sense};
 pub use terms::pseudo_with_terms;
 pub use tokens::{count_tokens, thinking_trace, tokenize};
 
@@ -19,7 +21,7 @@ use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 use tradia_core::pseudo::pseudo_text;
 
-use crate::config::FaultKind;
+use crate::config::{FaultKind, SimMode};
 use crate::wire::BatchRequest;
 
 /// The structured-output constraint a request carries.
@@ -86,8 +88,20 @@ pub struct Composed {
     pub repeat_loop: bool,
 }
 
-/// Builds the answer to a request whose last user text is `user_text`, given the drawn faults.
+/// Builds the answer to a request whose last user text is `user_text`, given the drawn faults
+/// (in the default [`SimMode::Pseudo`]).
 pub fn compose(
+    user_text: &str,
+    structured: &Structured,
+    drawn: &BTreeSet<FaultKind>,
+    rng: &mut StdRng,
+) -> Composed {
+    compose_in(SimMode::Pseudo, user_text, structured, drawn, rng)
+}
+
+/// [`compose`] in the given translation mode.
+pub fn compose_in(
+    mode: SimMode,
     user_text: &str,
     structured: &Structured,
     drawn: &BTreeSet<FaultKind>,
@@ -101,7 +115,7 @@ pub fn compose(
     let (mut content, batch_sources) = match batch {
         Some(req) => {
             let sources = req.segments.iter().map(|s| s.text.clone()).collect();
-            let answer = batch_answer(&req, drawn, rng, &mut applied);
+            let answer = batch_answer(&req, mode, drawn, rng, &mut applied);
             let mut text = serde_json::to_string(&answer).unwrap_or_default();
             if *structured == Structured::None && !drawn.contains(&FaultKind::Fences) {
                 text = format!("```json\n{text}\n```");

@@ -77,7 +77,8 @@ async fn generation(sim: Arc<Sim>, api: Api, req: Request) -> Response {
         return resp;
     }
 
-    let composed = answer::compose(&ask.user_text, &ask.structured, &drawn, &mut rng);
+    let composed =
+        answer::compose_in(sim.config.mode, &ask.user_text, &ask.structured, &drawn, &mut rng);
     if let Some(sources) = &composed.batch_sources {
         sim.record_segments(sources);
         if let Some(request) = crate::wire::BatchRequest::from_user_text(&ask.user_text) {

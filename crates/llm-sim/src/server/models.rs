@@ -134,6 +134,9 @@ fn llama_meta(sim: &Sim) -> Value {
     })
 }
 
+/// The `build_info` of `/props`: how clients tell the simulator's llama.cpp flavour.
+pub const LLAMA_BUILD: &str = "b0-tradia-simulator";
+
 /// `GET /props` (llama-server): the per-slot context in `default_generation_settings.n_ctx`,
 /// the slot count, the model alias.
 pub(super) async fn llama_props(State(sim): State<Arc<Sim>>) -> Response {
@@ -147,6 +150,8 @@ pub(super) async fn llama_props(State(sim): State<Arc<Sim>>) -> Response {
             "n_ctx": n_ctx
         },
         "total_slots": sim.config.slots,
+        // llama-server's build; the simulator names itself there (Ollama's: in its version).
+        "build_info": LLAMA_BUILD,
         "model_alias": name,
         "model_path": format!("/models/{name}.gguf"),
         "modalities": { "vision": false, "audio": false },

@@ -337,6 +337,15 @@ impl Backend {
         }
     }
 
+    /// llama-server's build (`build_info` of its `/props`; `None` for Ollama and for
+    /// OpenAI-style servers without that route). Tells the simulator's llama.cpp flavour.
+    pub async fn build_info(&self) -> Option<String> {
+        match self.kind {
+            EngineKind::Ollama => None,
+            EngineKind::Openai => openai::build_info(self).await,
+        }
+    }
+
     /// Models loaded in memory (Ollama `/api/ps`; empty for OpenAI-style servers).
     pub async fn running(&self) -> Result<Vec<RunningModel>, LlmError> {
         match self.kind {

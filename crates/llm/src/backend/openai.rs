@@ -187,12 +187,23 @@ struct LlamaMeta {
 #[serde(default)]
 struct LlamaProps {
     default_generation_settings: Option<LlamaGenerationSettings>,
+    /// llama-server's build (`b6123-1a2b3c4`; the simulator's says `tradia-simulator`).
+    build_info: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct LlamaGenerationSettings {
     n_ctx: Option<u64>,
+}
+
+/// llama-server's build (`build_info` of `GET /props`, at the server's root); `None` for servers
+/// without that route (vLLM, LM Studio…) or when it cannot be read.
+pub(super) async fn build_info(b: &Backend) -> Option<String> {
+    let root = b.base.strip_suffix("/v1").unwrap_or(&b.base);
+    let props = b.request_url(reqwest::Method::GET, &format!("{root}/props"));
+    let resp = b.send(props).await.ok()?;
+    resp.json::<LlamaProps>().await.ok()?.build_info.filter(|v| !v.is_empty())
 }
 
 /// The context per slot the server reports: llama-server's `GET /props`

@@ -65,6 +65,8 @@ pub(super) struct Unit<'a> {
     pub(super) est_out: u32,
     /// Translation-memory examples sent with it (`examples.rs`).
     pub(super) examples: Vec<prompt::WireExample>,
+    /// The document's note for translators about it, bounded (`notes.rs`).
+    pub(super) note: Option<String>,
     /// (position in `pending`, segment) of every segment sharing this core (none for the
     /// part of a segment cut at sentences: its group has them).
     members: Vec<(usize, &'a Segment)>,
@@ -197,8 +199,10 @@ impl LlmEngine {
                 continue;
             }
             // Identical sources are sent once; the key is the source itself, since two
-            // placeholders can look alike once protected.
-            let key = original.render();
+            // placeholders can look alike once protected, and its note (one that differs may
+            // call for another translation).
+            let note = super::notes::for_segment(&request.guidance, seg.id);
+            let key = format!("{}\u{0}{}", original.render(), note.as_deref().unwrap_or(""));
             if let Some(&u) = by_core.get(&key) {
                 job.units[u].members.push((pos, seg));
                 continue;
@@ -207,6 +211,7 @@ impl LlmEngine {
             job.sources.extend(crate::answer::source_keys(&prot.core));
             let mut unit = Unit::new(seg, prot, vec![(pos, seg)], seg.id.to_string(), None);
             unit.examples = super::examples::for_members(&request.guidance, &unit.members);
+            unit.note.clone_from(&note);
             let max_chars = self.inner.settings.max_segment_chars;
             if minimal_need(&unit) <= job.ctx && unit.rendered.chars().count() <= max_chars {
                 job.units.push(unit);
@@ -227,7 +232,9 @@ impl LlmEngine {
                 let prot = Protected { core: part.clone(), restore: Vec::new() };
                 job.sources.extend(crate::answer::source_keys(part));
                 let wire = format!("{}.{}", seg.id, k + 1);
-                job.units.push(Unit::new(seg, prot, Vec::new(), wire, Some((group, k))));
+                let mut part = Unit::new(seg, prot, Vec::new(), wire, Some((group, k)));
+                part.note.clone_from(&note);
+                job.units.push(part);
             }
             tracing::info!(
                 segment = seg.id,
@@ -266,6 +273,7 @@ impl LlmEngine {
                 id: job.units[u].wire_id.clone(),
                 text: &job.units[u].rendered,
                 examples: &job.units[u].examples,
+                note: job.units[u].note.as_deref(),
             })
             .collect();
         let est: u32 = units.iter().map(|&u| job.units[u].est_out).sum();
@@ -641,7 +649,17 @@ impl<'a> Unit<'a> {
     ) -> Self {
         let rendered = prot.core.render();
         let est_out = est_tokens(&rendered) * 2 + 16;
-        Unit { seg, prot, rendered, est_out, examples: Vec::new(), members, wire_id, part }
+        Unit {
+            seg,
+            prot,
+            rendered,
+            est_out,
+            examples: Vec::new(),
+            note: None,
+            members,
+            wire_id,
+            part,
+        }
     }
 }
 

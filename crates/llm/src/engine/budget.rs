@@ -22,7 +22,8 @@ pub(crate) fn fixed_prompt_tokens() -> u32 {
 
 /// Prompt tokens of one unit on the wire (its text and its JSON entry).
 pub(super) fn input_tokens(u: &Unit<'_>) -> u32 {
-    prompt_tokens(u.rendered.len() + super::examples::wire_len(&u.examples)) + 12
+    let extra = super::examples::wire_len(&u.examples) + super::notes::wire_len(u.note.as_deref());
+    prompt_tokens(u.rendered.len() + extra) + 12
 }
 
 /// Output tokens allowed for an estimated output of `est` tokens.

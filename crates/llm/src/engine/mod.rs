@@ -5,8 +5,9 @@
 //! assistants, and the `tradia_core::Engine` implementation. The translation of documents in
 //! batches, with its repair ladder, lives in `batch`, with `budget` (what of the context a
 //! batch takes), `guarded` (batch requests streamed under a runaway guard) and `split` (a
-//! segment too long for the context cut at sentences); the removal of thinking from token
-//! streams in `think`.
+//! segment too long for the context cut at sentences); quiz terms (a cloze gap's answer and
+//! options) in `quiz`, one request per group; the removal of thinking from token streams in
+//! `think`.
 //!
 //! Transport failures are retried with exponential backoff and jitter; a request refused for
 //! good (401, unknown model) or a backend that stays down fails the whole call with an
@@ -16,6 +17,8 @@ mod batch;
 mod budget;
 mod examples;
 mod guarded;
+mod notes;
+mod quiz;
 mod split;
 mod terms;
 mod think;
@@ -333,7 +336,11 @@ impl LlmEngine {
         for (i, b) in self.inner.backends.iter().enumerate() {
             let probe = match b.kind() {
                 crate::settings::EngineKind::Ollama => b.version().await,
-                crate::settings::EngineKind::Openai => b.models().await.map(|_| None),
+                // The build of a llama-server (its simulator says so there).
+                crate::settings::EngineKind::Openai => match b.models().await {
+                    Ok(_) => Ok(b.build_info().await),
+                    Err(e) => Err(e),
+                },
             };
             let (reachable, version, error) = match probe {
                 Ok(v) => (true, v, None),
@@ -529,7 +536,7 @@ impl Engine for LlmEngine {
         &'a self,
         request: TranslateRequest<'a>,
     ) -> BoxFuture<'a, Result<Vec<SegmentResult>, EngineError>> {
-        Box::pin(self.run_translate(request))
+        Box::pin(self.translate_with_quiz(request))
     }
 
     fn stats(&self) -> EngineStats {

@@ -14,14 +14,16 @@
 //! [`SegmentFlag::GlossaryTermMissing`] per missing term: a missing term is a quality issue for
 //! a person to look at, never a reason to keep the source.
 //!
-//! Matching: the source term on word boundaries (`cours` is not in `parcours`), the target as a
-//! substring (a plural or an elided form still counts), both ignoring letter case unless the
-//! entry is case-sensitive, on the plain text (inline codes left out).
+//! Matching is `tradia_core::quality::missing_terms`'s rule (the translation memory checks exact
+//! matches with it too): the source term on word boundaries (`cours` is not in `parcours`), the
+//! target as a substring, both ignoring letter case unless the entry is case-sensitive, on the
+//! plain text (inline codes left out).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
+use tradia_core::quality::{contains_word, fold_term as fold};
 use tradia_core::{Content, Formality, Guidance, SegmentFlag, SegmentId, Term};
 
 /// Most glossary entries sent with one batch.
@@ -60,22 +62,6 @@ pub(super) struct Terms<'r> {
     retrying: Mutex<HashMap<usize, Content>>,
     /// Source terms missing from the accepted translation, per segment.
     missing: Mutex<HashMap<SegmentId, Vec<String>>>,
-}
-
-fn fold(text: &str, case_sensitive: bool) -> String {
-    if case_sensitive { text.to_string() } else { text.to_lowercase() }
-}
-
-/// True when `needle` occurs in `hay` with no letter or digit right before or after it.
-fn contains_word(hay: &str, needle: &str) -> bool {
-    if needle.is_empty() {
-        return false;
-    }
-    hay.match_indices(needle).any(|(at, _)| {
-        let before = hay[..at].chars().next_back();
-        let after = hay[at + needle.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 impl<'r> Terms<'r> {

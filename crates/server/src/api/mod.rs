@@ -40,7 +40,7 @@ use routes::Access;
         jobs::create_job, jobs::list_jobs, jobs::get_job, jobs::job_events, jobs::job_result,
         crate::jobs::report::job_report,
         jobs::cancel_job, jobs::delete_job, crate::jobs::retry::retry_job,
-        crate::memory::api::purge, crate::memory::api::export_tmx, crate::memory::api::import_tmx,
+        crate::memory::api::summary, crate::memory::api::purge, crate::memory::api::export_tmx, crate::memory::api::import_tmx,
         text::translate, text::translate_stream, detect::detect,
         assist::correct, assist::correct_stream, assist::reformulate, assist::reformulate_stream,
         assist::summary, assist::summary_stream,

@@ -153,6 +153,7 @@ pub fn table(state: &AppState) -> Vec<Route> {
         Route::patch("/api/v1/glossaries/{id}", User, glossaries::update_glossary)
             .body_limit(TEXT_BODY_LIMIT),
         Route::delete("/api/v1/glossaries/{id}", User, glossaries::delete_glossary),
+        Route::get("/api/v1/memory", User, memory::summary),
         Route::delete("/api/v1/memory", User, memory::purge),
         Route::get("/api/v1/memory/tmx", User, memory::export_tmx),
         Route::post("/api/v1/memory/tmx", User, memory::import_tmx).body_limit(upload_limit),

@@ -26,10 +26,6 @@ pub const MAX_TEXTS: usize = 100;
 /// Most characters in all texts of one request.
 pub const MAX_CHARS: usize = 100_000;
 
-/// The block a marked-up text is wrapped in while it is translated.
-const FRAGMENT_OPEN: &str = "<div>";
-const FRAGMENT_CLOSE: &str = "</div>";
-
 /// How a text is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Markup {
@@ -137,13 +133,11 @@ async fn translate_one(
             (vec![segment], None)
         }
         Markup::Tags => {
-            // Inside a block of its own: the HTML filter splices text into block content (a
-            // bare inline run at the top level of a fragment came back untranslated).
-            let wrapped = format!("{FRAGMENT_OPEN}{text}{FRAGMENT_CLOSE}");
+            // A fragment as it is: the HTML filter translates text outside any block too.
             let document = tradia_formats::extract_as(
                 Format::Html,
                 "text.html",
-                wrapped.as_bytes(),
+                text.as_bytes(),
                 &ExtractOptions::default(),
             )?;
             (document.segments.clone(), Some(document))
@@ -183,15 +177,8 @@ async fn translate_one(
             let contents: Vec<Content> = results.into_iter().map(|r| r.content).collect();
             let options = MergeOptions { target: batch.target.clone() };
             let bytes = document.merge(&contents, &options)?;
-            let merged = String::from_utf8(bytes)
-                .map_err(|e| ApiError::internal("the translated markup is not UTF-8", e))?;
-            merged
-                .strip_prefix(FRAGMENT_OPEN)
-                .and_then(|m| m.strip_suffix(FRAGMENT_CLOSE))
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    ApiError::internal("the translated markup", "the fragment's wrapper changed")
-                })?
+            String::from_utf8(bytes)
+                .map_err(|e| ApiError::internal("the translated markup is not UTF-8", e))?
         }
     };
     Ok(Translated { text: out, source, chars })

@@ -97,6 +97,8 @@ error_codes! {
         "`formality` is none of `default`, `more`, `less`.";
     InstructionsTooLong = "instructions_too_long", UNPROCESSABLE,
         "`instructions` is longer than 2000 characters.";
+    BriefTooLong = "brief_too_long", UNPROCESSABLE,
+        "`brief` (what the document is) is longer than 500 characters.";
     InvalidStyle = "invalid_style", BAD_REQUEST,
         "Reformulation `style` longer than 100 characters.";
     InvalidImage = "invalid_image", BAD_REQUEST,
@@ -340,6 +342,7 @@ mod tests {
             ("invalid_glossary_file", Some(400)),
             ("invalid_formality", Some(400)),
             ("instructions_too_long", Some(422)),
+            ("brief_too_long", Some(422)),
             ("invalid_style", Some(400)),
             ("invalid_image", Some(400)),
             ("request_rejected", Some(400)),

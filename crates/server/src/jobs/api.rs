@@ -50,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for JobPath {
 
 /// Creates a job from a multipart form: `file` parts, `source_lang`, `target_lang`, `model`.
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs",
-    request_body(content_type = "multipart/form-data", description = "`file` parts (one per document), `source_lang` (omitted or `auto`: detect), `target_lang`, `model` (optional), `memory` (`own` by default, `teams`, `team:<id>` or `off`: the translation memory read and written), `keep_memory` (`true`: deleting the job keeps its memory entries), `glossary_id` (omitted: the default glossary for the pair, if any; one you cannot read is `glossary_not_found`), `formality` (`default`, `more`, `less`), `instructions` (at most 2000 characters)"),
+    request_body(content_type = "multipart/form-data", description = "`file` parts (one per document), `source_lang` (omitted or `auto`: detect), `target_lang`, `model` (optional), `memory` (`own` by default, `teams`, `team:<id>` or `off`: the translation memory read and written), `keep_memory` (`true`: deleting the job keeps its memory entries), `glossary_id` (omitted: the default glossary for the pair, if any; one you cannot read is `glossary_not_found`), `formality` (`default`, `more`, `less`), `instructions` (at most 2000 characters), `brief` (what the documents are, e.g. their title and domain, at most 500 characters; omitted: each file's own title, when it records one)"),
     responses((status = 202, body = JobView), (status = 400, body = crate::error::ErrorBody),
         (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
 pub async fn create_job(
@@ -226,11 +226,17 @@ pub async fn get_job(
             .add_kept_details(&mut job)
             .await
             .map_err(|e| ApiError::internal("cannot read the kept segments", e))?;
+        state
+            .jobs
+            .add_options(&mut job)
+            .await
+            .map_err(|e| ApiError::internal("cannot read the job's options", e))?;
     } else {
-        // An administrator looking at another user's job: its metadata only. File names can be
-        // content ("dismissal-J-Martin.docx"), and kept segments quote the text.
+        // An administrator looking at another user's job: its metadata only. File names and
+        // titles can be content ("dismissal-J-Martin.docx"), and kept segments quote the text.
         for file in &mut job.files {
             file.name = format!("file-{}", file.index + 1);
+            file.title = None;
         }
     }
     Ok(Json(job))

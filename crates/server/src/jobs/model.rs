@@ -93,6 +93,10 @@ pub struct FileView {
     pub kept: u64,
     /// Source language detected in this file (when the job asked for detection).
     pub detected_source_lang: Option<String>,
+    /// The document's own title (and domain), when it records one: the brief the model was
+    /// given for this file when the job has none of its user's (`null` until read, and for an
+    /// administrator looking at another user's job).
+    pub title: Option<String>,
     /// The language this file is translated from: the job's when given, else the one detected
     /// in it (`null` until it is read, or when its text does not tell).
     pub source_lang: Option<String>,
@@ -164,6 +168,11 @@ pub struct JobView {
     /// Until when the worker running it holds it (what tells a stopped worker: no renewal).
     #[serde(skip)]
     pub lease_expires_at: Option<time::OffsetDateTime>,
+    /// The options chosen at its creation; only in `GET /api/v1/jobs/{id}` answered to the
+    /// job's owner (absent from lists and for administrators: instructions and brief are
+    /// content).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<JobOptions>,
     /// When it was created (RFC 3339).
     pub created_at: String,
     /// When a worker first started it.
@@ -172,6 +181,42 @@ pub struct JobView {
     pub finished_at: Option<String>,
     /// Last change.
     pub updated_at: String,
+}
+
+/// A job's translation-memory, glossary and style options, as chosen at its creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JobOptions {
+    /// The memory read and written: `own`, `teams`, `team:<id>` or `off`.
+    pub memory: String,
+    /// Deleting the job keeps the memory entries it recorded.
+    pub keep_memory: bool,
+    /// The glossary named at creation (`null`: the owner's default for the pair, if any).
+    pub glossary_id: Option<String>,
+    /// `default`, `more` or `less`.
+    pub formality: String,
+    /// Free-form instructions.
+    pub instructions: Option<String>,
+    /// What the user said the documents are (`null`: each file's `title` is its brief).
+    pub brief: Option<String>,
+}
+
+impl JobOptions {
+    /// The options as stored.
+    pub fn new(memory: tradia_store::JobMemory, guidance: tradia_store::JobGuidance) -> Self {
+        JobOptions {
+            memory: memory.scope.as_string(),
+            keep_memory: memory.keep,
+            glossary_id: guidance.glossary.map(|g| g.to_string()),
+            formality: match guidance.formality {
+                tradia_core::Formality::Default => "default",
+                tradia_core::Formality::More => "more",
+                tradia_core::Formality::Less => "less",
+            }
+            .to_string(),
+            instructions: guidance.instructions,
+            brief: guidance.brief,
+        }
+    }
 }
 
 /// Why a finished job is not a plain success.
@@ -256,6 +301,7 @@ pub fn job_view(job: &Job, max_kept_percent: u8) -> JobView {
             error: f.error.as_ref().map(detail),
             kept: f.kept,
             detected_source_lang: f.detected_source_lang.as_ref().map(|l| l.to_string()),
+            title: f.title.clone(),
             kept_segments: None,
         })
         .collect();
@@ -279,6 +325,7 @@ pub fn job_view(job: &Job, max_kept_percent: u8) -> JobView {
         notice: None,
         attempts: job.attempts,
         lease_expires_at: job.lease_expires_at,
+        options: None,
         created_at: ts(job.created_at),
         started_at: job.started_at.map(ts),
         finished_at: job.finished_at.map(ts),

@@ -276,6 +276,14 @@ impl JobRepo {
         Ok(self.find_job(id).await?.as_ref().map(|j| self.view(j)))
     }
 
+    /// Fills the job's `options` (memory, glossary, style, brief) from the store.
+    pub async fn add_options(&self, job: &mut JobView) -> Result<(), RepoError> {
+        let memory = self.store.job_memory(job.id).await?;
+        let guidance = self.store.job_guidance(job.id).await?;
+        job.options = Some(crate::jobs::model::JobOptions::new(memory, guidance));
+        Ok(())
+    }
+
     /// Fills each file's `kept_segments` (the reasons) for files that kept any.
     pub async fn add_kept_details(&self, job: &mut JobView) -> Result<(), RepoError> {
         for file in job.files.iter_mut().filter(|f| f.kept > 0) {

@@ -58,8 +58,12 @@ async fn sources(state: &AppState, job: &Job, file: &JobFile) -> Vec<Segment> {
     };
     let format = file.format.as_deref().and_then(|f| f.parse().ok());
     let name = file.name.clone();
-    let options =
-        ExtractOptions { limits: state.settings.limits.document, ..ExtractOptions::default() };
+    let options = ExtractOptions {
+        limits: state.settings.limits.document,
+        // The same segments as the runner extracted (quiz terms or not).
+        keep_quiz_answers: state.settings.keep_quiz_answers,
+        ..ExtractOptions::default()
+    };
     let extracted = tokio::task::spawn_blocking(move || {
         let path = input.path();
         match format {

@@ -181,6 +181,7 @@ struct Fields {
     glossary_id: Option<String>,
     formality: Option<String>,
     instructions: Option<String>,
+    brief: Option<String>,
 }
 
 async fn read_parts(
@@ -198,7 +199,8 @@ async fn read_parts(
         let name = field.name().unwrap_or_default().to_string();
         let Some(file_name) = field.file_name().map(str::to_string) else {
             let value = read_text_field(field, &name, limit).await?;
-            if name != "instructions" && value.len() > MAX_FIELD_BYTES {
+            // The long texts are checked in characters once read (their own error codes).
+            if name != "instructions" && name != "brief" && value.len() > MAX_FIELD_BYTES {
                 return Err(ApiError::new(
                     ErrorCode::InvalidRequest,
                     format!("field `{name}` is too long"),
@@ -213,6 +215,7 @@ async fn read_parts(
                 "glossary_id" => fields.glossary_id = Some(value),
                 "formality" => fields.formality = Some(value),
                 "instructions" => fields.instructions = Some(value),
+                "brief" => fields.brief = Some(value),
                 _ => {}
             }
             continue;
@@ -270,6 +273,7 @@ async fn read_parts(
         glossary: crate::guidance::parse_glossary(fields.glossary_id.as_deref())?,
         formality: crate::guidance::parse_formality(fields.formality.as_deref())?,
         instructions: crate::guidance::check_instructions(fields.instructions.as_deref())?,
+        brief: crate::guidance::check_brief(fields.brief.as_deref())?,
     };
     for file in &mut files {
         detect_format(state, file).await?;

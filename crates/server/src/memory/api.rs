@@ -1,4 +1,4 @@
-//! `/api/v1/memory`: the caller purges, exports (TMX) and imports (TMX) their memory, or a
+//! `/api/v1/memory`: the caller counts, purges, exports (TMX) and imports (TMX) their memory, or a
 //! team's they belong to. Another user's memory is never reachable: every call works on the
 //! caller's own entries or a team of theirs (`team_not_found` otherwise).
 
@@ -93,6 +93,30 @@ pub struct Imported {
     pub skipped: usize,
     /// Why, for the first ones.
     pub reasons: Vec<String>,
+}
+
+/// Answer of `GET /api/v1/memory`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemorySummary {
+    /// The scope counted (`own` or `team:<id>`).
+    pub scope: String,
+    /// Entries in it.
+    pub entries: u64,
+}
+
+/// How many entries the caller's memory (or a team's they belong to) holds.
+#[utoipa::path(get, path = "/api/v1/memory", tag = "memory", params(MemoryQuery),
+    responses((status = 200, body = MemorySummary), (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn summary(
+    State(state): State<Arc<AppState>>,
+    identity: Identity,
+    query: Result<Query<MemoryQuery>, QueryRejection>,
+) -> ApiResult<Json<MemorySummary>> {
+    let query = checked(query)?;
+    let scope = parse_scope(query.scope.as_deref())?;
+    let entries = state.jobs.store().count_memory_for(&identity.caller(), scope).await?;
+    Ok(Json(MemorySummary { scope: scope.as_string(), entries }))
 }
 
 /// Deletes the caller's memory entries (all, or one job's).

@@ -72,7 +72,8 @@ pub struct ServeArgs {
     /// Work one upload may cause (segments per file and job, XML per document).
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// Hours after which uploaded and produced files (and their jobs) are purged.
+    /// Hours after which uploaded and produced files (and their jobs) are purged; translation
+    /// memory entries are kept (deleting a job, a user or a purge by the owner removes them).
     #[arg(long, env = "TRADIA_RETENTION_HOURS", default_value_t = 24)]
     pub retention_hours: u64,
     /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a tracing directive list).
@@ -84,6 +85,12 @@ pub struct ServeArgs {
     /// Document jobs run at the same time by this process (0: none, API only).
     #[arg(long, env = "TRADIA_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Document jobs of one user running at once, across workers and replicas (0: no cap). A
+    /// job keeps every LLM slot busy by itself: a user's second job would only take the worker
+    /// that another user's job starts on, so by default each user's documents run one at a time
+    /// while other users' run beside them.
+    #[arg(long, env = "TRADIA_MAX_RUNNING_JOBS_PER_USER", default_value_t = 1)]
+    pub max_running_jobs_per_user: u32,
     /// Seconds a job's lease lasts without renewal before another worker may take it over.
     #[arg(long, env = "TRADIA_JOB_LEASE_SECS", default_value_t = 60)]
     pub lease_secs: u64,
@@ -104,6 +111,10 @@ pub struct ServeArgs {
     /// with a `mostly_kept` warning.
     #[arg(long, env = "TRADIA_MAX_KEPT_PERCENT", default_value_t = tradia_core::DEFAULT_MAX_KEPT_PERCENT)]
     pub max_kept_percent: u8,
+    /// Scenari quiz answers (cloze gap answers, options, synonyms, short-answer values):
+    /// `translate` them together, checked against each other, or `keep` them as they are.
+    #[arg(long, env = "TRADIA_QUIZ_ANSWERS", default_value = "translate")]
+    pub quiz_answers: String,
     /// Translation engine: `llm`, or `pseudo` to try the service without a model.
     #[arg(long = "engine", env = "TRADIA_ENGINE", value_enum, default_value_t = EngineKind::Llm)]
     pub engine_kind: EngineKind,
@@ -151,6 +162,8 @@ pub struct ServerSettings {
     pub metrics_addr: Option<SocketAddr>,
     /// Concurrent document jobs.
     pub workers: usize,
+    /// Running jobs per user (0: no cap).
+    pub max_running_jobs_per_user: u32,
     /// Job lease duration.
     pub lease: Duration,
     /// Graceful shutdown deadline.
@@ -161,6 +174,8 @@ pub struct ServerSettings {
     pub outage_max: Duration,
     /// Share of kept segments (percent) over which a `done` job carries a warning.
     pub max_kept_percent: u8,
+    /// Keep Scenari quiz answers as they are instead of translating them together.
+    pub keep_quiz_answers: bool,
     /// Engine kind.
     pub engine: EngineKind,
     /// LLM settings (`None`: the pseudo engine only).
@@ -229,6 +244,16 @@ impl ServeArgs {
         if self.max_kept_percent > 100 {
             return Err(err("TRADIA_MAX_KEPT_PERCENT", "must be a percentage from 0 to 100"));
         }
+        let keep_quiz_answers = match self.quiz_answers.trim().to_ascii_lowercase().as_str() {
+            "translate" => false,
+            "keep" => true,
+            other => {
+                return Err(err(
+                    "TRADIA_QUIZ_ANSWERS",
+                    format!("`{other}`: expected translate or keep"),
+                ));
+            }
+        };
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| err("LOG_LEVEL", format!("`{}`: {e}", self.log_level)))?;
         let metrics_addr = match &self.metrics_addr {
@@ -271,11 +296,13 @@ impl ServeArgs {
             log_level: self.log_level.clone(),
             metrics_addr,
             workers: self.workers,
+            max_running_jobs_per_user: self.max_running_jobs_per_user,
             lease: Duration::from_secs(self.lease_secs),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             outage_pause: Duration::from_secs(self.outage_pause_secs),
             outage_max: Duration::from_secs(self.outage_max_secs),
             max_kept_percent: self.max_kept_percent,
+            keep_quiz_answers,
             engine: self.engine_kind,
             llm: Some(
                 self.llm
@@ -308,11 +335,13 @@ impl ServerSettings {
             log_level: "info".into(),
             metrics_addr: None,
             workers: 2,
+            max_running_jobs_per_user: 1,
             lease: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
             outage_pause: Duration::from_secs(15),
             outage_max: Duration::from_secs(1800),
             max_kept_percent: tradia_core::DEFAULT_MAX_KEPT_PERCENT,
+            keep_quiz_answers: false,
             engine: EngineKind::Pseudo,
             llm: None,
             vision_model: None,
@@ -353,11 +382,16 @@ impl ServerSettings {
                 self.metrics_addr.map_or("(main port)".into(), |a| a.to_string()),
             ),
             ("TRADIA_WORKERS", self.workers.to_string()),
+            ("TRADIA_MAX_RUNNING_JOBS_PER_USER", self.max_running_jobs_per_user.to_string()),
             ("TRADIA_JOB_LEASE_SECS", self.lease.as_secs().to_string()),
             ("TRADIA_SHUTDOWN_TIMEOUT", self.shutdown_timeout.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_PAUSE_SECS", self.outage_pause.as_secs().to_string()),
             ("TRADIA_LLM_OUTAGE_MAX_SECS", self.outage_max.as_secs().to_string()),
             ("TRADIA_MAX_KEPT_PERCENT", self.max_kept_percent.to_string()),
+            (
+                "TRADIA_QUIZ_ANSWERS",
+                if self.keep_quiz_answers { "keep" } else { "translate" }.to_string(),
+            ),
             (
                 "TRADIA_ENGINE",
                 match self.engine {
@@ -416,6 +450,13 @@ mod tests {
         assert_eq!(s.listen.port(), 8000);
         assert!(s.database_url.starts_with("sqlite://"));
         assert_eq!(s.outage_max, Duration::from_secs(1800));
+        assert!(!s.keep_quiz_answers, "quiz answers are translated by default");
+        let cli = Cli::try_parse_from(["x", "--quiz-answers", "Keep"]).unwrap();
+        assert!(cli.serve.settings().unwrap().keep_quiz_answers);
+        let cli = Cli::try_parse_from(["x", "--quiz-answers", "maybe"]).unwrap();
+        let e = cli.serve.settings().unwrap_err();
+        assert_eq!(e.name, "TRADIA_QUIZ_ANSWERS");
+        assert!(e.message.contains("translate or keep"), "{e}");
         let cli = Cli::try_parse_from(["x", "--retired-outage-pauses", "20"]).unwrap();
         let e = cli.serve.settings().unwrap_err();
         assert_eq!(e.name, "TRADIA_LLM_OUTAGE_PAUSES");

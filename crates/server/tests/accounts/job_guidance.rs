@@ -1,7 +1,8 @@
 //! Glossary and style options of jobs and text requests, against the simulator (which uses the
 //! glossary terms it receives): a job naming a glossary, or falling back on the owner's default
 //! for the pair, has the target terms in its output; another user's glossary is not found; a bad
-//! `formality` or over-long `instructions` are refused naming the problem.
+//! `formality` or over-long `instructions` or `brief` are refused naming the problem; the job
+//! shows its options to its owner, and each file's own title.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -90,6 +91,35 @@ async fn scenario(database: Option<&str>) {
     assert_eq!(status, 202, "{job}");
     let out = result(&a, job["id"].as_str().unwrap()).await;
     assert!(out.contains("Zcoursework"), "the glossary's target term: {out}");
+    // The job shows its options to its owner, and the document's own title (its brief here).
+    let (status, view) =
+        a.call(Method::GET, &format!("/api/v1/jobs/{}", job["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        view["options"],
+        json!({"memory": "off", "keep_memory": false, "glossary_id": named, "formality": "more",
+            "instructions": "Keep it short.", "brief": null}),
+        "{view}"
+    );
+    assert_eq!(view["files"][0]["title"], "Bonjour", "the Markdown's first heading: {view}");
+    // Without a brief of the user's, the document's title is the model's brief.
+    let briefs = sim.stats().briefs;
+    assert!(briefs.get("Bonjour").is_some_and(|n| *n > 0), "{briefs:?}");
+    // A brief of the user's is kept with the job; lists carry no options.
+    let (status, job) = post(&a, &[("brief", "  Un cours de météo  ")]).await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    a.wait_done(&id).await;
+    let (_, view) = a.call(Method::GET, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(view["options"]["brief"], "Un cours de météo", "{view}");
+    let briefs = sim.stats().briefs;
+    assert!(
+        briefs.get("Un cours de météo").is_some_and(|n| *n > 0),
+        "the user's brief wins: {briefs:?}"
+    );
+    assert_eq!(briefs.len(), 2, "no other brief was sent: {briefs:?}");
+    let (_, jobs) = a.call(Method::GET, "/api/v1/jobs").await;
+    assert!(jobs["jobs"][0].get("options").is_none(), "{jobs}");
 
     // No glossary named: the owner's default for the pair applies.
     glossary(&a, "Zdefaultcourse", true).await;
@@ -122,6 +152,12 @@ async fn scenario(database: Option<&str>) {
     assert_eq!(
         (status, err["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("instructions_too_long")),
+        "{err}"
+    );
+    let (status, err) = post(&a, &[("brief", &"b".repeat(501))]).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("brief_too_long")),
         "{err}"
     );
     let at_limit = "é".repeat(2000);

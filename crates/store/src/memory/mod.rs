@@ -87,6 +87,13 @@ pub trait MemoryStore: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, StoreResult<Vec<MemoryEntry>>>;
 
+    /// How many entries the memory `scope` writes to holds (the caller's own, or one team's).
+    fn count_memory_for<'a>(
+        &'a self,
+        caller: &'a Caller,
+        scope: MemoryScope,
+    ) -> BoxFuture<'a, StoreResult<u64>>;
+
     /// Deletes the entries of the memory `scope` writes to (the caller's own, or one team's),
     /// all of them or those recorded by job `job`. Returns how many.
     fn purge_memory_for<'a>(

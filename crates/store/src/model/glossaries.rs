@@ -84,6 +84,9 @@ pub struct GlossaryUpdate {
 /// The most characters of a job's free-form instructions.
 pub const MAX_INSTRUCTIONS_CHARS: usize = 2_000;
 
+/// The most characters of a job's brief (what the document is: title, domain).
+pub const MAX_BRIEF_CHARS: usize = 500;
+
 /// A job's glossary and style options, chosen at its creation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JobGuidance {
@@ -93,4 +96,7 @@ pub struct JobGuidance {
     pub formality: tradia_core::Formality,
     /// Free-form instructions (at most [`MAX_INSTRUCTIONS_CHARS`] characters).
     pub instructions: Option<String>,
+    /// What the document is, as the user put it (at most [`MAX_BRIEF_CHARS`] characters;
+    /// `None`: each file's own title, if it has one).
+    pub brief: Option<String>,
 }

@@ -139,6 +139,8 @@ pub struct JobFile {
     pub kept: u64,
     /// Source language detected for this file, when the job asked for detection.
     pub detected_source_lang: Option<LanguageTag>,
+    /// The document's own title, read at extraction (the brief when the job has none).
+    pub title: Option<String>,
     /// The produced file, once merged.
     pub output_blob: Option<BlobKey>,
     /// Why this file could not be translated, if so.
@@ -220,6 +222,9 @@ pub struct FileExtracted {
     pub format: Option<String>,
     /// Source language detected for the file, when detection was asked for.
     pub detected_source_lang: Option<LanguageTag>,
+    /// The document's own title, if it records one (at most
+    /// [`MAX_BRIEF_CHARS`](crate::MAX_BRIEF_CHARS) characters are kept).
+    pub title: Option<String>,
 }
 
 /// One finished segment, saved as soon as the engine returns it, so a restarted job does not
@@ -274,6 +279,10 @@ pub struct ClaimOptions {
     /// being claimed again (it keeps killing its workers). Graceful requeues count too, so leave
     /// room for restarts (10 is a sensible value).
     pub max_attempts: u32,
+    /// Jobs of one owner running at once, across every worker and replica (0: no cap). A job
+    /// keeps every LLM slot busy on its own, so a second job of the same owner adds no
+    /// throughput, only takes a worker that another owner's job would have started on.
+    pub max_running_per_owner: u32,
 }
 
 /// What renewing a lease found.

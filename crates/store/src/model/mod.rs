@@ -19,8 +19,8 @@ pub use accounts::{
 };
 pub use credentials::{ApiKey, NewApiKey, NewSession, Session, TokenHash};
 pub use glossaries::{
-    Glossary, GlossaryUpdate, JobGuidance, MAX_GLOSSARY_ENTRIES, MAX_INSTRUCTIONS_CHARS,
-    MAX_NOTE_CHARS, MAX_TERM_CHARS, NewGlossary, Owner,
+    Glossary, GlossaryUpdate, JobGuidance, MAX_BRIEF_CHARS, MAX_GLOSSARY_ENTRIES,
+    MAX_INSTRUCTIONS_CHARS, MAX_NOTE_CHARS, MAX_TERM_CHARS, NewGlossary, Owner,
 };
 pub use ids::{ApiKeyId, AuditId, GlossaryId, JobId, SessionId, TeamId, UserId};
 pub use jobs::{

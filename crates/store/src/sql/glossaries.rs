@@ -17,8 +17,8 @@ use super::glossary_rows::{
 use super::{Dialect, SqlBackend, StoredTime, now};
 use crate::error::StoreError;
 use crate::model::{
-    Caller, Glossary, GlossaryId, GlossaryUpdate, JobGuidance, MAX_INSTRUCTIONS_CHARS, NewGlossary,
-    Owner,
+    Caller, Glossary, GlossaryId, GlossaryUpdate, JobGuidance, MAX_BRIEF_CHARS,
+    MAX_INSTRUCTIONS_CHARS, NewGlossary, Owner,
 };
 use crate::store::StoreResult;
 
@@ -78,12 +78,16 @@ const DELETE_GLOSSARY: &str = "DELETE FROM glossaries WHERE id = $1";
 
 /// Sets the guidance of job `$2` when the caller (`$1`) owns it.
 const SET_JOB_GUIDANCE: &str = "INSERT INTO job_guidance (job_id, glossary_id, formality, \
-     instructions) SELECT id, $3, $4, $5 FROM jobs WHERE id = $2 AND owner = $1 \
+     instructions, brief) SELECT id, $3, $4, $5, $6 FROM jobs WHERE id = $2 AND owner = $1 \
      ON CONFLICT (job_id) DO UPDATE SET glossary_id = excluded.glossary_id, \
-     formality = excluded.formality, instructions = excluded.instructions";
+     formality = excluded.formality, instructions = excluded.instructions, \
+     brief = excluded.brief";
+
+/// A `job_guidance` row: glossary id, formality, instructions, brief.
+type GuidanceRow = (Option<Uuid>, String, Option<String>, Option<String>);
 
 const JOB_GUIDANCE: &str =
-    "SELECT glossary_id, formality, instructions FROM job_guidance WHERE job_id = $1";
+    "SELECT glossary_id, formality, instructions, brief FROM job_guidance WHERE job_id = $1";
 
 /// How a formality is stored.
 fn formality_str(f: tradia_core::Formality) -> &'static str {
@@ -315,7 +319,7 @@ where
     for<'q> Option<&'q str>: Encode<'q, D> + Type<D>,
     for<'q> Option<Uuid>: Encode<'q, D> + Type<D>,
     for<'r> GlossaryRow<D::Time>: FromRow<'r, D::Row>,
-    for<'r> (Option<Uuid>, String, Option<String>): FromRow<'r, D::Row>,
+    for<'r> GuidanceRow: FromRow<'r, D::Row>,
 {
     pub(crate) async fn set_job_guidance_for(
         b: &impl SqlBackend<Db = D>,
@@ -328,6 +332,13 @@ where
         {
             return Err(StoreError::Invalid(format!(
                 "instructions are longer than {MAX_INSTRUCTIONS_CHARS} characters"
+            )));
+        }
+        if let Some(text) = &guidance.brief
+            && text.chars().count() > MAX_BRIEF_CHARS
+        {
+            return Err(StoreError::Invalid(format!(
+                "the brief is longer than {MAX_BRIEF_CHARS} characters"
             )));
         }
         let mut tx = b.begin_write().await?;
@@ -345,6 +356,7 @@ where
             .bind(guidance.glossary.map(|g| g.0))
             .bind(formality_str(guidance.formality))
             .bind(guidance.instructions.as_deref())
+            .bind(guidance.brief.as_deref())
             .execute(&mut *tx)
             .await?;
         if D::rows_affected(&done) == 0 {
@@ -358,14 +370,15 @@ where
         b: &impl SqlBackend<Db = D>,
         job: crate::model::JobId,
     ) -> StoreResult<JobGuidance> {
-        let row: Option<(Option<Uuid>, String, Option<String>)> =
+        let row: Option<GuidanceRow> =
             sqlx::query_as(JOB_GUIDANCE).bind(job.0).fetch_optional(b.reader()).await?;
         match row {
             None => Ok(JobGuidance::default()),
-            Some((glossary, formality, instructions)) => Ok(JobGuidance {
+            Some((glossary, formality, instructions, brief)) => Ok(JobGuidance {
                 glossary: glossary.map(GlossaryId),
                 formality: parse_formality(&formality)?,
                 instructions,
+                brief,
             }),
         }
     }

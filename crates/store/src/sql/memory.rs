@@ -279,6 +279,19 @@ where
         rows.into_iter().map(EntryRow::into_entry).collect()
     }
 
+    pub(crate) async fn count(
+        b: &impl SqlBackend<Db = D>,
+        caller: &Caller,
+        scope: MemoryScope,
+    ) -> StoreResult<u64> {
+        let (_, _, scope_id) = owner_columns(Self::owner_of(b, caller, scope).await?);
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_entries WHERE scope_id = $1")
+            .bind(scope_id)
+            .fetch_one(b.reader())
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     pub(crate) async fn purge(
         b: &impl SqlBackend<Db = D>,
         caller: &Caller,
@@ -420,6 +433,14 @@ macro_rules! impl_memory_store {
             ) -> ::tradia_core::BoxFuture<'a, $crate::StoreResult<Vec<$crate::model::MemoryEntry>>>
             {
                 Box::pin($crate::sql::Memories::<$db>::export(self, caller, scope, after, limit))
+            }
+
+            fn count_memory_for<'a>(
+                &'a self,
+                caller: &'a $crate::model::Caller,
+                scope: $crate::model::MemoryScope,
+            ) -> ::tradia_core::BoxFuture<'a, $crate::StoreResult<u64>> {
+                Box::pin($crate::sql::Memories::<$db>::count(self, caller, scope))
             }
 
             fn purge_memory_for<'a>(

@@ -56,7 +56,7 @@ const IN_PROGRESS_OF_OWNER: &str = "SELECT COUNT(DISTINCT j.id) AS jobs, COUNT(*
 
 /// The columns of [`FileRow`]: a file with its saved and kept segment counts.
 const FILES_OF_JOB: &str = "SELECT f.file_index, f.name, f.format, f.input_blob, f.size, \
-     f.extracted, f.total, f.detected_lang, f.output_blob, f.error_code, f.error_message, \
+     f.extracted, f.total, f.detected_lang, f.title, f.output_blob, f.error_code, f.error_message, \
      (SELECT COUNT(*) FROM job_segments s \
         WHERE s.job_id = f.job_id AND s.file_index = f.file_index) AS done, \
      (SELECT COUNT(*) FROM job_segments s \
@@ -94,7 +94,8 @@ const SEGMENTS_OF_FILE: &str = "SELECT file_index, segment_id, content, kept_cod
 
 // A new format replaces the upload-time guess; no format keeps it.
 const SET_FILE_EXTRACTED: &str = "UPDATE job_files SET extracted = TRUE, total = $3, \
-     format = COALESCE($4, format), detected_lang = $5 WHERE job_id = $1 AND file_index = $2";
+     format = COALESCE($4, format), detected_lang = $5, title = $6 \
+     WHERE job_id = $1 AND file_index = $2";
 
 const SET_FILE_OUTPUT: &str =
     "UPDATE job_files SET output_blob = $3 WHERE job_id = $1 AND file_index = $2";
@@ -129,6 +130,8 @@ pub(crate) enum FileUpdate {
         format: Option<String>,
         /// The language detected in the file.
         detected_lang: Option<LanguageTag>,
+        /// The document's own title.
+        title: Option<String>,
     },
     /// The produced file.
     Output(BlobKey),
@@ -143,6 +146,7 @@ impl FileUpdate {
             total: to_i64("segment count", extracted.total)?,
             format: extracted.format,
             detected_lang: extracted.detected_source_lang,
+            title: extracted.title,
         })
     }
 }
@@ -343,13 +347,14 @@ where
         update: &FileUpdate,
     ) -> StoreResult<()> {
         let query = match update {
-            FileUpdate::Extracted { total, format, detected_lang } => {
+            FileUpdate::Extracted { total, format, detected_lang, title } => {
                 sqlx::query(SET_FILE_EXTRACTED)
                     .bind(job.0)
                     .bind(i64::from(index))
                     .bind(*total)
                     .bind(format.as_deref())
                     .bind(detected_lang.as_ref().map(LanguageTag::as_str))
+                    .bind(title.as_deref())
             }
             FileUpdate::Output(output) => sqlx::query(SET_FILE_OUTPUT)
                 .bind(job.0)

@@ -48,6 +48,7 @@ pub(crate) struct FileRow {
     pub extracted: bool,
     pub total: i64,
     pub detected_lang: Option<String>,
+    pub title: Option<String>,
     pub output_blob: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
@@ -125,6 +126,7 @@ impl FileRow {
             },
             kept: unsigned("kept", self.kept)?,
             detected_source_lang: opt_lang("detected_lang", self.detected_lang)?,
+            title: self.title,
             output_blob: self.output_blob.map(|b| blob("output_blob", &b)).transpose()?,
             error: error_info(self.error_code, self.error_message),
         })

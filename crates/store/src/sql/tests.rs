@@ -42,6 +42,7 @@ fn file_row() -> FileRow {
         extracted: false,
         total: 0,
         detected_lang: None,
+        title: None,
         output_blob: None,
         error_code: None,
         error_message: None,
@@ -100,7 +101,8 @@ fn status_counts_list_every_status() {
 
 #[test]
 fn values_too_large_for_a_column_are_refused() {
-    let extracted = FileExtracted { total: u64::MAX, format: None, detected_source_lang: None };
+    let extracted =
+        FileExtracted { total: u64::MAX, format: None, detected_source_lang: None, title: None };
     assert!(matches!(FileUpdate::extracted(extracted), Err(StoreError::Invalid(_))));
 
     let mut job = new_job();

@@ -38,6 +38,7 @@ fn opts(worker: &str, ttl_ms: u64) -> ClaimOptions {
         worker: worker.into(),
         lease_ttl: Duration::from_millis(ttl_ms),
         max_attempts: 10,
+        max_running_per_owner: 0,
     }
 }
 
@@ -149,6 +150,7 @@ pub async fn claim_work_finish(store: S) {
                 total: 3,
                 format: Some("scenari-item".into()),
                 detected_source_lang: Some(lang("fr")),
+                title: Some("Les bases de la météo".into()),
             },
         )
         .await
@@ -157,7 +159,7 @@ pub async fn claim_work_finish(store: S) {
         .set_file_extracted(
             &c.lease,
             1,
-            FileExtracted { total: 2, format: None, detected_source_lang: None },
+            FileExtracted { total: 2, format: None, detected_source_lang: None, title: None },
         )
         .await
         .expect("extracted 1");
@@ -173,6 +175,8 @@ pub async fn claim_work_finish(store: S) {
 
     let mid = store.get_job(job.id).await.expect("get");
     assert_eq!(mid.files[0].format.as_deref(), Some("scenari-item"));
+    assert_eq!(mid.files[0].title.as_deref(), Some("Les bases de la météo"));
+    assert_eq!(mid.files[1].title, None);
     assert_eq!(mid.files[1].format.as_deref(), Some("scenari"), "None keeps the upload format");
     assert_eq!(mid.files[0].detected_source_lang, Some(lang("fr")));
     assert_eq!(mid.detected_source_lang(), Some(&lang("fr")));
@@ -276,7 +280,8 @@ pub async fn expired_lease_is_reclaimed(store: S) {
     assert_lease_lost(store.finish_job(&a.lease).await);
     assert_lease_lost(store.fail_job(&a.lease, ErrorInfo::new("x", "y")).await);
     assert_lease_lost(store.save_segments(&a.lease, vec![seg(0, 2, "zombie")]).await);
-    let extracted = FileExtracted { total: 9, format: None, detected_source_lang: None };
+    let extracted =
+        FileExtracted { total: 9, format: None, detected_source_lang: None, title: None };
     assert_lease_lost(store.set_file_extracted(&a.lease, 0, extracted).await);
     assert_lease_lost(store.set_file_output(&a.lease, 0, BlobKey::generate()).await);
     assert_lease_lost(store.set_file_failed(&a.lease, 0, ErrorInfo::new("x", "y")).await);
@@ -394,7 +399,7 @@ pub async fn save_segment_is_idempotent(store: S) {
         .set_file_extracted(
             &c.lease,
             0,
-            FileExtracted { total: 2, format: None, detected_source_lang: None },
+            FileExtracted { total: 2, format: None, detected_source_lang: None, title: None },
         )
         .await
         .unwrap();
@@ -527,8 +532,12 @@ pub async fn purge_expired(store: S) {
 pub async fn too_many_attempts(store: S) {
     let job = store.create_job(new_job(1)).await.unwrap();
     let second = store.create_job(new_job(1)).await.unwrap();
-    let options =
-        ClaimOptions { worker: "w".into(), lease_ttl: Duration::from_millis(200), max_attempts: 1 };
+    let options = ClaimOptions {
+        worker: "w".into(),
+        lease_ttl: Duration::from_millis(200),
+        max_attempts: 1,
+        max_running_per_owner: 0,
+    };
     let c = store.claim_next_job(&options).await.unwrap().expect("first attempt");
     assert_eq!(c.job.id, job.id);
     tokio::time::sleep(Duration::from_millis(450)).await;

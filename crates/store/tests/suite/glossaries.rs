@@ -261,6 +261,7 @@ pub async fn job_guidance_is_set_by_the_owner_with_a_glossary_they_can_read(stor
         glossary: Some(mine.id),
         formality: Formality::More,
         instructions: Some("Keep it short.".into()),
+        brief: Some("A course on weather — physics".into()),
     };
     store.set_job_guidance_for(&alice, job.id, set.clone()).await.expect("set");
     assert_eq!(store.job_guidance(job.id).await.expect("read"), set);
@@ -278,6 +279,14 @@ pub async fn job_guidance_is_set_by_the_owner_with_a_glossary_they_can_read(stor
     };
     assert!(matches!(
         store.set_job_guidance_for(&alice, job.id, long).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let long_brief = JobGuidance {
+        brief: Some("x".repeat(tradia_store::MAX_BRIEF_CHARS + 1)),
+        ..JobGuidance::default()
+    };
+    assert!(matches!(
+        store.set_job_guidance_for(&alice, job.id, long_brief).await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(store.job_guidance(job.id).await.expect("read"), set, "unchanged by refusals");

@@ -166,6 +166,8 @@ suite! {
         owners_take_turns,
         owners_take_turns_when_each_job_ends_before_the_next_claim,
         ownerless_jobs_count_as_one_owner,
+        an_owner_at_the_cap_leaves_free_workers_to_others,
+        concurrent_claims_keep_the_cap,
     }
     accounts {
         users_crud,
@@ -195,6 +197,7 @@ async fn sqlite_survives_restart() {
                 worker: "before".into(),
                 lease_ttl: std::time::Duration::from_millis(200),
                 max_attempts: 10,
+                max_running_per_owner: 0,
             })
             .await
             .expect("claim")
@@ -222,6 +225,7 @@ async fn sqlite_survives_restart() {
             worker: "after".into(),
             lease_ttl: std::time::Duration::from_secs(30),
             max_attempts: 10,
+            max_running_per_owner: 0,
         })
         .await
         .expect("claim")

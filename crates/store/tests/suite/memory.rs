@@ -170,6 +170,11 @@ pub async fn two_users_same_sentence_no_leak(store: S) {
     );
     assert!(store.export_memory_for(&b, MemoryScope::Own, None, 100).await.unwrap().is_empty());
     // Bob's purge does not touch Alice's memory; `off` reads nothing.
+    assert_eq!(
+        store.count_memory_for(&b, MemoryScope::Own).await.unwrap(),
+        0,
+        "Alice's not counted"
+    );
     assert_eq!(store.purge_memory_for(&b, MemoryScope::Own, None).await.unwrap(), 0);
     assert!(exact(&store, &a, MemoryScope::Own, sentence).await.is_some());
     assert_eq!(exact(&store, &a, MemoryScope::Off, sentence).await, None);
@@ -316,9 +321,12 @@ pub async fn jobs_and_their_memory(store: S) {
     let mut e = entry("Quatrième phrase.", "Fourth.");
     e.job = Some(job.id);
     store.record_memory_for(&a, MemoryScope::Own, vec![e]).await.unwrap();
+    assert_eq!(store.count_memory_for(&a, MemoryScope::Own).await.unwrap(), 3);
     assert_eq!(store.purge_memory_for(&a, MemoryScope::Own, Some(job.id)).await.unwrap(), 1);
     assert_eq!(exact(&store, &a, MemoryScope::Own, "Quatrième phrase.").await, None);
+    assert_eq!(store.count_memory_for(&a, MemoryScope::Own).await.unwrap(), 2);
     assert_eq!(store.purge_memory_for(&a, MemoryScope::Own, None).await.unwrap(), 2);
+    assert_eq!(store.count_memory_for(&a, MemoryScope::Own).await.unwrap(), 0);
     assert!(store.export_memory_for(&a, MemoryScope::Own, None, 100).await.unwrap().is_empty());
     assert!(fuzzy(&store, &a, MemoryScope::Own, "Deuxième phrase du document.").await.is_empty());
 }

@@ -112,7 +112,20 @@ async fn translate(
     let mut request = TranslateRequest::all(source, run.target.clone(), &document.segments);
     request.sink = run.progress;
     request.owner = name.to_string();
-    request.guidance = run.guidance.clone();
+    // The user's `--brief` wins; else the document's own title and domain.
+    let guidance = match document.brief() {
+        Some(brief) if run.guidance.brief.is_none() => {
+            Arc::new(Guidance { brief: Some(brief), ..(*run.guidance).clone() })
+        }
+        _ => run.guidance.clone(),
+    };
+    // With this file's notes for translators (sent with their segments).
+    let guidance = if document.report.notes.is_empty() {
+        guidance
+    } else {
+        Arc::new(guidance.with_notes(&document.report.notes))
+    };
+    request.guidance = with_quiz(&guidance, &document);
     let results = run.engine.translate(request).await.inspect_err(|e| {
         *engine_failure = Some(e.to_string());
     })?;
@@ -171,4 +184,13 @@ fn write_output<E: Into<anyhow::Error>>(
     }
     std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
     Ok(target)
+}
+
+/// The run's guidance with the document's quiz groups (the terms translated together), shared
+/// as is when the document has none.
+fn with_quiz(guidance: &Arc<Guidance>, document: &Document) -> Arc<Guidance> {
+    if document.quiz.is_empty() {
+        return guidance.clone();
+    }
+    Arc::new(Guidance { quiz: document.quiz.clone(), ..(**guidance).clone() })
 }

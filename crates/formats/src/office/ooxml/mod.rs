@@ -323,7 +323,32 @@ fn extract_package<R: Read + Seek>(
         parts.push(PartPlan { name: name.clone(), src: text, repls });
     }
     segments.check(&options.limits)?;
-    Ok(office::assemble(format, original, parts, segments, report, options.limits))
+    let (title, domain) = core_properties(&mut pkg);
+    Ok(office::assemble(
+        format,
+        original,
+        parts,
+        segments,
+        report,
+        options.limits,
+        office::OdfStyles::default(),
+    )
+    .with_title(title, domain))
+}
+
+/// The title and domain (subject, else keywords) of the package's core properties
+/// (`docProps/core.xml`); none when it has none or they cannot be read (a title is a hint,
+/// never a reason to refuse a document).
+fn core_properties<R: Read + Seek>(pkg: &mut Package<'_, R>) -> (Option<String>, Option<String>) {
+    let Some(name) =
+        pkg.names.iter().find(|n| n.eq_ignore_ascii_case("docProps/core.xml")).cloned()
+    else {
+        return (None, None);
+    };
+    match pkg.read(&name).ok().and_then(|data| String::from_utf8(data).ok()) {
+        Some(text) => crate::title::dc_properties(&text),
+        None => (None, None),
+    }
 }
 
 /// Where a part comes in reading order.

@@ -34,8 +34,11 @@ pub(super) async fn extract_file(
         tracing::debug!(job.id = %task.job.id, file.index = file.index, "no format stored at upload; detecting it");
     }
     let name = file.name.clone();
-    let options =
-        ExtractOptions { limits: task.state.settings.limits.document, ..ExtractOptions::default() };
+    let options = ExtractOptions {
+        limits: task.state.settings.limits.document,
+        keep_quiz_answers: task.state.settings.keep_quiz_answers,
+        ..ExtractOptions::default()
+    };
     tokio::task::spawn_blocking(move || {
         let path = input.path();
         let document = match format {

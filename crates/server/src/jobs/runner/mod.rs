@@ -98,6 +98,8 @@ impl FileTask<'_> {
 
 /// Starts `settings.workers` workers and the purge task on `tracker`.
 pub fn spawn_workers(state: &Arc<AppState>, tracker: &TaskTracker) {
+    // Before any merge of this process: what crashed merges left in the spool goes.
+    merge::clean_spool(&state.settings.data_dir);
     // `host:pid:…`: the store retakes at once a lease whose holder is a dead process of this host.
     let holder = tradia_store::process::holder_prefix();
     for n in 0..state.settings.workers {
@@ -113,6 +115,7 @@ async fn worker_loop(state: Arc<AppState>, worker: String) {
         worker: worker.clone(),
         lease_ttl: state.settings.lease,
         max_attempts: MAX_ATTEMPTS,
+        max_running_per_owner: state.settings.max_running_jobs_per_user,
     };
     while !state.shutdown.is_cancelled() {
         match state.jobs.claim_next_job(&options).await {
@@ -291,7 +294,7 @@ async fn translate_job(
         }
         let task = FileTask { state, lease, job, file, cancel };
         match read_file(&task, &mut counted).await? {
-            Read::Ready(extracted, source) => read.push((file, extracted, source)),
+            Read::Ready(extracted, source) => read.push((file, *extracted, source)),
             Read::Done(FileOutcome::Stored) => any_done = true,
             Read::Done(FileOutcome::Failed { code, message }) => {
                 first_error.get_or_insert((code, message));
@@ -327,7 +330,7 @@ async fn translate_job(
 /// A file after its first two stages.
 enum Read {
     /// Read, with its source language: to translate.
-    Ready(extract::Extracted, Option<LanguageTag>),
+    Ready(Box<extract::Extracted>, Option<LanguageTag>),
     /// Nothing to translate: it could not be read, or it is already in the target language
     /// and was copied unchanged.
     Done(FileOutcome),
@@ -356,6 +359,7 @@ async fn read_file(task: &FileTask<'_>, counted: &mut u64) -> Result<Read, Stop>
         total: if unchanged { 0 } else { document.segments.len() as u64 },
         format: Some(document.format.as_str().to_string()),
         detected_source_lang: if task.job.source_lang.is_none() { source.clone() } else { None },
+        title: document.brief(),
     };
     task.state.jobs.set_file_extracted(task.lease, task.file.index, recorded).await?;
     if unchanged {
@@ -378,7 +382,7 @@ async fn read_file(task: &FileTask<'_>, counted: &mut u64) -> Result<Read, Stop>
         )
         .await;
     }
-    Ok(Read::Ready(extracted, source))
+    Ok(Read::Ready(Box::new(extracted), source))
 }
 
 /// Fails the file (`Some`) when its `segments` would take the job past

@@ -36,7 +36,13 @@ pub(super) async fn translate_segments(
     let FileTask { state, lease, job, file, cancel } = *task;
     let engine =
         crate::memory::for_job(state, job, state.gateway.engine(job.model.as_deref())).await;
-    let guidance = Arc::new(crate::guidance::for_job(state, job, source.as_ref()).await);
+    // The job's guidance, with this file's brief, notes for translators (sent with their
+    // segments) and quiz terms (translated together, `tradia_core::quiz`).
+    let mut guidance = crate::guidance::for_job(state, job, source.as_ref(), document.brief())
+        .await
+        .with_notes(&document.report.notes);
+    guidance.quiz = document.quiz.clone();
+    let guidance = Arc::new(guidance);
     // Since when this file has found no LLM server answering (`None` while they answer).
     let mut outage_since: Option<Instant> = None;
     loop {
