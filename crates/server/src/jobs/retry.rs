@@ -1,5 +1,6 @@
 //! `POST /api/v1/jobs/{id}/retry`: a failed or cancelled job started again as a new job, with
-//! the same files, languages and model, so the user does not upload again.
+//! the same files, languages, model and options (translation memory, glossary, formality,
+//! instructions, brief), so the user does not upload again.
 //!
 //! The new job gets its own copy of each upload: either job can then be deleted (or purged)
 //! without taking the other's files. Retrying counts as a new job for the quotas, as an upload
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use tradia_store::{BlobKey, JobStatus, NewJob, NewJobFile};
+use tradia_store::{BlobKey, JobGuidance, JobMemory, JobStatus, NewJob, NewJobFile};
 
 use crate::access::RequestOrigin;
 use crate::accounts::{Identity, audit, quota};
@@ -42,6 +43,9 @@ pub async fn retry_job(
     }
     quota::check_jobs_in_progress(&state, &identity.user).await?;
     quota::check_chars(&state, &identity.user, 0).await?;
+    let store = state.jobs.store();
+    let memory = store.job_memory(old.id).await?;
+    let guidance = store.job_guidance(old.id).await?;
     let mut files = Vec::with_capacity(old.files.len());
     let mut copied: Vec<BlobKey> = Vec::new();
     for file in &old.files {
@@ -71,6 +75,12 @@ pub async fn retry_job(
         .create_job_for(&identity.caller(), new_job)
         .await
         .map_err(|e| ApiError::internal("cannot store the job", e))?;
+    if let Err(e) = copy_options(&state, &identity, job.id, memory, guidance).await {
+        // A glossary deleted since, say: no half-configured job is left behind.
+        let blobs = store.delete_job_for(&identity.caller(), job.id).await.unwrap_or_default();
+        state.jobs.delete_blobs(&blobs).await;
+        return Err(e);
+    }
     let mut job = state.jobs.view(&job);
     state.annotate(&mut job);
     tracing::info!(job.id = %job.id, retried = %id, user.id = %identity.user.id, "job queued again (retry)");
@@ -86,6 +96,27 @@ pub async fn retry_job(
     state.job_queued.notify_one();
     state.publish(job.clone());
     Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// The retried job's memory and guidance options, set on the new job.
+async fn copy_options(
+    state: &AppState,
+    identity: &Identity,
+    job: tradia_store::JobId,
+    memory: JobMemory,
+    guidance: JobGuidance,
+) -> ApiResult<()> {
+    let store = state.jobs.store();
+    if memory != JobMemory::default() {
+        store.set_job_memory_for(&identity.caller(), job, memory).await?;
+    }
+    if guidance != JobGuidance::default() {
+        store
+            .set_job_guidance_for(&identity.caller(), job, guidance)
+            .await
+            .map_err(crate::api::glossaries::store_error)?;
+    }
+    Ok(())
 }
 
 /// A new blob with the bytes of `key`.

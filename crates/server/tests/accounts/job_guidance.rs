@@ -211,3 +211,54 @@ async fn jobs_and_texts_use_the_glossary_and_style_they_are_given() {
         scenario(database.as_deref()).await;
     }
 }
+
+/// A retried job keeps its options: memory, glossary, formality, instructions and brief.
+async fn retry_scenario(database: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = ServerSettings::for_tests(dir.path());
+    settings.access = AccessSettings::default();
+    settings.workers = 0; // API only: the job stays queued until cancelled.
+    if let Some(url) = database {
+        settings.database_url = url.to_string();
+    }
+    let app =
+        App::start_with(dir, settings, std::sync::Arc::new(tradia_server::PseudoGateway)).await;
+    let a = app.user("retrier").await;
+    let named = glossary(&a, "Zcoursework", false).await;
+    let (status, job) = post(
+        &a,
+        &[
+            ("glossary_id", &named),
+            ("formality", "less"),
+            ("instructions", "Tutoyer."),
+            ("brief", "Un cours"),
+            ("keep_memory", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let (status, cancelled) = a.call(Method::POST, &format!("/api/v1/jobs/{id}/cancel")).await;
+    assert!(status.is_success(), "{cancelled}");
+    let (_, before) = a.call(Method::GET, &format!("/api/v1/jobs/{id}")).await;
+    let (status, retried) = a.call(Method::POST, &format!("/api/v1/jobs/{id}/retry")).await;
+    assert_eq!(status, 202, "{retried}");
+    let new_id = retried["id"].as_str().unwrap();
+    assert_ne!(new_id, id);
+    let (_, after) = a.call(Method::GET, &format!("/api/v1/jobs/{new_id}")).await;
+    assert_eq!(
+        after["options"],
+        json!({"memory": "off", "keep_memory": true, "glossary_id": named, "formality": "less",
+            "instructions": "Tutoyer.", "brief": "Un cours"}),
+        "{after}"
+    );
+    assert_eq!(after["options"], before["options"], "{before} {after}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_job_keeps_its_options() {
+    for database in databases() {
+        retry_scenario(database.as_deref()).await;
+    }
+}
