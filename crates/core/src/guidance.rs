@@ -110,6 +110,24 @@ pub enum Formality {
     Less,
 }
 
+impl Formality {
+    /// Its name, as the API, the store and serde write it: `default`, `more` or `less`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Formality::Default => "default",
+            Formality::More => "more",
+            Formality::Less => "less",
+        }
+    }
+
+    /// The formality named `name` ([`Formality::as_str`]); `None` for any other text.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Formality::Default, Formality::More, Formality::Less]
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
+}
+
 /// What happened to one segment on its way to the output, for the quality report.
 ///
 /// Producers add variants as they learn to detect things; consumers match exhaustively.
@@ -195,5 +213,19 @@ impl SegmentFlag {
             | SegmentFlag::NumberMissing { .. }
             | SegmentFlag::UrlMissing { .. } => 3,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Formality;
+
+    #[test]
+    fn a_formality_is_read_back_from_its_name_as_serde_writes_it() {
+        for f in [Formality::Default, Formality::More, Formality::Less] {
+            assert_eq!(Formality::from_name(f.as_str()), Some(f));
+            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
+        }
+        assert_eq!(Formality::from_name("formal"), None);
     }
 }

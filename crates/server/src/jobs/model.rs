@@ -207,12 +207,7 @@ impl JobOptions {
             memory: memory.scope.as_string(),
             keep_memory: memory.keep,
             glossary_id: guidance.glossary.map(|g| g.to_string()),
-            formality: match guidance.formality {
-                tradia_core::Formality::Default => "default",
-                tradia_core::Formality::More => "more",
-                tradia_core::Formality::Less => "less",
-            }
-            .to_string(),
+            formality: guidance.formality.as_str().to_string(),
             instructions: guidance.instructions,
             brief: guidance.brief,
         }

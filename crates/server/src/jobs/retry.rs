@@ -77,8 +77,12 @@ pub async fn retry_job(
         .map_err(|e| ApiError::internal("cannot store the job", e))?;
     if let Err(e) = copy_options(&state, &identity, job.id, memory, guidance).await {
         // A glossary deleted since, say: no half-configured job is left behind.
-        let blobs = store.delete_job_for(&identity.caller(), job.id).await.unwrap_or_default();
-        state.jobs.delete_blobs(&blobs).await;
+        match store.delete_job_for(&identity.caller(), job.id).await {
+            Ok(blobs) => state.jobs.delete_blobs(&blobs).await,
+            Err(err) => {
+                tracing::warn!(job.id = %job.id, error = %err, "cannot delete a retry left without its options")
+            }
+        }
         return Err(e);
     }
     let mut job = state.jobs.view(&job);

@@ -89,22 +89,9 @@ type GuidanceRow = (Option<Uuid>, String, Option<String>, Option<String>);
 const JOB_GUIDANCE: &str =
     "SELECT glossary_id, formality, instructions, brief FROM job_guidance WHERE job_id = $1";
 
-/// How a formality is stored.
-fn formality_str(f: tradia_core::Formality) -> &'static str {
-    match f {
-        tradia_core::Formality::Default => "default",
-        tradia_core::Formality::More => "more",
-        tradia_core::Formality::Less => "less",
-    }
-}
-
 fn parse_formality(s: &str) -> StoreResult<tradia_core::Formality> {
-    match s {
-        "default" => Ok(tradia_core::Formality::Default),
-        "more" => Ok(tradia_core::Formality::More),
-        "less" => Ok(tradia_core::Formality::Less),
-        other => Err(StoreError::Corrupt(format!("unknown stored formality `{other}`"))),
-    }
+    tradia_core::Formality::from_name(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown stored formality `{s}`")))
 }
 
 impl<D> Glossaries<D>
@@ -122,7 +109,6 @@ where
     for<'r> GlossaryRow<D::Time>: FromRow<'r, D::Row>,
     for<'r> EntryRow: FromRow<'r, D::Row>,
     for<'r> (i64,): FromRow<'r, D::Row>,
-    for<'r> (Option<Uuid>, String, Option<String>): FromRow<'r, D::Row>,
 {
     async fn readable(
         conn: &mut D::Connection,
@@ -354,7 +340,7 @@ where
             .bind(caller.user.0)
             .bind(job.0)
             .bind(guidance.glossary.map(|g| g.0))
-            .bind(formality_str(guidance.formality))
+            .bind(guidance.formality.as_str())
             .bind(guidance.instructions.as_deref())
             .bind(guidance.brief.as_deref())
             .execute(&mut *tx)
