@@ -262,6 +262,10 @@ async fn matrix(database: Option<&str>) {
                         other.json(route.method.clone(), &path, body.clone()).await;
                     assert!(status.is_success() || status == 422, "B on {what}: {status} {answer}");
                     assert!(!answer.to_string().contains("secret"), "B sees A's memory: {answer}");
+                    if route.method == Method::GET && path == "/api/v1/memory" {
+                        // A count leaks no text: B's own memory is empty, A's entries not counted.
+                        assert_eq!(answer["entries"], 0, "B counts A's memory: {answer}");
+                    }
                 }
                 let export = text(&a, Method::GET, "/api/v1/memory/tmx").await;
                 assert!(export.contains("secret"), "A's memory survives B's {what}: {export}");
