@@ -353,6 +353,32 @@ mod tests {
     }
 
     #[test]
+    fn a_quiz_request_gets_its_glossary_terms_and_their_misses_as_any_batch() {
+        let plain = json!({"task":"translate","source_lang":"French","target_lang":"English",
+            "context":["Le ___ compte."],
+            "segments":[{"id":"1","text":"respect des règles"},{"id":"2","text":"mépris"}],
+            "glossary":[{"source":"règles","target":"rules"}]});
+        let mut quiz = plain.clone();
+        quiz["quiz"] = json!({"kind":"cloze","terms":[{"id":"1","role":"answer"},
+            {"id":"2","role":"option"}],"note":"…"});
+        for mode in [SimMode::Pseudo, SimMode::Contextual] {
+            let answer = |req: &Value, faults: &[FaultKind]| {
+                let drawn = faults.iter().copied().collect();
+                let mut rng = StdRng::seed_from_u64(1);
+                compose_in(mode, &req.to_string(), &Structured::Json, &drawn, &mut rng)
+            };
+            let (q, p) = (answer(&quiz, &[]), answer(&plain, &[]));
+            assert_eq!(q.content, p.content, "{mode:?}: the quiz field changes nothing");
+            let a = parse(&q);
+            assert!(a.translations[0].text.ends_with(" rules"), "{mode:?}: {a:?}");
+            let missed = answer(&quiz, &[FaultKind::TermMiss]);
+            assert_eq!(missed.applied, [FaultKind::TermMiss], "{mode:?}");
+            let a = parse(&missed);
+            assert!(!a.translations[0].text.contains("rules"), "{mode:?}: {a:?}");
+        }
+    }
+
+    #[test]
     fn wrappers() {
         let b = batch(&[("1", "a")]);
         let c = run(

@@ -10,6 +10,15 @@
 //! with a stricter note; when that fails too, every term of the group keeps its source (the quiz
 //! works, in the source language) and is flagged [`SegmentFlag::QuizKept`] with the reason.
 //!
+//! The glossary works as for ordinary batches (`terms.rs`): the request carries the glossary
+//! terms whose source occurs in the group's terms (not in its context, sent with its own
+//! batch), the formality, brief and instructions, in the same user-message fields, so the
+//! system message stays the same. An answer that holds together but misses a term's target is
+//! the group's one retry too, told so by the `glossary_note` (the quiz's stricter note is for a
+//! group that broke); after the retry a group that holds together is kept translated, each term
+//! missing a target flagged [`SegmentFlag::GlossaryTermMissing`], the first answer standing if
+//! the second failed. A missing term never makes a group keep its source.
+//!
 //! Only groups whose terms are all pending take this path (a resumed job whose group was
 //! partly saved sends the rest as ordinary segments).
 
@@ -25,6 +34,7 @@ use tradia_core::{
 };
 
 use super::budget::{TEMPLATE_TOKENS, output_allowance, prompt_tokens};
+use super::terms::Terms;
 use super::{LlmEngine, est_tokens};
 use crate::answer::{Alignment, EntryContext, align, check_entry, parse_translations};
 use crate::backend::{ChatRequest, Finish};
@@ -83,13 +93,26 @@ impl LlmEngine {
         groups: &[&QuizGroup],
     ) -> Result<Vec<SegmentResult>, EngineError> {
         let window = (self.inner.settings.slots * self.inner.backends.len() * 2).max(4);
-        let mut todo = groups.iter();
+        // The glossary prepared once for the request; each group's terms are its units, the
+        // first group's numbered from 0, the next group's after them.
+        let mut glossary = Terms::new(&request.guidance);
+        let mut firsts = Vec::with_capacity(groups.len());
+        let mut next_unit = 0;
+        for group in groups {
+            firsts.push(next_unit);
+            for seg in group.term_ids().filter_map(|id| request.segments.get(id as usize)) {
+                glossary.add_unit(&seg.edges().core);
+                next_unit += 1;
+            }
+        }
+        let glossary = &glossary;
+        let mut todo = groups.iter().zip(firsts);
         let mut running = FuturesUnordered::new();
         let mut out = Vec::new();
         loop {
             while running.len() < window {
                 match todo.next() {
-                    Some(g) => running.push(self.quiz_group(request, g)),
+                    Some((g, first)) => running.push(self.quiz_group(request, g, glossary, first)),
                     None => break,
                 }
             }
@@ -101,31 +124,50 @@ impl LlmEngine {
         Ok(out)
     }
 
+    /// One group, its terms being `glossary`'s units from `first` on: asked once more when its
+    /// answer does not hold together or misses a glossary term, then translated (missing terms
+    /// flagged) or kept as in the source.
     async fn quiz_group(
         &self,
         request: &TranslateRequest<'_>,
         group: &QuizGroup,
+        glossary: &Terms<'_>,
+        first: usize,
     ) -> Result<Vec<SegmentResult>, EngineError> {
         let terms: Vec<&Segment> =
             group.term_ids().filter_map(|id| request.segments.get(id as usize)).collect();
+        let units: Vec<usize> = (first..first + terms.len()).collect();
+        let mut retry = None;
+        // A first answer that held together but missed terms: it stands if the second fails.
+        let mut held: Option<(Vec<Content>, Vec<Vec<String>>)> = None;
         let mut why = String::new();
         for strict in [false, true] {
             if request.cancel.is_cancelled() {
                 return Err(EngineError::Cancelled);
             }
-            match self.quiz_attempt(request, group, &terms, strict).await? {
+            let guidance = glossary.wire_noting(&units, retry == Some(Retry::Terms));
+            let broke = retry == Some(Retry::Broken);
+            match self.quiz_attempt(request, group, &terms, guidance, strict, broke).await? {
                 Ok(cores) => {
-                    let results = terms
-                        .iter()
-                        .zip(&cores)
-                        .map(|(seg, core)| self.quiz_result(request, seg, core))
-                        .collect();
-                    return Ok(results);
+                    let missing: Vec<Vec<String>> =
+                        units.iter().zip(&cores).map(|(&u, c)| glossary.missing_in(u, c)).collect();
+                    if !strict && missing.iter().any(|m| !m.is_empty()) {
+                        tracing::debug!(segments = terms.len(), "quiz terms missed glossary terms");
+                        self.inner.counters.resent.fetch_add(terms.len() as u64, Relaxed);
+                        held = Some((cores, missing));
+                        retry = Some(Retry::Terms);
+                        continue;
+                    }
+                    return Ok(self.quiz_results(request, &terms, &cores, &missing));
                 }
                 Err(reason) => {
                     tracing::warn!(segments = terms.len(), "quiz terms rejected: {reason}");
+                    if let Some((cores, missing)) = held.take() {
+                        return Ok(self.quiz_results(request, &terms, &cores, &missing));
+                    }
                     if !strict {
                         self.inner.counters.resent.fetch_add(terms.len() as u64, Relaxed);
+                        retry = Some(Retry::Broken);
                     }
                     why = reason;
                 }
@@ -146,11 +188,29 @@ impl LlmEngine {
             .collect())
     }
 
+    /// The results of a group's accepted translation, `missing` its terms' missing glossary
+    /// terms, each reported to the sink.
+    fn quiz_results(
+        &self,
+        request: &TranslateRequest<'_>,
+        terms: &[&Segment],
+        cores: &[Content],
+        missing: &[Vec<String>],
+    ) -> Vec<SegmentResult> {
+        terms
+            .iter()
+            .zip(cores)
+            .zip(missing)
+            .map(|((seg, core), missing)| self.quiz_result(request, seg, core, missing))
+            .collect()
+    }
+
     fn quiz_result(
         &self,
         request: &TranslateRequest<'_>,
         seg: &Segment,
         core: &Content,
+        missing: &[String],
     ) -> SegmentResult {
         let mut result = SegmentResult::from_core(seg, core).unwrap_or_else(|e| {
             SegmentResult::kept_source(
@@ -161,6 +221,9 @@ impl LlmEngine {
         });
         if result.kept.is_none() {
             result.flags.push(SegmentFlag::Model { name: self.inner.settings.model.clone() });
+            result.flags.extend(
+                missing.iter().map(|term| SegmentFlag::GlossaryTermMissing { term: term.clone() }),
+            );
         }
         tradia_core::quality::annotate(seg, &mut result, request.source.as_ref(), &request.target);
         let c = &self.inner.counters;
@@ -172,13 +235,17 @@ impl LlmEngine {
         result
     }
 
-    /// One request for a group: the translated cores, or why they do not hold together.
+    /// One request for a group, with `guidance` (the glossary and style fields of the user
+    /// message; `strict`: the second try, `broke`: after an answer that did not hold together):
+    /// the translated cores, or why they do not hold together.
     async fn quiz_attempt(
         &self,
         request: &TranslateRequest<'_>,
         group: &QuizGroup,
         terms: &[&Segment],
+        mut guidance: Map<String, Value>,
         strict: bool,
+        broke: bool,
     ) -> Result<Result<Vec<Content>, String>, EngineError> {
         let cores: Vec<Content> = terms.iter().map(|s| s.edges().core).collect();
         let rendered: Vec<String> = cores.iter().map(Content::render).collect();
@@ -213,9 +280,8 @@ impl LlmEngine {
             QuizKind::Cloze => CLOZE_NOTE,
             QuizKind::ShortAnswer => SHORT_ANSWER_NOTE,
         };
-        let note = if strict { format!("{note} {QUIZ_STRICT_NOTE}") } else { note.to_string() };
+        let note = if broke { format!("{note} {QUIZ_STRICT_NOTE}") } else { note.to_string() };
         quiz.insert("note".into(), Value::String(note));
-        let mut guidance = Map::new();
         guidance.insert("quiz".into(), Value::Object(quiz));
         let source_name = prompt::language_name(request.source.as_ref());
         let target_name = request.target.english_name();
@@ -277,6 +343,15 @@ impl LlmEngine {
             cores.iter().zip(&out).map(|(s, t)| (s.plain_text(), t.plain_text())).collect();
         Ok(check_group(group, &pairs).map(|()| out))
     }
+}
+
+/// Why a group is asked a second time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Its answer did not hold together (`QUIZ_STRICT_NOTE`).
+    Broken,
+    /// Its answer held together but missed glossary terms (the `glossary_note`).
+    Terms,
 }
 
 /// A context segment's text for a model: its words, each standalone code (the gap, among

@@ -12,7 +12,9 @@
 //! stricter `glossary_note`; if the second answer still misses a term (or fails otherwise),
 //! the translation is kept (the best answer obtained) and the segment carries
 //! [`SegmentFlag::GlossaryTermMissing`] per missing term: a missing term is a quality issue for
-//! a person to look at, never a reason to keep the source.
+//! a person to look at, never a reason to keep the source. A quiz group (`quiz.rs`) is asked
+//! again as a whole, so it reads the misses itself ([`Terms::missing_in`]) and sends the note
+//! with [`Terms::wire_noting`].
 //!
 //! Matching is `tradia_core::quality::missing_terms`'s rule (the translation memory checks exact
 //! matches with it too): the source term on word boundaries (`cours` is not in `parcours`), the
@@ -103,7 +105,7 @@ impl<'r> Terms<'r> {
     }
 
     /// The terms of unit `u` absent from `answer`.
-    fn missing_in(&self, u: usize, answer: &Content) -> Vec<String> {
+    pub(super) fn missing_in(&self, u: usize, answer: &Content) -> Vec<String> {
         let Some(found) = self.per_unit.get(u).filter(|f| !f.is_empty()) else {
             return Vec::new();
         };
@@ -117,8 +119,19 @@ impl<'r> Terms<'r> {
             .collect()
     }
 
-    /// The fields this request adds to the user message of a batch of `units`.
+    /// The fields this request adds to the user message of a batch of `units` (with the
+    /// `glossary_note` when one of them is asked again for a missing term).
     pub(super) fn wire(&self, units: &[usize]) -> Map<String, Value> {
+        let again = {
+            let retrying = self.retrying.lock().unwrap_or_else(|e| e.into_inner());
+            units.iter().any(|u| retrying.contains_key(u))
+        };
+        self.wire_noting(units, again)
+    }
+
+    /// [`Terms::wire`], with the `glossary_note` when `again` says so: for a caller that asks
+    /// its units again as a whole and keeps their first answers itself (`quiz.rs`).
+    pub(super) fn wire_noting(&self, units: &[usize], again: bool) -> Map<String, Value> {
         let mut out = Map::new();
         let mut chosen: Vec<usize> =
             units.iter().filter_map(|&u| self.per_unit.get(u)).flatten().copied().collect();
@@ -138,8 +151,7 @@ impl<'r> Terms<'r> {
                 })
                 .collect();
             out.insert("glossary".into(), Value::Array(glossary));
-            let retrying = self.retrying.lock().unwrap_or_else(|e| e.into_inner());
-            if units.iter().any(|u| retrying.contains_key(u)) {
+            if again {
                 out.insert("glossary_note".into(), Value::String(GLOSSARY_NOTE.into()));
             }
         }
