@@ -10,6 +10,8 @@
 
 mod memory;
 
+pub use memory::MEMORY_TIDY_EVERY;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -40,6 +42,8 @@ type Queries = crate::sql::Queries<Postgres>;
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// When the memory's tables are next vacuumed (see [`PgStore::with_memory_tidy_every`]).
+    memory_tidy: std::sync::Arc<memory::Tidy>,
 }
 
 /// The advisory lock that serialises the transactions which may change who is an active
@@ -162,7 +166,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let store = PgStore { pool };
+        let store = PgStore { pool, memory_tidy: std::sync::Arc::new(memory::Tidy::default()) };
         crate::sql::Memories::<Postgres>::index_pending_terms(&store).await?;
         Ok(store)
     }

@@ -5,6 +5,11 @@
 //! per lookup of one segment.
 //!
 //! `cargo test -p tradia-store --release --test memory_bench -- --ignored --nocapture`
+//!
+//! With `TRADIA_BENCH_DIR` (an absolute folder), the SQLite store is kept there, and a later run
+//! that finds it already holding the entries only regenerates the same sentences (same seed)
+//! and measures, so that lookups can be compared without writing a million entries again; on
+//! PostgreSQL the same holds for a database that already has the `bench` user's entries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,7 +18,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tradia_core::{Content, LanguageTag};
-use tradia_store::{MemoryOrigin, MemoryScope, NewMemoryEntry, NewUser, Role, Store};
+use tradia_store::{Caller, MemoryOrigin, MemoryScope, NewMemoryEntry, NewUser, Role, Store};
 
 const WORDS: &[&str] = &[
     "le",
@@ -117,12 +122,18 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[((samples.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn bench(store: &dyn Store, label: &str) {
+/// Writes the entries (unless the store already holds them) and returns the user and a
+/// thousandth of the sentences, to look up.
+async fn fill(store: &dyn Store, label: &str) -> (Caller, Vec<String>) {
     let entries: usize = std::env::var("TRADIA_BENCH_ENTRIES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let user = store.create_user(NewUser::new("bench", Role::User)).await.unwrap().caller();
+    let user = match store.find_user_by_login("bench").await.unwrap() {
+        Some(user) => user.caller(),
+        None => store.create_user(NewUser::new("bench", Role::User)).await.unwrap().caller(),
+    };
+    let reuse = store.count_memory_for(&user, MemoryScope::Own).await.unwrap() == entries as u64;
     let (fr, en): (LanguageTag, LanguageTag) = ("fr".parse().unwrap(), "en".parse().unwrap());
     let mut rng = StdRng::seed_from_u64(7);
     let vocabulary = vocabulary(20_000, &mut rng);
@@ -149,20 +160,33 @@ async fn bench(store: &dyn Store, label: &str) {
             })
             .collect();
         written += chunk.len();
-        store.record_memory_for(&user, MemoryScope::Own, chunk).await.unwrap();
+        if !reuse {
+            store.record_memory_for(&user, MemoryScope::Own, chunk).await.unwrap();
+        }
     }
     let stored = store.export_memory_for(&user, MemoryScope::Own, None, 1).await.unwrap();
     assert!(!stored.is_empty());
     let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "{label}: {written} entries written in {seconds:.1} s ({:.0} entries/s)",
-        written as f64 / seconds
-    );
+    if reuse {
+        println!("{label}: {written} entries already stored, reused");
+    } else {
+        println!(
+            "{label}: {written} entries written in {seconds:.1} s ({:.0} entries/s)",
+            written as f64 / seconds
+        );
+    }
 
-    let queries: Vec<&String> = kept.iter().take(1000).collect();
+    kept.truncate(1000);
+    (user, kept)
+}
+
+/// Times the exact and the fuzzy lookup of each of `queries`.
+async fn measure(store: &dyn Store, user: &Caller, queries: &[String], label: &str) {
+    let (fr, en): (LanguageTag, LanguageTag) = ("fr".parse().unwrap(), "en".parse().unwrap());
+    let user = *user;
     let mut exact = Vec::new();
     let mut hits = 0;
-    for q in &queries {
+    for q in queries {
         let t = Instant::now();
         let found = store
             .memory_exact_for(&user, MemoryScope::Own, &fr, &en, &[Content::text(q.as_str())])
@@ -179,8 +203,8 @@ async fn bench(store: &dyn Store, label: &str) {
     );
     let mut fuzzy = Vec::new();
     let mut found_original = 0;
-    for q in &queries {
-        // A near-identical segment: one word changed.
+    for q in queries {
+        // A near-identical segment: one word added.
         let near = q.replacen(' ', " très ", 1);
         let t = Instant::now();
         let found = store
@@ -200,11 +224,26 @@ async fn bench(store: &dyn Store, label: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn memory_lookups_at_scale() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = tradia_store::connect(&tradia_store::sqlite_url(dir.path())).await.unwrap();
-    bench(store.as_ref(), "sqlite").await;
+    let temporary = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("TRADIA_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temporary.path());
+    std::fs::create_dir_all(dir).unwrap();
+    let store = tradia_store::connect(&tradia_store::sqlite_url(dir)).await.unwrap();
+    let (user, queries) = fill(store.as_ref(), "sqlite").await;
+    measure(store.as_ref(), &user, &queries, "sqlite").await;
     if let Ok(url) = std::env::var("TRADIA_BENCH_DATABASE_URL") {
         let store = tradia_store::connect(&url).await.unwrap();
-        bench(store.as_ref(), "postgres").await;
+        let (user, queries) = fill(store.as_ref(), "postgres").await;
+        measure(store.as_ref(), &user, &queries, "postgres").await;
+        // What autovacuum leaves after a bulk import, a minute or so later: the visibility map
+        // set (an index-only scan no longer visits the table) and fresh statistics.
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let started = Instant::now();
+        sqlx::query("VACUUM (ANALYZE) memory_entries, memory_postings, memory_term_df")
+            .execute(&pool)
+            .await
+            .unwrap();
+        println!("postgres: VACUUM (ANALYZE) took {:.1} s", started.elapsed().as_secs_f64());
+        measure(store.as_ref(), &user, &queries, "postgres, vacuumed").await;
     }
 }

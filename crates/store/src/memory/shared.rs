@@ -73,8 +73,8 @@ pub(crate) fn check_entry(entry: &NewMemoryEntry) -> StoreResult<()> {
 }
 
 /// Bounds a fuzzy `limit`.
-pub(crate) fn fuzzy_limit(limit: usize) -> i64 {
-    limit.clamp(1, 100) as i64
+pub(crate) fn fuzzy_limit(limit: usize) -> usize {
+    limit.clamp(1, 100)
 }
 
 /// Bounds an export `limit`.

@@ -8,11 +8,14 @@
 //! 100,000 entries. Here each entry's distinct terms go into a plain posting table
 //! (`memory_postings (term_key, entry_id)`) and each term's document frequency into
 //! `memory_term_df`; a lookup reads the frequencies of the segment's terms, keeps its
-//! *rarest* few ([`choose`]), reads their short posting lists and counts, per entry, how many
-//! of them it contains. Only the entries sharing the most are fetched whole and ranked by
-//! [`tradia_core::memory::similarity`]. The same tables and the same choice on SQLite and
-//! PostgreSQL; the tables are kept by triggers from the entry's `terms` column, so every
-//! deletion (a purge, a job's, a user's cascade) removes its postings too.
+//! *rarest* few ([`choose`]), reads their posting lists (one row per term: the ids as one text,
+//! newest first, at most their share of [`POSTINGS_CAP`]) and counts here, per entry, how many
+//! of them it contains ([`best_sharing`]; the database's `GROUP BY` over the same postings cost
+//! 4 to 10 times more, building a temporary table of every posting). Only the entries sharing
+//! the most are fetched whole and ranked by [`tradia_core::memory::similarity`]. The same
+//! tables and the same choice on SQLite and PostgreSQL; the tables are kept by triggers from
+//! the entry's `terms` column, so every deletion (a purge, a job's, a user's cascade) removes
+//! its postings too.
 //!
 //! A term key is the first 8 bytes of the SHA-256 of (scope id, languages, term): a scope's
 //! postings and frequencies are its own (a common word elsewhere does not make a lookup here
@@ -21,13 +24,11 @@
 //!
 //! Measured (`TRADIA_BENCH_ENTRIES=1000000 cargo test -p tradia-store --release --test
 //! memory_bench -- --ignored --nocapture`, one memory of 1,000,000 entries, this project's
-//! shared 2-core machine, lookups right after the bulk load): SQLite exact p50 0.07 ms / p99
-//! 0.17 ms, fuzzy p50 2.2 ms / p99 14 ms, the original among the candidates of a one-word
-//! variant in 991 of 1,000, 4,100 entries/s written; PostgreSQL exact 0.21 / 3.8 ms, fuzzy
-//! 40 / 140 ms (990 of 1,000), 5,900 entries/s. The fuzzy p99 misses the 5 ms aim on both:
-//! the cost is the postings read and counted (up to [`POSTINGS_CAP`] rows when a segment's two
-//! rarest words are common ones), and on PostgreSQL, right after a bulk load, before `VACUUM`
-//! has set the table's visibility map, each posting read is also a visit of the table.
+//! 2-core machine with nothing else running): SQLite exact p50 0.05 ms / p99 0.11–0.50 ms,
+//! fuzzy p50 1.1–1.4 ms / p99 3.0–3.8 ms, the original among the candidates of a one-word
+//! variant in 990 of 1,000; PostgreSQL exact 0.17 / 0.27 ms, fuzzy 2.0 / 5.3 ms (990 of
+//! 1,000), 8,900 entries/s written, its tables vacuumed by the store every 100,000 entries
+//! (`postgres/memory.rs`). Before the counting moved here: SQLite fuzzy p99 9–11 ms.
 //!
 //! Terms: lower-cased runs of letters and digits of at least two characters; in scripts
 //! written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar) each pair of neighbouring
@@ -55,7 +56,7 @@ const POSTINGS_BUDGET: i64 = 6_000;
 const POSTINGS_CAP: i64 = 12_000;
 
 /// Entries fetched whole and ranked, at least (the best-sharing ones).
-pub(crate) const RANKED_CANDIDATES: i64 = 20;
+pub(crate) const RANKED_CANDIDATES: usize = 20;
 
 /// Whether `c` belongs to a script written without spaces between words.
 fn unspaced(c: char) -> bool {
@@ -147,9 +148,10 @@ pub(crate) struct Chosen {
     /// Their keys, rarest first.
     pub keys: Vec<i64>,
     /// A candidate contains at least this many of them (half, rounded up).
-    pub min_shared: i64,
-    /// Postings read at most: the sum of their frequencies, bounded by [`POSTINGS_CAP`].
-    pub postings: i64,
+    pub min_shared: usize,
+    /// Postings read of each term (the newest), in the order of `keys`: all of them, except
+    /// when the terms together have more than [`POSTINGS_CAP`], which is then shared out.
+    pub limits: Vec<i64>,
 }
 
 /// The rarest of a segment's terms the memory holds, from their document frequencies
@@ -159,22 +161,57 @@ pub(crate) struct Chosen {
 pub(crate) fn choose(mut frequencies: Vec<(i64, i64)>) -> Option<Chosen> {
     frequencies.retain(|(_, df)| *df > 0);
     frequencies.sort_by_key(|&(key, df)| (df, key));
-    let mut keys = Vec::new();
+    let mut taken: Vec<(i64, i64)> = Vec::new();
     let mut postings = 0;
     for (key, df) in frequencies {
-        if keys.len() == LOOKUP_TERMS
-            || (keys.len() >= MIN_LOOKUP_TERMS && postings + df > POSTINGS_BUDGET)
+        if taken.len() == LOOKUP_TERMS
+            || (taken.len() >= MIN_LOOKUP_TERMS && postings + df > POSTINGS_BUDGET)
         {
             break;
         }
-        keys.push(key);
+        taken.push((key, df));
         postings += df;
     }
-    if keys.is_empty() {
+    if taken.is_empty() {
         return None;
     }
-    let min_shared = (keys.len() as i64 + 1) / 2;
-    Some(Chosen { keys, min_shared, postings: postings.min(POSTINGS_CAP) })
+    // Shared out rarest first: a term under its share leaves the rest to the commoner ones.
+    let mut left = POSTINGS_CAP;
+    let mut limits = Vec::with_capacity(taken.len());
+    for (i, (_, df)) in taken.iter().enumerate() {
+        let share = left / (taken.len() - i) as i64;
+        let limit = (*df).min(share);
+        limits.push(limit);
+        left -= limit;
+    }
+    let min_shared = taken.len().div_ceil(2);
+    Some(Chosen { keys: taken.into_iter().map(|(key, _)| key).collect(), min_shared, limits })
+}
+
+/// Entry ids as a posting statement returns them: comma-separated decimal text, `None` when
+/// the term has no posting. Anything else is a store fault.
+pub(crate) fn parse_ids(text: Option<&str>) -> Result<Vec<i64>, std::num::ParseIntError> {
+    match text {
+        None | Some("") => Ok(Vec::new()),
+        Some(text) => text.split(',').map(str::parse).collect(),
+    }
+}
+
+/// The ids of the `n` entries appearing in the most of `lists` (the postings read, one list per
+/// term, each without repeats), at least `min_shared` of them; ties go to the newest (highest
+/// id). Counted here rather than by the database's `GROUP BY`: sorting a few thousand integers
+/// costs microseconds, where a grouped statement built a temporary table of every posting.
+pub(crate) fn best_sharing(lists: Vec<Vec<i64>>, min_shared: usize, n: usize) -> Vec<i64> {
+    let mut all: Vec<i64> = lists.into_iter().flatten().collect();
+    all.sort_unstable();
+    let mut counted: Vec<(usize, i64)> = Vec::new();
+    for run in all.chunk_by(|a, b| a == b) {
+        if run.len() >= min_shared {
+            counted.push((run.len(), run[0]));
+        }
+    }
+    counted.sort_unstable_by(|a, b| b.cmp(a));
+    counted.into_iter().take(n).map(|(_, id)| id).collect()
 }
 
 #[cfg(test)]
@@ -213,15 +250,45 @@ mod tests {
     #[test]
     fn the_rarest_terms_are_chosen_within_the_budget() {
         let chosen = choose(vec![(1, 900_000), (2, 40), (3, 0), (4, 300), (5, 2_000)]).unwrap();
-        assert_eq!(chosen, Chosen { keys: vec![2, 4, 5], min_shared: 2, postings: 2_340 });
+        assert_eq!(
+            chosen,
+            Chosen { keys: vec![2, 4, 5], min_shared: 2, limits: vec![40, 300, 2_000] }
+        );
         let many: Vec<(i64, i64)> = (0..10).map(|k| (k, 10 + k)).collect();
         assert_eq!(choose(many).unwrap().keys, vec![0, 1, 2, 3, 4]);
-        // Two terms even beyond the budget, read up to the cap; a third only within it.
+        // Two terms even beyond the budget, the cap shared out between them; a third only
+        // within the budget.
         let common = choose(vec![(7, 50_000), (8, 60_000), (9, 70_000)]).unwrap();
-        assert_eq!(common, Chosen { keys: vec![7, 8], min_shared: 1, postings: POSTINGS_CAP });
+        let half = POSTINGS_CAP / 2;
+        assert_eq!(common, Chosen { keys: vec![7, 8], min_shared: 1, limits: vec![half, half] });
+        // A rare term leaves the rest of the cap to the common one.
+        let mixed = choose(vec![(1, 100), (2, 80_000)]).unwrap();
+        assert_eq!(mixed.limits, vec![100, POSTINGS_CAP - 100]);
         assert_eq!(choose(vec![(1, 5_000), (2, 5_500), (3, 5_600)]).unwrap().keys, vec![1, 2]);
-        assert_eq!(choose(vec![(1, 30)]).unwrap().keys, vec![1]);
+        assert_eq!(
+            choose(vec![(1, 30)]).unwrap(),
+            Chosen { keys: vec![1], min_shared: 1, limits: vec![30] }
+        );
         assert_eq!(choose(vec![(1, 0)]), None);
         assert_eq!(choose(Vec::new()), None);
+    }
+
+    #[test]
+    fn ids_are_read_from_their_text() {
+        assert_eq!(parse_ids(Some("12,7,-3")).unwrap(), vec![12, 7, -3]);
+        assert_eq!(parse_ids(Some("5")).unwrap(), vec![5]);
+        assert_eq!(parse_ids(None).unwrap(), Vec::<i64>::new());
+        assert_eq!(parse_ids(Some("")).unwrap(), Vec::<i64>::new());
+        assert!(parse_ids(Some("1,x")).is_err());
+    }
+
+    #[test]
+    fn the_entries_sharing_the_most_terms_come_first_then_the_newest() {
+        let lists = vec![vec![9, 4, 2], vec![8, 4, 3, 2], vec![4, 3, 1]];
+        assert_eq!(best_sharing(lists.clone(), 1, 10), vec![4, 3, 2, 9, 8, 1]);
+        assert_eq!(best_sharing(lists.clone(), 2, 10), vec![4, 3, 2]);
+        assert_eq!(best_sharing(lists.clone(), 2, 2), vec![4, 3]);
+        assert_eq!(best_sharing(lists, 4, 10), Vec::<i64>::new());
+        assert_eq!(best_sharing(Vec::new(), 1, 10), Vec::<i64>::new());
     }
 }

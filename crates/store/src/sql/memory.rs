@@ -21,7 +21,7 @@ use crate::memory::shared::{
     EXACT, EXPORT, EntryRow, IS_MEMBER, TEAMS_OF, decode_job_memory, export_limit, fuzzy_limit,
     fuzzy_text, key_hash, owner_columns, write_owner,
 };
-use crate::memory::terms::{RANKED_CANDIDATES, choose, term_keys};
+use crate::memory::terms::{RANKED_CANDIDATES, best_sharing, choose, parse_ids, term_keys};
 use crate::model::{Caller, JobId, JobMemory, MemoryEntry, MemoryOwner, MemoryScope, TeamId};
 use crate::store::StoreResult;
 
@@ -36,39 +36,19 @@ pub(crate) trait MemoryDialect: Dialect {
     /// The document frequencies `(term_key, df)` of the terms `$1` (a [`Self::Keys`]).
     const TERM_DF: &'static str;
 
-    /// The candidates: the entries of scope `$5` and languages `$6`, `$7` among the postings of
-    /// the terms `$1` (at most `$2` of them read), sharing at least `$3` of those terms, the
-    /// `$4` sharing the most (ties: the newest).
-    const CANDIDATES: &'static str;
-}
+    /// The ids of the entries posted under the term `$1`, newest first, at most `$2` of them,
+    /// as one comma-separated text (NULL when there are none): a term's postings come back in
+    /// one row, read from the primary key in its order, with nothing to sort or group. One term
+    /// per statement: PostgreSQL, seeing `LIMIT` over `term_key = ANY (…)`, took a sequential
+    /// scan of all 13 million postings instead (2.7 s).
+    const POSTINGS: &'static str;
 
-/// The candidate statement around the two pieces the dialects write differently: `$postings`,
-/// a subquery of the `entry_id`s posted under the terms `$1` (at most `$2` of them), and
-/// `$join`, the join of the counted candidates `c` with their entries `e`.
-///
-/// Both must keep to one plan whatever the planner estimates. The postings are read from the
-/// primary key (PostgreSQL, seeing `LIMIT` over `= ANY`, took a sequential scan of all 13
-/// million postings instead: 2.7 s; so there each term is read on its own, newest first, which
-/// only the index can answer). The few counted candidates stay the outer loop of the join
-/// (with statistics older than a bulk import, PostgreSQL took the scope's whole range of the
-/// exact index instead: 170 ms at 100,000 entries): SQLite's `CROSS JOIN` fixes the order,
-/// PostgreSQL's `LATERAL` subquery with `OFFSET 0` is looked up once per candidate.
-macro_rules! candidates {
-    ($postings:literal, $join:literal) => {
-        concat!(
-            "SELECT ",
-            $crate::memory::shared::entry_columns!(),
-            " FROM (SELECT entry_id, COUNT(*) AS shared FROM ",
-            $postings,
-            " p GROUP BY entry_id HAVING COUNT(*) >= $3 \
-               ORDER BY shared DESC, entry_id DESC LIMIT $4) c ",
-            $join,
-            " WHERE e.scope_id = $5 AND e.source_lang = $6 AND e.target_lang = $7 \
-             ORDER BY c.shared DESC, e.id DESC"
-        )
-    };
+    /// The entries `$1` (ids, as a [`Self::Keys`]) that belong to scope `$2` and languages
+    /// `$3`, `$4`, looked up by id one after the other (whatever the planner estimates: with
+    /// statistics older than a bulk import, PostgreSQL once took the scope's whole range of
+    /// the exact index instead, 170 ms at 100,000 entries).
+    const ENTRIES: &'static str;
 }
-pub(crate) use candidates;
 
 /// Entries not yet in the word index (written before it existed), a batch at a time.
 const UNINDEXED: &str = "SELECT id, scope_id, source_lang, target_lang, source_key \
@@ -111,6 +91,7 @@ where
     for<'r> SegmentRow: FromRow<'r, D::Row>,
     for<'r> StatusCountRow: FromRow<'r, D::Row>,
     for<'r> (String,): FromRow<'r, D::Row>,
+    for<'r> (Option<String>,): FromRow<'r, D::Row>,
     for<'r> (i64,): FromRow<'r, D::Row>,
     for<'r> (i64, i64): FromRow<'r, D::Row>,
     for<'r> (Uuid,): FromRow<'r, D::Row>,
@@ -221,11 +202,23 @@ where
             let frequencies: Vec<(i64, i64)> =
                 sqlx::query_as(D::TERM_DF).bind(D::keys(&keys)).fetch_all(&mut *conn).await?;
             let Some(chosen) = choose(frequencies) else { continue };
-            let rows: Vec<EntryRow<D::Time>> = sqlx::query_as(D::CANDIDATES)
-                .bind(D::keys(&chosen.keys))
-                .bind(chosen.postings)
-                .bind(chosen.min_shared)
-                .bind(RANKED_CANDIDATES.max(limit))
+            let mut lists = Vec::with_capacity(chosen.keys.len());
+            for (key, limit) in chosen.keys.iter().zip(&chosen.limits) {
+                let (ids,): (Option<String>,) = sqlx::query_as(D::POSTINGS)
+                    .bind(*key)
+                    .bind(*limit)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                lists.push(parse_ids(ids.as_deref()).map_err(|e| {
+                    StoreError::Corrupt(format!("memory postings are not entry ids: {e}"))
+                })?);
+            }
+            let best = best_sharing(lists, chosen.min_shared, RANKED_CANDIDATES.max(limit));
+            if best.is_empty() {
+                continue;
+            }
+            let rows: Vec<EntryRow<D::Time>> = sqlx::query_as(D::ENTRIES)
+                .bind(D::keys(&best))
                 .bind(*id)
                 .bind(langs.0.as_str())
                 .bind(langs.1.as_str())
@@ -238,7 +231,7 @@ where
         }
         // Most similar first; a stable sort keeps the scopes' priority order among equals.
         out.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(out.into_iter().take(limit as usize).map(|(_, e)| e).collect())
+        Ok(out.into_iter().take(limit).map(|(_, e)| e).collect())
     }
 
     /// Puts the entries written before the word index existed into it (at opening, once).

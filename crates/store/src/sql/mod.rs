@@ -50,7 +50,7 @@ use crate::store::StoreResult;
 pub(crate) use account_store::{Accounts, impl_account_store};
 pub(crate) use glossaries::{Glossaries, impl_glossary_store};
 pub(crate) use job_methods::shared_job_methods;
-pub(crate) use memory::{Memories, MemoryDialect, candidates, impl_memory_store};
+pub(crate) use memory::{Memories, MemoryDialect, impl_memory_store};
 pub(crate) use queries::{FileUpdate, JobScope, Queries};
 pub(crate) use rows::{check_new_job, corrupt, too_many_attempts};
 

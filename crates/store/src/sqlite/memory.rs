@@ -7,10 +7,10 @@
 use sqlx::Sqlite;
 
 use super::{SqliteStore, UnixMillis};
-use crate::memory::shared::{check_entry, fuzzy_text, key_hash, owner_columns};
+use crate::memory::shared::{check_entry, entry_columns, fuzzy_text, key_hash, owner_columns};
 use crate::memory::terms::{keys_json, term_keys};
 use crate::model::{Caller, MemoryScope, NewMemoryEntry};
-use crate::sql::{Memories, MemoryDialect, StoredTime, candidates, impl_memory_store, now};
+use crate::sql::{Memories, MemoryDialect, StoredTime, impl_memory_store, now};
 use crate::store::StoreResult;
 
 /// Upsert of one entry ($1 owner_user, $2 owner_team, $3 scope_id, $4 source_lang,
@@ -35,10 +35,14 @@ impl MemoryDialect for Sqlite {
     const TERM_DF: &'static str = "SELECT term_key, df FROM memory_term_df \
          WHERE term_key IN (SELECT value FROM json_each($1))";
 
-    const CANDIDATES: &'static str = candidates!(
-        "(SELECT entry_id FROM memory_postings \
-          WHERE term_key IN (SELECT value FROM json_each($1)) LIMIT $2)",
-        "CROSS JOIN memory_entries e ON e.id = c.entry_id"
+    const POSTINGS: &'static str = "SELECT group_concat(entry_id) FROM \
+         (SELECT entry_id FROM memory_postings WHERE term_key = $1 ORDER BY entry_id DESC LIMIT $2)";
+
+    const ENTRIES: &'static str = concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM json_each($1) k CROSS JOIN memory_entries e ON e.id = k.value \
+         WHERE e.scope_id = $2 AND e.source_lang = $3 AND e.target_lang = $4"
     );
 }
 

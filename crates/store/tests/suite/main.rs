@@ -22,7 +22,11 @@ use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection};
-use tradia_store::{PgStore, SqliteStore, Store};
+use tradia_core::Content;
+use tradia_store::{
+    AccountStore, MemoryOrigin, MemoryScope, MemoryStore, NewMemoryEntry, NewUser, PgStore, Role,
+    SqliteStore, Store,
+};
 
 async fn run_sqlite<F, Fut>(case: F)
 where
@@ -58,22 +62,33 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    in_postgres_schema(|options| async move {
+        let store = PgStore::connect_with(options).await.expect("open postgres");
+        assert_eq!(store.backend(), "postgres");
+        let store = Arc::new(store);
+        let result = tokio::spawn(case(store.clone() as Arc<dyn Store>)).await;
+        store.close().await;
+        result
+    })
+    .await;
+}
+
+/// Runs `case` with options reaching a fresh schema `tradia_t_<random>` of the test database
+/// (much faster than a database per case, and as isolated: the store only sees its schema
+/// through `search_path`), dropped afterwards; then re-raises the case's panic, if any.
+async fn in_postgres_schema<F, Fut>(case: F)
+where
+    F: FnOnce(PgConnectOptions) -> Fut,
+    Fut: Future<Output = Result<(), tokio::task::JoinError>>,
+{
     let Some(admin) = postgres_admin() else { return };
-    // A fresh schema per case (much faster than a database per case, and as isolated: the store
-    // only sees its schema through `search_path`).
     let name = format!("tradia_t_{:016x}", rand::random::<u64>());
     let mut conn: PgConnection = admin.connect().await.expect("connect to the test database");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
         .execute(&mut conn)
         .await
         .expect("create test schema");
-    let options = admin.clone().options([("search_path", name.as_str())]);
-    let store = PgStore::connect_with(options).await.expect("open postgres");
-    assert_eq!(store.backend(), "postgres");
-    let store = Arc::new(store);
-    let result = tokio::spawn(case(store.clone() as Arc<dyn Store>)).await;
-    store.close().await;
-    drop(store);
+    let result = case(admin.clone().options([("search_path", name.as_str())])).await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {name} CASCADE")))
         .execute(&mut conn)
         .await
@@ -286,4 +301,62 @@ async fn an_unreachable_postgres_is_unavailable_storage() {
         Err(err) => assert_eq!(err.code(), "storage_unavailable", "{err}"),
         Ok(_) => panic!("connected to a closed port"),
     }
+}
+
+#[tokio::test]
+async fn postgres_memory_tables_are_vacuumed_after_many_writes() {
+    in_postgres_schema(|options| async move {
+        tokio::spawn(async move {
+            let store = PgStore::connect_with(options.clone())
+                .await
+                .expect("open postgres")
+                .with_memory_tidy_every(25);
+            let mut conn: PgConnection = options.connect().await.expect("connect");
+            let last_vacuum = async |conn: &mut PgConnection| -> Option<time::OffsetDateTime> {
+                sqlx::query_scalar(
+                    "SELECT last_vacuum FROM pg_stat_user_tables \
+                     WHERE schemaname = current_schema() AND relname = 'memory_postings'",
+                )
+                .fetch_one(conn)
+                .await
+                .expect("statistics")
+            };
+            let user = store.create_user(NewUser::new("ada", Role::User)).await.unwrap().caller();
+            let entry = |i: usize| NewMemoryEntry {
+                source_lang: "fr".parse().unwrap(),
+                target_lang: "en".parse().unwrap(),
+                source: Content::text(format!("La phrase numéro {i} du cours.")),
+                target: Content::text(format!("Sentence number {i} of the course.")),
+                origin: MemoryOrigin::Imported,
+                model: None,
+                prompt_version: None,
+                job: None,
+            };
+            let batch = |from: usize| (from..from + 10).map(entry).collect::<Vec<_>>();
+            for from in [0, 10] {
+                store.record_memory_for(&user, MemoryScope::Own, batch(from)).await.unwrap();
+            }
+            assert_eq!(last_vacuum(&mut conn).await, None, "20 entries: not yet due");
+            store.record_memory_for(&user, MemoryScope::Own, batch(20)).await.unwrap();
+            assert!(last_vacuum(&mut conn).await.is_some(), "30 entries: vacuumed");
+            // Still found afterwards.
+            let near = Content::text("La phrase numéro 27 du cours, ce matin.");
+            let found = store
+                .memory_fuzzy_for(
+                    &user,
+                    MemoryScope::Own,
+                    &"fr".parse().unwrap(),
+                    &"en".parse().unwrap(),
+                    &near,
+                    3,
+                )
+                .await
+                .unwrap();
+            assert_eq!(found[0].source.render(), "La phrase numéro 27 du cours.");
+            conn.close().await.ok();
+            store.close().await;
+        })
+        .await
+    })
+    .await;
 }
