@@ -97,6 +97,19 @@ pub struct Term {
     pub note: Option<String>,
 }
 
+impl Term {
+    /// An ordinary entry: `source` becomes `target`, matched without case, no note.
+    pub fn new(source: impl Into<String>, target: impl Into<String>) -> Self {
+        Term {
+            source: source.into(),
+            target: target.into(),
+            do_not_translate: false,
+            case_sensitive: false,
+            note: None,
+        }
+    }
+}
+
 /// The register of the translation (DeepL's `formality`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -18,24 +18,14 @@ use tradia_core::{
 use tradia_llm::{LlmEngine, LlmSettings};
 use tradia_llm_sim::{FaultSpec, SimConfig, start};
 
-fn term(source: &str, target: &str) -> Term {
-    Term {
-        source: source.into(),
-        target: target.into(),
-        do_not_translate: false,
-        case_sensitive: false,
-        note: None,
-    }
-}
-
 fn glossary() -> Vec<Term> {
     vec![
-        term("cours magistral", "lecture"),
-        term("travaux dirigés", "tutorials"),
-        term("élève", "pupil"),
-        term("enseignant", "teacher"),
-        term("Moodle", "Moodle"),
-        term("absent du document", "never sent"),
+        Term::new("cours magistral", "lecture"),
+        Term::new("travaux dirigés", "tutorials"),
+        Term::new("élève", "pupil"),
+        Term::new("enseignant", "teacher"),
+        Term::new("Moodle", "Moodle"),
+        Term::new("absent du document", "never sent"),
     ]
 }
 

@@ -26,20 +26,14 @@ use tradia_llm_sim::{FaultSpec, SimConfig, SimMode, start};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn term(source: &str, target: &str) -> Term {
-    Term {
-        source: source.into(),
-        target: target.into(),
-        do_not_translate: false,
-        case_sensitive: false,
-        note: None,
-    }
-}
-
 /// "règles" occurs in the quiz terms, "arbitre" only in the sentence around the gap,
 /// "absent" nowhere.
 fn glossary() -> Vec<Term> {
-    vec![term("règles", "rules"), term("arbitre", "referee"), term("absent", "missing")]
+    vec![
+        Term::new("règles", "rules"),
+        Term::new("arbitre", "referee"),
+        Term::new("absent", "missing"),
+    ]
 }
 
 fn seg(id: u32, text: &str) -> Segment {
@@ -359,7 +353,7 @@ async fn with_sim(faults: &str) -> (Vec<Segment>, Vec<SegmentResult>, tradia_llm
         &doc.segments,
     );
     request.guidance = Arc::new(Guidance {
-        terms: vec![term("consignes", "instructions")],
+        terms: vec![Term::new("consignes", "instructions")],
         quiz: doc.quiz.clone(),
         ..Guidance::default()
     });

@@ -14,16 +14,6 @@ async fn caller(store: &S, login: &str, role: Role) -> Caller {
     store.create_user(NewUser::new(login, role)).await.expect("create user").caller()
 }
 
-fn term(source: &str, target: &str) -> Term {
-    Term {
-        source: source.into(),
-        target: target.into(),
-        do_not_translate: false,
-        case_sensitive: false,
-        note: None,
-    }
-}
-
 fn new_glossary(owner: Owner, name: &str, entries: Vec<Term>) -> NewGlossary {
     NewGlossary {
         owner,
@@ -44,10 +34,10 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, id: Gloss
 
 pub async fn entries_round_trip_in_order(store: S) {
     let alice = caller(&store, "alice", Role::User).await;
-    let mut entries = vec![term("cours", "course"), term("Scenari", "Scenari")];
+    let mut entries = vec![Term::new("cours", "course"), Term::new("Scenari", "Scenari")];
     entries[1].do_not_translate = true;
     entries[1].case_sensitive = true;
-    entries.push(Term { note: Some("in a school".into()), ..term("devoir", "assignment") });
+    entries.push(Term { note: Some("in a school".into()), ..Term::new("devoir", "assignment") });
     let created = store
         .create_glossary_for(
             &alice,
@@ -65,14 +55,14 @@ pub async fn entries_round_trip_in_order(store: S) {
     // Replacing the entries replaces them all; the name changes alone otherwise.
     let update = GlossaryUpdate {
         name: Some("Cours 2".into()),
-        entries: Some(vec![term("leçon", "lesson")]),
+        entries: Some(vec![Term::new("leçon", "lesson")]),
         ..GlossaryUpdate::default()
     };
     let updated = store.update_glossary_for(&alice, created.id, update).await.expect("update");
     assert_eq!((updated.name.as_str(), updated.entry_count), ("Cours 2", 1));
     assert!(updated.updated_at >= created.updated_at);
     let (_, read) = store.glossary_entries_for(&alice, created.id).await.expect("entries");
-    assert_eq!(read, vec![term("leçon", "lesson")]);
+    assert_eq!(read, vec![Term::new("leçon", "lesson")]);
 
     store.delete_glossary_for(&alice, created.id).await.expect("delete");
     assert_not_found(store.get_glossary_for(&alice, created.id).await, created.id);
@@ -90,18 +80,22 @@ pub async fn bad_entries_are_refused_naming_the_problem(store: S) {
         store
             .create_glossary_for(
                 &alice,
-                new_glossary(owner, "g", vec![term("a", "b"), term("A", "c")]),
+                new_glossary(owner, "g", vec![Term::new("a", "b"), Term::new("A", "c")]),
             )
             .await,
     );
     assert!(message.contains("entry 2") && message.contains("twice"), "{message}");
     let message = invalid(
-        store.create_glossary_for(&alice, new_glossary(owner, "g", vec![term(" ", "b")])).await,
+        store
+            .create_glossary_for(&alice, new_glossary(owner, "g", vec![Term::new(" ", "b")]))
+            .await,
     );
     assert!(message.contains("entry 1") && message.contains("source"), "{message}");
     let long = "x".repeat(501);
     let message = invalid(
-        store.create_glossary_for(&alice, new_glossary(owner, "g", vec![term("a", &long)])).await,
+        store
+            .create_glossary_for(&alice, new_glossary(owner, "g", vec![Term::new("a", &long)]))
+            .await,
     );
     assert!(message.contains("500"), "{message}");
     let mut same = new_glossary(owner, "g", vec![]);
@@ -110,10 +104,10 @@ pub async fn bad_entries_are_refused_naming_the_problem(store: S) {
     assert!(message.contains("two languages"), "{message}");
     invalid(store.create_glossary_for(&alice, new_glossary(owner, "", vec![])).await);
     // Case-sensitive entries may differ by case only; a do-not-translate target is its source.
-    let mut upper = term("Word", "ignored");
+    let mut upper = Term::new("Word", "ignored");
     upper.case_sensitive = true;
     upper.do_not_translate = true;
-    let mut lower = term("word", "mot");
+    let mut lower = Term::new("word", "mot");
     lower.case_sensitive = true;
     let created = store
         .create_glossary_for(&alice, new_glossary(owner, "g", vec![upper, lower]))
@@ -136,14 +130,14 @@ pub async fn only_owners_and_team_members_reach_a_glossary(store: S) {
     let own = store
         .create_glossary_for(
             &alice,
-            new_glossary(Owner::User(alice.user), "mine", vec![term("a", "b")]),
+            new_glossary(Owner::User(alice.user), "mine", vec![Term::new("a", "b")]),
         )
         .await
         .unwrap();
     let shared = store
         .create_glossary_for(
             &alice,
-            new_glossary(Owner::Team(team.id), "ours", vec![term("c", "d")]),
+            new_glossary(Owner::Team(team.id), "ours", vec![Term::new("c", "d")]),
         )
         .await
         .unwrap();
@@ -178,7 +172,7 @@ pub async fn only_owners_and_team_members_reach_a_glossary(store: S) {
     assert_eq!(listed.iter().map(|g| g.id).collect::<Vec<_>>(), vec![own.id, shared.id]);
     // Untouched by the refused attempts.
     let (_, entries) = store.glossary_entries_for(&alice, own.id).await.unwrap();
-    assert_eq!(entries, vec![term("a", "b")]);
+    assert_eq!(entries, vec![Term::new("a", "b")]);
 
     // Leaving the team loses access.
     store.remove_team_member(team.id, carol.user).await.unwrap();
@@ -227,12 +221,15 @@ pub async fn deleting_the_owner_deletes_the_glossaries(store: S) {
     let own = store
         .create_glossary_for(
             &alice,
-            new_glossary(Owner::User(alice.user), "a", vec![term("a", "b")]),
+            new_glossary(Owner::User(alice.user), "a", vec![Term::new("a", "b")]),
         )
         .await
         .unwrap();
     let teams = store
-        .create_glossary_for(&bob, new_glossary(Owner::Team(team.id), "t", vec![term("a", "b")]))
+        .create_glossary_for(
+            &bob,
+            new_glossary(Owner::Team(team.id), "t", vec![Term::new("a", "b")]),
+        )
         .await
         .unwrap();
     store.delete_user(alice.user).await.expect("delete alice");
