@@ -288,6 +288,10 @@ async function submit(event) {
 function show(raw, first = false) {
   const job = normaliseJob(raw);
   let entry = jobs.get(job.id);
+  // A view read before the one shown (a poll answered after a newer event) would take the job
+  // back: a file seen translating shown reading again.
+  if (entry && job.updated != null && entry.job.updated != null
+    && (job.updated < entry.job.updated || (job.updated === entry.job.updated && job.done < entry.job.done))) return;
   if (!entry) {
     entry = { job, el: el('li', { class: 'job', 'data-job-id': job.id }), stream: null };
     jobs.set(job.id, entry);

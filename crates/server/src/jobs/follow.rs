@@ -1,7 +1,9 @@
 //! Following one job over SSE: the job as it is now, then each changed snapshot, then `end`.
 //!
 //! Snapshots come from this process's event hub; the database is re-read every 2 seconds too,
-//! because another replica may be running the job.
+//! because another replica may be running the job. A re-read can overtake snapshots the hub
+//! queued before it: those are then older than the last one sent, and are dropped
+//! ([`is_older`]) rather than taking the job back (a file seen translating shown reading again).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -10,6 +12,8 @@ use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tokio::sync::broadcast;
 use tradia_store::JobId;
 
@@ -36,7 +40,7 @@ impl Follow {
     /// Queues `job` as a `progress` event (and `end` when final) unless nothing changed.
     fn push(&mut self, mut job: JobView) {
         self.state.annotate(&mut job);
-        if self.last.as_ref() == Some(&job) {
+        if self.last.as_ref().is_some_and(|last| last == &job || is_older(&job, last)) {
             return;
         }
         self.queue.push_back(json_event("progress", &job));
@@ -80,6 +84,16 @@ impl Follow {
     }
 }
 
+/// True when snapshot `job` was taken before `last`: written earlier, or at the same instant
+/// with less done (a saved segment does not touch the job's time).
+fn is_older(job: &JobView, last: &JobView) -> bool {
+    let at = |v: &JobView| OffsetDateTime::parse(&v.updated_at, &Rfc3339).ok();
+    match (at(job), at(last)) {
+        (Some(a), Some(b)) => (a, job.progress.done) < (b, last.progress.done),
+        _ => false,
+    }
+}
+
 /// The event stream of job `job`, starting from this snapshot. `rx` must have been subscribed
 /// before `job` was read, so no change in between is missed.
 pub fn follow_job(
@@ -96,4 +110,33 @@ pub fn follow_job(
     follow.push(job);
     let stream = futures::stream::unfold(follow, Follow::next_event);
     Sse::new(until_shutdown(stream, shutdown)).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(updated_at: &str, done: u64) -> JobView {
+        serde_json::from_value(serde_json::json!({
+            "id": "0190f8a4-6c2e-7b61-9a4e-3f1c2d5e6a7b", "status": "running",
+            "source_lang": "fr", "source_detected": false, "target_lang": "en", "model": null,
+            "progress": {"done": done, "total": 10}, "files": [], "kept_segments": 0,
+            "warning": null, "error": null, "notice": null, "attempts": 1,
+            "created_at": "2026-12-02T10:00:00Z", "started_at": null, "finished_at": null,
+            "updated_at": updated_at,
+        }))
+        .expect("a job view")
+    }
+
+    #[test]
+    fn a_snapshot_written_before_the_last_one_sent_is_older() {
+        let last = view("2026-12-02T10:00:01.5Z", 3);
+        assert!(is_older(&view("2026-12-02T10:00:01Z", 9), &last), "an earlier write");
+        assert!(is_older(&view("2026-12-02T10:00:01.5Z", 2), &last), "same instant, less done");
+        assert!(!is_older(&view("2026-12-02T10:00:01.5Z", 3), &last), "the same");
+        assert!(!is_older(&view("2026-12-02T10:00:01.5Z", 4), &last), "same instant, more done");
+        // Compared as times, not as text ("…01Z" sorts after "…01.5Z").
+        assert!(!is_older(&view("2026-12-02T10:00:02Z", 0), &last), "a later write, retried");
+        assert!(!is_older(&view("not a time", 0), &last), "unreadable: sent");
+    }
 }
