@@ -8,7 +8,7 @@
 //! 100,000 entries. Here each entry's distinct terms go into a plain posting table
 //! (`memory_postings (term_key, entry_id)`) and each term's document frequency into
 //! `memory_term_df`; a lookup reads the frequencies of the segment's terms, keeps its
-//! *rarest* few ([`choose`]), reads their posting lists (one row per term: the ids as one text,
+//! *rarest* few ([`choose`]), reads their posting lists (one row per term: its ids in one value,
 //! newest first, at most their share of [`POSTINGS_CAP`]) and counts here, per entry, how many
 //! of them it contains ([`best_sharing`]; the database's `GROUP BY` over the same postings cost
 //! 4 to 10 times more, building a temporary table of every posting). Only the entries sharing
@@ -24,11 +24,14 @@
 //!
 //! Measured (`TRADIA_BENCH_ENTRIES=1000000 cargo test -p tradia-store --release --test
 //! memory_bench -- --ignored --nocapture`, one memory of 1,000,000 entries, this project's
-//! 2-core machine with nothing else running): SQLite exact p50 0.05 ms / p99 0.11–0.50 ms,
-//! fuzzy p50 1.1–1.4 ms / p99 3.0–3.8 ms, the original among the candidates of a one-word
-//! variant in 990 of 1,000; PostgreSQL exact 0.17 / 0.27 ms, fuzzy 2.0 / 5.3 ms (990 of
-//! 1,000), 8,900 entries/s written, its tables vacuumed by the store every 100,000 entries
-//! (`postgres/memory.rs`). Before the counting moved here: SQLite fuzzy p99 9–11 ms.
+//! 2-core machine with nothing else running, two runs): SQLite exact p50 0.11 ms / p99
+//! 0.21–0.34 ms, fuzzy p50 0.85–0.96 ms / p99 1.8–2.4 ms, the original among the candidates of
+//! a one-word variant in 990 of 1,000; PostgreSQL exact 0.19–0.25 / 0.44–0.52 ms, fuzzy
+//! 1.4–1.5 / 3.4–4.2 ms (990 of 1,000; 3.2–3.6 ms p99 right after a `VACUUM`), 11,200
+//! entries/s written, its tables vacuumed by the store every 100,000 entries
+//! (`postgres/memory.rs`), all the chosen terms' postings read in one statement. Before the
+//! counting moved here: SQLite fuzzy p99 9–11 ms; before PostgreSQL read the terms in one
+//! round trip (one statement per term, ids as text): its fuzzy p99 5.3 ms.
 //!
 //! Terms: lower-cased runs of letters and digits of at least two characters; in scripts
 //! written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar) each pair of neighbouring

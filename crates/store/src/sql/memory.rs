@@ -21,7 +21,7 @@ use crate::memory::shared::{
     EXACT, EXPORT, EntryRow, IS_MEMBER, TEAMS_OF, decode_job_memory, export_limit, fuzzy_limit,
     fuzzy_text, key_hash, owner_columns, write_owner,
 };
-use crate::memory::terms::{RANKED_CANDIDATES, best_sharing, choose, parse_ids, term_keys};
+use crate::memory::terms::{Chosen, RANKED_CANDIDATES, best_sharing, choose, term_keys};
 use crate::model::{Caller, JobId, JobMemory, MemoryEntry, MemoryOwner, MemoryScope, TeamId};
 use crate::store::StoreResult;
 
@@ -36,12 +36,15 @@ pub(crate) trait MemoryDialect: Dialect {
     /// The document frequencies `(term_key, df)` of the terms `$1` (a [`Self::Keys`]).
     const TERM_DF: &'static str;
 
-    /// The ids of the entries posted under the term `$1`, newest first, at most `$2` of them,
-    /// as one comma-separated text (NULL when there are none): a term's postings come back in
-    /// one row, read from the primary key in its order, with nothing to sort or group. One term
-    /// per statement: PostgreSQL, seeing `LIMIT` over `term_key = ANY (…)`, took a sequential
-    /// scan of all 13 million postings instead (2.7 s).
-    const POSTINGS: &'static str;
+    /// The postings of the `chosen` terms: per term, in their order, the ids of the entries
+    /// posted under it, newest first, at most its limit. Each term's are read from the primary
+    /// key in its order, with nothing to sort or group, one term after the other: PostgreSQL,
+    /// seeing `LIMIT` over `term_key = ANY (…)`, took a sequential scan of all 13 million
+    /// postings instead (2.7 s).
+    fn postings(
+        conn: &mut Self::Connection,
+        chosen: &Chosen,
+    ) -> impl Future<Output = StoreResult<Vec<Vec<i64>>>> + Send;
 
     /// The entries `$1` (ids, as a [`Self::Keys`]) that belong to scope `$2` and languages
     /// `$3`, `$4`, looked up by id one after the other (whatever the planner estimates: with
@@ -202,17 +205,7 @@ where
             let frequencies: Vec<(i64, i64)> =
                 sqlx::query_as(D::TERM_DF).bind(D::keys(&keys)).fetch_all(&mut *conn).await?;
             let Some(chosen) = choose(frequencies) else { continue };
-            let mut lists = Vec::with_capacity(chosen.keys.len());
-            for (key, limit) in chosen.keys.iter().zip(&chosen.limits) {
-                let (ids,): (Option<String>,) = sqlx::query_as(D::POSTINGS)
-                    .bind(*key)
-                    .bind(*limit)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                lists.push(parse_ids(ids.as_deref()).map_err(|e| {
-                    StoreError::Corrupt(format!("memory postings are not entry ids: {e}"))
-                })?);
-            }
+            let lists = D::postings(&mut *conn, &chosen).await?;
             let best = best_sharing(lists, chosen.min_shared, RANKED_CANDIDATES.max(limit));
             if best.is_empty() {
                 continue;

@@ -4,11 +4,12 @@
 //! `memory_terms` migration fill the word index). Everything else is
 //! [`Memories`](crate::sql::Memories).
 
-use sqlx::Sqlite;
+use sqlx::{Sqlite, SqliteConnection};
 
 use super::{SqliteStore, UnixMillis};
 use crate::memory::shared::{check_entry, entry_columns, fuzzy_text, key_hash, owner_columns};
-use crate::memory::terms::{keys_json, term_keys};
+use crate::error::StoreError;
+use crate::memory::terms::{Chosen, keys_json, parse_ids, term_keys};
 use crate::model::{Caller, MemoryScope, NewMemoryEntry};
 use crate::sql::{Memories, MemoryDialect, StoredTime, impl_memory_store, now};
 use crate::store::StoreResult;
@@ -25,6 +26,11 @@ const UPSERT: &str = "INSERT INTO memory_entries (owner_user, owner_team, scope_
      origin = excluded.origin, model = excluded.model, prompt_version = excluded.prompt_version, \
      job_id = excluded.job_id, created_at = excluded.created_at, terms = excluded.terms";
 
+/// The ids of the entries posted under the term `$1`, newest first, at most `$2` of them, as
+/// one comma-separated text (NULL when there are none).
+const POSTINGS: &str = "SELECT group_concat(entry_id) FROM \
+     (SELECT entry_id FROM memory_postings WHERE term_key = $1 ORDER BY entry_id DESC LIMIT $2)";
+
 impl MemoryDialect for Sqlite {
     type Keys = String;
 
@@ -35,15 +41,26 @@ impl MemoryDialect for Sqlite {
     const TERM_DF: &'static str = "SELECT term_key, df FROM memory_term_df \
          WHERE term_key IN (SELECT value FROM json_each($1))";
 
-    const POSTINGS: &'static str = "SELECT group_concat(entry_id) FROM \
-         (SELECT entry_id FROM memory_postings WHERE term_key = $1 ORDER BY entry_id DESC LIMIT $2)";
-
     const ENTRIES: &'static str = concat!(
         "SELECT ",
         entry_columns!(),
         " FROM json_each($1) k CROSS JOIN memory_entries e ON e.id = k.value \
          WHERE e.scope_id = $2 AND e.source_lang = $3 AND e.target_lang = $4"
     );
+
+    /// One statement per term: SQLite is in the process, a statement costs no round trip (and
+    /// its `LIMIT` cannot read a column of an enclosing query).
+    async fn postings(conn: &mut SqliteConnection, chosen: &Chosen) -> StoreResult<Vec<Vec<i64>>> {
+        let mut lists = Vec::with_capacity(chosen.keys.len());
+        for (key, limit) in chosen.keys.iter().zip(&chosen.limits) {
+            let (ids,): (Option<String>,) =
+                sqlx::query_as(POSTINGS).bind(*key).bind(*limit).fetch_one(&mut *conn).await?;
+            lists.push(parse_ids(ids.as_deref()).map_err(|e| {
+                StoreError::Corrupt(format!("memory postings are not entry ids: {e}"))
+            })?);
+        }
+        Ok(lists)
+    }
 }
 
 impl SqliteStore {
