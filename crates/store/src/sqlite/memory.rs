@@ -7,8 +7,8 @@
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::{SqliteStore, UnixMillis};
-use crate::memory::shared::{check_entry, entry_columns, fuzzy_text, key_hash, owner_columns};
 use crate::error::StoreError;
+use crate::memory::shared::{check_entry, entry_columns, fuzzy_text, key_hash, owner_columns};
 use crate::memory::terms::{Chosen, keys_json, parse_ids, term_keys};
 use crate::model::{Caller, MemoryScope, NewMemoryEntry};
 use crate::sql::{Memories, MemoryDialect, StoredTime, impl_memory_store, now};
