@@ -191,15 +191,6 @@ pub(crate) fn choose(mut frequencies: Vec<(i64, i64)>) -> Option<Chosen> {
     Some(Chosen { keys: taken.into_iter().map(|(key, _)| key).collect(), min_shared, limits })
 }
 
-/// Entry ids as a posting statement returns them: comma-separated decimal text, `None` when
-/// the term has no posting. Anything else is a store fault.
-pub(crate) fn parse_ids(text: Option<&str>) -> Result<Vec<i64>, std::num::ParseIntError> {
-    match text {
-        None | Some("") => Ok(Vec::new()),
-        Some(text) => text.split(',').map(str::parse).collect(),
-    }
-}
-
 /// The ids of the `n` entries appearing in the most of `lists` (the postings read, one list per
 /// term, each without repeats), at least `min_shared` of them; ties go to the newest (highest
 /// id). Counted here rather than by the database's `GROUP BY`: sorting a few thousand integers
@@ -274,15 +265,6 @@ mod tests {
         );
         assert_eq!(choose(vec![(1, 0)]), None);
         assert_eq!(choose(Vec::new()), None);
-    }
-
-    #[test]
-    fn ids_are_read_from_their_text() {
-        assert_eq!(parse_ids(Some("12,7,-3")).unwrap(), vec![12, 7, -3]);
-        assert_eq!(parse_ids(Some("5")).unwrap(), vec![5]);
-        assert_eq!(parse_ids(None).unwrap(), Vec::<i64>::new());
-        assert_eq!(parse_ids(Some("")).unwrap(), Vec::<i64>::new());
-        assert!(parse_ids(Some("1,x")).is_err());
     }
 
     #[test]

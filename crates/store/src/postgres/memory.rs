@@ -127,11 +127,16 @@ pub(crate) struct Tidy {
 
 impl Default for Tidy {
     fn default() -> Self {
-        Tidy { every: MEMORY_TIDY_EVERY, written: AtomicU64::new(0) }
+        Tidy::new(MEMORY_TIDY_EVERY)
     }
 }
 
 impl Tidy {
+    /// Due every `every` entries written (never when 0).
+    fn new(every: u64) -> Self {
+        Tidy { every, written: AtomicU64::new(0) }
+    }
+
     /// Counts `n` entries written; true when they crossed a multiple of `every` (never when
     /// `every` is 0).
     fn due(&self, n: u64) -> bool {
@@ -147,7 +152,7 @@ impl PgStore {
     /// This store with its memory's tables tidied up every `entries` entries written (0:
     /// never, leaving it to autovacuum) instead of every [`MEMORY_TIDY_EVERY`].
     pub fn with_memory_tidy_every(mut self, entries: u64) -> Self {
-        self.memory_tidy = std::sync::Arc::new(Tidy { every: entries, written: AtomicU64::new(0) });
+        self.memory_tidy = std::sync::Arc::new(Tidy::new(entries));
         self
     }
 
@@ -224,10 +229,10 @@ mod tests {
 
     #[test]
     fn a_tidy_up_is_due_each_time_the_count_crosses_a_multiple() {
-        let tidy = Tidy { every: 25, written: AtomicU64::new(0) };
+        let tidy = Tidy::new(25);
         let due: Vec<bool> = [10, 10, 10, 3, 1, 50, 0].iter().map(|&n| tidy.due(n)).collect();
         assert_eq!(due, [false, false, true, false, false, true, false]);
-        let never = Tidy { every: 0, written: AtomicU64::new(0) };
+        let never = Tidy::new(0);
         assert!(!never.due(1_000_000));
     }
 }

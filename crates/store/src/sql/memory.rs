@@ -94,7 +94,6 @@ where
     for<'r> SegmentRow: FromRow<'r, D::Row>,
     for<'r> StatusCountRow: FromRow<'r, D::Row>,
     for<'r> (String,): FromRow<'r, D::Row>,
-    for<'r> (Option<String>,): FromRow<'r, D::Row>,
     for<'r> (i64,): FromRow<'r, D::Row>,
     for<'r> (i64, i64): FromRow<'r, D::Row>,
     for<'r> (Uuid,): FromRow<'r, D::Row>,

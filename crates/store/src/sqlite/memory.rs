@@ -9,7 +9,7 @@ use sqlx::{Sqlite, SqliteConnection};
 use super::{SqliteStore, UnixMillis};
 use crate::error::StoreError;
 use crate::memory::shared::{check_entry, entry_columns, fuzzy_text, key_hash, owner_columns};
-use crate::memory::terms::{Chosen, keys_json, parse_ids, term_keys};
+use crate::memory::terms::{Chosen, keys_json, term_keys};
 use crate::model::{Caller, MemoryScope, NewMemoryEntry};
 use crate::sql::{Memories, MemoryDialect, StoredTime, impl_memory_store, now};
 use crate::store::StoreResult;
@@ -30,6 +30,15 @@ const UPSERT: &str = "INSERT INTO memory_entries (owner_user, owner_team, scope_
 /// one comma-separated text (NULL when there are none).
 const POSTINGS: &str = "SELECT group_concat(entry_id) FROM \
      (SELECT entry_id FROM memory_postings WHERE term_key = $1 ORDER BY entry_id DESC LIMIT $2)";
+
+/// Entry ids as [`POSTINGS`] returns them: comma-separated decimal text, `None` when
+/// the term has no posting. Anything else is a store fault.
+fn parse_ids(text: Option<&str>) -> Result<Vec<i64>, std::num::ParseIntError> {
+    match text {
+        None | Some("") => Ok(Vec::new()),
+        Some(text) => text.split(',').map(str::parse).collect(),
+    }
+}
 
 impl MemoryDialect for Sqlite {
     type Keys = String;
@@ -105,3 +114,17 @@ impl SqliteStore {
 }
 
 impl_memory_store!(SqliteStore, Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_read_from_their_text() {
+        assert_eq!(parse_ids(Some("12,7,-3")).unwrap(), vec![12, 7, -3]);
+        assert_eq!(parse_ids(Some("5")).unwrap(), vec![5]);
+        assert_eq!(parse_ids(None).unwrap(), Vec::<i64>::new());
+        assert_eq!(parse_ids(Some("")).unwrap(), Vec::<i64>::new());
+        assert!(parse_ids(Some("1,x")).is_err());
+    }
+}
